@@ -1,0 +1,62 @@
+//! Resolving the case directory.
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// The case directory for a set of inputs when no `--case` is given: under the user's cache
+/// directory, keyed by the canonical input paths, so the same inputs reopen the same case.
+pub fn default_case_dir(inputs: &[PathBuf]) -> anyhow::Result<PathBuf> {
+    let mut canon: Vec<String> = inputs
+        .iter()
+        .map(|p| {
+            p.canonicalize()
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string()
+        })
+        .collect();
+    canon.sort();
+    canon.dedup();
+    let digest = Sha256::digest(canon.join("\n").as_bytes());
+    let key: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let stem = inputs
+        .first()
+        .and_then(|p| p.canonicalize().ok())
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "case".into());
+    let base = cache_root()?;
+    Ok(base
+        .join("cases")
+        .join(format!("{}-{key}", sanitize(&stem))))
+}
+
+fn cache_root() -> anyhow::Result<PathBuf> {
+    if let Ok(dir) = std::env::var("HUNTBENCH_CACHE_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "huntbench")
+        .map(|d| d.cache_dir().to_owned())
+        .context("no cache directory for this user; pass --case DIR")
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The case directory from `--case`, else keyed by inputs; errors when neither is available.
+pub fn resolve(case: Option<&Path>, inputs: &[PathBuf]) -> anyhow::Result<PathBuf> {
+    match case {
+        Some(dir) => Ok(dir.to_owned()),
+        None if !inputs.is_empty() => default_case_dir(inputs),
+        None => anyhow::bail!("no case: pass --case DIR or input paths"),
+    }
+}

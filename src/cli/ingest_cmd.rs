@@ -1,0 +1,83 @@
+//! `huntbench ingest`.
+
+use super::IngestArgs;
+use super::case_dir;
+use crate::index::{Case, IngestOptions, IngestSummary, Progress};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::process::ExitCode;
+
+pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
+    let mut case = Case::open_or_create(&dir)?;
+    let opts = IngestOptions {
+        threads: args.threads.unwrap_or_else(num_threads),
+        commit_every: args.commit_every.max(1),
+        ..IngestOptions::default()
+    };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] files {pos}/{len} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let summary = case.ingest(&args.paths, &opts, &mut |p: &Progress| {
+        bar.set_length(p.files_total as u64);
+        bar.set_position((p.files_done + p.files_skipped) as u64);
+        bar.set_message(format!(
+            "{} events, {:.0} events/s",
+            p.events,
+            p.events_per_sec()
+        ));
+    })?;
+    bar.finish_and_clear();
+    print_summary(&summary, &dir);
+    Ok(if summary.path_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+pub fn num_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+pub fn print_summary(s: &IngestSummary, dir: &std::path::Path) {
+    for e in &s.path_errors {
+        eprintln!("error: {e}");
+    }
+    for f in &s.added {
+        for w in &f.warnings {
+            eprintln!(
+                "warning: {}: {w}",
+                f.paths.first().map_or("?", String::as_str)
+            );
+        }
+    }
+    let already = s
+        .skipped
+        .iter()
+        .filter(|(_, why)| why.starts_with("already"))
+        .count();
+    for (path, why) in s
+        .skipped
+        .iter()
+        .filter(|(_, why)| !why.starts_with("already"))
+    {
+        eprintln!("skipped: {}: {why}", path.display());
+    }
+    let errors: u64 = s.added.iter().map(|f| f.errors).sum();
+    let secs = s.elapsed.as_secs_f64().max(1e-3);
+    eprintln!(
+        "case {}: added {} file(s), {} events ({:.0} events/s), {} unreadable record(s); {} file(s) already indexed",
+        dir.display(),
+        s.added.len(),
+        s.events_added,
+        s.events_added as f64 / secs,
+        errors,
+        already
+    );
+}

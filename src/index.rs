@@ -1,0 +1,18 @@
+//! The case index: a persistent tantivy index of every event, plus the manifest of source
+//! files. Only this module (and nothing else) knows the schema and talks to tantivy.
+//!
+//! Not for: deciding what matches (that is the matcher's job, over stored events); the index
+//! only narrows candidates, soundly.
+
+mod case;
+mod document;
+mod ingest;
+mod manifest;
+mod query;
+mod schema;
+mod search;
+
+pub use case::{Case, IndexError};
+pub use ingest::{IngestOptions, IngestSummary, Progress};
+pub use manifest::{Manifest, SourceFile};
+pub use search::{EventRef, Snapshot, Stats};

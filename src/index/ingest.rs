@@ -1,0 +1,300 @@
+//! Ingest into a case: decides which files are new, reads them in parallel, indexes their
+//! events and commits with the manifest so that an interrupted run is completed by the next.
+
+use super::case::{Case, IndexError};
+use super::document::to_document;
+use super::manifest::{Manifest, SourceFile};
+use crate::ingest::{self, FileReport, Format, PathError};
+use crossbeam_channel::bounded;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tantivy::{TantivyDocument, Term};
+
+/// Tuning for one ingest run.
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    /// Threads reading and converting files (the index writer adds its own).
+    pub threads: usize,
+    /// Index writer memory budget in bytes (bounds peak memory).
+    pub writer_budget: usize,
+    /// Commit after this many events, so a long ingest is searchable and resumable as it goes.
+    pub commit_every: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            threads: 2,
+            writer_budget: 256 << 20,
+            commit_every: 500_000,
+        }
+    }
+}
+
+/// Where an ingest run stands; passed to the progress callback.
+#[derive(Clone, Debug, Default)]
+pub struct Progress {
+    pub files_total: usize,
+    pub files_done: usize,
+    pub files_skipped: usize,
+    pub events: u64,
+    pub elapsed: Duration,
+    pub current: Option<PathBuf>,
+}
+
+impl Progress {
+    pub fn events_per_sec(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+}
+
+/// What an ingest run did.
+#[derive(Debug, Default)]
+pub struct IngestSummary {
+    pub added: Vec<SourceFile>,
+    /// Files not read, with the reason (already indexed, duplicate content, unreadable).
+    pub skipped: Vec<(PathBuf, String)>,
+    pub path_errors: Vec<PathError>,
+    pub events_added: u64,
+    pub elapsed: Duration,
+}
+
+struct NewFile {
+    path: PathBuf,
+    format: Format,
+    record: SourceFile,
+}
+
+enum Msg {
+    Doc(TantivyDocument),
+    Done(usize, std::io::Result<FileReport>),
+}
+
+impl Case {
+    /// Ingests `paths` (files or directories) into this case.
+    pub fn ingest(
+        &mut self,
+        paths: &[PathBuf],
+        opts: &IngestOptions,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<IngestSummary, IndexError> {
+        let started = Instant::now();
+        let (files, path_errors) = ingest::discover(paths);
+        let mut summary = IngestSummary {
+            path_errors,
+            ..IngestSummary::default()
+        };
+        let mut manifest = self.manifest()?;
+        let mut writer = self
+            .index
+            .writer_with_num_threads::<TantivyDocument>(2, opts.writer_budget)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => IndexError::Locked(self.dir.clone()),
+                other => IndexError::Tantivy(other),
+            })?;
+        // Documents of files that were in flight when an earlier run died.
+        for id in std::mem::take(&mut manifest.pending) {
+            writer.delete_term(Term::from_field_u64(self.fields.file, id));
+        }
+        let new_files = triage(files, &mut manifest, &mut summary.skipped);
+        let mut state = Progress {
+            files_total: new_files.len() + summary.skipped.len(),
+            files_skipped: summary.skipped.len(),
+            ..Progress::default()
+        };
+        manifest.pending = new_files.iter().map(|f| f.record.id).collect();
+        // Record the pending ids before any of their documents can be committed.
+        commit(&mut writer, &manifest)?;
+
+        let (job_tx, job_rx) = bounded::<usize>(new_files.len().max(1));
+        for i in 0..new_files.len() {
+            let _ = job_tx.send(i);
+        }
+        drop(job_tx);
+        let (tx, rx) = bounded::<Msg>(4096);
+        let fields = &self.fields;
+        let new_files_ref = &new_files;
+        let mut reports: Vec<Option<std::io::Result<FileReport>>> =
+            (0..new_files.len()).map(|_| None).collect();
+        let result = std::thread::scope(|scope| -> Result<(), IndexError> {
+            for _ in 0..opts.threads.max(1) {
+                let (job_rx, tx) = (job_rx.clone(), tx.clone());
+                scope.spawn(move || {
+                    for i in job_rx.iter() {
+                        let f = &new_files_ref[i];
+                        let mut sink = |event: crate::event::Event| {
+                            let _ = tx.send(Msg::Doc(to_document(fields, &event, f.record.id)));
+                        };
+                        let report = ingest::read_file(&f.path, f.format, &mut sink);
+                        let _ = tx.send(Msg::Done(i, report));
+                    }
+                });
+            }
+            drop(tx);
+            let mut since_commit = 0u64;
+            let mut last_tick = Instant::now();
+            for msg in rx.iter() {
+                match msg {
+                    Msg::Doc(doc) => {
+                        writer.add_document(doc)?;
+                        state.events += 1;
+                        since_commit += 1;
+                    }
+                    Msg::Done(i, report) => {
+                        state.files_done += 1;
+                        state.current = Some(new_files_ref[i].path.clone());
+                        reports[i] = Some(report);
+                    }
+                }
+                if since_commit >= opts.commit_every {
+                    since_commit = 0;
+                    commit(
+                        &mut writer,
+                        &completed_manifest(&manifest, new_files_ref, &reports),
+                    )?;
+                }
+                if last_tick.elapsed() >= Duration::from_millis(100) {
+                    last_tick = Instant::now();
+                    state.elapsed = started.elapsed();
+                    progress(&state);
+                }
+            }
+            Ok(())
+        });
+        result?;
+        let mut final_manifest = completed_manifest(&manifest, &new_files, &reports);
+        final_manifest.pending.clear();
+        commit(&mut writer, &final_manifest)?;
+        writer.wait_merging_threads()?;
+        self.reload()?;
+
+        for (f, report) in new_files.into_iter().zip(reports) {
+            if let Some(Err(e)) = report {
+                summary.skipped.push((f.path, format!("cannot read: {e}")));
+            }
+        }
+        summary.added = final_manifest
+            .files
+            .iter()
+            .filter(|f| !manifest.files.iter().any(|old| old.id == f.id))
+            .cloned()
+            .collect();
+        summary.events_added = summary.added.iter().map(|f| f.events).sum();
+        summary.elapsed = started.elapsed();
+        state.elapsed = summary.elapsed;
+        progress(&state);
+        Ok(summary)
+    }
+}
+
+/// The manifest with every file that has finished so far; files still being read stay pending.
+fn completed_manifest(
+    base: &Manifest,
+    new_files: &[NewFile],
+    reports: &[Option<std::io::Result<FileReport>>],
+) -> Manifest {
+    let mut m = base.clone();
+    for (f, report) in new_files.iter().zip(reports) {
+        if let Some(Ok(r)) = report {
+            let mut record = f.record.clone();
+            record.events = r.events;
+            record.errors = r.errors;
+            record.warnings.clone_from(&r.warnings);
+            m.files.push(record);
+            m.pending.retain(|id| *id != f.record.id);
+        }
+    }
+    m
+}
+
+fn commit(
+    writer: &mut tantivy::IndexWriter<TantivyDocument>,
+    manifest: &Manifest,
+) -> Result<(), IndexError> {
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&manifest.to_payload());
+    prepared.commit()?;
+    Ok(())
+}
+
+/// Splits discovered files into new ones (with fresh ids) and skipped ones.
+fn triage(
+    files: Vec<(PathBuf, Format)>,
+    manifest: &mut Manifest,
+    skipped: &mut Vec<(PathBuf, String)>,
+) -> Vec<NewFile> {
+    let mut next_id = manifest.next_id();
+    let mut out: Vec<NewFile> = Vec::new();
+    for (path, format) in files {
+        let shown = path.display().to_string();
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                skipped.push((path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs() as i64);
+        if manifest.unchanged(&shown, meta.len(), mtime).is_some() {
+            skipped.push((path, "already indexed".into()));
+            continue;
+        }
+        let sha = match sha256_file(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                skipped.push((path, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        if let Some(existing) = manifest.files.iter_mut().find(|f| f.sha256 == sha) {
+            if !existing.paths.contains(&shown) {
+                existing.paths.push(shown);
+            }
+            skipped.push((path, "already indexed (same content)".into()));
+            continue;
+        }
+        if out.iter().any(|f| f.record.sha256 == sha) {
+            skipped.push((path, "duplicate of another input file".into()));
+            continue;
+        }
+        let record = SourceFile {
+            id: next_id,
+            paths: vec![shown],
+            size: meta.len(),
+            mtime,
+            sha256: sha,
+            ..SourceFile::default()
+        };
+        next_id += 1;
+        out.push(NewFile {
+            path,
+            format,
+            record,
+        });
+    }
+    out
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}

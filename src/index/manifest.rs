@@ -1,0 +1,72 @@
+//! The record of source files in a case, kept as the payload of each tantivy commit so that the
+//! list of indexed files and the indexed documents can never disagree, even after `kill -9`.
+
+use serde::{Deserialize, Serialize};
+
+/// One ingested source file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// Stored in every document of this file (`file` fast field).
+    pub id: u64,
+    /// Every path this content was offered under (the first one was read).
+    pub paths: Vec<String>,
+    pub size: u64,
+    /// Seconds since the epoch, to skip re-hashing an unchanged path.
+    pub mtime: i64,
+    /// SHA-256 of the content, hex: identifies the file wherever it is.
+    pub sha256: String,
+    pub events: u64,
+    pub errors: u64,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// The committed state of a case.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub files: Vec<SourceFile>,
+    /// File ids that had documents in flight when this commit was made. Their documents are
+    /// incomplete and are deleted before the next ingest re-reads those files.
+    #[serde(default)]
+    pub pending: Vec<u64>,
+}
+
+impl Manifest {
+    pub fn from_payload(payload: Option<&str>) -> Manifest {
+        payload
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn to_payload(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn next_id(&self) -> u64 {
+        let used = self
+            .files
+            .iter()
+            .map(|f| f.id)
+            .chain(self.pending.iter().copied());
+        used.max().map_or(0, |m| m + 1)
+    }
+
+    pub fn by_sha(&self, sha: &str) -> Option<&SourceFile> {
+        self.files.iter().find(|f| f.sha256 == sha)
+    }
+
+    /// A file at this path, size and mtime is assumed unchanged (no re-hash).
+    pub fn unchanged(&self, path: &str, size: u64, mtime: i64) -> Option<&SourceFile> {
+        self.files
+            .iter()
+            .find(|f| f.size == size && f.mtime == mtime && f.paths.iter().any(|p| p == path))
+    }
+
+    pub fn by_id(&self, id: u64) -> Option<&SourceFile> {
+        self.files.iter().find(|f| f.id == id)
+    }
+
+    pub fn total_events(&self) -> u64 {
+        self.files.iter().map(|f| f.events).sum()
+    }
+}

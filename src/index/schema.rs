@@ -1,0 +1,186 @@
+//! The case index schema and the exact form of every indexed term.
+//!
+//! One raw field holds `field=value` terms (both lowercased), so exact matches are a
+//! `TermQuery` and prefixes a term-range scan. `kvr` holds values reversed, turning `endswith`
+//! into a prefix scan. `ng` holds field-scoped trigrams of long free-text fields so `contains`
+//! needs no regex over the dictionary. Lowercasing is always [`fold`], on both the indexing and
+//! the query side, because tantivy's `LowerCaser` differs from Unicode lowercasing (final sigma).
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
+
+/// Longest value indexed whole; longer ones are cut and flagged in `tr` (tantivy silently drops
+/// terms over 65,530 bytes). The exact matcher always sees the whole stored value.
+pub const MAX_VALUE_BYTES: usize = 16 * 1024;
+/// Separates the field name from a trigram in `ng` terms.
+pub const NG_SEP: char = '\u{1f}';
+/// Marker in `tr` meaning "some value of this event was truncated".
+pub const ANY_TRUNCATED: &str = "\u{1f}any";
+/// Name of our full-text analyzer: words, lowercased, long tokens kept up to 255 bytes
+/// (the default drops anything over 40, losing SHA-256 hashes and base64 blobs).
+pub const TEXT_ANALYZER: &str = "huntbench_text";
+
+/// Free-text fields that get trigrams, by lowercased name.
+pub const NGRAM_FIELDS: &[&str] = &[
+    "commandline",
+    "parentcommandline",
+    "scriptblocktext",
+    "targetfilename",
+    "image",
+    "parentimage",
+    "newprocessname",
+    "parentprocessname",
+    "targetobject",
+    "details",
+    "payload",
+    "queryname",
+    "imageloaded",
+    "imagepath",
+    "servicefilename",
+    "contextinfo",
+    "data",
+    "relativetargetname",
+    "objectname",
+    "hostapplication",
+    "destinationhostname",
+    "sourceimage",
+    "targetimage",
+    "processname",
+    "path",
+    "pipename",
+];
+
+#[derive(Clone, Debug)]
+pub struct Fields {
+    pub kv: Field,
+    pub kvr: Field,
+    pub ng: Field,
+    /// Lowercased names of fields present with a non-null value.
+    pub ex: Field,
+    /// Lowercased names of fields whose value was truncated in `kv`/`kvr`.
+    pub tr: Field,
+    pub text: Field,
+    pub ts: Field,
+    pub eid: Field,
+    pub file: Field,
+    pub rid: Field,
+    pub channel: Field,
+    pub computer: Field,
+    pub provider: Field,
+    /// The whole event as compact JSON (zstd-compressed docstore).
+    pub event: Field,
+}
+
+pub fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let raw = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TEXT_ANALYZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    let fields = Fields {
+        kv: b.add_text_field("kv", raw.clone()),
+        kvr: b.add_text_field("kvr", raw.clone()),
+        ng: b.add_text_field("ng", raw.clone()),
+        ex: b.add_text_field("ex", raw.clone()),
+        tr: b.add_text_field("tr", raw),
+        text: b.add_text_field("text", text),
+        ts: b.add_i64_field("ts", FAST | INDEXED),
+        eid: b.add_u64_field("eid", FAST | INDEXED),
+        file: b.add_u64_field("file", FAST | INDEXED),
+        rid: b.add_u64_field("rid", FAST),
+        channel: b.add_text_field("channel", STRING | FAST),
+        computer: b.add_text_field("computer", STRING | FAST),
+        provider: b.add_text_field("provider", STRING | FAST),
+        event: b.add_text_field("event", STORED),
+    };
+    (b.build(), fields)
+}
+
+pub fn text_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(255))
+        .filter(LowerCaser)
+        .build()
+}
+
+/// The one case-folding used for every term, indexed or queried.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// Cuts `s` to at most `max` bytes on a char boundary.
+pub fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// `field=value` as stored in `kv` (inputs already folded).
+pub fn kv_term(field: &str, value: &str) -> String {
+    format!("{field}={}", truncate(value, MAX_VALUE_BYTES))
+}
+
+/// `field=eulav` as stored in `kvr`: the value's last bytes, reversed.
+pub fn kvr_term(field: &str, value: &str) -> String {
+    let reversed: String = value.chars().rev().collect();
+    format!("{field}={}", truncate(&reversed, MAX_VALUE_BYTES))
+}
+
+pub fn is_ngram_field(folded_field: &str) -> bool {
+    NGRAM_FIELDS.contains(&folded_field)
+}
+
+/// The distinct trigrams of a folded value, by characters.
+pub fn trigrams(value: &str) -> impl Iterator<Item = String> {
+    let chars: Vec<char> = value.chars().collect();
+    let mut seen = std::collections::HashSet::new();
+    let grams: Vec<String> = chars
+        .windows(3)
+        .map(|w| w.iter().collect::<String>())
+        .filter(|g| seen.insert(g.clone()))
+        .collect();
+    grams.into_iter()
+}
+
+pub fn ng_term(field: &str, gram: &str) -> String {
+    format!("{field}{NG_SEP}{gram}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_have_the_documented_shape() {
+        assert_eq!(kv_term("image", "c:\\a.exe"), "image=c:\\a.exe");
+        assert_eq!(kvr_term("image", "abc"), "image=cba");
+        assert_eq!(fold("ΟΔΟΣ"), "οδος");
+        assert_eq!(truncate("héllo", 2), "h");
+        let grams: Vec<String> = trigrams("aaaa").collect();
+        assert_eq!(grams, ["aaa"]);
+        assert_eq!(trigrams("ab").count(), 0);
+    }
+
+    #[test]
+    fn long_values_keep_their_suffix_in_kvr() {
+        let long = format!("{}TAIL", "x".repeat(MAX_VALUE_BYTES * 2));
+        let t = kvr_term("f", &fold(&long));
+        assert!(t.starts_with("f=liat"));
+        assert!(t.len() <= MAX_VALUE_BYTES + 2);
+    }
+}

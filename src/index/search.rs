@@ -1,0 +1,219 @@
+//! Reading a case: candidates for a prefilter in time order, stored events, and statistics.
+//!
+//! A [`Snapshot`] pins one searcher, so the [`EventRef`]s it hands out stay valid while it
+//! lives even if an ingest commits meanwhile.
+
+use super::case::{Case, IndexError};
+use super::query;
+use super::schema::Fields;
+use crate::event::Event;
+use crate::prefilter::Prefilter;
+use std::collections::HashMap;
+use tantivy::collector::{Collector, Count, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::schema::Value as _;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
+
+/// A reference to one indexed event within a [`Snapshot`], with its time for ordering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventRef {
+    /// Microseconds since the epoch (`i64::MIN` when the event has no valid time).
+    pub ts: i64,
+    pub segment: u32,
+    pub doc: u32,
+}
+
+impl EventRef {
+    fn addr(self) -> DocAddress {
+        DocAddress::new(self.segment, self.doc)
+    }
+}
+
+/// A point-in-time view of a case.
+pub struct Snapshot {
+    searcher: Searcher,
+    fields: Fields,
+}
+
+/// Aggregates for `huntbench stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub events: u64,
+    pub by_channel: Vec<(String, u64)>,
+    pub by_event_id: Vec<(u64, u64)>,
+    pub by_computer: Vec<(String, u64)>,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+impl Case {
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            searcher: self.reader.searcher(),
+            fields: self.fields.clone(),
+        }
+    }
+}
+
+impl Snapshot {
+    pub fn num_events(&self) -> u64 {
+        self.searcher.num_docs()
+    }
+
+    /// Every event the prefilter admits, sorted by time.
+    pub fn candidates(&self, p: &Prefilter) -> Result<Vec<EventRef>, IndexError> {
+        let q = query::compile(&self.fields, p);
+        let mut refs = self.searcher.search(&*q, &TimeCollector)?;
+        refs.sort_unstable();
+        Ok(refs)
+    }
+
+    /// How many events the prefilter admits (without fetching them).
+    pub fn count_candidates(&self, p: &Prefilter) -> Result<usize, IndexError> {
+        let q = query::compile(&self.fields, p);
+        Ok(self.searcher.search(&*q, &Count)?)
+    }
+
+    /// The stored event behind a reference, with the id of its source file.
+    pub fn event(&self, r: EventRef) -> Result<(Event, u64), IndexError> {
+        let doc: TantivyDocument = self.searcher.doc(r.addr())?;
+        let json = doc
+            .get_first(self.fields.event)
+            .and_then(|v| v.as_str())
+            .unwrap_or("{}");
+        let event = Event::from_json(json).unwrap_or_default();
+        let file = doc
+            .get_first(self.fields.file)
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
+        Ok((event, file))
+    }
+
+    /// The first `limit` events (in time order) that the prefilter admits and `verify` accepts.
+    pub fn search(
+        &self,
+        p: &Prefilter,
+        verify: &dyn Fn(&Event) -> bool,
+        limit: usize,
+    ) -> Result<Vec<(EventRef, Event, u64)>, IndexError> {
+        let mut out = Vec::new();
+        for r in self.candidates(p)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (event, file) = self.event(r)?;
+            if verify(&event) {
+                out.push((r, event, file));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts by channel, EventID and computer, and the time range, from fast fields only.
+    pub fn stats(&self) -> Result<Stats, IndexError> {
+        let mut channels: HashMap<String, u64> = HashMap::new();
+        let mut computers: HashMap<String, u64> = HashMap::new();
+        let mut eids: HashMap<u64, u64> = HashMap::new();
+        let mut stats = Stats::default();
+        let mut buf = String::new();
+        for seg in self.searcher.segment_readers() {
+            let ff = seg.fast_fields();
+            let ts = ff.i64("ts")?;
+            let eid = ff.u64("eid")?;
+            let channel = ff.str("channel")?;
+            let computer = ff.str("computer")?;
+            let alive = seg.alive_bitset();
+            for doc in 0..seg.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                stats.events += 1;
+                if let Some(t) = ts.first(doc).filter(|t| *t != i64::MIN) {
+                    stats.first = Some(stats.first.map_or(t, |f| f.min(t)));
+                    stats.last = Some(stats.last.map_or(t, |l| l.max(t)));
+                }
+                if let Some(e) = eid.first(doc).filter(|e| *e != u64::MAX) {
+                    *eids.entry(e).or_default() += 1;
+                }
+                for (col, counts) in [(&channel, &mut channels), (&computer, &mut computers)] {
+                    if let Some(col) = col {
+                        if let Some(ord) = col.term_ords(doc).next() {
+                            buf.clear();
+                            col.ord_to_str(ord, &mut buf).map_err(|e| IndexError::Io {
+                                path: Default::default(),
+                                source: e,
+                            })?;
+                            *counts.entry(buf.clone()).or_default() += 1;
+                        }
+                    }
+                }
+            }
+        }
+        stats.by_channel = sorted(channels);
+        stats.by_computer = sorted(computers);
+        stats.by_event_id = sorted(eids);
+        Ok(stats)
+    }
+
+    /// Every live event in index order, for full scans (brute-force checks, correlation).
+    pub fn all_refs(&self) -> Result<Vec<EventRef>, IndexError> {
+        self.candidates(&Prefilter::All)
+    }
+}
+
+fn sorted<K: Ord>(map: HashMap<K, u64>) -> Vec<(K, u64)> {
+    let mut v: Vec<(K, u64)> = map.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// Collects matching documents with their timestamp from the `ts` fast field.
+struct TimeCollector;
+
+struct TimeSegmentCollector {
+    segment: SegmentOrdinal,
+    ts: Column<i64>,
+    out: Vec<EventRef>,
+}
+
+impl Collector for TimeCollector {
+    type Fruit = Vec<EventRef>;
+    type Child = TimeSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<TimeSegmentCollector> {
+        Ok(TimeSegmentCollector {
+            segment,
+            ts: reader.fast_fields().i64("ts")?,
+            out: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<EventRef>>) -> tantivy::Result<Vec<EventRef>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for TimeSegmentCollector {
+    type Fruit = Vec<EventRef>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        let ts = self.ts.first(doc).unwrap_or(i64::MIN);
+        self.out.push(EventRef {
+            ts,
+            segment: self.segment,
+            doc,
+        });
+    }
+
+    fn harvest(self) -> Vec<EventRef> {
+        self.out
+    }
+}

@@ -1,0 +1,159 @@
+//! Loading event logs: finds input files, reads EVTX and JSON/JSONL exports, and normalises each
+//! record into an [`Event`]. This is the only module that uses the `evtx` crate.
+//!
+//! Not for: indexing, deduplication or progress display (the `index` module drives ingest and
+//! decides what is new). Input files are only ever opened read-only.
+
+mod evtx_file;
+mod json_file;
+pub mod normalize;
+
+use crate::event::Event;
+use std::path::{Path, PathBuf};
+
+/// The formats we read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Format {
+    Evtx,
+    Json,
+}
+
+/// What reading one file produced besides its events.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileReport {
+    pub events: u64,
+    /// Records that could not be read (skipped).
+    pub errors: u64,
+    pub warnings: Vec<String>,
+}
+
+/// A path that could not be used as input, with the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct PathError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// The format of a file, by extension, else by its first bytes (`ElfFile\0` or `{`/`[`).
+pub fn detect_format(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    match ext.as_str() {
+        "evtx" => Some(Format::Evtx),
+        "json" | "jsonl" | "ndjson" => Some(Format::Json),
+        _ => None,
+    }
+}
+
+fn sniff_format(path: &Path) -> Option<Format> {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let mut file = std::fs::File::open(path).ok()?;
+    let n = file.read(&mut head).ok()?;
+    if head[..n].starts_with(b"ElfFile\0") {
+        return Some(Format::Evtx);
+    }
+    let first = head[..n].iter().find(|b| !b.is_ascii_whitespace())?;
+    matches!(first, b'{' | b'[').then_some(Format::Json)
+}
+
+/// Expands the given paths into the log files to read: directories are walked recursively and
+/// keep files with a known extension; a file named explicitly is also accepted by content.
+/// Returns the files (sorted, deduplicated) and an error for each unusable path.
+pub fn discover(paths: &[PathBuf]) -> (Vec<(PathBuf, Format)>, Vec<PathError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Err(e) => errors.push(PathError {
+                path: path.clone(),
+                reason: e.to_string(),
+            }),
+            Ok(meta) if meta.is_dir() => walk(path, &mut files, &mut errors),
+            Ok(_) => match detect_format(path).or_else(|| sniff_format(path)) {
+                Some(format) => files.push((path.clone(), format)),
+                None => errors.push(PathError {
+                    path: path.clone(),
+                    reason: "not an EVTX or JSON event log".into(),
+                }),
+            },
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, errors)
+}
+
+fn walk(dir: &Path, files: &mut Vec<(PathBuf, Format)>, errors: &mut Vec<PathError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(PathError {
+                path: dir.to_owned(),
+                reason: e.to_string(),
+            });
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => walk(&path, files, errors),
+            Ok(_) => {
+                if let Some(format) = detect_format(&path) {
+                    files.push((path, format));
+                }
+            }
+            Err(e) => errors.push(PathError {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// Reads every record of one file, passing each event to `sink`.
+///
+/// Never panics on bad input: a parser panic is caught and reported as a warning, keeping the
+/// events already delivered. An `Err` means the file itself could not be opened.
+pub fn read_file(
+    path: &Path,
+    format: Format,
+    sink: &mut dyn FnMut(Event),
+) -> std::io::Result<FileReport> {
+    let delivered = std::cell::Cell::new(0u64);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut counting = |e: Event| {
+            delivered.set(delivered.get() + 1);
+            sink(e);
+        };
+        match format {
+            Format::Evtx => evtx_file::read(path, &mut counting),
+            Format::Json => json_file::read(path, &mut counting),
+        }
+    }));
+    outcome.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default();
+        Ok(FileReport {
+            events: delivered.get(),
+            errors: 1,
+            warnings: vec![format!(
+                "parser failed part-way ({what}); kept the records read"
+            )],
+        })
+    })
+}
+
+/// Reads a whole file into memory. For tests and small files only; ingest streams.
+pub fn read_all(path: &Path) -> std::io::Result<(Vec<Event>, FileReport)> {
+    let format = detect_format(path)
+        .or_else(|| sniff_format(path))
+        .ok_or_else(|| std::io::Error::other("not an EVTX or JSON event log"))?;
+    let mut events = Vec::new();
+    let report = read_file(path, format, &mut |e| events.push(e))?;
+    Ok((events, report))
+}

@@ -1,0 +1,19 @@
+//! huntbench: a terminal threat-hunting workbench for Windows event logs.
+//!
+//! Data flow:
+//! ```text
+//! EVTX / JSON / JSONL ──ingest──▶ Event ──index──▶ case directory (tantivy)
+//! Sigma YAML ──sigma──▶ CompiledRule ─┬─ prefilter ──index──▶ candidates
+//!                                     └─ exact matcher over each candidate ──▶ hits
+//! ```
+//! `event` is the shared vocabulary; `prefilter` is the tantivy-free contract between the
+//! matchers and the index. See ARCHITECTURE.md for what each module is and is not for.
+
+pub mod cli;
+pub mod event;
+pub mod ingest;
+pub mod index;
+pub mod prefilter;
+pub mod sanitize;
+pub mod sigma;
+pub mod synth;
