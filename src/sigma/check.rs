@@ -1,0 +1,118 @@
+//! `rules check`: per-rule load outcome with reasons and notes, and totals. The CLI renders it
+//! as a table or JSON.
+
+use serde::Serialize;
+
+use super::load::RuleSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    Loaded,
+    Unsupported,
+    Error,
+    /// Not a Windows event log rule.
+    Skipped,
+    Correlation,
+    Filter,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckEntry {
+    pub origin: String,
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub outcome: CheckOutcome,
+    /// `file:line:column: reason` for unsupported/error/skipped entries.
+    pub reason: Option<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CheckTotals {
+    pub loaded: usize,
+    pub unsupported: usize,
+    pub error: usize,
+    pub skipped: usize,
+    pub correlations: usize,
+    pub filters: usize,
+    pub with_notes: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CheckReport {
+    pub entries: Vec<CheckEntry>,
+    pub totals: CheckTotals,
+}
+
+impl CheckReport {
+    pub fn from_rules(set: &RuleSet) -> CheckReport {
+        let mut r = CheckReport::default();
+        for rule in &set.rules {
+            r.entries.push(CheckEntry {
+                origin: rule.meta.origin.clone(),
+                id: rule.meta.id.clone(),
+                title: Some(rule.meta.title.clone()),
+                outcome: CheckOutcome::Loaded,
+                reason: None,
+                notes: rule.notes.clone(),
+            });
+        }
+        for (list, outcome) in [
+            (&set.unsupported, CheckOutcome::Unsupported),
+            (&set.errors, CheckOutcome::Error),
+        ] {
+            for x in list {
+                r.entries.push(CheckEntry {
+                    origin: x.origin.clone(),
+                    id: x.id.clone(),
+                    title: x.title.clone(),
+                    outcome,
+                    reason: Some(x.error.to_string()),
+                    notes: x.notes.clone(),
+                });
+            }
+        }
+        for s in &set.skipped {
+            r.entries.push(CheckEntry {
+                origin: s.origin.clone(),
+                id: s.id.clone(),
+                title: s.title.clone(),
+                outcome: CheckOutcome::Skipped,
+                reason: Some(s.reason.clone()),
+                notes: Vec::new(),
+            });
+        }
+        for c in &set.correlations {
+            r.entries.push(CheckEntry {
+                origin: c.meta.origin.clone(),
+                id: c.meta.id.clone(),
+                title: Some(c.meta.title.clone()),
+                outcome: CheckOutcome::Correlation,
+                reason: None,
+                notes: Vec::new(),
+            });
+        }
+        for f in &set.filters {
+            r.entries.push(CheckEntry {
+                origin: f.meta.origin.clone(),
+                id: f.meta.id.clone(),
+                title: Some(f.meta.title.clone()),
+                outcome: CheckOutcome::Filter,
+                reason: None,
+                notes: Vec::new(),
+            });
+        }
+        r.entries.sort_by(|a, b| a.origin.cmp(&b.origin));
+        r.totals = CheckTotals {
+            loaded: set.rules.len(),
+            unsupported: set.unsupported.len(),
+            error: set.errors.len(),
+            skipped: set.skipped.len(),
+            correlations: set.correlations.len(),
+            filters: set.filters.len(),
+            with_notes: set.rules.iter().filter(|r| !r.notes.is_empty()).count(),
+        };
+        r
+    }
+}

@@ -1,0 +1,350 @@
+//! Loading rule files and directories into a [`RuleSet`].
+//!
+//! Every document is handled on its own: a broken rule becomes a [`Rejected`] entry with
+//! `file:line:column` and the reason, and loading goes on. Rules for other platforms are
+//! [`Skipped`] (counted, not errors). Filters found anywhere in the load are applied to the rules
+//! they target once everything has been read.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::compile::rule_prefilter;
+use super::correlation::Correlation;
+use super::detection;
+use super::filter::{self, Filter};
+use super::mapping::{LogsourceResolution, Mapping, RuleSources};
+use super::modifiers::{DEFAULT_PLACEHOLDERS, ItemCtx, Placeholders};
+use super::rule::{CompiledRule, DocKind, RuleMeta, classify};
+use super::yaml::{self, Kind, Node};
+use super::{ErrorKind, SigmaError};
+
+/// A rule (or file) that did not load.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rejected {
+    pub origin: String,
+    pub title: Option<String>,
+    pub id: Option<String>,
+    pub error: SigmaError,
+    pub notes: Vec<String>,
+}
+
+/// A rule for another platform (not Windows event logs).
+#[derive(Clone, Debug, Serialize)]
+pub struct Skipped {
+    pub origin: String,
+    pub title: Option<String>,
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// The result of a load.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    pub rules: Vec<CompiledRule>,
+    /// Valid Sigma this engine does not evaluate.
+    pub unsupported: Vec<Rejected>,
+    /// Broken YAML or invalid rules.
+    pub errors: Vec<Rejected>,
+    pub skipped: Vec<Skipped>,
+    pub correlations: Vec<Correlation>,
+    pub filters: Vec<Filter>,
+}
+
+impl RuleSet {
+    /// A rule by id (or name).
+    pub fn rule(&self, id: &str) -> Option<&CompiledRule> {
+        self.rules
+            .iter()
+            .find(|r| r.meta.id.as_deref() == Some(id) || r.meta.name.as_deref() == Some(id))
+    }
+}
+
+/// Loads rules with a logsource mapping and placeholder values.
+#[derive(Debug, Clone)]
+pub struct Loader {
+    mapping: Arc<Mapping>,
+    placeholders: Placeholders,
+    filters: Vec<Filter>,
+}
+
+struct Pending {
+    meta: RuleMeta,
+    sources: RuleSources,
+    detection: Node,
+}
+
+#[derive(Default)]
+struct Collected {
+    pending: Vec<Pending>,
+    set: RuleSet,
+}
+
+impl Loader {
+    /// The built-in Windows mapping and the default (empty) placeholders.
+    pub fn new() -> Result<Loader, SigmaError> {
+        let mapping =
+            Mapping::builtin().map_err(|e| SigmaError::new(ErrorKind::Invalid, e.to_string()))?;
+        Ok(Loader {
+            mapping: Arc::new(mapping),
+            placeholders: Placeholders::from_yaml(DEFAULT_PLACEHOLDERS)?,
+            filters: Vec::new(),
+        })
+    }
+
+    /// Replaces the logsource mapping (same format as `rules/mappings/windows.yml`).
+    pub fn with_mapping_yaml(mut self, text: &str) -> Result<Loader, SigmaError> {
+        self.mapping = Arc::new(
+            Mapping::from_yaml(text)
+                .map_err(|e| SigmaError::new(ErrorKind::Invalid, e.to_string()))?,
+        );
+        Ok(self)
+    }
+
+    /// Adds placeholder values (a YAML map `name: [values]`), replacing entries by name.
+    pub fn with_placeholders_yaml(mut self, text: &str) -> Result<Loader, SigmaError> {
+        self.placeholders.extend(Placeholders::from_yaml(text)?);
+        Ok(self)
+    }
+
+    /// Filters applied on top of those found in the loaded files (e.g. when re-loading one
+    /// edited rule from a string).
+    pub fn with_filters(mut self, filters: Vec<Filter>) -> Loader {
+        self.filters = filters;
+        self
+    }
+
+    /// Loads files and directories (recursively, `.yml`/`.yaml`, sorted by path).
+    pub fn load_paths<P: AsRef<Path>>(&self, paths: &[P]) -> RuleSet {
+        let mut files = Vec::new();
+        let mut acc = Collected::default();
+        for p in paths {
+            collect_files(p.as_ref(), true, &mut files, &mut acc.set.errors);
+        }
+        files.sort();
+        for f in files {
+            let origin = f.display().to_string();
+            match std::fs::read_to_string(&f) {
+                Ok(text) => self.collect(&text, &origin, &mut acc),
+                Err(e) => acc.set.errors.push(rejected(
+                    &origin,
+                    None,
+                    SigmaError::new(ErrorKind::Yaml, format!("cannot read: {e}")),
+                )),
+            }
+        }
+        self.finish(acc)
+    }
+
+    /// Loads the documents of one text (an editor buffer); `origin` names it in errors.
+    pub fn load_str(&self, text: &str, origin: &str) -> RuleSet {
+        let mut acc = Collected::default();
+        self.collect(text, origin, &mut acc);
+        self.finish(acc)
+    }
+
+    fn collect(&self, text: &str, origin: &str, acc: &mut Collected) {
+        let docs = match yaml::parse_documents(text) {
+            Ok(d) => d,
+            Err(e) => {
+                acc.set.errors.push(rejected(
+                    origin,
+                    None,
+                    SigmaError::new(ErrorKind::Yaml, e.message).at(e.span),
+                ));
+                return;
+            }
+        };
+        let source: Arc<str> = Arc::from(text);
+        for doc in docs {
+            if matches!(doc.kind, Kind::Null) {
+                continue;
+            }
+            let meta = RuleMeta::from_node(&doc, origin, Arc::clone(&source));
+            let kind = match classify(&doc) {
+                Ok(k) => k,
+                Err(e) => {
+                    push_rejected(&mut acc.set, rejected(origin, Some(&meta), e));
+                    continue;
+                }
+            };
+            match kind {
+                DocKind::Correlation => {
+                    match Correlation::from_node(&doc, origin, Arc::clone(&source)) {
+                        Ok(c) => acc.set.correlations.push(c),
+                        Err(e) => push_rejected(&mut acc.set, rejected(origin, Some(&meta), e)),
+                    }
+                }
+                DocKind::Filter => match Filter::from_node(&doc, origin, Arc::clone(&source)) {
+                    Ok(f) => acc.set.filters.push(f),
+                    Err(e) => push_rejected(&mut acc.set, rejected(origin, Some(&meta), e)),
+                },
+                DocKind::Rule => {
+                    let ls = &meta.logsource;
+                    match self.mapping.resolve(
+                        ls.product.as_deref(),
+                        ls.category.as_deref(),
+                        ls.service.as_deref(),
+                    ) {
+                        LogsourceResolution::NotWindows(reason) => acc.set.skipped.push(Skipped {
+                            origin: origin.to_owned(),
+                            title: Some(meta.title.clone()),
+                            id: meta.id.clone(),
+                            reason,
+                        }),
+                        LogsourceResolution::Unsupported(reason) => {
+                            let span = doc.get("logsource").map_or(doc.span, |n| n.span);
+                            push_rejected(
+                                &mut acc.set,
+                                rejected(
+                                    origin,
+                                    Some(&meta),
+                                    SigmaError::new(ErrorKind::Unsupported, reason).at(span),
+                                ),
+                            );
+                        }
+                        LogsourceResolution::Windows(sources) => {
+                            let detection = doc.get("detection").cloned().unwrap_or(Node {
+                                span: doc.span,
+                                kind: Kind::Null,
+                            });
+                            acc.pending.push(Pending {
+                                meta,
+                                sources,
+                                detection,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&self, mut acc: Collected) -> RuleSet {
+        let mut filters = acc.set.filters.clone();
+        filters.extend(self.filters.iter().cloned());
+        let results: Vec<Result<CompiledRule, Rejected>> = acc
+            .pending
+            .par_iter()
+            .map(|p| self.compile(p, &filters))
+            .collect();
+        for r in results {
+            match r {
+                Ok(rule) => acc.set.rules.push(rule),
+                Err(rej) => push_rejected(&mut acc.set, rej),
+            }
+        }
+        acc.set
+    }
+
+    fn compile(&self, p: &Pending, filters: &[Filter]) -> Result<CompiledRule, Rejected> {
+        let mut sources = p.sources.clone();
+        let fields = detection_fields(&p.detection);
+        sources.set_dialect(fields.iter().map(String::as_str));
+        let mut notes = sources.notes.clone();
+        let fail = |e: SigmaError, notes: &[String]| Rejected {
+            notes: notes.to_vec(),
+            ..rejected(&p.meta.origin, Some(&p.meta), e)
+        };
+        let mut ctx = ItemCtx {
+            sources: &sources,
+            placeholders: &self.placeholders,
+            notes: &mut notes,
+        };
+        let mut det = match detection::compile(&p.detection, &mut ctx) {
+            Ok(d) => d,
+            Err(e) => return Err(fail(e, ctx.notes)),
+        };
+        for (i, f) in filters.iter().filter(|f| f.applies_to(&p.meta)).enumerate() {
+            match detection::compile(&f.detection, &mut ctx) {
+                Ok(fd) => {
+                    filter::merge(&mut det, fd, i);
+                    ctx.notes.push(format!(
+                        "filter `{}` ({}) applied",
+                        f.meta.label(),
+                        f.meta.origin
+                    ));
+                }
+                Err(e) => {
+                    let e = e.context(&format!("filter `{}`", f.meta.label()));
+                    return Err(fail(e, ctx.notes));
+                }
+            }
+        }
+        let prefilter = rule_prefilter(&sources, &det);
+        Ok(CompiledRule {
+            meta: p.meta.clone(),
+            notes,
+            sources,
+            detection: det,
+            prefilter,
+        })
+    }
+}
+
+fn push_rejected(set: &mut RuleSet, r: Rejected) {
+    if r.error.kind == ErrorKind::Unsupported {
+        set.unsupported.push(r);
+    } else {
+        set.errors.push(r);
+    }
+}
+
+fn rejected(origin: &str, meta: Option<&RuleMeta>, e: SigmaError) -> Rejected {
+    Rejected {
+        origin: origin.to_owned(),
+        title: meta.map(|m| m.title.clone()).filter(|t| !t.is_empty()),
+        id: meta.and_then(|m| m.id.clone()),
+        error: e.with_origin(origin),
+        notes: Vec::new(),
+    }
+}
+
+/// Directories are walked for `.yml`/`.yaml`; a file named explicitly is always read.
+fn collect_files(p: &Path, top: bool, out: &mut Vec<PathBuf>, errors: &mut Vec<Rejected>) {
+    if p.is_dir() {
+        match std::fs::read_dir(p) {
+            Ok(entries) => {
+                for e in entries.flatten() {
+                    collect_files(&e.path(), false, out, errors);
+                }
+            }
+            Err(e) => errors.push(rejected(
+                &p.display().to_string(),
+                None,
+                SigmaError::new(ErrorKind::Yaml, format!("cannot read directory: {e}")),
+            )),
+        }
+    } else if top || p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
+        out.push(p.to_path_buf());
+    }
+}
+
+/// Field names used by a detection block (for dialect inference).
+fn detection_fields(det: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(n: &Node, out: &mut Vec<String>) {
+        match &n.kind {
+            Kind::Map(entries) => {
+                for (k, _) in entries {
+                    if let Some(key) = k.as_str() {
+                        let f = key.split('|').next().unwrap_or_default();
+                        if !f.is_empty() {
+                            out.push(f.to_owned());
+                        }
+                    }
+                }
+            }
+            Kind::Seq(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    for (k, _, v) in det.entries() {
+        if k != "condition" {
+            walk(v, &mut out);
+        }
+    }
+    out
+}

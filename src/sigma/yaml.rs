@@ -1,0 +1,194 @@
+//! An owned YAML tree with source spans, converted from saphyr's `MarkedYaml`.
+//!
+//! saphyr rejects duplicate keys and gives every node a start/end marker; owning the tree frees
+//! the rest of the engine from saphyr's borrow lifetimes and lets a rule keep its detection for
+//! later re-compilation (filters, edits).
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+
+/// A position range in the source text (line and column are 1-based; offsets count chars).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Span {
+    pub line: usize,
+    pub col: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// A float, kept with the text pySigma would render it as.
+    Float(String),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub kind: Kind,
+}
+
+/// A YAML syntax error with its position.
+#[derive(Clone, Debug)]
+pub struct YamlError {
+    pub span: Span,
+    pub message: String,
+}
+
+/// Parses every document of a YAML stream.
+pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| YamlError {
+        span: Span {
+            line: e.marker().line(),
+            col: e.marker().col() + 1,
+            start: e.marker().index(),
+            end: e.marker().index(),
+        },
+        message: e.info().to_owned(),
+    })?;
+    docs.iter().map(convert).collect()
+}
+
+fn span_of(m: &MarkedYaml<'_>) -> Span {
+    Span {
+        line: m.span.start.line(),
+        col: m.span.start.col() + 1,
+        start: m.span.start.index(),
+        end: m.span.end.index(),
+    }
+}
+
+fn convert(m: &MarkedYaml<'_>) -> Result<Node, YamlError> {
+    let span = span_of(m);
+    let kind = match &m.data {
+        YamlData::Value(s) => scalar(s),
+        YamlData::Representation(text, _, _) => Kind::Str(text.to_string()),
+        YamlData::Sequence(items) => {
+            Kind::Seq(items.iter().map(convert).collect::<Result<_, _>>()?)
+        }
+        YamlData::Mapping(map) => Kind::Map(
+            map.iter()
+                .map(|(k, v)| Ok((convert(k)?, convert(v)?)))
+                .collect::<Result<_, YamlError>>()?,
+        ),
+        YamlData::Tagged(_, inner) => return convert(inner),
+        YamlData::Alias(_) | YamlData::BadValue => {
+            return Err(YamlError {
+                span,
+                message: "invalid YAML value".into(),
+            });
+        }
+    };
+    Ok(Node { span, kind })
+}
+
+fn scalar(s: &Scalar<'_>) -> Kind {
+    match s {
+        Scalar::Null => Kind::Null,
+        Scalar::Boolean(b) => Kind::Bool(*b),
+        Scalar::Integer(i) => Kind::Int(*i),
+        Scalar::FloatingPoint(f) => Kind::Float(float_text(f.into_inner())),
+        Scalar::String(s) => Kind::Str(s.to_string()),
+    }
+}
+
+/// Renders a float like Python's `str(float)`, which is what pySigma compares against.
+fn float_text(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e16 {
+        format!("{f:.1}")
+    } else {
+        format!("{f}")
+    }
+}
+
+impl Node {
+    /// The text of a scalar (numbers and booleans rendered as Sigma compares them).
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Bool(b) => Some(b.to_string()),
+            Kind::Int(i) => Some(i.to_string()),
+            Kind::Float(f) => Some(f.clone()),
+            Kind::Str(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            Kind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Mapping entries with their keys as text (non-scalar keys are skipped).
+    pub fn entries(&self) -> Vec<(String, &Node, &Node)> {
+        match &self.kind {
+            Kind::Map(entries) => entries
+                .iter()
+                .filter_map(|(k, v)| k.scalar_text().map(|t| (t, k, v)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A string, or every string of a list of scalars (for `tags`, `references`, …).
+    pub fn string_list(&self) -> Vec<String> {
+        match &self.kind {
+            Kind::Seq(items) => items.iter().filter_map(Node::scalar_text).collect(),
+            Kind::Null => Vec::new(),
+            _ => self.scalar_text().into_iter().collect(),
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.kind, Kind::Map(_))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_and_spans() {
+        let docs = parse_documents("a: 1\nb: '2'\nc: 2.0\nd: 0x17\ne: ~\nf: true\n").unwrap();
+        let d = &docs[0];
+        assert_eq!(d.get("a").unwrap().kind, Kind::Int(1));
+        assert_eq!(d.get("b").unwrap().kind, Kind::Str("2".into()));
+        assert_eq!(d.get("c").unwrap().scalar_text().unwrap(), "2.0");
+        assert_eq!(d.get("d").unwrap().kind, Kind::Int(23));
+        assert_eq!(d.get("e").unwrap().kind, Kind::Null);
+        assert_eq!(d.get("f").unwrap().scalar_text().unwrap(), "true");
+        assert_eq!(d.get("b").unwrap().span.line, 2);
+        assert_eq!(d.get("b").unwrap().span.col, 4);
+    }
+
+    #[test]
+    fn duplicate_keys_rejected_with_position() {
+        let e = parse_documents("a: 1\nb:\n  x: 1\n  x: 2\n").unwrap_err();
+        assert_eq!(e.span.line, 4);
+        assert!(e.message.contains("duplicate"), "{}", e.message);
+    }
+
+    #[test]
+    fn multi_document() {
+        assert_eq!(parse_documents("a: 1\n---\nb: 2\n").unwrap().len(), 2);
+    }
+}
