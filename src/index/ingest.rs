@@ -259,7 +259,8 @@ fn triage(
             skipped.push((path, "already indexed (same content)".into()));
             continue;
         }
-        if out.iter().any(|f| f.record.sha256 == sha) {
+        if let Some(first) = out.iter_mut().find(|f| f.record.sha256 == sha) {
+            first.record.paths.push(shown);
             skipped.push((path, "duplicate of another input file".into()));
             continue;
         }

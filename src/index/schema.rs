@@ -96,7 +96,7 @@ pub fn build_schema() -> (Schema, Fields) {
         text: b.add_text_field("text", text),
         ts: b.add_i64_field("ts", FAST | INDEXED),
         eid: b.add_u64_field("eid", FAST | INDEXED),
-        file: b.add_u64_field("file", FAST | INDEXED),
+        file: b.add_u64_field("file", FAST | INDEXED | STORED),
         rid: b.add_u64_field("rid", FAST),
         channel: b.add_text_field("channel", STRING | FAST),
         computer: b.add_text_field("computer", STRING | FAST),
