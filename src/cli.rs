@@ -4,6 +4,8 @@
 
 mod case_dir;
 mod ingest_cmd;
+mod rules_cmd;
+mod scan_cmd;
 mod stats_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -29,6 +31,65 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Summarise a case: events by channel, EventID, computer, and the time range
     Stats(CaseArgs),
+    /// Run Sigma rules over a case (ingesting PATHs first) and print the hits
+    Scan(ScanArgs),
+    /// Work with rules
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Report, per rule, whether it loads, is unsupported or broken, and why
+    Check(RulesCheckArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Jsonl,
+    Csv,
+    Table,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// Rule file or directory to add (repeatable)
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Do not run the bundled rule pack
+    #[arg(long)]
+    pub no_default_rules: bool,
+    /// Only rules at or above this level (informational, low, medium, high, critical)
+    #[arg(long, value_name = "LEVEL")]
+    pub min_level: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Event logs to ingest into the case before scanning
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesCheckArgs {
+    /// Rule file or directory to check (repeatable)
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Leave the bundled rule pack out
+    #[arg(long)]
+    pub no_default_rules: bool,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Also list rules that loaded cleanly
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Where the case lives: `--case DIR`, or a cache directory keyed by the input paths.
@@ -62,6 +123,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Ingest(args)) => ingest_cmd::run(&args),
         Some(Command::Stats(args)) => stats_cmd::run(&args),
+        Some(Command::Scan(args)) => scan_cmd::run(&args),
+        Some(Command::Rules(RulesCommand::Check(args))) => rules_cmd::check(&args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

@@ -5,11 +5,11 @@
 //! only narrows candidates, soundly.
 
 mod case;
-mod document;
+pub mod document;
 mod ingest;
 mod manifest;
 mod query;
-mod schema;
+pub mod schema;
 mod search;
 
 pub use case::{Case, IndexError};

@@ -11,9 +11,11 @@
 
 pub mod cli;
 pub mod event;
+pub mod hunt;
 pub mod ingest;
 pub mod index;
 pub mod prefilter;
+pub mod rulepack;
 pub mod sanitize;
 pub mod sigma;
 pub mod synth;

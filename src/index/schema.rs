@@ -50,6 +50,7 @@ pub const NGRAM_FIELDS: &[&str] = &[
     "processname",
     "path",
     "pipename",
+    "hashes",
 ];
 
 #[derive(Clone, Debug)]

@@ -145,6 +145,16 @@ impl Loader {
         self.finish(acc)
     }
 
+    /// Loads several texts as one set (e.g. rule files embedded in the binary), so filters in
+    /// one apply to rules in the others.
+    pub fn load_texts<'a>(&self, texts: impl IntoIterator<Item = (&'a str, &'a str)>) -> RuleSet {
+        let mut acc = Collected::default();
+        for (origin, text) in texts {
+            self.collect(text, origin, &mut acc);
+        }
+        self.finish(acc)
+    }
+
     fn collect(&self, text: &str, origin: &str, acc: &mut Collected) {
         let docs = match yaml::parse_documents(text) {
             Ok(d) => d,

@@ -1,0 +1,48 @@
+//! `huntbench rules check`: which rules load, which are unsupported or broken, and why.
+
+use super::{CheckFormat, RulesCheckArgs};
+use crate::rulepack;
+use crate::sanitize::for_terminal;
+use crate::sigma::{CheckOutcome, CheckReport};
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
+    let (set, read_errors) = rulepack::load(&args.rules, args.no_default_rules)?;
+    let report = CheckReport::from_rules(&set);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        CheckFormat::Json => {
+            let value = serde_json::json!({"report": report, "unreadable": read_errors});
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        }
+        CheckFormat::Table => {
+            for e in &read_errors {
+                writeln!(out, "error        {}", for_terminal(e))?;
+            }
+            for entry in &report.entries {
+                let shown = !matches!(entry.outcome, CheckOutcome::Loaded) || !entry.notes.is_empty();
+                if !shown && !args.all {
+                    continue;
+                }
+                let outcome = format!("{:?}", entry.outcome).to_lowercase();
+                let title = entry.title.as_deref().unwrap_or("");
+                writeln!(out, "{outcome:<12} {}  {}", for_terminal(title), for_terminal(&entry.origin))?;
+                if let Some(reason) = &entry.reason {
+                    writeln!(out, "             {}", for_terminal(reason))?;
+                }
+                for note in &entry.notes {
+                    writeln!(out, "             note: {}", for_terminal(note))?;
+                }
+            }
+            let t = &report.totals;
+            writeln!(
+                out,
+                "\n{} loaded, {} unsupported, {} error(s), {} skipped (not Windows event logs), {} correlation(s), {} filter(s); {} loaded with notes",
+                t.loaded, t.unsupported, t.error, t.skipped, t.correlations, t.filters, t.with_notes
+            )?;
+        }
+    }
+    let failed = report.totals.error > 0 || !read_errors.is_empty();
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

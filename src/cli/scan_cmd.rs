@@ -1,0 +1,229 @@
+//! `huntbench scan`: runs rules over a case (ingesting given paths first) and prints the hits.
+
+use super::{OutputFormat, ScanArgs, case_dir, ingest_cmd};
+use crate::event::Event;
+use crate::hunt;
+use crate::index::{Case, EventRef, IngestOptions, Snapshot};
+use crate::rulepack;
+use crate::sanitize::for_terminal;
+use crate::sigma::CompiledRule;
+use anyhow::Context;
+use serde_json::json;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
+    let mut case = Case::open_or_create(&dir)?;
+    if !args.paths.is_empty() {
+        let opts = IngestOptions { threads: ingest_cmd::num_threads(), ..IngestOptions::default() };
+        let summary = case.ingest(&args.paths, &opts, &mut |_| {})?;
+        ingest_cmd::print_summary(&summary, &dir);
+    }
+    let (set, read_errors) = rulepack::load(&args.rules, args.no_default_rules)?;
+    for e in &read_errors {
+        eprintln!("error: {e}");
+    }
+    for r in set.errors.iter().chain(&set.unsupported) {
+        eprintln!("rule not loaded: {}", r.error);
+    }
+    let min = hunt::level_rank(args.min_level.as_deref());
+    let rules: Vec<&CompiledRule> =
+        set.rules.iter().filter(|r| hunt::level_rank(r.meta.level.as_deref()) >= min).collect();
+    let snapshot = case.snapshot();
+    let result = hunt::run(&snapshot, &rules)?;
+    let correlations = hunt::correlate(&snapshot, &set.correlations, &rules, &result)?;
+    // Base rules of a correlation with `generate: false` only alert through it.
+    let silenced = |rule: &CompiledRule| {
+        set.correlations.iter().any(|c| {
+            !c.generate
+                && c.rules.iter().any(|r| Some(r.as_str()) == rule.id() || Some(r.as_str()) == rule.meta.name.as_deref())
+        })
+    };
+    // Hits of all rules merged in time order.
+    let mut rows: Vec<(EventRef, usize)> = Vec::new();
+    for (i, hits) in result.hits.iter().enumerate() {
+        if !silenced(rules[i]) {
+            rows.extend(hits.iter().map(|r| (*r, i)));
+        }
+    }
+    rows.sort_unstable();
+    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut writer = HitWriter::new(args.format, out)?;
+    for (r, i) in &rows {
+        let (event, file) = snapshot.event(*r)?;
+        let file_path = file_path(&case, file);
+        writer.hit(rules[*i], &event, &file_path, rules[*i].matches(&event))?;
+    }
+    for (corr, hits) in set.correlations.iter().zip(&correlations) {
+        for hit in hits {
+            writer.correlation(corr, hit, &snapshot)?;
+        }
+    }
+    writer.finish()?;
+    let total: usize = result.hits.iter().map(Vec::len).sum();
+    eprintln!(
+        "{} rule(s) over {} events: {} hit(s), {} correlation hit(s) in {:.0?}",
+        rules.len(),
+        snapshot.num_events(),
+        total,
+        correlations.iter().map(Vec::len).sum::<usize>(),
+        result.elapsed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn file_path(case: &Case, file: u64) -> String {
+    case.manifest()
+        .ok()
+        .and_then(|m| m.by_id(file).and_then(|f| f.paths.first().cloned()))
+        .unwrap_or_default()
+}
+
+/// Writes hits in one of the output formats.
+enum HitWriter<W: Write> {
+    Jsonl(W),
+    Csv(csv::Writer<W>),
+    Table(W),
+}
+
+impl<W: Write> HitWriter<W> {
+    fn new(format: OutputFormat, out: W) -> anyhow::Result<HitWriter<W>> {
+        Ok(match format {
+            OutputFormat::Jsonl => HitWriter::Jsonl(out),
+            OutputFormat::Table => HitWriter::Table(out),
+            OutputFormat::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record([
+                    "timestamp", "rule_id", "rule_title", "level", "computer", "channel",
+                    "event_id", "record_id", "file", "matched",
+                ])?;
+                HitWriter::Csv(w)
+            }
+        })
+    }
+
+    fn hit(
+        &mut self,
+        rule: &CompiledRule,
+        event: &Event,
+        file: &str,
+        detail: Option<crate::sigma::MatchDetail>,
+    ) -> anyhow::Result<()> {
+        let ts = event.timestamp().map(|t| t.to_string()).unwrap_or_default();
+        let matched: Vec<String> = detail
+            .iter()
+            .flat_map(|d| d.fields.iter())
+            .map(|f| format!("{}={}", f.event_field, f.value))
+            .collect();
+        match self {
+            HitWriter::Jsonl(out) => {
+                let line = json!({
+                    "rule_id": rule.id(),
+                    "rule_title": rule.title(),
+                    "level": rule.meta.level,
+                    "timestamp": ts,
+                    "computer": event.computer(),
+                    "channel": event.channel(),
+                    "event_id": event.event_id(),
+                    "record_id": event.record_id(),
+                    "file": file,
+                    "matched": detail,
+                    "event": event,
+                });
+                writeln!(out, "{line}")?;
+            }
+            HitWriter::Csv(w) => w.write_record([
+                ts.as_str(),
+                rule.id().unwrap_or_default(),
+                rule.title(),
+                rule.meta.level.as_deref().unwrap_or_default(),
+                event.computer(),
+                event.channel(),
+                &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
+                &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
+                file,
+                &matched.join("; "),
+            ])?,
+            HitWriter::Table(out) => writeln!(
+                out,
+                "{:<27} {:<8} {:<44} {:<20} {:>5}  {}",
+                ts,
+                rule.meta.level.as_deref().unwrap_or("-"),
+                for_terminal(&truncate(rule.title(), 44)),
+                for_terminal(&truncate(event.computer(), 20)),
+                event.event_id().map(|e| e.to_string()).unwrap_or_default(),
+                for_terminal(&truncate(&matched.join("; "), 120)),
+            )?,
+        }
+        Ok(())
+    }
+
+    fn correlation(
+        &mut self,
+        corr: &crate::sigma::Correlation,
+        hit: &crate::sigma::CorrelationHit<EventRef>,
+        snapshot: &Snapshot,
+    ) -> anyhow::Result<()> {
+        let mut events = Vec::new();
+        for r in &hit.keys {
+            events.push(snapshot.event(*r).context("reading a correlated event")?.0);
+        }
+        let group: Vec<String> = hit.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        match self {
+            HitWriter::Jsonl(out) => {
+                let line = json!({
+                    "rule_id": corr.meta.id,
+                    "rule_title": corr.meta.title,
+                    "level": corr.meta.level,
+                    "timestamp": hit.first.to_string(),
+                    "last_timestamp": hit.last.to_string(),
+                    "correlation": format!("{:?}", corr.kind),
+                    "group": hit.group,
+                    "value": hit.value,
+                    "events": events,
+                });
+                writeln!(out, "{line}")?;
+            }
+            HitWriter::Csv(w) => w.write_record([
+                hit.first.to_string().as_str(),
+                corr.meta.id.as_deref().unwrap_or_default(),
+                &corr.meta.title,
+                corr.meta.level.as_deref().unwrap_or_default(),
+                "",
+                "",
+                "",
+                "",
+                "",
+                &format!("{} events; {}", events.len(), group.join("; ")),
+            ])?,
+            HitWriter::Table(out) => writeln!(
+                out,
+                "{:<27} {:<8} {:<44} correlation of {} events: {}",
+                hit.first.to_string(),
+                corr.meta.level.as_deref().unwrap_or("-"),
+                for_terminal(&truncate(&corr.meta.title, 44)),
+                events.len(),
+                for_terminal(&group.join("; ")),
+            )?,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            HitWriter::Jsonl(mut out) | HitWriter::Table(mut out) => out.flush()?,
+            HitWriter::Csv(mut w) => w.flush()?,
+        }
+        Ok(())
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}

@@ -1,0 +1,163 @@
+//! Running rules over a case: the index proposes candidates (each rule's prefilter), and the
+//! exact matcher confirms them on the stored events. Results therefore never depend on the
+//! index shortcut, only on the matcher.
+//!
+//! Not for: deciding semantics (that is `sigma`) or rendering (the CLI and TUI do that).
+//! Memory stays bounded: rules are processed in batches whose candidate lists fit a budget,
+//! and only references to hits (not events) are kept.
+
+use crate::event::Event;
+use crate::index::{EventRef, IndexError, Snapshot};
+use crate::sigma::CompiledRule;
+use rayon::prelude::*;
+use std::time::{Duration, Instant};
+
+/// Candidate (event, rule) pairs examined per batch; bounds memory whatever the case size.
+const PAIR_BUDGET: usize = 4_000_000;
+
+/// The hits of every rule, in the order of the rules given.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    /// Per rule, its hits sorted by time.
+    pub hits: Vec<Vec<EventRef>>,
+    /// Candidate events fetched and checked (a measure of prefilter precision).
+    pub candidates: u64,
+    pub elapsed: Duration,
+}
+
+/// Runs `rules` over the snapshot.
+pub fn run(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<ScanResult, IndexError> {
+    let started = Instant::now();
+    let candidate_lists: Vec<Vec<EventRef>> = rules
+        .par_iter()
+        .map(|r| snapshot.candidates(&r.prefilter()))
+        .collect::<Result<_, _>>()?;
+    let mut result = ScanResult { hits: vec![Vec::new(); rules.len()], ..ScanResult::default() };
+    // Rules with the same candidates sit next to each other, so a batch fetches each event once.
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by_key(|&i| (rules[i].meta.logsource.category.clone(), rules[i].meta.logsource.service.clone()));
+    let mut batch: Vec<usize> = Vec::new();
+    let mut pairs = 0usize;
+    for i in order {
+        let n = candidate_lists[i].len();
+        if !batch.is_empty() && pairs + n > PAIR_BUDGET {
+            result.candidates += run_batch(snapshot, rules, &candidate_lists, &batch, &mut result.hits)?;
+            batch.clear();
+            pairs = 0;
+        }
+        batch.push(i);
+        pairs += n;
+    }
+    if !batch.is_empty() {
+        result.candidates += run_batch(snapshot, rules, &candidate_lists, &batch, &mut result.hits)?;
+    }
+    for hits in &mut result.hits {
+        hits.sort_unstable();
+    }
+    result.elapsed = started.elapsed();
+    Ok(result)
+}
+
+/// Fetches every candidate of the batch once and checks the rules that proposed it.
+fn run_batch(
+    snapshot: &Snapshot,
+    rules: &[&CompiledRule],
+    candidates: &[Vec<EventRef>],
+    batch: &[usize],
+    hits: &mut [Vec<EventRef>],
+) -> Result<u64, IndexError> {
+    let mut pairs: Vec<(EventRef, u32)> = batch
+        .iter()
+        .flat_map(|&rule| candidates[rule].iter().map(move |r| (*r, rule as u32)))
+        .collect();
+    // Index order, so the docstore reads blocks sequentially.
+    pairs.sort_unstable_by_key(|(r, rule)| (r.segment, r.doc, *rule));
+    let groups: Vec<&[(EventRef, u32)]> =
+        pairs.chunk_by(|a, b| (a.0.segment, a.0.doc) == (b.0.segment, b.0.doc)).collect();
+    let matched: Vec<Vec<(u32, EventRef)>> = groups
+        .par_iter()
+        .map(|group| -> Result<Vec<(u32, EventRef)>, IndexError> {
+            let r = group[0].0;
+            let (event, _) = snapshot.event(r)?;
+            Ok(confirm(&event, rules, group, r))
+        })
+        .collect::<Result<_, _>>()?;
+    for (rule, r) in matched.into_iter().flatten() {
+        hits[rule as usize].push(r);
+    }
+    Ok(groups.len() as u64)
+}
+
+fn confirm(
+    event: &Event,
+    rules: &[&CompiledRule],
+    group: &[(EventRef, u32)],
+    r: EventRef,
+) -> Vec<(u32, EventRef)> {
+    group
+        .iter()
+        .filter(|(_, rule)| rules[*rule as usize].is_match(event))
+        .map(|(_, rule)| (*rule, r))
+        .collect()
+}
+
+/// The exact matcher over every event, without the index: the ground truth `run` must equal.
+pub fn brute_force(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<Vec<Vec<EventRef>>, IndexError> {
+    let all = snapshot.all_refs()?;
+    let per_event: Vec<Vec<(u32, EventRef)>> = all
+        .par_iter()
+        .map(|r| -> Result<Vec<(u32, EventRef)>, IndexError> {
+            let (event, _) = snapshot.event(*r)?;
+            Ok((0..rules.len() as u32)
+                .filter(|&i| rules[i as usize].is_match(&event))
+                .map(|i| (i, *r))
+                .collect())
+        })
+        .collect::<Result<_, _>>()?;
+    let mut hits = vec![Vec::new(); rules.len()];
+    for (rule, r) in per_event.into_iter().flatten() {
+        hits[rule as usize].push(r);
+    }
+    for h in &mut hits {
+        h.sort_unstable();
+    }
+    Ok(hits)
+}
+
+/// Evaluates correlation rules over the hits of their base rules. `rules[i]` produced
+/// `result.hits[i]`. Returns, per correlation, its hits with the contributing events.
+pub fn correlate(
+    snapshot: &Snapshot,
+    correlations: &[crate::sigma::Correlation],
+    rules: &[&CompiledRule],
+    result: &ScanResult,
+) -> Result<Vec<Vec<crate::sigma::CorrelationHit<EventRef>>>, IndexError> {
+    let mut out = Vec::with_capacity(correlations.len());
+    for corr in correlations {
+        let mut base = Vec::new();
+        for (rule, hits) in rules.iter().zip(&result.hits) {
+            let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
+            if !corr.rules.iter().any(|r| Some(r.as_str()) == id || Some(r.as_str()) == name) {
+                continue;
+            }
+            for r in hits {
+                let (event, _) = snapshot.event(*r)?;
+                base.extend(corr.base_hit(id, name, &event, *r));
+            }
+        }
+        out.push(corr.evaluate(base));
+    }
+    Ok(out)
+}
+
+/// Sigma levels in increasing severity; unknown levels sort lowest.
+pub fn level_rank(level: Option<&str>) -> u8 {
+    match level.map(str::to_ascii_lowercase).as_deref() {
+        Some("informational") => 1,
+        Some("low") => 2,
+        Some("medium") => 3,
+        Some("high") => 4,
+        Some("critical") => 5,
+        _ => 0,
+    }
+}
