@@ -14,6 +14,7 @@ pub mod event;
 pub mod ingest;
 pub mod index;
 pub mod prefilter;
+pub mod query;
 pub mod sanitize;
 pub mod sigma;
 pub mod synth;
