@@ -132,9 +132,21 @@ fn bundled_rules_load_and_fire_as_documented() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The saved search is the WMI-child rule in the query language; with no logsource mapping it
+/// sees the Sysmon field names only, so it counts the Sysmon copies of the rule's hits.
 #[test]
-fn saved_wmi_child_search_is_present() {
+fn saved_wmi_child_search_matches_the_sysmon_hits() {
     let text = std::fs::read_to_string(root().join("rules/searches/wmi-child-process.search"))
         .expect("search file");
-    assert!(text.contains("WmiPrvSE.exe") && text.contains("NOT Image=*\\dismhost.exe"));
+    let query = huntbench::query::parse(text.trim()).expect("the saved search parses");
+    for (s, want) in [
+        ("wmiexec", 7),
+        ("wmi-spawned-process", 3),
+        ("benign-admin-baseline", 2),
+        ("psexec", 0),
+        ("defender-asr-block", 0),
+    ] {
+        let hits = sample(s).iter().filter(|e| query.matches(e)).count();
+        assert_eq!(hits, want, "{s}");
+    }
 }
