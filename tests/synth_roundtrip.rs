@@ -169,7 +169,7 @@ fn bulk_event(i: usize) -> SynthEvent {
                 "x".repeat(i % 700)
             )),
         ),
-        ("Flag".into(), DataValue::Bool(i % 2 == 0)),
+        ("Flag".into(), DataValue::Bool(i.is_multiple_of(2))),
     ];
     ev
 }
