@@ -415,14 +415,10 @@ impl Detection {
         }
     }
 
-    fn eval(&self, node: &Node, ev: &Event) -> bool {
-        self.eval_view(node, &EventView::new(ev))
-    }
-
-    /// The detail of a match (call only when `is_match` is true).
     pub fn explain(&self, ev: &Event) -> MatchDetail {
         let mut d = MatchDetail::default();
-        self.explain_node(&self.condition, ev, true, &mut d);
+        let view = EventView::new(ev);
+        self.explain_node(&self.condition, &view, true, &mut d);
         for f in &d.fields {
             let sigma = f.rule_field.split('|').next().unwrap_or_default();
             if !sigma.is_empty() && sigma != f.event_field && f.event_field != "*" {
@@ -435,39 +431,39 @@ impl Detection {
         d
     }
 
-    fn explain_node(&self, node: &Node, ev: &Event, positive: bool, d: &mut MatchDetail) {
+    fn explain_node(&self, node: &Node, view: &EventView<'_>, positive: bool, d: &mut MatchDetail) {
         match node {
-            Node::And(v) | Node::Or(v) => {
-                v.iter().for_each(|n| self.explain_node(n, ev, positive, d))
-            }
-            Node::Not(n) => self.explain_node(n, ev, !positive, d),
+            Node::And(v) | Node::Or(v) => v
+                .iter()
+                .for_each(|n| self.explain_node(n, view, positive, d)),
+            Node::Not(n) => self.explain_node(n, view, !positive, d),
             Node::Sel(i) => {
                 if let Some((name, body)) = self.selections.get(*i)
                     && positive
-                    && self.eval(body, ev)
+                    && self.eval_view(body, view)
                     && !d.identifiers.contains(name)
                 {
                     d.identifiers.push(name.clone());
-                    self.explain_body(body, ev, &mut d.fields);
+                    self.explain_body(body, view, &mut d.fields);
                 }
             }
-            Node::Item(_) if positive && self.eval(node, ev) => {
-                self.explain_body(node, ev, &mut d.fields)
+            Node::Item(_) if positive && self.eval_view(node, view) => {
+                self.explain_body(node, view, &mut d.fields)
             }
             Node::Item(_) | Node::Const(_) => {}
         }
     }
 
-    fn explain_body(&self, node: &Node, ev: &Event, out: &mut Vec<FieldMatch>) {
+    fn explain_body(&self, node: &Node, view: &EventView<'_>, out: &mut Vec<FieldMatch>) {
         match node {
             Node::And(v) | Node::Or(v) => {
                 for n in v {
-                    if self.eval(n, ev) {
-                        self.explain_body(n, ev, out);
+                    if self.eval_view(n, view) {
+                        self.explain_body(n, view, out);
                     }
                 }
             }
-            Node::Item(i) if i.eval(ev) => i.explain(ev, out),
+            Node::Item(i) if i.eval_view(view) => i.explain(view.event, out),
             _ => {}
         }
     }
