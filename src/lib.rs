@@ -15,6 +15,7 @@ pub mod hunt;
 pub mod ingest;
 pub mod index;
 pub mod prefilter;
+pub mod query;
 pub mod rulepack;
 pub mod sanitize;
 pub mod sigma;

@@ -94,6 +94,63 @@ impl Prefilter {
     }
 }
 
+impl Prefilter {
+    /// Reference semantics of this contract over one event (case-insensitive via
+    /// `str::to_lowercase`, field names ASCII case-insensitive, null = absent). For tests and
+    /// index-free scans; the index implements the same contract with its own terms.
+    pub fn accepts(&self, ev: &crate::event::Event) -> bool {
+        let values = |field: &str| {
+            let field = field.to_owned();
+            ev.fields
+                .iter()
+                .filter(move |(n, _)| n.eq_ignore_ascii_case(&field))
+                .flat_map(|(_, v)| v.strings())
+                .map(str::to_lowercase)
+        };
+        match self {
+            Prefilter::All => true,
+            Prefilter::Nothing => false,
+            Prefilter::Equals { field, value } => {
+                let want = value.to_lowercase();
+                values(field).any(|s| s == want)
+            }
+            Prefilter::Prefix { field, prefix } => {
+                let want = prefix.to_lowercase();
+                values(field).any(|s| s.starts_with(&want))
+            }
+            Prefilter::Suffix { field, suffix } => {
+                let want = suffix.to_lowercase();
+                values(field).any(|s| s.ends_with(&want))
+            }
+            Prefilter::Contains { field, needle } => {
+                let want = needle.to_lowercase();
+                values(field).any(|s| s.contains(&want))
+            }
+            Prefilter::Regex { field, pattern } => match regex::Regex::new(pattern) {
+                Ok(re) => ev
+                    .fields
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(field))
+                    .flat_map(|(_, v)| v.strings())
+                    .any(|s| re.is_match(s) || re.is_match(&s.to_lowercase())),
+                Err(_) => true,
+            },
+            Prefilter::Exists { field } => ev.fields.iter().any(|(n, v)| {
+                n.eq_ignore_ascii_case(field) && !matches!(v, crate::event::Value::Null)
+            }),
+            Prefilter::AnyContains { needle } => {
+                let want = needle.to_lowercase();
+                ev.fields
+                    .iter()
+                    .flat_map(|(_, v)| v.strings())
+                    .any(|s| s.to_lowercase().contains(&want))
+            }
+            Prefilter::And(parts) => parts.iter().all(|p| p.accepts(ev)),
+            Prefilter::Or(parts) => parts.iter().any(|p| p.accepts(ev)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

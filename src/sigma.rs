@@ -30,6 +30,7 @@ pub use check::{CheckEntry, CheckOutcome, CheckReport};
 pub use correlation::{BaseHit, Correlation, CorrelationHit};
 pub use filter::Filter;
 pub use load::{Loader, Rejected, RuleSet, Skipped};
+pub use mapping::EventView;
 pub use matcher::{FieldMatch, MatchDetail};
 pub use rule::{CompiledRule, LogSource, RuleMeta};
 pub use yaml::Span;

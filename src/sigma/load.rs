@@ -235,7 +235,7 @@ impl Loader {
     fn finish(&self, mut acc: Collected) -> RuleSet {
         let mut filters = acc.set.filters.clone();
         filters.extend(self.filters.iter().cloned());
-        let results: Vec<Result<CompiledRule, Rejected>> = acc
+        let results: Vec<Result<CompiledRule, Box<Rejected>>> = acc
             .pending
             .par_iter()
             .map(|p| self.compile(p, &filters))
@@ -243,20 +243,22 @@ impl Loader {
         for r in results {
             match r {
                 Ok(rule) => acc.set.rules.push(rule),
-                Err(rej) => push_rejected(&mut acc.set, rej),
+                Err(rej) => push_rejected(&mut acc.set, *rej),
             }
         }
         acc.set
     }
 
-    fn compile(&self, p: &Pending, filters: &[Filter]) -> Result<CompiledRule, Rejected> {
+    fn compile(&self, p: &Pending, filters: &[Filter]) -> Result<CompiledRule, Box<Rejected>> {
         let mut sources = p.sources.clone();
         let fields = detection_fields(&p.detection);
         sources.set_dialect(fields.iter().map(String::as_str));
         let mut notes = sources.notes.clone();
-        let fail = |e: SigmaError, notes: &[String]| Rejected {
-            notes: notes.to_vec(),
-            ..rejected(&p.meta.origin, Some(&p.meta), e)
+        let fail = |e: SigmaError, notes: &[String]| {
+            Box::new(Rejected {
+                notes: notes.to_vec(),
+                ..rejected(&p.meta.origin, Some(&p.meta), e)
+            })
         };
         let mut ctx = ItemCtx {
             sources: &sources,

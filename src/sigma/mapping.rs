@@ -151,22 +151,32 @@ impl Source {
 
     /// Whether an event comes from this source.
     pub fn matches(&self, ev: &Event) -> bool {
-        if !self.channels.is_empty() {
-            let ch = ev.channel();
-            if !self.channels.iter().any(|c| c.eq_ignore_ascii_case(ch)) {
-                return false;
-            }
-        }
+        self.matches_view(&EventView::new(ev))
+    }
+
+    /// Same, with the System fields looked up once per event.
+    pub fn matches_view(&self, view: &EventView<'_>) -> bool {
+        let ev = view.event;
         if !self.event_ids.is_empty()
-            && !ev.event_id().is_some_and(|id| self.event_ids.contains(&id))
+            && !view.event_id.is_some_and(|id| self.event_ids.contains(&id))
         {
             return false;
         }
-        if !self.providers.is_empty() {
-            let p = ev.provider();
-            if !self.providers.iter().any(|x| x.eq_ignore_ascii_case(p)) {
-                return false;
-            }
+        if !self.channels.is_empty()
+            && !self
+                .channels
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(view.channel))
+        {
+            return false;
+        }
+        if !self.providers.is_empty()
+            && !self
+                .providers
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(view.provider))
+        {
+            return false;
         }
         self.conditions.iter().all(|(field, values)| {
             lookup(ev, field).is_some_and(|(_, v)| {
@@ -181,6 +191,42 @@ impl Source {
             .iter()
             .find(|(k, _)| k == field)
             .map(|(_, a)| a)
+    }
+}
+
+/// An event with the fields every logsource test needs looked up once (rules are many,
+/// events are millions: this keeps the per-rule source check to a few comparisons).
+/// Lowercased field values are computed lazily, once per event, and shared by all rules.
+#[derive(Debug)]
+pub struct EventView<'e> {
+    pub event: &'e Event,
+    pub channel: &'e str,
+    pub event_id: Option<u64>,
+    pub provider: &'e str,
+    lowered: std::cell::OnceCell<Vec<Vec<Cow<'e, str>>>>,
+}
+
+impl<'e> EventView<'e> {
+    pub fn new(event: &'e Event) -> EventView<'e> {
+        EventView {
+            event,
+            channel: event.channel(),
+            event_id: event.event_id(),
+            provider: event.provider(),
+            lowered: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The lowercased values of field number `index` of the event.
+    pub fn lowered(&self, index: usize) -> &[Cow<'e, str>] {
+        let all = self.lowered.get_or_init(|| {
+            self.event
+                .fields
+                .iter()
+                .map(|(_, v)| v.strings().map(crate::sigma::value::lower).collect())
+                .collect()
+        });
+        all.get(index).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -307,7 +353,11 @@ impl RuleSources {
 
     /// Whether an event belongs to one of the sources.
     pub fn matches(&self, ev: &Event) -> bool {
-        self.sources.is_empty() || self.sources.iter().any(|s| s.matches(ev))
+        self.matches_view(&EventView::new(ev))
+    }
+
+    pub fn matches_view(&self, view: &EventView<'_>) -> bool {
+        self.sources.is_empty() || self.sources.iter().any(|s| s.matches_view(view))
     }
 
     /// Infers which source's field names the rule uses (for `override` aliases): a field that is
@@ -398,6 +448,8 @@ pub struct FieldRef {
 pub struct Resolved<'e> {
     pub name: Cow<'e, str>,
     pub value: Cow<'e, Value>,
+    /// Position in `Event::fields` when the value is the event's own (not converted).
+    pub index: Option<usize>,
 }
 
 impl FieldRef {
@@ -422,7 +474,8 @@ impl FieldRef {
                 return read_alias(a, ev);
             }
         }
-        lookup(ev, &self.name).map(|(n, v)| Resolved {
+        lookup_idx(ev, &self.name).map(|(i, n, v)| Resolved {
+            index: Some(i),
             name: Cow::Borrowed(n),
             value: Cow::Borrowed(v),
         })
@@ -431,14 +484,20 @@ impl FieldRef {
 
 /// Exact name first, then ASCII case-insensitive (as `Event::get`); null counts as absent.
 pub fn lookup<'e>(ev: &'e Event, name: &str) -> Option<(&'e str, &'e Value)> {
-    let found = ev
-        .fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .or_else(|| ev.fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)))?;
-    match &found.1 {
+    lookup_idx(ev, name).map(|(_, n, v)| (n, v))
+}
+
+/// [`lookup`] with the field's position.
+pub fn lookup_idx<'e>(ev: &'e Event, name: &str) -> Option<(usize, &'e str, &'e Value)> {
+    let i = ev.fields.iter().position(|(n, _)| n == name).or_else(|| {
+        ev.fields
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+    })?;
+    let (n, v) = &ev.fields[i];
+    match v {
         Value::Null => None,
-        v => Some((found.0.as_str(), v)),
+        v => Some((i, n.as_str(), v)),
     }
 }
 
@@ -476,15 +535,17 @@ fn read_alias<'e>(a: &AliasUse, ev: &'e Event) -> Option<Resolved<'e>> {
         return Some(Resolved {
             name: Cow::Borrowed(name),
             value: Cow::Owned(Value::Str(joined)),
+            index: None,
         });
     }
     let target = a.field.as_deref()?;
-    let (name, value) = lookup(ev, target)?;
+    let (index, name, value) = lookup_idx(ev, target)?;
     let converted: Vec<String> = match a.transform {
         Transform::None | Transform::DomainUser => {
             return Some(Resolved {
                 name: Cow::Borrowed(name),
                 value: Cow::Borrowed(value),
+                index: Some(index),
             });
         }
         Transform::Integrity => value
@@ -517,6 +578,7 @@ fn read_alias<'e>(a: &AliasUse, ev: &'e Event) -> Option<Resolved<'e>> {
     Some(Resolved {
         name: Cow::Borrowed(name),
         value: Cow::Owned(Value::List(converted)),
+        index: None,
     })
 }
 

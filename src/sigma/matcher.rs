@@ -11,7 +11,7 @@ use aho_corasick::AhoCorasick;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::mapping::{FieldRef, Resolved};
+use super::mapping::{EventView, FieldRef, Resolved};
 use super::value::{StrMatcher, lower, parse_int};
 use crate::event::{Event, Value};
 
@@ -219,31 +219,44 @@ impl Item {
     }
 
     pub fn eval(&self, ev: &Event) -> bool {
-        self.raw(ev) != self.negate
+        self.eval_view(&EventView::new(ev))
     }
 
-    fn raw(&self, ev: &Event) -> bool {
-        let values: Vec<(&str, Cow<'_, str>)>;
-        let resolved;
+    pub fn eval_view(&self, view: &EventView<'_>) -> bool {
+        self.raw(view) != self.negate
+    }
+
+    fn raw(&self, view: &EventView<'_>) -> bool {
+        let ev = view.event;
+        // (original, lowercased) pairs; lowercased values come from the per-event cache.
+        let mut values: Vec<(&str, &str)> = Vec::new();
+        let owned: Vec<(String, String)>;
         match &self.field {
             Some(f) => {
-                resolved = f.resolve(ev);
-                let Some(r) = &resolved else {
+                let Some(r) = f.resolve(ev) else {
                     return self.combine(|t| matches!(t, Test::Null | Test::Exists(false)));
                 };
-                values = r.value.strings().map(|s| (s, lower(s))).collect();
+                match (r.index, r.value) {
+                    (Some(i), Cow::Borrowed(v)) => {
+                        values.extend(v.strings().zip(view.lowered(i).iter().map(AsRef::as_ref)));
+                    }
+                    (_, v) => {
+                        owned = v
+                            .strings()
+                            .map(|s| (s.to_owned(), lower(s).into_owned()))
+                            .collect();
+                        values.extend(owned.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+                    }
+                }
             }
             None => {
-                values = ev
-                    .fields
-                    .iter()
-                    .flat_map(|(_, v)| v.strings())
-                    .map(|s| (s, lower(s)))
-                    .collect();
+                for (i, (_, v)) in ev.fields.iter().enumerate() {
+                    values.extend(v.strings().zip(view.lowered(i).iter().map(AsRef::as_ref)));
+                }
             }
         }
         if let Some(ac) = &self.accel {
-            return values.iter().any(|(_, low)| ac.is_match(low.as_ref()));
+            return values.iter().any(|(_, low)| ac.is_match(*low));
         }
         self.combine(|t| match t {
             Test::Null => false,
@@ -268,10 +281,12 @@ impl Item {
                 Some(Resolved {
                     name,
                     value: Cow::Borrowed(v),
+                    ..
                 }) => v.strings().map(|s| (name.clone(), s)).collect(),
                 Some(Resolved {
                     name,
                     value: Cow::Owned(v),
+                    ..
                 }) => {
                     // Owned (converted) values: report them as text.
                     let name = name.into_owned();
@@ -379,27 +394,31 @@ pub struct MatchDetail {
 
 impl Detection {
     pub fn is_match(&self, ev: &Event) -> bool {
-        self.eval(&self.condition, ev)
+        self.is_match_view(&EventView::new(ev))
     }
 
-    fn eval(&self, node: &Node, ev: &Event) -> bool {
+    pub fn is_match_view(&self, view: &EventView<'_>) -> bool {
+        self.eval_view(&self.condition, view)
+    }
+
+    fn eval_view(&self, node: &Node, view: &EventView<'_>) -> bool {
         match node {
-            Node::And(v) => v.iter().all(|n| self.eval(n, ev)),
-            Node::Or(v) => v.iter().any(|n| self.eval(n, ev)),
-            Node::Not(n) => !self.eval(n, ev),
-            Node::Item(i) => i.eval(ev),
+            Node::And(v) => v.iter().all(|n| self.eval_view(n, view)),
+            Node::Or(v) => v.iter().any(|n| self.eval_view(n, view)),
+            Node::Not(n) => !self.eval_view(n, view),
+            Node::Item(i) => i.eval_view(view),
             Node::Sel(i) => self
                 .selections
                 .get(*i)
-                .is_some_and(|(_, n)| self.eval(n, ev)),
+                .is_some_and(|(_, n)| self.eval_view(n, view)),
             Node::Const(b) => *b,
         }
     }
 
-    /// The detail of a match (call only when `is_match` is true).
     pub fn explain(&self, ev: &Event) -> MatchDetail {
         let mut d = MatchDetail::default();
-        self.explain_node(&self.condition, ev, true, &mut d);
+        let view = EventView::new(ev);
+        self.explain_node(&self.condition, &view, true, &mut d);
         for f in &d.fields {
             let sigma = f.rule_field.split('|').next().unwrap_or_default();
             if !sigma.is_empty() && sigma != f.event_field && f.event_field != "*" {
@@ -412,39 +431,39 @@ impl Detection {
         d
     }
 
-    fn explain_node(&self, node: &Node, ev: &Event, positive: bool, d: &mut MatchDetail) {
+    fn explain_node(&self, node: &Node, view: &EventView<'_>, positive: bool, d: &mut MatchDetail) {
         match node {
-            Node::And(v) | Node::Or(v) => {
-                v.iter().for_each(|n| self.explain_node(n, ev, positive, d))
-            }
-            Node::Not(n) => self.explain_node(n, ev, !positive, d),
+            Node::And(v) | Node::Or(v) => v
+                .iter()
+                .for_each(|n| self.explain_node(n, view, positive, d)),
+            Node::Not(n) => self.explain_node(n, view, !positive, d),
             Node::Sel(i) => {
                 if let Some((name, body)) = self.selections.get(*i)
                     && positive
-                    && self.eval(body, ev)
+                    && self.eval_view(body, view)
                     && !d.identifiers.contains(name)
                 {
                     d.identifiers.push(name.clone());
-                    self.explain_body(body, ev, &mut d.fields);
+                    self.explain_body(body, view, &mut d.fields);
                 }
             }
-            Node::Item(_) if positive && self.eval(node, ev) => {
-                self.explain_body(node, ev, &mut d.fields)
+            Node::Item(_) if positive && self.eval_view(node, view) => {
+                self.explain_body(node, view, &mut d.fields)
             }
             Node::Item(_) | Node::Const(_) => {}
         }
     }
 
-    fn explain_body(&self, node: &Node, ev: &Event, out: &mut Vec<FieldMatch>) {
+    fn explain_body(&self, node: &Node, view: &EventView<'_>, out: &mut Vec<FieldMatch>) {
         match node {
             Node::And(v) | Node::Or(v) => {
                 for n in v {
-                    if self.eval(n, ev) {
-                        self.explain_body(n, ev, out);
+                    if self.eval_view(n, view) {
+                        self.explain_body(n, view, out);
                     }
                 }
             }
-            Node::Item(i) if i.eval(ev) => i.explain(ev, out),
+            Node::Item(i) if i.eval_view(view) => i.explain(view.event, out),
             _ => {}
         }
     }

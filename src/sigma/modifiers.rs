@@ -453,10 +453,10 @@ fn string_test(
 }
 
 fn one_or_many(mut ms: Vec<StrMatcher>) -> Test {
-    if ms.len() == 1 {
-        if let Some(m) = ms.pop() {
-            return Test::Str(m);
-        }
+    if ms.len() == 1
+        && let Some(m) = ms.pop()
+    {
+        return Test::Str(m);
     }
     Test::AnyStr(ms)
 }

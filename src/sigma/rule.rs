@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::mapping::RuleSources;
+use super::mapping::{EventView, RuleSources};
 use super::matcher::{Detection, MatchDetail};
 use super::yaml::{Kind, Node, Span};
 use super::{ErrorKind, SigmaError};
@@ -182,7 +182,18 @@ impl CompiledRule {
 
     /// Exact evaluation without the explanation (the hot path).
     pub fn is_match(&self, ev: &Event) -> bool {
-        self.sources.matches(ev) && self.detection.is_match(ev)
+        self.is_match_view(&EventView::new(ev))
+    }
+
+    /// The hot path when many rules run over one event: build the [`EventView`] once.
+    pub fn is_match_view(&self, view: &EventView<'_>) -> bool {
+        self.sources.matches_view(view) && self.detection.is_match_view(view)
+    }
+
+    /// `matches` over a prepared view.
+    pub fn matches_view(&self, view: &EventView<'_>) -> Option<MatchDetail> {
+        self.is_match_view(view)
+            .then(|| self.detection.explain(view.event))
     }
 
     /// A sound superset for the index (logsource terms and positive narrowing).

@@ -51,7 +51,8 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
         },
         message: e.info().to_owned(),
     })?;
-    docs.iter().map(convert).collect()
+    let chars: Vec<char> = text.chars().collect();
+    docs.iter().map(|d| convert(d, &chars)).collect()
 }
 
 fn span_of(m: &MarkedYaml<'_>) -> Span {
@@ -63,20 +64,33 @@ fn span_of(m: &MarkedYaml<'_>) -> Span {
     }
 }
 
-fn convert(m: &MarkedYaml<'_>) -> Result<Node, YamlError> {
+fn convert(m: &MarkedYaml<'_>, src: &[char]) -> Result<Node, YamlError> {
     let span = span_of(m);
     let kind = match &m.data {
+        YamlData::Value(Scalar::Integer(_)) if leading_zero(src, span) => {
+            // YAML 1.2 reads `00000409` as 409; PyYAML (YAML 1.1, what SigmaHQ is written
+            // for) keeps it a string. Keep the text.
+            Kind::Str(
+                src.get(span.start..span.end)
+                    .unwrap_or_default()
+                    .iter()
+                    .collect(),
+            )
+        }
         YamlData::Value(s) => scalar(s),
         YamlData::Representation(text, _, _) => Kind::Str(text.to_string()),
-        YamlData::Sequence(items) => {
-            Kind::Seq(items.iter().map(convert).collect::<Result<_, _>>()?)
-        }
+        YamlData::Sequence(items) => Kind::Seq(
+            items
+                .iter()
+                .map(|i| convert(i, src))
+                .collect::<Result<_, _>>()?,
+        ),
         YamlData::Mapping(map) => Kind::Map(
             map.iter()
-                .map(|(k, v)| Ok((convert(k)?, convert(v)?)))
+                .map(|(k, v)| Ok((convert(k, src)?, convert(v, src)?)))
                 .collect::<Result<_, YamlError>>()?,
         ),
-        YamlData::Tagged(_, inner) => return convert(inner),
+        YamlData::Tagged(_, inner) => return convert(inner, src),
         YamlData::Alias(_) | YamlData::BadValue => {
             return Err(YamlError {
                 span,
@@ -85,6 +99,16 @@ fn convert(m: &MarkedYaml<'_>) -> Result<Node, YamlError> {
         }
     };
     Ok(Node { span, kind })
+}
+
+/// A plain decimal integer written with leading zeros (`007`), not `0`, `0x…` or `0o…`.
+fn leading_zero(src: &[char], span: Span) -> bool {
+    let raw = src.get(span.start..span.end).unwrap_or_default();
+    let digits = raw
+        .strip_prefix(&['-'])
+        .or_else(|| raw.strip_prefix(&['+']))
+        .unwrap_or(raw);
+    digits.len() > 1 && digits[0] == '0' && digits.iter().all(char::is_ascii_digit)
 }
 
 fn scalar(s: &Scalar<'_>) -> Kind {
@@ -168,7 +192,9 @@ mod tests {
 
     #[test]
     fn scalars_and_spans() {
-        let docs = parse_documents("a: 1\nb: '2'\nc: 2.0\nd: 0x17\ne: ~\nf: true\n").unwrap();
+        let docs =
+            parse_documents("a: 1\nb: '2'\nc: 2.0\nd: 0x17\ne: ~\nf: true\ng: 00000409\n").unwrap();
+        assert_eq!(docs[0].get("g").unwrap().kind, Kind::Str("00000409".into()));
         let d = &docs[0];
         assert_eq!(d.get("a").unwrap().kind, Kind::Int(1));
         assert_eq!(d.get("b").unwrap().kind, Kind::Str("2".into()));

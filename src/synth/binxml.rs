@@ -227,7 +227,7 @@ impl ChunkWriter {
     }
 
     /// Writes a record's BinXml: fragment header, a template instance (with the definition
-    /// inline on its first use in this chunk) and the substitution values.
+    /// inline on its first use in this chunk), the substitution values and EndOfStream.
     pub fn template_instance(
         &mut self,
         guid: &[u8; 16],
@@ -263,6 +263,9 @@ impl ChunkWriter {
         for v in values {
             v.encode(&mut self.buf);
         }
+        // libevtx reads one more token after the values and needs EndOfStream there; without
+        // it, a record whose length is already 8-aligned (no zero padding) fails to parse.
+        self.u8(token::END_OF_STREAM);
         Ok(())
     }
 }

@@ -54,7 +54,7 @@ impl ChunkBuilder {
             templates: self.templates.clone(),
         };
         w.template_instance(&enc.guid, &enc.root, &enc.values)?;
-        // Windows keeps records 8-byte aligned; readers stop at the zero (EndOfStream) pad.
+        // Windows keeps records 8-byte aligned; the zero pad follows the EndOfStream token.
         let unpadded = RECORD_HEADER_SIZE + w.buf.len() + 4;
         let size = unpadded.next_multiple_of(8);
         if self.free + size > CHUNK_SIZE {

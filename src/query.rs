@@ -1,0 +1,259 @@
+//! The search language of `huntbench search` and the TUI search bar.
+//!
+//! ```text
+//! Image=*\cmd.exe AND NOT User IN ("NT AUTHORITY\SYSTEM", bob) OR KeyLength>=1024 mimikatz
+//! ```
+//! - `field=value` / `field!=value`: Sigma whole-value match, case-insensitive, with `*`, `?`
+//!   and the `\` escapes of Sigma; `!=` is true when the field is absent (like Sigma `neq`).
+//! - `field IN (a, b)`, `field<n`, `>`, `<=`, `>=` (numeric; non-numbers never match).
+//! - `AND`, `OR`, `NOT` (any case), parentheses; adjacent terms are ANDed.
+//! - A bare word or a `"quoted string"` alone is a keyword: case-insensitive contains over every
+//!   value of the event. Quoted strings may hold spaces, newlines and `\"`.
+//!
+//! It is a front-end onto the Sigma machinery: a query compiles to the same
+//! [`crate::sigma::matcher`] items (so matching is identical) and the same prefilter compiler.
+
+mod lexer;
+mod parser;
+
+use std::fmt;
+
+use crate::event::Event;
+use crate::prefilter::Prefilter;
+use crate::sigma::compile::detection_prefilter;
+use crate::sigma::mapping::FieldRef;
+use crate::sigma::matcher::{CmpOp, Detection, Item, MatchDetail, Node, Test};
+use crate::sigma::value::{SigmaString, StrMatcher};
+
+pub use lexer::Op;
+
+/// A parse error at a 1-based character column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryError {
+    pub column: usize,
+    pub message: String,
+}
+
+impl QueryError {
+    fn new(col0: usize, message: impl Into<String>) -> QueryError {
+        QueryError {
+            column: col0 + 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {}", self.column, self.message)
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpKind {
+    Eq,
+    Ne,
+}
+
+/// The parsed query (values in Sigma string syntax).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ast {
+    And(Vec<Ast>),
+    Or(Vec<Ast>),
+    Not(Box<Ast>),
+    /// `field=v`, `field!=v`, `field IN (v, …)`.
+    Cmp {
+        field: String,
+        kind: CmpKind,
+        values: Vec<String>,
+    },
+    /// `field<n` and friends.
+    Num {
+        field: String,
+        op: Op,
+        n: f64,
+        text: String,
+    },
+    Keyword(String),
+}
+
+/// A compiled search query.
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub ast: Ast,
+    detection: Detection,
+}
+
+/// Parses and compiles a query.
+pub fn parse(text: &str) -> Result<Query, QueryError> {
+    let toks = lexer::lex(text)?;
+    let ast = parser::Parser::new(toks, text.chars().count()).parse()?;
+    let condition = compile(&ast);
+    Ok(Query {
+        ast,
+        detection: Detection {
+            selections: Vec::new(),
+            condition,
+        },
+    })
+}
+
+fn compile(ast: &Ast) -> Node {
+    match ast {
+        Ast::And(v) => Node::And(v.iter().map(compile).collect()),
+        Ast::Or(v) => Node::Or(v.iter().map(compile).collect()),
+        Ast::Not(a) => Node::Not(Box::new(compile(a))),
+        Ast::Cmp {
+            field,
+            kind,
+            values,
+        } => {
+            let tests = values
+                .iter()
+                .map(|v| Test::Str(StrMatcher::new(SigmaString::parse(v), false)))
+                .collect();
+            let label = if *kind == CmpKind::Ne {
+                format!("{field}|neq")
+            } else {
+                field.clone()
+            };
+            Node::Item(Box::new(Item::new(
+                Some(FieldRef::plain(field)),
+                label,
+                tests,
+                false,
+                *kind == CmpKind::Ne,
+            )))
+        }
+        Ast::Num { field, op, n, .. } => {
+            let (cmp, label) = num_op(*op);
+            Node::Item(Box::new(Item::new(
+                Some(FieldRef::plain(field)),
+                format!("{field}|{label}"),
+                vec![Test::Cmp(cmp, *n)],
+                false,
+                false,
+            )))
+        }
+        Ast::Keyword(k) => {
+            let mut s = SigmaString::parse(k);
+            s.prepend_star();
+            s.append_star();
+            Node::Item(Box::new(Item::new(
+                None,
+                "keywords".into(),
+                vec![Test::Str(StrMatcher::new(s, false))],
+                false,
+                false,
+            )))
+        }
+    }
+}
+
+fn num_op(op: Op) -> (CmpOp, &'static str) {
+    match op {
+        Op::Lt => (CmpOp::Lt, "lt"),
+        Op::Le => (CmpOp::Lte, "lte"),
+        Op::Gt => (CmpOp::Gt, "gt"),
+        Op::Ge => (CmpOp::Gte, "gte"),
+        Op::Eq | Op::Ne => (CmpOp::Eq, "eq"),
+    }
+}
+
+impl Query {
+    pub fn matches(&self, ev: &Event) -> bool {
+        self.detection.is_match(ev)
+    }
+
+    /// What matched, for highlighting (call when `matches` is true).
+    pub fn explain(&self, ev: &Event) -> MatchDetail {
+        self.detection.explain(ev)
+    }
+
+    /// A sound superset for the index.
+    pub fn prefilter(&self) -> Prefilter {
+        detection_prefilter(&self.detection)
+    }
+
+    /// The query as a Sigma rule (each comparison a selection; same semantics).
+    pub fn to_sigma_yaml(&self, title: &str) -> String {
+        let mut sels = Vec::new();
+        let cond = sigma_cond(&self.ast, &mut sels, true);
+        let mut y = format!(
+            "title: {}\nstatus: experimental\nlogsource:\n  product: windows\ndetection:\n",
+            q(title)
+        );
+        for (name, body) in &sels {
+            y.push_str(&format!("  {name}:\n{body}"));
+        }
+        y.push_str(&format!("  condition: {cond}\nlevel: medium\n"));
+        y
+    }
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "''".into())
+}
+
+fn sigma_cond(ast: &Ast, sels: &mut Vec<(String, String)>, top: bool) -> String {
+    let wrap = |s: String| if top { s } else { format!("({s})") };
+    match ast {
+        Ast::And(v) => wrap(
+            v.iter()
+                .map(|a| sigma_cond(a, sels, false))
+                .collect::<Vec<_>>()
+                .join(" and "),
+        ),
+        Ast::Or(v) => wrap(
+            v.iter()
+                .map(|a| sigma_cond(a, sels, false))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        ),
+        Ast::Not(a) => format!("not {}", sigma_cond(a, sels, false)),
+        Ast::Cmp {
+            field,
+            kind,
+            values,
+        } => {
+            let name = format!("sel{}", sels.len() + 1);
+            let mut body = format!("    {}:", q(field));
+            if values.len() == 1 {
+                body.push_str(&format!(" {}\n", q(&values[0])));
+            } else {
+                body.push('\n');
+                for v in values {
+                    body.push_str(&format!("      - {}\n", q(v)));
+                }
+            }
+            sels.push((name.clone(), body));
+            if *kind == CmpKind::Ne {
+                format!("not {name}")
+            } else {
+                name
+            }
+        }
+        Ast::Num {
+            field, op, text, ..
+        } => {
+            let name = format!("sel{}", sels.len() + 1);
+            let (_, m) = num_op(*op);
+            sels.push((
+                name.clone(),
+                format!("    {}: {}\n", q(&format!("{field}|{m}")), text.trim()),
+            ));
+            name
+        }
+        Ast::Keyword(k) => {
+            let name = format!("keywords{}", sels.len() + 1);
+            sels.push((name.clone(), format!("    - {}\n", q(k))));
+            name
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! Tokens of the search language. Bare words stop at whitespace, parentheses, commas, quotes
+//! and comparison characters; quoted strings keep everything (newlines included) with `\"` for a
+//! quote. Backslashes are otherwise kept so the Sigma escapes (`\*`, `\?`, `\\`) reach the
+//! value parser unchanged.
+
+use super::QueryError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tok {
+    LParen,
+    RParen,
+    Comma,
+    Op(Op),
+    Word(String),
+    Quoted(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// A token and its 0-based character column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub tok: Tok,
+    pub col: usize,
+}
+
+pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let col = i;
+        let single = match c {
+            c if c.is_whitespace() => {
+                i += 1;
+                continue;
+            }
+            '(' => Some(Tok::LParen),
+            ')' => Some(Tok::RParen),
+            ',' => Some(Tok::Comma),
+            '=' => Some(Tok::Op(Op::Eq)),
+            _ => None,
+        };
+        if let Some(tok) = single {
+            out.push(Token { tok, col });
+            i += 1;
+            continue;
+        }
+        match c {
+            '!' | '<' | '>' => {
+                let eq = chars.get(i + 1) == Some(&'=');
+                let op = match (c, eq) {
+                    ('!', true) => Op::Ne,
+                    ('<', false) => Op::Lt,
+                    ('<', true) => Op::Le,
+                    ('>', false) => Op::Gt,
+                    ('>', true) => Op::Ge,
+                    _ => return Err(QueryError::new(col, "`!` must be followed by `=`")),
+                };
+                out.push(Token {
+                    tok: Tok::Op(op),
+                    col,
+                });
+                i += 1 + usize::from(eq);
+            }
+            '"' => {
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err(QueryError::new(col, "unterminated quoted string")),
+                        Some('"') => break,
+                        Some('\\') if chars.get(i + 1) == Some(&'"') => {
+                            s.push('"');
+                            i += 2;
+                        }
+                        Some(&ch) => {
+                            s.push(ch);
+                            i += 1;
+                        }
+                    }
+                }
+                i += 1;
+                out.push(Token {
+                    tok: Tok::Quoted(s),
+                    col,
+                });
+            }
+            _ => {
+                let start = i;
+                while i < chars.len() {
+                    let ch = chars[i];
+                    if ch.is_whitespace()
+                        || matches!(ch, '(' | ')' | ',' | '"' | '=' | '!' | '<' | '>')
+                    {
+                        break;
+                    }
+                    i += 1;
+                }
+                out.push(Token {
+                    tok: Tok::Word(chars[start..i].iter().collect()),
+                    col,
+                });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,180 @@
+//! Recursive descent: `OR` < `AND` (also implicit, by juxtaposition) < `NOT` < comparisons and
+//! parentheses. `AND`/`OR`/`NOT`/`IN` are case-insensitive keywords when bare.
+
+use super::lexer::{Op, Tok, Token};
+use super::{Ast, CmpKind, QueryError};
+
+pub struct Parser {
+    toks: Vec<Token>,
+    at: usize,
+    end: usize,
+}
+
+fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
+    matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
+}
+
+impl Parser {
+    pub fn new(toks: Vec<Token>, end: usize) -> Parser {
+        Parser { toks, at: 0, end }
+    }
+
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.at).map(|t| &t.tok)
+    }
+
+    fn col(&self) -> usize {
+        self.toks.get(self.at).map_or(self.end, |t| t.col)
+    }
+
+    fn err(&self, msg: impl Into<String>) -> QueryError {
+        QueryError::new(self.col(), msg)
+    }
+
+    pub fn parse(mut self) -> Result<Ast, QueryError> {
+        if self.toks.is_empty() {
+            return Err(self.err("empty query"));
+        }
+        let ast = self.or()?;
+        if self.at < self.toks.len() {
+            return Err(self.err("unexpected `)`"));
+        }
+        Ok(ast)
+    }
+
+    fn or(&mut self) -> Result<Ast, QueryError> {
+        let mut parts = vec![self.and()?];
+        while is_kw(self.peek(), "or") {
+            self.at += 1;
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Ast::Or(parts)
+        })
+    }
+
+    fn and(&mut self) -> Result<Ast, QueryError> {
+        let mut parts = vec![self.not()?];
+        loop {
+            if is_kw(self.peek(), "and") {
+                self.at += 1;
+            } else if self.peek().is_none()
+                || self.peek() == Some(&Tok::RParen)
+                || is_kw(self.peek(), "or")
+            {
+                break;
+            }
+            parts.push(self.not()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Ast::And(parts)
+        })
+    }
+
+    fn not(&mut self) -> Result<Ast, QueryError> {
+        if is_kw(self.peek(), "not")
+            && !matches!(self.toks.get(self.at + 1).map(|t| &t.tok), Some(Tok::Op(_)))
+        {
+            self.at += 1;
+            return Ok(Ast::Not(Box::new(self.not()?)));
+        }
+        self.atom()
+    }
+
+    fn atom(&mut self) -> Result<Ast, QueryError> {
+        let col = self.col();
+        match self.peek().cloned() {
+            None => Err(self.err("unexpected end of query")),
+            Some(Tok::LParen) => {
+                self.at += 1;
+                let inner = self.or()?;
+                if self.peek() != Some(&Tok::RParen) {
+                    return Err(self.err("expected `)`"));
+                }
+                self.at += 1;
+                Ok(inner)
+            }
+            Some(Tok::Word(w)) => {
+                self.at += 1;
+                match self.peek().cloned() {
+                    Some(Tok::Op(op)) => {
+                        self.at += 1;
+                        let (value, vcol) = self.value()?;
+                        let kind = match op {
+                            Op::Eq => CmpKind::Eq,
+                            Op::Ne => CmpKind::Ne,
+                            Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                                let n: f64 = value.trim().parse().map_err(|_| {
+                                    QueryError::new(vcol, format!("`{value}` is not a number"))
+                                })?;
+                                return Ok(Ast::Num {
+                                    field: w,
+                                    op,
+                                    n,
+                                    text: value,
+                                });
+                            }
+                        };
+                        Ok(Ast::Cmp {
+                            field: w,
+                            kind,
+                            values: vec![value],
+                        })
+                    }
+                    _ if is_kw(self.peek(), "in")
+                        && self.toks.get(self.at + 1).map(|t| &t.tok) == Some(&Tok::LParen) =>
+                    {
+                        self.at += 2;
+                        let mut values = vec![self.value()?.0];
+                        while self.peek() == Some(&Tok::Comma) {
+                            self.at += 1;
+                            values.push(self.value()?.0);
+                        }
+                        if self.peek() != Some(&Tok::RParen) {
+                            return Err(self.err("expected `,` or `)` in the IN list"));
+                        }
+                        self.at += 1;
+                        Ok(Ast::Cmp {
+                            field: w,
+                            kind: CmpKind::Eq,
+                            values,
+                        })
+                    }
+                    _ if ["and", "or", "not", "in"]
+                        .iter()
+                        .any(|k| w.eq_ignore_ascii_case(k)) =>
+                    {
+                        Err(QueryError::new(col, format!("`{w}` needs an operand")))
+                    }
+                    _ => Ok(Ast::Keyword(w)),
+                }
+            }
+            Some(Tok::Quoted(s)) => {
+                self.at += 1;
+                Ok(Ast::Keyword(s))
+            }
+            Some(Tok::RParen) => Err(self.err("unexpected `)`")),
+            Some(Tok::Comma) => Err(self.err("unexpected `,`")),
+            Some(Tok::Op(_)) => Err(self.err("a comparison needs a field name before it")),
+        }
+    }
+
+    fn value(&mut self) -> Result<(String, usize), QueryError> {
+        let col = self.col();
+        match self.peek().cloned() {
+            Some(Tok::Word(w)) => {
+                self.at += 1;
+                Ok((w, col))
+            }
+            Some(Tok::Quoted(s)) => {
+                self.at += 1;
+                Ok((s, col))
+            }
+            _ => Err(self.err("expected a value")),
+        }
+    }
+}

@@ -1,0 +1,155 @@
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::event::Value;
+use crate::sigma::Loader;
+
+fn ev(pairs: &[(&str, &str)]) -> Event {
+    let mut e = Event::default();
+    for (k, v) in pairs {
+        e.push(*k, Value::Str((*v).into()));
+    }
+    e
+}
+
+fn m(query: &str, pairs: &[(&str, &str)]) -> bool {
+    let q = parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
+    let e = ev(pairs);
+    let hit = q.matches(&e);
+    if hit {
+        assert!(
+            q.prefilter().accepts(&e),
+            "prefilter unsound for {query}: {:?}",
+            q.prefilter()
+        );
+    }
+    // Saved as a Sigma rule, the query must mean the same.
+    let yaml = q.to_sigma_yaml("saved search");
+    let set = Loader::new().unwrap().load_str(&yaml, "saved");
+    assert!(
+        set.errors.is_empty() && set.unsupported.is_empty(),
+        "{yaml}\n{:?} {:?}",
+        set.errors,
+        set.unsupported
+    );
+    assert_eq!(
+        set.rules[0].is_match(&e),
+        hit,
+        "sigma form differs for {query}:\n{yaml}"
+    );
+    hit
+}
+
+#[test]
+fn equals_is_whole_value_case_insensitive() {
+    let img = [("Image", "C:\\Windows\\System32\\cmd.exe")];
+    assert!(m("Image=c:\\windows\\system32\\CMD.EXE", &img));
+    assert!(!m("Image=cmd.exe", &img));
+    assert!(
+        m("image=*\\cmd.exe", &img),
+        "field names are case-insensitive"
+    );
+    // `\*` is an escaped star in Sigma syntax; `\\*` is a backslash then a wildcard.
+    assert!(m("Image=C:\\\\*\\cmd.???", &img));
+    assert!(!m("Image=C:\\\\*\\cmd.??", &img));
+    assert!(!m("Image=C:\\*\\cmd.exe", &img));
+}
+
+#[test]
+fn escapes() {
+    assert!(m("F=a\\*b", &[("F", "a*b")]));
+    assert!(!m("F=a\\*b", &[("F", "axb")]));
+    assert!(m("F=a\\?", &[("F", "a?")]));
+    assert!(m("F=\"say \\\"hi\\\"\"", &[("F", "say \"hi\"")]));
+    assert!(m("F=\"C:\\\\*\"", &[("F", "C:\\x")]));
+}
+
+#[test]
+fn not_equal_and_in() {
+    assert!(m("User!=SYSTEM", &[("User", "bob")]));
+    assert!(!m("User!=system", &[("User", "SYSTEM")]));
+    assert!(m("User!=SYSTEM", &[]), "absent field is not equal");
+    assert!(m(
+        "User IN (alice, \"Bob Smith\")",
+        &[("User", "bob smith")]
+    ));
+    assert!(!m("User in (alice, bob)", &[("User", "carol")]));
+}
+
+#[test]
+fn numeric_comparisons() {
+    let e = [("KeyLength", "128")];
+    assert!(m("KeyLength>100", &e));
+    assert!(!m("KeyLength<100", &e));
+    assert!(m("KeyLength>=128", &e));
+    assert!(m("KeyLength<=128", &e));
+    assert!(!m("KeyLength>128", &e));
+    assert!(!m("KeyLength>1", &[("KeyLength", "abc")]));
+    assert!(
+        m("Pid>1000", &[("Pid", "0x1000")]),
+        "hex values compare numerically"
+    );
+}
+
+#[test]
+fn boolean_operators_and_precedence() {
+    let e = [("A", "x"), ("C", "z")];
+    assert!(m("A=x OR B=y AND NOT C=z", &e));
+    assert!(!m("(A=x OR B=y) AND NOT C=z", &e));
+    assert!(m("a=x and c=z", &e));
+    assert!(m("A=x C=z", &e), "juxtaposition is AND");
+    assert!(m("not B=y", &e));
+    assert!(m("NoT (A=q or B=y)", &e));
+}
+
+#[test]
+fn keywords_spaces_newlines_non_ascii() {
+    let e = [
+        ("Payload", "mimikatz # SEKURLSA::logonpasswords"),
+        ("Multi", "line one\nline two"),
+        ("Greek", "ΟΔΟΣ Δοκιμή"),
+    ];
+    assert!(m("sekurlsa::logon", &e));
+    assert!(m("\"mimikatz # sekurlsa\"", &e));
+    assert!(!m("\"mimikatz  #\"", &e));
+    assert!(m("\"one\nline\"", &e));
+    assert!(m("Multi=\"line one\nline two\"", &e));
+    assert!(m("Multi=line*two", &e), "* spans newlines");
+    assert!(m("Greek=\"οδος ΔΟΚΙΜΉ\"", &e));
+    assert!(m("δοκιμ", &e));
+    assert!(!m("absent-word", &e));
+}
+
+#[test]
+fn errors_have_columns() {
+    assert_eq!(parse("A=x AND").unwrap_err().column, 8);
+    assert_eq!(parse("A=\"open").unwrap_err().column, 3);
+    assert_eq!(parse("(A=x").unwrap_err().column, 5);
+    let e = parse("K>abc").unwrap_err();
+    assert_eq!((e.column, e.message.contains("number")), (3, true));
+    assert_eq!(parse("A!x").unwrap_err().column, 2);
+    assert_eq!(parse("=x").unwrap_err().column, 1);
+    assert!(parse("").is_err());
+    assert!(parse("A IN (x,").is_err());
+}
+
+#[test]
+fn prefilter_narrows() {
+    let pf = parse("Image=*\\cmd.exe AND NOT User=bob")
+        .unwrap()
+        .prefilter();
+    assert_eq!(
+        pf,
+        Prefilter::Suffix {
+            field: "Image".into(),
+            suffix: "\\cmd.exe".into()
+        }
+    );
+    assert_eq!(
+        parse("mimikatz").unwrap().prefilter(),
+        Prefilter::AnyContains {
+            needle: "mimikatz".into()
+        }
+    );
+    assert_eq!(parse("A=x OR NOT B=y").unwrap().prefilter(), Prefilter::All);
+}
