@@ -4,9 +4,12 @@
 
 mod case_dir;
 mod ingest_cmd;
+mod open_cmd;
 mod rules_cmd;
 mod scan_cmd;
+mod search_cmd;
 mod stats_cmd;
+mod synth_cmd;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -18,11 +21,36 @@ pub use case_dir::default_case_dir;
 #[command(
     name = "huntbench",
     version,
-    about = "Threat-hunting workbench for Windows event logs"
+    about = "Threat-hunting workbench for Windows event logs",
+    long_about = "Threat-hunting workbench for Windows event logs.\n\n\
+        Without a subcommand, opens the workbench on PATHs (ingested into a case first) or on \
+        --case DIR; with neither, on the bundled samples/.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub open: OpenArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Opening the workbench (no subcommand).
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// Rule file or directory to add to the bundled pack (repeatable)
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load the bundled rule pack
+    #[arg(long)]
+    pub no_default_rules: bool,
+    /// Theme name (dark, light) or a theme .toml file
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Event logs to ingest before opening
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -31,8 +59,12 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Summarise a case: events by channel, EventID, computer, and the time range
     Stats(CaseArgs),
+    /// Search every event with the query language (ingesting PATHs first): [PATH...] QUERY
+    Search(SearchArgs),
     /// Run Sigma rules over a case (ingesting PATHs first) and print the hits
     Scan(ScanArgs),
+    /// Write a demo EVTX file from a scenario (without arguments: list the scenarios)
+    Synth(SynthArgs),
     /// Work with rules
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -75,6 +107,30 @@ pub struct ScanArgs {
     /// Event logs to ingest into the case before scanning
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub case: CaseArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// At most this many events
+    #[arg(long, default_value_t = 1000)]
+    pub limit: usize,
+    /// Optional event logs to ingest first, then the query (last argument)
+    #[arg(required = true, value_name = "[PATH...] QUERY")]
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Bundled scenario name (see `huntbench synth`) or a scenario YAML file
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// EVTX file to write
+    #[arg(short, long, value_name = "FILE.evtx")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -123,12 +179,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Ingest(args)) => ingest_cmd::run(&args),
         Some(Command::Stats(args)) => stats_cmd::run(&args),
+        Some(Command::Search(args)) => search_cmd::run(&args),
         Some(Command::Scan(args)) => scan_cmd::run(&args),
+        Some(Command::Synth(args)) => synth_cmd::run(&args),
         Some(Command::Rules(RulesCommand::Check(args))) => rules_cmd::check(&args),
-        None => {
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
-            Ok(ExitCode::SUCCESS)
-        }
+        None => open_cmd::run(cli.open),
     }
 }
+
+/// Fields worth showing in one-line event summaries, most telling first.
+pub const TABLE_FIELDS: &[&str] = &[
+    "Image",
+    "NewProcessName",
+    "CommandLine",
+    "ParentImage",
+    "ParentProcessName",
+    "User",
+    "SubjectUserName",
+    "TargetUserName",
+    "TargetFilename",
+    "ShareName",
+    "RelativeTargetName",
+    "ServiceName",
+    "ImagePath",
+    "PipeName",
+    "DestinationIp",
+    "ProcessName",
+    "Path",
+    "Payload",
+];

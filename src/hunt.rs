@@ -32,16 +32,25 @@ pub fn run(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<ScanResult, I
         .par_iter()
         .map(|r| snapshot.candidates(&r.prefilter()))
         .collect::<Result<_, _>>()?;
-    let mut result = ScanResult { hits: vec![Vec::new(); rules.len()], ..ScanResult::default() };
+    let mut result = ScanResult {
+        hits: vec![Vec::new(); rules.len()],
+        ..ScanResult::default()
+    };
     // Rules with the same candidates sit next to each other, so a batch fetches each event once.
     let mut order: Vec<usize> = (0..rules.len()).collect();
-    order.sort_by_key(|&i| (rules[i].meta.logsource.category.clone(), rules[i].meta.logsource.service.clone()));
+    order.sort_by_key(|&i| {
+        (
+            rules[i].meta.logsource.category.clone(),
+            rules[i].meta.logsource.service.clone(),
+        )
+    });
     let mut batch: Vec<usize> = Vec::new();
     let mut pairs = 0usize;
     for i in order {
         let n = candidate_lists[i].len();
         if !batch.is_empty() && pairs + n > PAIR_BUDGET {
-            result.candidates += run_batch(snapshot, rules, &candidate_lists, &batch, &mut result.hits)?;
+            result.candidates +=
+                run_batch(snapshot, rules, &candidate_lists, &batch, &mut result.hits)?;
             batch.clear();
             pairs = 0;
         }
@@ -49,7 +58,8 @@ pub fn run(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<ScanResult, I
         pairs += n;
     }
     if !batch.is_empty() {
-        result.candidates += run_batch(snapshot, rules, &candidate_lists, &batch, &mut result.hits)?;
+        result.candidates +=
+            run_batch(snapshot, rules, &candidate_lists, &batch, &mut result.hits)?;
     }
     for hits in &mut result.hits {
         hits.sort_unstable();
@@ -72,8 +82,9 @@ fn run_batch(
         .collect();
     // Index order, so the docstore reads blocks sequentially.
     pairs.sort_unstable_by_key(|(r, rule)| (r.segment, r.doc, *rule));
-    let groups: Vec<&[(EventRef, u32)]> =
-        pairs.chunk_by(|a, b| (a.0.segment, a.0.doc) == (b.0.segment, b.0.doc)).collect();
+    let groups: Vec<&[(EventRef, u32)]> = pairs
+        .chunk_by(|a, b| (a.0.segment, a.0.doc) == (b.0.segment, b.0.doc))
+        .collect();
     let matched: Vec<Vec<(u32, EventRef)>> = groups
         .par_iter()
         .map(|group| -> Result<Vec<(u32, EventRef)>, IndexError> {
@@ -102,7 +113,10 @@ fn confirm(
 }
 
 /// The exact matcher over every event, without the index: the ground truth `run` must equal.
-pub fn brute_force(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<Vec<Vec<EventRef>>, IndexError> {
+pub fn brute_force(
+    snapshot: &Snapshot,
+    rules: &[&CompiledRule],
+) -> Result<Vec<Vec<EventRef>>, IndexError> {
     let all = snapshot.all_refs()?;
     let per_event: Vec<Vec<(u32, EventRef)>> = all
         .par_iter()
@@ -137,7 +151,11 @@ pub fn correlate(
         let mut base = Vec::new();
         for (rule, hits) in rules.iter().zip(&result.hits) {
             let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
-            if !corr.rules.iter().any(|r| Some(r.as_str()) == id || Some(r.as_str()) == name) {
+            if !corr
+                .rules
+                .iter()
+                .any(|r| Some(r.as_str()) == id || Some(r.as_str()) == name)
+            {
                 continue;
             }
             for r in hits {

@@ -33,7 +33,8 @@ fn collect_embedded(dir: &'static Dir<'static>, out: &mut Vec<(String, &'static 
 }
 
 fn is_rule_file(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
 }
 
 /// Rule files under the given files/directories, as `(origin, text)`; unreadable ones are

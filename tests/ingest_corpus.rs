@@ -69,7 +69,7 @@ fn case_index_holds_every_event_once_and_reingest_adds_nothing() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let mut case = Case::open_or_create(tmp.path()).unwrap();
-    let first = quiet_ingest(&mut case, &[corpus.clone()]);
+    let first = quiet_ingest(&mut case, std::slice::from_ref(&corpus));
     assert!(first.path_errors.is_empty());
     let manifest = case.manifest().unwrap();
     assert_eq!(case.num_events(), manifest.total_events());
@@ -129,7 +129,7 @@ fn truncated_and_random_files_warn_without_failing() {
     std::fs::copy(&source, inputs.join("good.evtx")).unwrap();
 
     let mut case = Case::open_or_create(&tmp.path().join("case")).unwrap();
-    let summary = quiet_ingest(&mut case, &[inputs.clone()]);
+    let summary = quiet_ingest(&mut case, std::slice::from_ref(&inputs));
     let by_name = |n: &str| {
         summary
             .added

@@ -21,13 +21,19 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
                 writeln!(out, "error        {}", for_terminal(e))?;
             }
             for entry in &report.entries {
-                let shown = !matches!(entry.outcome, CheckOutcome::Loaded) || !entry.notes.is_empty();
+                let shown =
+                    !matches!(entry.outcome, CheckOutcome::Loaded) || !entry.notes.is_empty();
                 if !shown && !args.all {
                     continue;
                 }
                 let outcome = format!("{:?}", entry.outcome).to_lowercase();
                 let title = entry.title.as_deref().unwrap_or("");
-                writeln!(out, "{outcome:<12} {}  {}", for_terminal(title), for_terminal(&entry.origin))?;
+                writeln!(
+                    out,
+                    "{outcome:<12} {}  {}",
+                    for_terminal(title),
+                    for_terminal(&entry.origin)
+                )?;
                 if let Some(reason) = &entry.reason {
                     writeln!(out, "             {}", for_terminal(reason))?;
                 }
@@ -39,10 +45,20 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
             writeln!(
                 out,
                 "\n{} loaded, {} unsupported, {} error(s), {} skipped (not Windows event logs), {} correlation(s), {} filter(s); {} loaded with notes",
-                t.loaded, t.unsupported, t.error, t.skipped, t.correlations, t.filters, t.with_notes
+                t.loaded,
+                t.unsupported,
+                t.error,
+                t.skipped,
+                t.correlations,
+                t.filters,
+                t.with_notes
             )?;
         }
     }
     let failed = report.totals.error > 0 || !read_errors.is_empty();
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -16,7 +16,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
     let mut case = Case::open_or_create(&dir)?;
     if !args.paths.is_empty() {
-        let opts = IngestOptions { threads: ingest_cmd::num_threads(), ..IngestOptions::default() };
+        let opts = IngestOptions {
+            threads: ingest_cmd::num_threads(),
+            ..IngestOptions::default()
+        };
         let summary = case.ingest(&args.paths, &opts, &mut |_| {})?;
         ingest_cmd::print_summary(&summary, &dir);
     }
@@ -28,8 +31,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         eprintln!("rule not loaded: {}", r.error);
     }
     let min = hunt::level_rank(args.min_level.as_deref());
-    let rules: Vec<&CompiledRule> =
-        set.rules.iter().filter(|r| hunt::level_rank(r.meta.level.as_deref()) >= min).collect();
+    let rules: Vec<&CompiledRule> = set
+        .rules
+        .iter()
+        .filter(|r| hunt::level_rank(r.meta.level.as_deref()) >= min)
+        .collect();
     let snapshot = case.snapshot();
     let result = hunt::run(&snapshot, &rules)?;
     let correlations = hunt::correlate(&snapshot, &set.correlations, &rules, &result)?;
@@ -37,7 +43,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let silenced = |rule: &CompiledRule| {
         set.correlations.iter().any(|c| {
             !c.generate
-                && c.rules.iter().any(|r| Some(r.as_str()) == rule.id() || Some(r.as_str()) == rule.meta.name.as_deref())
+                && c.rules.iter().any(|r| {
+                    Some(r.as_str()) == rule.id() || Some(r.as_str()) == rule.meta.name.as_deref()
+                })
         })
     };
     // Hits of all rules merged in time order.
@@ -83,7 +91,7 @@ fn file_path(case: &Case, file: u64) -> String {
 /// Writes hits in one of the output formats.
 enum HitWriter<W: Write> {
     Jsonl(W),
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Table(W),
 }
 
@@ -95,10 +103,18 @@ impl<W: Write> HitWriter<W> {
             OutputFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record([
-                    "timestamp", "rule_id", "rule_title", "level", "computer", "channel",
-                    "event_id", "record_id", "file", "matched",
+                    "timestamp",
+                    "rule_id",
+                    "rule_title",
+                    "level",
+                    "computer",
+                    "channel",
+                    "event_id",
+                    "record_id",
+                    "file",
+                    "matched",
                 ])?;
-                HitWriter::Csv(w)
+                HitWriter::Csv(Box::new(w))
             }
         })
     }

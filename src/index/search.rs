@@ -136,15 +136,15 @@ impl Snapshot {
                     *eids.entry(e).or_default() += 1;
                 }
                 for (col, counts) in [(&channel, &mut channels), (&computer, &mut computers)] {
-                    if let Some(col) = col {
-                        if let Some(ord) = col.term_ords(doc).next() {
-                            buf.clear();
-                            col.ord_to_str(ord, &mut buf).map_err(|e| IndexError::Io {
+                    if let Some(ord) = col.as_ref().and_then(|c| c.term_ords(doc).next()) {
+                        buf.clear();
+                        if let Some(c) = col {
+                            c.ord_to_str(ord, &mut buf).map_err(|e| IndexError::Io {
                                 path: Default::default(),
                                 source: e,
                             })?;
-                            *counts.entry(buf.clone()).or_default() += 1;
                         }
+                        *counts.entry(buf.clone()).or_default() += 1;
                     }
                 }
             }

@@ -17,7 +17,10 @@ pub fn shared_dir() -> Option<PathBuf> {
         "../shared is required under CI=true but {} is missing",
         dir.display()
     );
-    eprintln!("skipped: {} not found (shared corpus and SigmaHQ data absent)", dir.display());
+    eprintln!(
+        "skipped: {} not found (shared corpus and SigmaHQ data absent)",
+        dir.display()
+    );
     None
 }
 
@@ -35,7 +38,10 @@ pub fn evtx_files(dir: &std::path::Path) -> Vec<PathBuf> {
             let p = entry.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("evtx")) {
+            } else if p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
+            {
                 out.push(p);
             }
         }
