@@ -11,6 +11,7 @@ mod manifest;
 mod query;
 pub mod schema;
 mod search;
+mod tokenizer;
 
 pub use case::{Case, IndexError};
 pub use ingest::{IngestOptions, IngestSummary, Progress};

@@ -12,8 +12,8 @@
 pub mod cli;
 pub mod event;
 pub mod hunt;
-pub mod ingest;
 pub mod index;
+pub mod ingest;
 pub mod prefilter;
 pub mod query;
 pub mod rulepack;

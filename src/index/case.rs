@@ -63,9 +63,14 @@ impl Case {
     }
 
     fn from_index(dir: &Path, index: Index, fields: Fields) -> Result<Case, IndexError> {
-        index
-            .tokenizers()
-            .register(schema::TEXT_ANALYZER, schema::text_analyzer());
+        let tokenizers = index.tokenizers();
+        tokenizers.register(schema::TEXT_ANALYZER, schema::text_analyzer());
+        tokenizers.register(
+            super::tokenizer::NAME,
+            tantivy::tokenizer::TextAnalyzer::from(
+                super::tokenizer::FieldTrigramTokenizer::default(),
+            ),
+        );
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

@@ -24,9 +24,8 @@ pub fn to_document(f: &Fields, event: &Event, file_id: u64) -> TantivyDocument {
                 any_truncated = true;
             }
             if ngram {
-                for gram in schema::trigrams(&v) {
-                    doc.add_text(f.ng, schema::ng_term(&field, &gram));
-                }
+                // Cut into trigrams by the `ng` field's tokenizer.
+                doc.add_text(f.ng, schema::ng_term(&field, &v));
             }
             doc.add_text(f.text, raw);
         }

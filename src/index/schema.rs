@@ -91,7 +91,15 @@ pub fn build_schema() -> (Schema, Fields) {
     let fields = Fields {
         kv: b.add_text_field("kv", raw.clone()),
         kvr: b.add_text_field("kvr", raw.clone()),
-        ng: b.add_text_field("ng", raw.clone()),
+        ng: b.add_text_field(
+            "ng",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(super::tokenizer::NAME)
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false),
+            ),
+        ),
         ex: b.add_text_field("ex", raw.clone()),
         tr: b.add_text_field("tr", raw),
         text: b.add_text_field("text", text),

@@ -1,0 +1,143 @@
+//! Reproduces the figures in BENCHMARKS.md, all measured in one run:
+//!
+//! ```sh
+//! cargo run --release --example bench -- ../shared/corpus/evtx 70 ../shared/sigma
+//! ```
+//! Arguments: corpus directory, replication factor (copies of every file, each with one
+//! reserved header byte changed so the case does not skip it as a duplicate), and the SigmaHQ
+//! checkout whose Windows rules are timed (optional).
+
+use huntbench::hunt;
+use huntbench::index::{Case, IngestOptions};
+use huntbench::sigma::CompiledRule;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let corpus = PathBuf::from(args.get(1).map_or("../shared/corpus/evtx", String::as_str));
+    let factor: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let sigma = args.get(3).map(PathBuf::from);
+    let work = tempfile::tempdir()?;
+    let inputs = work.path().join("inputs");
+    let evtx_bytes = replicate(&corpus, factor, &inputs)?;
+    let (files, _) = huntbench::ingest::discover(std::slice::from_ref(&inputs));
+    println!("input: {} files, {:.1} MB of EVTX (x{factor})", files.len(), evtx_bytes as f64 / 1e6);
+
+    // Parse only: the same reader threads and normalisation as ingest, no index.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;
+    let t = Instant::now();
+    let parsed: u64 = pool.install(|| {
+        files
+            .par_iter()
+            .map(|(p, f)| {
+                let mut n = 0u64;
+                let _ = huntbench::ingest::read_file(p, *f, &mut |_| n += 1);
+                n
+            })
+            .sum()
+    });
+    let parse_s = t.elapsed().as_secs_f64();
+    println!("parse only: {parsed} events in {parse_s:.2} s = {:.0} events/s", parsed as f64 / parse_s);
+
+    let case_dir = work.path().join("case");
+    let mut case = Case::open_or_create(&case_dir)?;
+    let t = Instant::now();
+    let summary = case.ingest(&[inputs.clone()], &IngestOptions::default(), &mut |_| {})?;
+    let ingest_s = t.elapsed().as_secs_f64();
+    let rate = summary.events_added as f64 / ingest_s;
+    println!(
+        "ingest: {} events in {ingest_s:.2} s = {rate:.0} events/s; ingest/parse ratio {:.2}",
+        summary.events_added,
+        rate / (parsed as f64 / parse_s)
+    );
+    let index_bytes = dir_size(&case_dir.join("index"));
+    println!(
+        "index: {:.1} MB = {:.3} x EVTX size",
+        index_bytes as f64 / 1e6,
+        index_bytes as f64 / evtx_bytes as f64
+    );
+    println!("peak RSS so far (parse + ingest): {} MB", peak_rss_mb());
+
+    let snap = case.snapshot();
+    let (bundled, _) = huntbench::rulepack::load(&[], false)?;
+    if let Some(sigma) = sigma {
+        let paths: Vec<PathBuf> = ["rules", "rules-emerging-threats", "rules-threat-hunting"]
+            .iter()
+            .map(|d| sigma.join(d))
+            .collect();
+        let (set, _) = huntbench::rulepack::load(&paths, true)?;
+        let rules: Vec<&CompiledRule> = set.rules.iter().collect();
+        let t = Instant::now();
+        let result = hunt::run(&snap, &rules)?;
+        let hits: usize = result.hits.iter().map(Vec::len).sum();
+        println!(
+            "all {} SigmaHQ Windows rules: {:.2} s, {hits} hits, {} candidate events checked",
+            rules.len(),
+            t.elapsed().as_secs_f64(),
+            result.candidates
+        );
+    }
+    // Re-running one edited rule: recompile from text and run, as the live editor does.
+    let loader = huntbench::sigma::Loader::new()?;
+    for rule in &bundled.rules {
+        let text = rule.meta.text();
+        let mut times = Vec::new();
+        let mut n = 0;
+        for _ in 0..21 {
+            let t = Instant::now();
+            let set = loader.load_str(&text, "bench");
+            let rules: Vec<&CompiledRule> = set.rules.iter().collect();
+            n = hunt::run(&snap, &rules)?.hits.first().map_or(0, Vec::len);
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "re-run {:<60} {n:>7} hits  median {:>7.2} ms  p95 {:>7.2} ms",
+            rule.title(),
+            times[times.len() / 2],
+            times[times.len() * 95 / 100]
+        );
+    }
+    println!("peak RSS (whole run): {} MB", peak_rss_mb());
+    Ok(())
+}
+
+/// Copies every EVTX file `factor` times, changing one reserved header byte per copy.
+fn replicate(corpus: &Path, factor: usize, out: &Path) -> anyhow::Result<u64> {
+    let (files, _) = huntbench::ingest::discover(&[corpus.to_owned()]);
+    std::fs::create_dir_all(out)?;
+    let mut total = 0u64;
+    for (i, (path, _)) in files.iter().enumerate() {
+        let bytes = std::fs::read(path)?;
+        for copy in 0..factor {
+            let mut b = bytes.clone();
+            if b.len() > 4000 && copy > 0 {
+                b[4000..4008].copy_from_slice(&(copy as u64).to_le_bytes());
+            }
+            std::fs::write(out.join(format!("{i:04}-{copy:03}.evtx")), &b)?;
+            total += b.len() as u64;
+        }
+    }
+    Ok(total)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.metadata().map_or(0, |m| m.len()))
+        .sum()
+}
+
+fn peak_rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
