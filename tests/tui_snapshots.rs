@@ -166,3 +166,96 @@ fn views() {
     assert!(!h.rows.is_empty());
     snap!("search", fx);
 }
+
+fn press(fx: &mut Fixture, code: KeyCode, n: usize) {
+    for _ in 0..n {
+        fx.send(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+}
+
+#[test]
+fn live_edit_changes_the_count_and_shows_the_diff() {
+    let mut fx = fixture();
+    fx.select_rule("WMI Provider Host");
+    let before = fx.app.rules[fx.app.selected_rule().unwrap()].hits.len();
+    fx.send(Action::EditRule);
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    let line = ed
+        .area
+        .lines()
+        .iter()
+        .position(|l| l.contains("ParentImage|endswith"))
+        .unwrap();
+    press(&mut fx, KeyCode::Down, line);
+    press(&mut fx, KeyCode::End, 1);
+    press(&mut fx, KeyCode::Backspace, "WmiPrvSE.exe'".len());
+    for c in "svchost.exe'".chars() {
+        fx.key(c);
+    }
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    let (_, hits) = ed.compiled.as_ref().expect("recompiled");
+    assert_ne!(hits.len(), before);
+    assert_eq!(ed.removed, before, "every WmiPrvSE child is gone");
+    snap!("editor", fx);
+
+    // A broken condition is reported at its line.
+    press(&mut fx, KeyCode::Backspace, 1);
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    assert!(!ed.errors.is_empty() || ed.compiled.is_some());
+
+    // Saving writes to the user rules dir (never the bundled file) and replaces the rule.
+    fx.send(Action::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    )));
+    let saved: Vec<_> = std::fs::read_dir(fx.ctx.config_dir.join("rules"))
+        .unwrap()
+        .collect();
+    assert_eq!(saved.len(), 1);
+}
+
+#[test]
+fn stacking_and_marking_benign_writes_an_overlay_and_reruns() {
+    let mut fx = fixture();
+    fx.select_rule("WMI Provider Host");
+    let rule = fx.app.selected_rule().unwrap();
+    let before = fx.app.rules[rule].hits.len();
+    fx.send(Action::Open);
+    fx.send(Action::Open);
+    let Some(Screen::Detail(d)) = fx.app.top() else {
+        panic!("detail")
+    };
+    let fields = &d.event.as_ref().unwrap().fields;
+    let image = fields.iter().position(|(n, _)| n == "Image").unwrap();
+    let delta = image as i64 - d.sel as i64;
+    for _ in 0..delta.unsigned_abs() {
+        fx.send(if delta < 0 { Action::Up } else { Action::Down });
+    }
+    fx.send(Action::StackField);
+    let Some(Screen::Stack(s)) = fx.app.top() else {
+        panic!("stack: {:?}", fx.app.message)
+    };
+    assert_eq!(s.field, "Image");
+    assert!(!s.values.is_empty());
+    snap!("stack", fx);
+    fx.send(Action::Back);
+
+    fx.send(Action::MarkBenign);
+    let overlays = huntbench::overlay::load_overlays(&fx.app.case_dir);
+    assert_eq!(overlays.len(), 1, "overlay file written");
+    let after = fx.app.rules[rule].hits.len();
+    assert!(after < before, "{before} → {after}");
+    assert!(fx.app.message.as_deref().is_some_and(|m| m.contains('→')));
+
+    fx.send(Action::Overlays);
+    snap!("overlays", fx);
+    fx.send(Action::Delete);
+    assert!(huntbench::overlay::load_overlays(&fx.app.case_dir).is_empty());
+    assert_eq!(fx.app.rules[rule].hits.len(), before);
+}
