@@ -156,8 +156,7 @@ fn find_creation(
                 .into_iter()
                 .filter(|(r, _)| r.ts <= before)
                 .filter_map(|(r, ev)| creation(&ev, r))
-                .filter(|n| &n.key == key)
-                .next_back())
+                .rfind(|n| &n.key == key))
         }
     }
 }
@@ -280,9 +279,12 @@ pub fn build(snap: &Snapshot, r: EventRef, ev: &Event) -> Result<Option<ProcTree
     Ok(Some(tree))
 }
 
+/// The exact half of a pivot (the prefilter only narrows).
+pub type ActivityCheck = Box<dyn Fn(&Event) -> bool + Send + Sync>;
+
 /// A prefilter and exact check for "everything this process did": Sysmon events carrying its
 /// `ProcessGuid`, or for a 4688 process, Security events on its computer naming its PID.
-pub fn activity(node: &ProcNode) -> (Prefilter, Box<dyn Fn(&Event) -> bool + Send + Sync>) {
+pub fn activity(node: &ProcNode) -> (Prefilter, ActivityCheck) {
     match &node.key {
         ProcKey::Guid(g) => {
             let g2 = g.clone();

@@ -115,7 +115,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
         if let Some(action) = action {
             pending.extend(update::update(&mut app, action));
         }
-        for e in pending.drain(..).collect::<Vec<_>>() {
+        for e in std::mem::take(&mut pending) {
             if let Effect::Copy { text, .. } = &e {
                 osc52(text);
             }

@@ -65,14 +65,13 @@ impl Fixture {
         t.draw(|f| views::draw(f, &self.app, &theme)).unwrap();
         let buf = t.backend().buffer().clone();
         let mut out = String::new();
+        // Temporary directories differ per run.
+        let tmp = regex::Regex::new(r"/tmp/\S*|\.tmp\w+").unwrap();
         for y in 0..buf.area.height {
             let line: String = (0..buf.area.width)
                 .map(|x| buf[(x, y)].symbol().to_owned())
                 .collect();
-            // Temporary directories differ per run.
-            let line = regex::Regex::new(r"/tmp/\S*|\.tmp\w+")
-                .unwrap()
-                .replace_all(&line, "[TMP]");
+            let line = tmp.replace_all(&line, "[TMP]");
             let line = line.replace(env!("CARGO_MANIFEST_DIR"), "[ROOT]");
             out.push_str(line.trim_end());
             out.push('\n');

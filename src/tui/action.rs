@@ -157,6 +157,9 @@ pub struct EditError {
     pub message: String,
 }
 
+/// A recompiled rule with its hits, or why it does not compile.
+pub type Compiled = Result<(Arc<CompiledRule>, Vec<EventRef>), Vec<EditError>>;
+
 /// Results from the worker.
 #[derive(Clone)]
 pub enum Msg {
@@ -187,7 +190,7 @@ pub enum Msg {
     Compiled {
         generation: u64,
         rule: usize,
-        result: Result<(Arc<CompiledRule>, Vec<EventRef>), Vec<EditError>>,
+        result: Compiled,
     },
     Stack {
         rule: usize,

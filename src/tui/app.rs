@@ -100,6 +100,8 @@ pub struct Editor {
     pub errors: Vec<EditError>,
     pub added: usize,
     pub removed: usize,
+    /// Some hits that the edit adds (`true`) or removes, for the preview.
+    pub diff: Vec<(bool, EventRef)>,
     pub pending: bool,
 }
 

@@ -176,6 +176,14 @@ pub fn bindings() -> Vec<Binding> {
         b!(Hits, [Enter], "⏎", Action::Open, "event detail", true),
         b!(
             Hits,
+            [Char(' ')],
+            "space",
+            Action::ToggleRule,
+            "disable the rule of this hit",
+            false
+        ),
+        b!(
+            Hits,
             [Char('p')],
             "p",
             Action::ProcTree,

@@ -220,8 +220,18 @@ fn click(app: &mut App, row: u16) -> Vec<Effect> {
     move_sel(app, target - sel as i64)
 }
 
+/// On the rules list, the selected rule; on a timeline, the rule of the selected hit (hiding
+/// a noisy rule's hits from the timeline at once).
 fn toggle_rule(app: &mut App) {
-    let Some(i) = app.selected_rule() else { return };
+    let target = match app.top() {
+        Some(Screen::Hits(h)) => h
+            .rows
+            .get(h.sel)
+            .and_then(|r| r.rule)
+            .filter(|_| h.rule.is_none()),
+        _ => app.selected_rule(),
+    };
+    let Some(i) = target else { return };
     app.rules[i].enabled = !app.rules[i].enabled;
     refresh_visible(app);
     // Keep the cursor on the same rule after re-sorting.
@@ -326,3 +336,6 @@ pub fn window(app: &mut App) -> Vec<Effect> {
 
 /// Number of sparkline buckets (re-exported for views).
 pub const BUCKETS: usize = SPARK_BUCKETS;
+
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,7 @@
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
 
 use super::TuiOptions;
-use super::action::{EditError, Effect, FailedRule, Msg, RulesLoaded};
+use super::action::{Compiled, EditError, Effect, FailedRule, Msg, RulesLoaded};
 use crate::event::Event;
 use crate::index::{Case, EventRef, IngestOptions, Snapshot};
 use crate::sigma::{Loader, RuleSet};
@@ -219,7 +219,7 @@ fn compile(
     text: &str,
     origin: &str,
     filters: Vec<crate::sigma::Filter>,
-) -> anyhow::Result<Result<(Arc<crate::sigma::CompiledRule>, Vec<EventRef>), Vec<EditError>>> {
+) -> anyhow::Result<Compiled> {
     let set = Loader::new()?.with_filters(filters).load_str(text, origin);
     let errors: Vec<EditError> = set
         .errors

@@ -2,7 +2,7 @@
 
 use super::refresh_visible;
 use crate::index::EventRef;
-use crate::tui::action::{EditError, Effect};
+use crate::tui::action::{Compiled, Effect};
 use crate::tui::app::{App, Editor, InputKind, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
@@ -113,6 +113,7 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
         errors: Vec::new(),
         added: 0,
         removed: 0,
+        diff: Vec::new(),
         pending: false,
     })));
     Vec::new()
@@ -164,17 +165,10 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
-/// Hits in `a` that are not in `b` (both sorted).
-fn minus(a: &[EventRef], b: &[EventRef]) -> usize {
-    a.iter().filter(|r| b.binary_search(r).is_err()).count()
-}
+/// Added and removed hits listed under the editor (each).
+const DIFF_ROWS: usize = 4;
 
-pub fn compiled(
-    app: &mut App,
-    generation: u64,
-    rule: usize,
-    result: Result<(Arc<crate::sigma::CompiledRule>, Vec<EventRef>), Vec<EditError>>,
-) -> Vec<Effect> {
+pub fn compiled(app: &mut App, generation: u64, rule: usize, result: Compiled) -> Vec<Effect> {
     let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
         return Vec::new();
     };
@@ -184,15 +178,43 @@ pub fn compiled(
     ed.pending = false;
     match result {
         Ok((compiled, hits)) => {
-            ed.added = minus(&hits, &ed.old);
-            ed.removed = minus(&ed.old, &hits);
+            let added: Vec<EventRef> = hits
+                .iter()
+                .copied()
+                .filter(|r| ed.old.binary_search(r).is_err())
+                .collect();
+            let removed: Vec<EventRef> = ed
+                .old
+                .iter()
+                .copied()
+                .filter(|r| hits.binary_search(r).is_err())
+                .collect();
+            ed.added = added.len();
+            ed.removed = removed.len();
+            ed.diff = added
+                .iter()
+                .take(DIFF_ROWS)
+                .map(|&r| (true, r))
+                .chain(removed.iter().take(DIFF_ROWS).map(|&r| (false, r)))
+                .collect();
             ed.compiled = Some((compiled, Arc::new(hits)));
             ed.errors.clear();
         }
         Err(errors) => {
             ed.compiled = None;
             ed.errors = errors;
+            ed.diff.clear();
         }
     }
-    Vec::new()
+    let missing: Vec<EventRef> = ed
+        .diff
+        .iter()
+        .map(|(_, r)| *r)
+        .filter(|r| !app.cache.contains_key(r))
+        .collect();
+    if missing.is_empty() {
+        Vec::new()
+    } else {
+        vec![Effect::Fetch(missing)]
+    }
 }

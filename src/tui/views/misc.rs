@@ -166,7 +166,7 @@ pub fn editor(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
     let [head, body, errs] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),
-        Constraint::Length(e.errors.len().min(5) as u16),
+        Constraint::Length((2 * e.errors.len().min(3) + e.diff.len()) as u16),
     ])
     .areas(area);
     let title = app
@@ -206,17 +206,51 @@ pub fn editor(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
         head,
     );
     f.render_widget(&e.area, body);
-    let lines: Vec<Line> = e
-        .errors
-        .iter()
-        .take(5)
-        .map(|x| {
-            Line::from(Span::styled(
-                format!(" {}:{}: {}", x.line, x.col, clean(&x.message, 200)),
-                theme.get("error"),
-            ))
-        })
-        .collect();
+    let mut lines: Vec<Line> = Vec::new();
+    for x in e.errors.iter().take(3) {
+        // The offending line with a caret under the column, then the message.
+        let src = e
+            .area
+            .lines()
+            .get(x.line.saturating_sub(1))
+            .map_or("", String::as_str);
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:>4} │ ", x.line), theme.get("dim")),
+            Span::raw(clean(src, 150)),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!(
+                " {}^ {}:{}: {}",
+                " ".repeat(x.col.saturating_sub(1) + 7),
+                x.line,
+                x.col,
+                clean(&x.message, 150)
+            ),
+            theme.get("error"),
+        )));
+    }
+    for (added, r) in &e.diff {
+        let what = app
+            .cache
+            .get(r)
+            .map(|ev| {
+                format!(
+                    "{}  {}",
+                    clean(ev.computer(), 24),
+                    clean(&super::hits::summary(ev), 120)
+                )
+            })
+            .unwrap_or_default();
+        let (sign, style) = if *added {
+            ("+", theme.get("header"))
+        } else {
+            ("−", theme.get("error"))
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {sign} {} ", super::time(r.ts)), style),
+            Span::raw(what),
+        ]));
+    }
     f.render_widget(Paragraph::new(lines), errs);
 }
 
