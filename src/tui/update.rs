@@ -268,7 +268,7 @@ pub fn refresh_timelines(app: &mut App) {
         return;
     }
     let rows = Arc::new(timeline_rows(app));
-    let hist = histogram(app, rows.iter().map(|h| h.r.ts));
+    let hist = hist_of(&rows);
     for s in &mut app.screens {
         if let Screen::Hits(h) = s
             && h.title == TIMELINE
@@ -286,9 +286,14 @@ fn all_hits(app: &mut App) -> Vec<Effect> {
     push_hits(app, TIMELINE.into(), rows, None, None)
 }
 
-pub fn histogram(app: &App, ts: impl Iterator<Item = i64>) -> Vec<u64> {
-    let ts: Vec<i64> = ts.collect();
-    spark(&ts, app.range)
+/// Histogram columns of a hits list.
+pub const HIST_BUCKETS: usize = 120;
+
+/// A histogram over the list's own time span (rows are in time order).
+pub fn hist_of(rows: &[HitRow]) -> Vec<u64> {
+    let ts: Vec<i64> = rows.iter().map(|h| h.r.ts).collect();
+    let range = ts.first().copied().zip(ts.last().copied());
+    msg::buckets(&ts, range, HIST_BUCKETS)
 }
 
 /// Pushes a hits screen and asks for its first page of events.
@@ -299,7 +304,7 @@ pub fn push_hits(
     rule: Option<usize>,
     query: Option<String>,
 ) -> Vec<Effect> {
-    let hist = histogram(app, rows.iter().map(|h| h.r.ts));
+    let hist = hist_of(&rows);
     app.screens.push(Screen::Hits(HitList {
         title,
         rows: Arc::new(rows),

@@ -6,14 +6,19 @@ use crate::tui::app::{App, HitRow, RuleRow, SPARK_BUCKETS, Screen, StackView, Tr
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Counts of `ts` in equal time buckets over `range`.
+/// Counts of `ts` in equal time buckets over `range` (the per-rule sparkline).
 pub fn spark(ts: &[i64], range: Option<(i64, i64)>) -> Vec<u64> {
-    let mut out = vec![0u64; SPARK_BUCKETS];
+    buckets(ts, range, SPARK_BUCKETS)
+}
+
+/// Counts of `ts` in `n` equal time buckets over `range`.
+pub fn buckets(ts: &[i64], range: Option<(i64, i64)>, n: usize) -> Vec<u64> {
+    let mut out = vec![0u64; n];
     let Some((lo, hi)) = range else { return out };
     let width = (hi - lo).max(1) as i128;
     for &t in ts {
-        let k = (i128::from(t.clamp(lo, hi) - lo) * SPARK_BUCKETS as i128 / (width + 1)) as usize;
-        out[k.min(SPARK_BUCKETS - 1)] += 1;
+        let k = (i128::from(t.clamp(lo, hi) - lo) * n as i128 / (width + 1)) as usize;
+        out[k.min(n - 1)] += 1;
     }
     out
 }
@@ -189,7 +194,6 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
 
 /// After a reload, hits screens of a rule show that rule's new hits.
 fn refresh_rule_screens(app: &mut App) {
-    let hist_range = app.range;
     for s in &mut app.screens {
         match s {
             Screen::Hits(h) => {
@@ -203,7 +207,7 @@ fn refresh_rule_screens(app: &mut App) {
                     .iter()
                     .map(|&r| HitRow { r, rule: Some(i) })
                     .collect();
-                h.hist = spark(&rows.iter().map(|r| r.r.ts).collect::<Vec<_>>(), hist_range);
+                h.hist = super::hist_of(&rows);
                 h.sel = h.sel.min(rows.len().saturating_sub(1));
                 h.offset = h.offset.min(h.sel);
                 h.rows = Arc::new(rows);

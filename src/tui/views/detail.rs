@@ -100,7 +100,11 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
             line
         })
         .collect();
-    let title = format!(" {} fields · {} ", event.fields.len(), clean(&d.file, 60));
+    let title = format!(
+        " {} fields · {} ",
+        event.fields.len(),
+        clean(d.file.rsplit(['/', '\\']).next().unwrap_or(&d.file), 60)
+    );
     f.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::TOP).title(title)),
         fields,

@@ -60,8 +60,11 @@ fn short_channel(c: &str) -> &str {
 
 pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
     let [hist, list] = Layout::vertical([Constraint::Length(4), Constraint::Min(1)]).areas(area);
-    let range = app
-        .range
+    let range = h
+        .rows
+        .first()
+        .zip(h.rows.last())
+        .map(|(a, b)| (a.r.ts, b.r.ts))
         .map(|(a, b)| format!(" {} … {} ", time(a), time(b)))
         .unwrap_or_default();
     f.render_widget(
