@@ -14,7 +14,8 @@ pub fn overlay_dir(case_dir: &Path) -> PathBuf {
     case_dir.join("overlays")
 }
 
-/// Every overlay file of the case as `(path, text)`, sorted by path; unreadable files are
+/// Every overlay file under `<dir>/overlays` (a case directory, or the user config directory
+/// for overlays shared by all cases) as `(path, text)`, sorted by path; unreadable files are
 /// skipped (they are the user's files, and a missing directory simply means no overlays).
 pub fn load_overlays(case_dir: &Path) -> Vec<(PathBuf, String)> {
     let Ok(entries) = std::fs::read_dir(overlay_dir(case_dir)) else {

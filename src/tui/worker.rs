@@ -123,7 +123,9 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
         paths.push(ctx.user_rules());
     }
     let (user, read_errors) = crate::rulepack::read_rule_files(&paths);
-    let overlays = crate::overlay::load_overlays(&ctx.opts.case_dir);
+    // Case overlays, then organisation-wide ones from the user config directory.
+    let mut overlays = crate::overlay::load_overlays(&ctx.opts.case_dir);
+    overlays.extend(crate::overlay::load_overlays(&ctx.config_dir));
     let overlay_texts: Vec<(String, String)> = overlays
         .iter()
         .map(|(p, t)| (p.display().to_string(), t.clone()))
