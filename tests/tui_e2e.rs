@@ -164,13 +164,14 @@ fn rules_hits_detail_tree_and_clean_exit() {
     s.keys(&["g", "Enter"]);
     s.wait_for("hits over time");
     s.keys(&["Enter"]);
-    let detail = s.wait_for("why it matched");
-    assert!(
-        detail.contains("▶ParentImage") || detail.contains("▶ ParentImage"),
-        "{detail}"
-    );
+    // A capture can catch a frame half drawn, so wait for the whole expectation.
+    s.wait("the matched field marked", |sc| {
+        sc.contains("why it matched") && sc.contains("▶ParentImage")
+    });
     s.keys(&["p"]);
-    let tree = s.wait_for("Process tree on");
+    let tree = s.wait("the tree", |sc| {
+        sc.contains("Process tree on") && sc.contains("└─ WMIADAP.exe")
+    });
     let parent = tree
         .lines()
         .position(|l| l.contains("WmiPrvSE.exe") && !l.contains("└─"))
@@ -216,7 +217,9 @@ fn editing_a_selection_changes_the_count() {
     });
     assert!(screen.contains("removed"), "{screen}");
     s.keys(&["C-s"]);
-    s.wait_for("saved");
+    s.wait("the saved rule's new count", |sc| {
+        sc.contains("saved") && rule_line(sc).is_some_and(|l| !l.contains(" 24 "))
+    });
     assert!(
         s.dir
             .path()

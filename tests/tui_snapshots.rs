@@ -223,6 +223,7 @@ fn live_edit_changes_the_count_and_shows_the_diff() {
     };
     let (_, hits) = ed.compiled.as_ref().expect("recompiled");
     assert_ne!(hits.len(), before);
+    let new = hits.len();
     assert_eq!(ed.removed, before, "every WmiPrvSE child is gone");
     snap!("editor", fx);
 
@@ -231,8 +232,12 @@ fn live_edit_changes_the_count_and_shows_the_diff() {
     let Some(Screen::Editor(ed)) = fx.app.top() else {
         panic!("editor")
     };
-    assert!(!ed.errors.is_empty() || ed.compiled.is_some());
+    assert!(ed.compiled.is_none());
+    assert!(!ed.errors.is_empty());
+    assert!(fx.screen().contains(" │ "), "the offending line is shown");
+    snap!("editor_error", fx);
 
+    fx.key('\'');
     // Saving writes to the user rules dir (never the bundled file) and replaces the rule.
     fx.send(Action::Key(KeyEvent::new(
         KeyCode::Char('s'),
@@ -242,6 +247,19 @@ fn live_edit_changes_the_count_and_shows_the_diff() {
         .unwrap()
         .collect();
     assert_eq!(saved.len(), 1);
+    assert!(fx.app.screens.is_empty(), "the editor closes on save");
+    let row = fx
+        .app
+        .rules
+        .iter()
+        .find(|r| r.rule.meta.title.contains("WMI Provider Host"))
+        .unwrap();
+    assert_eq!(
+        row.hits.len(),
+        new,
+        "the saved rule replaces the bundled one"
+    );
+    assert_eq!(fx.app.rules.len(), 10, "replaced, not duplicated");
 }
 
 #[test]

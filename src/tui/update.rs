@@ -231,8 +231,11 @@ fn toggle_rule(app: &mut App) {
             .filter(|_| h.rule.is_none()),
         _ => app.selected_rule(),
     };
-    let Some(i) = target else { return };
-    app.rules[i].enabled = !app.rules[i].enabled;
+    let Some(row) = target.and_then(|i| app.rules.get_mut(i)) else {
+        return;
+    };
+    row.enabled = !row.enabled;
+    let i = target.unwrap_or_default();
     refresh_visible(app);
     // Keep the cursor on the same rule after re-sorting.
     if let Some(pos) = app.visible.iter().position(|&v| v == i) {

@@ -369,7 +369,12 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             let path =
                 crate::overlay::add_exclusion(&ctx.opts.case_dir, &rule.meta, &field, &value)?;
             vec![
-                Msg::Info(format!("overlay {}", path.display())),
+                Msg::Info(format!(
+                    "overlay {} written",
+                    path.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                )),
                 Msg::Rules(Box::new(load_rules(ctx)?)),
             ]
         }

@@ -98,11 +98,10 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
         Some(Screen::Hits(h)) => h.rule,
         _ => None,
     };
-    let Some(i) = rule else {
+    let Some((i, row)) = rule.and_then(|i| app.rules.get(i).map(|r| (i, r))) else {
         app.message = Some("select a rule to edit".into());
         return Vec::new();
     };
-    let row = &app.rules[i];
     let lines: Vec<String> = row.rule.meta.text().lines().map(str::to_owned).collect();
     app.screens.push(Screen::Editor(Box::new(Editor {
         rule: i,
@@ -132,7 +131,10 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Char('s') if ctrl => {
             let text = ed.area.lines().join("\n") + "\n";
-            let meta = &app.rules[ed.rule].rule.meta;
+            let Some(row) = app.rules.get(ed.rule) else {
+                return Vec::new();
+            };
+            let meta = &row.rule.meta;
             let base = meta.id.clone().unwrap_or_else(|| meta.title.clone());
             let name: String = base
                 .chars()
@@ -144,6 +146,8 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                     }
                 })
                 .collect();
+            // The reload may renumber rules, so the editor closes; the list shows the new count.
+            app.screens.pop();
             app.busy.push("rules".into());
             vec![Effect::SaveRule { name, text }]
         }
@@ -153,7 +157,10 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             }
             ed.generation += 1;
             ed.pending = true;
-            let origin = format!("{} (edited)", app.rules[ed.rule].rule.meta.origin);
+            let Some(row) = app.rules.get(ed.rule) else {
+                return Vec::new();
+            };
+            let origin = format!("{} (edited)", row.rule.meta.origin);
             vec![Effect::Compile {
                 generation: ed.generation,
                 rule: ed.rule,

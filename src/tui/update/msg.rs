@@ -81,6 +81,10 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 }
             }
             if !changes.is_empty() {
+                // The effect first, then what caused the reload ("saved …", "overlay …").
+                if let Some(prev) = app.message.take() {
+                    changes.push(prev);
+                }
                 app.message = Some(changes.join("; "));
             }
             app.failed = loaded.failed;

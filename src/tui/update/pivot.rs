@@ -189,8 +189,11 @@ pub fn stack(app: &mut App) -> Vec<Effect> {
         app.message = Some("stacking needs an event opened from a rule's hits".into());
         return Vec::new();
     };
+    let Some(row) = app.rules.get(rule) else {
+        return Vec::new();
+    };
+    let refs = Arc::clone(&row.hits);
     app.busy.push("stack".into());
-    let refs = Arc::clone(&app.rules[rule].hits);
     vec![Effect::Stack { rule, field, refs }]
 }
 
