@@ -33,6 +33,9 @@ pub enum Action {
     ProcTree,
     PivotValue,
     PivotAround,
+    /// Double / halve the ±N minutes of the around pivot.
+    WiderAround,
+    NarrowerAround,
     StackField,
     MarkBenign,
     Overlays,
@@ -58,7 +61,6 @@ pub type Check = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 /// Work for the background threads.
 #[derive(Clone)]
 pub enum Effect {
-    Ingest,
     LoadRules,
     Fetch(Vec<EventRef>),
     Detail {

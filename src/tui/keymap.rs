@@ -124,6 +124,22 @@ pub fn bindings() -> Vec<Binding> {
             "tuning overlays",
             false
         ),
+        b!(
+            Global,
+            [Char('+')],
+            "+",
+            Action::WiderAround,
+            "double the ±N min window",
+            false
+        ),
+        b!(
+            Global,
+            [Char('-')],
+            "-",
+            Action::NarrowerAround,
+            "halve the ±N min window",
+            false
+        ),
         b!(Rules, [Enter], "⏎", Action::Open, "hits of the rule", true),
         b!(
             Rules,
@@ -195,7 +211,7 @@ pub fn bindings() -> Vec<Binding> {
             [Char('t')],
             "t",
             Action::PivotAround,
-            "same computer ±5 min",
+            "same computer ±N min",
             true
         ),
         b!(
@@ -259,7 +275,7 @@ pub fn bindings() -> Vec<Binding> {
             [Char('t')],
             "t",
             Action::PivotAround,
-            "same computer ±5 min",
+            "same computer ±N min",
             true
         ),
         b!(

@@ -91,6 +91,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ProcTree => return pivot::tree(app),
         Action::PivotValue => return pivot::same_value(app),
         Action::PivotAround => return pivot::around(app),
+        Action::WiderAround => {
+            app.around_minutes = (app.around_minutes * 2).min(24 * 60);
+            app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+        }
+        Action::NarrowerAround => {
+            app.around_minutes = (app.around_minutes / 2).max(1);
+            app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+        }
         Action::StackField => return pivot::stack(app),
         Action::MarkBenign => return pivot::benign(app),
         Action::Overlays => app.screens.push(Screen::Overlays { sel: 0 }),

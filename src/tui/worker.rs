@@ -263,7 +263,6 @@ pub fn execute(ctx: &Ctx, effect: Effect) -> Vec<Msg> {
 fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
     let snap = ctx.snap();
     Ok(match effect {
-        Effect::Ingest => vec![ctx.ready()],
         Effect::LoadRules => vec![Msg::Rules(Box::new(load_rules(ctx)?))],
         Effect::Fetch(refs) => vec![Msg::Events(fetch(&snap, &refs))],
         Effect::Detail { r, rule } => {

@@ -230,3 +230,40 @@ fn help_toggles_and_any_key_closes_it() {
     assert!(!app.help);
     assert_eq!(app.rule_sel, 0, "the closing key does nothing else");
 }
+
+#[test]
+fn a_million_hits_page_without_fetching_them() {
+    let mut app = app();
+    let rows: Vec<HitRow> = (0..1_000_000)
+        .map(|i| HitRow {
+            r: EventRef {
+                ts: i,
+                segment: 0,
+                doc: i as u32,
+            },
+            rule: Some(0),
+        })
+        .collect();
+    let eff = push_hits(&mut app, "big".into(), rows, Some(0), None);
+    let page = app.page();
+    let [Effect::Fetch(first)] = &eff[..] else {
+        panic!()
+    };
+    assert!(first.len() <= 2 * page);
+    let started = std::time::Instant::now();
+    for _ in 0..1000 {
+        update(&mut app, Action::PageDown);
+    }
+    assert!(started.elapsed().as_millis() < 2000, "paging stays cheap");
+    let eff = update(&mut app, Action::Bottom);
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(h.sel, 999_999);
+    assert!(h.offset + page > h.sel);
+    let [Effect::Fetch(last)] = &eff[..] else {
+        panic!()
+    };
+    assert!(last.len() <= 2 * page && last.iter().all(|r| r.ts >= h.offset as i64));
+    assert!(app.cache.len() <= crate::tui::app::CACHE_LIMIT);
+}
