@@ -297,11 +297,11 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 
 /// The help overlay, generated from the keymap.
 pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
-    let w = area.width.min(80);
-    let h = area.height.saturating_sub(4);
+    let w = area.width.min(110);
+    let h = area.height.saturating_sub(2);
     let rect = Rect {
         x: area.x + (area.width - w) / 2,
-        y: area.y + 2,
+        y: area.y + 1,
         width: w,
         height: h,
     };
@@ -332,12 +332,16 @@ pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
         theme.get("dim"),
     )));
     f.render_widget(Clear, rect);
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" help (any key closes) "),
-        ),
-        rect,
-    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" help (any key closes) ");
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    // Two columns, so the whole keymap fits a normal terminal.
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    let split = lines.len().div_ceil(2);
+    let second = lines.split_off(split);
+    f.render_widget(Paragraph::new(lines), left);
+    f.render_widget(Paragraph::new(second), right);
 }
