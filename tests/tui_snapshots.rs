@@ -466,3 +466,40 @@ fn progress_screen_and_mouse() {
     std::mem::swap(&mut fx.app, &mut app);
     snap!("progress", fx);
 }
+
+#[test]
+fn rules_that_do_not_load_are_listed_with_their_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let invalid = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules/invalid");
+    let opts = TuiOptions {
+        case_dir: dir.path().join("case"),
+        inputs: vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")],
+        rule_paths: vec![invalid],
+        no_default_rules: true,
+        theme: None,
+    };
+    let mut ctx = Ctx::open(opts, &|_| {}).unwrap();
+    ctx.config_dir = dir.path().join("config");
+    let mut app = App::new(dir.path().join("case"));
+    app.size = (120, 36);
+    let mut fx = Fixture {
+        _dir: dir,
+        ctx,
+        app,
+    };
+    let ready = fx.ctx.ready();
+    fx.send(Action::Worker(Box::new(ready)));
+    assert!(fx.app.rules.is_empty());
+    assert_eq!(fx.app.failed.len(), 4);
+    fx.send(Action::Bottom);
+    fx.send(Action::Open);
+    assert!(
+        fx.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains(".yml:") && !m.contains('/')),
+        "{:?}",
+        fx.app.message
+    );
+    snap!("failed_rules", fx);
+}

@@ -95,12 +95,27 @@ impl Ctx {
 }
 
 fn failed(set: &RuleSet) -> Vec<FailedRule> {
+    // Short forms for the list: the file name (not the whole path) and `line:col: message`.
     let rej = |kind: &'static str| {
-        move |r: &crate::sigma::Rejected| FailedRule {
-            title: r.title.clone().unwrap_or_else(|| r.origin.clone()),
-            origin: r.origin.clone(),
-            kind,
-            reason: r.error.to_string(),
+        move |r: &crate::sigma::Rejected| {
+            let file = Path::new(&r.origin)
+                .file_name()
+                .map_or_else(|| r.origin.clone(), |n| n.to_string_lossy().into_owned());
+            let at = r
+                .error
+                .span
+                .map(|s| format!("{}:{}: ", s.line, s.col))
+                .unwrap_or_default();
+            FailedRule {
+                title: r
+                    .title
+                    .clone()
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| file.clone()),
+                origin: file,
+                kind,
+                reason: format!("{at}{}", r.error.message),
+            }
         }
     };
     set.errors

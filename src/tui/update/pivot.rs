@@ -46,7 +46,10 @@ pub fn open(app: &mut App) -> Vec<Effect> {
                 .checked_sub(app.rules.len())
                 .and_then(|k| app.failed.get(k))
             {
-                app.message = Some(format!("{} ({}): {}", f.title, f.kind, f.reason));
+                app.message = Some(format!(
+                    "{} ({}) {}:{}",
+                    f.title, f.kind, f.origin, f.reason
+                ));
                 return Vec::new();
             }
             let rows = app.rules[i]

@@ -126,7 +126,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         [
             Constraint::Length(1),
             Constraint::Length(7),
-            Constraint::Length(8),
+            Constraint::Length(11),
             Constraint::Length(12),
             Constraint::Fill(3),
             Constraint::Length(16),
