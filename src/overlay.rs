@@ -1,0 +1,150 @@
+//! Tuning overlays: local exclusions kept *beside* the rules, never written into them, so an
+//! upstream rule update does not lose them.
+//!
+//! Each overlay is one Sigma filter document in `<case>/overlays/*.yml`, keyed by rule id:
+//! `filter: {rules: [id], benign: {Field: value}, condition: not benign}`. The loader applies
+//! filters found with the rules (pySigma semantics), so `scan` and the TUI only need to pass
+//! these texts along with the rule files.
+
+use crate::sigma::RuleMeta;
+use std::path::{Path, PathBuf};
+
+/// The overlay directory of a case.
+pub fn overlay_dir(case_dir: &Path) -> PathBuf {
+    case_dir.join("overlays")
+}
+
+/// Every overlay file under `<dir>/overlays` (a case directory, or the user config directory
+/// for overlays shared by all cases) as `(path, text)`, sorted by path; unreadable files are
+/// skipped (they are the user's files, and a missing directory simply means no overlays).
+pub fn load_overlays(case_dir: &Path) -> Vec<(PathBuf, String)> {
+    let Ok(entries) = std::fs::read_dir(overlay_dir(case_dir)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(PathBuf, String)> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "''".into())
+}
+
+/// A Sigma value matching `value` literally: every backslash, `*` and `?` escaped.
+fn sigma_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 4);
+    for c in value.chars() {
+        if matches!(c, '\\' | '*' | '?') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The filter document excluding `field = value` from the rule.
+pub fn exclusion_yaml(rule: &RuleMeta, field: &str, value: &str) -> String {
+    let key = rule
+        .id
+        .as_deref()
+        .or(rule.name.as_deref())
+        .unwrap_or(&rule.title);
+    let mut y = format!(
+        "title: {}\nlogsource:\n",
+        quoted(&format!("benign for {}", rule.title))
+    );
+    let ls = &rule.logsource;
+    for (k, v) in [
+        ("product", &ls.product),
+        ("category", &ls.category),
+        ("service", &ls.service),
+    ] {
+        if let Some(v) = v {
+            y.push_str(&format!("    {k}: {}\n", quoted(v)));
+        }
+    }
+    y.push_str(&format!(
+        "filter:\n    rules:\n        - {}\n    benign:\n        {}: {}\n    condition: not benign\n",
+        quoted(key),
+        field,
+        quoted(&sigma_literal(value)),
+    ));
+    y
+}
+
+/// Writes a new overlay file for the exclusion and returns its path.
+pub fn add_exclusion(
+    case_dir: &Path,
+    rule: &RuleMeta,
+    field: &str,
+    value: &str,
+) -> std::io::Result<PathBuf> {
+    let dir = overlay_dir(case_dir);
+    std::fs::create_dir_all(&dir)?;
+    let key: String = rule
+        .id
+        .as_deref()
+        .unwrap_or(&rule.title)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect();
+    let mut n = 1;
+    let path = loop {
+        let p = dir.join(format!("{key}-{n}.yml"));
+        if !p.exists() {
+            break p;
+        }
+        n += 1;
+    };
+    std::fs::write(&path, exclusion_yaml(rule, field, value))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::sigma::Loader;
+
+    const RULE: &str = "title: T\nid: r-1\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '.exe'\n    condition: sel\nlevel: low\n";
+
+    #[test]
+    fn exclusion_overlay_removes_only_that_value() {
+        let set = Loader::new().unwrap().load_str(RULE, "r.yml");
+        let meta = &set.rules[0].meta;
+        let dir = tempfile::tempdir().unwrap();
+        let path = add_exclusion(dir.path(), meta, "Image", "C:\\a*b.exe").unwrap();
+        assert!(path.starts_with(dir.path().join("overlays")));
+        let overlays = load_overlays(dir.path());
+        assert_eq!(overlays.len(), 1);
+        let texts = [("r.yml", RULE), ("o.yml", overlays[0].1.as_str())];
+        let set = Loader::new().unwrap().load_texts(texts);
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        let rule = &set.rules[0];
+        let mk = |img: &str| {
+            let mut e = crate::event::Event::default();
+            e.push("EventID", crate::event::Value::Str("1".into()));
+            e.push(
+                "Channel",
+                crate::event::Value::Str("Microsoft-Windows-Sysmon/Operational".into()),
+            );
+            e.push("Image", crate::event::Value::Str(img.into()));
+            e
+        };
+        assert!(!rule.is_match(&mk("C:\\a*b.exe")));
+        assert!(rule.is_match(&mk("C:\\aXb.exe")));
+    }
+}

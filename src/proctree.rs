@@ -1,0 +1,385 @@
+//! Process trees over a case, built on demand from the index rather than from a full scan.
+//!
+//! A process is identified by its Sysmon `ProcessGuid` (EventID 1) or, for Security 4688, by
+//! `(Computer, NewProcessId)`; PIDs are reused, so a 4688 parent is the *latest* creation of that
+//! PID on the same computer at or before the child. Every lookup is an index prefilter
+//! (`Equals` terms) confirmed by exact comparison, so building a tree touches only the few
+//! events involved. Not for: rendering (the TUI flattens [`ProcTree::lines`]).
+
+use crate::event::Event;
+use crate::index::{EventRef, IndexError, Snapshot};
+use crate::prefilter::Prefilter;
+
+const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
+/// Bounds so that a pathological case (a service spawning 100k children) stays responsive.
+const MAX_DEPTH: usize = 64;
+const MAX_CHILDREN: usize = 500;
+
+/// How a process is identified.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ProcKey {
+    Guid(String),
+    Pid { computer: String, pid: u64 },
+}
+
+/// One process creation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcNode {
+    pub r: EventRef,
+    pub key: ProcKey,
+    pub parent: Option<ProcKey>,
+    pub computer: String,
+    pub image: String,
+    pub cmdline: String,
+    pub user: String,
+    pub pid: Option<u64>,
+}
+
+/// A lineage (root … focus) and the focus's descendants, flattened for display.
+#[derive(Clone, Debug, Default)]
+pub struct ProcTree {
+    pub nodes: Vec<ProcNode>,
+    /// `(depth, index into nodes)` in display order.
+    pub lines: Vec<(usize, usize)>,
+    /// Index into `lines` of the process the tree was opened on.
+    pub focus: usize,
+    /// The parent of the root was referenced but its creation is not in the case.
+    pub missing_parent: Option<String>,
+}
+
+fn pid_value(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+fn eq_ci(ev: &Event, field: &str, want: &str) -> bool {
+    ev.get(field)
+        .is_some_and(|v| v.strings().any(|s| s.eq_ignore_ascii_case(want)))
+}
+
+/// The creation this event describes, if it is a Sysmon 1 or Security 4688 event.
+pub fn creation(ev: &Event, r: EventRef) -> Option<ProcNode> {
+    let s = |f: &str| ev.get_str(f).unwrap_or_default().to_owned();
+    let computer = ev.computer().to_owned();
+    match ev.event_id() {
+        Some(1) if ev.channel().eq_ignore_ascii_case(SYSMON) => Some(ProcNode {
+            r,
+            key: ProcKey::Guid(ev.get_str("ProcessGuid")?.to_ascii_lowercase()),
+            parent: ev
+                .get_str("ParentProcessGuid")
+                .map(|g| ProcKey::Guid(g.to_ascii_lowercase())),
+            image: s("Image"),
+            cmdline: s("CommandLine"),
+            user: s("User"),
+            pid: ev.get_str("ProcessId").and_then(pid_value),
+            computer,
+        }),
+        Some(4688) if ev.channel().eq_ignore_ascii_case("Security") => {
+            let pid = pid_value(ev.get_str("NewProcessId")?)?;
+            let parent = ev.get_str("ProcessId").and_then(pid_value);
+            Some(ProcNode {
+                r,
+                key: ProcKey::Pid {
+                    computer: computer.clone(),
+                    pid,
+                },
+                parent: parent.map(|pid| ProcKey::Pid {
+                    computer: computer.clone(),
+                    pid,
+                }),
+                image: s("NewProcessName"),
+                cmdline: s("CommandLine"),
+                user: s("SubjectUserName"),
+                pid: Some(pid),
+                computer,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn equals(field: &str, value: &str) -> Prefilter {
+    Prefilter::Equals {
+        field: field.into(),
+        value: value.into(),
+    }
+}
+
+/// Events the prefilter proposes that `keep` confirms, in time order.
+fn confirmed(
+    snap: &Snapshot,
+    p: &Prefilter,
+    keep: &dyn Fn(&Event) -> bool,
+    limit: usize,
+) -> Result<Vec<(EventRef, Event)>, IndexError> {
+    let mut out = Vec::new();
+    for r in snap.candidates(p)? {
+        let (ev, _) = snap.event(r)?;
+        if keep(&ev) {
+            out.push((r, ev));
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The creation event of `key` (for PIDs, the latest one at or before `before`).
+fn find_creation(
+    snap: &Snapshot,
+    key: &ProcKey,
+    before: i64,
+) -> Result<Option<ProcNode>, IndexError> {
+    match key {
+        ProcKey::Guid(g) => {
+            let p = Prefilter::and(vec![equals("ProcessGuid", g), equals("EventID", "1")]);
+            let found = confirmed(snap, &p, &|ev| eq_ci(ev, "ProcessGuid", g), 1)?;
+            Ok(found.into_iter().find_map(|(r, ev)| creation(&ev, r)))
+        }
+        ProcKey::Pid { computer, pid } => {
+            let p = Prefilter::and(vec![
+                equals("EventID", "4688"),
+                equals("Computer", computer),
+                equals("NewProcessId", &format!("{pid:#x}")),
+            ]);
+            let found = confirmed(
+                snap,
+                &p,
+                &|ev| ev.computer().eq_ignore_ascii_case(computer),
+                10_000,
+            )?;
+            Ok(found
+                .into_iter()
+                .filter(|(r, _)| r.ts <= before)
+                .filter_map(|(r, ev)| creation(&ev, r))
+                .rfind(|n| &n.key == key))
+        }
+    }
+}
+
+/// Direct children of `node`.
+fn children(snap: &Snapshot, node: &ProcNode) -> Result<Vec<ProcNode>, IndexError> {
+    match &node.key {
+        ProcKey::Guid(g) => {
+            let p = Prefilter::and(vec![equals("ParentProcessGuid", g), equals("EventID", "1")]);
+            let found = confirmed(
+                snap,
+                &p,
+                &|ev| eq_ci(ev, "ParentProcessGuid", g),
+                MAX_CHILDREN,
+            )?;
+            Ok(found
+                .into_iter()
+                .filter_map(|(r, ev)| creation(&ev, r))
+                .collect())
+        }
+        ProcKey::Pid { computer, pid } => {
+            let p = Prefilter::and(vec![
+                equals("EventID", "4688"),
+                equals("Computer", computer),
+                equals("ProcessId", &format!("{pid:#x}")),
+            ]);
+            let found = confirmed(
+                snap,
+                &p,
+                &|ev| ev.computer().eq_ignore_ascii_case(computer),
+                MAX_CHILDREN,
+            )?;
+            let mut out = Vec::new();
+            for (r, ev) in found {
+                let Some(child) = creation(&ev, r) else {
+                    continue;
+                };
+                // Only children created after this process and before its PID was reused.
+                if r.ts < node.r.ts || child.parent.as_ref() != Some(&node.key) {
+                    continue;
+                }
+                let creator = find_creation(snap, &node.key, r.ts)?;
+                if creator.is_some_and(|c| c.r == node.r) {
+                    out.push(child);
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The tree around the process of `ev`: its creation (for any Sysmon event with a
+/// `ProcessGuid`, the creation of that process), ancestors to the root and descendants.
+pub fn build(snap: &Snapshot, r: EventRef, ev: &Event) -> Result<Option<ProcTree>, IndexError> {
+    let focus = match creation(ev, r) {
+        Some(n) => n,
+        None => match ev.get_str("ProcessGuid") {
+            Some(g) => match find_creation(snap, &ProcKey::Guid(g.to_ascii_lowercase()), r.ts)? {
+                Some(n) => n,
+                None => return Ok(None),
+            },
+            None => return Ok(None),
+        },
+    };
+    let mut lineage = vec![focus];
+    let mut missing_parent = None;
+    while lineage.len() < MAX_DEPTH {
+        let Some(top) = lineage.last() else { break };
+        let Some(pk) = top.parent.clone() else { break };
+        match find_creation(snap, &pk, top.r.ts)? {
+            Some(p) if !lineage.iter().any(|n| n.key == p.key) => lineage.push(p),
+            Some(_) => break,
+            None => {
+                missing_parent = Some(match &pk {
+                    ProcKey::Guid(g) => g.clone(),
+                    ProcKey::Pid { pid, .. } => format!("pid {pid}"),
+                });
+                break;
+            }
+        }
+    }
+    lineage.reverse();
+    let mut tree = ProcTree {
+        missing_parent,
+        ..ProcTree::default()
+    };
+    for (depth, n) in lineage.into_iter().enumerate() {
+        tree.nodes.push(n);
+        tree.lines.push((depth, depth));
+    }
+    tree.focus = tree.lines.len() - 1;
+    let focus_idx = tree.focus;
+    let base = tree.focus;
+    // Depth-first with an explicit stack, so deep chains cannot overflow the call stack.
+    let mut stack = vec![(focus_idx, base)];
+    let mut budget = MAX_CHILDREN;
+    let mut ordered: Vec<(usize, usize)> = Vec::new();
+    while let Some((idx, depth)) = stack.pop() {
+        if idx != focus_idx {
+            ordered.push((depth, idx));
+        }
+        if depth - base >= MAX_DEPTH || budget == 0 {
+            continue;
+        }
+        let kids = children(snap, &tree.nodes[idx].clone())?;
+        let mut ids = Vec::new();
+        for k in kids.into_iter().take(budget) {
+            if tree.nodes.iter().any(|n| n.key == k.key && n.r == k.r) {
+                continue;
+            }
+            budget -= 1;
+            tree.nodes.push(k);
+            ids.push(tree.nodes.len() - 1);
+        }
+        for id in ids.into_iter().rev() {
+            stack.push((id, depth + 1));
+        }
+    }
+    tree.lines.extend(ordered);
+    Ok(Some(tree))
+}
+
+/// The exact half of a pivot (the prefilter only narrows).
+pub type ActivityCheck = Box<dyn Fn(&Event) -> bool + Send + Sync>;
+
+/// A prefilter and exact check for "everything this process did": Sysmon events carrying its
+/// `ProcessGuid`, or for a 4688 process, Security events on its computer naming its PID.
+pub fn activity(node: &ProcNode) -> (Prefilter, ActivityCheck) {
+    match &node.key {
+        ProcKey::Guid(g) => {
+            let g2 = g.clone();
+            (
+                equals("ProcessGuid", g),
+                Box::new(move |ev: &Event| eq_ci(ev, "ProcessGuid", &g2)),
+            )
+        }
+        ProcKey::Pid { computer, pid } => {
+            let hex = format!("{pid:#x}");
+            let (c, h, start) = (computer.clone(), hex.clone(), node.r.ts);
+            let p = Prefilter::and(vec![
+                equals("Computer", computer),
+                Prefilter::or(vec![
+                    equals("ProcessId", &hex),
+                    equals("NewProcessId", &hex),
+                ]),
+            ]);
+            let check = move |ev: &Event| {
+                ev.computer().eq_ignore_ascii_case(&c)
+                    && (eq_ci(ev, "ProcessId", &h) || eq_ci(ev, "NewProcessId", &h))
+                    && ev.timestamp().is_some_and(|t| t.as_microsecond() >= start)
+            };
+            (p, Box::new(check))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::event::Value;
+
+    fn ev(pairs: &[(&str, &str)]) -> Event {
+        let mut e = Event::default();
+        for (k, v) in pairs {
+            e.push(*k, Value::Str((*v).into()));
+        }
+        e
+    }
+
+    #[test]
+    fn creation_from_4688_uses_hex_pids_on_the_same_computer() {
+        let e = ev(&[
+            ("EventID", "4688"),
+            ("Channel", "Security"),
+            ("Computer", "H"),
+            ("NewProcessId", "0xebc"),
+            ("ProcessId", "0x3b0"),
+            ("NewProcessName", "C:\\x.exe"),
+        ]);
+        let r = EventRef {
+            ts: 0,
+            segment: 0,
+            doc: 0,
+        };
+        let n = creation(&e, r).unwrap();
+        assert_eq!(
+            n.key,
+            ProcKey::Pid {
+                computer: "H".into(),
+                pid: 0xebc
+            }
+        );
+        assert_eq!(
+            n.parent,
+            Some(ProcKey::Pid {
+                computer: "H".into(),
+                pid: 0x3b0
+            })
+        );
+        assert_eq!(n.image, "C:\\x.exe");
+    }
+
+    #[test]
+    fn creation_from_sysmon_uses_guids() {
+        let e = ev(&[
+            ("EventID", "1"),
+            ("Channel", SYSMON),
+            ("ProcessGuid", "{A}"),
+            ("ParentProcessGuid", "{B}"),
+        ]);
+        let n = creation(
+            &e,
+            EventRef {
+                ts: 0,
+                segment: 0,
+                doc: 0,
+            },
+        )
+        .unwrap();
+        assert_eq!(n.key, ProcKey::Guid("{a}".into()));
+        assert_eq!(n.parent, Some(ProcKey::Guid("{b}".into())));
+        assert_eq!(pid_value("0x10"), Some(16));
+        assert_eq!(pid_value("16"), Some(16));
+    }
+}

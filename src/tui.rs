@@ -1,0 +1,187 @@
+//! The workbench: a ratatui TUI over a case.
+//!
+//! Layout follows the Elm-ish split of the architecture guide: `app` is plain state,
+//! `update` the only mutator (returns `Effect`s, no I/O), `worker` runs effects on background
+//! threads and answers with `Msg`s, `keymap` maps keys to actions (and generates help), and
+//! `views` draw `&App`. The main thread owns the terminal; a guard restores it on every exit
+//! path, including panics.
+
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod theme;
+pub mod update;
+pub mod views;
+pub mod worker;
+
+use action::{Action, Effect, Msg};
+use app::App;
+use crossbeam_channel::{Receiver, Sender, select, unbounded};
+use crossterm::event::{self as ct, Event as TermEvent, KeyEventKind, MouseEventKind};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the CLI passes to the workbench.
+#[derive(Clone, Debug, Default)]
+pub struct TuiOptions {
+    pub case_dir: PathBuf,
+    /// Files/directories to ingest first (with a progress screen).
+    pub inputs: Vec<PathBuf>,
+    pub rule_paths: Vec<PathBuf>,
+    pub no_default_rules: bool,
+    /// A theme name (`dark`, `light`) or a path to a theme file.
+    pub theme: Option<String>,
+}
+
+/// Restores the terminal when dropped (normal exit, `?` errors and unwinding panics).
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<TerminalGuard> {
+        crossterm::terminal::enable_raw_mode()?;
+        let guard = TerminalGuard;
+        crossterm::execute!(
+            std::io::stdout(),
+            crossterm::terminal::EnterAlternateScreen,
+            ct::EnableMouseCapture
+        )?;
+        Ok(guard)
+    }
+}
+
+fn restore_terminal() {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        ct::DisableMouseCapture,
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Opens the workbench on a case and runs until the user quits.
+pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
+    let theme = theme::Theme::load(opts.theme.as_deref())?;
+    // The panic hook restores the terminal before the message is printed, so it is readable.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+    let _guard = TerminalGuard::enter()?;
+    let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
+    let mut terminal = ratatui::Terminal::new(backend)?;
+    let (tx, rx) = unbounded::<Msg>();
+    let (key_tx, key_rx) = unbounded::<TermEvent>();
+    std::thread::spawn(move || input_loop(&key_tx));
+    let case_dir = opts.case_dir.clone();
+    // Opening and ingesting happen off the UI thread; the worker starts once the case is ready.
+    let (ctx_tx, ctx_rx) = unbounded::<Arc<worker::Ctx>>();
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let progress = |p: String| {
+                let _ = tx.send(Msg::Progress(p));
+            };
+            match worker::Ctx::open(opts, &progress) {
+                Ok(ctx) => {
+                    let ctx = Arc::new(ctx);
+                    let _ = tx.send(ctx.ready());
+                    let _ = ctx_tx.send(ctx);
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::Error(format!("cannot open case: {e:#}")));
+                }
+            }
+        });
+    }
+    let mut app = App::new(case_dir);
+    if let Ok(size) = terminal.size() {
+        app.size = (size.width, size.height);
+    }
+    let mut worker: Option<worker::Worker> = None;
+    let mut pending: Vec<Effect> = Vec::new();
+    loop {
+        terminal.draw(|f| views::draw(f, &app, &theme))?;
+        let action = next_action(&app, &rx, &key_rx, &ctx_rx, &mut worker, &tx);
+        if let Some(action) = action {
+            pending.extend(update::update(&mut app, action));
+        }
+        for e in std::mem::take(&mut pending) {
+            if let Effect::Copy { text, .. } = &e {
+                osc52(text);
+            }
+            match &worker {
+                Some(w) => w.submit(e),
+                None => pending.push(e),
+            }
+        }
+        if app.quit {
+            break;
+        }
+    }
+    if let Some(w) = worker {
+        w.stop();
+    }
+    Ok(())
+}
+
+fn next_action(
+    app: &App,
+    rx: &Receiver<Msg>,
+    key_rx: &Receiver<TermEvent>,
+    ctx_rx: &Receiver<Arc<worker::Ctx>>,
+    worker: &mut Option<worker::Worker>,
+    tx: &Sender<Msg>,
+) -> Option<Action> {
+    select! {
+        recv(rx) -> m => m.ok().map(|m| Action::Worker(Box::new(m))),
+        recv(key_rx) -> ev => ev.ok().and_then(|ev| term_action(app, ev)),
+        recv(ctx_rx) -> ctx => {
+            if let Ok(ctx) = ctx {
+                *worker = Some(worker::Worker::start(ctx, tx.clone()));
+            }
+            None
+        }
+        default(Duration::from_millis(250)) => None,
+    }
+}
+
+fn term_action(app: &App, ev: TermEvent) -> Option<Action> {
+    match ev {
+        TermEvent::Key(k) if k.kind != KeyEventKind::Release => keymap::action_for(app, k),
+        TermEvent::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp => Some(Action::ScrollUp),
+            MouseEventKind::ScrollDown => Some(Action::ScrollDown),
+            MouseEventKind::Down(_) => Some(Action::Click(m.column, m.row)),
+            _ => None,
+        },
+        TermEvent::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+fn input_loop(tx: &Sender<TermEvent>) {
+    while let Ok(ev) = ct::read() {
+        if tx.send(ev).is_err() {
+            return;
+        }
+    }
+}
+
+/// Puts text on the clipboard of the terminal (and across SSH) with OSC 52.
+fn osc52(text: &str) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
+}

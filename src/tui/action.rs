@@ -1,0 +1,223 @@
+//! What can happen: user-level [`Action`]s (the keymap's vocabulary), [`Effect`]s that `update`
+//! asks the worker to carry out, and [`Msg`]s the worker sends back.
+
+use crate::event::Event;
+use crate::index::EventRef;
+use crate::prefilter::Prefilter;
+use crate::proctree::ProcTree;
+use crate::query::Query;
+use crate::sigma::{CompiledRule, Filter, MatchDetail};
+use crossterm::event::KeyEvent;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A user intent or a worker result; `update` is the only consumer.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Quit,
+    Help,
+    Back,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    ToggleRule,
+    CycleSort,
+    CycleLevel,
+    FilterRules,
+    Search,
+    AllHits,
+    ProcTree,
+    PivotValue,
+    PivotAround,
+    /// Double / halve the ±N minutes of the around pivot.
+    WiderAround,
+    NarrowerAround,
+    StackField,
+    MarkBenign,
+    Overlays,
+    Delete,
+    EditRule,
+    SaveSearch,
+    ExportCsv,
+    ExportJsonl,
+    CopyValue,
+    CopyEvent,
+    /// A key typed into the search/filter line or the rule editor.
+    Key(KeyEvent),
+    ScrollUp,
+    ScrollDown,
+    Click(u16, u16),
+    Resize(u16, u16),
+    Worker(Box<Msg>),
+}
+
+/// A pivot's exact check (the prefilter only narrows).
+pub type Check = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
+
+/// Work for the background threads.
+#[derive(Clone)]
+pub enum Effect {
+    LoadRules,
+    Fetch(Vec<EventRef>),
+    Detail {
+        r: EventRef,
+        rule: Option<Arc<CompiledRule>>,
+    },
+    Tree {
+        generation: u64,
+        r: EventRef,
+    },
+    Pivot {
+        generation: u64,
+        title: String,
+        prefilter: Prefilter,
+        check: Check,
+    },
+    Search {
+        generation: u64,
+        text: String,
+        query: Arc<Query>,
+    },
+    Compile {
+        generation: u64,
+        rule: usize,
+        text: String,
+        origin: String,
+        filters: Vec<Filter>,
+    },
+    SaveRule {
+        name: String,
+        text: String,
+    },
+    Stack {
+        rule: usize,
+        field: String,
+        refs: Arc<Vec<EventRef>>,
+    },
+    AddOverlay {
+        rule: Arc<CompiledRule>,
+        field: String,
+        value: String,
+    },
+    RemoveOverlay(PathBuf),
+    Export {
+        path: PathBuf,
+        jsonl: bool,
+        refs: Vec<EventRef>,
+    },
+    /// Write text to a file under the case and to the clipboard (OSC 52, done by the UI thread).
+    Copy {
+        label: String,
+        text: String,
+    },
+}
+
+impl Effect {
+    /// Effects of the same lane replace each other while queued (newest request wins); `None`
+    /// means every request runs (writes must not be dropped).
+    pub fn lane(&self) -> Option<&'static str> {
+        match self {
+            Effect::Fetch(_) => Some("fetch"),
+            Effect::Detail { .. } => Some("detail"),
+            Effect::Tree { .. } | Effect::Pivot { .. } | Effect::Search { .. } => Some("query"),
+            Effect::Compile { .. } => Some("compile"),
+            Effect::Stack { .. } => Some("stack"),
+            _ => None,
+        }
+    }
+}
+
+/// A rule that did not load, with why.
+#[derive(Clone, Debug)]
+pub struct FailedRule {
+    pub title: String,
+    pub origin: String,
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+/// The outcome of loading and running every rule.
+#[derive(Clone)]
+pub struct RulesLoaded {
+    pub rules: Vec<Arc<CompiledRule>>,
+    pub hits: Vec<Arc<Vec<EventRef>>>,
+    pub failed: Vec<FailedRule>,
+    pub filters: Vec<Filter>,
+    pub overlays: Vec<(PathBuf, String)>,
+    pub elapsed_ms: u128,
+}
+
+/// A compile error positioned in the editor buffer (1-based line/column).
+#[derive(Clone, Debug)]
+pub struct EditError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+/// A recompiled rule with its hits, or why it does not compile.
+pub type Compiled = Result<(Arc<CompiledRule>, Vec<EventRef>), Vec<EditError>>;
+
+/// Results from the worker.
+#[derive(Clone)]
+pub enum Msg {
+    Progress(String),
+    Ready {
+        case_name: String,
+        events: u64,
+        first: Option<i64>,
+        last: Option<i64>,
+    },
+    Rules(Box<RulesLoaded>),
+    Events(Vec<(EventRef, Arc<Event>)>),
+    Detail {
+        r: EventRef,
+        event: Arc<Event>,
+        file: String,
+        matched: Option<MatchDetail>,
+    },
+    Tree {
+        generation: u64,
+        tree: Result<Option<ProcTree>, String>,
+    },
+    Hits {
+        generation: u64,
+        title: String,
+        refs: Result<Vec<EventRef>, String>,
+    },
+    Compiled {
+        generation: u64,
+        rule: usize,
+        result: Compiled,
+    },
+    Stack {
+        rule: usize,
+        field: String,
+        values: Vec<(String, u64)>,
+    },
+    Info(String),
+    Error(String),
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Msg::Progress(_) => "Progress",
+            Msg::Ready { .. } => "Ready",
+            Msg::Rules(_) => "Rules",
+            Msg::Events(_) => "Events",
+            Msg::Detail { .. } => "Detail",
+            Msg::Tree { .. } => "Tree",
+            Msg::Hits { .. } => "Hits",
+            Msg::Compiled { .. } => "Compiled",
+            Msg::Stack { .. } => "Stack",
+            Msg::Info(_) => "Info",
+            Msg::Error(_) => "Error",
+        };
+        f.write_str(name)
+    }
+}

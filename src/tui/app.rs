@@ -1,0 +1,208 @@
+//! The workbench state: plain data, changed only by `update`, read by the views.
+
+use super::action::{EditError, FailedRule};
+use crate::event::Event;
+use crate::index::EventRef;
+use crate::proctree::ProcTree;
+use crate::sigma::{CompiledRule, Filter, MatchDetail};
+use ratatui_textarea::TextArea;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Events kept for drawing; a hits window needs a screenful, so this bounds memory whatever
+/// the number of hits.
+pub const CACHE_LIMIT: usize = 4096;
+/// Buckets of the per-rule sparkline and the hits histogram.
+pub const SPARK_BUCKETS: usize = 16;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    Hits,
+    Level,
+    Title,
+}
+
+/// What the line editor at the bottom is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    Search,
+    RuleFilter,
+    SaveSearch,
+}
+
+/// A rule row: the compiled rule, whether it is enabled, and its hits (sorted by time).
+#[derive(Clone)]
+pub struct RuleRow {
+    pub rule: Arc<CompiledRule>,
+    pub enabled: bool,
+    pub hits: Arc<Vec<EventRef>>,
+    pub spark: Vec<u64>,
+    /// A saved search (a rule file written from the search bar).
+    pub saved_search: bool,
+}
+
+/// One row of a hits list: the event and the rule that produced it (if any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HitRow {
+    pub r: EventRef,
+    pub rule: Option<usize>,
+}
+
+/// A list of events (a rule's hits, a timeline, a search or a pivot).
+#[derive(Clone)]
+pub struct HitList {
+    pub title: String,
+    pub rows: Arc<Vec<HitRow>>,
+    pub sel: usize,
+    pub offset: usize,
+    pub hist: Vec<u64>,
+    /// The rule whose hits these are (enables stacking and tuning).
+    pub rule: Option<usize>,
+    /// The query text when this is a search (enables saving it).
+    pub query: Option<String>,
+}
+
+/// The event detail screen.
+#[derive(Clone)]
+pub struct Detail {
+    pub r: EventRef,
+    pub rule: Option<usize>,
+    pub event: Option<Arc<Event>>,
+    pub file: String,
+    pub matched: Option<MatchDetail>,
+    pub sel: usize,
+}
+
+#[derive(Clone)]
+pub struct TreeView {
+    pub tree: ProcTree,
+    pub sel: usize,
+    /// Per node: how many enabled rules hit its creation event.
+    pub marks: Vec<usize>,
+}
+
+#[derive(Clone)]
+pub struct StackView {
+    pub rule: usize,
+    pub field: String,
+    pub values: Vec<(String, u64)>,
+    pub sel: usize,
+}
+
+/// The live rule editor.
+pub struct Editor {
+    pub rule: usize,
+    pub area: TextArea<'static>,
+    pub generation: u64,
+    pub old: Arc<Vec<EventRef>>,
+    pub compiled: Option<(Arc<CompiledRule>, Arc<Vec<EventRef>>)>,
+    pub errors: Vec<EditError>,
+    pub added: usize,
+    pub removed: usize,
+    /// Some hits that the edit adds (`true`) or removes, for the preview.
+    pub diff: Vec<(bool, EventRef)>,
+    pub pending: bool,
+}
+
+/// Screens stack: pivots push, Backspace pops; the rules list is always at the bottom.
+pub enum Screen {
+    Hits(HitList),
+    Detail(Box<Detail>),
+    Tree(TreeView),
+    Stack(StackView),
+    Overlays { sel: usize },
+    Editor(Box<Editor>),
+}
+
+pub struct App {
+    pub case_name: String,
+    pub case_dir: PathBuf,
+    pub events: u64,
+    pub range: Option<(i64, i64)>,
+    pub progress: Option<String>,
+    pub rules: Vec<RuleRow>,
+    pub failed: Vec<FailedRule>,
+    pub filters: Vec<Filter>,
+    pub overlays: Vec<(PathBuf, String)>,
+    pub sort: Sort,
+    pub level_min: u8,
+    pub rule_filter: String,
+    /// Indices into `rules` (then `failed`, offset by `rules.len()`), as shown.
+    pub visible: Vec<usize>,
+    pub rule_sel: usize,
+    pub rule_offset: usize,
+    pub screens: Vec<Screen>,
+    pub cache: HashMap<EventRef, Arc<Event>>,
+    pub input: Option<(InputKind, String)>,
+    pub input_error: Option<String>,
+    pub help: bool,
+    pub message: Option<String>,
+    /// Background work in flight, by label.
+    pub busy: Vec<String>,
+    pub generation: u64,
+    pub size: (u16, u16),
+    pub quit: bool,
+    pub around_minutes: i64,
+}
+
+impl App {
+    pub fn new(case_dir: PathBuf) -> App {
+        let case_name = case_dir.file_name().map_or_else(
+            || case_dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        App {
+            case_name,
+            case_dir,
+            events: 0,
+            range: None,
+            progress: Some("opening case".into()),
+            rules: Vec::new(),
+            failed: Vec::new(),
+            filters: Vec::new(),
+            overlays: Vec::new(),
+            sort: Sort::Hits,
+            level_min: 0,
+            rule_filter: String::new(),
+            visible: Vec::new(),
+            rule_sel: 0,
+            rule_offset: 0,
+            screens: Vec::new(),
+            cache: HashMap::new(),
+            input: None,
+            input_error: None,
+            help: false,
+            message: None,
+            busy: Vec::new(),
+            generation: 0,
+            size: (120, 36),
+            quit: false,
+            around_minutes: 5,
+        }
+    }
+
+    /// Rows available to a list body (screen minus frame, header, histogram, status lines).
+    pub fn page(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(10)).max(1)
+    }
+
+    pub fn total_hits(&self) -> usize {
+        self.rules
+            .iter()
+            .filter(|r| r.enabled)
+            .map(|r| r.hits.len())
+            .sum()
+    }
+
+    pub fn top(&self) -> Option<&Screen> {
+        self.screens.last()
+    }
+
+    pub fn selected_rule(&self) -> Option<usize> {
+        self.visible
+            .get(self.rule_sel)
+            .copied()
+            .filter(|&i| i < self.rules.len())
+    }
+}

@@ -1,0 +1,357 @@
+//! `update(&mut App, Action) -> Vec<Effect>`: the only place state changes. No I/O: anything
+//! slow or external is returned as an [`Effect`] for the worker.
+
+mod edit;
+mod msg;
+mod pivot;
+
+use super::action::{Action, Effect};
+use super::app::{App, HitList, HitRow, InputKind, RuleRow, SPARK_BUCKETS, Screen, Sort};
+use crate::hunt::level_rank;
+use crate::index::EventRef;
+use std::sync::Arc;
+
+pub use msg::spark;
+
+pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    if let Action::Worker(m) = action {
+        return msg::handle(app, *m);
+    }
+    if app.input.is_some() {
+        if let Action::Key(k) = action {
+            return edit::input_key(app, k);
+        }
+        return Vec::new();
+    }
+    if matches!(app.top(), Some(Screen::Editor(_))) {
+        return match action {
+            Action::Key(k) => edit::editor_key(app, k),
+            Action::Quit => {
+                app.quit = true;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+    }
+    if app.help && !matches!(action, Action::Resize(..)) {
+        app.help = false;
+        return Vec::new();
+    }
+    app.message = None;
+    match action {
+        Action::Quit => app.quit = true,
+        Action::Help => app.help = true,
+        Action::Back => {
+            app.screens.pop();
+            return window(app);
+        }
+        Action::Up => return move_sel(app, -1),
+        Action::Down => return move_sel(app, 1),
+        Action::ScrollUp => return move_sel(app, -3),
+        Action::ScrollDown => return move_sel(app, 3),
+        Action::PageUp => return move_sel(app, -(app.page() as i64)),
+        Action::PageDown => return move_sel(app, app.page() as i64),
+        Action::Top => return move_sel(app, i64::MIN / 2),
+        Action::Bottom => return move_sel(app, i64::MAX / 2),
+        Action::Click(_, row) => return click(app, row),
+        Action::Resize(w, h) => {
+            app.size = (w, h);
+            return window(app);
+        }
+        Action::Open => return pivot::open(app),
+        Action::ToggleRule => toggle_rule(app),
+        Action::CycleSort => {
+            app.sort = match app.sort {
+                Sort::Hits => Sort::Level,
+                Sort::Level => Sort::Title,
+                Sort::Title => Sort::Hits,
+            };
+            refresh_visible(app);
+        }
+        Action::CycleLevel => {
+            app.level_min = (app.level_min + 1) % 6;
+            refresh_visible(app);
+        }
+        Action::FilterRules => app.input = Some((InputKind::RuleFilter, app.rule_filter.clone())),
+        Action::Search => {
+            app.input = Some((InputKind::Search, String::new()));
+            app.input_error = None;
+        }
+        Action::SaveSearch => {
+            if let Some(Screen::Hits(h)) = app.top()
+                && let Some(q) = &h.query
+            {
+                let name = q.chars().take(40).collect();
+                app.input = Some((InputKind::SaveSearch, name));
+            } else {
+                app.message = Some("only a search can be saved as a rule".into());
+            }
+        }
+        Action::AllHits => return all_hits(app),
+        Action::ProcTree => return pivot::tree(app),
+        Action::PivotValue => return pivot::same_value(app),
+        Action::PivotAround => return pivot::around(app),
+        Action::WiderAround => {
+            app.around_minutes = (app.around_minutes * 2).min(24 * 60);
+            app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+        }
+        Action::NarrowerAround => {
+            app.around_minutes = (app.around_minutes / 2).max(1);
+            app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+        }
+        Action::StackField => return pivot::stack(app),
+        Action::MarkBenign => return pivot::benign(app),
+        Action::Overlays => app.screens.push(Screen::Overlays { sel: 0 }),
+        Action::Delete => return pivot::delete_overlay(app),
+        Action::EditRule => return edit::open_editor(app),
+        Action::ExportCsv => return pivot::export(app, false),
+        Action::ExportJsonl => return pivot::export(app, true),
+        Action::CopyValue => return pivot::copy(app, false),
+        Action::CopyEvent => return pivot::copy(app, true),
+        Action::Key(_) | Action::Worker(_) => {}
+    }
+    Vec::new()
+}
+
+/// Recomputes which rules are listed, in which order (after loading, sorting or filtering).
+pub fn refresh_visible(app: &mut App) {
+    let needle = app.rule_filter.to_lowercase();
+    let keep = |r: &RuleRow| {
+        let m = &r.rule.meta;
+        level_rank(m.level.as_deref()) >= app.level_min
+            && (needle.is_empty()
+                || m.title.to_lowercase().contains(&needle)
+                || m.level
+                    .as_deref()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(&needle))
+                || m.tags.iter().any(|t| t.to_lowercase().contains(&needle))
+                || m.id.as_deref().is_some_and(|i| i.contains(&needle)))
+    };
+    let mut vis: Vec<usize> = (0..app.rules.len())
+        .filter(|&i| keep(&app.rules[i]))
+        .collect();
+    let rules = &app.rules;
+    match app.sort {
+        Sort::Hits => vis.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(if rules[i].enabled {
+                    rules[i].hits.len()
+                } else {
+                    0
+                }),
+                i,
+            )
+        }),
+        Sort::Level => vis.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(level_rank(rules[i].rule.meta.level.as_deref())),
+                i,
+            )
+        }),
+        Sort::Title => vis.sort_by_key(|&i| (rules[i].rule.meta.title.to_lowercase(), i)),
+    }
+    // Rules that did not load are listed after the others (when no level filter hides them).
+    if app.level_min == 0 {
+        let base = app.rules.len();
+        vis.extend(
+            (0..app.failed.len())
+                .filter(|&i| {
+                    needle.is_empty() || app.failed[i].title.to_lowercase().contains(&needle)
+                })
+                .map(|i| base + i),
+        );
+    }
+    app.visible = vis;
+    app.rule_sel = app.rule_sel.min(app.visible.len().saturating_sub(1));
+    let page = app.page();
+    clamp_offset(&mut app.rule_offset, app.rule_sel, page);
+}
+
+fn clamp_offset(offset: &mut usize, sel: usize, page: usize) {
+    if sel < *offset {
+        *offset = sel;
+    } else if sel >= *offset + page {
+        *offset = sel + 1 - page;
+    }
+}
+
+fn step(sel: usize, len: usize, delta: i64) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let s = (sel as i64).saturating_add(delta).clamp(0, len as i64 - 1);
+    s as usize
+}
+
+fn move_sel(app: &mut App, delta: i64) -> Vec<Effect> {
+    let page = app.page();
+    match app.screens.last_mut() {
+        None => {
+            app.rule_sel = step(app.rule_sel, app.visible.len(), delta);
+            clamp_offset(&mut app.rule_offset, app.rule_sel, page);
+        }
+        Some(Screen::Hits(h)) => {
+            h.sel = step(h.sel, h.rows.len(), delta);
+            clamp_offset(&mut h.offset, h.sel, page);
+            return window(app);
+        }
+        Some(Screen::Detail(d)) => {
+            let n = d.event.as_ref().map_or(0, |e| e.fields.len());
+            d.sel = step(d.sel, n, delta);
+        }
+        Some(Screen::Tree(t)) => t.sel = step(t.sel, t.tree.lines.len(), delta),
+        Some(Screen::Stack(s)) => s.sel = step(s.sel, s.values.len(), delta),
+        Some(Screen::Overlays { sel }) => *sel = step(*sel, app.overlays.len(), delta),
+        Some(Screen::Editor(_)) => {}
+    }
+    Vec::new()
+}
+
+/// First list row on screen (title bar, block border, header).
+const LIST_TOP: u16 = 3;
+
+fn click(app: &mut App, row: u16) -> Vec<Effect> {
+    let hist = if matches!(app.top(), Some(Screen::Hits(_))) {
+        4
+    } else {
+        0
+    };
+    let Some(k) = row.checked_sub(LIST_TOP + hist) else {
+        return Vec::new();
+    };
+    let (sel, offset) = match app.screens.last() {
+        None => (app.rule_sel, app.rule_offset),
+        Some(Screen::Hits(h)) => (h.sel, h.offset),
+        _ => return Vec::new(),
+    };
+    let target = offset as i64 + i64::from(k);
+    move_sel(app, target - sel as i64)
+}
+
+/// On the rules list, the selected rule; on a timeline, the rule of the selected hit (hiding
+/// a noisy rule's hits from the timeline at once).
+fn toggle_rule(app: &mut App) {
+    let target = match app.top() {
+        Some(Screen::Hits(h)) => h
+            .rows
+            .get(h.sel)
+            .and_then(|r| r.rule)
+            .filter(|_| h.rule.is_none()),
+        _ => app.selected_rule(),
+    };
+    let Some(row) = target.and_then(|i| app.rules.get_mut(i)) else {
+        return;
+    };
+    row.enabled = !row.enabled;
+    let i = target.unwrap_or_default();
+    refresh_visible(app);
+    // Keep the cursor on the same rule after re-sorting.
+    if let Some(pos) = app.visible.iter().position(|&v| v == i) {
+        app.rule_sel = pos;
+        let page = app.page();
+        clamp_offset(&mut app.rule_offset, pos, page);
+    }
+    refresh_timelines(app);
+}
+
+/// Rows of every enabled rule's hits merged in time order.
+fn timeline_rows(app: &App) -> Vec<HitRow> {
+    let mut rows: Vec<HitRow> = app
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.enabled)
+        .flat_map(|(i, r)| r.hits.iter().map(move |&r| HitRow { r, rule: Some(i) }))
+        .collect();
+    rows.sort_unstable_by_key(|h| (h.r, h.rule));
+    rows
+}
+
+pub const TIMELINE: &str = "Timeline: all enabled rules";
+
+/// Timelines follow enabling/disabling at once.
+pub fn refresh_timelines(app: &mut App) {
+    if !app
+        .screens
+        .iter()
+        .any(|s| matches!(s, Screen::Hits(h) if h.title == TIMELINE))
+    {
+        return;
+    }
+    let rows = Arc::new(timeline_rows(app));
+    let hist = hist_of(&rows);
+    for s in &mut app.screens {
+        if let Screen::Hits(h) = s
+            && h.title == TIMELINE
+        {
+            h.rows = Arc::clone(&rows);
+            h.hist = hist.clone();
+            h.sel = h.sel.min(rows.len().saturating_sub(1));
+            h.offset = h.offset.min(h.sel);
+        }
+    }
+}
+
+fn all_hits(app: &mut App) -> Vec<Effect> {
+    let rows = timeline_rows(app);
+    push_hits(app, TIMELINE.into(), rows, None, None)
+}
+
+/// Histogram columns of a hits list.
+pub const HIST_BUCKETS: usize = 120;
+
+/// A histogram over the list's own time span (rows are in time order).
+pub fn hist_of(rows: &[HitRow]) -> Vec<u64> {
+    let ts: Vec<i64> = rows.iter().map(|h| h.r.ts).collect();
+    let range = ts.first().copied().zip(ts.last().copied());
+    msg::buckets(&ts, range, HIST_BUCKETS)
+}
+
+/// Pushes a hits screen and asks for its first page of events.
+pub fn push_hits(
+    app: &mut App,
+    title: String,
+    rows: Vec<HitRow>,
+    rule: Option<usize>,
+    query: Option<String>,
+) -> Vec<Effect> {
+    let hist = hist_of(&rows);
+    app.screens.push(Screen::Hits(HitList {
+        title,
+        rows: Arc::new(rows),
+        sel: 0,
+        offset: 0,
+        hist,
+        rule,
+        query,
+    }));
+    window(app)
+}
+
+/// Events the top hits screen shows (and one page beyond) that are not cached yet.
+pub fn window(app: &mut App) -> Vec<Effect> {
+    let page = app.page();
+    let Some(Screen::Hits(h)) = app.screens.last() else {
+        return Vec::new();
+    };
+    let end = (h.offset + 2 * page).min(h.rows.len());
+    let want: Vec<EventRef> = h.rows[h.offset.min(end)..end].iter().map(|r| r.r).collect();
+    let missing: Vec<EventRef> = want
+        .iter()
+        .copied()
+        .filter(|r| !app.cache.contains_key(r))
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    if app.cache.len() + missing.len() > super::app::CACHE_LIMIT {
+        app.cache.retain(|r, _| want.contains(r));
+    }
+    vec![Effect::Fetch(missing)]
+}
+
+/// Number of sparkline buckets (re-exported for views).
+pub const BUCKETS: usize = SPARK_BUCKETS;
+
+#[cfg(test)]
+mod tests;

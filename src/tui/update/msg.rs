@@ -1,0 +1,230 @@
+//! Worker results folded into the state. Results stamped with an old generation are dropped.
+
+use super::{push_hits, refresh_timelines, refresh_visible, window};
+use crate::tui::action::{Effect, Msg};
+use crate::tui::app::{App, HitRow, RuleRow, SPARK_BUCKETS, Screen, StackView, TreeView};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Counts of `ts` in equal time buckets over `range` (the per-rule sparkline).
+pub fn spark(ts: &[i64], range: Option<(i64, i64)>) -> Vec<u64> {
+    buckets(ts, range, SPARK_BUCKETS)
+}
+
+/// Counts of `ts` in `n` equal time buckets over `range`.
+pub fn buckets(ts: &[i64], range: Option<(i64, i64)>, n: usize) -> Vec<u64> {
+    let mut out = vec![0u64; n];
+    let Some((lo, hi)) = range else { return out };
+    let width = (hi - lo).max(1) as i128;
+    for &t in ts {
+        let k = (i128::from(t.clamp(lo, hi) - lo) * n as i128 / (width + 1)) as usize;
+        out[k.min(n - 1)] += 1;
+    }
+    out
+}
+
+fn rule_key(r: &RuleRow) -> String {
+    r.rule
+        .meta
+        .id
+        .clone()
+        .unwrap_or_else(|| r.rule.meta.title.clone())
+}
+
+pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Progress(p) => app.progress = Some(p),
+        Msg::Ready {
+            case_name,
+            events,
+            first,
+            last,
+        } => {
+            app.case_name = case_name;
+            app.events = events;
+            app.range = first.zip(last);
+            app.progress = Some("running rules".into());
+            app.busy.push("rules".into());
+            return vec![Effect::LoadRules];
+        }
+        Msg::Rules(loaded) => {
+            app.busy.retain(|b| b != "rules");
+            app.progress = None;
+            let old: HashMap<String, (usize, bool)> = app
+                .rules
+                .iter()
+                .map(|r| (rule_key(r), (r.hits.len(), r.enabled)))
+                .collect();
+            app.rules = loaded
+                .rules
+                .into_iter()
+                .zip(loaded.hits)
+                .map(|(rule, hits)| {
+                    let spark = spark(&hits.iter().map(|r| r.ts).collect::<Vec<_>>(), app.range);
+                    let saved_search = rule.meta.origin.contains("search-");
+                    RuleRow {
+                        rule,
+                        enabled: true,
+                        hits,
+                        spark,
+                        saved_search,
+                    }
+                })
+                .collect();
+            let mut changes = Vec::new();
+            for r in &mut app.rules {
+                if let Some(&(n, enabled)) = old.get(&rule_key(r)) {
+                    r.enabled = enabled;
+                    if n != r.hits.len() {
+                        changes.push(format!("{}: {n} → {}", r.rule.meta.title, r.hits.len()));
+                    }
+                }
+            }
+            if !changes.is_empty() {
+                // The effect first, then what caused the reload ("saved …", "overlay …").
+                if let Some(prev) = app.message.take() {
+                    changes.push(prev);
+                }
+                app.message = Some(changes.join("; "));
+            }
+            app.failed = loaded.failed;
+            app.filters = loaded.filters;
+            app.overlays = loaded.overlays;
+            refresh_visible(app);
+            refresh_rule_screens(app);
+            refresh_timelines(app);
+            return window(app);
+        }
+        Msg::Events(evs) => {
+            for (r, e) in evs {
+                app.cache.insert(r, e);
+            }
+        }
+        Msg::Detail {
+            r,
+            event,
+            file,
+            matched,
+        } => {
+            app.busy.retain(|b| b != "detail");
+            if let Some(Screen::Detail(d)) = app.screens.last_mut()
+                && d.r == r
+            {
+                // Start on the first field that made the rule match.
+                if let Some(m) = &matched
+                    && let Some(pos) = event.fields.iter().position(|(n, _)| {
+                        m.fields
+                            .iter()
+                            .any(|f| f.event_field.eq_ignore_ascii_case(n))
+                    })
+                {
+                    d.sel = pos;
+                }
+                d.event = Some(Arc::clone(&event));
+                d.file = file;
+                d.matched = matched;
+            }
+            app.cache.insert(r, event);
+        }
+        Msg::Tree { generation, tree } => {
+            app.busy.retain(|b| b != "tree");
+            if generation != app.generation {
+                return Vec::new();
+            }
+            match tree {
+                Ok(Some(tree)) => {
+                    let marks = tree
+                        .nodes
+                        .iter()
+                        .map(|n| {
+                            app.rules
+                                .iter()
+                                .filter(|r| r.enabled && r.hits.binary_search(&n.r).is_ok())
+                                .count()
+                        })
+                        .collect();
+                    let sel = tree.focus;
+                    app.screens
+                        .push(Screen::Tree(TreeView { tree, sel, marks }));
+                }
+                Ok(None) => app.message = Some("no process creation event for this event".into()),
+                Err(e) => app.message = Some(format!("process tree failed: {e}")),
+            }
+        }
+        Msg::Hits {
+            generation,
+            title,
+            refs,
+        } => {
+            app.busy.retain(|b| b != "query");
+            if generation != app.generation {
+                return Vec::new();
+            }
+            match refs {
+                Ok(refs) => {
+                    let rows = refs.into_iter().map(|r| HitRow { r, rule: None }).collect();
+                    let query = title.strip_prefix("search: ").map(str::to_owned);
+                    return push_hits(app, title, rows, None, query);
+                }
+                Err(e) => app.message = Some(e),
+            }
+        }
+        Msg::Compiled {
+            generation,
+            rule,
+            result,
+        } => return super::edit::compiled(app, generation, rule, result),
+        Msg::Stack {
+            rule,
+            field,
+            values,
+        } => {
+            app.busy.retain(|b| b != "stack");
+            app.screens.push(Screen::Stack(StackView {
+                rule,
+                field,
+                values,
+                sel: 0,
+            }));
+        }
+        Msg::Info(s) => app.message = Some(s),
+        Msg::Error(s) => {
+            app.busy.clear();
+            app.message = Some(format!("error: {s}"));
+        }
+    }
+    Vec::new()
+}
+
+/// After a reload, hits screens of a rule show that rule's new hits.
+fn refresh_rule_screens(app: &mut App) {
+    for s in &mut app.screens {
+        match s {
+            Screen::Hits(h) => {
+                let Some(i) = h.rule else { continue };
+                let Some(row) = app.rules.get(i) else {
+                    h.rule = None;
+                    continue;
+                };
+                let rows: Vec<HitRow> = row
+                    .hits
+                    .iter()
+                    .map(|&r| HitRow { r, rule: Some(i) })
+                    .collect();
+                h.hist = super::hist_of(&rows);
+                h.sel = h.sel.min(rows.len().saturating_sub(1));
+                h.offset = h.offset.min(h.sel);
+                h.rows = Arc::new(rows);
+            }
+            Screen::Detail(d) => {
+                if let Some(i) = d.rule
+                    && let Some(row) = app.rules.get(i)
+                    && d.event.as_ref().is_some_and(|e| !row.rule.is_match(e))
+                {
+                    d.matched = None;
+                }
+            }
+            _ => {}
+        }
+    }
+}

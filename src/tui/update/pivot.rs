@@ -1,0 +1,280 @@
+//! Opening things and pivoting from an event: detail, process tree, same value, around,
+//! stacking, tuning, export and copy. Each pivot pushes a screen; Backspace pops it.
+
+use super::push_hits;
+use crate::event::Event;
+use crate::index::EventRef;
+use crate::prefilter::Prefilter;
+use crate::proctree;
+use crate::tui::action::{Check, Effect};
+use crate::tui::app::{App, Detail, HitRow, Screen};
+use std::sync::Arc;
+
+/// The event under the cursor: its reference, the event when loaded, and the rule it hit.
+fn current(app: &App) -> Option<(EventRef, Option<Arc<Event>>, Option<usize>)> {
+    match app.top()? {
+        Screen::Hits(h) => {
+            let row = h.rows.get(h.sel)?;
+            Some((row.r, app.cache.get(&row.r).cloned(), row.rule.or(h.rule)))
+        }
+        Screen::Detail(d) => Some((d.r, d.event.clone(), d.rule)),
+        Screen::Tree(t) => {
+            let (_, idx) = *t.tree.lines.get(t.sel)?;
+            let r = t.tree.nodes.get(idx)?.r;
+            Some((r, app.cache.get(&r).cloned(), None))
+        }
+        _ => None,
+    }
+}
+
+/// The selected field of the detail screen as `(name, first value)`.
+fn selected_field(app: &App) -> Option<(String, String)> {
+    let Some(Screen::Detail(d)) = app.top() else {
+        return None;
+    };
+    let (name, value) = d.event.as_ref()?.fields.get(d.sel)?;
+    Some((name.clone(), value.as_str()?.to_owned()))
+}
+
+pub fn open(app: &mut App) -> Vec<Effect> {
+    match app.screens.last() {
+        None => {
+            let Some(&i) = app.visible.get(app.rule_sel) else {
+                return Vec::new();
+            };
+            if let Some(f) = i
+                .checked_sub(app.rules.len())
+                .and_then(|k| app.failed.get(k))
+            {
+                app.message = Some(format!(
+                    "{} ({}) {}:{}",
+                    f.title, f.kind, f.origin, f.reason
+                ));
+                return Vec::new();
+            }
+            let rows = app.rules[i]
+                .hits
+                .iter()
+                .map(|&r| HitRow { r, rule: Some(i) })
+                .collect();
+            let title = app.rules[i].rule.meta.title.clone();
+            push_hits(app, title, rows, Some(i), None)
+        }
+        Some(Screen::Hits(_)) => {
+            let Some((r, event, rule)) = current(app) else {
+                return Vec::new();
+            };
+            app.screens.push(Screen::Detail(Box::new(Detail {
+                r,
+                rule,
+                event,
+                file: String::new(),
+                matched: None,
+                sel: 0,
+            })));
+            app.busy.push("detail".into());
+            let rule = rule
+                .and_then(|i| app.rules.get(i))
+                .map(|r| Arc::clone(&r.rule));
+            vec![Effect::Detail { r, rule }]
+        }
+        Some(Screen::Tree(t)) => {
+            let Some(&(_, idx)) = t.tree.lines.get(t.sel) else {
+                return Vec::new();
+            };
+            let node = t.tree.nodes[idx].clone();
+            let (prefilter, check) = proctree::activity(&node);
+            let name = node
+                .image
+                .rsplit('\\')
+                .next()
+                .unwrap_or(&node.image)
+                .to_owned();
+            let title = format!("activity of {name} (pid {})", node.pid.unwrap_or(0));
+            pivot(app, title, prefilter, Arc::from(check))
+        }
+        Some(Screen::Stack(s)) => {
+            let Some((value, _)) = s.values.get(s.sel) else {
+                return Vec::new();
+            };
+            let Some(row) = app.rules.get(s.rule) else {
+                return Vec::new();
+            };
+            let (field, value, rule) = (s.field.clone(), value.clone(), Arc::clone(&row.rule));
+            let title = format!("{} where {field} = {value}", rule.meta.title);
+            let prefilter = Prefilter::and(vec![
+                rule.prefilter(),
+                Prefilter::Equals {
+                    field: field.clone(),
+                    value: value.clone(),
+                },
+            ]);
+            let check: Check =
+                Arc::new(move |ev: &Event| has_value(ev, &field, &value) && rule.is_match(ev));
+            pivot(app, title, prefilter, check)
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn has_value(ev: &Event, field: &str, value: &str) -> bool {
+    ev.fields
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(field))
+        .any(|(_, v)| v.strings().any(|s| s.eq_ignore_ascii_case(value)))
+}
+
+fn pivot(app: &mut App, title: String, prefilter: Prefilter, check: Check) -> Vec<Effect> {
+    app.generation += 1;
+    app.busy.push("query".into());
+    vec![Effect::Pivot {
+        generation: app.generation,
+        title,
+        prefilter,
+        check,
+    }]
+}
+
+pub fn tree(app: &mut App) -> Vec<Effect> {
+    let Some((r, _, _)) = current(app) else {
+        return Vec::new();
+    };
+    app.generation += 1;
+    app.busy.push("tree".into());
+    vec![Effect::Tree {
+        generation: app.generation,
+        r,
+    }]
+}
+
+pub fn same_value(app: &mut App) -> Vec<Effect> {
+    let Some((field, value)) = selected_field(app) else {
+        app.message = Some("select a field with a value first".into());
+        return Vec::new();
+    };
+    let title = format!("{field} = {}", crate::sanitize::for_terminal(&value));
+    let prefilter = Prefilter::Equals {
+        field: field.clone(),
+        value: value.clone(),
+    };
+    pivot(
+        app,
+        title,
+        prefilter,
+        Arc::new(move |ev: &Event| has_value(ev, &field, &value)),
+    )
+}
+
+pub fn around(app: &mut App) -> Vec<Effect> {
+    let Some((r, Some(event), _)) = current(app) else {
+        app.message = Some("the event is still loading".into());
+        return Vec::new();
+    };
+    let computer = event.computer().to_owned();
+    let span = app.around_minutes * 60_000_000;
+    let title = format!("{computer} ±{} min", app.around_minutes);
+    let prefilter = Prefilter::Equals {
+        field: "Computer".into(),
+        value: computer.clone(),
+    };
+    let t0 = r.ts;
+    let check: Check = Arc::new(move |ev: &Event| {
+        ev.computer().eq_ignore_ascii_case(&computer)
+            && ev
+                .timestamp()
+                .is_some_and(|t| (t.as_microsecond() - t0).abs() <= span)
+    });
+    pivot(app, title, prefilter, check)
+}
+
+pub fn stack(app: &mut App) -> Vec<Effect> {
+    let (Some((field, _)), Some((_, _, Some(rule)))) = (selected_field(app), current(app)) else {
+        app.message = Some("stacking needs an event opened from a rule's hits".into());
+        return Vec::new();
+    };
+    let Some(row) = app.rules.get(rule) else {
+        return Vec::new();
+    };
+    let refs = Arc::clone(&row.hits);
+    app.busy.push("stack".into());
+    vec![Effect::Stack { rule, field, refs }]
+}
+
+pub fn benign(app: &mut App) -> Vec<Effect> {
+    let target = match app.top() {
+        Some(Screen::Stack(s)) => s
+            .values
+            .get(s.sel)
+            .map(|(v, _)| (s.rule, s.field.clone(), v.clone())),
+        Some(Screen::Detail(d)) => match (d.rule, selected_field(app)) {
+            (Some(rule), Some((f, v))) => Some((rule, f, v)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some((rule, field, value)) = target else {
+        app.message = Some("mark benign from a rule hit's detail or a stack".into());
+        return Vec::new();
+    };
+    let Some(row) = app.rules.get(rule) else {
+        return Vec::new();
+    };
+    app.busy.push("rules".into());
+    vec![Effect::AddOverlay {
+        rule: Arc::clone(&row.rule),
+        field,
+        value,
+    }]
+}
+
+pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
+    let Some(Screen::Overlays { sel }) = app.top() else {
+        return Vec::new();
+    };
+    let Some((path, _)) = app.overlays.get(*sel) else {
+        return Vec::new();
+    };
+    app.busy.push("rules".into());
+    vec![Effect::RemoveOverlay(path.clone())]
+}
+
+pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
+    let Some(Screen::Hits(h)) = app.top() else {
+        return Vec::new();
+    };
+    let slug: String = h
+        .title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    let path = app.case_dir.join("exports").join(slug);
+    let refs = h.rows.iter().map(|r| r.r).collect();
+    app.busy.push("export".into());
+    vec![Effect::Export { path, jsonl, refs }]
+}
+
+pub fn copy(app: &mut App, whole_event: bool) -> Vec<Effect> {
+    if whole_event {
+        let Some((_, Some(event), _)) = current(app) else {
+            return Vec::new();
+        };
+        return vec![Effect::Copy {
+            label: "event".into(),
+            text: event.to_json(),
+        }];
+    }
+    let Some((field, value)) = selected_field(app) else {
+        return Vec::new();
+    };
+    vec![Effect::Copy {
+        label: field,
+        text: value,
+    }]
+}

@@ -1,0 +1,269 @@
+//! State transitions without a terminal or a case.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::sigma::Loader;
+use crate::tui::action::{Msg, RulesLoaded};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::PathBuf;
+
+fn rule(title: &str, level: &str) -> Arc<crate::sigma::CompiledRule> {
+    let text = format!(
+        "title: {title}\nid: id-{title}\nlevel: {level}\ntags: [attack.t1047]\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image: x\n    condition: sel\n"
+    );
+    Arc::new(
+        Loader::new()
+            .unwrap()
+            .load_str(&text, "t.yml")
+            .rules
+            .remove(0),
+    )
+}
+
+fn refs(ts: &[i64]) -> Arc<Vec<EventRef>> {
+    Arc::new(
+        ts.iter()
+            .map(|&ts| EventRef {
+                ts,
+                segment: 0,
+                doc: ts as u32,
+            })
+            .collect(),
+    )
+}
+
+fn app() -> App {
+    let mut app = App::new(PathBuf::from("/cases/demo"));
+    let ready = Msg::Ready {
+        case_name: "demo".into(),
+        events: 100,
+        first: Some(0),
+        last: Some(100),
+    };
+    assert!(matches!(
+        update(&mut app, Action::Worker(Box::new(ready)))[..],
+        [Effect::LoadRules]
+    ));
+    let loaded = RulesLoaded {
+        rules: vec![rule("alpha", "low"), rule("beta", "high")],
+        hits: vec![refs(&[1, 2, 3]), refs(&[5])],
+        failed: vec![crate::tui::action::FailedRule {
+            title: "broken".into(),
+            origin: "b.yml".into(),
+            kind: "error",
+            reason: "b.yml:3:1: bad".into(),
+        }],
+        filters: Vec::new(),
+        overlays: Vec::new(),
+        elapsed_ms: 0,
+    };
+    update(
+        &mut app,
+        Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))),
+    );
+    app
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+#[test]
+fn rules_sort_by_hits_then_failed_rules_last() {
+    let app = app();
+    assert_eq!(app.visible, vec![0, 1, 2]);
+    assert_eq!(app.total_hits(), 4);
+    assert!(app.progress.is_none() && app.busy.is_empty());
+}
+
+#[test]
+fn disabling_a_rule_updates_counts_order_and_timelines() {
+    let mut app = app();
+    update(&mut app, Action::ToggleRule);
+    assert!(!app.rules[0].enabled);
+    assert_eq!(app.total_hits(), 1);
+    assert_eq!(app.visible[..2], [1, 0], "disabled rule sorts below");
+    assert_eq!(app.rule_sel, 1, "cursor follows the toggled rule");
+    update(&mut app, Action::ToggleRule);
+    update(&mut app, Action::AllHits);
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(h.rows.len(), 4);
+    // On a timeline, space hides the selected hit's rule at once.
+    update(&mut app, Action::ToggleRule);
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(h.rows.len(), 1);
+    assert_eq!(app.total_hits(), 1);
+}
+
+#[test]
+fn level_and_text_filters() {
+    let mut app = app();
+    update(&mut app, Action::CycleLevel);
+    update(&mut app, Action::CycleLevel);
+    update(&mut app, Action::CycleLevel);
+    update(&mut app, Action::CycleLevel);
+    assert_eq!(app.visible, vec![1], "high and above only");
+    app.level_min = 5;
+    update(&mut app, Action::CycleLevel);
+    assert_eq!(app.level_min, 0);
+    update(&mut app, Action::FilterRules);
+    for c in "t1047".chars() {
+        update(&mut app, key(c));
+    }
+    assert_eq!(app.visible, vec![0, 1]);
+    update(
+        &mut app,
+        Action::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
+    );
+    update(&mut app, key('9'));
+    assert!(app.visible.is_empty());
+}
+
+#[test]
+fn opening_a_rule_fetches_only_the_visible_window_and_back_pops() {
+    let mut app = app();
+    let eff = update(&mut app, Action::Open);
+    let [Effect::Fetch(r)] = &eff[..] else {
+        panic!("{}", eff.len())
+    };
+    assert_eq!(r.len(), 3);
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!((h.rule, h.rows.len()), (Some(0), 3));
+    update(&mut app, Action::Back);
+    assert!(app.screens.is_empty());
+}
+
+#[test]
+fn failed_rules_open_to_their_reason() {
+    let mut app = app();
+    update(&mut app, Action::Bottom);
+    assert!(update(&mut app, Action::Open).is_empty());
+    assert!(app.message.as_deref().unwrap().contains("b.yml:3:1: bad"));
+}
+
+#[test]
+fn search_errors_stay_in_the_input_line_and_stale_results_are_dropped() {
+    let mut app = app();
+    update(&mut app, Action::Search);
+    for c in "Image=(".chars() {
+        update(&mut app, key(c));
+    }
+    let eff = update(
+        &mut app,
+        Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert!(eff.is_empty());
+    assert!(app.input_error.as_deref().unwrap().contains("column"));
+    update(
+        &mut app,
+        Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    assert!(app.input.is_none());
+
+    app.generation = 7;
+    let stale = Msg::Hits {
+        generation: 6,
+        title: "old".into(),
+        refs: Ok(vec![]),
+    };
+    update(&mut app, Action::Worker(Box::new(stale)));
+    assert!(app.screens.is_empty());
+    let fresh = Msg::Hits {
+        generation: 7,
+        title: "search: x".into(),
+        refs: Ok(refs(&[1]).to_vec()),
+    };
+    update(&mut app, Action::Worker(Box::new(fresh)));
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(h.query.as_deref(), Some("x"));
+}
+
+#[test]
+fn editor_ignores_stale_compiles_and_computes_the_diff() {
+    let mut app = app();
+    update(&mut app, Action::EditRule);
+    let eff = update(&mut app, key('x'));
+    assert!(matches!(eff[..], [Effect::Compile { generation: 1, .. }]));
+    update(&mut app, key('y'));
+    let stale = Msg::Compiled {
+        generation: 1,
+        rule: 0,
+        result: Ok((rule("alpha", "low"), vec![])),
+    };
+    update(&mut app, Action::Worker(Box::new(stale)));
+    let Some(Screen::Editor(ed)) = app.top() else {
+        panic!()
+    };
+    assert!(ed.compiled.is_none() && ed.pending);
+    let new = refs(&[2, 3, 9]).to_vec();
+    let fresh = Msg::Compiled {
+        generation: 2,
+        rule: 0,
+        result: Ok((rule("alpha", "low"), new)),
+    };
+    update(&mut app, Action::Worker(Box::new(fresh)));
+    let Some(Screen::Editor(ed)) = app.top() else {
+        panic!()
+    };
+    assert_eq!((ed.added, ed.removed), (1, 1));
+    update(
+        &mut app,
+        Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+    );
+    assert!(app.screens.is_empty());
+}
+
+#[test]
+fn help_toggles_and_any_key_closes_it() {
+    let mut app = app();
+    update(&mut app, Action::Help);
+    assert!(app.help);
+    update(&mut app, Action::Down);
+    assert!(!app.help);
+    assert_eq!(app.rule_sel, 0, "the closing key does nothing else");
+}
+
+#[test]
+fn a_million_hits_page_without_fetching_them() {
+    let mut app = app();
+    let rows: Vec<HitRow> = (0..1_000_000)
+        .map(|i| HitRow {
+            r: EventRef {
+                ts: i,
+                segment: 0,
+                doc: i as u32,
+            },
+            rule: Some(0),
+        })
+        .collect();
+    let eff = push_hits(&mut app, "big".into(), rows, Some(0), None);
+    let page = app.page();
+    let [Effect::Fetch(first)] = &eff[..] else {
+        panic!()
+    };
+    assert!(first.len() <= 2 * page);
+    let started = std::time::Instant::now();
+    for _ in 0..1000 {
+        update(&mut app, Action::PageDown);
+    }
+    assert!(started.elapsed().as_millis() < 2000, "paging stays cheap");
+    let eff = update(&mut app, Action::Bottom);
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(h.sel, 999_999);
+    assert!(h.offset + page > h.sel);
+    let [Effect::Fetch(last)] = &eff[..] else {
+        panic!()
+    };
+    assert!(last.len() <= 2 * page && last.iter().all(|r| r.ts >= h.offset as i64));
+    assert!(app.cache.len() <= crate::tui::app::CACHE_LIMIT);
+}

@@ -1,0 +1,90 @@
+//! Drawing: pure functions of `&App` (and the theme). All log content passes through
+//! `sanitize::for_terminal` before it reaches a cell.
+
+mod detail;
+mod hits;
+mod misc;
+mod rules;
+
+use super::app::{App, Screen};
+use super::keymap;
+use super::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// Sanitised and cut to `max` characters (with an ellipsis).
+pub fn clean(s: &str, max: usize) -> String {
+    let s = crate::sanitize::for_terminal(s);
+    if s.chars().count() <= max {
+        return s;
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// `YYYY-MM-DD HH:MM:SS.mmm` (UTC) for an event time in microseconds.
+pub fn time(ts: i64) -> String {
+    jiff::Timestamp::from_microsecond(ts)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S%.3f").to_string())
+        .unwrap_or_else(|_| "-".into())
+}
+
+pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
+    let input_rows = u16::from(app.input.is_some())
+        + u16::from(app.input_error.is_some() && app.input.is_some());
+    let [title, body, input, status, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(input_rows),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
+    draw_title(f, app, theme, title);
+    if app.rules.is_empty() && app.progress.is_some() {
+        misc::progress(f, app, theme, body);
+    } else {
+        match app.top() {
+            None => rules::draw(f, app, theme, body),
+            Some(Screen::Hits(h)) => hits::draw(f, app, h, theme, body),
+            Some(Screen::Detail(d)) => detail::draw(f, app, d, theme, body),
+            Some(Screen::Tree(t)) => misc::tree(f, app, t, theme, body),
+            Some(Screen::Stack(s)) => misc::stack(f, app, s, theme, body),
+            Some(Screen::Overlays { sel }) => misc::overlays(f, app, *sel, theme, body),
+            Some(Screen::Editor(e)) => misc::editor(f, app, e, theme, body),
+        }
+    }
+    misc::input(f, app, theme, input);
+    misc::status(f, app, theme, status);
+    let mut spans = Vec::new();
+    for (k, h) in keymap::hints(app) {
+        spans.push(Span::styled(format!(" {k}"), theme.get("hint_key")));
+        spans.push(Span::styled(format!(" {h} "), theme.get("dim")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), hints);
+    if app.help {
+        misc::help(f, app, theme, f.area());
+    }
+}
+
+fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut crumbs = vec!["Rules".to_owned()];
+    for s in &app.screens {
+        crumbs.push(match s {
+            Screen::Hits(h) => clean(&h.title, 40),
+            Screen::Detail(_) => "Event".into(),
+            Screen::Tree(_) => "Process tree".into(),
+            Screen::Stack(s) => format!("Stack {}", s.field),
+            Screen::Overlays { .. } => "Overlays".into(),
+            Screen::Editor(_) => "Editor".into(),
+        });
+    }
+    let line = Line::from(vec![
+        Span::styled(" huntbench ", theme.get("title")),
+        Span::styled(crumbs.join(" › "), theme.get("base")),
+    ]);
+    f.render_widget(Paragraph::new(line), area);
+}

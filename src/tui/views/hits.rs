@@ -1,0 +1,153 @@
+//! A hits list: only the visible window is drawn, from events the worker fetched into the
+//! cache (rows not loaded yet show `…`), with a time histogram above.
+
+use super::{clean, time};
+use crate::event::Event;
+use crate::tui::app::{App, HitList};
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Row, Sparkline, Table};
+
+/// The fields that say what an event is about, by event type.
+const SUMMARY: &[&str] = &[
+    "Image",
+    "NewProcessName",
+    "CommandLine",
+    "ParentImage",
+    "User",
+    "SubjectUserName",
+    "TargetUserName",
+    "TargetFilename",
+    "TargetObject",
+    "ShareName",
+    "RelativeTargetName",
+    "PipeName",
+    "ServiceName",
+    "ImagePath",
+    "DestinationIp",
+    "DestinationPort",
+    "QueryName",
+    "IpAddress",
+    "LogonType",
+    "Path",
+    "ThreatName",
+];
+
+/// `Field=value` pairs of the summary fields present, most telling first.
+pub fn summary(e: &Event) -> String {
+    let mut parts = Vec::new();
+    for f in SUMMARY {
+        if let Some(v) = e.get_str(f).filter(|v| !v.is_empty() && *v != "-") {
+            parts.push(format!("{f}={v}"));
+        }
+    }
+    if parts.is_empty() {
+        parts.push(e.provider().to_owned());
+    }
+    parts.join("  ")
+}
+
+fn short_channel(c: &str) -> &str {
+    match c {
+        "Microsoft-Windows-Sysmon/Operational" => "Sysmon",
+        "Microsoft-Windows-Windows Defender/Operational" => "Defender",
+        "Microsoft-Windows-PowerShell/Operational" => "PowerShell",
+        other => other,
+    }
+}
+
+pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
+    let [hist, list] = Layout::vertical([Constraint::Length(4), Constraint::Min(1)]).areas(area);
+    let range = h
+        .rows
+        .first()
+        .zip(h.rows.last())
+        .map(|(a, b)| (a.r.ts, b.r.ts))
+        .map(|(a, b)| format!(" {} … {} ", time(a), time(b)))
+        .unwrap_or_default();
+    f.render_widget(
+        Sparkline::default()
+            .data(&h.hist)
+            .style(theme.get("spark"))
+            .block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(format!(" hits over time{range}")),
+            ),
+        hist,
+    );
+    let multi = h.rule.is_none();
+    let page = usize::from(list.height.saturating_sub(2));
+    let rows = h
+        .rows
+        .iter()
+        .enumerate()
+        .skip(h.offset)
+        .take(page)
+        .map(|(i, row)| {
+            let rule = row
+                .rule
+                .and_then(|k| app.rules.get(k))
+                .map(|r| clean(&r.rule.meta.title, 28))
+                .unwrap_or_default();
+            let cells = match app.cache.get(&row.r) {
+                Some(e) => vec![
+                    time(row.r.ts),
+                    clean(e.computer(), 24),
+                    clean(short_channel(e.channel()), 10),
+                    e.event_id().map(|x| x.to_string()).unwrap_or_default(),
+                    rule,
+                    clean(&summary(e), 200),
+                ],
+                None => vec![
+                    time(row.r.ts),
+                    "…".into(),
+                    String::new(),
+                    String::new(),
+                    rule,
+                    String::new(),
+                ],
+            };
+            let r = Row::new(cells);
+            if i == h.sel {
+                r.style(theme.get("selected"))
+            } else {
+                r
+            }
+        });
+    let header = Row::new(vec![
+        "time (UTC)",
+        "computer",
+        "channel",
+        "EID",
+        if multi { "rule" } else { "" },
+        "details",
+    ])
+    .style(theme.get("header"));
+    let title = format!(
+        " {} · {} of {} ",
+        clean(&h.title, 60),
+        if h.rows.is_empty() { 0 } else { h.sel + 1 },
+        h.rows.len()
+    );
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(23),
+            Constraint::Length(24),
+            Constraint::Length(10),
+            Constraint::Length(5),
+            Constraint::Length(if multi { 28 } else { 0 }),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(header)
+    .block(
+        Block::default()
+            .borders(Borders::TOP)
+            .title(Line::from(title).style(theme.get("title"))),
+    );
+    f.render_widget(table, list);
+}

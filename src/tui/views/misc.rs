@@ -1,0 +1,347 @@
+//! Smaller screens: progress, process tree, stack, overlays, editor, input line, status, help.
+
+use super::clean;
+use crate::tui::app::{App, Editor, InputKind, StackView, TreeView};
+use crate::tui::keymap::{self, Scope};
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+pub fn progress(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let text = vec![
+        Line::from(""),
+        Line::from(Span::styled(
+            format!("  Opening case {}", app.case_name),
+            theme.get("title"),
+        )),
+        Line::from(""),
+        Line::from(format!(
+            "  {}",
+            clean(app.progress.as_deref().unwrap_or(""), 200)
+        )),
+    ];
+    f.render_widget(Paragraph::new(text), area);
+}
+
+fn list_block<'a>(title: String, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::TOP)
+        .title(Line::from(title).style(theme.get("title")))
+}
+
+fn selected(line: Line<'_>, yes: bool, theme: &Theme) -> Line<'static> {
+    let line: Line<'static> = Line::from(
+        line.spans
+            .into_iter()
+            .map(|s| Span::styled(s.content.into_owned(), s.style))
+            .collect::<Vec<_>>(),
+    );
+    if yes {
+        line.style(theme.get("selected"))
+    } else {
+        line
+    }
+}
+
+pub fn tree(f: &mut Frame, _app: &App, t: &TreeView, theme: &Theme, area: Rect) {
+    let page = usize::from(area.height.saturating_sub(1));
+    let offset = t.sel.saturating_sub(page.saturating_sub(1));
+    let mut lines = Vec::new();
+    for (pos, &(depth, idx)) in t.tree.lines.iter().enumerate().skip(offset).take(page) {
+        let n = &t.tree.nodes[idx];
+        let name = n.image.rsplit('\\').next().unwrap_or(&n.image);
+        let marks = t.marks.get(idx).copied().unwrap_or(0);
+        let mut spans = vec![
+            Span::raw(format!(
+                "{}{} ",
+                "  ".repeat(depth),
+                if depth == 0 { "■" } else { "└─" }
+            )),
+            Span::styled(
+                clean(name, 40),
+                if pos == t.tree.focus {
+                    theme.get("header")
+                } else {
+                    theme.get("base")
+                },
+            ),
+            Span::styled(
+                format!("  pid {}  {}  ", n.pid.unwrap_or(0), clean(&n.user, 30)),
+                theme.get("dim"),
+            ),
+        ];
+        if marks > 0 {
+            spans.push(Span::styled(
+                format!("[{marks} hit{}] ", if marks == 1 { "" } else { "s" }),
+                theme.get("mark"),
+            ));
+        }
+        spans.push(Span::raw(clean(&n.cmdline, 160)));
+        lines.push(selected(Line::from(spans), pos == t.sel, theme));
+    }
+    let computer = t
+        .tree
+        .nodes
+        .first()
+        .map(|n| n.computer.clone())
+        .unwrap_or_default();
+    let mut title = format!(
+        " Process tree on {} · {} processes ",
+        clean(&computer, 40),
+        t.tree.nodes.len()
+    );
+    if let Some(p) = &t.tree.missing_parent {
+        title.push_str(&format!("· parent {} not in case ", clean(p, 40)));
+    }
+    f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
+}
+
+pub fn stack(f: &mut Frame, app: &App, s: &StackView, theme: &Theme, area: Rect) {
+    let rule = app
+        .rules
+        .get(s.rule)
+        .map(|r| r.rule.meta.title.clone())
+        .unwrap_or_default();
+    let page = usize::from(area.height.saturating_sub(1));
+    let offset = s.sel.saturating_sub(page.saturating_sub(1));
+    let lines: Vec<Line> = s
+        .values
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(page)
+        .map(|(i, (v, n))| {
+            selected(
+                Line::from(format!(" {n:>7}  {}", clean(v, 200))),
+                i == s.sel,
+                theme,
+            )
+        })
+        .collect();
+    let title = format!(
+        " {} over hits of {} · {} values ",
+        s.field,
+        clean(&rule, 60),
+        s.values.len()
+    );
+    f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
+}
+
+pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect) {
+    let mut lines = Vec::new();
+    for (i, (path, text)) in app.overlays.iter().enumerate() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let what: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("        ") && l.contains(':'))
+            .map(str::trim)
+            .collect();
+        lines.push(selected(
+            Line::from(format!(
+                " {}  {}",
+                clean(&name, 50),
+                clean(&what.join(" "), 120)
+            )),
+            i == sel,
+            theme,
+        ));
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            " no overlays: mark a value benign (b) on a rule hit",
+            theme.get("dim"),
+        )));
+    }
+    let title = format!(" Tuning overlays in {}/overlays ", app.case_name);
+    f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
+}
+
+pub fn editor(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
+    let old = e.old.len();
+    let [head, body, errs] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length((2 * e.errors.len().min(3) + e.diff.len()) as u16),
+    ])
+    .areas(area);
+    let title = app
+        .rules
+        .get(e.rule)
+        .map(|r| r.rule.meta.title.clone())
+        .unwrap_or_default();
+    let state = if e.pending {
+        Span::styled("compiling…", theme.get("dim"))
+    } else if let Some((_, hits)) = &e.compiled {
+        Span::styled(
+            format!(
+                "hits {old} → {}  (+{} added, −{} removed)",
+                hits.len(),
+                e.added,
+                e.removed
+            ),
+            theme.get("header"),
+        )
+    } else if !e.errors.is_empty() {
+        Span::styled(
+            format!("hits {old} → ? (rule does not compile)"),
+            theme.get("error"),
+        )
+    } else {
+        Span::styled(format!("hits {old}"), theme.get("dim"))
+    };
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(
+                format!(" Editing {} · ", clean(&title, 60)),
+                theme.get("title"),
+            ),
+            state,
+        ]))
+        .block(Block::default().borders(Borders::TOP)),
+        head,
+    );
+    f.render_widget(&e.area, body);
+    let mut lines: Vec<Line> = Vec::new();
+    for x in e.errors.iter().take(3) {
+        // The offending line with a caret under the column, then the message.
+        let src = e
+            .area
+            .lines()
+            .get(x.line.saturating_sub(1))
+            .map_or("", String::as_str);
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:>4} │ ", x.line), theme.get("dim")),
+            Span::raw(clean(src, 150)),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!(
+                " {}^ {}:{}: {}",
+                " ".repeat(x.col.saturating_sub(1) + 7),
+                x.line,
+                x.col,
+                clean(&x.message, 150)
+            ),
+            theme.get("error"),
+        )));
+    }
+    for (added, r) in &e.diff {
+        let what = app
+            .cache
+            .get(r)
+            .map(|ev| {
+                format!(
+                    "{}  {}",
+                    clean(ev.computer(), 24),
+                    clean(&super::hits::summary(ev), 120)
+                )
+            })
+            .unwrap_or_default();
+        let (sign, style) = if *added {
+            ("+", theme.get("header"))
+        } else {
+            ("−", theme.get("error"))
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {sign} {} ", super::time(r.ts)), style),
+            Span::raw(what),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), errs);
+}
+
+pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let Some((kind, buf)) = &app.input else {
+        return;
+    };
+    let label = match kind {
+        InputKind::Search => "/",
+        InputKind::RuleFilter => "filter rules: ",
+        InputKind::SaveSearch => "save search as rule titled: ",
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(label, theme.get("hint_key")),
+        Span::raw(clean(buf, 300)),
+        Span::styled("▏", theme.get("dim")),
+    ])];
+    if let Some(err) = &app.input_error {
+        lines.push(Line::from(Span::styled(
+            format!(" {err}"),
+            theme.get("error"),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let enabled = app.rules.iter().filter(|r| r.enabled).count();
+    let mut text = format!(
+        " case {} │ {} events │ {enabled}/{} rules │ {} hits",
+        app.case_name,
+        app.events,
+        app.rules.len(),
+        app.total_hits()
+    );
+    if !app.busy.is_empty() {
+        text.push_str(&format!(" │ working: {}", app.busy.join(", ")));
+    }
+    if let Some(m) = &app.message {
+        text.push_str(&format!(" │ {}", clean(m, 200)));
+    }
+    f.render_widget(Paragraph::new(text).style(theme.get("status")), area);
+}
+
+/// The help overlay, generated from the keymap.
+pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
+    let w = area.width.min(110);
+    let h = area.height.saturating_sub(2);
+    let rect = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + 1,
+        width: w,
+        height: h,
+    };
+    let table = keymap::bindings();
+    let mut lines = Vec::new();
+    for scope in [
+        Scope::Global,
+        Scope::Rules,
+        Scope::Hits,
+        Scope::Detail,
+        Scope::Tree,
+        Scope::Stack,
+        Scope::Overlays,
+    ] {
+        lines.push(Line::from(Span::styled(
+            format!(" {}", scope.name()),
+            theme.get("header"),
+        )));
+        for b in table.iter().filter(|b| b.scope == scope) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("   {:<8}", b.label), theme.get("hint_key")),
+                Span::raw(b.help),
+            ]));
+        }
+    }
+    lines.push(Line::from(Span::styled(
+        " editor: type to edit, Ctrl-S save, Esc close · mouse: wheel scrolls, click selects",
+        theme.get("dim"),
+    )));
+    f.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" help (any key closes) ");
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    // Two columns, so the whole keymap fits a normal terminal.
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    let split = lines.len().div_ceil(2);
+    let second = lines.split_off(split);
+    f.render_widget(Paragraph::new(lines), left);
+    f.render_widget(Paragraph::new(second), right);
+}

@@ -1,0 +1,542 @@
+//! Carries out [`Effect`]s off the UI thread and reports [`Msg`]s.
+//!
+//! Each lane (fetch, detail, query, compile, stack) is a single slot: a new request replaces a
+//! queued one (newest wins); results carry the generation of their request so `update` drops
+//! stale ones. Writes (rules, overlays, exports) queue in order and are never dropped.
+//! [`execute`] is synchronous so tests can drive the whole loop without threads.
+
+use super::TuiOptions;
+use super::action::{Compiled, EditError, Effect, FailedRule, Msg, RulesLoaded};
+use crate::event::Event;
+use crate::index::{Case, EventRef, IngestOptions, Snapshot};
+use crate::sigma::{Loader, RuleSet};
+use crossbeam_channel::Sender;
+use rayon::prelude::*;
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Debounce for rule recompiles while typing.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// The engine side: the case, a snapshot and where rules come from.
+pub struct Ctx {
+    pub case: Case,
+    pub snapshot: RwLock<Arc<Snapshot>>,
+    pub opts: TuiOptions,
+    pub config_dir: PathBuf,
+}
+
+/// The user's rules directory (`HUNTBENCH_CONFIG_DIR/rules` or the platform config dir).
+pub fn config_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("HUNTBENCH_CONFIG_DIR") {
+        return PathBuf::from(d);
+    }
+    directories::ProjectDirs::from("", "", "huntbench").map_or_else(
+        || PathBuf::from(".huntbench"),
+        |p| p.config_dir().to_owned(),
+    )
+}
+
+impl Ctx {
+    /// Opens the case and ingests the inputs, reporting progress.
+    pub fn open(opts: TuiOptions, progress: &dyn Fn(String)) -> anyhow::Result<Ctx> {
+        let mut case = Case::open_or_create(&opts.case_dir)?;
+        if !opts.inputs.is_empty() {
+            let mut last = Instant::now() - Duration::from_secs(1);
+            case.ingest(&opts.inputs, &IngestOptions::default(), &mut |p| {
+                if last.elapsed() >= Duration::from_millis(100) {
+                    last = Instant::now();
+                    let cur = p
+                        .current
+                        .as_ref()
+                        .map(|c| c.display().to_string())
+                        .unwrap_or_default();
+                    progress(format!(
+                        "ingesting: {}/{} files, {} events ({:.0}/s) {cur}",
+                        p.files_done,
+                        p.files_total,
+                        p.events,
+                        p.events_per_sec()
+                    ));
+                }
+            })?;
+            case.reload()?;
+        }
+        let snapshot = RwLock::new(Arc::new(case.snapshot()));
+        Ok(Ctx {
+            case,
+            snapshot,
+            opts,
+            config_dir: config_dir(),
+        })
+    }
+
+    pub fn snap(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .map_or_else(|p| Arc::clone(&p.into_inner()), |s| Arc::clone(&s))
+    }
+
+    pub fn ready(&self) -> Msg {
+        let stats = self.snap().stats().ok();
+        Msg::Ready {
+            case_name: self.case.name(),
+            events: self.snap().num_events(),
+            first: stats.as_ref().and_then(|s| s.first),
+            last: stats.as_ref().and_then(|s| s.last),
+        }
+    }
+
+    fn user_rules(&self) -> PathBuf {
+        self.config_dir.join("rules")
+    }
+}
+
+fn failed(set: &RuleSet) -> Vec<FailedRule> {
+    // Short forms for the list: the file name (not the whole path) and `line:col: message`.
+    let rej = |kind: &'static str| {
+        move |r: &crate::sigma::Rejected| {
+            let file = Path::new(&r.origin)
+                .file_name()
+                .map_or_else(|| r.origin.clone(), |n| n.to_string_lossy().into_owned());
+            let at = r
+                .error
+                .span
+                .map(|s| format!("{}:{}: ", s.line, s.col))
+                .unwrap_or_default();
+            FailedRule {
+                title: r
+                    .title
+                    .clone()
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| file.clone()),
+                origin: file,
+                kind,
+                reason: format!("{at}{}", r.error.message),
+            }
+        }
+    };
+    set.errors
+        .iter()
+        .map(rej("error"))
+        .chain(set.unsupported.iter().map(rej("unsupported")))
+        .collect()
+}
+
+/// Loads bundled + user rules + the user rules dir + case overlays, and runs them.
+fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
+    let started = Instant::now();
+    let bundled = if ctx.opts.no_default_rules {
+        Vec::new()
+    } else {
+        crate::rulepack::bundled()
+    };
+    let mut paths = ctx.opts.rule_paths.clone();
+    if ctx.user_rules().is_dir() {
+        paths.push(ctx.user_rules());
+    }
+    let (user, read_errors) = crate::rulepack::read_rule_files(&paths);
+    // Case overlays, then organisation-wide ones from the user config directory.
+    let mut overlays = crate::overlay::load_overlays(&ctx.opts.case_dir);
+    overlays.extend(crate::overlay::load_overlays(&ctx.config_dir));
+    let overlay_texts: Vec<(String, String)> = overlays
+        .iter()
+        .map(|(p, t)| (p.display().to_string(), t.clone()))
+        .collect();
+    let texts = bundled.iter().map(|(o, t)| (o.as_str(), *t)).chain(
+        user.iter()
+            .chain(&overlay_texts)
+            .map(|(o, t)| (o.as_str(), t.as_str())),
+    );
+    let mut set = Loader::new()?.load_texts(texts);
+    // A rule saved from the editor replaces the one it was edited from (same id): later wins.
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut rules = Vec::new();
+    for r in set.rules.drain(..) {
+        match r
+            .meta
+            .id
+            .clone()
+            .and_then(|id| by_id.get(&id).copied().map(|i| (id, i)))
+        {
+            Some((_, i)) => rules[i] = Arc::new(r),
+            None => {
+                if let Some(id) = &r.meta.id {
+                    by_id.insert(id.clone(), rules.len());
+                }
+                rules.push(Arc::new(r));
+            }
+        }
+    }
+    let snap = ctx.snap();
+    let refs: Vec<&crate::sigma::CompiledRule> = rules.iter().map(|r| r.as_ref()).collect();
+    let result = crate::hunt::run(&snap, &refs)?;
+    let mut failed = failed(&set);
+    failed.extend(read_errors.into_iter().map(|e| FailedRule {
+        title: e.clone(),
+        origin: String::new(),
+        kind: "unreadable",
+        reason: e,
+    }));
+    Ok(RulesLoaded {
+        rules,
+        hits: result.hits.into_iter().map(Arc::new).collect(),
+        failed,
+        filters: set.filters,
+        overlays,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
+}
+
+fn fetch(snap: &Snapshot, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)> {
+    refs.par_iter()
+        .filter_map(|&r| snap.event(r).ok().map(|(e, _)| (r, Arc::new(e))))
+        .collect()
+}
+
+/// Events the prefilter proposes that `check` confirms, in time order (checked in parallel).
+fn confirmed(
+    snap: &Snapshot,
+    p: &crate::prefilter::Prefilter,
+    check: &(dyn Fn(&Event) -> bool + Sync),
+) -> anyhow::Result<Vec<EventRef>> {
+    let cands = snap.candidates(p)?;
+    let keep: Vec<bool> = cands
+        .par_iter()
+        .map(|&r| snap.event(r).is_ok_and(|(e, _)| check(&e)))
+        .collect();
+    Ok(cands
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(r, _)| r)
+        .collect())
+}
+
+fn unique_path(base: &Path, ext: &str) -> PathBuf {
+    let mut n = 1;
+    loop {
+        let p = base.with_file_name(format!(
+            "{}-{n}.{ext}",
+            base.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        if !p.exists() {
+            return p;
+        }
+        n += 1;
+    }
+}
+
+fn compile(
+    ctx: &Ctx,
+    text: &str,
+    origin: &str,
+    filters: Vec<crate::sigma::Filter>,
+) -> anyhow::Result<Compiled> {
+    let set = Loader::new()?.with_filters(filters).load_str(text, origin);
+    let errors: Vec<EditError> = set
+        .errors
+        .iter()
+        .chain(&set.unsupported)
+        .map(|r| EditError {
+            line: r.error.span.map_or(1, |s| s.line),
+            col: r.error.span.map_or(1, |s| s.col),
+            message: r.error.message.clone(),
+        })
+        .collect();
+    let Some(rule) = set.rules.into_iter().next().filter(|_| errors.is_empty()) else {
+        let errors = if errors.is_empty() {
+            vec![EditError {
+                line: 1,
+                col: 1,
+                message: "no rule in the buffer".into(),
+            }]
+        } else {
+            errors
+        };
+        return Ok(Err(errors));
+    };
+    let hits = crate::hunt::run(&ctx.snap(), &[&rule])?
+        .hits
+        .pop()
+        .unwrap_or_default();
+    Ok(Ok((Arc::new(rule), hits)))
+}
+
+/// Runs one effect to completion.
+pub fn execute(ctx: &Ctx, effect: Effect) -> Vec<Msg> {
+    match run(ctx, effect) {
+        Ok(msgs) => msgs,
+        Err(e) => vec![Msg::Error(format!("{e:#}"))],
+    }
+}
+
+fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
+    let snap = ctx.snap();
+    Ok(match effect {
+        Effect::LoadRules => vec![Msg::Rules(Box::new(load_rules(ctx)?))],
+        Effect::Fetch(refs) => vec![Msg::Events(fetch(&snap, &refs))],
+        Effect::Detail { r, rule } => {
+            let (event, file) = snap.event(r)?;
+            let matched = rule.and_then(|rule| rule.matches(&event));
+            let file = ctx
+                .case
+                .manifest()
+                .ok()
+                .and_then(|m| m.by_id(file).and_then(|f| f.paths.first().cloned()))
+                .unwrap_or_default();
+            vec![Msg::Detail {
+                r,
+                event: Arc::new(event),
+                file,
+                matched,
+            }]
+        }
+        Effect::Tree { generation, r } => {
+            let (event, _) = snap.event(r)?;
+            let tree = crate::proctree::build(&snap, r, &event).map_err(|e| e.to_string());
+            vec![Msg::Tree { generation, tree }]
+        }
+        Effect::Pivot {
+            generation,
+            title,
+            prefilter,
+            check,
+        } => {
+            let refs = confirmed(&snap, &prefilter, &*check).map_err(|e| e.to_string());
+            vec![Msg::Hits {
+                generation,
+                title,
+                refs,
+            }]
+        }
+        Effect::Search {
+            generation,
+            text,
+            query,
+        } => {
+            let check = |e: &Event| query.matches(e);
+            let refs = confirmed(&snap, &query.prefilter(), &check).map_err(|e| e.to_string());
+            vec![Msg::Hits {
+                generation,
+                title: format!("search: {text}"),
+                refs,
+            }]
+        }
+        Effect::Compile {
+            generation,
+            rule,
+            text,
+            origin,
+            filters,
+        } => {
+            vec![Msg::Compiled {
+                generation,
+                rule,
+                result: compile(ctx, &text, &origin, filters)?,
+            }]
+        }
+        Effect::SaveRule { name, text } => {
+            let dir = ctx.user_rules();
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join(format!("{name}.yml"));
+            std::fs::write(&path, text)?;
+            vec![
+                Msg::Info(format!("saved {}", path.display())),
+                Msg::Rules(Box::new(load_rules(ctx)?)),
+            ]
+        }
+        Effect::Stack { rule, field, refs } => {
+            let values: Vec<Vec<String>> = refs
+                .par_iter()
+                .map(|&r| {
+                    snap.event(r).map_or_else(
+                        |_| Vec::new(),
+                        |(e, _)| {
+                            e.fields
+                                .iter()
+                                .filter(|(n, _)| n.eq_ignore_ascii_case(&field))
+                                .flat_map(|(_, v)| v.strings().map(str::to_owned))
+                                .collect()
+                        },
+                    )
+                })
+                .collect();
+            let mut counts: HashMap<String, u64> = HashMap::new();
+            for v in values.into_iter().flatten() {
+                *counts.entry(v).or_default() += 1;
+            }
+            let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            values.truncate(500);
+            vec![Msg::Stack {
+                rule,
+                field,
+                values,
+            }]
+        }
+        Effect::AddOverlay { rule, field, value } => {
+            let path =
+                crate::overlay::add_exclusion(&ctx.opts.case_dir, &rule.meta, &field, &value)?;
+            vec![
+                Msg::Info(format!(
+                    "overlay {} written",
+                    path.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                )),
+                Msg::Rules(Box::new(load_rules(ctx)?)),
+            ]
+        }
+        Effect::RemoveOverlay(path) => {
+            std::fs::remove_file(&path)?;
+            vec![Msg::Rules(Box::new(load_rules(ctx)?))]
+        }
+        Effect::Export { path, jsonl, refs } => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let out = unique_path(&path, if jsonl { "jsonl" } else { "csv" });
+            let mut text = String::new();
+            if !jsonl {
+                text.push_str("timestamp,computer,channel,event_id,record_id\n");
+            }
+            for chunk in refs.chunks(4096) {
+                for (_, e) in fetch(&snap, chunk)
+                    .into_iter()
+                    .collect::<std::collections::BTreeMap<_, _>>()
+                {
+                    if jsonl {
+                        text.push_str(&e.to_json());
+                    } else {
+                        let cell = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+                        text.push_str(&format!(
+                            "{},{},{},{},{}",
+                            cell(e.get_str("TimeCreated_SystemTime").unwrap_or_default()),
+                            cell(e.computer()),
+                            cell(e.channel()),
+                            e.event_id().unwrap_or(0),
+                            e.record_id().unwrap_or(0)
+                        ));
+                    }
+                    text.push('\n');
+                }
+            }
+            std::fs::write(&out, text)?;
+            vec![Msg::Info(format!(
+                "exported {} rows to {}",
+                refs.len(),
+                out.display()
+            ))]
+        }
+        Effect::Copy { label, text } => {
+            let path = ctx.opts.case_dir.join("clipboard.txt");
+            std::fs::write(&path, &text)?;
+            vec![Msg::Info(format!(
+                "copied {label} (clipboard and {})",
+                path.display()
+            ))]
+        }
+    })
+}
+
+/// Single-slot lanes plus an ordered queue, served by background threads.
+pub struct Worker {
+    state: Arc<(Mutex<Queues>, Condvar)>,
+}
+
+#[derive(Default)]
+struct Queues {
+    slots: HashMap<&'static str, Effect>,
+    ordered: VecDeque<Effect>,
+    stop: bool,
+}
+
+impl Worker {
+    /// Starts one thread per lane plus one for ordered work once `ctx` is available.
+    pub fn start(ctx: Arc<Ctx>, tx: Sender<Msg>) -> Worker {
+        let state = Arc::new((Mutex::new(Queues::default()), Condvar::new()));
+        for lane in [
+            None,
+            Some("fetch"),
+            Some("detail"),
+            Some("query"),
+            Some("compile"),
+            Some("stack"),
+        ] {
+            let (state, ctx, tx) = (Arc::clone(&state), Arc::clone(&ctx), tx.clone());
+            std::thread::spawn(move || serve(lane, &state, &ctx, &tx));
+        }
+        Worker { state }
+    }
+
+    pub fn submit(&self, effect: Effect) {
+        let (lock, cv) = &*self.state;
+        if let Ok(mut q) = lock.lock() {
+            match effect.lane() {
+                Some(lane) => {
+                    q.slots.insert(lane, effect);
+                }
+                None => q.ordered.push_back(effect),
+            }
+            cv.notify_all();
+        }
+    }
+
+    pub fn stop(&self) {
+        let (lock, cv) = &*self.state;
+        if let Ok(mut q) = lock.lock() {
+            q.stop = true;
+            cv.notify_all();
+        }
+    }
+}
+
+fn take(lane: Option<&'static str>, q: &mut Queues) -> Option<Effect> {
+    match lane {
+        Some(l) => q.slots.remove(l),
+        None => q.ordered.pop_front(),
+    }
+}
+
+fn serve(
+    lane: Option<&'static str>,
+    state: &(Mutex<Queues>, Condvar),
+    ctx: &Ctx,
+    tx: &Sender<Msg>,
+) {
+    let (lock, cv) = state;
+    loop {
+        let job = {
+            let Ok(mut q) = lock.lock() else { return };
+            loop {
+                if q.stop {
+                    return;
+                }
+                if let Some(job) = take(lane, &mut q) {
+                    break job;
+                }
+                q = match cv.wait(q) {
+                    Ok(q) => q,
+                    Err(_) => return,
+                };
+            }
+        };
+        if lane == Some("compile") {
+            std::thread::sleep(DEBOUNCE);
+            // A newer keystroke arrived meanwhile: skip this one.
+            if lock.lock().is_ok_and(|q| q.slots.contains_key("compile")) {
+                continue;
+            }
+        }
+        for m in execute(ctx, job) {
+            if tx.send(m).is_err() {
+                return;
+            }
+        }
+    }
+}
