@@ -23,7 +23,11 @@ fn main() -> anyhow::Result<()> {
     let inputs = work.path().join("inputs");
     let evtx_bytes = replicate(&corpus, factor, &inputs)?;
     let (files, _) = huntbench::ingest::discover(std::slice::from_ref(&inputs));
-    println!("input: {} files, {:.1} MB of EVTX (x{factor})", files.len(), evtx_bytes as f64 / 1e6);
+    println!(
+        "input: {} files, {:.1} MB of EVTX (x{factor})",
+        files.len(),
+        evtx_bytes as f64 / 1e6
+    );
 
     // Parse only: the same reader threads and normalisation as ingest, no index.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;
@@ -39,12 +43,19 @@ fn main() -> anyhow::Result<()> {
             .sum()
     });
     let parse_s = t.elapsed().as_secs_f64();
-    println!("parse only: {parsed} events in {parse_s:.2} s = {:.0} events/s", parsed as f64 / parse_s);
+    println!(
+        "parse only: {parsed} events in {parse_s:.2} s = {:.0} events/s",
+        parsed as f64 / parse_s
+    );
 
     let case_dir = work.path().join("case");
     let mut case = Case::open_or_create(&case_dir)?;
     let t = Instant::now();
-    let summary = case.ingest(&[inputs.clone()], &IngestOptions::default(), &mut |_| {})?;
+    let summary = case.ingest(
+        std::slice::from_ref(&inputs),
+        &IngestOptions::default(),
+        &mut |_| {},
+    )?;
     let ingest_s = t.elapsed().as_secs_f64();
     let rate = summary.events_added as f64 / ingest_s;
     println!(

@@ -86,3 +86,61 @@ pub fn load(paths: &[PathBuf], no_default: bool) -> Result<(RuleSet, Vec<String>
         .chain(user.iter().map(|(o, t)| (o.as_str(), t.as_str())));
     Ok((loader.load_texts(texts), errors))
 }
+
+/// The user's configuration directory (`HUNTBENCH_CONFIG_DIR`, else the platform's): edited
+/// rules and saved searches live in its `rules/`, organisation-wide tuning in its `overlays/`.
+pub fn config_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("HUNTBENCH_CONFIG_DIR") {
+        return PathBuf::from(d);
+    }
+    directories::ProjectDirs::from("", "", "huntbench").map_or_else(
+        || PathBuf::from(".huntbench"),
+        |p| p.config_dir().to_owned(),
+    )
+}
+
+/// Everything an analyst's run uses, as one set so filters apply across files: the bundled
+/// pack (unless `no_default`), the given paths, the user's rules directory, and the tuning
+/// overlays of the case and of the user. A rule saved from the editor replaces the one it was
+/// edited from: of two rules with the same id, the later one wins.
+pub fn load_for_case(
+    paths: &[PathBuf],
+    no_default: bool,
+    case_dir: &Path,
+    config_dir: &Path,
+) -> Result<(RuleSet, Vec<String>), SigmaError> {
+    let bundled = if no_default { Vec::new() } else { bundled() };
+    let mut paths = paths.to_vec();
+    let user_rules = config_dir.join("rules");
+    if user_rules.is_dir() {
+        paths.push(user_rules);
+    }
+    let (user, errors) = read_rule_files(&paths);
+    let mut overlays = crate::overlay::load_overlays(case_dir);
+    overlays.extend(crate::overlay::load_overlays(config_dir));
+    let overlays: Vec<(String, String)> = overlays
+        .into_iter()
+        .map(|(p, t)| (p.display().to_string(), t))
+        .collect();
+    let texts = bundled.iter().map(|(o, t)| (o.as_str(), *t)).chain(
+        user.iter()
+            .chain(&overlays)
+            .map(|(o, t)| (o.as_str(), t.as_str())),
+    );
+    let mut set = Loader::new()?.load_texts(texts);
+    let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut rules = Vec::with_capacity(set.rules.len());
+    for rule in set.rules.drain(..) {
+        match rule.meta.id.as_ref().and_then(|id| by_id.get(id).copied()) {
+            Some(i) => rules[i] = rule,
+            None => {
+                if let Some(id) = &rule.meta.id {
+                    by_id.insert(id.clone(), rules.len());
+                }
+                rules.push(rule);
+            }
+        }
+    }
+    set.rules = rules;
+    Ok((set, errors))
+}

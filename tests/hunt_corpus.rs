@@ -2,6 +2,8 @@
 //! SigmaHQ Windows rule and every bundled rule, and the seed detections fire on the real attack
 //! samples that contain their activity.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use huntbench::hunt;

@@ -1,6 +1,6 @@
 //! `huntbench [PATH...]` / `huntbench --case DIR`: opens the workbench.
 
-use super::{OpenArgs, OutputFormat, ScanArgs, case_dir};
+use super::{OpenArgs, case_dir};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,14 +18,12 @@ pub fn run(mut args: OpenArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
-    // Until the workbench lands, the most useful headless view: every detection, in time order.
-    let scan = ScanArgs {
-        case: super::CaseArgs { case: Some(dir) },
-        rules: args.rules,
+    crate::tui::run(crate::tui::TuiOptions {
+        case_dir: dir,
+        inputs: args.paths,
+        rule_paths: args.rules,
         no_default_rules: args.no_default_rules,
-        min_level: None,
-        format: OutputFormat::Table,
-        paths: args.paths,
-    };
-    super::scan_cmd::run(&scan)
+        theme: args.theme,
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -23,7 +23,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         let summary = case.ingest(&args.paths, &opts, &mut |_| {})?;
         ingest_cmd::print_summary(&summary, &dir);
     }
-    let (set, read_errors) = rulepack::load(&args.rules, args.no_default_rules)?;
+    // Tuning overlays of the case and the user apply here exactly as in the workbench.
+    let config = rulepack::config_dir();
+    let (set, read_errors) =
+        rulepack::load_for_case(&args.rules, args.no_default_rules, &dir, &config)?;
     for e in &read_errors {
         eprintln!("error: {e}");
     }

@@ -27,7 +27,10 @@ impl Tokenizer for FieldTrigramTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> FieldTrigramStream<'a> {
         let (prefix, value) = match text.find(NG_SEP) {
-            Some(i) => (&text[..i + NG_SEP.len_utf8()], &text[i + NG_SEP.len_utf8()..]),
+            Some(i) => (
+                &text[..i + NG_SEP.len_utf8()],
+                &text[i + NG_SEP.len_utf8()..],
+            ),
             None => ("", text),
         };
         self.token.text.clear();

@@ -28,15 +28,9 @@ pub struct Ctx {
     pub config_dir: PathBuf,
 }
 
-/// The user's rules directory (`HUNTBENCH_CONFIG_DIR/rules` or the platform config dir).
+/// The user's configuration directory (see [`crate::rulepack::config_dir`]).
 pub fn config_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("HUNTBENCH_CONFIG_DIR") {
-        return PathBuf::from(d);
-    }
-    directories::ProjectDirs::from("", "", "huntbench").map_or_else(
-        || PathBuf::from(".huntbench"),
-        |p| p.config_dir().to_owned(),
-    )
+    crate::rulepack::config_dir()
 }
 
 impl Ctx {
@@ -128,48 +122,17 @@ fn failed(set: &RuleSet) -> Vec<FailedRule> {
 /// Loads bundled + user rules + the user rules dir + case overlays, and runs them.
 fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     let started = Instant::now();
-    let bundled = if ctx.opts.no_default_rules {
-        Vec::new()
-    } else {
-        crate::rulepack::bundled()
-    };
-    let mut paths = ctx.opts.rule_paths.clone();
-    if ctx.user_rules().is_dir() {
-        paths.push(ctx.user_rules());
-    }
-    let (user, read_errors) = crate::rulepack::read_rule_files(&paths);
-    // Case overlays, then organisation-wide ones from the user config directory.
+    let (set, read_errors) = crate::rulepack::load_for_case(
+        &ctx.opts.rule_paths,
+        ctx.opts.no_default_rules,
+        &ctx.opts.case_dir,
+        &ctx.config_dir,
+    )?;
+    let rules: Vec<Arc<crate::sigma::CompiledRule>> =
+        set.rules.iter().cloned().map(Arc::new).collect();
+    // Listed in the overlays view (case ones first, then the user's).
     let mut overlays = crate::overlay::load_overlays(&ctx.opts.case_dir);
     overlays.extend(crate::overlay::load_overlays(&ctx.config_dir));
-    let overlay_texts: Vec<(String, String)> = overlays
-        .iter()
-        .map(|(p, t)| (p.display().to_string(), t.clone()))
-        .collect();
-    let texts = bundled.iter().map(|(o, t)| (o.as_str(), *t)).chain(
-        user.iter()
-            .chain(&overlay_texts)
-            .map(|(o, t)| (o.as_str(), t.as_str())),
-    );
-    let mut set = Loader::new()?.load_texts(texts);
-    // A rule saved from the editor replaces the one it was edited from (same id): later wins.
-    let mut by_id: HashMap<String, usize> = HashMap::new();
-    let mut rules = Vec::new();
-    for r in set.rules.drain(..) {
-        match r
-            .meta
-            .id
-            .clone()
-            .and_then(|id| by_id.get(&id).copied().map(|i| (id, i)))
-        {
-            Some((_, i)) => rules[i] = Arc::new(r),
-            None => {
-                if let Some(id) = &r.meta.id {
-                    by_id.insert(id.clone(), rules.len());
-                }
-                rules.push(Arc::new(r));
-            }
-        }
-    }
     let snap = ctx.snap();
     let refs: Vec<&crate::sigma::CompiledRule> = rules.iter().map(|r| r.as_ref()).collect();
     let result = crate::hunt::run(&snap, &refs)?;
