@@ -27,6 +27,52 @@ pub struct FileReport {
     pub warnings: Vec<String>,
 }
 
+/// Counts records as a file is read: normalised events go to the sink, failures are counted and
+/// the first one kept for the file's warning.
+struct RecordTally<'a> {
+    report: FileReport,
+    first_error: Option<String>,
+    sink: &'a mut dyn FnMut(Event),
+}
+
+impl<'a> RecordTally<'a> {
+    fn new(sink: &'a mut dyn FnMut(Event)) -> Self {
+        RecordTally {
+            report: FileReport::default(),
+            first_error: None,
+            sink,
+        }
+    }
+
+    /// One record: its JSON form, or why it could not be read.
+    fn record(&mut self, parsed: Result<&serde_json::Value, String>) {
+        match parsed.map(normalize::from_json) {
+            Ok(Some(event)) => {
+                self.report.events += 1;
+                (self.sink)(event);
+            }
+            Ok(None) => self.error("record is not a JSON object".into()),
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn error(&mut self, why: String) {
+        self.report.errors += 1;
+        self.first_error.get_or_insert(why);
+    }
+
+    fn finish(mut self) -> FileReport {
+        if let Some(first) = self.first_error {
+            self.report.warnings.push(format!(
+                "{} unreadable record(s) skipped; first: {}",
+                self.report.errors,
+                first.lines().next().unwrap_or_default()
+            ));
+        }
+        self.report
+    }
+}
+
 /// A path that could not be used as input, with the reason.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {reason}")]

@@ -4,7 +4,7 @@
 //! Objects are cut out of the byte stream by tracking braces and strings, so the file is
 //! streamed (bounded memory) and one malformed object is skipped without losing the rest.
 
-use super::{FileReport, normalize};
+use super::{FileReport, RecordTally};
 use crate::event::Event;
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -15,42 +15,22 @@ const MAX_OBJECT: usize = 64 * 1024 * 1024;
 
 pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileReport> {
     let reader = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let mut report = FileReport::default();
-    let mut first_error: Option<String> = None;
+    let mut tally = RecordTally::new(sink);
     let mut splitter = ObjectSplitter::default();
     for byte in reader.bytes() {
         let Some(object) = splitter.push(byte?) else {
             continue;
         };
-        match serde_json::from_slice::<serde_json::Value>(&object) {
-            Ok(value) => match normalize::from_json(&value) {
-                Some(event) => {
-                    report.events += 1;
-                    sink(event);
-                }
-                None => report.errors += 1,
-            },
-            Err(e) => {
-                report.errors += 1;
-                first_error.get_or_insert_with(|| e.to_string());
-            }
-        }
+        let value = serde_json::from_slice::<serde_json::Value>(&object);
+        tally.record(value.as_ref().map_err(ToString::to_string));
     }
     if splitter.in_object() {
-        report.errors += 1;
-        first_error.get_or_insert_with(|| "file ends inside a JSON object".into());
+        tally.error("file ends inside a JSON object".into());
     }
-    if splitter.oversized > 0 {
-        report.errors += splitter.oversized;
-        first_error.get_or_insert_with(|| format!("record larger than {MAX_OBJECT} bytes"));
+    for _ in 0..splitter.oversized {
+        tally.error(format!("record larger than {MAX_OBJECT} bytes"));
     }
-    if let Some(first) = first_error {
-        report.warnings.push(format!(
-            "{} unreadable record(s) skipped; first: {first}",
-            report.errors
-        ));
-    }
-    Ok(report)
+    Ok(tally.finish())
 }
 
 /// Yields each top-level `{…}` object; anything between objects (commas, `[`, `]`, `Record 7`
