@@ -81,6 +81,15 @@ impl Event {
         self.get(name).and_then(Value::as_str)
     }
 
+    /// An event from `(name, value)` text pairs, in order (tests and hand-built fixtures).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Event {
+        let mut e = Event::default();
+        for (k, v) in pairs {
+            e.push(*k, Value::Str((*v).into()));
+        }
+        e
+    }
+
     /// Adds a field; a repeated name turns the value into a list, so nothing is lost.
     pub fn push(&mut self, name: impl Into<String>, value: Value) {
         let name = name.into();

@@ -317,14 +317,9 @@ pub fn activity(node: &ProcNode) -> (Prefilter, ActivityCheck) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::event::Value;
 
     fn ev(pairs: &[(&str, &str)]) -> Event {
-        let mut e = Event::default();
-        for (k, v) in pairs {
-            e.push(*k, Value::Str((*v).into()));
-        }
-        e
+        Event::from_pairs(pairs)
     }
 
     #[test]

@@ -14,11 +14,7 @@ fn fixtures(sub: &str) -> PathBuf {
 }
 
 fn ev(pairs: &[(&str, &str)]) -> Event {
-    let mut e = Event::default();
-    for (k, v) in pairs {
-        e.push(*k, Value::Str((*v).into()));
-    }
-    e
+    Event::from_pairs(pairs)
 }
 
 fn valid() -> RuleSet {

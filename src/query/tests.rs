@@ -1,15 +1,10 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::event::Value;
 use crate::sigma::Loader;
 
 fn ev(pairs: &[(&str, &str)]) -> Event {
-    let mut e = Event::default();
-    for (k, v) in pairs {
-        e.push(*k, Value::Str((*v).into()));
-    }
-    e
+    Event::from_pairs(pairs)
 }
 
 fn m(query: &str, pairs: &[(&str, &str)]) -> bool {

@@ -588,11 +588,7 @@ mod tests {
     use super::*;
 
     fn ev(pairs: &[(&str, &str)]) -> Event {
-        let mut e = Event::default();
-        for (k, v) in pairs {
-            e.push(*k, Value::Str((*v).into()));
-        }
-        e
+        Event::from_pairs(pairs)
     }
 
     fn sources(cat: &str) -> RuleSources {

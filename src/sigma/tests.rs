@@ -7,11 +7,7 @@ use super::Loader;
 use crate::event::{Event, Value};
 
 fn ev(pairs: &[(&str, &str)]) -> Event {
-    let mut e = Event::default();
-    for (k, v) in pairs {
-        e.push(*k, Value::Str((*v).into()));
-    }
-    e
+    Event::from_pairs(pairs)
 }
 
 fn rule(detection: &str) -> super::CompiledRule {
