@@ -7,6 +7,7 @@
 mod case;
 pub mod document;
 mod ingest;
+mod keyword;
 mod manifest;
 mod query;
 pub mod schema;

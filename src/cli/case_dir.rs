@@ -26,9 +26,15 @@ pub fn default_case_dir(inputs: &[PathBuf]) -> anyhow::Result<PathBuf> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "case".into());
     let base = cache_root()?;
-    Ok(base
+    let dir = base
         .join("cases")
-        .join(format!("{}-{key}", sanitize(&stem))))
+        .join(format!("{}-{key}", sanitize(&stem)));
+    // A cached case is derived data: one from an older index format is rebuilt, not refused.
+    if crate::index::Case::is_outdated(&dir) {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("removing outdated cached case {}", dir.display()))?;
+    }
+    Ok(dir)
 }
 
 fn cache_root() -> anyhow::Result<PathBuf> {

@@ -20,6 +20,12 @@ pub enum IndexError {
     NotACase(PathBuf),
     #[error("case {0} is being written by another huntbench process")]
     Locked(PathBuf),
+    #[error(
+        "case {path} was indexed by an older huntbench (index format {found}, this one writes {}); \
+         ingest the evidence into a new case (or delete this one)",
+        super::manifest::FORMAT
+    )]
+    OldFormat { path: PathBuf, found: u32 },
 }
 
 /// An open case: the index, its reader and the committed manifest.
@@ -51,7 +57,20 @@ impl Case {
                 .settings(settings)
                 .create_in_dir(&index_dir)?
         };
-        Self::from_index(dir, index, fields)
+        let case = Self::from_index(dir, index, fields)?;
+        let manifest = case.manifest()?;
+        if manifest.is_outdated() {
+            return Err(IndexError::OldFormat {
+                path: dir.to_owned(),
+                found: manifest.format,
+            });
+        }
+        Ok(case)
+    }
+
+    /// Whether `dir` holds a case of an older index format (false when it holds none).
+    pub fn is_outdated(dir: &Path) -> bool {
+        matches!(Self::open(dir), Err(IndexError::OldFormat { .. }))
     }
 
     /// Opens an existing case; fails if `dir` holds no case.

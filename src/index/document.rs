@@ -23,9 +23,14 @@ pub fn to_document(f: &Fields, event: &Event, file_id: u64) -> TantivyDocument {
                 doc.add_text(f.tr, &field);
                 any_truncated = true;
             }
-            if ngram {
+            if ngram && v.len() > schema::NG_MAX_BYTES {
+                doc.add_text(f.tr, schema::ng_skipped(&field));
+            } else if ngram {
                 // Cut into trigrams by the `ng` field's tokenizer.
                 doc.add_text(f.ng, schema::ng_term(&field, &v));
+            }
+            if schema::has_long_word(raw) {
+                doc.add_text(f.tr, schema::LONG_WORD);
             }
             doc.add_text(f.text, raw);
         }

@@ -87,6 +87,7 @@ impl Case {
             ..IngestSummary::default()
         };
         let mut manifest = self.manifest()?;
+        manifest.format = super::manifest::FORMAT;
         let mut writer = self
             .index
             .writer_with_num_threads::<TantivyDocument>(2, opts.writer_budget)
@@ -128,11 +129,16 @@ impl Case {
                             let _ = tx.send(Msg::Doc(to_document(fields, &event, f.record.id)));
                         };
                         let report = ingest::read_file(&f.path, f.format, &mut sink);
-                        let _ = tx.send(Msg::Done(i, report));
+                        if tx.send(Msg::Done(i, report)).is_err() {
+                            break; // the indexing side stopped with an error
+                        }
                     }
                 });
             }
             drop(tx);
+            // Owned here so that an early error return drops the receiver, which unblocks the
+            // readers' sends instead of leaving the scope waiting on them forever.
+            let rx = rx;
             let mut since_commit = 0u64;
             let mut last_tick = Instant::now();
             for msg in rx.iter() {

@@ -21,9 +21,16 @@ pub struct SourceFile {
     pub warnings: Vec<String>,
 }
 
+/// Version of what the index holds per event. Bumped when documents gain terms that queries
+/// rely on for soundness (markers), so an older case is refused rather than answering wrongly.
+pub const FORMAT: u32 = 2;
+
 /// The committed state of a case.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// [`FORMAT`] of the documents in this case (0: written before formats were recorded).
+    #[serde(default)]
+    pub format: u32,
     pub files: Vec<SourceFile>,
     /// File ids that had documents in flight when this commit was made. Their documents are
     /// incomplete and are deleted before the next ingest re-reads those files.
@@ -36,6 +43,11 @@ impl Manifest {
         payload
             .and_then(|p| serde_json::from_str(p).ok())
             .unwrap_or_default()
+    }
+
+    /// Whether documents of an older format are in the case.
+    pub fn is_outdated(&self) -> bool {
+        self.format != FORMAT && !(self.files.is_empty() && self.pending.is_empty())
     }
 
     pub fn to_payload(&self) -> String {
@@ -68,5 +80,20 @@ impl Manifest {
 
     pub fn total_events(&self) -> u64 {
         self.files.iter().map(|f| f.events).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_non_empty_case_of_another_format_is_outdated() {
+        let mut m = Manifest::default();
+        assert!(!m.is_outdated());
+        m.pending.push(1);
+        assert!(m.is_outdated());
+        m.format = FORMAT;
+        assert!(!m.is_outdated());
     }
 }

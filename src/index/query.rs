@@ -8,13 +8,15 @@
 use super::schema::{self, Fields, MAX_VALUE_BYTES};
 use crate::prefilter::Prefilter;
 use std::ops::Bound;
+use tantivy::Searcher;
 use tantivy::Term;
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, InvertedIndexRangeQuery, Occur, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
-pub fn compile(f: &Fields, p: &Prefilter) -> Box<dyn Query> {
+/// `searcher` is only read for keyword lookups, which scan the word dictionary.
+pub fn compile(f: &Fields, p: &Prefilter, searcher: &Searcher) -> Box<dyn Query> {
     match p {
         Prefilter::All => Box::new(AllQuery),
         Prefilter::Nothing => Box::new(EmptyQuery),
@@ -36,15 +38,17 @@ pub fn compile(f: &Fields, p: &Prefilter) -> Box<dyn Query> {
         Prefilter::Contains { field, needle } => contains(f, field, needle),
         Prefilter::Exists { field } => term(f.ex, &schema::fold(field)),
         Prefilter::Regex { field, .. } => term(f.ex, &schema::fold(field)),
-        // Keywords can sit in any field: only the surrounding logsource terms narrow them.
-        Prefilter::AnyContains { .. } => Box::new(AllQuery),
-        Prefilter::And(parts) => boolean(f, parts, Occur::Must),
-        Prefilter::Or(parts) => boolean(f, parts, Occur::Should),
+        Prefilter::AnyContains { needle } => super::keyword::compile(f, needle, searcher),
+        Prefilter::And(parts) => boolean(f, parts, Occur::Must, searcher),
+        Prefilter::Or(parts) => boolean(f, parts, Occur::Should, searcher),
     }
 }
 
-fn boolean(f: &Fields, parts: &[Prefilter], occur: Occur) -> Box<dyn Query> {
-    let clauses = parts.iter().map(|p| (occur, compile(f, p))).collect();
+fn boolean(f: &Fields, parts: &[Prefilter], occur: Occur, searcher: &Searcher) -> Box<dyn Query> {
+    let clauses = parts
+        .iter()
+        .map(|p| (occur, compile(f, p, searcher)))
+        .collect();
     Box::new(BooleanQuery::new(clauses))
 }
 
@@ -56,7 +60,7 @@ fn term(field: Field, text: &str) -> Box<dyn Query> {
 }
 
 /// All terms starting with `text`, as a term-dictionary range scan (no regex state limits).
-fn prefix(field: Field, text: &str) -> Box<dyn Query> {
+pub(super) fn prefix(field: Field, text: &str) -> Box<dyn Query> {
     let lower = Term::from_field_text(field, text);
     match successor(text) {
         Some(upper) => Box::new(InvertedIndexRangeQuery::new(
@@ -92,7 +96,11 @@ fn contains(f: &Fields, field: &str, needle: &str) -> Box<dyn Query> {
         let grams: Vec<(Occur, Box<dyn Query>)> = schema::trigrams(&needle)
             .map(|g| (Occur::Must, term(f.ng, &schema::ng_term(&field, &g))))
             .collect();
-        return Box::new(BooleanQuery::new(grams));
+        // Values too long for trigrams are flagged instead and always checked.
+        return Box::new(BooleanQuery::new(vec![
+            (Occur::Should, Box::new(BooleanQuery::new(grams))),
+            (Occur::Should, term(f.tr, &schema::ng_skipped(&field))),
+        ]));
     }
     // A regex over the term dictionary costs seconds on large cases (measured: a rule with a
     // thousand hash substrings took over a minute); the field's presence is a sound, instant

@@ -13,7 +13,15 @@ use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnal
 
 /// Longest value indexed whole; longer ones are cut and flagged in `tr` (tantivy silently drops
 /// terms over 65,530 bytes). The exact matcher always sees the whole stored value.
-pub const MAX_VALUE_BYTES: usize = 16 * 1024;
+pub const MAX_VALUE_BYTES: usize = 512;
+/// Values longer than this get no trigrams (a long script block would add thousands of terms
+/// per event); a `tr` marker from [`ng_skipped`] makes such events candidates for every
+/// `contains` on that field instead.
+pub const NG_MAX_BYTES: usize = 4096;
+/// Longest word the `text` analyzer keeps (the default 40 would drop SHA-256 hashes).
+pub const TEXT_MAX_WORD: usize = 255;
+/// Marker in `tr` meaning "some value of this event has a word longer than [`TEXT_MAX_WORD`]".
+pub const LONG_WORD: &str = "\u{1f}longword";
 /// Separates the field name from a trigram in `ng` terms.
 pub const NG_SEP: char = '\u{1f}';
 /// Marker in `tr` meaning "some value of this event was truncated".
@@ -117,7 +125,7 @@ pub fn build_schema() -> (Schema, Fields) {
 
 pub fn text_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(255))
+        .filter(RemoveLongFilter::limit(TEXT_MAX_WORD + 1))
         .filter(LowerCaser)
         .build()
 }
@@ -164,6 +172,19 @@ pub fn trigrams(value: &str) -> impl Iterator<Item = String> {
         .filter(|g| seen.insert(g.clone()))
         .collect();
     grams.into_iter()
+}
+
+/// The `tr` marker of a field whose value was too long for trigrams.
+pub fn ng_skipped(field: &str) -> String {
+    format!("ng{NG_SEP}{field}")
+}
+
+/// Whether the `text` analyzer drops a word of `raw` for being too long.
+pub fn has_long_word(raw: &str) -> bool {
+    raw.len() > TEXT_MAX_WORD
+        && raw
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.len() > TEXT_MAX_WORD)
 }
 
 pub fn ng_term(field: &str, gram: &str) -> String {

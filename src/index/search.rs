@@ -62,7 +62,7 @@ impl Snapshot {
 
     /// Every event the prefilter admits, sorted by time.
     pub fn candidates(&self, p: &Prefilter) -> Result<Vec<EventRef>, IndexError> {
-        let q = query::compile(&self.fields, p);
+        let q = query::compile(&self.fields, p, &self.searcher);
         let mut refs = self.searcher.search(&*q, &TimeCollector)?;
         refs.sort_unstable();
         Ok(refs)
@@ -70,7 +70,7 @@ impl Snapshot {
 
     /// How many events the prefilter admits (without fetching them).
     pub fn count_candidates(&self, p: &Prefilter) -> Result<usize, IndexError> {
-        let q = query::compile(&self.fields, p);
+        let q = query::compile(&self.fields, p, &self.searcher);
         Ok(self.searcher.search(&*q, &Count)?)
     }
 

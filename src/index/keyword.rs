@@ -1,0 +1,148 @@
+//! Keyword (`AnyContains`) lookups over the `text` field's word dictionary.
+//!
+//! The `text` field holds every value cut into lowercased alphanumeric words. An ASCII needle
+//! such as `net user /add` splits into words the same way; a word bounded on both sides inside
+//! the needle (`user`) must be a whole word of the event, the first word must end some event
+//! word, the last must start one, and a needle that is a single open word must sit inside one.
+//! Whole words and prefixes are term lookups; suffixes and infixes scan the dictionary, which
+//! grows with distinct words, not events. Words over the analyzer's length limit are not indexed,
+//! so events holding one are always candidates (`tr` marker [`LONG_WORD`]).
+
+use super::schema::{Fields, LONG_WORD, TEXT_MAX_WORD};
+use std::collections::BTreeSet;
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+/// More matching dictionary words than this and the lookup gives up (answers "all events").
+const MAX_SCANNED_TERMS: usize = 4096;
+
+#[derive(Debug, PartialEq, Eq)]
+enum Word {
+    Whole(String),
+    Suffix(String),
+    Prefix(String),
+    Infix(String),
+}
+
+/// The words of `needle` and where each must appear; `None` when nothing sound can be said.
+fn words(needle: &str) -> Option<Vec<Word>> {
+    if !needle.is_ascii() {
+        return None; // Unicode lowercasing differs between tantivy and the matcher
+    }
+    let lower = needle.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let w = lower[start..i].to_owned();
+        if w.len() > TEXT_MAX_WORD {
+            continue; // never indexed; the long-word marker covers it
+        }
+        out.push(match (start > 0, i < bytes.len()) {
+            (true, true) => Word::Whole(w),
+            (false, true) => Word::Suffix(w),
+            (true, false) => Word::Prefix(w),
+            (false, false) => Word::Infix(w),
+        });
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+pub fn compile(f: &Fields, needle: &str, searcher: &Searcher) -> Box<dyn Query> {
+    let Some(words) = words(needle) else {
+        return Box::new(AllQuery);
+    };
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for w in words {
+        let q: Box<dyn Query> = match w {
+            Word::Whole(w) => term(f, &w),
+            Word::Prefix(w) => super::query::prefix(f.text, &w),
+            Word::Suffix(w) => match scan(f, searcher, |t| t.ends_with(w.as_str())) {
+                Some(q) => q,
+                None => continue,
+            },
+            Word::Infix(w) => match scan(f, searcher, |t| t.contains(w.as_str())) {
+                Some(q) => q,
+                None => continue,
+            },
+        };
+        must.push((Occur::Must, q));
+    }
+    if must.is_empty() {
+        return Box::new(AllQuery);
+    }
+    let long_word = Box::new(TermQuery::new(
+        Term::from_field_text(f.tr, LONG_WORD),
+        IndexRecordOption::Basic,
+    ));
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, Box::new(BooleanQuery::new(must))),
+        (Occur::Should, long_word),
+    ]))
+}
+
+fn term(f: &Fields, word: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(f.text, word),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// Any dictionary word accepted by `test`, as a disjunction; `None` if there are too many.
+fn scan(f: &Fields, searcher: &Searcher, test: impl Fn(&str) -> bool) -> Option<Box<dyn Query>> {
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        let index = segment.inverted_index(f.text).ok()?;
+        let mut stream = index.terms().stream().ok()?;
+        while stream.advance() {
+            // Text terms are UTF-8; anything else cannot equal an ASCII word.
+            let Ok(key) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            if test(key) {
+                found.insert(key.to_owned());
+                if found.len() > MAX_SCANNED_TERMS {
+                    return None;
+                }
+            }
+        }
+    }
+    let clauses = found
+        .into_iter()
+        .map(|t| (Occur::Should, term(f, &t)))
+        .collect();
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needle_words_know_which_ends_are_bounded() {
+        assert_eq!(
+            words("Net user /ADD"),
+            Some(vec![
+                Word::Suffix("net".into()),
+                Word::Whole("user".into()),
+                Word::Prefix("add".into()),
+            ])
+        );
+        assert_eq!(
+            words("mimikatz"),
+            Some(vec![Word::Infix("mimikatz".into())])
+        );
+        assert_eq!(words(" -enc "), Some(vec![Word::Whole("enc".into())]));
+        assert_eq!(words("\\\\"), None);
+        assert_eq!(words("straße"), None);
+    }
+}

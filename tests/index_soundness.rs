@@ -1,0 +1,129 @@
+//! The index prefilter must never lose an event: for keyword needles (looked up in the word
+//! dictionary) and `contains` on trigram fields (including values too long for trigrams), every
+//! event a brute-force scan accepts must be among the index candidates. Needles are cut from
+//! the events' own values at many positions, so word boundaries fall everywhere.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use huntbench::event::Event;
+use huntbench::index::{Case, EventRef, IngestOptions};
+use huntbench::prefilter::Prefilter;
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+fn ingest(dir: &std::path::Path, input: PathBuf) -> Case {
+    let mut case = Case::open_or_create(dir).unwrap();
+    case.ingest(&[input], &IngestOptions::default(), &mut |_| {})
+        .unwrap();
+    case
+}
+
+/// Deterministic substrings of the events' ASCII values: `(field, needle)`.
+fn needles(events: &[Event], want: usize) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut tries = 0;
+    while out.len() < want && tries < want * 50 {
+        tries += 1;
+        let ev = &events[(next() % events.len() as u64) as usize];
+        let (name, value) = &ev.fields[(next() % ev.fields.len() as u64) as usize];
+        let Some(s) = value.strings().next() else {
+            continue;
+        };
+        if !s.is_ascii() || s.len() < 3 {
+            continue;
+        }
+        let len = 3 + (next() % 14) as usize;
+        let start = (next() as usize) % s.len();
+        let end = (start + len).min(s.len());
+        if end - start >= 3 {
+            out.push((name.clone(), s[start..end].to_owned()));
+        }
+    }
+    out
+}
+
+fn check(case: &Case, checks: &[(String, String)], events: &[(EventRef, Event)]) {
+    let snap = case.snapshot();
+    for (field, needle) in checks {
+        for p in [
+            Prefilter::AnyContains {
+                needle: needle.clone(),
+            },
+            Prefilter::Contains {
+                field: field.clone(),
+                needle: needle.clone(),
+            },
+        ] {
+            let got: HashSet<EventRef> = snap.candidates(&p).unwrap().into_iter().collect();
+            for (r, ev) in events {
+                assert!(
+                    !p.accepts(ev) || got.contains(r),
+                    "{p:?} lost an event holding it: {:?}",
+                    ev.get(field)
+                );
+            }
+        }
+    }
+}
+
+fn run_on(input: PathBuf, want: usize) -> Case {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = ingest(tmp.path(), input);
+    let snap = case.snapshot();
+    let events: Vec<(EventRef, Event)> = snap
+        .all_refs()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r, snap.event(r).unwrap().0))
+        .collect();
+    let plain: Vec<Event> = events.iter().map(|(_, e)| e.clone()).collect();
+    let mut checks = needles(&plain, want);
+    // Values too long for trigrams: a needle from their far end must still be found.
+    for ev in &plain {
+        for (name, value) in &ev.fields {
+            for s in value.strings() {
+                if s.len() > huntbench::index::schema::NG_MAX_BYTES && s.is_ascii() {
+                    checks.push((name.clone(), s[s.len() - 12..].to_owned()));
+                }
+            }
+        }
+    }
+    check(&case, &checks, &events);
+    case
+}
+
+#[test]
+fn keyword_and_contains_lookups_lose_nothing_on_the_samples() {
+    let case = run_on(
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples")),
+        150,
+    );
+    // The lookups narrow: a keyword does not make every event a candidate.
+    let snap = case.snapshot();
+    for needle in ["psexesvc", "wmiprvse.exe", "/Q /c"] {
+        let p = Prefilter::AnyContains {
+            needle: needle.into(),
+        };
+        let n = snap.candidates(&p).unwrap().len() as u64;
+        assert!(
+            n > 0 && n < snap.num_events() / 2,
+            "{needle}: {n} candidates"
+        );
+    }
+}
+
+#[test]
+fn keyword_and_contains_lookups_lose_nothing_on_the_corpus() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let _ = run_on(corpus, 300);
+}
