@@ -6,7 +6,7 @@ use crate::hunt;
 use crate::index::{Case, EventRef, IngestOptions, Snapshot};
 use crate::rulepack;
 use crate::sanitize::for_terminal;
-use crate::sigma::CompiledRule;
+use crate::sigma::{CompiledRule, correlation};
 use anyhow::Context;
 use serde_json::json;
 use std::io::Write;
@@ -42,14 +42,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let snapshot = case.snapshot();
     let result = hunt::run(&snapshot, &rules)?;
     let correlations = hunt::correlate(&snapshot, &set.correlations, &rules, &result)?;
-    // Base rules of a correlation with `generate: false` only alert through it.
+    // Rules and correlations referenced by a correlation with `generate: false` only alert
+    // through it.
     let silenced = |rule: &CompiledRule| {
-        set.correlations.iter().any(|c| {
-            !c.generate
-                && c.rules.iter().any(|r| {
-                    Some(r.as_str()) == rule.id() || Some(r.as_str()) == rule.meta.name.as_deref()
-                })
-        })
+        correlation::silenced(&set.correlations, rule.id(), rule.meta.name.as_deref())
     };
     // Hits of all rules merged in time order.
     let mut rows: Vec<(EventRef, usize)> = Vec::new();
@@ -67,6 +63,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         writer.hit(rules[*i], &event, &file_path, rules[*i].matches(&event))?;
     }
     for (corr, hits) in set.correlations.iter().zip(&correlations) {
+        let (id, name) = (corr.meta.id.as_deref(), corr.meta.name.as_deref());
+        if correlation::silenced(&set.correlations, id, name) {
+            continue;
+        }
         for hit in hits {
             writer.correlation(corr, hit, &snapshot)?;
         }

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::compile::rule_prefilter;
-use super::correlation::Correlation;
+use super::correlation::{self, Correlation};
 use super::detection;
 use super::filter::{self, Filter};
 use super::mapping::{LogsourceResolution, Mapping, RuleSources};
@@ -27,6 +27,8 @@ pub struct Rejected {
     pub origin: String,
     pub title: Option<String>,
     pub id: Option<String>,
+    /// `name:`, by which correlations may reference the document.
+    pub name: Option<String>,
     pub error: SigmaError,
     pub notes: Vec<String>,
 }
@@ -246,6 +248,7 @@ impl Loader {
                 Err(rej) => push_rejected(&mut acc.set, *rej),
             }
         }
+        reject_broken_chains(&mut acc.set);
         acc.set
     }
 
@@ -296,6 +299,38 @@ impl Loader {
     }
 }
 
+/// Rejects correlations whose chain cannot be evaluated, then those that take hits from a
+/// rejected correlation, until none is left to reject.
+fn reject_broken_chains(set: &mut RuleSet) {
+    loop {
+        let mut problems = correlation::chain_problems(&set.correlations);
+        let gone: Vec<&Rejected> = set.errors.iter().chain(&set.unsupported).collect();
+        for (i, c) in set.correlations.iter().enumerate() {
+            let dead = gone
+                .iter()
+                .find(|r| c.references(r.id.as_deref(), r.name.as_deref()));
+            if let Some(r) = dead
+                && !problems.iter().any(|(j, _)| *j == i)
+            {
+                let what = r.name.as_deref().or(r.id.as_deref()).unwrap_or_default();
+                let msg = format!("takes hits from `{what}`, which did not load");
+                problems.push((
+                    i,
+                    SigmaError::new(ErrorKind::Unsupported, msg).at(c.meta.span),
+                ));
+            }
+        }
+        if problems.is_empty() {
+            return;
+        }
+        problems.sort_by_key(|(i, _)| std::cmp::Reverse(*i));
+        for (i, e) in problems {
+            let c = set.correlations.remove(i);
+            push_rejected(set, rejected(&c.meta.origin, Some(&c.meta), e));
+        }
+    }
+}
+
 fn push_rejected(set: &mut RuleSet, r: Rejected) {
     if r.error.kind == ErrorKind::Unsupported {
         set.unsupported.push(r);
@@ -309,6 +344,7 @@ fn rejected(origin: &str, meta: Option<&RuleMeta>, e: SigmaError) -> Rejected {
         origin: origin.to_owned(),
         title: meta.map(|m| m.title.clone()).filter(|t| !t.is_empty()),
         id: meta.and_then(|m| m.id.clone()),
+        name: meta.and_then(|m| m.name.clone()),
         error: e.with_origin(origin),
         notes: Vec::new(),
     }
