@@ -39,6 +39,7 @@ pub struct Skipped {
     pub origin: String,
     pub title: Option<String>,
     pub id: Option<String>,
+    pub name: Option<String>,
     pub reason: String,
 }
 
@@ -204,6 +205,7 @@ impl Loader {
                             origin: origin.to_owned(),
                             title: Some(meta.title.clone()),
                             id: meta.id.clone(),
+                            name: meta.name.clone(),
                             reason,
                         }),
                         LogsourceResolution::Unsupported(reason) => {
@@ -304,16 +306,27 @@ impl Loader {
 fn reject_broken_chains(set: &mut RuleSet) {
     loop {
         let mut problems = correlation::chain_problems(&set.correlations);
-        let gone: Vec<&Rejected> = set.errors.iter().chain(&set.unsupported).collect();
+        // (id, name) of every document that did not load or was skipped.
+        let gone: Vec<(Option<&str>, Option<&str>)> = set
+            .errors
+            .iter()
+            .chain(&set.unsupported)
+            .map(|r| (r.id.as_deref(), r.name.as_deref()))
+            .chain(
+                set.skipped
+                    .iter()
+                    .map(|s| (s.id.as_deref(), s.name.as_deref())),
+            )
+            .collect();
         for (i, c) in set.correlations.iter().enumerate() {
-            let dead = gone
-                .iter()
-                .find(|r| c.references(r.id.as_deref(), r.name.as_deref()));
-            if let Some(r) = dead
+            let dead = gone.iter().find(|(id, name)| c.references(*id, *name));
+            if let Some((id, name)) = dead
                 && !problems.iter().any(|(j, _)| *j == i)
             {
-                let what = r.name.as_deref().or(r.id.as_deref()).unwrap_or_default();
-                let msg = format!("takes hits from `{what}`, which did not load");
+                let what = name.or(*id).unwrap_or_default();
+                let msg = format!(
+                    "takes hits from `{what}`, which did not load (rejected, or not a Windows event log rule)"
+                );
                 problems.push((
                     i,
                     SigmaError::new(ErrorKind::Unsupported, msg).at(c.meta.span),
