@@ -6,7 +6,7 @@ use crate::hunt;
 use crate::index::{Case, EventRef, IngestOptions, Snapshot};
 use crate::rulepack;
 use crate::sanitize::for_terminal;
-use crate::sigma::{CompiledRule, correlation};
+use crate::sigma::{CompiledRule, Loader, correlation};
 use anyhow::Context;
 use serde_json::json;
 use std::io::Write;
@@ -25,8 +25,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     // Tuning overlays of the case and the user apply here exactly as in the workbench.
     let config = rulepack::config_dir();
+    let loader = Loader::new()?.with_skip_impossible_4688(args.skip_impossible_4688);
     let (set, read_errors) =
-        rulepack::load_for_case(&args.rules, args.no_default_rules, &dir, &config)?;
+        rulepack::load_for_case_with(&loader, &args.rules, args.no_default_rules, &dir, &config)?;
     for e in &read_errors {
         eprintln!("error: {e}");
     }

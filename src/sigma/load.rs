@@ -18,6 +18,7 @@ use super::filter::{self, Filter};
 use super::mapping::{LogsourceResolution, Mapping, RuleSources};
 use super::modifiers::{DEFAULT_PLACEHOLDERS, ItemCtx, Placeholders};
 use super::rule::{CompiledRule, DocKind, RuleMeta, classify};
+use super::skip4688;
 use super::yaml::{self, Kind, Node};
 use super::{ErrorKind, SigmaError};
 
@@ -71,6 +72,7 @@ pub struct Loader {
     mapping: Arc<Mapping>,
     placeholders: Placeholders,
     filters: Vec<Filter>,
+    skip_impossible_4688: bool,
 }
 
 struct Pending {
@@ -94,6 +96,7 @@ impl Loader {
             mapping: Arc::new(mapping),
             placeholders: Placeholders::from_yaml(DEFAULT_PLACEHOLDERS)?,
             filters: Vec::new(),
+            skip_impossible_4688: false,
         })
     }
 
@@ -116,6 +119,13 @@ impl Loader {
     /// edited rule from a string).
     pub fn with_filters(mut self, filters: Vec<Filter>) -> Loader {
         self.filters = filters;
+        self
+    }
+
+    /// Opt-in and inexact: skip `process_creation` rules on 4688 events when a positive
+    /// selection needs a field 4688 lacks (see [`super::skip4688`]).
+    pub fn with_skip_impossible_4688(mut self, on: bool) -> Loader {
+        self.skip_impossible_4688 = on;
         self
     }
 
@@ -289,6 +299,9 @@ impl Loader {
                     return Err(fail(e, ctx.notes));
                 }
             }
+        }
+        if self.skip_impossible_4688 {
+            notes.extend(skip4688::prune(&mut sources, &det));
         }
         let prefilter = rule_prefilter(&sources, &det);
         Ok(CompiledRule {

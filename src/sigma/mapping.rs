@@ -181,6 +181,11 @@ impl Source {
         })
     }
 
+    /// Whether events of this source never have the field.
+    pub fn lacks(&self, field: &str) -> bool {
+        self.missing.iter().any(|m| m.eq_ignore_ascii_case(field))
+    }
+
     fn alias(&self, field: &str) -> Option<&Alias> {
         self.aliases
             .iter()
