@@ -102,6 +102,10 @@ pub struct ScanArgs {
     /// Only rules at or above this level (informational, low, medium, high, critical)
     #[arg(long, value_name = "LEVEL")]
     pub min_level: Option<String>,
+    /// Inexact, like Hayabusa: skip process_creation rules on Security 4688 events when a
+    /// positive selection needs a field 4688 lacks (e.g. ParentCommandLine)
+    #[arg(long)]
+    pub skip_impossible_4688: bool,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
     /// Event logs to ingest into the case before scanning

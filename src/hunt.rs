@@ -138,24 +138,20 @@ pub fn brute_force(
     Ok(hits)
 }
 
-/// Evaluates correlation rules over the hits of their base rules. `rules[i]` produced
-/// `result.hits[i]`. Returns, per correlation, its hits with the contributing events.
+/// Evaluates correlation rules over the hits of their base rules, and chained correlations
+/// over the hits of the correlations they reference. `rules[i]` produced `result.hits[i]`.
+/// Returns, per correlation, its hits with the contributing events.
 pub fn correlate(
     snapshot: &Snapshot,
     correlations: &[crate::sigma::Correlation],
     rules: &[&CompiledRule],
     result: &ScanResult,
 ) -> Result<Vec<Vec<crate::sigma::CorrelationHit<EventRef>>>, IndexError> {
-    let mut out = Vec::with_capacity(correlations.len());
-    for corr in correlations {
+    crate::sigma::correlation::evaluate_all(correlations, |corr| {
         let mut base = Vec::new();
         for (rule, hits) in rules.iter().zip(&result.hits) {
             let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
-            if !corr
-                .rules
-                .iter()
-                .any(|r| Some(r.as_str()) == id || Some(r.as_str()) == name)
-            {
+            if !corr.references(id, name) {
                 continue;
             }
             for r in hits {
@@ -163,9 +159,8 @@ pub fn correlate(
                 base.extend(corr.base_hit(id, name, &event, *r));
             }
         }
-        out.push(corr.evaluate(base));
-    }
-    Ok(out)
+        Ok(base)
+    })
 }
 
 /// Sigma levels in increasing severity; unknown levels sort lowest.

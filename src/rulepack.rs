@@ -109,6 +109,17 @@ pub fn load_for_case(
     case_dir: &Path,
     config_dir: &Path,
 ) -> Result<(RuleSet, Vec<String>), SigmaError> {
+    load_for_case_with(&Loader::new()?, paths, no_default, case_dir, config_dir)
+}
+
+/// [`load_for_case`] with a configured loader (e.g. `scan --skip-impossible-4688`).
+pub fn load_for_case_with(
+    loader: &Loader,
+    paths: &[PathBuf],
+    no_default: bool,
+    case_dir: &Path,
+    config_dir: &Path,
+) -> Result<(RuleSet, Vec<String>), SigmaError> {
     let bundled = if no_default { Vec::new() } else { bundled() };
     let mut paths = paths.to_vec();
     let user_rules = config_dir.join("rules");
@@ -127,7 +138,7 @@ pub fn load_for_case(
             .chain(&overlays)
             .map(|(o, t)| (o.as_str(), t.as_str())),
     );
-    let mut set = Loader::new()?.load_texts(texts);
+    let mut set = loader.load_texts(texts);
     let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut rules = Vec::with_capacity(set.rules.len());
     for rule in set.rules.drain(..) {

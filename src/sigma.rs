@@ -19,6 +19,7 @@ pub mod mapping;
 pub mod matcher;
 pub mod modifiers;
 pub mod rule;
+pub mod skip4688;
 pub mod value;
 pub mod yaml;
 

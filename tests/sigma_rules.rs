@@ -212,7 +212,7 @@ fn value_count_temporal_and_ordered() {
     ];
     let out = vc.evaluate(hs);
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].value, 3);
+    assert_eq!(out[0].value, 3.0);
 
     let tmp =
         correlation("  type: temporal\n  rules: [a, b]\n  group-by: [Host]\n  timespan: 5m\n");

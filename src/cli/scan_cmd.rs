@@ -6,7 +6,7 @@ use crate::hunt;
 use crate::index::{Case, EventRef, IngestOptions, Snapshot};
 use crate::rulepack;
 use crate::sanitize::for_terminal;
-use crate::sigma::CompiledRule;
+use crate::sigma::{CompiledRule, Loader, correlation};
 use anyhow::Context;
 use serde_json::json;
 use std::io::Write;
@@ -25,8 +25,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     // Tuning overlays of the case and the user apply here exactly as in the workbench.
     let config = rulepack::config_dir();
+    let loader = Loader::new()?.with_skip_impossible_4688(args.skip_impossible_4688);
     let (set, read_errors) =
-        rulepack::load_for_case(&args.rules, args.no_default_rules, &dir, &config)?;
+        rulepack::load_for_case_with(&loader, &args.rules, args.no_default_rules, &dir, &config)?;
     for e in &read_errors {
         eprintln!("error: {e}");
     }
@@ -42,14 +43,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let snapshot = case.snapshot();
     let result = hunt::run(&snapshot, &rules)?;
     let correlations = hunt::correlate(&snapshot, &set.correlations, &rules, &result)?;
-    // Base rules of a correlation with `generate: false` only alert through it.
+    // Rules and correlations referenced by a correlation with `generate: false` only alert
+    // through it.
     let silenced = |rule: &CompiledRule| {
-        set.correlations.iter().any(|c| {
-            !c.generate
-                && c.rules.iter().any(|r| {
-                    Some(r.as_str()) == rule.id() || Some(r.as_str()) == rule.meta.name.as_deref()
-                })
-        })
+        correlation::silenced(&set.correlations, rule.id(), rule.meta.name.as_deref())
     };
     // Hits of all rules merged in time order.
     let mut rows: Vec<(EventRef, usize)> = Vec::new();
@@ -67,6 +64,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         writer.hit(rules[*i], &event, &file_path, rules[*i].matches(&event))?;
     }
     for (corr, hits) in set.correlations.iter().zip(&correlations) {
+        let (id, name) = (corr.meta.id.as_deref(), corr.meta.name.as_deref());
+        if correlation::silenced(&set.correlations, id, name) {
+            continue;
+        }
         for hit in hits {
             writer.correlation(corr, hit, &snapshot)?;
         }

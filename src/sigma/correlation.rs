@@ -1,23 +1,36 @@
-//! Sigma correlation rules (`event_count`, `value_count`, `temporal`, `temporal_ordered`)
-//! evaluated over time-ordered hits of their base rules.
+//! Sigma correlation rules evaluated over time-ordered hits of the rules they reference.
 //!
-//! Windows: a condition that only grows with more events (`gt`/`gte`) is checked on a sliding
-//! window at every hit and the group is reset once it fires (one alert per burst); any other
-//! condition (`lt`, `eq`, ranges…) needs the window to be complete, so windows are fixed, start at
-//! a group's first hit and are judged when they close. Chained correlations are evaluated by
-//! feeding a correlation's hits back in as base hits.
+//! Types: `event_count`, `value_count`, `temporal` (also with an extended boolean condition),
+//! `temporal_ordered`, and the metric types `value_sum`, `value_avg`, `value_percentile` and
+//! pySigma's `value_median`. Metric types read `condition.field` as a number: decimal (`12`,
+//! `-3.5`, `1e3`) or `0x` hexadecimal as Windows logs write ids. An event whose field is missing
+//! or not a number does not enter the metric (as SQL/SIEM aggregates skip non-numeric values),
+//! and a window without any numeric value has no metric, so it never matches.
+//!
+//! Parsing lives here; windows and metrics in [`window`], chained correlations (a correlation
+//! referencing another: its hits are fed back as inputs) in [`chain`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+mod chain;
+mod expr;
+#[cfg(test)]
+mod tests;
+mod window;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use super::mapping::lookup;
+use super::modifiers::number;
 use super::rule::RuleMeta;
 use super::yaml::{Kind, Node};
 use super::{ErrorKind, SigmaError};
 use crate::event::Event;
+
+pub use chain::{chain_problems, evaluate_all, silenced};
+pub use expr::RuleExpr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -26,6 +39,30 @@ pub enum CorrelationType {
     ValueCount,
     Temporal,
     TemporalOrdered,
+    ValueSum,
+    ValueAvg,
+    ValuePercentile,
+    ValueMedian,
+}
+
+impl CorrelationType {
+    /// Types that aggregate the numbers of `condition.field`.
+    pub fn is_metric(self) -> bool {
+        matches!(
+            self,
+            CorrelationType::ValueSum
+                | CorrelationType::ValueAvg
+                | CorrelationType::ValuePercentile
+                | CorrelationType::ValueMedian
+        )
+    }
+
+    fn is_temporal(self) -> bool {
+        matches!(
+            self,
+            CorrelationType::Temporal | CorrelationType::TemporalOrdered
+        )
+    }
 }
 
 /// `condition:` bounds, all of which must hold.
@@ -49,6 +86,7 @@ impl Bounds {
             && self.neq.is_none_or(|b| n != b)
     }
 
+    /// Only lower bounds: once they hold, more events cannot undo it.
     fn monotone(&self) -> bool {
         self.lt.is_none() && self.lte.is_none() && self.eq.is_none() && self.neq.is_none()
     }
@@ -58,21 +96,26 @@ impl Bounds {
 pub struct Correlation {
     pub meta: RuleMeta,
     pub kind: CorrelationType,
-    /// Referenced rules, by id or name.
+    /// Referenced rules or correlations, by id or name.
     pub rules: Vec<String>,
     pub group_by: Vec<String>,
     #[serde(skip)]
     pub timespan: SignedDuration,
+    /// Count/metric bounds (empty when `expr` is the condition).
     pub condition: Bounds,
-    /// The field whose distinct values `value_count` counts.
+    /// An extended `temporal` condition over the referenced rules.
+    pub expr: Option<RuleExpr>,
+    /// The field `value_count` and the metric types read.
     pub field: Option<String>,
+    /// For `value_percentile` (0–100); 50 for `value_median`.
+    pub percentile: Option<f64>,
     /// alias → (rule reference → field of that rule's events).
     pub aliases: BTreeMap<String, BTreeMap<String, String>>,
-    /// Whether base rules also alert on their own.
+    /// Whether referenced rules also alert on their own.
     pub generate: bool,
 }
 
-/// A hit of a base rule, as the correlation sees it.
+/// A hit of a referenced rule (or correlation), as the correlation sees it.
 #[derive(Clone, Debug)]
 pub struct BaseHit<K> {
     pub rule_id: Option<String>,
@@ -91,8 +134,8 @@ pub struct CorrelationHit<K> {
     pub group: Vec<(String, String)>,
     pub first: Timestamp,
     pub last: Timestamp,
-    /// The counted quantity (events, distinct values, or rules seen).
-    pub value: usize,
+    /// The judged quantity: events, distinct values, rules seen, or the metric.
+    pub value: f64,
     /// The contributing events, in time order.
     pub keys: Vec<K>,
 }
@@ -101,11 +144,19 @@ fn bad(node: &Node, msg: impl Into<String>) -> SigmaError {
     SigmaError::new(ErrorKind::Invalid, msg).at(node.span)
 }
 
-/// Parses `5m`, `1h`, `30s`, `2d`, `1w`, `1M`, `1y`.
+fn unsupported(node: &Node, msg: impl Into<String>) -> SigmaError {
+    SigmaError::new(ErrorKind::Unsupported, msg).at(node.span)
+}
+
+/// Parses `5m`, `1h`, `30s`, `2d`, `1w`, `1M`, `1y` (a positive count, as pySigma).
 pub fn parse_timespan(s: &str) -> Option<SignedDuration> {
     let s = s.trim();
     let unit = s.chars().last()?;
-    let n: i64 = s[..s.len() - unit.len_utf8()].parse().ok()?;
+    let digits = &s[..s.len() - unit.len_utf8()];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = digits.parse().ok().filter(|&n| n > 0)?;
     let secs = match unit {
         's' => 1,
         'm' => 60,
@@ -117,6 +168,95 @@ pub fn parse_timespan(s: &str) -> Option<SignedDuration> {
         _ => return None,
     };
     Some(SignedDuration::from_secs(n.checked_mul(secs)?))
+}
+
+/// The parsed `condition:` of a correlation.
+#[derive(Default)]
+struct Condition {
+    bounds: Bounds,
+    expr: Option<RuleExpr>,
+    field: Option<String>,
+    percentile: Option<f64>,
+}
+
+fn parse_condition(
+    c: &Node,
+    kind: CorrelationType,
+    rules: &mut Vec<String>,
+) -> Result<Condition, SigmaError> {
+    let mut out = Condition::default();
+    let Some(n) = c.get("condition") else {
+        if kind.is_temporal() {
+            out.bounds.gte = Some(rules.len() as f64);
+            return Ok(out);
+        }
+        return Err(bad(c, "correlation has no `condition`"));
+    };
+    if let Kind::Str(text) = &n.kind {
+        return match kind {
+            CorrelationType::Temporal => {
+                let e = RuleExpr::parse(text).map_err(|m| bad(n, m))?;
+                let named = e.rules();
+                if rules.is_empty() {
+                    *rules = named;
+                } else if let Some(r) = rules.iter().find(|r| !named.contains(r)) {
+                    return Err(bad(
+                        n,
+                        format!("rule `{r}` is listed but not in the condition"),
+                    ));
+                } else if let Some(r) = named.iter().find(|r| !rules.contains(r)) {
+                    return Err(bad(
+                        n,
+                        format!("rule `{r}` is in the condition but not listed"),
+                    ));
+                }
+                out.expr = Some(e);
+                Ok(out)
+            }
+            CorrelationType::TemporalOrdered => Err(unsupported(
+                n,
+                "an extended (boolean) condition on `temporal_ordered` is unsupported: the order of `or`/`not` terms is undefined",
+            )),
+            _ => Err(bad(
+                n,
+                "an extended (string) condition needs a temporal type",
+            )),
+        };
+    }
+    for (k, _, v) in n.entries() {
+        let num = || number(v).ok_or_else(|| bad(v, format!("`{k}` needs a number")));
+        let b = &mut out.bounds;
+        match k.as_str() {
+            "gt" => b.gt = Some(num()?),
+            "gte" => b.gte = Some(num()?),
+            "lt" => b.lt = Some(num()?),
+            "lte" => b.lte = Some(num()?),
+            "eq" => b.eq = Some(num()?),
+            "neq" => b.neq = Some(num()?),
+            "field" if matches!(v.kind, Kind::Seq(_)) => {
+                return Err(unsupported(
+                    v,
+                    "`condition.field` as a list is unsupported: the spec does not say how several fields combine",
+                ));
+            }
+            "field" => out.field = v.scalar_text(),
+            "percentile" => {
+                let p = num()?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err(bad(v, "`percentile` must be between 0 and 100"));
+                }
+                out.percentile = Some(p);
+            }
+            _ => return Err(bad(v, format!("unknown condition key `{k}`"))),
+        }
+    }
+    if out.bounds == Bounds::default() {
+        return Err(bad(
+            n,
+            "correlation condition needs one of gt/gte/lt/lte/eq/neq",
+        ));
+    }
+    Ok(out)
 }
 
 impl Correlation {
@@ -135,19 +275,13 @@ impl Correlation {
             Some("value_count") => CorrelationType::ValueCount,
             Some("temporal") => CorrelationType::Temporal,
             Some("temporal_ordered") => CorrelationType::TemporalOrdered,
-            Some(other @ ("value_sum" | "value_avg" | "value_percentile" | "value_median")) => {
-                return Err(SigmaError::new(
-                    ErrorKind::Unsupported,
-                    format!("correlation type `{other}` is unsupported"),
-                )
-                .at(c.span));
-            }
+            Some("value_sum") => CorrelationType::ValueSum,
+            Some("value_avg") => CorrelationType::ValueAvg,
+            Some("value_percentile") => CorrelationType::ValuePercentile,
+            Some("value_median") => CorrelationType::ValueMedian,
             _ => return Err(bad(c, "unknown or missing correlation `type`")),
         };
-        let rules = c.get("rules").map(Node::string_list).unwrap_or_default();
-        if rules.is_empty() {
-            return Err(bad(c, "correlation has no `rules`"));
-        }
+        let mut rules = c.get("rules").map(Node::string_list).unwrap_or_default();
         let group_by = c.get("group-by").map(Node::string_list).unwrap_or_default();
         let ts_node = c
             .get("timespan")
@@ -157,50 +291,26 @@ impl Correlation {
             .as_deref()
             .and_then(parse_timespan)
             .ok_or_else(|| bad(ts_node, "invalid `timespan`"))?;
-        let temporal = matches!(
-            kind,
-            CorrelationType::Temporal | CorrelationType::TemporalOrdered
-        );
-        let mut condition = Bounds::default();
-        let mut field = None;
-        match c.get("condition") {
-            None if temporal => condition.gte = Some(rules.len() as f64),
-            None => return Err(bad(c, "correlation has no `condition`")),
-            Some(n) if matches!(n.kind, Kind::Str(_)) => {
-                return Err(SigmaError::new(
-                    ErrorKind::Unsupported,
-                    "extended (boolean) correlation conditions are unsupported",
-                )
-                .at(n.span));
-            }
-            Some(n) => {
-                for (k, _, v) in n.entries() {
-                    let num = || match &v.kind {
-                        Kind::Int(i) => Ok(*i as f64),
-                        Kind::Float(f) => f.parse().map_err(|_| bad(v, "not a number")),
-                        _ => Err(bad(v, format!("`{k}` needs a number"))),
-                    };
-                    match k.as_str() {
-                        "gt" => condition.gt = Some(num()?),
-                        "gte" => condition.gte = Some(num()?),
-                        "lt" => condition.lt = Some(num()?),
-                        "lte" => condition.lte = Some(num()?),
-                        "eq" => condition.eq = Some(num()?),
-                        "neq" => condition.neq = Some(num()?),
-                        "field" => field = v.scalar_text(),
-                        _ => return Err(bad(v, format!("unknown condition key `{k}`"))),
-                    }
-                }
-                if condition == Bounds::default() {
-                    return Err(bad(
-                        n,
-                        "correlation condition needs one of gt/gte/lt/lte/eq/neq",
-                    ));
-                }
-            }
+        // An extended condition may name the rules instead of `rules:`.
+        let cond = parse_condition(c, kind, &mut rules)?;
+        if rules.is_empty() {
+            return Err(bad(c, "correlation has no `rules`"));
         }
-        if kind == CorrelationType::ValueCount && field.is_none() {
-            return Err(bad(c, "value_count needs `condition.field`"));
+        let mut percentile = cond.percentile;
+        if kind == CorrelationType::ValueMedian {
+            percentile = Some(50.0);
+        }
+        if kind == CorrelationType::ValuePercentile && percentile.is_none() {
+            return Err(unsupported(
+                c,
+                "value_percentile without `condition.percentile` is unsupported: which percentile to compare is undefined",
+            ));
+        }
+        if (kind == CorrelationType::ValueCount || kind.is_metric()) && cond.field.is_none() {
+            return Err(bad(
+                c,
+                format!("{} needs `condition.field`", type_name(kind)),
+            ));
         }
         let mut aliases = BTreeMap::new();
         if let Some(a) = c.get("aliases") {
@@ -223,11 +333,26 @@ impl Correlation {
             rules,
             group_by,
             timespan,
-            condition,
-            field,
+            condition: cond.bounds,
+            expr: cond.expr,
+            field: cond.field,
+            percentile,
             aliases,
             generate,
         })
+    }
+
+    /// Whether this correlation references the rule (or correlation) with this id or name.
+    pub fn references(&self, id: Option<&str>, name: Option<&str>) -> bool {
+        self.rule_index(id, name).is_some()
+    }
+
+    /// How this correlation names itself in hits and messages.
+    pub fn label(&self) -> String {
+        self.meta
+            .id
+            .clone()
+            .unwrap_or_else(|| self.meta.title.clone())
     }
 
     fn rule_index(&self, hit_id: Option<&str>, hit_name: Option<&str>) -> Option<usize> {
@@ -280,131 +405,17 @@ impl Correlation {
             key,
         })
     }
+}
 
-    /// Runs the correlation over base-rule hits (any order; sorted here by time).
-    pub fn evaluate<K: Clone>(
-        &self,
-        hits: impl IntoIterator<Item = BaseHit<K>>,
-    ) -> Vec<CorrelationHit<K>> {
-        let mut hits: Vec<(usize, BaseHit<K>)> = hits
-            .into_iter()
-            .filter_map(|h| {
-                self.rule_index(h.rule_id.as_deref(), h.rule_name.as_deref())
-                    .map(|i| (i, h))
-            })
-            .collect();
-        hits.sort_by_key(|(_, h)| h.timestamp);
-        let mut groups: HashMap<Vec<String>, VecDeque<(usize, BaseHit<K>)>> = HashMap::new();
-        let mut out = Vec::new();
-        for (idx, hit) in hits {
-            let rule = &self.rules[idx];
-            let group: Vec<String> = self
-                .group_by
-                .iter()
-                .map(|g| {
-                    let f = self.aliases.get(g).and_then(|m| m.get(rule)).unwrap_or(g);
-                    hit.fields
-                        .iter()
-                        .find(|(k, _)| k == f)
-                        .map(|(_, v)| v.to_lowercase())
-                        .unwrap_or_default()
-                })
-                .collect();
-            let t = hit.timestamp;
-            let window = groups.entry(group.clone()).or_default();
-            if self.sliding() {
-                while window
-                    .front()
-                    .is_some_and(|(_, h)| t.duration_since(h.timestamp) > self.timespan)
-                {
-                    window.pop_front();
-                }
-            } else if window
-                .front()
-                .is_some_and(|(_, h)| t.duration_since(h.timestamp) > self.timespan)
-            {
-                let closed = std::mem::take(window);
-                out.extend(self.judge(&group, closed));
-            }
-            window.push_back((idx, hit));
-            if self.sliding()
-                && let Some(h) = self.judge(&group, window.clone())
-            {
-                out.push(h);
-                window.clear();
-            }
-        }
-        if !self.sliding() {
-            for (group, window) in groups {
-                out.extend(self.judge(&group, window));
-            }
-        }
-        out.sort_by_key(|h| h.first);
-        out
-    }
-
-    fn sliding(&self) -> bool {
-        self.condition.monotone()
-    }
-
-    fn judge<K: Clone>(
-        &self,
-        group: &[String],
-        window: VecDeque<(usize, BaseHit<K>)>,
-    ) -> Option<CorrelationHit<K>> {
-        let (value, used): (usize, Vec<&(usize, BaseHit<K>)>) = match self.kind {
-            CorrelationType::EventCount => (window.len(), window.iter().collect()),
-            CorrelationType::ValueCount => {
-                let f = self.field.as_deref().unwrap_or_default();
-                let vals: BTreeSet<String> = window
-                    .iter()
-                    .filter_map(|(_, h)| {
-                        h.fields
-                            .iter()
-                            .find(|(k, _)| k == f)
-                            .map(|(_, v)| v.to_lowercase())
-                    })
-                    .collect();
-                (vals.len(), window.iter().collect())
-            }
-            CorrelationType::Temporal => {
-                let seen: BTreeSet<usize> = window.iter().map(|(i, _)| *i).collect();
-                (seen.len(), window.iter().collect())
-            }
-            CorrelationType::TemporalOrdered => {
-                // The longest prefix of `rules` seen in order within the window.
-                let mut next = 0;
-                let mut used = Vec::new();
-                for w in &window {
-                    if w.0 == next {
-                        next += 1;
-                        used.push(w);
-                    }
-                }
-                (next, used)
-            }
-        };
-        if !self.condition.holds(value as f64) || used.is_empty() {
-            return None;
-        }
-        let first = used.first().map(|(_, h)| h.timestamp)?;
-        let last = used.last().map(|(_, h)| h.timestamp)?;
-        Some(CorrelationHit {
-            correlation: self
-                .meta
-                .id
-                .clone()
-                .unwrap_or_else(|| self.meta.title.clone()),
-            group: self
-                .group_by
-                .iter()
-                .cloned()
-                .zip(group.iter().cloned())
-                .collect(),
-            first,
-            last,
-            value,
-            keys: used.into_iter().map(|(_, h)| h.key.clone()).collect(),
-        })
+fn type_name(kind: CorrelationType) -> &'static str {
+    match kind {
+        CorrelationType::EventCount => "event_count",
+        CorrelationType::ValueCount => "value_count",
+        CorrelationType::Temporal => "temporal",
+        CorrelationType::TemporalOrdered => "temporal_ordered",
+        CorrelationType::ValueSum => "value_sum",
+        CorrelationType::ValueAvg => "value_avg",
+        CorrelationType::ValuePercentile => "value_percentile",
+        CorrelationType::ValueMedian => "value_median",
     }
 }

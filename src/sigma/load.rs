@@ -12,12 +12,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::compile::rule_prefilter;
-use super::correlation::Correlation;
+use super::correlation::{self, Correlation};
 use super::detection;
 use super::filter::{self, Filter};
 use super::mapping::{LogsourceResolution, Mapping, RuleSources};
 use super::modifiers::{DEFAULT_PLACEHOLDERS, ItemCtx, Placeholders};
 use super::rule::{CompiledRule, DocKind, RuleMeta, classify};
+use super::skip4688;
 use super::yaml::{self, Kind, Node};
 use super::{ErrorKind, SigmaError};
 
@@ -27,6 +28,8 @@ pub struct Rejected {
     pub origin: String,
     pub title: Option<String>,
     pub id: Option<String>,
+    /// `name:`, by which correlations may reference the document.
+    pub name: Option<String>,
     pub error: SigmaError,
     pub notes: Vec<String>,
 }
@@ -37,6 +40,7 @@ pub struct Skipped {
     pub origin: String,
     pub title: Option<String>,
     pub id: Option<String>,
+    pub name: Option<String>,
     pub reason: String,
 }
 
@@ -68,6 +72,7 @@ pub struct Loader {
     mapping: Arc<Mapping>,
     placeholders: Placeholders,
     filters: Vec<Filter>,
+    skip_impossible_4688: bool,
 }
 
 struct Pending {
@@ -91,6 +96,7 @@ impl Loader {
             mapping: Arc::new(mapping),
             placeholders: Placeholders::from_yaml(DEFAULT_PLACEHOLDERS)?,
             filters: Vec::new(),
+            skip_impossible_4688: false,
         })
     }
 
@@ -113,6 +119,13 @@ impl Loader {
     /// edited rule from a string).
     pub fn with_filters(mut self, filters: Vec<Filter>) -> Loader {
         self.filters = filters;
+        self
+    }
+
+    /// Opt-in and inexact: skip `process_creation` rules on 4688 events when a positive
+    /// selection needs a field 4688 lacks (see [`super::skip4688`]).
+    pub fn with_skip_impossible_4688(mut self, on: bool) -> Loader {
+        self.skip_impossible_4688 = on;
         self
     }
 
@@ -202,6 +215,7 @@ impl Loader {
                             origin: origin.to_owned(),
                             title: Some(meta.title.clone()),
                             id: meta.id.clone(),
+                            name: meta.name.clone(),
                             reason,
                         }),
                         LogsourceResolution::Unsupported(reason) => {
@@ -246,6 +260,7 @@ impl Loader {
                 Err(rej) => push_rejected(&mut acc.set, *rej),
             }
         }
+        reject_broken_chains(&mut acc.set);
         acc.set
     }
 
@@ -285,6 +300,9 @@ impl Loader {
                 }
             }
         }
+        if self.skip_impossible_4688 {
+            notes.extend(skip4688::prune(&mut sources, &det));
+        }
         let prefilter = rule_prefilter(&sources, &det);
         Ok(CompiledRule {
             meta: p.meta.clone(),
@@ -293,6 +311,49 @@ impl Loader {
             detection: det,
             prefilter,
         })
+    }
+}
+
+/// Rejects correlations whose chain cannot be evaluated, then those that take hits from a
+/// rejected correlation, until none is left to reject.
+fn reject_broken_chains(set: &mut RuleSet) {
+    loop {
+        let mut problems = correlation::chain_problems(&set.correlations);
+        // (id, name) of every document that did not load or was skipped.
+        let gone: Vec<(Option<&str>, Option<&str>)> = set
+            .errors
+            .iter()
+            .chain(&set.unsupported)
+            .map(|r| (r.id.as_deref(), r.name.as_deref()))
+            .chain(
+                set.skipped
+                    .iter()
+                    .map(|s| (s.id.as_deref(), s.name.as_deref())),
+            )
+            .collect();
+        for (i, c) in set.correlations.iter().enumerate() {
+            let dead = gone.iter().find(|(id, name)| c.references(*id, *name));
+            if let Some((id, name)) = dead
+                && !problems.iter().any(|(j, _)| *j == i)
+            {
+                let what = name.or(*id).unwrap_or_default();
+                let msg = format!(
+                    "takes hits from `{what}`, which did not load (rejected, or not a Windows event log rule)"
+                );
+                problems.push((
+                    i,
+                    SigmaError::new(ErrorKind::Unsupported, msg).at(c.meta.span),
+                ));
+            }
+        }
+        if problems.is_empty() {
+            return;
+        }
+        problems.sort_by_key(|(i, _)| std::cmp::Reverse(*i));
+        for (i, e) in problems {
+            let c = set.correlations.remove(i);
+            push_rejected(set, rejected(&c.meta.origin, Some(&c.meta), e));
+        }
     }
 }
 
@@ -309,6 +370,7 @@ fn rejected(origin: &str, meta: Option<&RuleMeta>, e: SigmaError) -> Rejected {
         origin: origin.to_owned(),
         title: meta.map(|m| m.title.clone()).filter(|t| !t.is_empty()),
         id: meta.and_then(|m| m.id.clone()),
+        name: meta.and_then(|m| m.name.clone()),
         error: e.with_origin(origin),
         notes: Vec::new(),
     }

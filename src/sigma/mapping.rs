@@ -5,6 +5,14 @@
 //! event, reads the field natively if present and otherwise through the alias of the source the
 //! event belongs to. Aliases marked `override` (4688's `ProcessId` is the *parent* PID) apply
 //! only to rules written in the other source's dialect, which is inferred from the fields used.
+//!
+//! This file holds the mapping table and logsource resolution; [`fields`] resolves rule fields
+//! per source and [`convert`] converts values read through an alias.
+
+mod convert;
+mod fields;
+#[cfg(test)]
+mod tests;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
@@ -12,7 +20,10 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::event::{Event, Value};
+use crate::event::Event;
+
+pub use convert::Transform;
+pub use fields::{FieldRef, Resolved, lookup, lookup_idx};
 
 /// The built-in mapping file.
 pub const WINDOWS_MAPPING: &str = include_str!("../../rules/mappings/windows.yml");
@@ -73,22 +84,6 @@ enum AliasDef {
         #[serde(default, rename = "override")]
         force: bool,
     },
-}
-
-/// A value conversion applied when a field is read through an alias.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Transform {
-    #[default]
-    None,
-    /// Integrity level name ↔ mandatory label SID; both forms are offered.
-    Integrity,
-    /// The part after the last `\` of `DOMAIN\user`.
-    UserName,
-    /// The part before the last `\`.
-    UserDomain,
-    /// `TargetDomainName\TargetUserName`, or the Subject pair when the target user is `-`.
-    DomainUser,
 }
 
 /// One alternative event source of a logsource (e.g. Sysmon EID 1).
@@ -184,6 +179,11 @@ impl Source {
                     .any(|s| values.iter().any(|w| w.eq_ignore_ascii_case(s)))
             })
         })
+    }
+
+    /// Whether events of this source never have the field.
+    pub fn lacks(&self, field: &str) -> bool {
+        self.missing.iter().any(|m| m.eq_ignore_ascii_case(field))
     }
 
     fn alias(&self, field: &str) -> Option<&Alias> {
@@ -342,378 +342,5 @@ impl Mapping {
         }
         out.sources = sources.into_iter().map(Arc::new).collect();
         LogsourceResolution::Windows(out)
-    }
-}
-
-impl RuleSources {
-    /// Sources with no mapping at all (`product: windows` only): every event qualifies.
-    pub fn any() -> RuleSources {
-        RuleSources::default()
-    }
-
-    /// Whether an event belongs to one of the sources.
-    pub fn matches(&self, ev: &Event) -> bool {
-        self.matches_view(&EventView::new(ev))
-    }
-
-    pub fn matches_view(&self, view: &EventView<'_>) -> bool {
-        self.sources.is_empty() || self.sources.iter().any(|s| s.matches_view(view))
-    }
-
-    /// Infers which source's field names the rule uses (for `override` aliases): a field that is
-    /// an alias key of source *t* is foreign to *t*, i.e. native to the others.
-    pub fn set_dialect<'a>(&mut self, fields: impl Iterator<Item = &'a str>) {
-        if self.sources.len() < 2 {
-            return;
-        }
-        let mut votes = vec![0usize; self.sources.len()];
-        for f in fields {
-            for (t, src) in self.sources.iter().enumerate() {
-                if src.alias(f).is_some_and(|a| !a.force) {
-                    for (s, v) in votes.iter_mut().enumerate() {
-                        if s != t {
-                            *v += 1;
-                        }
-                    }
-                }
-            }
-        }
-        let best = votes.iter().copied().max().unwrap_or(0);
-        self.dialect = votes.iter().position(|&v| v == best);
-    }
-
-    /// Resolves one rule field; notes fields that cannot exist on some source.
-    pub fn field(&self, name: &str, notes: &mut Vec<String>) -> FieldRef {
-        let mut alts = Vec::new();
-        for (i, src) in self.sources.iter().enumerate() {
-            if let Some(a) = src.alias(name) {
-                if a.force && self.dialect == Some(i) {
-                    continue;
-                }
-                alts.push(AliasUse {
-                    source: Arc::clone(src),
-                    field: a.field.clone(),
-                    transform: a.transform,
-                    force: a.force,
-                });
-            }
-            if src.missing.iter().any(|m| m.eq_ignore_ascii_case(name)) && self.sources.len() > 1 {
-                let note = format!(
-                    "field `{name}` does not exist on {} events (EventID {}): a test on it is false there, and `not` of it is true",
-                    src.name,
-                    src.event_ids
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join("/")
-                );
-                if !notes.contains(&note) {
-                    notes.push(note);
-                }
-            }
-        }
-        let numeric = self.numeric.contains(&name.to_ascii_lowercase())
-            || alts.iter().any(|a| {
-                a.field
-                    .as_ref()
-                    .is_some_and(|f| self.numeric.contains(&f.to_ascii_lowercase()))
-            });
-        FieldRef {
-            name: name.to_owned(),
-            numeric,
-            alts,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct AliasUse {
-    source: Arc<Source>,
-    field: Option<String>,
-    transform: Transform,
-    force: bool,
-}
-
-/// A rule field resolved against the rule's sources.
-#[derive(Debug, Clone)]
-pub struct FieldRef {
-    pub name: String,
-    /// Compare plain numbers as integers (hex or decimal).
-    pub numeric: bool,
-    alts: Vec<AliasUse>,
-}
-
-/// A field value as read from an event, with the event field it came from.
-#[derive(Debug, Clone)]
-pub struct Resolved<'e> {
-    pub name: Cow<'e, str>,
-    pub value: Cow<'e, Value>,
-    /// Position in `Event::fields` when the value is the event's own (not converted).
-    pub index: Option<usize>,
-}
-
-impl FieldRef {
-    /// A field read by name only (search queries, keywords).
-    pub fn plain(name: &str) -> FieldRef {
-        FieldRef {
-            name: name.to_owned(),
-            numeric: false,
-            alts: Vec::new(),
-        }
-    }
-
-    /// Whether the field may be read under another name (the prefilter must allow for it).
-    pub fn aliases(&self) -> impl Iterator<Item = (Option<&str>, Transform)> {
-        self.alts.iter().map(|a| (a.field.as_deref(), a.transform))
-    }
-
-    /// The field's value on this event; `None` when absent or null.
-    pub fn resolve<'e>(&self, ev: &'e Event) -> Option<Resolved<'e>> {
-        for a in &self.alts {
-            if (a.force || lookup(ev, &self.name).is_none()) && a.source.matches(ev) {
-                return read_alias(a, ev);
-            }
-        }
-        lookup_idx(ev, &self.name).map(|(i, n, v)| Resolved {
-            index: Some(i),
-            name: Cow::Borrowed(n),
-            value: Cow::Borrowed(v),
-        })
-    }
-}
-
-/// Exact name first, then ASCII case-insensitive (as `Event::get`); null counts as absent.
-pub fn lookup<'e>(ev: &'e Event, name: &str) -> Option<(&'e str, &'e Value)> {
-    lookup_idx(ev, name).map(|(_, n, v)| (n, v))
-}
-
-/// [`lookup`] with the field's position.
-pub fn lookup_idx<'e>(ev: &'e Event, name: &str) -> Option<(usize, &'e str, &'e Value)> {
-    let i = ev.fields.iter().position(|(n, _)| n == name).or_else(|| {
-        ev.fields
-            .iter()
-            .position(|(n, _)| n.eq_ignore_ascii_case(name))
-    })?;
-    let (n, v) = &ev.fields[i];
-    match v {
-        Value::Null => None,
-        v => Some((i, n.as_str(), v)),
-    }
-}
-
-const INTEGRITY: [(&str, &str); 7] = [
-    ("Untrusted", "S-1-16-0"),
-    ("Low", "S-1-16-4096"),
-    ("Medium", "S-1-16-8192"),
-    ("MediumPlus", "S-1-16-8448"),
-    ("High", "S-1-16-12288"),
-    ("System", "S-1-16-16384"),
-    ("Protected", "S-1-16-20480"),
-];
-
-fn read_alias<'e>(a: &AliasUse, ev: &'e Event) -> Option<Resolved<'e>> {
-    if a.transform == Transform::DomainUser {
-        let target = lookup(ev, "TargetUserName")
-            .and_then(|(_, v)| v.as_str())
-            .filter(|u| *u != "-");
-        let (dom, user, name) = match target {
-            Some(u) => (
-                lookup(ev, "TargetDomainName"),
-                u,
-                "TargetDomainName\\TargetUserName",
-            ),
-            None => (
-                lookup(ev, "SubjectDomainName"),
-                lookup(ev, "SubjectUserName").and_then(|(_, v)| v.as_str())?,
-                "SubjectDomainName\\SubjectUserName",
-            ),
-        };
-        let joined = match dom.and_then(|(_, v)| v.as_str()) {
-            Some(d) if !d.is_empty() => format!("{d}\\{user}"),
-            _ => user.to_owned(),
-        };
-        return Some(Resolved {
-            name: Cow::Borrowed(name),
-            value: Cow::Owned(Value::Str(joined)),
-            index: None,
-        });
-    }
-    let target = a.field.as_deref()?;
-    let (index, name, value) = lookup_idx(ev, target)?;
-    let converted: Vec<String> = match a.transform {
-        Transform::None | Transform::DomainUser => {
-            return Some(Resolved {
-                name: Cow::Borrowed(name),
-                value: Cow::Borrowed(value),
-                index: Some(index),
-            });
-        }
-        Transform::Integrity => value
-            .strings()
-            .flat_map(|s| {
-                let other = INTEGRITY.iter().find_map(|(n, sid)| {
-                    if s.eq_ignore_ascii_case(n) {
-                        Some(*sid)
-                    } else if s.eq_ignore_ascii_case(sid) {
-                        Some(*n)
-                    } else {
-                        None
-                    }
-                });
-                std::iter::once(s.to_owned()).chain(other.map(str::to_owned))
-            })
-            .collect(),
-        Transform::UserName => value
-            .strings()
-            .map(|s| s.rsplit('\\').next().unwrap_or(s).to_owned())
-            .collect(),
-        Transform::UserDomain => value
-            .strings()
-            .filter_map(|s| s.rsplit_once('\\').map(|(d, _)| d.to_owned()))
-            .collect(),
-    };
-    if converted.is_empty() {
-        return None;
-    }
-    Some(Resolved {
-        name: Cow::Borrowed(name),
-        value: Cow::Owned(Value::List(converted)),
-        index: None,
-    })
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn ev(pairs: &[(&str, &str)]) -> Event {
-        Event::from_pairs(pairs)
-    }
-
-    fn sources(cat: &str) -> RuleSources {
-        match Mapping::builtin()
-            .unwrap()
-            .resolve(Some("windows"), Some(cat), None)
-        {
-            LogsourceResolution::Windows(s) => s,
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn sec4688() -> Event {
-        ev(&[
-            ("EventID", "4688"),
-            ("Channel", "Security"),
-            ("NewProcessName", "C:\\Windows\\cmd.exe"),
-            ("NewProcessId", "0x116c"),
-            ("ProcessId", "0x378"),
-            ("MandatoryLabel", "S-1-16-12288"),
-            ("SubjectUserName", "HOST$"),
-            ("SubjectDomainName", "CORP"),
-            ("TargetUserName", "-"),
-        ])
-    }
-
-    fn sysmon1() -> Event {
-        ev(&[
-            ("EventID", "1"),
-            ("Channel", "Microsoft-Windows-Sysmon/Operational"),
-            ("Image", "C:\\Windows\\cmd.exe"),
-            ("ProcessId", "4460"),
-            ("ParentProcessId", "888"),
-            ("IntegrityLevel", "High"),
-            ("User", "NT AUTHORITY\\SYSTEM"),
-        ])
-    }
-
-    fn get(s: &RuleSources, f: &str, e: &Event) -> Option<Vec<String>> {
-        s.field(f, &mut Vec::new())
-            .resolve(e)
-            .map(|r| r.value.strings().map(str::to_owned).collect())
-    }
-
-    #[test]
-    fn logsources() {
-        let m = Mapping::builtin().unwrap();
-        assert!(matches!(
-            m.resolve(Some("linux"), Some("process_creation"), None),
-            LogsourceResolution::NotWindows(_)
-        ));
-        assert!(matches!(
-            m.resolve(None, Some("proxy"), None),
-            LogsourceResolution::NotWindows(_)
-        ));
-        assert!(matches!(
-            m.resolve(None, Some("antivirus"), None),
-            LogsourceResolution::Windows(_)
-        ));
-        assert!(matches!(
-            m.resolve(Some("windows"), Some("nope"), None),
-            LogsourceResolution::Unsupported(_)
-        ));
-        let LogsourceResolution::Windows(s) = m.resolve(Some("windows"), None, Some("security"))
-        else {
-            panic!()
-        };
-        assert!(s.matches(&sec4688()));
-        assert!(!s.matches(&sysmon1()));
-        let pc = sources("process_creation");
-        assert!(pc.matches(&sec4688()) && pc.matches(&sysmon1()));
-        let rd = sources("registry_delete");
-        let mut e = ev(&[
-            ("EventID", "12"),
-            ("Channel", "Microsoft-Windows-Sysmon/Operational"),
-        ]);
-        assert!(!rd.matches(&e));
-        e.push("EventType", Value::Str("DeleteValue".into()));
-        assert!(rd.matches(&e));
-    }
-
-    #[test]
-    fn sysmon_rule_on_4688() {
-        let mut s = sources("process_creation");
-        s.set_dialect(["Image", "ProcessId"].into_iter());
-        let e = sec4688();
-        assert_eq!(get(&s, "Image", &e).unwrap(), vec!["C:\\Windows\\cmd.exe"]);
-        // ProcessId is the child on Sysmon: NewProcessId on 4688, never 4688's own ProcessId.
-        assert_eq!(get(&s, "ProcessId", &e).unwrap(), vec!["0x116c"]);
-        assert_eq!(get(&s, "ParentProcessId", &e).unwrap(), vec!["0x378"]);
-        assert_eq!(
-            get(&s, "IntegrityLevel", &e).unwrap(),
-            vec!["S-1-16-12288", "High"]
-        );
-        assert_eq!(get(&s, "User", &e).unwrap(), vec!["CORP\\HOST$"]);
-        assert_eq!(get(&s, "OriginalFileName", &e), None);
-        let mut notes = Vec::new();
-        s.field("OriginalFileName", &mut notes);
-        assert_eq!(notes.len(), 1, "{notes:?}");
-        // Native names still work on Sysmon.
-        assert_eq!(get(&s, "ProcessId", &sysmon1()).unwrap(), vec!["4460"]);
-    }
-
-    #[test]
-    fn security_rule_on_sysmon() {
-        let mut s = sources("process_creation");
-        s.set_dialect(["NewProcessName", "ProcessId"].into_iter());
-        let e = sysmon1();
-        assert_eq!(
-            get(&s, "NewProcessName", &e).unwrap(),
-            vec!["C:\\Windows\\cmd.exe"]
-        );
-        // In a 4688-style rule ProcessId is the parent.
-        assert_eq!(get(&s, "ProcessId", &e).unwrap(), vec!["888"]);
-        assert_eq!(get(&s, "ProcessId", &sec4688()).unwrap(), vec!["0x378"]);
-        assert_eq!(get(&s, "NewProcessId", &e).unwrap(), vec!["4460"]);
-        assert_eq!(
-            get(&s, "MandatoryLabel", &e).unwrap(),
-            vec!["High", "S-1-16-12288"]
-        );
-        assert_eq!(get(&s, "SubjectUserName", &e).unwrap(), vec!["SYSTEM"]);
-        assert_eq!(
-            get(&s, "SubjectDomainName", &e).unwrap(),
-            vec!["NT AUTHORITY"]
-        );
-        assert!(s.field("NewProcessId", &mut Vec::new()).numeric);
     }
 }

@@ -60,6 +60,37 @@ enum Mod {
     Time(TimePart),
 }
 
+impl Mod {
+    fn cmp(self) -> Option<CmpOp> {
+        if let Mod::Cmp(op) = self {
+            Some(op)
+        } else {
+            None
+        }
+    }
+
+    fn time(self) -> Option<TimePart> {
+        if let Mod::Time(p) = self {
+            Some(p)
+        } else {
+            None
+        }
+    }
+
+    fn re_flag(self) -> Option<char> {
+        if let Mod::ReFlag(c) = self {
+            Some(c)
+        } else {
+            None
+        }
+    }
+}
+
+/// The first modifier of `mods` that is not in `allowed`.
+fn first_outside(mods: &[Mod], allowed: impl Fn(&Mod) -> bool) -> Option<Mod> {
+    mods.iter().copied().find(|m| !allowed(m))
+}
+
 fn parse_mod(name: &str) -> Option<Mod> {
     Some(match name {
         "contains" => Mod::Contains,
@@ -199,22 +230,13 @@ fn build_test(
                     | Mod::Cased
             )
         };
-        if let Some(m) = mods.iter().find(|m| !allowed(m)) {
+        if let Some(m) = first_outside(mods, allowed) {
             return Err(invalid(v, format!("modifier {m:?} cannot follow `re`")));
         }
         let src = v
             .scalar_text()
             .ok_or_else(|| invalid(v, "`re` needs a string"))?;
-        let flags: String = mods
-            .iter()
-            .filter_map(|m| {
-                if let Mod::ReFlag(c) = m {
-                    Some(*c)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let flags: String = mods.iter().filter_map(|m| m.re_flag()).collect();
         // contains/startswith/endswith add `.*`, a no-op for an unanchored search.
         let full = if flags.is_empty() {
             src.clone()
@@ -241,30 +263,13 @@ fn build_test(
         }
         return Ok(Test::Cidr(net));
     }
-    if let Some(part) = mods
-        .iter()
-        .find_map(|m| if let Mod::Time(p) = m { Some(*p) } else { None })
-    {
+    let cmp = mods.iter().find_map(|m| m.cmp());
+    if let Some(part) = mods.iter().find_map(|m| m.time()) {
         let n = number(v).ok_or_else(|| invalid(v, "a time-part modifier needs a number"))?;
-        let op = mods
-            .iter()
-            .find_map(|m| {
-                if let Mod::Cmp(op) = m {
-                    Some(*op)
-                } else {
-                    None
-                }
-            })
-            .unwrap_or(CmpOp::Eq);
+        let op = cmp.unwrap_or(CmpOp::Eq);
         return Ok(Test::TimePart { part, op, n });
     }
-    if let Some(op) = mods.iter().find_map(|m| {
-        if let Mod::Cmp(op) = m {
-            Some(*op)
-        } else {
-            None
-        }
-    }) {
+    if let Some(op) = cmp {
         let n = number(v).ok_or_else(|| {
             invalid(
                 v,
@@ -298,7 +303,8 @@ fn build_test(
     string_test(field, mods, cased, v, ctx)
 }
 
-fn number(v: &Node) -> Option<f64> {
+/// A YAML number (int or float) as `f64`; strings are not numbers here.
+pub(crate) fn number(v: &Node) -> Option<f64> {
     match &v.kind {
         Kind::Int(i) => Some(*i as f64),
         Kind::Float(f) => f.parse().ok(),
@@ -320,21 +326,18 @@ fn string_test(
 ) -> Result<Test, SigmaError> {
     let text = match &v.kind {
         Kind::Null => {
-            if let Some(m) = mods.iter().find(|m| !matches!(m, Mod::All | Mod::Neq)) {
+            if let Some(m) = first_outside(mods, |m| matches!(m, Mod::All | Mod::Neq)) {
                 return Err(invalid(v, format!("null cannot take modifier {m:?}")));
             }
-            return Ok(if field.is_some() {
-                Test::Null
-            } else {
-                Test::Str(StrMatcher::new(SigmaString::literal("null"), false))
+            return Ok(match field {
+                Some(_) => Test::Null,
+                None => Test::Str(StrMatcher::new(SigmaString::literal("null"), false)),
             });
         }
         Kind::Str(s) => s.clone(),
         _ => {
             // Numbers and booleans compare as their text and take no string modifiers.
-            if let Some(m) = mods
-                .iter()
-                .find(|m| !matches!(m, Mod::All | Mod::Neq | Mod::Cased))
+            if let Some(m) = first_outside(mods, |m| matches!(m, Mod::All | Mod::Neq | Mod::Cased))
             {
                 return Err(invalid(
                     v,
@@ -349,15 +352,7 @@ fn string_test(
                 ));
             }
             let t = v.scalar_text().unwrap_or_default();
-            let mut m = StrMatcher::new(SigmaString::literal(&t), cased);
-            if field.is_some_and(|f| f.numeric) {
-                m = m.with_numeric();
-            }
-            return Ok(if field.is_none() {
-                keyword(SigmaString::literal(&t), cased)
-            } else {
-                Test::Str(m)
-            });
+            return Ok(Test::Str(matcher(field, SigmaString::literal(&t), cased)));
         }
     };
     let mut stage = if mods.contains(&Mod::Expand) {
@@ -387,10 +382,7 @@ fn string_test(
             (Mod::Utf16Le | Mod::Utf16Be | Mod::Utf16, Stage::Str(vs)) => {
                 let mut out = Vec::new();
                 for s in vs {
-                    let plain = s
-                        .plain()
-                        .ok_or_else(|| invalid(v, "encoding modifiers do not take wildcards"))?;
-                    out.push(encode_utf16(&plain, *m));
+                    out.push(encode_utf16(&plain(&s, v, "encoding")?, *m));
                 }
                 Stage::Bytes(out)
             }
@@ -399,11 +391,7 @@ fn string_test(
                     Stage::Bytes(b) => b,
                     Stage::Str(vs) => vs
                         .iter()
-                        .map(|s| {
-                            s.plain()
-                                .map(String::into_bytes)
-                                .ok_or_else(|| invalid(v, "base64 modifiers do not take wildcards"))
-                        })
+                        .map(|s| plain(s, v, "base64").map(String::into_bytes))
                         .collect::<Result<_, _>>()?,
                 };
                 let encoded = bytes.iter().flat_map(|b| {
@@ -431,25 +419,27 @@ fn string_test(
         )
         .at(v.span));
     };
-    if field.is_none() {
-        let tests: Vec<StrMatcher> = variants
-            .into_iter()
-            .map(|s| match keyword(s, cased) {
-                Test::Str(m) => m,
-                _ => StrMatcher::new(SigmaString::default(), cased),
-            })
-            .collect();
-        return Ok(one_or_many(tests));
-    }
-    let numeric = field.is_some_and(|f| f.numeric);
     let ms = variants
         .into_iter()
-        .map(|s| {
-            let m = StrMatcher::new(s, cased);
-            if numeric { m.with_numeric() } else { m }
-        })
+        .map(|s| matcher(field, s, cased))
         .collect();
     Ok(one_or_many(ms))
+}
+
+/// A wildcard-free value for an encoding modifier (`what`: which kind, for the message).
+fn plain(s: &SigmaString, v: &Node, what: &str) -> Result<String, SigmaError> {
+    s.plain()
+        .ok_or_else(|| invalid(v, format!("{what} modifiers do not take wildcards")))
+}
+
+/// The matcher for one value: a keyword (no field) is a contains search; a numeric field also
+/// compares numbers by value.
+fn matcher(field: Option<&FieldRef>, s: SigmaString, cased: bool) -> StrMatcher {
+    match field {
+        None => keyword(s, cased),
+        Some(f) if f.numeric => StrMatcher::new(s, cased).with_numeric(),
+        Some(_) => StrMatcher::new(s, cased),
+    }
 }
 
 fn one_or_many(mut ms: Vec<StrMatcher>) -> Test {
@@ -462,10 +452,10 @@ fn one_or_many(mut ms: Vec<StrMatcher>) -> Test {
 }
 
 /// Keywords are a contains search over every value of the event.
-fn keyword(mut s: SigmaString, cased: bool) -> Test {
+fn keyword(mut s: SigmaString, cased: bool) -> StrMatcher {
     s.prepend_star();
     s.append_star();
-    Test::Str(StrMatcher::new(s, cased))
+    StrMatcher::new(s, cased)
 }
 
 fn encode_utf16(s: &str, m: Mod) -> Vec<u8> {

@@ -1,0 +1,165 @@
+//! Rule fields resolved against a rule's sources: native name first, else the alias of the
+//! source the event belongs to.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::convert::{Transform, read_alias};
+use super::{EventView, RuleSources, Source};
+use crate::event::{Event, Value};
+
+impl RuleSources {
+    /// Sources with no mapping at all (`product: windows` only): every event qualifies.
+    pub fn any() -> RuleSources {
+        RuleSources::default()
+    }
+
+    /// Whether an event belongs to one of the sources.
+    pub fn matches(&self, ev: &Event) -> bool {
+        self.matches_view(&EventView::new(ev))
+    }
+
+    pub fn matches_view(&self, view: &EventView<'_>) -> bool {
+        self.sources.is_empty() || self.sources.iter().any(|s| s.matches_view(view))
+    }
+
+    /// Infers which source's field names the rule uses (for `override` aliases): a field that is
+    /// an alias key of source *t* is foreign to *t*, i.e. native to the others.
+    pub fn set_dialect<'a>(&mut self, fields: impl Iterator<Item = &'a str>) {
+        if self.sources.len() < 2 {
+            return;
+        }
+        let mut votes = vec![0usize; self.sources.len()];
+        for f in fields {
+            for (t, src) in self.sources.iter().enumerate() {
+                if src.alias(f).is_some_and(|a| !a.force) {
+                    for (s, v) in votes.iter_mut().enumerate() {
+                        if s != t {
+                            *v += 1;
+                        }
+                    }
+                }
+            }
+        }
+        let best = votes.iter().copied().max().unwrap_or(0);
+        self.dialect = votes.iter().position(|&v| v == best);
+    }
+
+    /// Resolves one rule field; notes fields that cannot exist on some source.
+    pub fn field(&self, name: &str, notes: &mut Vec<String>) -> FieldRef {
+        let mut alts = Vec::new();
+        for (i, src) in self.sources.iter().enumerate() {
+            if let Some(a) = src.alias(name) {
+                if a.force && self.dialect == Some(i) {
+                    continue;
+                }
+                alts.push(AliasUse {
+                    source: Arc::clone(src),
+                    field: a.field.clone(),
+                    transform: a.transform,
+                    force: a.force,
+                });
+            }
+            if src.missing.iter().any(|m| m.eq_ignore_ascii_case(name)) && self.sources.len() > 1 {
+                let note = format!(
+                    "field `{name}` does not exist on {} events (EventID {}): a test on it is false there, and `not` of it is true",
+                    src.name,
+                    src.event_ids
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join("/")
+                );
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+        }
+        let numeric = self.numeric.contains(&name.to_ascii_lowercase())
+            || alts.iter().any(|a| {
+                a.field
+                    .as_ref()
+                    .is_some_and(|f| self.numeric.contains(&f.to_ascii_lowercase()))
+            });
+        FieldRef {
+            name: name.to_owned(),
+            numeric,
+            alts,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct AliasUse {
+    pub(super) source: Arc<Source>,
+    pub(super) field: Option<String>,
+    pub(super) transform: Transform,
+    pub(super) force: bool,
+}
+
+/// A rule field resolved against the rule's sources.
+#[derive(Debug, Clone)]
+pub struct FieldRef {
+    pub name: String,
+    /// Compare plain numbers as integers (hex or decimal).
+    pub numeric: bool,
+    alts: Vec<AliasUse>,
+}
+
+/// A field value as read from an event, with the event field it came from.
+#[derive(Debug, Clone)]
+pub struct Resolved<'e> {
+    pub name: Cow<'e, str>,
+    pub value: Cow<'e, Value>,
+    /// Position in `Event::fields` when the value is the event's own (not converted).
+    pub index: Option<usize>,
+}
+
+impl FieldRef {
+    /// A field read by name only (search queries, keywords).
+    pub fn plain(name: &str) -> FieldRef {
+        FieldRef {
+            name: name.to_owned(),
+            numeric: false,
+            alts: Vec::new(),
+        }
+    }
+
+    /// Whether the field may be read under another name (the prefilter must allow for it).
+    pub fn aliases(&self) -> impl Iterator<Item = (Option<&str>, Transform)> {
+        self.alts.iter().map(|a| (a.field.as_deref(), a.transform))
+    }
+
+    /// The field's value on this event; `None` when absent or null.
+    pub fn resolve<'e>(&self, ev: &'e Event) -> Option<Resolved<'e>> {
+        for a in &self.alts {
+            if (a.force || lookup(ev, &self.name).is_none()) && a.source.matches(ev) {
+                return read_alias(a, ev);
+            }
+        }
+        lookup_idx(ev, &self.name).map(|(i, n, v)| Resolved {
+            index: Some(i),
+            name: Cow::Borrowed(n),
+            value: Cow::Borrowed(v),
+        })
+    }
+}
+
+/// Exact name first, then ASCII case-insensitive (as `Event::get`); null counts as absent.
+pub fn lookup<'e>(ev: &'e Event, name: &str) -> Option<(&'e str, &'e Value)> {
+    lookup_idx(ev, name).map(|(_, n, v)| (n, v))
+}
+
+/// [`lookup`] with the field's position.
+pub fn lookup_idx<'e>(ev: &'e Event, name: &str) -> Option<(usize, &'e str, &'e Value)> {
+    let i = ev.fields.iter().position(|(n, _)| n == name).or_else(|| {
+        ev.fields
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+    })?;
+    let (n, v) = &ev.fields[i];
+    match v {
+        Value::Null => None,
+        v => Some((i, n.as_str(), v)),
+    }
+}
