@@ -6,7 +6,7 @@ use crate::index::EventRef;
 use crate::prefilter::Prefilter;
 use crate::proctree::ProcTree;
 use crate::query::Query;
-use crate::sigma::{CompiledRule, Filter, MatchDetail};
+use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, MatchDetail};
 use crossterm::event::KeyEvent;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -145,6 +145,9 @@ pub struct FailedRule {
 pub struct RulesLoaded {
     pub rules: Vec<Arc<CompiledRule>>,
     pub hits: Vec<Arc<Vec<EventRef>>>,
+    pub correlations: Vec<Arc<Correlation>>,
+    /// Per correlation, its hits (in time order).
+    pub corr_hits: Vec<Arc<Vec<CorrelationHit<EventRef>>>>,
     pub failed: Vec<FailedRule>,
     pub filters: Vec<Filter>,
     pub overlays: Vec<(PathBuf, String)>,

@@ -10,6 +10,7 @@ pub enum Scope {
     Global,
     Rules,
     Hits,
+    Correlation,
     Detail,
     Tree,
     Stack,
@@ -22,6 +23,7 @@ impl Scope {
             Scope::Global => "everywhere",
             Scope::Rules => "rules",
             Scope::Hits => "hits",
+            Scope::Correlation => "correlation hits",
             Scope::Detail => "event detail",
             Scope::Tree => "process tree",
             Scope::Stack => "stack",
@@ -191,6 +193,14 @@ pub fn bindings() -> Vec<Binding> {
         ),
         b!(Hits, [Enter], "⏎", Action::Open, "event detail", true),
         b!(
+            Correlation,
+            [Enter],
+            "⏎",
+            Action::Open,
+            "the events of this hit",
+            true
+        ),
+        b!(
             Hits,
             [Char(' ')],
             "space",
@@ -358,6 +368,7 @@ pub fn scope(app: &App) -> Scope {
     match app.top() {
         None => Scope::Rules,
         Some(Screen::Hits(_)) => Scope::Hits,
+        Some(Screen::Correlation(_)) => Scope::Correlation,
         Some(Screen::Detail(_)) => Scope::Detail,
         Some(Screen::Tree(_)) => Scope::Tree,
         Some(Screen::Stack(_)) => Scope::Stack,

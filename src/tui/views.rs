@@ -1,6 +1,7 @@
 //! Drawing: pure functions of `&App` (and the theme). All log content passes through
 //! `sanitize::for_terminal` before it reaches a cell.
 
+mod correlation;
 mod detail;
 mod hits;
 mod misc;
@@ -50,6 +51,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         match app.top() {
             None => rules::draw(f, app, theme, body),
             Some(Screen::Hits(h)) => hits::draw(f, app, h, theme, body),
+            Some(Screen::Correlation(c)) => correlation::draw(f, app, c, theme, body),
             Some(Screen::Detail(d)) => detail::draw(f, app, d, theme, body),
             Some(Screen::Tree(t)) => misc::tree(f, app, t, theme, body),
             Some(Screen::Stack(s)) => misc::stack(f, app, s, theme, body),
@@ -75,6 +77,10 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     for s in &app.screens {
         crumbs.push(match s {
             Screen::Hits(h) => clean(&h.title, 40),
+            Screen::Correlation(c) => app
+                .correlations
+                .get(c.corr)
+                .map_or_else(String::new, |r| clean(&r.corr.meta.title, 40)),
             Screen::Detail(_) => "Event".into(),
             Screen::Tree(_) => "Process tree".into(),
             Screen::Stack(s) => format!("Stack {}", s.field),

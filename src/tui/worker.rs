@@ -136,6 +136,7 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     let snap = ctx.snap();
     let refs: Vec<&crate::sigma::CompiledRule> = rules.iter().map(|r| r.as_ref()).collect();
     let result = crate::hunt::run(&snap, &refs)?;
+    let corr_hits = crate::hunt::correlate(&snap, &set.correlations, &refs, &result)?;
     let mut failed = failed(&set);
     failed.extend(read_errors.into_iter().map(|e| FailedRule {
         title: e.clone(),
@@ -146,6 +147,8 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     Ok(RulesLoaded {
         rules,
         hits: result.hits.into_iter().map(Arc::new).collect(),
+        correlations: set.correlations.into_iter().map(Arc::new).collect(),
+        corr_hits: corr_hits.into_iter().map(Arc::new).collect(),
         failed,
         filters: set.filters,
         overlays,

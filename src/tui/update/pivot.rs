@@ -7,7 +7,7 @@ use crate::index::EventRef;
 use crate::prefilter::Prefilter;
 use crate::proctree;
 use crate::tui::action::{Check, Effect};
-use crate::tui::app::{App, Detail, HitRow, Screen};
+use crate::tui::app::{App, CorrList, Detail, Entry, HitRow, Screen};
 use std::sync::Arc;
 
 /// The event under the cursor: its reference, the event when loaded, and the rule it hit.
@@ -42,23 +42,38 @@ pub fn open(app: &mut App) -> Vec<Effect> {
             let Some(&i) = app.visible.get(app.rule_sel) else {
                 return Vec::new();
             };
-            if let Some(f) = i
-                .checked_sub(app.rules.len())
-                .and_then(|k| app.failed.get(k))
-            {
-                app.message = Some(format!(
-                    "{} ({}) {}:{}",
-                    f.title, f.kind, f.origin, f.reason
-                ));
-                return Vec::new();
+            match app.entry(i) {
+                Entry::Rule(i) => {
+                    let rows = app.rules[i]
+                        .hits
+                        .iter()
+                        .map(|&r| HitRow { r, rule: Some(i) })
+                        .collect();
+                    let title = app.rules[i].rule.meta.title.clone();
+                    push_hits(app, title, rows, Some(i), None)
+                }
+                Entry::Corr(corr) => {
+                    app.screens.push(Screen::Correlation(CorrList {
+                        corr,
+                        sel: 0,
+                        offset: 0,
+                    }));
+                    Vec::new()
+                }
+                Entry::Failed(k) => {
+                    if let Some(f) = app.failed.get(k) {
+                        app.message = Some(format!(
+                            "{} ({}) {}:{}",
+                            f.title, f.kind, f.origin, f.reason
+                        ));
+                    }
+                    Vec::new()
+                }
             }
-            let rows = app.rules[i]
-                .hits
-                .iter()
-                .map(|&r| HitRow { r, rule: Some(i) })
-                .collect();
-            let title = app.rules[i].rule.meta.title.clone();
-            push_hits(app, title, rows, Some(i), None)
+        }
+        Some(Screen::Correlation(c)) => {
+            let (corr, sel) = (c.corr, c.sel);
+            correlation_events(app, corr, sel)
         }
         Some(Screen::Hits(_)) => {
             let Some((r, event, rule)) = current(app) else {
@@ -115,6 +130,41 @@ pub fn open(app: &mut App) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
+}
+
+/// The events that made one correlation hit, each with the base rule it hit (so the detail
+/// explains the match and stacking/tuning work as on any rule hit).
+fn correlation_events(app: &mut App, corr: usize, sel: usize) -> Vec<Effect> {
+    let Some(row) = app.correlations.get(corr) else {
+        return Vec::new();
+    };
+    let Some(hit) = row.hits.get(sel) else {
+        return Vec::new();
+    };
+    let c = &row.corr;
+    let base: Vec<usize> = (0..app.rules.len())
+        .filter(|&i| {
+            let m = &app.rules[i].rule.meta;
+            c.rules
+                .iter()
+                .any(|r| m.id.as_deref() == Some(r) || m.name.as_deref() == Some(r))
+        })
+        .collect();
+    let mut rows: Vec<HitRow> = hit
+        .keys
+        .iter()
+        .map(|&r| HitRow {
+            r,
+            rule: base
+                .iter()
+                .copied()
+                .find(|&i| app.rules[i].hits.binary_search(&r).is_ok()),
+        })
+        .collect();
+    rows.sort_unstable_by_key(|h| (h.r, h.rule));
+    let group: Vec<String> = hit.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let title = format!("events of {}", group.join(" "));
+    push_hits(app, title, rows, None, None)
 }
 
 fn has_value(ev: &Event, field: &str, value: &str) -> bool {

@@ -311,6 +311,7 @@ pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
         Scope::Global,
         Scope::Rules,
         Scope::Hits,
+        Scope::Correlation,
         Scope::Detail,
         Scope::Tree,
         Scope::Stack,
