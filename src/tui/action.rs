@@ -93,8 +93,10 @@ pub enum Effect {
         name: String,
         text: String,
     },
+    /// Counts the values of Sigma field `field` over the hits, read through the rule's mapping.
     Stack {
         rule: usize,
+        compiled: Arc<CompiledRule>,
         field: String,
         refs: Arc<Vec<EventRef>>,
     },

@@ -316,20 +316,17 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
                 Msg::Rules(Box::new(load_rules(ctx)?)),
             ]
         }
-        Effect::Stack { rule, field, refs } => {
+        Effect::Stack {
+            rule,
+            compiled,
+            field,
+            refs,
+        } => {
             let values: Vec<Vec<String>> = refs
                 .par_iter()
                 .map(|&r| {
-                    snap.event(r).map_or_else(
-                        |_| Vec::new(),
-                        |(e, _)| {
-                            e.fields
-                                .iter()
-                                .filter(|(n, _)| n.eq_ignore_ascii_case(&field))
-                                .flat_map(|(_, v)| v.strings().map(str::to_owned))
-                                .collect()
-                        },
-                    )
+                    snap.event(r)
+                        .map_or_else(|_| Vec::new(), |(e, _)| compiled.field_values(&e, &field))
                 })
                 .collect();
             let mut counts: HashMap<String, u64> = HashMap::new();

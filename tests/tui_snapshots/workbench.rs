@@ -39,3 +39,59 @@ fn correlation_hits_open_to_their_events_and_on_to_detail() {
     };
     assert!(h.title.contains("±5 min"));
 }
+
+/// Moves the detail cursor to field `name`.
+fn select_field(fx: &mut super::support::Fixture, name: &str) {
+    let Some(Screen::Detail(d)) = fx.app.top() else {
+        panic!("detail")
+    };
+    let fields = &d.event.as_ref().unwrap().fields;
+    let pos = fields.iter().position(|(n, _)| n == name).unwrap();
+    let delta = pos as i64 - d.sel as i64;
+    for _ in 0..delta.unsigned_abs() {
+        fx.send(if delta < 0 { Action::Up } else { Action::Down });
+    }
+}
+
+#[test]
+fn stacking_and_benign_use_the_sigma_name_across_sysmon_and_4688() {
+    let dir = manifest_dir().join("tests/fixtures/tui");
+    let mut fx = fixture_with(|o| {
+        o.inputs = vec![dir.join("cross_source.jsonl")];
+        o.rule_paths = vec![dir.join("rundll32.yml")];
+        o.no_default_rules = true;
+    });
+    assert_eq!(fx.app.rules[0].hits.len(), 3);
+    fx.send(Action::Open);
+    // The 4688 hit: its NewProcessName is the rule's Image.
+    fx.send(Action::Down);
+    fx.send(Action::Open);
+    select_field(&mut fx, "NewProcessName");
+    fx.send(Action::StackField);
+    let Some(Screen::Stack(s)) = fx.app.top() else {
+        panic!("stack: {:?}", fx.app.message)
+    };
+    assert_eq!(s.field, "Image");
+    let system32 = "C:\\Windows\\System32\\rundll32.exe".to_owned();
+    assert_eq!(
+        s.values,
+        [(system32, 2), ("C:\\Users\\Public\\rundll32.exe".into(), 1)],
+        "one Sysmon and one 4688 event stack together"
+    );
+    snap!("cross_source_stack", fx);
+    // The hits with that value come from both sources.
+    fx.send(Action::Open);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("hits with the value: {:?}", fx.app.message)
+    };
+    assert_eq!(h.rows.len(), 2);
+    fx.send(Action::Back);
+    fx.send(Action::Back);
+    // Marked benign on the 4688 field, the overlay names Image and removes both.
+    fx.send(Action::MarkBenign);
+    let overlays = huntbench::overlay::load_overlays(&fx.app.case_dir);
+    assert_eq!(overlays.len(), 1);
+    assert!(overlays[0].1.contains("Image: "), "{}", overlays[0].1);
+    assert!(!overlays[0].1.contains("NewProcessName"));
+    assert_eq!(fx.app.rules[0].hits.len(), 1, "{:?}", fx.app.message);
+}

@@ -117,15 +117,15 @@ pub fn open(app: &mut App) -> Vec<Effect> {
             };
             let (field, value, rule) = (s.field.clone(), value.clone(), Arc::clone(&row.rule));
             let title = format!("{} where {field} = {value}", rule.meta.title);
-            let prefilter = Prefilter::and(vec![
-                rule.prefilter(),
-                Prefilter::Equals {
-                    field: field.clone(),
-                    value: value.clone(),
-                },
-            ]);
-            let check: Check =
-                Arc::new(move |ev: &Event| has_value(ev, &field, &value) && rule.is_match(ev));
+            // The field may be read under other names per source, so only the rule narrows.
+            let prefilter = rule.prefilter();
+            let check: Check = Arc::new(move |ev: &Event| {
+                rule.is_match(ev)
+                    && rule
+                        .field_values(ev, &field)
+                        .iter()
+                        .any(|v| v.eq_ignore_ascii_case(&value))
+            });
             pivot(app, title, prefilter, check)
         }
         _ => Vec::new(),
@@ -237,17 +237,38 @@ pub fn around(app: &mut App) -> Vec<Effect> {
     pivot(app, title, prefilter, check)
 }
 
+/// The selected field of a rule hit's detail under the rule's Sigma name (so `NewProcessName`
+/// of a 4688 hit and `Image` of a Sysmon hit are one field), with its value and the rule.
+fn rule_field(app: &mut App) -> Option<(usize, String, String)> {
+    let (field, value) = selected_field(app)?;
+    let (_, Some(event), Some(rule)) = current(app)? else {
+        return None;
+    };
+    let name = app.rules.get(rule)?.rule.sigma_field(&event, &field);
+    if !name.eq_ignore_ascii_case(&field) {
+        app.message = Some(format!(
+            "{field} is {name} in the rule's names (read per source)"
+        ));
+    }
+    Some((rule, name, value))
+}
+
 pub fn stack(app: &mut App) -> Vec<Effect> {
-    let (Some((field, _)), Some((_, _, Some(rule)))) = (selected_field(app), current(app)) else {
+    let Some((rule, field, _)) = rule_field(app) else {
         app.message = Some("stacking needs an event opened from a rule's hits".into());
         return Vec::new();
     };
     let Some(row) = app.rules.get(rule) else {
         return Vec::new();
     };
-    let refs = Arc::clone(&row.hits);
+    let (refs, compiled) = (Arc::clone(&row.hits), Arc::clone(&row.rule));
     app.busy.push("stack".into());
-    vec![Effect::Stack { rule, field, refs }]
+    vec![Effect::Stack {
+        rule,
+        compiled,
+        field,
+        refs,
+    }]
 }
 
 pub fn benign(app: &mut App) -> Vec<Effect> {
@@ -256,10 +277,7 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
             .values
             .get(s.sel)
             .map(|(v, _)| (s.rule, s.field.clone(), v.clone())),
-        Some(Screen::Detail(d)) => match (d.rule, selected_field(app)) {
-            (Some(rule), Some((f, v))) => Some((rule, f, v)),
-            _ => None,
-        },
+        Some(Screen::Detail(_)) => rule_field(app),
         _ => None,
     };
     let Some((rule, field, value)) = target else {
