@@ -121,10 +121,35 @@ fn live_edit_changes_the_count_and_shows_the_diff() {
     };
     assert!(ed.compiled.is_none());
     assert!(!ed.errors.is_empty());
-    assert!(fx.screen().contains(" │ "), "the offending line is shown");
-    snap!("editor_error", fx);
+    // Marked in place: `✗` in the gutter, the text from the error's column underlined.
+    let marked = fx.screen_marked();
+    let err = &ed.errors[0];
+    let line = marked
+        .lines()
+        .find(|l| l.starts_with(&format!("✗{} ", err.line)))
+        .unwrap_or_else(|| panic!("gutter mark for line {}:\n{marked}", err.line));
+    assert!(line.contains('⟦'), "{line}");
+    insta::with_settings!({snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots")}, {
+        insta::assert_snapshot!("editor_error", marked);
+    });
 
     fx.key('\'');
+    // A condition error is marked on the condition line too.
+    press(&mut fx, KeyCode::Down, 3);
+    press(&mut fx, KeyCode::End, 1);
+    fx.key('x');
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    let err = ed.errors.first().expect("unknown identifier");
+    assert!(
+        ed.area.lines()[err.line - 1].contains("condition:"),
+        "{err:?}"
+    );
+    let marked = fx.screen_marked();
+    assert!(marked.contains(&format!("✗{} ", err.line)), "{marked}");
+    assert!(marked.contains('⟦'), "{marked}");
+    press(&mut fx, KeyCode::Backspace, 1);
     // Saving writes to the user rules dir (never the bundled file) and replaces the rule.
     fx.send(Action::Key(KeyEvent::new(
         KeyCode::Char('s'),

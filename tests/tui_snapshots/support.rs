@@ -9,6 +9,7 @@ use huntbench::tui::worker::{Ctx, execute};
 use huntbench::tui::{TuiOptions, update::update, views};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::style::Modifier;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
@@ -69,6 +70,16 @@ impl Fixture {
     }
 
     pub fn screen(&self) -> String {
+        self.render(false)
+    }
+
+    /// The screen with underlined runs of cells wrapped in `⟦…⟧`, so a text snapshot shows
+    /// where a style marks something (the editor's inline errors).
+    pub fn screen_marked(&self) -> String {
+        self.render(true)
+    }
+
+    fn render(&self, mark_underlined: bool) -> String {
         let mut t = Terminal::new(TestBackend::new(120, 36)).unwrap();
         let theme = Theme::load(None).unwrap();
         t.draw(|f| views::draw(f, &self.app, &theme)).unwrap();
@@ -77,9 +88,20 @@ impl Fixture {
         let tmp = regex::Regex::new(r"/tmp/\S*|\.tmp\w+").unwrap();
         let lines: Vec<String> = (0..buf.area.height)
             .map(|y| {
-                let line: String = (0..buf.area.width)
-                    .map(|x| buf[(x, y)].symbol().to_owned())
-                    .collect();
+                let mut line = String::new();
+                let mut open = false;
+                for x in 0..buf.area.width {
+                    let cell = &buf[(x, y)];
+                    let under = mark_underlined && cell.modifier.contains(Modifier::UNDERLINED);
+                    if under != open {
+                        line.push(if under { '⟦' } else { '⟧' });
+                        open = under;
+                    }
+                    line.push_str(cell.symbol());
+                }
+                if open {
+                    line.push('⟧');
+                }
                 let line = tmp.replace_all(&line, "[TMP]");
                 line.replace(env!("CARGO_MANIFEST_DIR"), "[ROOT]")
                     .trim_end()
