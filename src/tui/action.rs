@@ -204,6 +204,8 @@ pub enum Msg {
         field: String,
         values: Vec<(String, u64)>,
     },
+    /// The key bindings to use (read at startup, with any problems of the user's file).
+    Keymap(Arc<super::keymap::Keymap>),
     Info(String),
     Error(String),
 }
@@ -220,6 +222,7 @@ impl std::fmt::Debug for Msg {
             Msg::Hits { .. } => "Hits",
             Msg::Compiled { .. } => "Compiled",
             Msg::Stack { .. } => "Stack",
+            Msg::Keymap(_) => "Keymap",
             Msg::Info(_) => "Info",
             Msg::Error(_) => "Error",
         };

@@ -1,6 +1,7 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
 use super::action::{EditError, FailedRule};
+use super::keymap::Keymap;
 use crate::event::Event;
 use crate::index::EventRef;
 use crate::proctree::ProcTree;
@@ -173,6 +174,8 @@ pub struct App {
     pub size: (u16, u16),
     pub quit: bool,
     pub around_minutes: i64,
+    /// The effective key bindings (defaults plus the user's `keymap.toml`).
+    pub keymap: Arc<Keymap>,
 }
 
 impl App {
@@ -209,6 +212,7 @@ impl App {
             size: (120, 36),
             quit: false,
             around_minutes: 5,
+            keymap: Arc::new(Keymap::default()),
         }
     }
 

@@ -352,6 +352,20 @@ pub fn window(app: &mut App) -> Vec<Effect> {
     vec![Effect::Fetch(missing)]
 }
 
+/// A file-name form of a title: ASCII letters and digits lowercased, anything else `-`.
+fn slug(title: &str) -> String {
+    title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// Number of sparkline buckets (re-exported for views).
 pub const BUCKETS: usize = SPARK_BUCKETS;
 

@@ -8,12 +8,11 @@ mod misc;
 mod rules;
 
 use super::app::{App, Screen};
-use super::keymap;
 use super::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
 /// Sanitised and cut to `max` characters (with an ellipsis).
 pub fn clean(s: &str, max: usize) -> String {
@@ -31,6 +30,23 @@ pub fn time(ts: i64) -> String {
     jiff::Timestamp::from_microsecond(ts)
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S%.3f").to_string())
         .unwrap_or_else(|_| "-".into())
+}
+
+/// A list with a header row and a titled top border (rules, hits, correlation hits).
+pub fn list_table<'a>(
+    rows: impl IntoIterator<Item = Row<'a>>,
+    header: Vec<&'a str>,
+    widths: impl IntoIterator<Item = Constraint>,
+    title: String,
+    theme: &Theme,
+) -> Table<'a> {
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.get("header")))
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(Line::from(title).style(theme.get("title"))),
+        )
 }
 
 pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
@@ -62,7 +78,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     misc::input(f, app, theme, input);
     misc::status(f, app, theme, status);
     let mut spans = Vec::new();
-    for (k, h) in keymap::hints(app) {
+    for (k, h) in app.keymap.hints(app) {
         spans.push(Span::styled(format!(" {k}"), theme.get("hint_key")));
         spans.push(Span::styled(format!(" {h} "), theme.get("dim")));
     }

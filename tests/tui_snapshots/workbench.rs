@@ -95,3 +95,24 @@ fn stacking_and_benign_use_the_sigma_name_across_sysmon_and_4688() {
     assert!(!overlays[0].1.contains("NewProcessName"));
     assert_eq!(fx.app.rules[0].hits.len(), 1, "{:?}", fx.app.message);
 }
+
+#[test]
+fn keymap_overrides_show_in_help_and_bad_entries_in_the_status_line() {
+    use huntbench::tui::action::Msg;
+    use huntbench::tui::keymap::Keymap;
+    let mut fx = super::support::fixture();
+    let text = "[detail]\nproc_tree = \"P\"\n\n[hits]\nteleport = \"z\"\n";
+    let km = Keymap::parse(text, "config/keymap.toml");
+    fx.send(Action::Worker(Box::new(Msg::Keymap(std::sync::Arc::new(
+        km,
+    )))));
+    let status = fx.screen();
+    assert!(
+        status.contains("keymap: config/keymap.toml:5: no action `teleport` in [hits]"),
+        "{status}"
+    );
+    fx.send(Action::Help);
+    let help = fx.screen();
+    assert!(help.contains("P       process tree"), "{help}");
+    snap!("keymap_help", fx);
+}

@@ -74,19 +74,9 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
             let Some(q) = h.query.as_deref().and_then(|q| crate::query::parse(q).ok()) else {
                 return Vec::new();
             };
-            let slug: String = text
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
             app.busy.push("rules".into());
             vec![Effect::SaveRule {
-                name: format!("search-{slug}"),
+                name: format!("search-{}", super::slug(&text)),
                 text: q.to_sigma_yaml(&text),
             }]
         }

@@ -225,6 +225,12 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 sel: 0,
             }));
         }
+        Msg::Keymap(km) => {
+            if !km.problems.is_empty() {
+                app.message = Some(format!("keymap: {}", km.problems.join("; ")));
+            }
+            app.keymap = km;
+        }
         Msg::Info(s) => app.message = Some(s),
         Msg::Error(s) => {
             app.busy.clear();

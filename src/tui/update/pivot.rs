@@ -310,18 +310,7 @@ pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
     let Some(Screen::Hits(h)) = app.top() else {
         return Vec::new();
     };
-    let slug: String = h
-        .title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(40)
-        .collect();
+    let slug: String = super::slug(&h.title).chars().take(40).collect();
     let path = app.case_dir.join("exports").join(slug);
     let refs = h.rows.iter().map(|r| r.r).collect();
     app.busy.push("export".into());

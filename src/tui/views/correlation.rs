@@ -7,8 +7,7 @@ use crate::tui::app::{App, CorrList};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Row, Table};
+use ratatui::widgets::Row;
 
 /// `1h 02m`, `4m 05s`, `12s`: how long a window the events of a hit span.
 pub fn span(micros: i64) -> String {
@@ -56,8 +55,7 @@ pub fn draw(f: &mut Frame, app: &App, c: &CorrList, theme: &Theme, area: Rect) {
                 r
             }
         });
-    let header = Row::new(vec!["first (UTC)", "span", "count", "events", "group"])
-        .style(theme.get("header"));
+    let header = vec!["first (UTC)", "span", "count", "events", "group"];
     let kind = row.kind.trim_start_matches("correlation: ");
     // Base rules by title where they are loaded (references are usually ids).
     let base: Vec<&str> = corr
@@ -79,21 +77,12 @@ pub fn draw(f: &mut Frame, app: &App, c: &CorrList, theme: &Theme, area: Rect) {
         if row.hits.is_empty() { 0 } else { c.sel + 1 },
         row.hits.len()
     );
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(23),
-            Constraint::Length(8),
-            Constraint::Length(12),
-            Constraint::Length(6),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(header)
-    .block(
-        Block::default()
-            .borders(Borders::TOP)
-            .title(Line::from(title).style(theme.get("title"))),
-    );
-    f.render_widget(table, area);
+    let widths = [
+        Constraint::Length(23),
+        Constraint::Length(8),
+        Constraint::Length(12),
+        Constraint::Length(6),
+        Constraint::Fill(1),
+    ];
+    f.render_widget(super::list_table(rows, header, widths, title, theme), area);
 }

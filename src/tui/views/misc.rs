@@ -2,7 +2,7 @@
 
 use super::clean;
 use crate::tui::app::{App, Editor, InputKind, StackView, TreeView};
-use crate::tui::keymap::{self, Scope};
+use crate::tui::keymap::Scope;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -336,7 +336,7 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 }
 
 /// The help overlay, generated from the keymap.
-pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
+pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let w = area.width.min(110);
     let h = area.height.saturating_sub(2);
     let rect = Rect {
@@ -345,25 +345,16 @@ pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
         width: w,
         height: h,
     };
-    let table = keymap::bindings();
+    let km = &app.keymap;
     let mut lines = Vec::new();
-    for scope in [
-        Scope::Global,
-        Scope::Rules,
-        Scope::Hits,
-        Scope::Correlation,
-        Scope::Detail,
-        Scope::Tree,
-        Scope::Stack,
-        Scope::Overlays,
-    ] {
+    for scope in Scope::ALL {
         lines.push(Line::from(Span::styled(
             format!(" {}", scope.name()),
             theme.get("header"),
         )));
-        for b in table.iter().filter(|b| b.scope == scope) {
+        for b in km.bindings.iter().filter(|b| b.scope == scope) {
             lines.push(Line::from(vec![
-                Span::styled(format!("   {:<8}", b.label), theme.get("hint_key")),
+                Span::styled(format!("   {:<8}", b.label()), theme.get("hint_key")),
                 Span::raw(b.help),
             ]));
         }
@@ -372,6 +363,12 @@ pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
         " editor: type to edit, Ctrl-S save, Esc close · mouse: wheel scrolls, click selects",
         theme.get("dim"),
     )));
+    for p in &km.problems {
+        lines.push(Line::from(Span::styled(
+            format!(" keymap: {}", clean(p, 200)),
+            theme.get("error"),
+        )));
+    }
     f.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)

@@ -6,8 +6,8 @@ use crate::tui::app::{App, Entry, Sort};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Row, Table};
+use ratatui::text::Span;
+use ratatui::widgets::Row;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -146,7 +146,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 row
             }
         });
-    let header = Row::new(vec![
+    let header = vec![
         "",
         "   hits",
         "level",
@@ -154,25 +154,15 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         "title",
         "over time",
         "ATT&CK",
-    ])
-    .style(theme.get("header"));
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Length(7),
-            Constraint::Length(11),
-            Constraint::Length(12),
-            Constraint::Fill(3),
-            Constraint::Length(16),
-            Constraint::Fill(2),
-        ],
-    )
-    .header(header)
-    .block(
-        Block::default()
-            .borders(Borders::TOP)
-            .title(Line::from(title).style(theme.get("title"))),
-    );
-    f.render_widget(table, area);
+    ];
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(7),
+        Constraint::Length(11),
+        Constraint::Length(12),
+        Constraint::Fill(3),
+        Constraint::Length(16),
+        Constraint::Fill(2),
+    ];
+    f.render_widget(super::list_table(rows, header, widths, title, theme), area);
 }
