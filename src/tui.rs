@@ -107,6 +107,11 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     if let Ok(size) = terminal.size() {
         app.size = (size.width, size.height);
     }
+    let km = keymap::Keymap::load(&crate::rulepack::config_dir());
+    update::update(
+        &mut app,
+        Action::Worker(Box::new(Msg::Keymap(Arc::new(km)))),
+    );
     let mut worker: Option<worker::Worker> = None;
     let mut pending: Vec<Effect> = Vec::new();
     loop {
@@ -157,7 +162,7 @@ fn next_action(
 
 fn term_action(app: &App, ev: TermEvent) -> Option<Action> {
     match ev {
-        TermEvent::Key(k) if k.kind != KeyEventKind::Release => keymap::action_for(app, k),
+        TermEvent::Key(k) if k.kind != KeyEventKind::Release => app.keymap.action_for(app, k),
         TermEvent::Mouse(m) => match m.kind {
             MouseEventKind::ScrollUp => Some(Action::ScrollUp),
             MouseEventKind::ScrollDown => Some(Action::ScrollDown),

@@ -69,12 +69,20 @@ impl Session {
     }
 
     fn open(&self, inputs: &[&Path]) {
+        self.open_with(&[], inputs);
+    }
+
+    /// Like `open`, with extra arguments before the inputs.
+    fn open_with(&self, args: &[&str], inputs: &[&Path]) {
         let cfg = self.dir.path().join("config");
         let mut cmd = format!(
             "HUNTBENCH_CONFIG_DIR='{}' '{BIN}' --case '{}'",
             cfg.display(),
             self.case().display()
         );
+        for a in args {
+            cmd.push_str(&format!(" '{a}'"));
+        }
         for i in inputs {
             cmd.push_str(&format!(" '{}'", i.display()));
         }
@@ -253,6 +261,46 @@ fn marking_a_value_benign_writes_an_overlay_and_removes_hits() {
     let overlays = huntbench::overlay::load_overlays(&s.case());
     assert_eq!(overlays.len(), 1);
     assert!(overlays[0].1.contains("WmiPrvSE.exe"));
+    s.quit_and_check_terminal();
+}
+
+#[test]
+fn correlation_hits_open_to_events_and_a_user_key_opens_the_tree() {
+    if !usable() {
+        return;
+    }
+    let s = Session::start("corr");
+    let cfg = s.dir.path().join("config");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("keymap.toml"),
+        "[detail]\nproc_tree = \"P\"\n\n[hits]\nteleport = \"z\"\n",
+    )
+    .unwrap();
+    let burst = samples().join("../tests/fixtures/tui/wmi_burst.yml");
+    s.open_with(&["--rules", &burst.display().to_string()], &[&samples()]);
+    let screen = s.wait("the correlation rule with its count", |sc| {
+        sc.lines()
+            .any(|l| l.contains("Burst of processes") && l.contains(" 7 "))
+    });
+    assert!(
+        screen.contains("keymap.toml:5: no action `teleport`"),
+        "{screen}"
+    );
+    // Only the correlation rule listed, then its hits, one hit's events, one event.
+    s.keys(&["f"]);
+    s.literal("Burst");
+    s.keys(&["Enter", "g", "Enter"]);
+    s.wait("correlation hits", |sc| {
+        sc.contains("event_count of") && sc.contains("Computer=srv-sql-01")
+    });
+    s.keys(&["Enter"]);
+    s.wait_for("events of Computer=");
+    s.keys(&["Enter"]);
+    s.wait_for("why it matched");
+    s.keys(&["P"]);
+    s.wait_for("Process tree on");
+    s.keys(&["Escape", "Escape", "Escape", "Escape"]);
     s.quit_and_check_terminal();
 }
 

@@ -2,132 +2,25 @@
 //! bundled rules), driven through `update` and the synchronous worker, drawn on `TestBackend`.
 #![allow(clippy::unwrap_used)]
 
+/// Every snapshot in `tests/snapshots`, also those of the submodules.
+macro_rules! snap {
+    ($name:expr, $fx:expr) => {
+        insta::with_settings!({snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots")}, {
+            insta::assert_snapshot!($name, $fx.screen());
+        })
+    };
+}
+
+#[path = "tui_snapshots/support.rs"]
+mod support;
+#[path = "tui_snapshots/workbench.rs"]
+mod workbench;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use huntbench::tui::action::Action;
 use huntbench::tui::app::{App, Screen};
-use huntbench::tui::theme::Theme;
-use huntbench::tui::worker::{Ctx, execute};
-use huntbench::tui::{TuiOptions, update::update, views};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::collections::VecDeque;
 use std::path::PathBuf;
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    ctx: Ctx,
-    app: App,
-}
-
-fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let case_dir = dir.path().join("case");
-    let opts = TuiOptions {
-        case_dir: case_dir.clone(),
-        inputs: vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")],
-        ..TuiOptions::default()
-    };
-    let mut ctx = Ctx::open(opts, &|_| {}).unwrap();
-    ctx.config_dir = dir.path().join("config");
-    let mut app = App::new(case_dir);
-    app.size = (120, 36);
-    let mut fx = Fixture {
-        _dir: dir,
-        ctx,
-        app,
-    };
-    let ready = fx.ctx.ready();
-    fx.send(Action::Worker(Box::new(ready)));
-    fx
-}
-
-impl Fixture {
-    /// Runs the action and every effect it causes to completion.
-    fn send(&mut self, action: Action) {
-        let mut queue: VecDeque<_> = update(&mut self.app, action).into();
-        while let Some(e) = queue.pop_front() {
-            for m in execute(&self.ctx, e) {
-                queue.extend(update(&mut self.app, Action::Worker(Box::new(m))));
-            }
-        }
-    }
-
-    fn key(&mut self, c: char) {
-        self.send(Action::Key(KeyEvent::new(
-            KeyCode::Char(c),
-            KeyModifiers::NONE,
-        )));
-    }
-
-    fn screen(&self) -> String {
-        let mut t = Terminal::new(TestBackend::new(120, 36)).unwrap();
-        let theme = Theme::load(None).unwrap();
-        t.draw(|f| views::draw(f, &self.app, &theme)).unwrap();
-        let buf = t.backend().buffer().clone();
-        // Temporary directories differ per run.
-        let tmp = regex::Regex::new(r"/tmp/\S*|\.tmp\w+").unwrap();
-        let lines: Vec<String> = (0..buf.area.height)
-            .map(|y| {
-                let line: String = (0..buf.area.width)
-                    .map(|x| buf[(x, y)].symbol().to_owned())
-                    .collect();
-                let line = tmp.replace_all(&line, "[TMP]");
-                line.replace(env!("CARGO_MANIFEST_DIR"), "[ROOT]")
-                    .trim_end()
-                    .to_owned()
-            })
-            .collect();
-        stable_ties(lines).join("\n") + "\n"
-    }
-
-    fn select_rule(&mut self, title: &str) {
-        let pos = self
-            .app
-            .visible
-            .iter()
-            .position(|&i| {
-                self.app
-                    .rules
-                    .get(i)
-                    .is_some_and(|r| r.rule.meta.title.contains(title))
-            })
-            .unwrap();
-        self.send(Action::Top);
-        for _ in 0..pos {
-            self.send(Action::Down);
-        }
-    }
-}
-
-/// Events with the same timestamp are ordered by their place in the index, which parallel
-/// ingest does not fix; sort runs of rows with equal times so snapshots are stable.
-fn stable_ties(mut lines: Vec<String>) -> Vec<String> {
-    let time = |l: &str| {
-        l.get(..23)
-            .filter(|t| t.starts_with("20"))
-            .map(str::to_owned)
-    };
-    let mut i = 0;
-    while i < lines.len() {
-        let Some(t) = time(&lines[i]) else {
-            i += 1;
-            continue;
-        };
-        let mut j = i + 1;
-        while j < lines.len() && time(&lines[j]).as_deref() == Some(t.as_str()) {
-            j += 1;
-        }
-        lines[i..j].sort();
-        i = j;
-    }
-    lines
-}
-
-macro_rules! snap {
-    ($name:expr, $fx:expr) => {
-        insta::assert_snapshot!($name, $fx.screen());
-    };
-}
+use support::{fixture, press};
 
 #[test]
 fn views() {
@@ -191,12 +84,6 @@ fn views() {
     snap!("search", fx);
 }
 
-fn press(fx: &mut Fixture, code: KeyCode, n: usize) {
-    for _ in 0..n {
-        fx.send(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-}
-
 #[test]
 fn live_edit_changes_the_count_and_shows_the_diff() {
     let mut fx = fixture();
@@ -234,10 +121,35 @@ fn live_edit_changes_the_count_and_shows_the_diff() {
     };
     assert!(ed.compiled.is_none());
     assert!(!ed.errors.is_empty());
-    assert!(fx.screen().contains(" │ "), "the offending line is shown");
-    snap!("editor_error", fx);
+    // Marked in place: `✗` in the gutter, the text from the error's column underlined.
+    let marked = fx.screen_marked();
+    let err = &ed.errors[0];
+    let line = marked
+        .lines()
+        .find(|l| l.starts_with(&format!("✗{} ", err.line)))
+        .unwrap_or_else(|| panic!("gutter mark for line {}:\n{marked}", err.line));
+    assert!(line.contains('⟦'), "{line}");
+    insta::with_settings!({snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots")}, {
+        insta::assert_snapshot!("editor_error", marked);
+    });
 
     fx.key('\'');
+    // A condition error is marked on the condition line too.
+    press(&mut fx, KeyCode::Down, 3);
+    press(&mut fx, KeyCode::End, 1);
+    fx.key('x');
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    let err = ed.errors.first().expect("unknown identifier");
+    assert!(
+        ed.area.lines()[err.line - 1].contains("condition:"),
+        "{err:?}"
+    );
+    let marked = fx.screen_marked();
+    assert!(marked.contains(&format!("✗{} ", err.line)), "{marked}");
+    assert!(marked.contains('⟦'), "{marked}");
+    press(&mut fx, KeyCode::Backspace, 1);
     // Saving writes to the user rules dir (never the bundled file) and replaces the rule.
     fx.send(Action::Key(KeyEvent::new(
         KeyCode::Char('s'),
@@ -469,26 +381,11 @@ fn progress_screen_and_mouse() {
 
 #[test]
 fn rules_that_do_not_load_are_listed_with_their_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let invalid = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules/invalid");
-    let opts = TuiOptions {
-        case_dir: dir.path().join("case"),
-        inputs: vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")],
-        rule_paths: vec![invalid],
-        no_default_rules: true,
-        theme: None,
-    };
-    let mut ctx = Ctx::open(opts, &|_| {}).unwrap();
-    ctx.config_dir = dir.path().join("config");
-    let mut app = App::new(dir.path().join("case"));
-    app.size = (120, 36);
-    let mut fx = Fixture {
-        _dir: dir,
-        ctx,
-        app,
-    };
-    let ready = fx.ctx.ready();
-    fx.send(Action::Worker(Box::new(ready)));
+    let invalid = support::manifest_dir().join("tests/fixtures/rules/invalid");
+    let mut fx = support::fixture_with(|o| {
+        o.rule_paths = vec![invalid];
+        o.no_default_rules = true;
+    });
     assert!(fx.app.rules.is_empty());
     assert_eq!(fx.app.failed.len(), 4);
     fx.send(Action::Bottom);

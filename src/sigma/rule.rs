@@ -209,6 +209,21 @@ impl CompiledRule {
         &self.meta.title
     }
 
+    /// The Sigma name this rule reads event field `field` of `ev` under (mapped per source, so
+    /// Sysmon's `Image` and 4688's `NewProcessName` are both `Image`).
+    pub fn sigma_field(&self, ev: &Event, field: &str) -> String {
+        self.sources.sigma_name(ev, field)
+    }
+
+    /// The values of Sigma field `name` on `ev` as this rule reads them (through the mapping).
+    pub fn field_values(&self, ev: &Event, name: &str) -> Vec<String> {
+        self.sources
+            .field(name, &mut Vec::new())
+            .resolve(ev)
+            .map(|r| r.value.strings().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
     /// The identifiers (selection names) of the detection, in order.
     pub fn identifiers(&self) -> impl Iterator<Item = &str> {
         self.detection.selections.iter().map(|(n, _)| n.as_str())

@@ -328,3 +328,31 @@ fn errors_carry_positions() {
     );
     assert_eq!(set.skipped.len(), 1);
 }
+
+#[test]
+fn event_fields_map_back_to_the_rules_sigma_names_per_source() {
+    let text = "title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    Image|endswith: '.exe'\n  condition: sel\n";
+    let rule = Loader::new().unwrap().load_str(text, "t").rules.remove(0);
+    let sysmon = ev(&[
+        ("Channel", "Microsoft-Windows-Sysmon/Operational"),
+        ("EventID", "1"),
+        ("Image", "C:\\a.exe"),
+        ("ProcessId", "12"),
+    ]);
+    let security = ev(&[
+        ("Channel", "Security"),
+        ("EventID", "4688"),
+        ("NewProcessName", "C:\\a.exe"),
+        ("NewProcessId", "0xc"),
+        ("ProcessId", "0x4"),
+    ]);
+    assert_eq!(rule.sigma_field(&sysmon, "Image"), "Image");
+    assert_eq!(rule.sigma_field(&security, "NewProcessName"), "Image");
+    assert_eq!(rule.sigma_field(&security, "NewProcessId"), "ProcessId");
+    assert_eq!(rule.sigma_field(&security, "ProcessId"), "ParentProcessId");
+    assert_eq!(rule.sigma_field(&security, "CommandLine"), "CommandLine");
+    for e in [&sysmon, &security] {
+        assert_eq!(rule.field_values(e, "Image"), ["C:\\a.exe"]);
+    }
+    assert_eq!(rule.field_values(&security, "ParentProcessId"), ["0x4"]);
+}

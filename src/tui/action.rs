@@ -6,7 +6,7 @@ use crate::index::EventRef;
 use crate::prefilter::Prefilter;
 use crate::proctree::ProcTree;
 use crate::query::Query;
-use crate::sigma::{CompiledRule, Filter, MatchDetail};
+use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, MatchDetail};
 use crossterm::event::KeyEvent;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -93,8 +93,10 @@ pub enum Effect {
         name: String,
         text: String,
     },
+    /// Counts the values of Sigma field `field` over the hits, read through the rule's mapping.
     Stack {
         rule: usize,
+        compiled: Arc<CompiledRule>,
         field: String,
         refs: Arc<Vec<EventRef>>,
     },
@@ -145,6 +147,9 @@ pub struct FailedRule {
 pub struct RulesLoaded {
     pub rules: Vec<Arc<CompiledRule>>,
     pub hits: Vec<Arc<Vec<EventRef>>>,
+    pub correlations: Vec<Arc<Correlation>>,
+    /// Per correlation, its hits (in time order).
+    pub corr_hits: Vec<Arc<Vec<CorrelationHit<EventRef>>>>,
     pub failed: Vec<FailedRule>,
     pub filters: Vec<Filter>,
     pub overlays: Vec<(PathBuf, String)>,
@@ -199,6 +204,8 @@ pub enum Msg {
         field: String,
         values: Vec<(String, u64)>,
     },
+    /// The key bindings to use (read at startup, with any problems of the user's file).
+    Keymap(Arc<super::keymap::Keymap>),
     Info(String),
     Error(String),
 }
@@ -215,6 +222,7 @@ impl std::fmt::Debug for Msg {
             Msg::Hits { .. } => "Hits",
             Msg::Compiled { .. } => "Compiled",
             Msg::Stack { .. } => "Stack",
+            Msg::Keymap(_) => "Keymap",
             Msg::Info(_) => "Info",
             Msg::Error(_) => "Error",
         };

@@ -1,10 +1,11 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
 use super::action::{EditError, FailedRule};
+use super::keymap::Keymap;
 use crate::event::Event;
 use crate::index::EventRef;
 use crate::proctree::ProcTree;
-use crate::sigma::{CompiledRule, Filter, MatchDetail};
+use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, MatchDetail};
 use ratatui_textarea::TextArea;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -40,6 +41,24 @@ pub struct RuleRow {
     pub spark: Vec<u64>,
     /// A saved search (a rule file written from the search bar).
     pub saved_search: bool,
+}
+
+/// A correlation rule row: its hits over the base rules' hits (sorted by time).
+#[derive(Clone)]
+pub struct CorrRow {
+    pub corr: Arc<Correlation>,
+    pub hits: Arc<Vec<CorrelationHit<EventRef>>>,
+    pub spark: Vec<u64>,
+    /// `correlation: event_count` etc., for the list.
+    pub kind: &'static str,
+}
+
+/// What a position of the rules list stands for (see [`App::visible`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Rule(usize),
+    Corr(usize),
+    Failed(usize),
 }
 
 /// One row of a hits list: the event and the rule that produced it (if any).
@@ -82,6 +101,14 @@ pub struct TreeView {
     pub marks: Vec<usize>,
 }
 
+/// The hits of a correlation rule: one row per correlation hit.
+#[derive(Clone)]
+pub struct CorrList {
+    pub corr: usize,
+    pub sel: usize,
+    pub offset: usize,
+}
+
 #[derive(Clone)]
 pub struct StackView {
     pub rule: usize,
@@ -108,6 +135,7 @@ pub struct Editor {
 /// Screens stack: pivots push, Backspace pops; the rules list is always at the bottom.
 pub enum Screen {
     Hits(HitList),
+    Correlation(CorrList),
     Detail(Box<Detail>),
     Tree(TreeView),
     Stack(StackView),
@@ -122,13 +150,15 @@ pub struct App {
     pub range: Option<(i64, i64)>,
     pub progress: Option<String>,
     pub rules: Vec<RuleRow>,
+    pub correlations: Vec<CorrRow>,
     pub failed: Vec<FailedRule>,
     pub filters: Vec<Filter>,
     pub overlays: Vec<(PathBuf, String)>,
     pub sort: Sort,
     pub level_min: u8,
     pub rule_filter: String,
-    /// Indices into `rules` (then `failed`, offset by `rules.len()`), as shown.
+    /// Rows as shown: indices into `rules`, then `correlations` and `failed`, each offset by
+    /// the lengths before it (decoded by [`App::entry`]).
     pub visible: Vec<usize>,
     pub rule_sel: usize,
     pub rule_offset: usize,
@@ -144,6 +174,8 @@ pub struct App {
     pub size: (u16, u16),
     pub quit: bool,
     pub around_minutes: i64,
+    /// The effective key bindings (defaults plus the user's `keymap.toml`).
+    pub keymap: Arc<Keymap>,
 }
 
 impl App {
@@ -159,6 +191,7 @@ impl App {
             range: None,
             progress: Some("opening case".into()),
             rules: Vec::new(),
+            correlations: Vec::new(),
             failed: Vec::new(),
             filters: Vec::new(),
             overlays: Vec::new(),
@@ -179,6 +212,7 @@ impl App {
             size: (120, 36),
             quit: false,
             around_minutes: 5,
+            keymap: Arc::new(Keymap::default()),
         }
     }
 
@@ -200,9 +234,21 @@ impl App {
     }
 
     pub fn selected_rule(&self) -> Option<usize> {
-        self.visible
-            .get(self.rule_sel)
-            .copied()
-            .filter(|&i| i < self.rules.len())
+        match self.entry(*self.visible.get(self.rule_sel)?) {
+            Entry::Rule(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Decodes a position of `visible`.
+    pub fn entry(&self, i: usize) -> Entry {
+        let (r, c) = (self.rules.len(), self.correlations.len());
+        if i < r {
+            Entry::Rule(i)
+        } else if i < r + c {
+            Entry::Corr(i - r)
+        } else {
+            Entry::Failed(i - r - c)
+        }
     }
 }

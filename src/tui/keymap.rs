@@ -1,15 +1,23 @@
-//! Keys → actions, per screen. The help overlay and the hint line are generated from this
-//! table, so they cannot drift from what the keys do.
+//! Keys → actions, per screen. The help overlay and the hint line are generated from the
+//! effective [`Keymap`] (defaults plus the user's `keymap.toml`), so they cannot drift from
+//! what the keys do.
+//!
+//! `keymap.toml` in the config directory has one table per screen (`[global]`, `[rules]`,
+//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`) mapping an action
+//! name to a key or a list of keys: `proc_tree = "P"`, `down = ["j", "down", "ctrl-n"]`.
+//! A bad entry is reported (file, line, reason) and skipped; the rest still applies.
 
 use super::action::Action;
 use super::app::{App, InputKind, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     Global,
     Rules,
     Hits,
+    Correlation,
     Detail,
     Tree,
     Stack,
@@ -17,340 +25,477 @@ pub enum Scope {
 }
 
 impl Scope {
+    pub const ALL: [Scope; 8] = [
+        Scope::Global,
+        Scope::Rules,
+        Scope::Hits,
+        Scope::Correlation,
+        Scope::Detail,
+        Scope::Tree,
+        Scope::Stack,
+        Scope::Overlays,
+    ];
+
+    /// The heading in the help overlay.
     pub fn name(self) -> &'static str {
         match self {
             Scope::Global => "everywhere",
             Scope::Rules => "rules",
             Scope::Hits => "hits",
+            Scope::Correlation => "correlation hits",
             Scope::Detail => "event detail",
             Scope::Tree => "process tree",
             Scope::Stack => "stack",
             Scope::Overlays => "overlays",
         }
     }
+
+    /// The table name in `keymap.toml`.
+    pub fn section(self) -> &'static str {
+        match self {
+            Scope::Global => "global",
+            Scope::Rules => "rules",
+            Scope::Hits => "hits",
+            Scope::Correlation => "correlation",
+            Scope::Detail => "detail",
+            Scope::Tree => "tree",
+            Scope::Stack => "stack",
+            Scope::Overlays => "overlays",
+        }
+    }
+}
+
+/// A key with the modifiers that distinguish bindings (Shift is part of the character).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    fn of(ev: KeyEvent) -> Key {
+        Key {
+            code: ev.code,
+            mods: ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT),
+        }
+    }
+
+    /// Parses `q`, `G`, `?`, `enter`, `pagedown`, `f5`, `ctrl-n`, `alt-x`.
+    pub fn parse(spec: &str) -> Result<Key, String> {
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = spec;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if rest.len() > 1 && lower.starts_with("ctrl-") {
+                mods |= KeyModifiers::CONTROL;
+                rest = &rest[5..];
+            } else if rest.len() > 1 && lower.starts_with("alt-") {
+                mods |= KeyModifiers::ALT;
+                rest = &rest[4..];
+            } else {
+                break;
+            }
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCode::Char(c),
+            _ => {
+                named(&rest.to_ascii_lowercase()).ok_or_else(|| format!("unknown key `{spec}`"))?
+            }
+        };
+        Ok(Key { code, mods })
+    }
+
+    /// How the help and the hint line show the key.
+    pub fn label(self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "space".to_owned(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "⏎".into(),
+            KeyCode::Backspace => "⌫".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Delete => "Del".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        let ctrl = if self.mods.contains(KeyModifiers::CONTROL) {
+            "Ctrl-"
+        } else {
+            ""
+        };
+        let alt = if self.mods.contains(KeyModifiers::ALT) {
+            "Alt-"
+        } else {
+            ""
+        };
+        format!("{ctrl}{alt}{base}")
+    }
+}
+
+fn named(name: &str) -> Option<KeyCode> {
+    Some(match name {
+        "enter" | "return" => KeyCode::Enter,
+        "esc" | "escape" => KeyCode::Esc,
+        "backspace" => KeyCode::Backspace,
+        "space" => KeyCode::Char(' '),
+        "tab" => KeyCode::Tab,
+        "backtab" => KeyCode::BackTab,
+        "up" => KeyCode::Up,
+        "down" => KeyCode::Down,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        "pageup" | "pgup" => KeyCode::PageUp,
+        "pagedown" | "pgdn" => KeyCode::PageDown,
+        "delete" | "del" => KeyCode::Delete,
+        "insert" | "ins" => KeyCode::Insert,
+        f => KeyCode::F(
+            f.strip_prefix('f')?
+                .parse()
+                .ok()
+                .filter(|n| (1..=12).contains(n))?,
+        ),
+    })
+}
+
+/// What an action is called in `keymap.toml`: its variant name in snake case.
+pub fn action_name(action: &Action) -> String {
+    let mut out = String::new();
+    for (i, c) in format!("{action:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 pub struct Binding {
     pub scope: Scope,
-    pub keys: &'static [KeyCode],
-    pub label: &'static str,
-    pub action: fn() -> Action,
+    pub name: String,
+    pub action: Action,
+    pub keys: Vec<Key>,
     pub help: &'static str,
     /// Shown in the hint line.
     pub hint: bool,
 }
 
-use KeyCode::{Backspace, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Up};
-
-macro_rules! b {
-    ($scope:ident, [$($k:expr),*], $label:expr, $action:expr, $help:expr, $hint:expr) => {
-        Binding { scope: Scope::$scope, keys: &[$($k),*], label: $label, action: || $action, help: $help, hint: $hint }
-    };
+impl Binding {
+    /// Every key, for the help overlay (`j/↓`).
+    pub fn label(&self) -> String {
+        let keys: Vec<String> = self.keys.iter().map(|k| k.label()).collect();
+        keys.join("/")
+    }
 }
 
-pub fn bindings() -> Vec<Binding> {
+/// The default bindings: scope, action, keys (as in `keymap.toml`), help, in the hint line.
+fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
+    use Action as A;
+    use Scope::{Correlation, Detail, Global, Hits, Rules, Stack, Tree};
     vec![
-        b!(Global, [Char('q')], "q", Action::Quit, "quit", true),
-        b!(
+        (Global, A::Quit, "q", "quit", true),
+        (Global, A::Help, "?", "help (this list)", true),
+        (Global, A::Down, "j down", "move down", false),
+        (Global, A::Up, "k up", "move up", false),
+        (Global, A::PageDown, "pagedown d", "page down", false),
+        (Global, A::PageUp, "pageup u", "page up", false),
+        (Global, A::Top, "g home", "first row", false),
+        (Global, A::Bottom, "G end", "last row", false),
+        (Global, A::Back, "backspace esc", "back (pop pivot)", true),
+        (Global, A::Search, "/", "search all events", true),
+        (Global, A::Overlays, "O", "tuning overlays", false),
+        (
             Global,
-            [Char('?')],
-            "?",
-            Action::Help,
-            "help (this list)",
-            true
-        ),
-        b!(
-            Global,
-            [Char('j'), Down],
-            "j/↓",
-            Action::Down,
-            "move down",
-            false
-        ),
-        b!(Global, [Char('k'), Up], "k/↑", Action::Up, "move up", false),
-        b!(
-            Global,
-            [PageDown, Char('d')],
-            "PgDn",
-            Action::PageDown,
-            "page down",
-            false
-        ),
-        b!(
-            Global,
-            [PageUp, Char('u')],
-            "PgUp",
-            Action::PageUp,
-            "page up",
-            false
-        ),
-        b!(
-            Global,
-            [Char('g'), Home],
-            "g",
-            Action::Top,
-            "first row",
-            false
-        ),
-        b!(
-            Global,
-            [Char('G'), End],
-            "G",
-            Action::Bottom,
-            "last row",
-            false
-        ),
-        b!(
-            Global,
-            [Backspace, Esc],
-            "⌫",
-            Action::Back,
-            "back (pop pivot)",
-            true
-        ),
-        b!(
-            Global,
-            [Char('/')],
-            "/",
-            Action::Search,
-            "search all events",
-            true
-        ),
-        b!(
-            Global,
-            [Char('O')],
-            "O",
-            Action::Overlays,
-            "tuning overlays",
-            false
-        ),
-        b!(
-            Global,
-            [Char('+')],
+            A::WiderAround,
             "+",
-            Action::WiderAround,
             "double the ±N min window",
-            false
+            false,
         ),
-        b!(
+        (
             Global,
-            [Char('-')],
+            A::NarrowerAround,
             "-",
-            Action::NarrowerAround,
             "halve the ±N min window",
-            false
+            false,
         ),
-        b!(Rules, [Enter], "⏎", Action::Open, "hits of the rule", true),
-        b!(
+        (Rules, A::Open, "enter", "hits of the rule", true),
+        (Rules, A::ToggleRule, "space", "enable/disable rule", true),
+        (
             Rules,
-            [Char(' ')],
-            "space",
-            Action::ToggleRule,
-            "enable/disable rule",
-            true
-        ),
-        b!(
-            Rules,
-            [Char('a')],
+            A::AllHits,
             "a",
-            Action::AllHits,
             "timeline of all enabled rules",
-            true
+            true,
         ),
-        b!(
-            Rules,
-            [Char('s')],
-            "s",
-            Action::CycleSort,
-            "sort by hits/level/title",
-            true
-        ),
-        b!(
-            Rules,
-            [Char('l')],
-            "l",
-            Action::CycleLevel,
-            "minimum level filter",
-            false
-        ),
-        b!(
-            Rules,
-            [Char('f')],
-            "f",
-            Action::FilterRules,
-            "filter by text or tag",
-            true
-        ),
-        b!(
-            Rules,
-            [Char('e')],
-            "e",
-            Action::EditRule,
-            "edit rule live",
-            true
-        ),
-        b!(Hits, [Enter], "⏎", Action::Open, "event detail", true),
-        b!(
+        (Rules, A::CycleSort, "s", "sort by hits/level/title", true),
+        (Rules, A::CycleLevel, "l", "minimum level filter", false),
+        (Rules, A::FilterRules, "f", "filter by text or tag", true),
+        (Rules, A::EditRule, "e", "edit rule live", true),
+        (Hits, A::Open, "enter", "event detail", true),
+        (
             Hits,
-            [Char(' ')],
+            A::ToggleRule,
             "space",
-            Action::ToggleRule,
             "disable the rule of this hit",
-            false
+            false,
         ),
-        b!(
-            Hits,
-            [Char('p')],
-            "p",
-            Action::ProcTree,
-            "process tree",
-            true
+        (Hits, A::ProcTree, "p", "process tree", true),
+        (Hits, A::PivotAround, "t", "same computer ±N min", true),
+        (Hits, A::EditRule, "e", "edit this rule", false),
+        (Hits, A::SaveSearch, "S", "save search as rule", false),
+        (Hits, A::ExportCsv, "x", "export CSV", false),
+        (Hits, A::ExportJsonl, "X", "export JSONL", false),
+        (Hits, A::CopyEvent, "Y", "copy event JSON", false),
+        (
+            Correlation,
+            A::Open,
+            "enter",
+            "the events of this hit",
+            true,
         ),
-        b!(
-            Hits,
-            [Char('t')],
-            "t",
-            Action::PivotAround,
-            "same computer ±N min",
-            true
-        ),
-        b!(
-            Hits,
-            [Char('e')],
-            "e",
-            Action::EditRule,
-            "edit this rule",
-            false
-        ),
-        b!(
-            Hits,
-            [Char('S')],
-            "S",
-            Action::SaveSearch,
-            "save search as rule",
-            false
-        ),
-        b!(
-            Hits,
-            [Char('x')],
-            "x",
-            Action::ExportCsv,
-            "export CSV",
-            false
-        ),
-        b!(
-            Hits,
-            [Char('X')],
-            "X",
-            Action::ExportJsonl,
-            "export JSONL",
-            false
-        ),
-        b!(
-            Hits,
-            [Char('Y')],
-            "Y",
-            Action::CopyEvent,
-            "copy event JSON",
-            false
-        ),
-        b!(
+        (
             Detail,
-            [Char('v')],
+            A::PivotValue,
             "v",
-            Action::PivotValue,
             "events with this field=value",
-            true
+            true,
         ),
-        b!(
+        (Detail, A::ProcTree, "p", "process tree", true),
+        (Detail, A::PivotAround, "t", "same computer ±N min", true),
+        (
             Detail,
-            [Char('p')],
-            "p",
-            Action::ProcTree,
-            "process tree",
-            true
-        ),
-        b!(
-            Detail,
-            [Char('t')],
-            "t",
-            Action::PivotAround,
-            "same computer ±N min",
-            true
-        ),
-        b!(
-            Detail,
-            [Char('s')],
+            A::StackField,
             "s",
-            Action::StackField,
             "stack field over rule hits",
-            true
+            true,
         ),
-        b!(
-            Detail,
-            [Char('b')],
-            "b",
-            Action::MarkBenign,
-            "mark field=value benign",
-            true
-        ),
-        b!(
-            Detail,
-            [Char('y')],
-            "y",
-            Action::CopyValue,
-            "copy value",
-            false
-        ),
-        b!(
-            Detail,
-            [Char('Y')],
-            "Y",
-            Action::CopyEvent,
-            "copy event JSON",
-            false
-        ),
-        b!(
-            Tree,
-            [Enter],
-            "⏎",
-            Action::Open,
-            "everything this process did",
-            true
-        ),
-        b!(
-            Tree,
-            [Char('p')],
-            "p",
-            Action::ProcTree,
-            "re-root tree here",
-            false
-        ),
-        b!(
-            Stack,
-            [Char('b')],
-            "b",
-            Action::MarkBenign,
-            "mark value benign",
-            true
-        ),
-        b!(
-            Stack,
-            [Enter],
-            "⏎",
-            Action::Open,
-            "hits with this value",
-            true
-        ),
-        b!(
-            Overlays,
-            [Char('D'), KeyCode::Delete],
-            "D",
-            Action::Delete,
+        (Detail, A::MarkBenign, "b", "mark field=value benign", true),
+        (Detail, A::CopyValue, "y", "copy value", false),
+        (Detail, A::CopyEvent, "Y", "copy event JSON", false),
+        (Tree, A::Open, "enter", "everything this process did", true),
+        (Tree, A::ProcTree, "p", "re-root tree here", false),
+        (Stack, A::MarkBenign, "b", "mark value benign", true),
+        (Stack, A::Open, "enter", "hits with this value", true),
+        (
+            Scope::Overlays,
+            A::Delete,
+            "D delete",
             "remove overlay",
-            true
+            true,
         ),
     ]
+}
+
+/// The effective bindings, and what was wrong with the user's file.
+pub struct Keymap {
+    pub bindings: Vec<Binding>,
+    /// `file:line: reason` per rejected entry.
+    pub problems: Vec<String>,
+}
+
+impl Default for Keymap {
+    fn default() -> Keymap {
+        let bindings = defaults()
+            .into_iter()
+            .map(|(scope, action, keys, help, hint)| Binding {
+                scope,
+                name: action_name(&action),
+                action,
+                keys: keys.split(' ').filter_map(|k| Key::parse(k).ok()).collect(),
+                help,
+                hint,
+            })
+            .collect();
+        Keymap {
+            bindings,
+            problems: Vec::new(),
+        }
+    }
+}
+
+impl Keymap {
+    /// The defaults with `<dir>/keymap.toml` applied, when there is one.
+    pub fn load(dir: &Path) -> Keymap {
+        let path = dir.join("keymap.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Keymap::parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Keymap::default(),
+            Err(e) => Keymap {
+                problems: vec![format!("{}: cannot read: {e}", path.display())],
+                ..Keymap::default()
+            },
+        }
+    }
+
+    /// The defaults with the overrides in `text` (named `file` in problems).
+    pub fn parse(text: &str, file: &str) -> Keymap {
+        let mut km = Keymap::default();
+        let table: toml::Table = match text.parse() {
+            Ok(t) => t,
+            Err(e) => {
+                let line = e.span().map_or(1, |s| line_of(text, s.start));
+                let reason = e.message().trim().to_owned();
+                km.problems.push(format!("{file}:{line}: {reason}"));
+                return km;
+            }
+        };
+        // (line, reason), reported in file order (tables iterate sorted by name).
+        let mut found: Vec<(usize, String)> = Vec::new();
+        for (section, entries) in &table {
+            let at = |key: Option<&str>| entry_line(text, section, key);
+            let Some(scope) = Scope::ALL.into_iter().find(|s| s.section() == section) else {
+                let known: Vec<&str> = Scope::ALL.iter().map(|s| s.section()).collect();
+                let reason = format!("unknown table [{section}] (one of {})", known.join(", "));
+                found.push((at(None), reason));
+                continue;
+            };
+            let Some(entries) = entries.as_table() else {
+                found.push((at(None), format!("`{section}` must be a table [{section}]")));
+                continue;
+            };
+            for (name, value) in entries {
+                if let Err(reason) = km.rebind(scope, name, value) {
+                    found.push((at(Some(name)), reason));
+                }
+            }
+        }
+        found.sort();
+        km.problems = found
+            .into_iter()
+            .map(|(line, reason)| format!("{file}:{line}: {reason}"))
+            .collect();
+        km
+    }
+
+    /// Gives action `name` of `scope` the keys in `value`; a key another action of the scope
+    /// has is an error (the entry is skipped, so no binding silently loses its key).
+    fn rebind(&mut self, scope: Scope, name: &str, value: &toml::Value) -> Result<(), String> {
+        let section = scope.section();
+        let specs: Vec<&str> = match value {
+            toml::Value::String(s) => vec![s.as_str()],
+            toml::Value::Array(a) => a.iter().filter_map(toml::Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if specs.is_empty() || matches!(value, toml::Value::Array(a) if a.len() != specs.len()) {
+            return Err(format!("`{name}` needs a key or a list of keys"));
+        }
+        let keys = specs
+            .iter()
+            .map(|s| Key::parse(s))
+            .collect::<Result<Vec<Key>, String>>()?;
+        let Some(i) = self
+            .bindings
+            .iter()
+            .position(|b| b.scope == scope && b.name == name)
+        else {
+            let names: Vec<&str> = self
+                .bindings
+                .iter()
+                .filter(|b| b.scope == scope)
+                .map(|b| b.name.as_str())
+                .collect();
+            return Err(format!(
+                "no action `{name}` in [{section}] (one of {})",
+                names.join(", ")
+            ));
+        };
+        for k in &keys {
+            if let Some(other) = self
+                .bindings
+                .iter()
+                .enumerate()
+                .find(|(j, b)| *j != i && b.scope == scope && b.keys.contains(k))
+            {
+                return Err(format!(
+                    "`{}` is already {} in [{section}]",
+                    k.label(),
+                    other.1.name
+                ));
+            }
+        }
+        self.bindings[i].keys = keys;
+        Ok(())
+    }
+
+    /// The action for a key: text inputs and the editor take raw keys first.
+    pub fn action_for(&self, app: &App, key: KeyEvent) -> Option<Action> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            return Some(Action::Quit);
+        }
+        if app.input.is_some() || matches!(app.top(), Some(Screen::Editor(_))) {
+            return Some(Action::Key(key));
+        }
+        if app.help {
+            return Some(Action::Help);
+        }
+        let key = Key::of(key);
+        let hit = |s: Scope| {
+            self.bindings
+                .iter()
+                .find(|b| b.scope == s && b.keys.contains(&key))
+                .map(|b| b.action.clone())
+        };
+        hit(scope(app)).or_else(|| hit(Scope::Global))
+    }
+
+    /// `key label` pairs for the hint line of the current screen (first key of each).
+    pub fn hints(&self, app: &App) -> Vec<(String, &'static str)> {
+        if let Some((kind, _)) = &app.input {
+            let what = match kind {
+                InputKind::Search => "run search",
+                InputKind::RuleFilter => "apply filter",
+                InputKind::SaveSearch => "save rule",
+            };
+            return vec![("⏎".into(), what), ("Esc".into(), "cancel")];
+        }
+        if matches!(app.top(), Some(Screen::Editor(_))) {
+            return vec![
+                ("Ctrl-S".into(), "save to user rules"),
+                ("Esc".into(), "close editor"),
+            ];
+        }
+        let sc = scope(app);
+        self.bindings
+            .iter()
+            .filter(|b| b.hint && (b.scope == sc || b.scope == Scope::Global))
+            .filter_map(|b| Some((b.keys.first()?.label(), b.help)))
+            .collect()
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(1, |t| t.matches('\n').count() + 1)
+}
+
+/// The line of `[section]` (`key` = None) or of `key = …` inside it (1 when not found).
+fn entry_line(text: &str, section: &str, key: Option<&str>) -> usize {
+    let mut current = String::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            current = name.trim().trim_matches('"').to_owned();
+            if key.is_none() && current == section {
+                return n + 1;
+            }
+        } else if current == section
+            && let Some(k) = key
+            && let Some((lhs, _)) = line.split_once('=')
+            && lhs.trim().trim_matches('"') == k
+        {
+            return n + 1;
+        }
+    }
+    1
 }
 
 /// The scope of the screen on top.
@@ -358,6 +503,7 @@ pub fn scope(app: &App) -> Scope {
     match app.top() {
         None => Scope::Rules,
         Some(Screen::Hits(_)) => Scope::Hits,
+        Some(Screen::Correlation(_)) => Scope::Correlation,
         Some(Screen::Detail(_)) => Scope::Detail,
         Some(Screen::Tree(_)) => Scope::Tree,
         Some(Screen::Stack(_)) => Scope::Stack,
@@ -366,46 +512,5 @@ pub fn scope(app: &App) -> Scope {
     }
 }
 
-/// The action for a key: text inputs and the editor take raw keys first.
-pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && key.code == Char('c') {
-        return Some(Action::Quit);
-    }
-    if app.input.is_some() || matches!(app.top(), Some(Screen::Editor(_))) {
-        return Some(Action::Key(key));
-    }
-    if app.help {
-        return Some(Action::Help);
-    }
-    let sc = scope(app);
-    let table = bindings();
-    let hit = |s: Scope| {
-        table
-            .iter()
-            .find(|b| b.scope == s && b.keys.contains(&key.code))
-            .map(|b| (b.action)())
-    };
-    hit(sc).or_else(|| hit(Scope::Global))
-}
-
-/// `key label` pairs for the hint line of the current screen.
-pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
-    if let Some((kind, _)) = &app.input {
-        let what = match kind {
-            InputKind::Search => "run search",
-            InputKind::RuleFilter => "apply filter",
-            InputKind::SaveSearch => "save rule",
-        };
-        return vec![("⏎", what), ("Esc", "cancel")];
-    }
-    if matches!(app.top(), Some(Screen::Editor(_))) {
-        return vec![("Ctrl-S", "save to user rules"), ("Esc", "close editor")];
-    }
-    let sc = scope(app);
-    bindings()
-        .into_iter()
-        .filter(|b| b.hint && (b.scope == sc || b.scope == Scope::Global))
-        .map(|b| (b.label, b.help))
-        .collect()
-}
+#[cfg(test)]
+mod tests;

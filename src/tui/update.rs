@@ -6,9 +6,10 @@ mod msg;
 mod pivot;
 
 use super::action::{Action, Effect};
-use super::app::{App, HitList, HitRow, InputKind, RuleRow, SPARK_BUCKETS, Screen, Sort};
+use super::app::{App, HitList, HitRow, InputKind, SPARK_BUCKETS, Screen, Sort};
 use crate::hunt::level_rank;
 use crate::index::EventRef;
+use crate::sigma::RuleMeta;
 use std::sync::Arc;
 
 pub use msg::spark;
@@ -114,10 +115,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 }
 
 /// Recomputes which rules are listed, in which order (after loading, sorting or filtering).
+/// Correlation rules sort with the others; rules that did not load come last.
 pub fn refresh_visible(app: &mut App) {
     let needle = app.rule_filter.to_lowercase();
-    let keep = |r: &RuleRow| {
-        let m = &r.rule.meta;
+    let keep = |m: &RuleMeta| {
         level_rank(m.level.as_deref()) >= app.level_min
             && (needle.is_empty()
                 || m.title.to_lowercase().contains(&needle)
@@ -127,32 +128,27 @@ pub fn refresh_visible(app: &mut App) {
                 || m.tags.iter().any(|t| t.to_lowercase().contains(&needle))
                 || m.id.as_deref().is_some_and(|i| i.contains(&needle)))
     };
-    let mut vis: Vec<usize> = (0..app.rules.len())
-        .filter(|&i| keep(&app.rules[i]))
-        .collect();
-    let rules = &app.rules;
+    // (meta, hits counted for sorting) per listed rule, by position in `visible`.
+    let rules = app.rules.iter().map(|r| {
+        let n = if r.enabled { r.hits.len() } else { 0 };
+        (&r.rule.meta, n)
+    });
+    let corrs = app
+        .correlations
+        .iter()
+        .map(|c| (&c.corr.meta, c.hits.len()));
+    let rows: Vec<(&RuleMeta, usize)> = rules.chain(corrs).collect();
+    let mut vis: Vec<usize> = (0..rows.len()).filter(|&i| keep(rows[i].0)).collect();
     match app.sort {
-        Sort::Hits => vis.sort_by_key(|&i| {
-            (
-                std::cmp::Reverse(if rules[i].enabled {
-                    rules[i].hits.len()
-                } else {
-                    0
-                }),
-                i,
-            )
-        }),
-        Sort::Level => vis.sort_by_key(|&i| {
-            (
-                std::cmp::Reverse(level_rank(rules[i].rule.meta.level.as_deref())),
-                i,
-            )
-        }),
-        Sort::Title => vis.sort_by_key(|&i| (rules[i].rule.meta.title.to_lowercase(), i)),
+        Sort::Hits => vis.sort_by_key(|&i| (std::cmp::Reverse(rows[i].1), i)),
+        Sort::Level => {
+            vis.sort_by_key(|&i| (std::cmp::Reverse(level_rank(rows[i].0.level.as_deref())), i));
+        }
+        Sort::Title => vis.sort_by_key(|&i| (rows[i].0.title.to_lowercase(), i)),
     }
     // Rules that did not load are listed after the others (when no level filter hides them).
     if app.level_min == 0 {
-        let base = app.rules.len();
+        let base = rows.len();
         vis.extend(
             (0..app.failed.len())
                 .filter(|&i| {
@@ -195,6 +191,11 @@ fn move_sel(app: &mut App, delta: i64) -> Vec<Effect> {
             clamp_offset(&mut h.offset, h.sel, page);
             return window(app);
         }
+        Some(Screen::Correlation(c)) => {
+            let n = app.correlations.get(c.corr).map_or(0, |r| r.hits.len());
+            c.sel = step(c.sel, n, delta);
+            clamp_offset(&mut c.offset, c.sel, page);
+        }
         Some(Screen::Detail(d)) => {
             let n = d.event.as_ref().map_or(0, |e| e.fields.len());
             d.sel = step(d.sel, n, delta);
@@ -222,6 +223,7 @@ fn click(app: &mut App, row: u16) -> Vec<Effect> {
     let (sel, offset) = match app.screens.last() {
         None => (app.rule_sel, app.rule_offset),
         Some(Screen::Hits(h)) => (h.sel, h.offset),
+        Some(Screen::Correlation(c)) => (c.sel, c.offset),
         _ => return Vec::new(),
     };
     let target = offset as i64 + i64::from(k);
@@ -348,6 +350,20 @@ pub fn window(app: &mut App) -> Vec<Effect> {
         app.cache.retain(|r, _| want.contains(r));
     }
     vec![Effect::Fetch(missing)]
+}
+
+/// A file-name form of a title: ASCII letters and digits lowercased, anything else `-`.
+fn slug(title: &str) -> String {
+    title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// Number of sparkline buckets (re-exported for views).

@@ -1,18 +1,18 @@
 //! Drawing: pure functions of `&App` (and the theme). All log content passes through
 //! `sanitize::for_terminal` before it reaches a cell.
 
+mod correlation;
 mod detail;
 mod hits;
 mod misc;
 mod rules;
 
 use super::app::{App, Screen};
-use super::keymap;
 use super::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
 /// Sanitised and cut to `max` characters (with an ellipsis).
 pub fn clean(s: &str, max: usize) -> String {
@@ -30,6 +30,23 @@ pub fn time(ts: i64) -> String {
     jiff::Timestamp::from_microsecond(ts)
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S%.3f").to_string())
         .unwrap_or_else(|_| "-".into())
+}
+
+/// A list with a header row and a titled top border (rules, hits, correlation hits).
+pub fn list_table<'a>(
+    rows: impl IntoIterator<Item = Row<'a>>,
+    header: Vec<&'a str>,
+    widths: impl IntoIterator<Item = Constraint>,
+    title: String,
+    theme: &Theme,
+) -> Table<'a> {
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.get("header")))
+        .block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(Line::from(title).style(theme.get("title"))),
+        )
 }
 
 pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
@@ -50,6 +67,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         match app.top() {
             None => rules::draw(f, app, theme, body),
             Some(Screen::Hits(h)) => hits::draw(f, app, h, theme, body),
+            Some(Screen::Correlation(c)) => correlation::draw(f, app, c, theme, body),
             Some(Screen::Detail(d)) => detail::draw(f, app, d, theme, body),
             Some(Screen::Tree(t)) => misc::tree(f, app, t, theme, body),
             Some(Screen::Stack(s)) => misc::stack(f, app, s, theme, body),
@@ -60,7 +78,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     misc::input(f, app, theme, input);
     misc::status(f, app, theme, status);
     let mut spans = Vec::new();
-    for (k, h) in keymap::hints(app) {
+    for (k, h) in app.keymap.hints(app) {
         spans.push(Span::styled(format!(" {k}"), theme.get("hint_key")));
         spans.push(Span::styled(format!(" {h} "), theme.get("dim")));
     }
@@ -75,6 +93,10 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     for s in &app.screens {
         crumbs.push(match s {
             Screen::Hits(h) => clean(&h.title, 40),
+            Screen::Correlation(c) => app
+                .correlations
+                .get(c.corr)
+                .map_or_else(String::new, |r| clean(&r.corr.meta.title, 40)),
             Screen::Detail(_) => "Event".into(),
             Screen::Tree(_) => "Process tree".into(),
             Screen::Stack(s) => format!("Stack {}", s.field),

@@ -136,6 +136,7 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     let snap = ctx.snap();
     let refs: Vec<&crate::sigma::CompiledRule> = rules.iter().map(|r| r.as_ref()).collect();
     let result = crate::hunt::run(&snap, &refs)?;
+    let corr_hits = crate::hunt::correlate(&snap, &set.correlations, &refs, &result)?;
     let mut failed = failed(&set);
     failed.extend(read_errors.into_iter().map(|e| FailedRule {
         title: e.clone(),
@@ -146,6 +147,8 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     Ok(RulesLoaded {
         rules,
         hits: result.hits.into_iter().map(Arc::new).collect(),
+        correlations: set.correlations.into_iter().map(Arc::new).collect(),
+        corr_hits: corr_hits.into_iter().map(Arc::new).collect(),
         failed,
         filters: set.filters,
         overlays,
@@ -313,20 +316,17 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
                 Msg::Rules(Box::new(load_rules(ctx)?)),
             ]
         }
-        Effect::Stack { rule, field, refs } => {
+        Effect::Stack {
+            rule,
+            compiled,
+            field,
+            refs,
+        } => {
             let values: Vec<Vec<String>> = refs
                 .par_iter()
                 .map(|&r| {
-                    snap.event(r).map_or_else(
-                        |_| Vec::new(),
-                        |(e, _)| {
-                            e.fields
-                                .iter()
-                                .filter(|(n, _)| n.eq_ignore_ascii_case(&field))
-                                .flat_map(|(_, v)| v.strings().map(str::to_owned))
-                                .collect()
-                        },
-                    )
+                    snap.event(r)
+                        .map_or_else(|_| Vec::new(), |(e, _)| compiled.field_values(&e, &field))
                 })
                 .collect();
             let mut counts: HashMap<String, u64> = HashMap::new();

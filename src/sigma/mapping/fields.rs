@@ -45,6 +45,26 @@ impl RuleSources {
         self.dialect = votes.iter().position(|&v| v == best);
     }
 
+    /// The name a rule of this logsource uses for event field `field` of `ev`: the field itself
+    /// on the source whose names the rule follows, else the name that a plain rename reads it
+    /// under (`NewProcessName` of a 4688 event is `Image` for a rule in Sysmon's names).
+    pub fn sigma_name(&self, ev: &Event, field: &str) -> String {
+        let src = self.sources.iter().position(|s| s.matches(ev));
+        let Some(i) = src.filter(|&i| self.sources.len() > 1 && self.dialect != Some(i)) else {
+            return field.to_owned();
+        };
+        self.sources[i]
+            .aliases
+            .iter()
+            .find(|(_, a)| {
+                a.transform == Transform::None
+                    && a.field
+                        .as_deref()
+                        .is_some_and(|f| f.eq_ignore_ascii_case(field))
+            })
+            .map_or_else(|| field.to_owned(), |(k, _)| k.clone())
+    }
+
     /// Resolves one rule field; notes fields that cannot exist on some source.
     pub fn field(&self, name: &str, notes: &mut Vec<String>) -> FieldRef {
         let mut alts = Vec::new();

@@ -5,6 +5,7 @@ use crate::index::EventRef;
 use crate::tui::action::{Compiled, Effect};
 use crate::tui::app::{App, Editor, InputKind, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 use std::sync::Arc;
 
@@ -73,19 +74,9 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
             let Some(q) = h.query.as_deref().and_then(|q| crate::query::parse(q).ok()) else {
                 return Vec::new();
             };
-            let slug: String = text
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
             app.busy.push("rules".into());
             vec![Effect::SaveRule {
-                name: format!("search-{slug}"),
+                name: format!("search-{}", super::slug(&text)),
                 text: q.to_sigma_yaml(&text),
             }]
         }
@@ -103,9 +94,14 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let lines: Vec<String> = row.rule.meta.text().lines().map(str::to_owned).collect();
+    let mut area = TextArea::new(lines);
+    // Line numbers, so errors can be marked in the gutter (the view styles it); no cursor-line
+    // underline, which would read like an error mark.
+    area.set_line_number_style(Style::default());
+    area.set_cursor_line_style(Style::default());
     app.screens.push(Screen::Editor(Box::new(Editor {
         rule: i,
-        area: TextArea::new(lines),
+        area,
         generation: 0,
         old: Arc::clone(&row.hits),
         compiled: None,

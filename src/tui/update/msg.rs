@@ -1,8 +1,9 @@
 //! Worker results folded into the state. Results stamped with an old generation are dropped.
 
 use super::{push_hits, refresh_timelines, refresh_visible, window};
+use crate::sigma::correlation::CorrelationType;
 use crate::tui::action::{Effect, Msg};
-use crate::tui::app::{App, HitRow, RuleRow, SPARK_BUCKETS, Screen, StackView, TreeView};
+use crate::tui::app::{App, CorrRow, HitRow, RuleRow, SPARK_BUCKETS, Screen, StackView, TreeView};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -21,6 +22,19 @@ pub fn buckets(ts: &[i64], range: Option<(i64, i64)>, n: usize) -> Vec<u64> {
         out[k.min(n - 1)] += 1;
     }
     out
+}
+
+fn corr_kind(kind: CorrelationType) -> &'static str {
+    match kind {
+        CorrelationType::EventCount => "correlation: event_count",
+        CorrelationType::ValueCount => "correlation: value_count",
+        CorrelationType::Temporal => "correlation: temporal",
+        CorrelationType::TemporalOrdered => "correlation: temporal_ordered",
+        CorrelationType::ValueSum => "correlation: value_sum",
+        CorrelationType::ValueAvg => "correlation: value_avg",
+        CorrelationType::ValuePercentile => "correlation: value_percentile",
+        CorrelationType::ValueMedian => "correlation: value_median",
+    }
 }
 
 fn rule_key(r: &RuleRow) -> String {
@@ -71,7 +85,35 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                     }
                 })
                 .collect();
+            let old_corr: HashMap<String, usize> = app
+                .correlations
+                .iter()
+                .map(|c| (c.corr.meta.label().to_owned(), c.hits.len()))
+                .collect();
+            app.correlations = loaded
+                .correlations
+                .into_iter()
+                .zip(loaded.corr_hits)
+                .map(|(corr, hits)| {
+                    let ts: Vec<i64> = hits.iter().map(|h| h.first.as_microsecond()).collect();
+                    let spark = spark(&ts, app.range);
+                    let kind = corr_kind(corr.kind);
+                    CorrRow {
+                        corr,
+                        hits,
+                        spark,
+                        kind,
+                    }
+                })
+                .collect();
             let mut changes = Vec::new();
+            for c in &app.correlations {
+                if let Some(&n) = old_corr.get(c.corr.meta.label())
+                    && n != c.hits.len()
+                {
+                    changes.push(format!("{}: {n} → {}", c.corr.meta.title, c.hits.len()));
+                }
+            }
             for r in &mut app.rules {
                 if let Some(&(n, enabled)) = old.get(&rule_key(r)) {
                     r.enabled = enabled;
@@ -187,6 +229,12 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 sel: 0,
             }));
         }
+        Msg::Keymap(km) => {
+            if !km.problems.is_empty() {
+                app.message = Some(format!("keymap: {}", km.problems.join("; ")));
+            }
+            app.keymap = km;
+        }
         Msg::Info(s) => app.message = Some(s),
         Msg::Error(s) => {
             app.busy.clear();
@@ -200,6 +248,11 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
 fn refresh_rule_screens(app: &mut App) {
     for s in &mut app.screens {
         match s {
+            Screen::Correlation(c) => {
+                let n = app.correlations.get(c.corr).map_or(0, |r| r.hits.len());
+                c.sel = c.sel.min(n.saturating_sub(1));
+                c.offset = c.offset.min(c.sel);
+            }
             Screen::Hits(h) => {
                 let Some(i) = h.rule else { continue };
                 let Some(row) = app.rules.get(i) else {

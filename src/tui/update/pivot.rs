@@ -7,7 +7,7 @@ use crate::index::EventRef;
 use crate::prefilter::Prefilter;
 use crate::proctree;
 use crate::tui::action::{Check, Effect};
-use crate::tui::app::{App, Detail, HitRow, Screen};
+use crate::tui::app::{App, CorrList, Detail, Entry, HitRow, Screen};
 use std::sync::Arc;
 
 /// The event under the cursor: its reference, the event when loaded, and the rule it hit.
@@ -42,23 +42,38 @@ pub fn open(app: &mut App) -> Vec<Effect> {
             let Some(&i) = app.visible.get(app.rule_sel) else {
                 return Vec::new();
             };
-            if let Some(f) = i
-                .checked_sub(app.rules.len())
-                .and_then(|k| app.failed.get(k))
-            {
-                app.message = Some(format!(
-                    "{} ({}) {}:{}",
-                    f.title, f.kind, f.origin, f.reason
-                ));
-                return Vec::new();
+            match app.entry(i) {
+                Entry::Rule(i) => {
+                    let rows = app.rules[i]
+                        .hits
+                        .iter()
+                        .map(|&r| HitRow { r, rule: Some(i) })
+                        .collect();
+                    let title = app.rules[i].rule.meta.title.clone();
+                    push_hits(app, title, rows, Some(i), None)
+                }
+                Entry::Corr(corr) => {
+                    app.screens.push(Screen::Correlation(CorrList {
+                        corr,
+                        sel: 0,
+                        offset: 0,
+                    }));
+                    Vec::new()
+                }
+                Entry::Failed(k) => {
+                    if let Some(f) = app.failed.get(k) {
+                        app.message = Some(format!(
+                            "{} ({}) {}:{}",
+                            f.title, f.kind, f.origin, f.reason
+                        ));
+                    }
+                    Vec::new()
+                }
             }
-            let rows = app.rules[i]
-                .hits
-                .iter()
-                .map(|&r| HitRow { r, rule: Some(i) })
-                .collect();
-            let title = app.rules[i].rule.meta.title.clone();
-            push_hits(app, title, rows, Some(i), None)
+        }
+        Some(Screen::Correlation(c)) => {
+            let (corr, sel) = (c.corr, c.sel);
+            correlation_events(app, corr, sel)
         }
         Some(Screen::Hits(_)) => {
             let Some((r, event, rule)) = current(app) else {
@@ -102,19 +117,54 @@ pub fn open(app: &mut App) -> Vec<Effect> {
             };
             let (field, value, rule) = (s.field.clone(), value.clone(), Arc::clone(&row.rule));
             let title = format!("{} where {field} = {value}", rule.meta.title);
-            let prefilter = Prefilter::and(vec![
-                rule.prefilter(),
-                Prefilter::Equals {
-                    field: field.clone(),
-                    value: value.clone(),
-                },
-            ]);
-            let check: Check =
-                Arc::new(move |ev: &Event| has_value(ev, &field, &value) && rule.is_match(ev));
+            // The field may be read under other names per source, so only the rule narrows.
+            let prefilter = rule.prefilter();
+            let check: Check = Arc::new(move |ev: &Event| {
+                rule.is_match(ev)
+                    && rule
+                        .field_values(ev, &field)
+                        .iter()
+                        .any(|v| v.eq_ignore_ascii_case(&value))
+            });
             pivot(app, title, prefilter, check)
         }
         _ => Vec::new(),
     }
+}
+
+/// The events that made one correlation hit, each with the base rule it hit (so the detail
+/// explains the match and stacking/tuning work as on any rule hit).
+fn correlation_events(app: &mut App, corr: usize, sel: usize) -> Vec<Effect> {
+    let Some(row) = app.correlations.get(corr) else {
+        return Vec::new();
+    };
+    let Some(hit) = row.hits.get(sel) else {
+        return Vec::new();
+    };
+    let c = &row.corr;
+    let base: Vec<usize> = (0..app.rules.len())
+        .filter(|&i| {
+            let m = &app.rules[i].rule.meta;
+            c.rules
+                .iter()
+                .any(|r| m.id.as_deref() == Some(r) || m.name.as_deref() == Some(r))
+        })
+        .collect();
+    let mut rows: Vec<HitRow> = hit
+        .keys
+        .iter()
+        .map(|&r| HitRow {
+            r,
+            rule: base
+                .iter()
+                .copied()
+                .find(|&i| app.rules[i].hits.binary_search(&r).is_ok()),
+        })
+        .collect();
+    rows.sort_unstable_by_key(|h| (h.r, h.rule));
+    let group: Vec<String> = hit.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let title = format!("events of {}", group.join(" "));
+    push_hits(app, title, rows, None, None)
 }
 
 fn has_value(ev: &Event, field: &str, value: &str) -> bool {
@@ -187,17 +237,38 @@ pub fn around(app: &mut App) -> Vec<Effect> {
     pivot(app, title, prefilter, check)
 }
 
+/// The selected field of a rule hit's detail under the rule's Sigma name (so `NewProcessName`
+/// of a 4688 hit and `Image` of a Sysmon hit are one field), with its value and the rule.
+fn rule_field(app: &mut App) -> Option<(usize, String, String)> {
+    let (field, value) = selected_field(app)?;
+    let (_, Some(event), Some(rule)) = current(app)? else {
+        return None;
+    };
+    let name = app.rules.get(rule)?.rule.sigma_field(&event, &field);
+    if !name.eq_ignore_ascii_case(&field) {
+        app.message = Some(format!(
+            "{field} is {name} in the rule's names (read per source)"
+        ));
+    }
+    Some((rule, name, value))
+}
+
 pub fn stack(app: &mut App) -> Vec<Effect> {
-    let (Some((field, _)), Some((_, _, Some(rule)))) = (selected_field(app), current(app)) else {
+    let Some((rule, field, _)) = rule_field(app) else {
         app.message = Some("stacking needs an event opened from a rule's hits".into());
         return Vec::new();
     };
     let Some(row) = app.rules.get(rule) else {
         return Vec::new();
     };
-    let refs = Arc::clone(&row.hits);
+    let (refs, compiled) = (Arc::clone(&row.hits), Arc::clone(&row.rule));
     app.busy.push("stack".into());
-    vec![Effect::Stack { rule, field, refs }]
+    vec![Effect::Stack {
+        rule,
+        compiled,
+        field,
+        refs,
+    }]
 }
 
 pub fn benign(app: &mut App) -> Vec<Effect> {
@@ -206,10 +277,7 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
             .values
             .get(s.sel)
             .map(|(v, _)| (s.rule, s.field.clone(), v.clone())),
-        Some(Screen::Detail(d)) => match (d.rule, selected_field(app)) {
-            (Some(rule), Some((f, v))) => Some((rule, f, v)),
-            _ => None,
-        },
+        Some(Screen::Detail(_)) => rule_field(app),
         _ => None,
     };
     let Some((rule, field, value)) = target else {
@@ -242,18 +310,7 @@ pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
     let Some(Screen::Hits(h)) = app.top() else {
         return Vec::new();
     };
-    let slug: String = h
-        .title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(40)
-        .collect();
+    let slug: String = super::slug(&h.title).chars().take(40).collect();
     let path = app.case_dir.join("exports").join(slug);
     let refs = h.rows.iter().map(|r| r.r).collect();
     app.busy.push("export".into());

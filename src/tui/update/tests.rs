@@ -53,6 +53,8 @@ fn app() -> App {
             kind: "error",
             reason: "b.yml:3:1: bad".into(),
         }],
+        correlations: Vec::new(),
+        corr_hits: Vec::new(),
         filters: Vec::new(),
         overlays: Vec::new(),
         elapsed_ms: 0,
@@ -266,4 +268,77 @@ fn a_million_hits_page_without_fetching_them() {
     };
     assert!(last.len() <= 2 * page && last.iter().all(|r| r.ts >= h.offset as i64));
     assert!(app.cache.len() <= crate::tui::app::CACHE_LIMIT);
+}
+
+/// A correlation over rule `alpha` with two hits: events 1+2 and event 3.
+fn with_correlation(app: &mut App) {
+    let text = "title: burst\nid: c-1\nlevel: critical\ncorrelation:\n    type: event_count\n    rules: [id-alpha]\n    group-by: [Computer]\n    timespan: 5m\n    condition:\n        gte: 1\n";
+    let set = Loader::new().unwrap().load_str(text, "c.yml");
+    let corr = Arc::new(set.correlations.into_iter().next().unwrap());
+    let t = |us| jiff::Timestamp::from_microsecond(us).unwrap();
+    let hit = |keys: &[i64]| crate::sigma::CorrelationHit {
+        correlation: "c-1".into(),
+        group: vec![("Computer".into(), "ws1".into())],
+        first: t(keys[0]),
+        last: t(*keys.last().unwrap()),
+        value: keys.len(),
+        keys: refs(keys).to_vec(),
+    };
+    let loaded = RulesLoaded {
+        rules: app.rules.iter().map(|r| Arc::clone(&r.rule)).collect(),
+        hits: app.rules.iter().map(|r| Arc::clone(&r.hits)).collect(),
+        correlations: vec![corr],
+        corr_hits: vec![Arc::new(vec![hit(&[1, 2]), hit(&[3])])],
+        failed: app.failed.clone(),
+        filters: Vec::new(),
+        overlays: Vec::new(),
+        elapsed_ms: 0,
+    };
+    update(app, Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))));
+}
+
+#[test]
+fn correlation_rules_list_their_hits_and_open_to_contributing_events() {
+    let mut app = app();
+    with_correlation(&mut app);
+    // alpha (3 hits), burst (2), beta (1), then the failed rule.
+    assert_eq!(app.visible, vec![0, 2, 1, 3]);
+    assert_eq!(app.entry(2), crate::tui::app::Entry::Corr(0));
+    assert_eq!(app.entry(3), crate::tui::app::Entry::Failed(0));
+    update(&mut app, Action::CycleSort);
+    assert_eq!(
+        app.visible[0], 2,
+        "by level: the critical correlation first"
+    );
+    update(&mut app, Action::Top);
+    assert!(update(&mut app, Action::Open).is_empty());
+    let Some(Screen::Correlation(c)) = app.top() else {
+        panic!("correlation hits")
+    };
+    assert_eq!((c.corr, c.sel), (0, 0));
+    update(&mut app, Action::Down);
+    update(&mut app, Action::Down);
+    let Some(Screen::Correlation(c)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(c.sel, 1, "the cursor stops at the last hit");
+    update(&mut app, Action::Up);
+    let eff = update(&mut app, Action::Open);
+    assert!(matches!(&eff[..], [Effect::Fetch(r)] if r.len() == 2));
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!("contributing events")
+    };
+    assert_eq!(h.title, "events of Computer=ws1");
+    assert!(h.rule.is_none(), "a multi-rule list");
+    assert!(
+        h.rows.iter().all(|r| r.rule == Some(0)),
+        "each with its base rule"
+    );
+    // Opening one explains it against the base rule, like any hit.
+    let eff = update(&mut app, Action::Open);
+    assert!(matches!(&eff[..], [Effect::Detail { rule: Some(_), .. }]));
+    for _ in 0..3 {
+        update(&mut app, Action::Back);
+    }
+    assert!(app.screens.is_empty());
 }

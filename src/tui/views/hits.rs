@@ -7,8 +7,7 @@ use crate::tui::app::{App, HitList};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Row, Sparkline, Table};
+use ratatui::widgets::{Block, Borders, Row, Sparkline};
 
 /// The fields that say what an event is about, by event type.
 const SUMMARY: &[&str] = &[
@@ -117,37 +116,27 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
                 r
             }
         });
-    let header = Row::new(vec![
+    let header = vec![
         "time (UTC)",
         "computer",
         "channel",
         "EID",
         if multi { "rule" } else { "" },
         "details",
-    ])
-    .style(theme.get("header"));
+    ];
     let title = format!(
         " {} · {} of {} ",
         clean(&h.title, 60),
         if h.rows.is_empty() { 0 } else { h.sel + 1 },
         h.rows.len()
     );
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(23),
-            Constraint::Length(24),
-            Constraint::Length(10),
-            Constraint::Length(5),
-            Constraint::Length(if multi { 28 } else { 0 }),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(header)
-    .block(
-        Block::default()
-            .borders(Borders::TOP)
-            .title(Line::from(title).style(theme.get("title"))),
-    );
-    f.render_widget(table, list);
+    let widths = [
+        Constraint::Length(23),
+        Constraint::Length(24),
+        Constraint::Length(10),
+        Constraint::Length(5),
+        Constraint::Length(if multi { 28 } else { 0 }),
+        Constraint::Fill(1),
+    ];
+    f.render_widget(super::list_table(rows, header, widths, title, theme), list);
 }

@@ -2,10 +2,11 @@
 
 use super::clean;
 use crate::tui::app::{App, Editor, InputKind, StackView, TreeView};
-use crate::tui::keymap::{self, Scope};
+use crate::tui::keymap::Scope;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -166,7 +167,7 @@ pub fn editor(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
     let [head, body, errs] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),
-        Constraint::Length((2 * e.errors.len().min(3) + e.diff.len()) as u16),
+        Constraint::Length((e.errors.len().min(3) + e.diff.len()) as u16),
     ])
     .areas(area);
     let title = app
@@ -206,26 +207,11 @@ pub fn editor(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
         head,
     );
     f.render_widget(&e.area, body);
+    mark_errors(f, e, theme, body);
     let mut lines: Vec<Line> = Vec::new();
     for x in e.errors.iter().take(3) {
-        // The offending line with a caret under the column, then the message.
-        let src = e
-            .area
-            .lines()
-            .get(x.line.saturating_sub(1))
-            .map_or("", String::as_str);
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {:>4} │ ", x.line), theme.get("dim")),
-            Span::raw(clean(src, 150)),
-        ]));
         lines.push(Line::from(Span::styled(
-            format!(
-                " {}^ {}:{}: {}",
-                " ".repeat(x.col.saturating_sub(1) + 7),
-                x.line,
-                x.col,
-                clean(&x.message, 150)
-            ),
+            format!(" ✗ {}:{}: {}", x.line, x.col, clean(&x.message, 150)),
             theme.get("error"),
         )));
     }
@@ -252,6 +238,60 @@ pub fn editor(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
         ]));
     }
     f.render_widget(Paragraph::new(lines), errs);
+}
+
+/// Marks compile errors in the drawn buffer: the gutter number of an offending line in the
+/// error style with `✗`, and the text from the error's column to the end of its word
+/// underlined (the first cell reversed). Drawn over the textarea, which knows nothing of them.
+fn mark_errors(f: &mut Frame, e: &Editor, theme: &Theme, body: Rect) {
+    let (top, left) = e.area.scroll_offset();
+    let (top, left) = (usize::from(top), usize::from(left));
+    let gutter = e.area.line_number_width();
+    let buf = f.buffer_mut();
+    for y in 0..body.height {
+        let line = top + usize::from(y) + 1;
+        let bad = e.errors.iter().any(|x| x.line == line) && line <= e.area.lines().len();
+        let style = theme.get(if bad { "error" } else { "dim" });
+        for x in body.x..body.x + gutter.min(body.width) {
+            buf[(x, body.y + y)].set_style(style);
+        }
+        if bad && gutter > 0 {
+            buf[(body.x, body.y + y)].set_symbol("✗");
+        }
+    }
+    for err in &e.errors {
+        let Some(row) = err
+            .line
+            .checked_sub(1 + top)
+            .filter(|&r| r < usize::from(body.height))
+        else {
+            continue;
+        };
+        let text = e.area.lines().get(err.line - 1).map_or("", String::as_str);
+        let before: String = text.chars().take(err.col.saturating_sub(1)).collect();
+        let word = text
+            .chars()
+            .skip(err.col.saturating_sub(1))
+            .take_while(|c| !c.is_whitespace())
+            .count()
+            .max(1);
+        let start = Span::raw(before).width();
+        let y = body.y + row as u16;
+        for (i, dx) in (start..start + word).enumerate() {
+            let Some(col) = dx.checked_sub(left) else {
+                continue;
+            };
+            let x = u32::from(body.x) + u32::from(gutter) + col as u32;
+            if x >= u32::from(body.right()) {
+                break;
+            }
+            let mut style = theme.get("error").add_modifier(Modifier::UNDERLINED);
+            if i == 0 {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            buf[(x as u16, y)].set_style(style);
+        }
+    }
 }
 
 pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -296,7 +336,7 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 }
 
 /// The help overlay, generated from the keymap.
-pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
+pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let w = area.width.min(110);
     let h = area.height.saturating_sub(2);
     let rect = Rect {
@@ -305,24 +345,16 @@ pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
         width: w,
         height: h,
     };
-    let table = keymap::bindings();
+    let km = &app.keymap;
     let mut lines = Vec::new();
-    for scope in [
-        Scope::Global,
-        Scope::Rules,
-        Scope::Hits,
-        Scope::Detail,
-        Scope::Tree,
-        Scope::Stack,
-        Scope::Overlays,
-    ] {
+    for scope in Scope::ALL {
         lines.push(Line::from(Span::styled(
             format!(" {}", scope.name()),
             theme.get("header"),
         )));
-        for b in table.iter().filter(|b| b.scope == scope) {
+        for b in km.bindings.iter().filter(|b| b.scope == scope) {
             lines.push(Line::from(vec![
-                Span::styled(format!("   {:<8}", b.label), theme.get("hint_key")),
+                Span::styled(format!("   {:<8}", b.label()), theme.get("hint_key")),
                 Span::raw(b.help),
             ]));
         }
@@ -331,6 +363,12 @@ pub fn help(f: &mut Frame, _app: &App, theme: &Theme, area: Rect) {
         " editor: type to edit, Ctrl-S save, Esc close · mouse: wheel scrolls, click selects",
         theme.get("dim"),
     )));
+    for p in &km.problems {
+        lines.push(Line::from(Span::styled(
+            format!(" keymap: {}", clean(p, 200)),
+            theme.get("error"),
+        )));
+    }
     f.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)

@@ -1,12 +1,13 @@
 //! The rules list: hits, level, status, tags and a sparkline per rule; failed rules last.
 
 use super::clean;
-use crate::tui::app::{App, Sort};
+use crate::sigma::RuleMeta;
+use crate::tui::app::{App, Entry, Sort};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Row, Table};
+use ratatui::text::Span;
+use ratatui::widgets::Row;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -25,6 +26,49 @@ pub fn sparkline(values: &[u64]) -> String {
         .collect()
 }
 
+/// A row of a rule or correlation rule: mark, hits, level, status, title, sparkline, and the
+/// correlation type (if any) before the tags.
+fn rule_row<'a>(
+    m: &'a RuleMeta,
+    kind: Option<&'a str>,
+    enabled: bool,
+    hits: String,
+    title: String,
+    spark: &[u64],
+    theme: &Theme,
+) -> Row<'a> {
+    let mark = match (kind, enabled) {
+        (Some(_), _) => "◆",
+        (None, true) => "●",
+        (None, false) => "○",
+    };
+    let style = if enabled {
+        theme.get("base")
+    } else {
+        theme.get("disabled")
+    };
+    let tags: Vec<&str> = kind
+        .into_iter()
+        .chain(
+            m.tags
+                .iter()
+                .map(|t| t.strip_prefix("attack.").unwrap_or(t)),
+        )
+        .collect();
+    Row::new(vec![
+        Span::raw(mark),
+        Span::raw(format!("{hits:>7}")),
+        Span::styled(
+            m.level.clone().unwrap_or_default(),
+            theme.level(m.level.as_deref()),
+        ),
+        Span::raw(m.status.clone().unwrap_or_default()),
+        Span::styled(clean(&title, 60), style),
+        Span::styled(sparkline(spark), theme.get("spark")),
+        Span::styled(clean(&tags.join(" "), 40), theme.get("dim")),
+    ])
+}
+
 pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let sort = match app.sort {
         Sort::Hits => "hits",
@@ -32,8 +76,13 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Sort::Title => "title",
     };
     let enabled = app.rules.iter().filter(|r| r.enabled).count();
+    let corr = if app.correlations.is_empty() {
+        String::new()
+    } else {
+        format!(", {} correlation", app.correlations.len())
+    };
     let mut title = format!(
-        " Rules: {} loaded, {enabled} enabled, {} failed · sort: {sort}",
+        " Rules: {} loaded, {enabled} enabled{corr}, {} failed · sort: {sort}",
         app.rules.len(),
         app.failed.len()
     );
@@ -56,54 +105,40 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .take(page)
         .map(|(pos, &i)| {
             let selected = pos == app.rule_sel;
-            let row = if let Some(r) = app.rules.get(i) {
-                let m = &r.rule.meta;
-                let tags: Vec<&str> = m
-                    .tags
-                    .iter()
-                    .map(|t| t.strip_prefix("attack.").unwrap_or(t))
-                    .collect();
-                let mark = if r.enabled { "●" } else { "○" };
-                let title = if r.saved_search {
-                    format!("{} [search]", m.title)
-                } else {
-                    m.title.clone()
-                };
-                let style = if r.enabled {
-                    theme.get("base")
-                } else {
-                    theme.get("disabled")
-                };
-                Row::new(vec![
-                    Span::raw(mark),
-                    Span::raw(format!(
-                        "{:>7}",
-                        if r.enabled {
-                            r.hits.len().to_string()
-                        } else {
-                            "-".into()
-                        }
-                    )),
-                    Span::styled(
-                        m.level.clone().unwrap_or_default(),
-                        theme.level(m.level.as_deref()),
-                    ),
-                    Span::raw(m.status.clone().unwrap_or_default()),
-                    Span::styled(clean(&title, 60), style),
-                    Span::styled(sparkline(&r.spark), theme.get("spark")),
-                    Span::styled(clean(&tags.join(" "), 40), theme.get("dim")),
-                ])
-            } else {
-                let fr = &app.failed[i - app.rules.len()];
-                Row::new(vec![
-                    Span::styled("✗", theme.get("error")),
-                    Span::raw(""),
-                    Span::styled(fr.kind, theme.get("error")),
-                    Span::raw(""),
-                    Span::raw(clean(&fr.title, 60)),
-                    Span::raw(""),
-                    Span::styled(clean(&fr.reason, 60), theme.get("dim")),
-                ])
+            let row = match app.entry(i) {
+                Entry::Rule(k) => {
+                    let r = &app.rules[k];
+                    let title = if r.saved_search {
+                        format!("{} [search]", r.rule.meta.title)
+                    } else {
+                        r.rule.meta.title.clone()
+                    };
+                    let hits = if r.enabled {
+                        r.hits.len().to_string()
+                    } else {
+                        "-".into()
+                    };
+                    let m = &r.rule.meta;
+                    rule_row(m, None, r.enabled, hits, title, &r.spark, theme)
+                }
+                Entry::Corr(k) => {
+                    let c = &app.correlations[k];
+                    let (m, title) = (&c.corr.meta, c.corr.meta.title.clone());
+                    let hits = c.hits.len().to_string();
+                    rule_row(m, Some(c.kind), true, hits, title, &c.spark, theme)
+                }
+                Entry::Failed(k) => {
+                    let fr = &app.failed[k];
+                    Row::new(vec![
+                        Span::styled("✗", theme.get("error")),
+                        Span::raw(""),
+                        Span::styled(fr.kind, theme.get("error")),
+                        Span::raw(""),
+                        Span::raw(clean(&fr.title, 60)),
+                        Span::raw(""),
+                        Span::styled(clean(&fr.reason, 60), theme.get("dim")),
+                    ])
+                }
             };
             if selected {
                 row.style(theme.get("selected"))
@@ -111,7 +146,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 row
             }
         });
-    let header = Row::new(vec![
+    let header = vec![
         "",
         "   hits",
         "level",
@@ -119,25 +154,15 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         "title",
         "over time",
         "ATT&CK",
-    ])
-    .style(theme.get("header"));
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Length(7),
-            Constraint::Length(11),
-            Constraint::Length(12),
-            Constraint::Fill(3),
-            Constraint::Length(16),
-            Constraint::Fill(2),
-        ],
-    )
-    .header(header)
-    .block(
-        Block::default()
-            .borders(Borders::TOP)
-            .title(Line::from(title).style(theme.get("title"))),
-    );
-    f.render_widget(table, area);
+    ];
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(7),
+        Constraint::Length(11),
+        Constraint::Length(12),
+        Constraint::Fill(3),
+        Constraint::Length(16),
+        Constraint::Fill(2),
+    ];
+    f.render_widget(super::list_table(rows, header, widths, title, theme), area);
 }

@@ -1,0 +1,118 @@
+//! Correlation hits, cross-source stacking and tuning, inline editor errors and keymap
+//! overrides.
+
+use super::support::{fixture_with, manifest_dir};
+use huntbench::tui::action::Action;
+use huntbench::tui::app::Screen;
+
+#[test]
+fn correlation_hits_open_to_their_events_and_on_to_detail() {
+    let burst = manifest_dir().join("tests/fixtures/tui/wmi_burst.yml");
+    let mut fx = fixture_with(|o| o.rule_paths = vec![burst]);
+    assert_eq!(fx.app.correlations.len(), 1);
+    let n = fx.app.correlations[0].hits.len();
+    assert!(n >= 2, "{n} correlation hits");
+    fx.select_rule("Burst of processes");
+    snap!("correlation_rules", fx);
+    fx.send(Action::Open);
+    let Some(Screen::Correlation(_)) = fx.app.top() else {
+        panic!("correlation hits")
+    };
+    snap!("correlation_hits", fx);
+    fx.send(Action::Open);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("contributing events")
+    };
+    let first = &fx.app.correlations[0].hits[0];
+    assert_eq!(h.rows.len(), first.keys.len());
+    assert!(h.rows.iter().all(|r| r.rule.is_some()));
+    snap!("correlation_events", fx);
+    fx.send(Action::Open);
+    let Some(Screen::Detail(d)) = fx.app.top() else {
+        panic!("detail")
+    };
+    assert!(d.matched.is_some(), "explained against the base rule");
+    // Pivots work from there as from any hit.
+    fx.send(Action::PivotAround);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("around: {:?}", fx.app.message)
+    };
+    assert!(h.title.contains("±5 min"));
+}
+
+/// Moves the detail cursor to field `name`.
+fn select_field(fx: &mut super::support::Fixture, name: &str) {
+    let Some(Screen::Detail(d)) = fx.app.top() else {
+        panic!("detail")
+    };
+    let fields = &d.event.as_ref().unwrap().fields;
+    let pos = fields.iter().position(|(n, _)| n == name).unwrap();
+    let delta = pos as i64 - d.sel as i64;
+    for _ in 0..delta.unsigned_abs() {
+        fx.send(if delta < 0 { Action::Up } else { Action::Down });
+    }
+}
+
+#[test]
+fn stacking_and_benign_use_the_sigma_name_across_sysmon_and_4688() {
+    let dir = manifest_dir().join("tests/fixtures/tui");
+    let mut fx = fixture_with(|o| {
+        o.inputs = vec![dir.join("cross_source.jsonl")];
+        o.rule_paths = vec![dir.join("rundll32.yml")];
+        o.no_default_rules = true;
+    });
+    assert_eq!(fx.app.rules[0].hits.len(), 3);
+    fx.send(Action::Open);
+    // The 4688 hit: its NewProcessName is the rule's Image.
+    fx.send(Action::Down);
+    fx.send(Action::Open);
+    select_field(&mut fx, "NewProcessName");
+    fx.send(Action::StackField);
+    let Some(Screen::Stack(s)) = fx.app.top() else {
+        panic!("stack: {:?}", fx.app.message)
+    };
+    assert_eq!(s.field, "Image");
+    let system32 = "C:\\Windows\\System32\\rundll32.exe".to_owned();
+    assert_eq!(
+        s.values,
+        [(system32, 2), ("C:\\Users\\Public\\rundll32.exe".into(), 1)],
+        "one Sysmon and one 4688 event stack together"
+    );
+    snap!("cross_source_stack", fx);
+    // The hits with that value come from both sources.
+    fx.send(Action::Open);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("hits with the value: {:?}", fx.app.message)
+    };
+    assert_eq!(h.rows.len(), 2);
+    fx.send(Action::Back);
+    fx.send(Action::Back);
+    // Marked benign on the 4688 field, the overlay names Image and removes both.
+    fx.send(Action::MarkBenign);
+    let overlays = huntbench::overlay::load_overlays(&fx.app.case_dir);
+    assert_eq!(overlays.len(), 1);
+    assert!(overlays[0].1.contains("Image: "), "{}", overlays[0].1);
+    assert!(!overlays[0].1.contains("NewProcessName"));
+    assert_eq!(fx.app.rules[0].hits.len(), 1, "{:?}", fx.app.message);
+}
+
+#[test]
+fn keymap_overrides_show_in_help_and_bad_entries_in_the_status_line() {
+    use huntbench::tui::action::Msg;
+    use huntbench::tui::keymap::Keymap;
+    let mut fx = super::support::fixture();
+    let text = "[detail]\nproc_tree = \"P\"\n\n[hits]\nteleport = \"z\"\n";
+    let km = Keymap::parse(text, "config/keymap.toml");
+    fx.send(Action::Worker(Box::new(Msg::Keymap(std::sync::Arc::new(
+        km,
+    )))));
+    let status = fx.screen();
+    assert!(
+        status.contains("keymap: config/keymap.toml:5: no action `teleport` in [hits]"),
+        "{status}"
+    );
+    fx.send(Action::Help);
+    let help = fx.screen();
+    assert!(help.contains("P       process tree"), "{help}");
+    snap!("keymap_help", fx);
+}
