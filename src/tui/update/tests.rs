@@ -281,7 +281,7 @@ fn with_correlation(app: &mut App) {
         group: vec![("Computer".into(), "ws1".into())],
         first: t(keys[0]),
         last: t(*keys.last().unwrap()),
-        value: keys.len(),
+        value: keys.len() as f64,
         keys: refs(keys).to_vec(),
     };
     let loaded = RulesLoaded {
