@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use huntbench::synth::{self, DataValue, EvtxWriter, SynthEvent};
+use huntbench::synth::{self, DataValue, EvtxWriter, SynthEvent, UserElement};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -225,8 +225,9 @@ fn random_event() -> impl proptest::strategy::Strategy<Value = SynthEvent> {
         any::<u16>(),
         proptest::collection::vec(("[A-Za-z][A-Za-z0-9]{0,12}", "[^\u{0}]{0,400}"), 0..10),
         any::<u32>(),
+        any::<bool>(),
     )
-        .prop_map(|(provider, computer, id, data, pid)| {
+        .prop_map(|(provider, computer, id, data, pid, user_data)| {
             let mut ev = SynthEvent::new(&provider, "Application", id, &computer);
             ev.process_id = pid;
             ev.data = data
@@ -234,6 +235,17 @@ fn random_event() -> impl proptest::strategy::Strategy<Value = SynthEvent> {
                 .enumerate()
                 .map(|(i, (n, v))| (format!("{n}{i}"), DataValue::Str(v)))
                 .collect();
+            if user_data {
+                // The same values under `<UserData>`, the second half one element deeper.
+                let mut leaves: Vec<UserElement> = std::mem::take(&mut ev.data)
+                    .into_iter()
+                    .map(|(n, v)| UserElement::value(&n, v))
+                    .collect();
+                let deeper = leaves.split_off(leaves.len() / 2);
+                leaves.push(UserElement::parent("Deeper", deeper));
+                let wrapper = UserElement::parent("Operation_Random", leaves);
+                ev.user_data = vec![wrapper.attr("xmlns", "urn:huntbench:test")];
+            }
             ev
         })
 }
@@ -287,10 +299,12 @@ fn a_record_never_ends_exactly_at_the_chunk_end() {
 }
 
 proptest::proptest! {
-    // Each case runs three external tools on a file of up to ~20 chunks; 24 cases take ~30 s.
+    // Each case runs three external tools on a file of up to ~20 chunks; 24 cases keep this
+    // file under a minute on a busy 2-core machine.
     #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
 
-    /// Random sizes and text (non-ASCII included) in both external parsers.
+    /// Random sizes and text (non-ASCII included), as EventData or nested UserData, in both
+    /// external parsers.
     #[test]
     fn random_files_parse_in_libevtx_and_python_evtx(
         events in proptest::collection::vec(random_event(), 1..300)
