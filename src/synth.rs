@@ -18,7 +18,7 @@ pub mod scenario;
 pub mod value;
 
 pub use file::{EvtxWriter, encode_evtx, write_evtx};
-pub use record::SynthEvent;
+pub use record::{SynthEvent, UserBody, UserElement};
 pub use scenario::{Scenario, ScenarioInfo, list_scenarios, load_scenario};
 pub use value::DataValue;
 

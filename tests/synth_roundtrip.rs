@@ -2,7 +2,7 @@
 //! what was written, field by field: the bundled scenarios, a many-chunk file and random events.
 
 use huntbench::event::{Event, Value};
-use huntbench::synth::{self, DataValue, EvtxWriter, SynthEvent};
+use huntbench::synth::{self, DataValue, EvtxWriter, SynthEvent, UserBody, UserElement};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -66,26 +66,30 @@ fn assert_same(ev: &SynthEvent, record_id: u64, got: &Event) -> Result<(), Strin
     if ts != Some(ev.time) {
         return Err(format!("record {record_id}: time {ts:?} != {}", ev.time));
     }
-    // EventData follows the last System field (`Security` or `Security_UserID`).
+    // EventData/UserData follows the last System field (`Security` or `Security_UserID`).
     let start = got
         .fields
         .iter()
         .position(|(n, _)| n == "Security" || n == "Security_UserID")
         .map_or(0, |i| i + 1);
     let data = &got.fields[start..];
-    if data.len() != ev.data.len() {
+    let want = expected_payload(ev);
+    if data.len() != want.len() {
         return Err(format!(
-            "record {record_id}: {} EventData fields, want {}: {data:?}",
+            "record {record_id}: {} data fields, want {}: {data:?}",
             data.len(),
-            ev.data.len()
+            want.len()
         ));
     }
-    for ((name, have), (wname, wval)) in data.iter().zip(&ev.data) {
+    for ((name, have), (wname, wval)) in data.iter().zip(&want) {
         let wname: String = wname.chars().filter(|c| *c != ' ').collect();
+        let empty_or_null = matches!(have, Value::Null) || *have == Value::Str(String::new());
         let ok = match wval.to_text() {
+            // A UserData element with empty text has no `#text` in the evtx crate's JSON.
+            Some(t) if t.is_empty() && !ev.user_data.is_empty() => empty_or_null,
             Some(t) => *have == Value::Str(t),
             // A NULL substitution: the evtx crate reports it as an empty string.
-            None => matches!(have, Value::Null) || *have == Value::Str(String::new()),
+            None => empty_or_null,
         };
         if *name != wname || !ok {
             return Err(format!(
@@ -94,6 +98,29 @@ fn assert_same(ev: &SynthEvent, record_id: u64, got: &Event) -> Result<(), Strin
         }
     }
     Ok(())
+}
+
+/// The fields ingest makes of the payload: EventData names, or the leaves under the UserData
+/// wrapper elements (nested elements flatten to their leaves' names).
+fn expected_payload(ev: &SynthEvent) -> Vec<(String, DataValue)> {
+    fn leaves(el: &UserElement, out: &mut Vec<(String, DataValue)>) {
+        match &el.body {
+            UserBody::Value(v) => out.push((el.name.clone(), v.clone())),
+            UserBody::Children(c) if c.is_empty() => out.push((el.name.clone(), DataValue::Null)),
+            UserBody::Children(c) => c.iter().for_each(|e| leaves(e, out)),
+        }
+    }
+    if ev.user_data.is_empty() {
+        return ev.data.clone();
+    }
+    let mut out = Vec::new();
+    for wrapper in &ev.user_data {
+        match &wrapper.body {
+            UserBody::Children(c) if !c.is_empty() => c.iter().for_each(|e| leaves(e, &mut out)),
+            _ => leaves(wrapper, &mut out),
+        }
+    }
+    out
 }
 
 fn check_file(path: &Path, written: &[SynthEvent], first_id: u64) {
@@ -223,6 +250,7 @@ fn synth_event() -> impl Strategy<Value = SynthEvent> {
         (0i64..4_000_000_000, 0u32..1_000_000_000),
         proptest::collection::vec(data_value(), 0..12),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
             |(
@@ -234,6 +262,7 @@ fn synth_event() -> impl Strategy<Value = SynthEvent> {
                 (s, ns),
                 values,
                 user,
+                as_user_data,
             )| {
                 let mut ev = SynthEvent::new(&provider, &channel, id, &computer);
                 ev.version = version;
@@ -249,9 +278,32 @@ fn synth_event() -> impl Strategy<Value = SynthEvent> {
                     .enumerate()
                     .map(|(i, v)| (format!("Field{i}"), v))
                     .collect();
+                // An empty wrapper would read back as nothing or as one null, depending on its
+                // attributes; that is the reader's business, not the writer's.
+                if as_user_data && !ev.data.is_empty() {
+                    ev.user_data = vec![user_data_of(std::mem::take(&mut ev.data))];
+                }
                 ev
             },
         )
+}
+
+/// The same values as UserData: a wrapper with an `xmlns`, every third value one level deeper.
+fn user_data_of(data: Vec<(String, DataValue)>) -> UserElement {
+    let mut direct = Vec::new();
+    let mut nested = Vec::new();
+    for (i, (name, v)) in data.into_iter().enumerate() {
+        let leaf = UserElement::value(&name, v);
+        if i % 3 == 2 {
+            nested.push(leaf)
+        } else {
+            direct.push(leaf)
+        }
+    }
+    if !nested.is_empty() {
+        direct.push(UserElement::parent("Nested", nested));
+    }
+    UserElement::parent("Operation_Random", direct).attr("xmlns", "urn:huntbench:test")
 }
 
 proptest! {

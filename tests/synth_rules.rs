@@ -40,6 +40,11 @@ const EXPECTED: &[(&str, &str, usize)] = &[
         "wmi_event_win_commandline_consumer_shell",
         1,
     ),
+    (
+        "wmi-spawned-process",
+        "win_wmi_activity_permanent_consumer_bound",
+        1,
+    ),
     ("defender-asr-block", "win_defender_asr_psexec_wmi_block", 3),
     (
         "defender-asr-block",
@@ -108,7 +113,7 @@ fn bundled_rules_load_and_fire_as_documented() {
         set.errors,
         set.unsupported
     );
-    assert_eq!(set.rules.len(), 10, "one compiled rule per file");
+    assert_eq!(set.rules.len(), 11, "one compiled rule per file");
     for rule in &set.rules {
         let m = &rule.meta;
         assert!(m.id.is_some() && m.level.is_some(), "{}", m.origin);

@@ -11,6 +11,10 @@ pub const CHUNK_HEADER_SIZE: usize = 512;
 const RECORD_SIGNATURE: [u8; 4] = [0x2a, 0x2a, 0x00, 0x00];
 /// Record header: signature, size, identifier, written time.
 const RECORD_HEADER_SIZE: usize = 24;
+/// Where the last record must end. libevtx rejects a record unless at least 4 bytes of the
+/// chunk follow it, so a record ending exactly at 64 KiB is silently dropped there (the evtx
+/// crate and python-evtx read it). Records are 8-byte aligned, so that costs 8 bytes.
+const RECORDS_END: usize = CHUNK_SIZE - 8;
 
 /// A chunk being filled.
 pub struct ChunkBuilder {
@@ -57,7 +61,7 @@ impl ChunkBuilder {
         // Windows keeps records 8-byte aligned; the zero pad follows the EndOfStream token.
         let unpadded = RECORD_HEADER_SIZE + w.buf.len() + 4;
         let size = unpadded.next_multiple_of(8);
-        if self.free + size > CHUNK_SIZE {
+        if self.free + size > RECORDS_END {
             if self.is_empty() {
                 return Err(SynthError::Invalid(format!(
                     "event record {id} needs {size} bytes, more than a chunk holds"

@@ -20,7 +20,7 @@ pub struct Profile {
 const SYSMON_CHANNEL: &str = "Microsoft-Windows-Sysmon/Operational";
 
 /// The sources scenario files may name in `source:`.
-pub const SOURCES: &[&str] = &["security", "sysmon", "system-scm", "defender"];
+pub const SOURCES: &[&str] = &["security", "sysmon", "system-scm", "defender", "wmi"];
 
 pub fn profile(source: &str) -> Option<Profile> {
     Some(match source {
@@ -70,6 +70,18 @@ pub fn profile(source: &str) -> Option<Profile> {
             level: 4,
             process_id: 3412,
             thread_id: 5532,
+            user_id: Some("S-1-5-18"),
+        },
+        "wmi" => Profile {
+            channel: "Microsoft-Windows-WMI-Activity/Operational",
+            provider: "Microsoft-Windows-WMI-Activity",
+            provider_guid: Some("{1418ef04-b0b4-4623-bf7e-d74ab47bbdaa}"),
+            event_source_name: None,
+            qualifiers: None,
+            keywords: 0x4000_0000_0000_0000, // the Operational channel's bit
+            level: 0,
+            process_id: 1460, // the svchost hosting Winmgmt
+            thread_id: 2212,
             user_id: Some("S-1-5-18"),
         },
         _ => return None,

@@ -33,6 +33,50 @@ pub struct SynthEvent {
     pub user_id: Option<String>,
     /// `<Data Name="…">` children of `<EventData>`, in order.
     pub data: Vec<(String, DataValue)>,
+    /// Children of `<UserData>`, written instead of `<EventData>` when not empty (`data` must
+    /// then be empty). Windows puts one wrapper element here, e.g. WMI-Activity 5861's
+    /// `Operation_ESStoConsumerBinding` with its `xmlns`.
+    pub user_data: Vec<UserElement>,
+}
+
+/// An element under `<UserData>`: literal attributes, then a value or child elements.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserElement {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub body: UserBody,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum UserBody {
+    /// A substitution value, like a `<Data>` element's.
+    Value(DataValue),
+    Children(Vec<UserElement>),
+}
+
+impl UserElement {
+    /// A leaf element holding `value`.
+    pub fn value(name: &str, value: DataValue) -> Self {
+        UserElement {
+            name: name.to_owned(),
+            attrs: Vec::new(),
+            body: UserBody::Value(value),
+        }
+    }
+
+    /// An element holding `children`.
+    pub fn parent(name: &str, children: Vec<UserElement>) -> Self {
+        UserElement {
+            name: name.to_owned(),
+            attrs: Vec::new(),
+            body: UserBody::Children(children),
+        }
+    }
+
+    pub fn attr(mut self, name: &str, value: &str) -> Self {
+        self.attrs.push((name.to_owned(), value.to_owned()));
+        self
+    }
 }
 
 impl SynthEvent {
@@ -57,6 +101,7 @@ impl SynthEvent {
             computer: computer.to_owned(),
             user_id: None,
             data: Vec::new(),
+            user_data: Vec::new(),
         }
     }
 }
@@ -146,28 +191,68 @@ pub fn encode(ev: &SynthEvent, record_id: u64) -> Result<Encoded, SynthError> {
         .child(Element::new("Computer").content(s.add(DataValue::Str(ev.computer.clone()), false)))
         .child(security);
 
-    let mut event_data = Element::new("EventData");
-    for (name, v) in &ev.data {
-        if name.is_empty() {
-            return Err(SynthError::Invalid("an EventData name is empty".into()));
+    let payload = if ev.user_data.is_empty() {
+        let mut event_data = Element::new("EventData");
+        for (name, v) in &ev.data {
+            if name.is_empty() {
+                return Err(SynthError::Invalid("an EventData name is empty".into()));
+            }
+            // Windows marks Data substitutions optional: a null value leaves the element empty.
+            let data = Element::new("Data")
+                .attr("Name", Content::Text(name.clone()))
+                .content(s.add(v.clone(), true));
+            event_data = event_data.child(data);
         }
-        // Windows marks Data substitutions optional: a null value leaves the element empty.
-        let data = Element::new("Data")
-            .attr("Name", Content::Text(name.clone()))
-            .content(s.add(v.clone(), true));
-        event_data = event_data.child(data);
-    }
+        event_data
+    } else if ev.data.is_empty() {
+        let mut user_data = Element::new("UserData");
+        for el in &ev.user_data {
+            user_data = user_data.child(user_element(el, &mut s, 0)?);
+        }
+        user_data
+    } else {
+        return Err(SynthError::Invalid(
+            "an event has either EventData or UserData, not both".into(),
+        ));
+    };
 
     let root = Element::new("Event")
         .attr("xmlns", Content::Text(EVENT_XMLNS.into()))
         .child(system)
-        .child(event_data);
+        .child(payload);
     Ok(Encoded {
         guid: template_guid(&root),
         root,
         values: s.0,
         filetime,
     })
+}
+
+/// Nesting this deep is surely a mistake in the input, and recursion needs a bound.
+const MAX_USER_DATA_DEPTH: usize = 16;
+
+/// A `<UserData>` element for the template: attributes stay literal text (they are part of the
+/// event's schema, like the wrapper's `xmlns`), leaf values become substitutions.
+fn user_element(el: &UserElement, s: &mut Subs, depth: usize) -> Result<Element, SynthError> {
+    if el.name.is_empty() || el.attrs.iter().any(|(n, _)| n.is_empty()) {
+        return Err(SynthError::Invalid("a UserData name is empty".into()));
+    }
+    if depth >= MAX_USER_DATA_DEPTH {
+        return Err(SynthError::Invalid("UserData is nested too deeply".into()));
+    }
+    let mut out = Element::new(&el.name);
+    for (name, text) in &el.attrs {
+        out = out.attr(name, Content::Text(text.clone()));
+    }
+    match &el.body {
+        UserBody::Value(v) => Ok(out.content(s.add(v.clone(), true))),
+        UserBody::Children(children) => {
+            for child in children {
+                out = out.child(user_element(child, s, depth + 1)?);
+            }
+            Ok(out)
+        }
+    }
 }
 
 /// A stable GUID for a template skeleton (same skeleton, same GUID, in every run).

@@ -3,7 +3,7 @@
 
 use super::SynthError;
 use super::profile;
-use super::record::SynthEvent;
+use super::record::{SynthEvent, UserBody, UserElement};
 use super::value::{self, DataValue};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -101,6 +101,11 @@ pub struct ScenarioEvent {
     /// element.
     #[serde(default)]
     pub data: serde_json::Map<String, serde_json::Value>,
+    /// `<UserData>` instead of `data`: a mapping of element names to a value (as in `data`) or
+    /// to a mapping of child elements; keys starting with `@` are attributes of the enclosing
+    /// element (`'@xmlns': …`).
+    #[serde(default)]
+    pub user_data: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A bundled scenario's name and what it is about.
@@ -256,23 +261,79 @@ impl Scenario {
                 .ok_or_else(|| self.err(i, format!("keywords must be 0x… hex, got {k:?}")))?;
         }
         for (name, v) in &se.data {
-            let dv = match v {
-                serde_json::Value::Null => DataValue::Null,
-                serde_json::Value::String(s) => {
-                    profile::typed_value(&channel, name, &expand(s, time))
-                }
-                serde_json::Value::Bool(b) => profile::typed_value(&channel, name, &b.to_string()),
-                serde_json::Value::Number(n) => {
-                    profile::typed_value(&channel, name, &n.to_string())
-                }
-                other => {
-                    return Err(self.err(i, format!("data {name}: not a scalar: {other}")));
-                }
-            };
+            let dv = scalar_value(&channel, name, v, time)
+                .ok_or_else(|| self.err(i, format!("data {name}: not a scalar: {v}")))?;
             ev.data.push((name.clone(), dv));
         }
+        if !se.user_data.is_empty() && !se.data.is_empty() {
+            return Err(self.err(i, "give `data` or `user_data`, not both"));
+        }
+        let user = |name: &str, v| self.user_element(i, &channel, time, name, v, 0);
+        ev.user_data = se
+            .user_data
+            .iter()
+            .map(|(name, v)| user(name, v))
+            .collect::<Result<_, _>>()?;
         Ok(ev)
     }
+
+    /// One `user_data` entry as an element (see [`ScenarioEvent::user_data`]).
+    fn user_element(
+        &self,
+        i: usize,
+        channel: &str,
+        time: jiff::Timestamp,
+        name: &str,
+        v: &serde_json::Value,
+        depth: usize,
+    ) -> Result<UserElement, SynthError> {
+        if name.starts_with('@') {
+            return Err(self.err(
+                i,
+                format!("user_data {name}: an attribute needs an element"),
+            ));
+        }
+        let serde_json::Value::Object(map) = v else {
+            let dv = scalar_value(channel, name, v, time)
+                .ok_or_else(|| self.err(i, format!("user_data {name}: a list: {v}")))?;
+            return Ok(UserElement::value(name, dv));
+        };
+        let mut el = UserElement::parent(name, Vec::new());
+        let mut children = Vec::new();
+        for (key, child) in map {
+            match (key.strip_prefix('@'), child) {
+                (Some(attr), serde_json::Value::String(text)) => el = el.attr(attr, text),
+                (Some(_), other) => {
+                    let msg = format!("user_data {name}/{key}: attribute is not text: {other}");
+                    return Err(self.err(i, msg));
+                }
+                // Depth is checked again by the writer; this keeps the recursion bounded.
+                (None, _) if depth > 16 => return Err(self.err(i, "user_data nests too deep")),
+                (None, _) => {
+                    children.push(self.user_element(i, channel, time, key, child, depth + 1)?)
+                }
+            }
+        }
+        el.body = UserBody::Children(children);
+        Ok(el)
+    }
+}
+
+/// A scalar `data`/`user_data` value, typed like Windows types that field; `None` for lists
+/// and mappings.
+fn scalar_value(
+    channel: &str,
+    name: &str,
+    v: &serde_json::Value,
+    time: jiff::Timestamp,
+) -> Option<DataValue> {
+    Some(match v {
+        serde_json::Value::Null => DataValue::Null,
+        serde_json::Value::String(s) => profile::typed_value(channel, name, &expand(s, time)),
+        serde_json::Value::Bool(b) => profile::typed_value(channel, name, &b.to_string()),
+        serde_json::Value::Number(n) => profile::typed_value(channel, name, &n.to_string()),
+        _ => return None,
+    })
 }
 
 /// `Some("")` clears a default, `Some(x)` replaces it, `None` keeps it.
@@ -322,5 +383,47 @@ mod tests {
         let ts: jiff::Timestamp = "2024-03-12T09:14:05.120Z".parse().expect("ts");
         assert_eq!(expand("{utc}", ts), "2024-03-12 09:14:05.120");
         assert_eq!(expand("at {iso}", ts), "at 2024-03-12T09:14:05.120Z");
+    }
+
+    #[test]
+    fn user_data_nests_elements_and_attributes() {
+        let yaml = r#"
+name: t
+title: t
+start: '2024-03-14T10:41:27.905Z'
+events:
+  - at: 0
+    host: H
+    source: wmi
+    id: 5861
+    user_data:
+      Wrapper:
+        '@xmlns': 'urn:x'
+        Namespace: '//./root/subscription'
+        Inner:
+          Leaf: ~
+"#;
+        let ev = &Scenario::from_yaml(yaml)
+            .expect("parses")
+            .events()
+            .expect("events")[0];
+        let inner = UserElement::parent("Inner", vec![UserElement::value("Leaf", DataValue::Null)]);
+        let want = UserElement::parent(
+            "Wrapper",
+            vec![
+                UserElement::value("Namespace", DataValue::Str("//./root/subscription".into())),
+                inner,
+            ],
+        )
+        .attr("xmlns", "urn:x");
+        assert_eq!(ev.user_data, vec![want]);
+        assert!(ev.data.is_empty());
+
+        let both = yaml.replace("    user_data:", "    data: {A: 'b'}\n    user_data:");
+        let err = Scenario::from_yaml(&both)
+            .expect("parses")
+            .events()
+            .expect_err("both");
+        assert!(err.to_string().contains("not both"), "{err}");
     }
 }
