@@ -90,6 +90,28 @@ fn main() -> anyhow::Result<()> {
             result.candidates
         );
     }
+    // The search bar / `huntbench search`: first 1,000 results, keyword and field queries.
+    for text in [
+        "mimikatz",
+        "\"net user\"",
+        "Image=*\\powershell.exe",
+        "CommandLine=*-enc*",
+        "EventID=4624 AND LogonType=3",
+    ] {
+        let q = huntbench::query::parse(text).map_err(|e| anyhow::anyhow!("{text}: {e:?}"))?;
+        let mut times = Vec::new();
+        let mut n = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            n = snap.search(&q.prefilter(), &|e| q.matches(e), 1000)?.len();
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "search {text:<40} {n:>5} results (first 1,000)  median {:>8.1} ms",
+            times[times.len() / 2]
+        );
+    }
     // Re-running one edited rule: recompile from text and run, as the live editor does.
     let loader = huntbench::sigma::Loader::new()?;
     for rule in &bundled.rules {

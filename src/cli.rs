@@ -39,12 +39,8 @@ pub struct Cli {
 pub struct OpenArgs {
     #[command(flatten)]
     pub case: CaseArgs,
-    /// Rule file or directory to add to the bundled pack (repeatable)
-    #[arg(long = "rules", value_name = "PATH")]
-    pub rules: Vec<PathBuf>,
-    /// Do not load the bundled rule pack
-    #[arg(long)]
-    pub no_default_rules: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Theme name (dark, light) or a theme .toml file
     #[arg(long)]
     pub theme: Option<String>,
@@ -93,12 +89,8 @@ pub enum CheckFormat {
 pub struct ScanArgs {
     #[command(flatten)]
     pub case: CaseArgs,
-    /// Rule file or directory to add (repeatable)
-    #[arg(long = "rules", value_name = "PATH")]
-    pub rules: Vec<PathBuf>,
-    /// Do not run the bundled rule pack
-    #[arg(long)]
-    pub no_default_rules: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Only rules at or above this level (informational, low, medium, high, critical)
     #[arg(long, value_name = "LEVEL")]
     pub min_level: Option<String>,
@@ -139,17 +131,24 @@ pub struct SynthArgs {
 
 #[derive(Debug, Args)]
 pub struct RulesCheckArgs {
-    /// Rule file or directory to check (repeatable)
-    #[arg(long = "rules", value_name = "PATH")]
-    pub rules: Vec<PathBuf>,
-    /// Leave the bundled rule pack out
-    #[arg(long)]
-    pub no_default_rules: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
     /// Also list rules that loaded cleanly
     #[arg(long)]
     pub all: bool,
+}
+
+/// Which rules run: the bundled pack (unless left out) plus files and directories given.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// Rule file or directory to add to the bundled pack (repeatable)
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Leave the bundled rule pack out
+    #[arg(long)]
+    pub no_default_rules: bool,
 }
 
 /// Where the case lives: `--case DIR`, or a cache directory keyed by the input paths.

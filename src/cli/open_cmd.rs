@@ -21,8 +21,8 @@ pub fn run(mut args: OpenArgs) -> anyhow::Result<ExitCode> {
     crate::tui::run(crate::tui::TuiOptions {
         case_dir: dir,
         inputs: args.paths,
-        rule_paths: args.rules,
-        no_default_rules: args.no_default_rules,
+        rule_paths: args.rules.rules,
+        no_default_rules: args.rules.no_default_rules,
         theme: args.theme,
     })?;
     Ok(ExitCode::SUCCESS)

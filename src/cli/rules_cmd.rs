@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
-    let (set, read_errors) = rulepack::load(&args.rules, args.no_default_rules)?;
+    let (set, read_errors) = rulepack::load(&args.rules.rules, args.rules.no_default_rules)?;
     let report = CheckReport::from_rules(&set);
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -26,8 +26,13 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     // Tuning overlays of the case and the user apply here exactly as in the workbench.
     let config = rulepack::config_dir();
     let loader = Loader::new()?.with_skip_impossible_4688(args.skip_impossible_4688);
-    let (set, read_errors) =
-        rulepack::load_for_case_with(&loader, &args.rules, args.no_default_rules, &dir, &config)?;
+    let (set, read_errors) = rulepack::load_for_case_with(
+        &loader,
+        &args.rules.rules,
+        args.rules.no_default_rules,
+        &dir,
+        &config,
+    )?;
     for e in &read_errors {
         eprintln!("error: {e}");
     }
