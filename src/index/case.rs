@@ -21,6 +21,11 @@ pub enum IndexError {
     #[error("case {0} is being written by another huntbench process")]
     Locked(PathBuf),
     #[error(
+        "indexing stopped: {0}; an index writer thread failed (its own message, if it printed \
+         one, is above). Files not finished stay pending and the next ingest redoes them"
+    )]
+    WriterFailed(String),
+    #[error(
         "case {path} was indexed by an older huntbench (index format {found}, this one writes {}); \
          ingest the evidence into a new case (or delete this one)",
         super::manifest::FORMAT

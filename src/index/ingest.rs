@@ -144,7 +144,9 @@ impl Case {
             for msg in rx.iter() {
                 match msg {
                     Msg::Doc(doc) => {
-                        writer.add_document(doc)?;
+                        writer
+                            .add_document(doc)
+                            .map_err(|e| IndexError::WriterFailed(e.to_string()))?;
                         state.events += 1;
                         since_commit += 1;
                     }
