@@ -45,6 +45,26 @@ pub struct CheckReport {
     pub totals: CheckTotals,
 }
 
+/// Rules a correlation takes hits from that are not in the set at all. Not an error at load
+/// (the editor compiles one document alone), but such a correlation can never fire.
+fn missing_references(set: &RuleSet, c: &super::correlation::Correlation) -> Vec<String> {
+    let known = |want: &str| {
+        let metas = set
+            .rules
+            .iter()
+            .map(|r| &r.meta)
+            .chain(set.correlations.iter().map(|c| &c.meta));
+        metas
+            .into_iter()
+            .any(|m| m.id.as_deref() == Some(want) || m.name.as_deref() == Some(want))
+    };
+    c.rules
+        .iter()
+        .filter(|r| !known(r))
+        .map(|r| format!("refers to `{r}`, which is not among the loaded rules: it cannot fire"))
+        .collect()
+}
+
 impl CheckReport {
     pub fn from_rules(set: &RuleSet) -> CheckReport {
         let mut r = CheckReport::default();
@@ -90,7 +110,7 @@ impl CheckReport {
                 title: Some(c.meta.title.clone()),
                 outcome: CheckOutcome::Correlation,
                 reason: None,
-                notes: Vec::new(),
+                notes: missing_references(set, c),
             });
         }
         for f in &set.filters {

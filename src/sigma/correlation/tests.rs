@@ -323,3 +323,21 @@ fn broken_chains_are_reported() {
             .any(|r| r.error.message.contains("`r1`, which did not load"))
     );
 }
+
+#[test]
+fn rules_check_notes_a_correlation_over_a_rule_that_is_not_loaded() {
+    let set = load(
+        "title: base\nname: base_rule\nlogsource: {product: windows, service: security}\n\
+         detection: {sel: {EventID: 4625}, condition: sel}\n---\n\
+         title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [base_rule, ghost_rule]\n  \
+         group-by: [IpAddress]\n  timespan: 5m\n  condition: {gte: 3}\n",
+    );
+    let report = crate::sigma::CheckReport::from_rules(&set);
+    let entry = report
+        .entries
+        .iter()
+        .find(|e| e.id.as_deref() == Some("c1"))
+        .unwrap();
+    assert_eq!(entry.notes.len(), 1, "{:?}", entry.notes);
+    assert!(entry.notes[0].contains("ghost_rule"));
+}
