@@ -7,11 +7,14 @@
 //! reserved header byte changed so the case does not skip it as a duplicate), and the SigmaHQ
 //! checkout whose Windows rules are timed (optional).
 
+mod common;
+
+use common::{dir_size, replicate, status_mb};
 use huntbench::hunt;
 use huntbench::index::{Case, IngestOptions};
 use huntbench::sigma::CompiledRule;
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
@@ -69,7 +72,10 @@ fn main() -> anyhow::Result<()> {
         index_bytes as f64 / 1e6,
         index_bytes as f64 / evtx_bytes as f64
     );
-    println!("peak RSS so far (parse + ingest): {} MB", peak_rss_mb());
+    println!(
+        "peak RSS so far (parse + ingest): {} MB",
+        status_mb("VmHWM")
+    );
 
     let snap = case.snapshot();
     let (bundled, _) = huntbench::rulepack::load(&[], false)?;
@@ -133,44 +139,6 @@ fn main() -> anyhow::Result<()> {
             times[times.len() * 95 / 100]
         );
     }
-    println!("peak RSS (whole run): {} MB", peak_rss_mb());
+    println!("peak RSS (whole run): {} MB", status_mb("VmHWM"));
     Ok(())
-}
-
-/// Copies every EVTX file `factor` times, changing one reserved header byte per copy.
-fn replicate(corpus: &Path, factor: usize, out: &Path) -> anyhow::Result<u64> {
-    let (files, _) = huntbench::ingest::discover(&[corpus.to_owned()]);
-    std::fs::create_dir_all(out)?;
-    let mut total = 0u64;
-    for (i, (path, _)) in files.iter().enumerate() {
-        let bytes = std::fs::read(path)?;
-        for copy in 0..factor {
-            let mut b = bytes.clone();
-            if b.len() > 4000 && copy > 0 {
-                b[4000..4008].copy_from_slice(&(copy as u64).to_le_bytes());
-            }
-            std::fs::write(out.join(format!("{i:04}-{copy:03}.evtx")), &b)?;
-            total += b.len() as u64;
-        }
-    }
-    Ok(total)
-}
-
-fn dir_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.metadata().map_or(0, |m| m.len()))
-        .sum()
-}
-
-fn peak_rss_mb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<u64>().ok())
-        .map_or(0, |kb| kb / 1024)
 }

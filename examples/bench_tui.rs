@@ -1,0 +1,517 @@
+//! Workbench latency and memory on a large case, for BENCHMARKS.md:
+//!
+//! ```sh
+//! cargo run --release --example bench_tui -- --case /tmp/case-x70 ../shared/corpus/evtx 70
+//! ```
+//! Arguments: `--case DIR` (optional; an existing case there is reused, otherwise the
+//! replicated corpus is ingested into it and kept), corpus directory, replication factor,
+//! repetitions per measurement (default 11).
+//!
+//! The workbench runs headless but otherwise as in a session: the same `App`, `update`,
+//! keymap, background `Worker` and views, drawn on a 160x48 `TestBackend`. Each figure is the
+//! wall time from handing a key to the keymap until a drawn frame shows the result, so it
+//! includes the worker round trip (and, for rule edits, the editor's 150 ms debounce).
+
+mod common;
+
+use anyhow::{Context as _, bail};
+use common::{dir_size, replicate, status_mb};
+use crossbeam_channel::{Receiver, unbounded};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use huntbench::tui::action::{Action, Msg};
+use huntbench::tui::app::{App, Entry, Screen};
+use huntbench::tui::keymap::Keymap;
+use huntbench::tui::theme::Theme;
+use huntbench::tui::worker::{Ctx, Worker};
+use huntbench::tui::{TuiOptions, update::update, views};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const WMI_RULE: &str = "Process Started by the WMI Provider Host";
+/// A search with a long result list (failed logons: 3,600 per copy of the corpus), to show
+/// that memory does not follow the number of rows scrolled.
+const SEARCH: &str = "EventID=4625";
+const SIZE: (u16, u16) = (160, 48);
+/// Longest wait for one frame; a result that never shows is a failure, not a figure.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+fn main() -> anyhow::Result<()> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let case_arg = match args.iter().position(|a| a == "--case") {
+        Some(i) if i + 1 < args.len() => {
+            let dir = PathBuf::from(args.remove(i + 1));
+            args.remove(i);
+            Some(dir)
+        }
+        Some(_) => bail!("--case needs a directory"),
+        None => None,
+    };
+    let corpus = PathBuf::from(args.first().map_or("../shared/corpus/evtx", String::as_str));
+    let factor: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(11);
+    let tmp = tempfile::tempdir()?;
+    let case_dir = case_arg.unwrap_or_else(|| tmp.path().join("case"));
+    let config = tmp.path().join("config");
+    let ctx = open_case(&case_dir, &corpus, factor, tmp.path())?;
+    println!(
+        "case: {} events, index {:.1} MB; rules: bundled; screen {}x{}; {runs} runs",
+        ctx.snap().num_events(),
+        dir_size(&case_dir.join("index")) as f64 / 1e6,
+        SIZE.0,
+        SIZE.1
+    );
+    println!(
+        "memory after opening the case: RSS {} MB, peak {} MB",
+        status_mb("VmRSS"),
+        status_mb("VmHWM")
+    );
+
+    let mut b = Bench::start(ctx, case_dir, &config)?;
+    let t = b.measure_ready()?;
+    println!("run all bundled rules and list them: {:.0} ms", ms(t));
+    println!(
+        "memory with rules loaded: RSS {} MB, peak {} MB",
+        status_mb("VmRSS"),
+        status_mb("VmHWM")
+    );
+    println!();
+    println!("| action (key) | median | p95 | result |");
+    println!("|---|---|---|---|");
+    b.rule_edit(runs)?;
+    b.pivots(runs)?;
+    println!();
+    println!(
+        "| scrolling (PageDown) | rows | keys | p50 | p95 | max | RSS before, then after each quarter | peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    b.scroll_timeline()?;
+    b.scroll_top_rule()?;
+    b.scroll_search(SEARCH)?;
+    b.worker.stop();
+    Ok(())
+}
+
+/// Opens the case, first ingesting the replicated corpus into it when it is empty.
+fn open_case(case_dir: &Path, corpus: &Path, factor: usize, tmp: &Path) -> anyhow::Result<Ctx> {
+    let opts = |inputs: Vec<PathBuf>| TuiOptions {
+        case_dir: case_dir.to_owned(),
+        inputs,
+        ..TuiOptions::default()
+    };
+    let ctx = Ctx::open(opts(Vec::new()), &|_| {})?;
+    if ctx.snap().num_events() > 0 {
+        println!("reusing the case in {}", case_dir.display());
+        return Ok(ctx);
+    }
+    drop(ctx);
+    let inputs = tmp.join("inputs");
+    let bytes = replicate(corpus, factor, &inputs)?;
+    let t = Instant::now();
+    // The workbench's own open path: ingest with progress, then a fresh snapshot.
+    let ctx = Ctx::open(opts(vec![inputs.clone()]), &|_| {})?;
+    println!(
+        "ingested {:.1} MB of EVTX (x{factor}) in {:.0} s",
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    // Only the index is needed from here on; the copies can be large.
+    std::fs::remove_dir_all(&inputs)?;
+    Ok(ctx)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Median, 95th percentile and maximum of durations, in ms.
+fn percentiles(times: &[Duration]) -> (f64, f64, f64) {
+    let mut v: Vec<f64> = times.iter().map(|&d| ms(d)).collect();
+    v.sort_by(f64::total_cmp);
+    let at = |p: usize| v.get((v.len() * p / 100).min(v.len().saturating_sub(1)));
+    (
+        at(50).copied().unwrap_or(0.0),
+        at(95).copied().unwrap_or(0.0),
+        v.last().copied().unwrap_or(0.0),
+    )
+}
+
+fn row(action: &str, times: &[Duration], result: &str) {
+    let (p50, p95, _) = percentiles(times);
+    println!("| {action} | {p50:.1} ms | {p95:.1} ms | {result} |");
+}
+
+fn press_key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// The rows of the top hits list that are on screen are all loaded (no `…` placeholders).
+fn page_loaded(app: &App) -> bool {
+    let Some(Screen::Hits(h)) = app.top() else {
+        return false;
+    };
+    let end = (h.offset + app.page()).min(h.rows.len());
+    h.rows[h.offset.min(end)..end]
+        .iter()
+        .all(|r| app.cache.contains_key(&r.r))
+}
+
+fn hits_title(app: &App) -> Option<(String, usize)> {
+    match app.top() {
+        Some(Screen::Hits(h)) => Some((h.title.clone(), h.rows.len())),
+        _ => None,
+    }
+}
+
+/// The workbench's main loop without a terminal: keys go through the keymap, effects to the
+/// worker threads, worker messages back into `update`, and every change is drawn.
+struct Bench {
+    app: App,
+    term: Terminal<TestBackend>,
+    theme: Theme,
+    worker: Worker,
+    rx: Receiver<Msg>,
+    ctx: Arc<Ctx>,
+}
+
+impl Bench {
+    fn start(mut ctx: Ctx, case_dir: PathBuf, config: &Path) -> anyhow::Result<Bench> {
+        // No user rules, overlays or key bindings from the machine running the benchmark.
+        ctx.config_dir = config.to_owned();
+        let ctx = Arc::new(ctx);
+        let (tx, rx) = unbounded::<Msg>();
+        let worker = Worker::start(Arc::clone(&ctx), tx);
+        let mut app = App::new(case_dir);
+        app.size = SIZE;
+        let mut b = Bench {
+            app,
+            term: Terminal::new(TestBackend::new(SIZE.0, SIZE.1))?,
+            theme: Theme::load(None)?,
+            worker,
+            rx,
+            ctx,
+        };
+        let km = Keymap::load(config);
+        b.apply(Action::Worker(Box::new(Msg::Keymap(Arc::new(km)))))?;
+        Ok(b)
+    }
+
+    /// One turn of the loop: update, hand the effects to the worker, draw.
+    fn apply(&mut self, action: Action) -> anyhow::Result<()> {
+        for e in update(&mut self.app, action) {
+            self.worker.submit(e);
+        }
+        let (app, theme) = (&self.app, &self.theme);
+        self.term.draw(|f| views::draw(f, app, theme))?;
+        Ok(())
+    }
+
+    fn screen(&self) -> String {
+        let buf = self.term.backend().buffer();
+        let mut s = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                s.push_str(buf[(x, y)].symbol());
+            }
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Runs the loop on worker messages until a drawn frame satisfies `done`.
+    fn settle(
+        &mut self,
+        start: Instant,
+        what: &str,
+        done: &dyn Fn(&App, &str) -> bool,
+    ) -> anyhow::Result<Duration> {
+        loop {
+            if done(&self.app, &self.screen()) {
+                return Ok(start.elapsed());
+            }
+            let left = TIMEOUT.saturating_sub(start.elapsed());
+            let Ok(m) = self.rx.recv_timeout(left) else {
+                bail!("timed out waiting for {what}:\n{}", self.screen());
+            };
+            self.apply(Action::Worker(Box::new(m)))?;
+        }
+    }
+
+    /// Presses a key as the terminal delivers it and times it until `done` shows.
+    fn press(
+        &mut self,
+        code: KeyCode,
+        what: &str,
+        done: &dyn Fn(&App, &str) -> bool,
+    ) -> anyhow::Result<Duration> {
+        let start = Instant::now();
+        if let Some(a) = self.app.keymap.action_for(&self.app, press_key(code)) {
+            self.apply(a)?;
+        }
+        self.settle(start, what, done)
+    }
+
+    /// Lets late results (prefetches of the next page) land, so a measurement starts idle.
+    fn quiesce(&mut self) -> anyhow::Result<()> {
+        while let Ok(m) = self.rx.recv_timeout(Duration::from_millis(300)) {
+            self.apply(Action::Worker(Box::new(m)))?;
+        }
+        Ok(())
+    }
+
+    fn measure_ready(&mut self) -> anyhow::Result<Duration> {
+        let start = Instant::now();
+        let ready = self.ctx.ready();
+        self.apply(Action::Worker(Box::new(ready)))?;
+        self.settle(start, "the rules list", &|app, s| {
+            app.progress.is_none() && s.contains(WMI_RULE)
+        })
+    }
+
+    /// Puts the rules list cursor on the rule whose title contains `title`.
+    fn select_rule(&mut self, title: &str) -> anyhow::Result<usize> {
+        let app = &self.app;
+        let pos = app
+            .visible
+            .iter()
+            .position(|&i| matches!(app.entry(i), Entry::Rule(k) if app.rules[k].rule.meta.title == title))
+            .context("rule not listed")?;
+        self.press(KeyCode::Home, "top", &|_, _| true)?;
+        for _ in 0..pos {
+            self.press(KeyCode::Down, "down", &|_, _| true)?;
+        }
+        self.app.selected_rule().context("no rule selected")
+    }
+
+    /// Types a character into the WMI rule's selection (`'\WmiPrvSE.exe'` → `'\WmiPrvSE.exex'`)
+    /// and deletes it again, timing each until the editor shows the recomputed count.
+    fn rule_edit(&mut self, runs: usize) -> anyhow::Result<()> {
+        let rule = self.select_rule(WMI_RULE)?;
+        let old = self.app.rules[rule].hits.len();
+        self.press(KeyCode::Char('e'), "the editor", &|_, s| {
+            s.contains("Editing")
+        })?;
+        let Some(Screen::Editor(ed)) = self.app.top() else {
+            bail!("the editor did not open");
+        };
+        let line = ed
+            .area
+            .lines()
+            .iter()
+            .position(|l| l.contains("ParentImage|endswith"))
+            .context("no ParentImage selection in the WMI rule")?;
+        for _ in 0..line {
+            self.press(KeyCode::Down, "down", &|_, _| true)?;
+        }
+        self.press(KeyCode::End, "end", &|_, _| true)?;
+        self.press(KeyCode::Left, "left", &|_, _| true)?;
+        let shown = format!("hits {old} → ");
+        let counted = |app: &App, s: &str| {
+            matches!(app.top(), Some(Screen::Editor(e)) if !e.pending) && s.contains(&shown)
+        };
+        let new_count = |app: &App| match app.top() {
+            Some(Screen::Editor(e)) => e.compiled.as_ref().map_or(0, |(_, h)| h.len()),
+            _ => 0,
+        };
+        let (mut typed, mut deleted) = (Vec::new(), Vec::new());
+        let (mut n_typed, mut n_deleted) = (0, 0);
+        for _ in 0..runs {
+            self.quiesce()?;
+            typed.push(self.press(KeyCode::Char('x'), "the edited count", &counted)?);
+            n_typed = new_count(&self.app);
+            self.quiesce()?;
+            deleted.push(self.press(KeyCode::Backspace, "the restored count", &counted)?);
+            n_deleted = new_count(&self.app);
+        }
+        if n_deleted != old {
+            bail!("deleting the typed character gave {n_deleted} hits, not {old}");
+        }
+        row(
+            "rule edit: type a character into the WMI rule's selection",
+            &typed,
+            &format!("editor shows hits {old} → {n_typed}"),
+        );
+        row(
+            "rule edit: delete it again (Backspace)",
+            &deleted,
+            &format!("editor shows hits {old} → {n_deleted}"),
+        );
+        self.press(KeyCode::Esc, "the rules list", &|app, _| {
+            app.top().is_none()
+        })?;
+        Ok(())
+    }
+
+    /// From the WMI rule's hits: process tree, detail, same-value and ±N-minute pivots, each
+    /// on a different hit per run.
+    fn pivots(&mut self, runs: usize) -> anyhow::Result<()> {
+        self.select_rule(WMI_RULE)?;
+        let mut t = Times::default();
+        for run in 0..runs {
+            self.quiesce()?;
+            t.open
+                .push(self.press(KeyCode::Enter, "the rule's hits", &|app, s| {
+                    hits_title(app).is_some_and(|(t, _)| t == WMI_RULE)
+                        && page_loaded(app)
+                        && s.contains("hits over time")
+                })?);
+            for _ in 0..run {
+                self.press(KeyCode::Down, "down", &|_, _| true)?;
+            }
+            self.quiesce()?;
+            t.tree
+                .push(self.press(KeyCode::Char('p'), "the tree", &|app, s| {
+                    matches!(app.top(), Some(Screen::Tree(_))) && s.contains("Process tree on")
+                })?);
+            t.tree_n = match self.app.top() {
+                Some(Screen::Tree(tv)) => tv.tree.nodes.len(),
+                _ => 0,
+            };
+            self.back()?;
+            self.quiesce()?;
+            t.detail
+                .push(self.press(KeyCode::Enter, "the detail", &|app, s| {
+                    matches!(app.top(), Some(Screen::Detail(d)) if d.event.is_some())
+                        && s.contains("why it matched")
+                })?);
+            self.quiesce()?;
+            // A pivot's list replaced the detail (an empty list counts as loaded).
+            let pivoted = |app: &App, s: &str| {
+                hits_title(app).is_some_and(|(t, _)| t != WMI_RULE)
+                    && app.busy.is_empty()
+                    && page_loaded(app)
+                    && s.contains("hits over time")
+            };
+            t.value
+                .push(self.press(KeyCode::Char('v'), "the value pivot", &pivoted)?);
+            t.value_n = hits_title(&self.app).map_or(0, |(_, n)| n);
+            self.back()?;
+            self.quiesce()?;
+            t.around
+                .push(self.press(KeyCode::Char('t'), "the around pivot", &pivoted)?);
+            t.around_n = hits_title(&self.app).map_or(0, |(_, n)| n);
+            self.back()?;
+            self.back()?;
+            self.back()?;
+        }
+        let minutes = self.app.around_minutes;
+        row("open the rule's hits (Enter)", &t.open, "first page drawn");
+        row(
+            "pivot: process tree of a hit (p)",
+            &t.tree,
+            &format!("tree drawn ({} processes, last run)", t.tree_n),
+        );
+        row("open a hit's detail (Enter)", &t.detail, "detail drawn");
+        row(
+            "pivot: same field=value from the detail (v)",
+            &t.value,
+            &format!("ParentImage pivot, {} events, first page drawn", t.value_n),
+        );
+        row(
+            &format!("pivot: same computer ±{minutes} min (t)"),
+            &t.around,
+            &format!("{} events, first page drawn", t.around_n),
+        );
+        Ok(())
+    }
+
+    fn back(&mut self) -> anyhow::Result<()> {
+        let depth = self.app.screens.len();
+        self.press(KeyCode::Backspace, "the previous screen", &|app, _| {
+            app.screens.len() + 1 == depth
+        })?;
+        Ok(())
+    }
+
+    fn scroll_timeline(&mut self) -> anyhow::Result<()> {
+        self.quiesce()?;
+        let open = self.press(KeyCode::Char('a'), "the timeline", &|app, _| {
+            page_loaded(app)
+        })?;
+        self.scroll_all(&format!(
+            "timeline of all rules (opened in {:.0} ms)",
+            ms(open)
+        ))?;
+        self.back()
+    }
+
+    /// The rules list is sorted by hits, so its first row is the rule with most hits.
+    fn scroll_top_rule(&mut self) -> anyhow::Result<()> {
+        self.press(KeyCode::Home, "top", &|_, _| true)?;
+        let title = self
+            .app
+            .selected_rule()
+            .map(|i| self.app.rules[i].rule.meta.title.clone())
+            .unwrap_or_default();
+        self.quiesce()?;
+        let open = self.press(KeyCode::Enter, "the rule's hits", &|app, _| {
+            page_loaded(app)
+        })?;
+        self.scroll_all(&format!(
+            "{title}, the rule with most hits (opened in {:.0} ms)",
+            ms(open)
+        ))?;
+        self.back()
+    }
+
+    /// Types a query into the search bar; Enter is timed until the first page is drawn.
+    fn scroll_search(&mut self, query: &str) -> anyhow::Result<()> {
+        self.press(KeyCode::Char('/'), "the search bar", &|app, _| {
+            app.input.is_some()
+        })?;
+        for c in query.chars() {
+            self.press(KeyCode::Char(c), "typing", &|_, _| true)?;
+        }
+        self.quiesce()?;
+        let open = self.press(KeyCode::Enter, "the search results", &|app, _| {
+            hits_title(app).is_some_and(|(t, _)| t.starts_with("search: "))
+                && app.busy.is_empty()
+                && page_loaded(app)
+        })?;
+        self.scroll_all(&format!("search `{query}` (results in {:.0} ms)", ms(open)))?;
+        self.back()
+    }
+
+    /// PageDown until the last hit, each key timed until its page is drawn in full.
+    fn scroll_all(&mut self, what: &str) -> anyhow::Result<()> {
+        self.quiesce()?;
+        let hits = hits_title(&self.app).map_or(0, |(_, n)| n);
+        // RSS before scrolling and after each quarter of the list.
+        let mut rss = vec![status_mb("VmRSS").to_string()];
+        let mut times = Vec::new();
+        let sel = |app: &App| match app.top() {
+            Some(Screen::Hits(h)) => h.sel + 1,
+            _ => usize::MAX,
+        };
+        while sel(&self.app) < hits {
+            let quarter = sel(&self.app) * 4 / hits;
+            times.push(self.press(KeyCode::PageDown, "a page", &|app, _| page_loaded(app))?);
+            if sel(&self.app) * 4 / hits > quarter {
+                rss.push(status_mb("VmRSS").to_string());
+            }
+        }
+        let (p50, p95, max) = percentiles(&times);
+        println!(
+            "| {what} | {hits} | {} | {p50:.2} ms | {p95:.2} ms | {max:.1} ms | {} MB (cache {} events) | {} MB |",
+            times.len(),
+            rss.join(" → "),
+            self.app.cache.len(),
+            status_mb("VmHWM")
+        );
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Times {
+    open: Vec<Duration>,
+    tree: Vec<Duration>,
+    detail: Vec<Duration>,
+    value: Vec<Duration>,
+    around: Vec<Duration>,
+    tree_n: usize,
+    value_n: usize,
+    around_n: usize,
+}

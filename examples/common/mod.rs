@@ -1,0 +1,45 @@
+//! Helpers shared by the benchmark examples: a large case made by replicating the corpus, and
+//! the process's memory figures.
+
+use std::path::Path;
+
+/// Copies every EVTX file `factor` times, changing one reserved header byte per copy so the
+/// case does not skip the copies as duplicates. Returns the bytes written.
+pub fn replicate(corpus: &Path, factor: usize, out: &Path) -> anyhow::Result<u64> {
+    let (files, _) = huntbench::ingest::discover(&[corpus.to_owned()]);
+    std::fs::create_dir_all(out)?;
+    let mut total = 0u64;
+    for (i, (path, _)) in files.iter().enumerate() {
+        let bytes = std::fs::read(path)?;
+        for copy in 0..factor {
+            let mut b = bytes.clone();
+            if b.len() > 4000 && copy > 0 {
+                b[4000..4008].copy_from_slice(&(copy as u64).to_le_bytes());
+            }
+            std::fs::write(out.join(format!("{i:04}-{copy:03}.evtx")), &b)?;
+            total += b.len() as u64;
+        }
+    }
+    Ok(total)
+}
+
+/// Total size of the files directly in `dir`.
+pub fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.metadata().map_or(0, |m| m.len()))
+        .sum()
+}
+
+/// A `/proc/self/status` memory line in MB: `VmHWM` (peak RSS) or `VmRSS` (current).
+pub fn status_mb(key: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.strip_prefix(key).is_some_and(|r| r.starts_with(':')))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
