@@ -52,6 +52,11 @@ pub enum Prefilter {
     AnyContains {
         needle: String,
     },
+    /// The event's time, in microseconds since the epoch, lies in `from..=to`.
+    TimeRange {
+        from: i64,
+        to: i64,
+    },
     And(Vec<Prefilter>),
     Or(Vec<Prefilter>),
 }
@@ -145,6 +150,9 @@ impl Prefilter {
                     .flat_map(|(_, v)| v.strings())
                     .any(|s| s.to_lowercase().contains(&want))
             }
+            Prefilter::TimeRange { from, to } => ev
+                .timestamp()
+                .is_some_and(|t| (*from..=*to).contains(&t.as_microsecond())),
             Prefilter::And(parts) => parts.iter().all(|p| p.accepts(ev)),
             Prefilter::Or(parts) => parts.iter().any(|p| p.accepts(ev)),
         }

@@ -127,3 +127,33 @@ fn keyword_and_contains_lookups_lose_nothing_on_the_corpus() {
     };
     let _ = run_on(corpus, 300);
 }
+
+#[test]
+fn time_ranges_select_exactly_the_events_in_the_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = ingest(
+        tmp.path(),
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples")),
+    );
+    let snap = case.snapshot();
+    let events: Vec<(EventRef, Event)> = snap
+        .all_refs()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r, snap.event(r).unwrap().0))
+        .collect();
+    for (r, _) in events.iter().step_by(37) {
+        let p = Prefilter::TimeRange {
+            from: r.ts - 60_000_000,
+            to: r.ts + 60_000_000,
+        };
+        let got: HashSet<EventRef> = snap.candidates(&p).unwrap().into_iter().collect();
+        let want: HashSet<EventRef> = events
+            .iter()
+            .filter(|(_, e)| p.accepts(e))
+            .map(|(r, _)| *r)
+            .collect();
+        assert!(got.contains(r));
+        assert_eq!(got, want);
+    }
+}

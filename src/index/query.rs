@@ -11,7 +11,8 @@ use std::ops::Bound;
 use tantivy::Searcher;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, InvertedIndexRangeQuery, Occur, Query, TermQuery,
+    AllQuery, BooleanQuery, EmptyQuery, InvertedIndexRangeQuery, Occur, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
@@ -39,6 +40,10 @@ pub fn compile(f: &Fields, p: &Prefilter, searcher: &Searcher) -> Box<dyn Query>
         Prefilter::Exists { field } => term(f.ex, &schema::fold(field)),
         Prefilter::Regex { field, .. } => term(f.ex, &schema::fold(field)),
         Prefilter::AnyContains { needle } => super::keyword::compile(f, needle, searcher),
+        Prefilter::TimeRange { from, to } => Box::new(RangeQuery::new(
+            Bound::Included(Term::from_field_i64(f.ts, *from)),
+            Bound::Included(Term::from_field_i64(f.ts, *to)),
+        )),
         Prefilter::And(parts) => boolean(f, parts, Occur::Must, searcher),
         Prefilter::Or(parts) => boolean(f, parts, Occur::Should, searcher),
     }

@@ -26,6 +26,9 @@ pub struct Ctx {
     pub snapshot: RwLock<Arc<Snapshot>>,
     pub opts: TuiOptions,
     pub config_dir: PathBuf,
+    /// Source file id → path shown in the detail view; read once, as the manifest of a large
+    /// case is megabytes of JSON.
+    files: HashMap<u64, String>,
 }
 
 /// The user's configuration directory (see [`crate::rulepack::config_dir`]).
@@ -59,11 +62,18 @@ impl Ctx {
             case.reload()?;
         }
         let snapshot = RwLock::new(Arc::new(case.snapshot()));
+        let files = case
+            .manifest()?
+            .files
+            .into_iter()
+            .filter_map(|f| Some((f.id, f.paths.into_iter().next()?)))
+            .collect();
         Ok(Ctx {
             case,
             snapshot,
             opts,
             config_dir: config_dir(),
+            files,
         })
     }
 
@@ -249,12 +259,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         Effect::Detail { r, rule } => {
             let (event, file) = snap.event(r)?;
             let matched = rule.and_then(|rule| rule.matches(&event));
-            let file = ctx
-                .case
-                .manifest()
-                .ok()
-                .and_then(|m| m.by_id(file).and_then(|f| f.paths.first().cloned()))
-                .unwrap_or_default();
+            let file = ctx.files.get(&file).cloned().unwrap_or_default();
             vec![Msg::Detail {
                 r,
                 event: Arc::new(event),

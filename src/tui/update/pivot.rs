@@ -223,11 +223,17 @@ pub fn around(app: &mut App) -> Vec<Effect> {
     let computer = event.computer().to_owned();
     let span = app.around_minutes * 60_000_000;
     let title = format!("{computer} ±{} min", app.around_minutes);
-    let prefilter = Prefilter::Equals {
-        field: "Computer".into(),
-        value: computer.clone(),
-    };
     let t0 = r.ts;
+    let prefilter = Prefilter::and(vec![
+        Prefilter::Equals {
+            field: "Computer".into(),
+            value: computer.clone(),
+        },
+        Prefilter::TimeRange {
+            from: t0.saturating_sub(span),
+            to: t0.saturating_add(span),
+        },
+    ]);
     let check: Check = Arc::new(move |ev: &Event| {
         ev.computer().eq_ignore_ascii_case(&computer)
             && ev
