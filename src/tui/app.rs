@@ -51,6 +51,8 @@ pub struct CorrRow {
     pub spark: Vec<u64>,
     /// `correlation: event_count` etc., for the list.
     pub kind: &'static str,
+    /// Disabled correlations show no count (like disabled rules).
+    pub enabled: bool,
 }
 
 /// What a position of the rules list stands for (see [`App::visible`]).

@@ -6,7 +6,7 @@ mod msg;
 mod pivot;
 
 use super::action::{Action, Effect};
-use super::app::{App, HitList, HitRow, InputKind, SPARK_BUCKETS, Screen, Sort};
+use super::app::{App, Entry, HitList, HitRow, InputKind, SPARK_BUCKETS, Screen, Sort};
 use crate::hunt::level_rank;
 use crate::index::EventRef;
 use crate::sigma::RuleMeta;
@@ -241,6 +241,15 @@ fn toggle_rule(app: &mut App) {
             .filter(|_| h.rule.is_none()),
         _ => app.selected_rule(),
     };
+    if app.top().is_none()
+        && let Some(&v) = app.visible.get(app.rule_sel)
+        && let Entry::Corr(k) = app.entry(v)
+    {
+        if let Some(c) = app.correlations.get_mut(k) {
+            c.enabled = !c.enabled;
+        }
+        return;
+    }
     let Some(row) = target.and_then(|i| app.rules.get_mut(i)) else {
         return;
     };

@@ -85,6 +85,13 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                     }
                 })
                 .collect();
+            // Reloads (after an edit or a benign mark) keep correlations the user turned off.
+            let disabled_corr: std::collections::HashSet<String> = app
+                .correlations
+                .iter()
+                .filter(|c| !c.enabled)
+                .map(|c| c.corr.meta.label().to_owned())
+                .collect();
             let old_corr: HashMap<String, usize> = app
                 .correlations
                 .iter()
@@ -99,6 +106,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                     let spark = spark(&ts, app.range);
                     let kind = corr_kind(corr.kind);
                     CorrRow {
+                        enabled: !disabled_corr.contains(corr.meta.label()),
                         corr,
                         hits,
                         spark,

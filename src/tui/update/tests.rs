@@ -342,3 +342,22 @@ fn correlation_rules_list_their_hits_and_open_to_contributing_events() {
     }
     assert!(app.screens.is_empty());
 }
+
+#[test]
+fn correlations_can_be_turned_off_and_stay_off_across_reloads() {
+    let mut app = app();
+    with_correlation(&mut app);
+    update(&mut app, Action::Top);
+    update(&mut app, Action::Down);
+    assert_eq!(
+        app.entry(app.visible[app.rule_sel]),
+        crate::tui::app::Entry::Corr(0)
+    );
+    update(&mut app, Action::ToggleRule);
+    assert!(!app.correlations[0].enabled);
+    assert!(app.rules.iter().all(|r| r.enabled), "only the correlation");
+    with_correlation(&mut app);
+    assert!(!app.correlations[0].enabled, "a reload keeps it off");
+    update(&mut app, Action::ToggleRule);
+    assert!(app.correlations[0].enabled);
+}

@@ -38,7 +38,8 @@ fn rule_row<'a>(
     theme: &Theme,
 ) -> Row<'a> {
     let mark = match (kind, enabled) {
-        (Some(_), _) => "◆",
+        (Some(_), true) => "◆",
+        (Some(_), false) => "◇",
         (None, true) => "●",
         (None, false) => "○",
     };
@@ -75,7 +76,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Sort::Level => "level",
         Sort::Title => "title",
     };
-    let enabled = app.rules.iter().filter(|r| r.enabled).count();
+    let enabled = app.rules.iter().filter(|r| r.enabled).count()
+        + app.correlations.iter().filter(|c| c.enabled).count();
     let corr = if app.correlations.is_empty() {
         String::new()
     } else {
@@ -124,8 +126,12 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 Entry::Corr(k) => {
                     let c = &app.correlations[k];
                     let (m, title) = (&c.corr.meta, c.corr.meta.title.clone());
-                    let hits = c.hits.len().to_string();
-                    rule_row(m, Some(c.kind), true, hits, title, &c.spark, theme)
+                    let hits = if c.enabled {
+                        c.hits.len().to_string()
+                    } else {
+                        "-".into()
+                    };
+                    rule_row(m, Some(c.kind), c.enabled, hits, title, &c.spark, theme)
                 }
                 Entry::Failed(k) => {
                     let fr = &app.failed[k];
