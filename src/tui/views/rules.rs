@@ -76,12 +76,12 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Sort::Level => "level",
         Sort::Title => "title",
     };
-    let enabled = app.rules.iter().filter(|r| r.enabled).count()
-        + app.correlations.iter().filter(|c| c.enabled).count();
-    let corr = if app.correlations.is_empty() {
-        String::new()
-    } else {
-        format!(", {} correlation", app.correlations.len())
+    let enabled = app.rules.iter().filter(|r| r.enabled).count();
+    let off = app.correlations.iter().filter(|c| !c.enabled).count();
+    let corr = match (app.correlations.len(), off) {
+        (0, _) => String::new(),
+        (n, 0) => format!(", {n} correlation"),
+        (n, off) => format!(", {n} correlation ({off} off)"),
     };
     let mut title = format!(
         " Rules: {} loaded, {enabled} enabled{corr}, {} failed · sort: {sort}",
