@@ -145,18 +145,23 @@ fn find_creation(
                 equals("EventID", "4688"),
                 equals("Computer", computer),
                 equals("NewProcessId", &format!("{pid:#x}")),
+                Prefilter::TimeRange {
+                    from: i64::MIN,
+                    to: before,
+                },
             ]);
-            let found = confirmed(
-                snap,
-                &p,
-                &|ev| ev.computer().eq_ignore_ascii_case(computer),
-                10_000,
-            )?;
-            Ok(found
-                .into_iter()
-                .filter(|(r, _)| r.ts <= before)
-                .filter_map(|(r, ev)| creation(&ev, r))
-                .rfind(|n| &n.key == key))
+            // PIDs are reused: the latest creation at or before `before`, newest first, so
+            // only the events up to the answer are read.
+            for r in snap.candidates(&p)?.into_iter().rev() {
+                let (ev, _) = snap.event(r)?;
+                if !ev.computer().eq_ignore_ascii_case(computer) {
+                    continue;
+                }
+                if let Some(n) = creation(&ev, r).filter(|n| &n.key == key) {
+                    return Ok(Some(n));
+                }
+            }
+            Ok(None)
         }
     }
 }
