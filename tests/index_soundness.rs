@@ -113,6 +113,28 @@ fn keyword_and_contains_lookups_lose_nothing_on_the_samples() {
     );
     // The lookups narrow: a keyword does not make every event a candidate.
     let snap = case.snapshot();
+    // Fields without trigrams answer `contains` from their words: a hash's start picks out the
+    // events holding that hash, not every event with a `Hashes` field.
+    let events = all_events(&case);
+    let with_hashes: Vec<&str> = events
+        .iter()
+        .filter_map(|(_, e)| e.get_str("Hashes"))
+        .collect();
+    let distinct: HashSet<&str> = with_hashes.iter().copied().collect();
+    assert!(distinct.len() > 2, "the samples should hold several hashes");
+    let hashes = with_hashes[0];
+    let needle = &hashes[..hashes.find('=').unwrap() + 9];
+    let p = Prefilter::Contains {
+        field: "Hashes".into(),
+        needle: needle.into(),
+    };
+    let n = snap.candidates(&p).unwrap().len();
+    let holding = with_hashes.iter().filter(|h| h.contains(needle)).count();
+    assert!(
+        n >= holding && n < with_hashes.len(),
+        "{needle}: {n} candidates, {holding} holding it, {} with Hashes",
+        with_hashes.len()
+    );
     for needle in ["psexesvc", "wmiprvse.exe", "/Q /c"] {
         let p = Prefilter::AnyContains {
             needle: needle.into(),

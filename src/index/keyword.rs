@@ -57,10 +57,37 @@ fn words(needle: &str) -> Option<Vec<Word>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// Events with some value containing `needle` (Sigma keywords).
 pub fn compile(f: &Fields, needle: &str, searcher: &Searcher) -> Box<dyn Query> {
-    let Some(words) = words(needle) else {
-        return Box::new(AllQuery);
-    };
+    lookup(f, needle, searcher, Scans::Always).unwrap_or_else(|| Box::new(AllQuery))
+}
+
+/// When the dictionary may be scanned for suffixes and infixes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Scans {
+    Always,
+    /// Only when the needle has no whole word or prefix to look up instead. A field-scoped
+    /// `contains` is also narrowed by the field's presence, and rules list hundreds of such
+    /// needles (`IMPHASH=…`), where one dictionary scan each would cost seconds.
+    OnlyIfNothingElse,
+}
+
+/// Events whose words can hold `needle`: a superset of the events with a value containing it.
+/// `None` when the words cannot narrow at all.
+pub fn lookup(
+    f: &Fields,
+    needle: &str,
+    searcher: &Searcher,
+    scans: Scans,
+) -> Option<Box<dyn Query>> {
+    let mut words = words(needle)?;
+    if scans == Scans::OnlyIfNothingElse
+        && words
+            .iter()
+            .any(|w| matches!(w, Word::Whole(_) | Word::Prefix(_)))
+    {
+        words.retain(|w| matches!(w, Word::Whole(_) | Word::Prefix(_)));
+    }
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for w in words {
         let q: Box<dyn Query> = match w {
@@ -78,16 +105,16 @@ pub fn compile(f: &Fields, needle: &str, searcher: &Searcher) -> Box<dyn Query> 
         must.push((Occur::Must, q));
     }
     if must.is_empty() {
-        return Box::new(AllQuery);
+        return None;
     }
     let long_word = Box::new(TermQuery::new(
         Term::from_field_text(f.tr, LONG_WORD),
         IndexRecordOption::Basic,
     ));
-    Box::new(BooleanQuery::new(vec![
+    Some(Box::new(BooleanQuery::new(vec![
         (Occur::Should, Box::new(BooleanQuery::new(must))),
         (Occur::Should, long_word),
-    ]))
+    ])))
 }
 
 fn term(f: &Fields, word: &str) -> Box<dyn Query> {

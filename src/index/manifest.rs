@@ -23,7 +23,7 @@ pub struct SourceFile {
 
 /// Version of what the index holds per event. Bumped when documents gain terms that queries
 /// rely on for soundness (markers), so an older case is refused rather than answering wrongly.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// The committed state of a case.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@
 //! tantivy cannot run) the query widens, never narrows. No regex query is ever built: their cost
 //! grows with the dictionary, and the exact matcher does that work on far fewer events.
 
+use super::keyword::Scans;
 use super::schema::{self, Fields, MAX_VALUE_BYTES};
 use crate::prefilter::Prefilter;
 use std::ops::Bound;
@@ -36,7 +37,7 @@ pub fn compile(f: &Fields, p: &Prefilter, searcher: &Searcher) -> Box<dyn Query>
             let (field, suffix) = (schema::fold(field), schema::fold(suffix));
             prefix(f.kvr, &schema::kvr_term(&field, &suffix))
         }
-        Prefilter::Contains { field, needle } => contains(f, field, needle),
+        Prefilter::Contains { field, needle } => contains(f, field, needle, searcher),
         Prefilter::Exists { field } => term(f.ex, &schema::fold(field)),
         Prefilter::Regex { field, .. } => term(f.ex, &schema::fold(field)),
         Prefilter::AnyContains { needle } => super::keyword::compile(f, needle, searcher),
@@ -95,7 +96,7 @@ fn successor(s: &str) -> Option<String> {
     None
 }
 
-fn contains(f: &Fields, field: &str, needle: &str) -> Box<dyn Query> {
+fn contains(f: &Fields, field: &str, needle: &str, searcher: &Searcher) -> Box<dyn Query> {
     let (field, needle) = (schema::fold(field), schema::fold(needle));
     if schema::is_ngram_field(&field) && needle.chars().count() >= 3 {
         let grams: Vec<(Occur, Box<dyn Query>)> = schema::trigrams(&needle)
@@ -108,9 +109,15 @@ fn contains(f: &Fields, field: &str, needle: &str) -> Box<dyn Query> {
         ]));
     }
     // A regex over the term dictionary costs seconds on large cases (measured: a rule with a
-    // thousand hash substrings took over a minute); the field's presence is a sound, instant
-    // superset, and the logsource terms ANDed around it keep the candidates few.
-    term(f.ex, &field)
+    // thousand hash substrings took over a minute). The needle's words, looked up in the word
+    // field, are a sound superset over all fields; the field's presence scopes them.
+    match super::keyword::lookup(f, &needle, searcher, Scans::OnlyIfNothingElse) {
+        Some(words) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, term(f.ex, &field)),
+            (Occur::Must, words),
+        ])),
+        None => term(f.ex, &field),
+    }
 }
 
 #[cfg(test)]
