@@ -8,17 +8,22 @@ use tantivy::TantivyDocument;
 pub fn to_document(f: &Fields, event: &Event, file_id: u64) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     let mut any_truncated = false;
+    // Terms are built in reused buffers: `add_text` copies them into the document, and one
+    // allocation per term was a large share of ingest.
+    let (mut field, mut v, mut term) = (String::new(), String::new(), String::new());
     for (name, value) in &event.fields {
         if matches!(value, Value::Null) {
             continue; // absent for Sigma: no kv, no `ex`
         }
-        let field = schema::fold(name);
+        schema::fold_into(name, &mut field);
         doc.add_text(f.ex, &field);
         let ngram = schema::is_ngram_field(&field);
         for raw in value.strings() {
-            let v = schema::fold(raw);
-            doc.add_text(f.kv, schema::kv_term(&field, &v));
-            doc.add_text(f.kvr, schema::kvr_term(&field, &v));
+            schema::fold_into(raw, &mut v);
+            schema::kv_term_into(&field, &v, &mut term);
+            doc.add_text(f.kv, &term);
+            schema::kvr_term_into(&field, &v, &mut term);
+            doc.add_text(f.kvr, &term);
             if v.len() > MAX_VALUE_BYTES {
                 doc.add_text(f.tr, &field);
                 any_truncated = true;
@@ -27,7 +32,8 @@ pub fn to_document(f: &Fields, event: &Event, file_id: u64) -> TantivyDocument {
                 doc.add_text(f.tr, schema::ng_skipped(&field));
             } else if ngram {
                 // Cut into trigrams by the `ng` field's tokenizer.
-                doc.add_text(f.ng, schema::ng_term(&field, &v));
+                schema::ng_term_into(&field, &v, &mut term);
+                doc.add_text(f.ng, &term);
             }
             if schema::has_long_word(raw) {
                 doc.add_text(f.tr, schema::LONG_WORD);

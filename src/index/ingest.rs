@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tantivy::indexer::UserOperation;
 use tantivy::{TantivyDocument, Term};
 
 /// Tuning for one ingest run.
@@ -67,8 +68,12 @@ struct NewFile {
     record: SourceFile,
 }
 
+/// Documents travel from readers to the writer in batches: one channel hop (and one hand-over
+/// to tantivy's indexing threads) per batch rather than per event.
+const BATCH: usize = 256;
+
 enum Msg {
-    Doc(TantivyDocument),
+    Docs(Vec<TantivyDocument>),
     Done(usize, std::io::Result<FileReport>),
 }
 
@@ -114,7 +119,7 @@ impl Case {
             let _ = job_tx.send(i);
         }
         drop(job_tx);
-        let (tx, rx) = bounded::<Msg>(4096);
+        let (tx, rx) = bounded::<Msg>(16);
         let fields = &self.fields;
         let new_files_ref = &new_files;
         let mut reports: Vec<Option<std::io::Result<FileReport>>> =
@@ -125,11 +130,20 @@ impl Case {
                 scope.spawn(move || {
                     for i in job_rx.iter() {
                         let f = &new_files_ref[i];
+                        let mut batch = Vec::with_capacity(BATCH);
                         let mut sink = |event: crate::event::Event| {
-                            let _ = tx.send(Msg::Doc(to_document(fields, &event, f.record.id)));
+                            batch.push(to_document(fields, &event, f.record.id));
+                            if batch.len() == BATCH {
+                                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                                let _ = tx.send(Msg::Docs(full));
+                            }
                         };
                         let report = ingest::read_file(&f.path, f.format, &mut sink);
-                        if tx.send(Msg::Done(i, report)).is_err() {
+                        // A file's documents all arrive before its `Done`, so a commit that
+                        // records the file as complete holds all of them.
+                        if (!batch.is_empty() && tx.send(Msg::Docs(batch)).is_err())
+                            || tx.send(Msg::Done(i, report)).is_err()
+                        {
                             break; // the indexing side stopped with an error
                         }
                     }
@@ -143,12 +157,13 @@ impl Case {
             let mut last_tick = Instant::now();
             for msg in rx.iter() {
                 match msg {
-                    Msg::Doc(doc) => {
+                    Msg::Docs(docs) => {
+                        let n = docs.len() as u64;
                         writer
-                            .add_document(doc)
+                            .run(docs.into_iter().map(UserOperation::Add))
                             .map_err(|e| IndexError::WriterFailed(e.to_string()))?;
-                        state.events += 1;
-                        since_commit += 1;
+                        state.events += n;
+                        since_commit += n;
                     }
                     Msg::Done(i, report) => {
                         state.files_done += 1;
