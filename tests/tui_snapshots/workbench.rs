@@ -1,5 +1,5 @@
-//! Correlation hits, cross-source stacking and tuning, inline editor errors and keymap
-//! overrides.
+//! Correlation hits, rules that only feed a correlation, cross-source stacking and tuning, and
+//! keymap overrides.
 
 use super::support::{fixture_with, manifest_dir};
 use huntbench::tui::action::Action;
@@ -115,4 +115,61 @@ fn keymap_overrides_show_in_help_and_bad_entries_in_the_status_line() {
     let help = fx.screen();
     assert!(help.contains("P       process tree"), "{help}");
     snap!("keymap_help", fx);
+}
+
+#[test]
+fn a_rule_that_only_feeds_a_correlation_is_listed_apart_from_alerts() {
+    let burst = manifest_dir().join("tests/fixtures/tui/wmi_burst.yml");
+    let mut fx = fixture_with(|o| o.rule_paths = vec![burst.clone()]);
+    // `generate` is not set, so the WMI child rule only feeds the burst correlation.
+    let wmi = fx
+        .app
+        .rules
+        .iter()
+        .position(|r| r.rule.meta.title.contains("WMI Provider Host"))
+        .unwrap();
+    assert_eq!(fx.app.rules[wmi].feeds, [0]);
+    let fed = fx.app.rules[wmi].hits.len();
+    let all: usize = fx.app.rules.iter().map(|r| r.hits.len()).sum();
+    assert_eq!(fx.app.total_hits(), all - fed);
+    let screen = fx.screen();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("Process Started by the WMI Provider Host"))
+        .unwrap();
+    assert!(
+        row.contains(&format!("({fed})")) && row.contains("↳ Burst"),
+        "{row}"
+    );
+    assert!(
+        screen.contains(&format!("{} hits (+{fed} only feeding", all - fed)),
+        "{screen}"
+    );
+    // Not on the timeline of alerts, but its own hits still open, with a note.
+    fx.send(Action::AllHits);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("timeline")
+    };
+    assert_eq!(h.rows.len(), all - fed);
+    fx.send(Action::Back);
+    fx.select_rule("Process Started by the WMI Provider Host");
+    fx.send(Action::Open);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("hits")
+    };
+    assert_eq!(h.rows.len(), fed);
+    snap!("feeding_rule_hits", fx);
+
+    // With `generate: true` the rule alerts on its own as well.
+    let dir = tempfile::tempdir().unwrap();
+    let generating = dir.path().join("burst.yml");
+    let text = std::fs::read_to_string(&burst).unwrap();
+    std::fs::write(
+        &generating,
+        text.replace("correlation:\n", "correlation:\n    generate: true\n"),
+    )
+    .unwrap();
+    let fx = fixture_with(|o| o.rule_paths = vec![generating]);
+    assert!(fx.app.rules.iter().all(|r| r.feeds.is_empty()));
+    assert_eq!(fx.app.total_hits(), all);
 }

@@ -326,6 +326,10 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         app.rules.len(),
         app.total_hits()
     );
+    let feeding = app.feeding_hits();
+    if feeding > 0 {
+        text.push_str(&format!(" (+{feeding} only feeding correlations)"));
+    }
     if !app.busy.is_empty() {
         text.push_str(&format!(" │ working: {}", app.busy.join(", ")));
     }
@@ -359,12 +363,19 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             ]));
         }
     }
-    lines.push(Line::from(Span::styled(
-        " editor: type to edit, Ctrl-S save, Esc close · mouse: wheel scrolls, click selects",
-        theme.get("dim"),
-    )));
+    // Notes under both columns, at full width.
+    let mut notes = vec![
+        Line::from(Span::styled(
+            " editor: type to edit, Ctrl-S save, Esc close · mouse: wheel scrolls, click selects",
+            theme.get("dim"),
+        )),
+        Line::from(Span::styled(
+            " (n) ↳ X: only feeds correlation X (generate: false), so its hits are not alerts; ⏎ lists them",
+            theme.get("dim"),
+        )),
+    ];
     for p in &km.problems {
-        lines.push(Line::from(Span::styled(
+        notes.push(Line::from(Span::styled(
             format!(" keymap: {}", clean(p, 200)),
             theme.get("error"),
         )));
@@ -375,9 +386,12 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .title(" help (any key closes) ");
     let inner = block.inner(rect);
     f.render_widget(block, rect);
+    let [keys, below] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(notes.len() as u16)]).areas(inner);
+    f.render_widget(Paragraph::new(notes), below);
     // Two columns, so the whole keymap fits a normal terminal.
     let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(keys);
     let split = lines.len().div_ceil(2);
     let second = lines.split_off(split);
     f.render_widget(Paragraph::new(lines), left);
