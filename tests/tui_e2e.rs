@@ -305,6 +305,59 @@ fn correlation_hits_open_to_events_and_a_user_key_opens_the_tree() {
 }
 
 #[test]
+fn editing_a_correlation_changes_its_count_and_saves_beside_the_upstream_file() {
+    if !usable() {
+        return;
+    }
+    let s = Session::start("corr-edit");
+    let burst = samples().join("../tests/fixtures/tui/wmi_burst.yml");
+    let upstream = std::fs::read_to_string(&burst).unwrap();
+    s.open_with(&["--rules", &burst.display().to_string()], &[&samples()]);
+    let burst_line = |sc: &str| {
+        sc.lines()
+            .find(|l| l.contains("Burst of processes"))
+            .map(str::to_owned)
+    };
+    s.wait("the correlation rule with its count", |sc| {
+        burst_line(sc).is_some_and(|l| l.contains(" 7 "))
+    });
+    s.keys(&["f"]);
+    s.literal("Burst");
+    s.keys(&["Enter", "g", "e"]);
+    s.wait_for("Editing correlation");
+    let line = upstream.lines().position(|l| l.contains("gte: 3")).unwrap();
+    for _ in 0..line {
+        s.keys(&["Down"]);
+    }
+    s.keys(&["End", "BSpace"]);
+    s.literal("5");
+    let screen = s.wait("a new count", |sc| {
+        sc.contains("hits 7 → ") && !sc.contains("hits 7 → 7")
+    });
+    assert!(screen.contains("removed"), "{screen}");
+    s.keys(&["C-s"]);
+    s.wait("the saved correlation's new count", |sc| {
+        sc.contains("saved") && burst_line(sc).is_some_and(|l| !l.contains(" 7 "))
+    });
+    let saved: Vec<_> = s
+        .dir
+        .path()
+        .join("config/rules")
+        .read_dir()
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(saved.len(), 1);
+    assert!(
+        std::fs::read_to_string(saved[0].path())
+            .unwrap()
+            .contains("gte: 5")
+    );
+    assert_eq!(std::fs::read_to_string(&burst).unwrap(), upstream);
+    s.quit_and_check_terminal();
+}
+
+#[test]
 fn opens_a_copy_of_corpus_files() {
     if !usable() {
         return;

@@ -1,6 +1,6 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
-use super::action::{EditError, FailedRule};
+use super::action::{CorrInputs, EditError, EditHits, EditTarget, FailedRule};
 use super::keymap::Keymap;
 use crate::event::Event;
 use crate::index::EventRef;
@@ -132,19 +132,32 @@ pub struct StackView {
     pub sel: usize,
 }
 
-/// The live rule editor.
+/// A hit that an edit adds (`true`) or removes, for the editor's preview.
+#[derive(Clone, Debug)]
+pub enum DiffRow {
+    /// An event of a rule (drawn from the event cache).
+    Event(bool, EventRef),
+    /// A window of a correlation rule.
+    Window(bool, CorrelationHit<EventRef>),
+}
+
+/// The live rule editor (detection and correlation rules alike).
 pub struct Editor {
-    pub rule: usize,
+    pub target: EditTarget,
     pub area: TextArea<'static>,
     pub generation: u64,
-    pub old: Arc<Vec<EventRef>>,
-    pub compiled: Option<(Arc<CompiledRule>, Arc<Vec<EventRef>>)>,
+    /// The hits before the edit: what the count and the diff compare with.
+    pub old: EditHits,
+    pub compiled: Option<EditHits>,
     pub errors: Vec<EditError>,
+    /// What is worth knowing about a buffer that compiles (it refers to a rule not loaded…).
+    pub notes: Vec<String>,
     pub added: usize,
     pub removed: usize,
-    /// Some hits that the edit adds (`true`) or removes, for the preview.
-    pub diff: Vec<(bool, EventRef)>,
+    pub diff: Vec<DiffRow>,
     pub pending: bool,
+    /// For a correlation rule: the hits it is re-evaluated over (taken when the editor opens).
+    pub inputs: Option<Arc<CorrInputs>>,
 }
 
 /// Screens stack: pivots push, Backspace pops; the rules list is always at the bottom.

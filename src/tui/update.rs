@@ -2,6 +2,7 @@
 //! slow or external is returned as an [`Effect`] for the worker.
 
 mod edit;
+mod editor;
 mod msg;
 mod pivot;
 
@@ -12,6 +13,7 @@ use crate::index::EventRef;
 use crate::sigma::RuleMeta;
 use std::sync::Arc;
 
+pub use editor::target_meta;
 pub use msg::spark;
 
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
@@ -26,7 +28,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     }
     if matches!(app.top(), Some(Screen::Editor(_))) {
         return match action {
-            Action::Key(k) => edit::editor_key(app, k),
+            Action::Key(k) => editor::editor_key(app, k),
             Action::Quit => {
                 app.quit = true;
                 Vec::new()
@@ -104,7 +106,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::MarkBenign => return pivot::benign(app),
         Action::Overlays => app.screens.push(Screen::Overlays { sel: 0 }),
         Action::Delete => return pivot::delete_overlay(app),
-        Action::EditRule => return edit::open_editor(app),
+        Action::EditRule => return editor::open_editor(app),
         Action::ExportCsv => return pivot::export(app, false),
         Action::ExportJsonl => return pivot::export(app, true),
         Action::CopyValue => return pivot::copy(app, false),

@@ -234,9 +234,9 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Compiled {
             generation,
-            rule,
+            target,
             result,
-        } => return super::edit::compiled(app, generation, rule, result),
+        } => return super::editor::compiled(app, generation, target, result),
         Msg::Stack {
             rule,
             field,

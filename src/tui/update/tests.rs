@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::sigma::Loader;
-use crate::tui::action::{Msg, RulesLoaded};
+use crate::tui::action::{EditHits, EditTarget, Msg, RulesLoaded};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::PathBuf;
 
@@ -242,19 +242,18 @@ fn editor_ignores_stale_compiles_and_computes_the_diff() {
     update(&mut app, key('y'));
     let stale = Msg::Compiled {
         generation: 1,
-        rule: 0,
-        result: Ok((rule("alpha", "low"), vec![])),
+        target: EditTarget::Rule(0),
+        result: Ok((EditHits::Rule(refs(&[])), Vec::new())),
     };
     update(&mut app, Action::Worker(Box::new(stale)));
     let Some(Screen::Editor(ed)) = app.top() else {
         panic!()
     };
     assert!(ed.compiled.is_none() && ed.pending);
-    let new = refs(&[2, 3, 9]).to_vec();
     let fresh = Msg::Compiled {
         generation: 2,
-        rule: 0,
-        result: Ok((rule("alpha", "low"), new)),
+        target: EditTarget::Rule(0),
+        result: Ok((EditHits::Rule(refs(&[2, 3, 9])), Vec::new())),
     };
     update(&mut app, Action::Worker(Box::new(fresh)));
     let Some(Screen::Editor(ed)) = app.top() else {
