@@ -45,22 +45,33 @@ impl Session {
     fn start(tag: &str) -> Session {
         let dir = tempfile::tempdir().unwrap();
         let name = format!("hb-e2e-{tag}-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "160",
-                "-y",
-                "45",
-                "sh",
-            ])
-            .env("PS1", "$ ")
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        let new_session = || {
+            Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &name,
+                    "-x",
+                    "160",
+                    "-y",
+                    "45",
+                    "sh",
+                ])
+                .env("PS1", "$ ")
+                .status()
+                .unwrap()
+                .success()
+        };
+        // When another test ends the last session, the tmux server exits; a session started
+        // at that moment fails ("server exited unexpectedly"), so try again.
+        let ok = (0..5).any(|_| {
+            new_session() || {
+                std::thread::sleep(Duration::from_millis(200));
+                false
+            }
+        });
+        assert!(ok, "tmux new-session failed");
         Session { name, dir }
     }
 
