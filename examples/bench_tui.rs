@@ -312,7 +312,7 @@ impl Bench {
             matches!(app.top(), Some(Screen::Editor(e)) if !e.pending) && s.contains(&shown)
         };
         let new_count = |app: &App| match app.top() {
-            Some(Screen::Editor(e)) => e.compiled.as_ref().map_or(0, |(_, h)| h.len()),
+            Some(Screen::Editor(e)) => e.compiled.as_ref().map_or(0, |h| h.len()),
             _ => 0,
         };
         let (mut typed, mut deleted) = (Vec::new(), Vec::new());

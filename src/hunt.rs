@@ -147,14 +147,26 @@ pub fn correlate(
     rules: &[&CompiledRule],
     result: &ScanResult,
 ) -> Result<Vec<Vec<crate::sigma::CorrelationHit<EventRef>>>, IndexError> {
+    let hits: Vec<&[EventRef]> = result.hits.iter().map(Vec::as_slice).collect();
+    correlate_hits(snapshot, correlations, rules, &hits)
+}
+
+/// [`correlate`] over hits kept elsewhere (the workbench re-evaluates an edited correlation
+/// over the hits it holds): `rules[i]` produced `hits[i]`.
+pub fn correlate_hits(
+    snapshot: &Snapshot,
+    correlations: &[crate::sigma::Correlation],
+    rules: &[&CompiledRule],
+    hits: &[&[EventRef]],
+) -> Result<Vec<Vec<crate::sigma::CorrelationHit<EventRef>>>, IndexError> {
     crate::sigma::correlation::evaluate_all(correlations, |corr| {
         let mut base = Vec::new();
-        for (rule, hits) in rules.iter().zip(&result.hits) {
+        for (rule, hits) in rules.iter().zip(hits) {
             let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
             if !corr.references(id, name) {
                 continue;
             }
-            for r in hits {
+            for r in hits.iter() {
                 let (event, _) = snapshot.event(*r)?;
                 base.extend(corr.base_hit(id, name, &event, *r));
             }

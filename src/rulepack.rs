@@ -102,7 +102,8 @@ pub fn config_dir() -> PathBuf {
 /// Everything an analyst's run uses, as one set so filters apply across files: the bundled
 /// pack (unless `no_default`), the given paths, the user's rules directory, and the tuning
 /// overlays of the case and of the user. A rule saved from the editor replaces the one it was
-/// edited from: of two rules with the same id, the later one wins.
+/// edited from: of two rules with the same id (or two correlation rules with the same id, else
+/// name), the later one wins.
 pub fn load_for_case(
     paths: &[PathBuf],
     no_default: bool,
@@ -121,12 +122,14 @@ pub fn load_for_case_with(
     config_dir: &Path,
 ) -> Result<(RuleSet, Vec<String>), SigmaError> {
     let bundled = if no_default { Vec::new() } else { bundled() };
-    let mut paths = paths.to_vec();
+    let (mut user, mut errors) = read_rule_files(paths);
+    // Read after the given paths (each call sorts its files), so saved edits come later and win.
     let user_rules = config_dir.join("rules");
     if user_rules.is_dir() {
-        paths.push(user_rules);
+        let (saved, e) = read_rule_files(&[user_rules]);
+        user.extend(saved);
+        errors.extend(e);
     }
-    let (user, errors) = read_rule_files(&paths);
     let mut overlays = crate::overlay::load_overlays(case_dir);
     overlays.extend(crate::overlay::load_overlays(config_dir));
     let overlays: Vec<(String, String)> = overlays
@@ -153,5 +156,58 @@ pub fn load_for_case_with(
         }
     }
     set.rules = rules;
+    // Likewise for correlation rules, which chains may reference by name instead of id.
+    let mut by_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut correlations = Vec::with_capacity(set.correlations.len());
+    for corr in set.correlations.drain(..) {
+        let key = corr.meta.id.clone().or_else(|| corr.meta.name.clone());
+        match key.as_ref().and_then(|k| by_key.get(k).copied()) {
+            Some(i) => correlations[i] = corr,
+            None => {
+                if let Some(k) = key {
+                    by_key.insert(k, correlations.len());
+                }
+                correlations.push(corr);
+            }
+        }
+    }
+    set.correlations = correlations;
     Ok((set, errors))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const RULE: &str = "title: Rule\nid: r-1\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: a.exe\n    condition: sel\n";
+    const CORR: &str = "title: Burst\nid: c-1\ncorrelation:\n    type: event_count\n    rules: [r-1]\n    group-by: [Computer]\n    timespan: 10m\n    condition:\n        gte: 3\n";
+
+    /// Rules and correlations saved from the editor replace the loaded ones of the same id,
+    /// whatever the paths (the user rules directory here sorts before the upstream file).
+    #[test]
+    fn rules_saved_in_the_user_rules_replace_the_ones_they_were_edited_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let upstream = dir.path().join("upstream.yml");
+        let text = format!("{RULE}---\n{CORR}");
+        std::fs::write(&upstream, &text).unwrap();
+        let user = dir.path().join("config/rules");
+        std::fs::create_dir_all(&user).unwrap();
+        std::fs::write(user.join("c-1.yml"), CORR.replace("gte: 3", "gte: 5")).unwrap();
+        std::fs::write(user.join("r-1.yml"), RULE.replace("a.exe", "b.exe")).unwrap();
+        let case = dir.path().join("case");
+        let config = dir.path().join("config");
+        let (set, errors) =
+            load_for_case(std::slice::from_ref(&upstream), true, &case, &config).unwrap();
+        assert!(errors.is_empty() && set.errors.is_empty(), "{errors:?}");
+        assert_eq!(set.correlations.len(), 1, "replaced, not duplicated");
+        assert_eq!(set.correlations[0].condition.gte, Some(5.0));
+        assert_eq!(set.rules.len(), 1);
+        assert!(set.rules[0].meta.text().contains("b.exe"));
+        assert_eq!(std::fs::read_to_string(&upstream).unwrap(), text);
+        // A different id is another correlation.
+        std::fs::write(user.join("c-1.yml"), CORR.replace("id: c-1", "id: c-2")).unwrap();
+        let (set, _) = load_for_case(&[upstream], true, &case, &config).unwrap();
+        assert_eq!(set.correlations.len(), 2);
+    }
 }

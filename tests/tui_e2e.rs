@@ -45,22 +45,33 @@ impl Session {
     fn start(tag: &str) -> Session {
         let dir = tempfile::tempdir().unwrap();
         let name = format!("hb-e2e-{tag}-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "160",
-                "-y",
-                "45",
-                "sh",
-            ])
-            .env("PS1", "$ ")
-            .status()
-            .unwrap();
-        assert!(ok.success());
+        let new_session = || {
+            Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &name,
+                    "-x",
+                    "160",
+                    "-y",
+                    "45",
+                    "sh",
+                ])
+                .env("PS1", "$ ")
+                .status()
+                .unwrap()
+                .success()
+        };
+        // When another test ends the last session, the tmux server exits; a session started
+        // at that moment fails ("server exited unexpectedly"), so try again.
+        let ok = (0..5).any(|_| {
+            new_session() || {
+                std::thread::sleep(Duration::from_millis(200));
+                false
+            }
+        });
+        assert!(ok, "tmux new-session failed");
         Session { name, dir }
     }
 
@@ -301,6 +312,59 @@ fn correlation_hits_open_to_events_and_a_user_key_opens_the_tree() {
     s.keys(&["P"]);
     s.wait_for("Process tree on");
     s.keys(&["Escape", "Escape", "Escape", "Escape"]);
+    s.quit_and_check_terminal();
+}
+
+#[test]
+fn editing_a_correlation_changes_its_count_and_saves_beside_the_upstream_file() {
+    if !usable() {
+        return;
+    }
+    let s = Session::start("corr-edit");
+    let burst = samples().join("../tests/fixtures/tui/wmi_burst.yml");
+    let upstream = std::fs::read_to_string(&burst).unwrap();
+    s.open_with(&["--rules", &burst.display().to_string()], &[&samples()]);
+    let burst_line = |sc: &str| {
+        sc.lines()
+            .find(|l| l.contains("Burst of processes"))
+            .map(str::to_owned)
+    };
+    s.wait("the correlation rule with its count", |sc| {
+        burst_line(sc).is_some_and(|l| l.contains(" 7 "))
+    });
+    s.keys(&["f"]);
+    s.literal("Burst");
+    s.keys(&["Enter", "g", "e"]);
+    s.wait_for("Editing correlation");
+    let line = upstream.lines().position(|l| l.contains("gte: 3")).unwrap();
+    for _ in 0..line {
+        s.keys(&["Down"]);
+    }
+    s.keys(&["End", "BSpace"]);
+    s.literal("5");
+    let screen = s.wait("a new count", |sc| {
+        sc.contains("hits 7 → ") && !sc.contains("hits 7 → 7")
+    });
+    assert!(screen.contains("removed"), "{screen}");
+    s.keys(&["C-s"]);
+    s.wait("the saved correlation's new count", |sc| {
+        sc.contains("saved") && burst_line(sc).is_some_and(|l| !l.contains(" 7 "))
+    });
+    let saved: Vec<_> = s
+        .dir
+        .path()
+        .join("config/rules")
+        .read_dir()
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(saved.len(), 1);
+    assert!(
+        std::fs::read_to_string(saved[0].path())
+            .unwrap()
+            .contains("gte: 5")
+    );
+    assert_eq!(std::fs::read_to_string(&burst).unwrap(), upstream);
     s.quit_and_check_terminal();
 }
 

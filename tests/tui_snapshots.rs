@@ -108,7 +108,7 @@ fn live_edit_changes_the_count_and_shows_the_diff() {
     let Some(Screen::Editor(ed)) = fx.app.top() else {
         panic!("editor")
     };
-    let (_, hits) = ed.compiled.as_ref().expect("recompiled");
+    let hits = ed.compiled.as_ref().expect("recompiled");
     assert_ne!(hits.len(), before);
     let new = hits.len();
     assert_eq!(ed.removed, before, "every WmiPrvSE child is gone");

@@ -53,10 +53,13 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let silenced = |rule: &CompiledRule| {
         correlation::silenced(&set.correlations, rule.id(), rule.meta.name.as_deref())
     };
-    // Hits of all rules merged in time order.
+    // Hits of all rules merged in time order; silenced ones are only counted.
     let mut rows: Vec<(EventRef, usize)> = Vec::new();
+    let mut fed = 0;
     for (i, hits) in result.hits.iter().enumerate() {
-        if !silenced(rules[i]) {
+        if silenced(rules[i]) {
+            fed += hits.len();
+        } else {
             rows.extend(hits.iter().map(|r| (*r, i)));
         }
     }
@@ -68,25 +71,33 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         let file_path = file_path(&case, file);
         writer.hit(rules[*i], &event, &file_path, rules[*i].matches(&event))?;
     }
+    let mut corr_hits = 0;
     for (corr, hits) in set.correlations.iter().zip(&correlations) {
         let (id, name) = (corr.meta.id.as_deref(), corr.meta.name.as_deref());
         if correlation::silenced(&set.correlations, id, name) {
+            fed += hits.len();
             continue;
         }
+        corr_hits += hits.len();
         for hit in hits {
             writer.correlation(corr, hit, &snapshot)?;
         }
     }
     writer.finish()?;
-    let total: usize = result.hits.iter().map(Vec::len).sum();
-    eprintln!(
-        "{} rule(s) over {} events: {} hit(s), {} correlation hit(s) in {:.0?}",
+    // The counts are of what was output; silenced hits are stated apart.
+    let mut summary = format!(
+        "{} rule(s) over {} events: {} hit(s), {corr_hits} correlation hit(s) in {:.0?}",
         rules.len(),
         snapshot.num_events(),
-        total,
-        correlations.iter().map(Vec::len).sum::<usize>(),
+        rows.len(),
         result.elapsed
     );
+    if fed > 0 {
+        summary.push_str(&format!(
+            "; {fed} more hit(s) not output: they only feed correlations (generate: false)"
+        ));
+    }
+    eprintln!("{summary}");
     Ok(ExitCode::SUCCESS)
 }
 

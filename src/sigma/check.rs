@@ -45,17 +45,16 @@ pub struct CheckReport {
     pub totals: CheckTotals,
 }
 
-/// Rules a correlation takes hits from that are not in the set at all. Not an error at load
-/// (the editor compiles one document alone), but such a correlation can never fire.
-fn missing_references(set: &RuleSet, c: &super::correlation::Correlation) -> Vec<String> {
+/// Rules a correlation takes hits from that are not among `loaded` (the rules and
+/// correlations of the set) at all. Not an error at load (the editor compiles one document
+/// alone), but such a correlation can never fire.
+pub fn missing_references(
+    loaded: &[&super::RuleMeta],
+    c: &super::correlation::Correlation,
+) -> Vec<String> {
     let known = |want: &str| {
-        let metas = set
-            .rules
+        loaded
             .iter()
-            .map(|r| &r.meta)
-            .chain(set.correlations.iter().map(|c| &c.meta));
-        metas
-            .into_iter()
             .any(|m| m.id.as_deref() == Some(want) || m.name.as_deref() == Some(want))
     };
     c.rules
@@ -103,6 +102,12 @@ impl CheckReport {
                 notes: Vec::new(),
             });
         }
+        let loaded: Vec<&super::RuleMeta> = set
+            .rules
+            .iter()
+            .map(|r| &r.meta)
+            .chain(set.correlations.iter().map(|c| &c.meta))
+            .collect();
         for c in &set.correlations {
             r.entries.push(CheckEntry {
                 origin: c.meta.origin.clone(),
@@ -110,7 +115,7 @@ impl CheckReport {
                 title: Some(c.meta.title.clone()),
                 outcome: CheckOutcome::Correlation,
                 reason: None,
-                notes: missing_references(set, c),
+                notes: missing_references(&loaded, c),
             });
         }
         for f in &set.filters {

@@ -89,6 +89,14 @@ pub enum Effect {
         origin: String,
         filters: Vec<Filter>,
     },
+    /// Re-evaluates an edited correlation rule over the hits the workbench holds.
+    CompileCorrelation {
+        generation: u64,
+        corr: usize,
+        text: String,
+        origin: String,
+        inputs: Arc<CorrInputs>,
+    },
     SaveRule {
         name: String,
         text: String,
@@ -126,7 +134,7 @@ impl Effect {
             Effect::Fetch(_) => Some("fetch"),
             Effect::Detail { .. } => Some("detail"),
             Effect::Tree { .. } | Effect::Pivot { .. } | Effect::Search { .. } => Some("query"),
-            Effect::Compile { .. } => Some("compile"),
+            Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some("compile"),
             Effect::Stack { .. } => Some("stack"),
             _ => None,
         }
@@ -164,8 +172,44 @@ pub struct EditError {
     pub message: String,
 }
 
-/// A recompiled rule with its hits, or why it does not compile.
-pub type Compiled = Result<(Arc<CompiledRule>, Vec<EventRef>), Vec<EditError>>;
+/// What the editor edits: a rule or a correlation rule (indices into the lists of `App`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditTarget {
+    Rule(usize),
+    Corr(usize),
+}
+
+/// Hits of an edited rule (events) or correlation rule (windows), in time order.
+#[derive(Clone, Debug)]
+pub enum EditHits {
+    Rule(Arc<Vec<EventRef>>),
+    Corr(Arc<Vec<CorrelationHit<EventRef>>>),
+}
+
+impl EditHits {
+    pub fn len(&self) -> usize {
+        match self {
+            EditHits::Rule(h) => h.len(),
+            EditHits::Corr(h) => h.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What an edited correlation is evaluated over: every loaded rule with its hits (as when
+/// rules load, disabled ones included) and the loaded correlations it may chain onto.
+pub struct CorrInputs {
+    pub rules: Vec<Arc<CompiledRule>>,
+    pub hits: Vec<Arc<Vec<EventRef>>>,
+    pub correlations: Vec<Arc<Correlation>>,
+}
+
+/// The hits of a recompiled rule or correlation with notes (e.g. references to rules that are
+/// not loaded), or why it does not compile.
+pub type Compiled = Result<(EditHits, Vec<String>), Vec<EditError>>;
 
 /// Results from the worker.
 #[derive(Clone)]
@@ -196,7 +240,7 @@ pub enum Msg {
     },
     Compiled {
         generation: u64,
-        rule: usize,
+        target: EditTarget,
         result: Compiled,
     },
     Stack {

@@ -1,6 +1,6 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
-use super::action::{EditError, FailedRule};
+use super::action::{CorrInputs, EditError, EditHits, EditTarget, FailedRule};
 use super::keymap::Keymap;
 use crate::event::Event;
 use crate::index::EventRef;
@@ -41,6 +41,16 @@ pub struct RuleRow {
     pub spark: Vec<u64>,
     /// A saved search (a rule file written from the search bar).
     pub saved_search: bool,
+    /// Correlations (indices into `App::correlations`) that reference this rule with
+    /// `generate: false`: its hits only feed them and are not alerts of their own.
+    pub feeds: Vec<usize>,
+}
+
+impl RuleRow {
+    /// Whether its hits count as alerts (totals, timeline, tree marks).
+    pub fn alerts(&self) -> bool {
+        self.enabled && self.feeds.is_empty()
+    }
 }
 
 /// A correlation rule row: its hits over the base rules' hits (sorted by time).
@@ -53,6 +63,8 @@ pub struct CorrRow {
     pub kind: &'static str,
     /// Disabled correlations show no count (like disabled rules).
     pub enabled: bool,
+    /// Outer correlations with `generate: false` that this one only feeds (as for rules).
+    pub feeds: Vec<usize>,
 }
 
 /// What a position of the rules list stands for (see [`App::visible`]).
@@ -99,7 +111,8 @@ pub struct Detail {
 pub struct TreeView {
     pub tree: ProcTree,
     pub sel: usize,
-    /// Per node: how many enabled rules hit its creation event.
+    /// Per node: how many alerting rules (enabled, not only feeding a correlation) hit its
+    /// creation event.
     pub marks: Vec<usize>,
 }
 
@@ -119,19 +132,32 @@ pub struct StackView {
     pub sel: usize,
 }
 
-/// The live rule editor.
+/// A hit that an edit adds (`true`) or removes, for the editor's preview.
+#[derive(Clone, Debug)]
+pub enum DiffRow {
+    /// An event of a rule (drawn from the event cache).
+    Event(bool, EventRef),
+    /// A window of a correlation rule.
+    Window(bool, CorrelationHit<EventRef>),
+}
+
+/// The live rule editor (detection and correlation rules alike).
 pub struct Editor {
-    pub rule: usize,
+    pub target: EditTarget,
     pub area: TextArea<'static>,
     pub generation: u64,
-    pub old: Arc<Vec<EventRef>>,
-    pub compiled: Option<(Arc<CompiledRule>, Arc<Vec<EventRef>>)>,
+    /// The hits before the edit: what the count and the diff compare with.
+    pub old: EditHits,
+    pub compiled: Option<EditHits>,
     pub errors: Vec<EditError>,
+    /// What is worth knowing about a buffer that compiles (it refers to a rule not loaded…).
+    pub notes: Vec<String>,
     pub added: usize,
     pub removed: usize,
-    /// Some hits that the edit adds (`true`) or removes, for the preview.
-    pub diff: Vec<(bool, EventRef)>,
+    pub diff: Vec<DiffRow>,
     pub pending: bool,
+    /// For a correlation rule: the hits it is re-evaluated over (taken when the editor opens).
+    pub inputs: Option<Arc<CorrInputs>>,
 }
 
 /// Screens stack: pivots push, Backspace pops; the rules list is always at the bottom.
@@ -223,12 +249,32 @@ impl App {
         usize::from(self.size.1.saturating_sub(10)).max(1)
     }
 
+    /// Hits of the enabled rules that alert on their own.
     pub fn total_hits(&self) -> usize {
         self.rules
             .iter()
-            .filter(|r| r.enabled)
+            .filter(|r| r.alerts())
             .map(|r| r.hits.len())
             .sum()
+    }
+
+    /// Hits of enabled rules that only feed correlations (`generate: false`).
+    pub fn feeding_hits(&self) -> usize {
+        self.rules
+            .iter()
+            .filter(|r| r.enabled && !r.feeds.is_empty())
+            .map(|r| r.hits.len())
+            .sum()
+    }
+
+    /// Titles of the correlations a rule or correlation only feeds, joined for display.
+    pub fn fed_titles(&self, feeds: &[usize]) -> String {
+        let titles: Vec<&str> = feeds
+            .iter()
+            .filter_map(|&k| self.correlations.get(k))
+            .map(|c| c.corr.meta.label())
+            .collect();
+        titles.join(", ")
     }
 
     pub fn top(&self) -> Option<&Screen> {

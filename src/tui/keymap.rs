@@ -261,6 +261,13 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
             true,
         ),
         (
+            Correlation,
+            A::EditRule,
+            "e",
+            "edit this correlation",
+            false,
+        ),
+        (
             Detail,
             A::PivotValue,
             "v",

@@ -2,6 +2,7 @@
 //! slow or external is returned as an [`Effect`] for the worker.
 
 mod edit;
+mod editor;
 mod msg;
 mod pivot;
 
@@ -12,6 +13,7 @@ use crate::index::EventRef;
 use crate::sigma::RuleMeta;
 use std::sync::Arc;
 
+pub use editor::target_meta;
 pub use msg::spark;
 
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
@@ -26,7 +28,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     }
     if matches!(app.top(), Some(Screen::Editor(_))) {
         return match action {
-            Action::Key(k) => edit::editor_key(app, k),
+            Action::Key(k) => editor::editor_key(app, k),
             Action::Quit => {
                 app.quit = true;
                 Vec::new()
@@ -104,7 +106,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::MarkBenign => return pivot::benign(app),
         Action::Overlays => app.screens.push(Screen::Overlays { sel: 0 }),
         Action::Delete => return pivot::delete_overlay(app),
-        Action::EditRule => return edit::open_editor(app),
+        Action::EditRule => return editor::open_editor(app),
         Action::ExportCsv => return pivot::export(app, false),
         Action::ExportJsonl => return pivot::export(app, true),
         Action::CopyValue => return pivot::copy(app, false),
@@ -128,19 +130,29 @@ pub fn refresh_visible(app: &mut App) {
                 || m.tags.iter().any(|t| t.to_lowercase().contains(&needle))
                 || m.id.as_deref().is_some_and(|i| i.contains(&needle)))
     };
-    // (meta, hits counted for sorting) per listed rule, by position in `visible`.
-    let rules = app.rules.iter().map(|r| {
-        let n = if r.enabled { r.hits.len() } else { 0 };
-        (&r.rule.meta, n)
-    });
+    // (meta, alerts, hits that only feed correlations) per listed rule, by position in
+    // `visible`: sorted by hits, rules that only feed a correlation come after every rule
+    // with alerts, whatever their count.
+    let count = |enabled: bool, feeds: &[usize], n: usize| match (enabled, feeds.is_empty()) {
+        (false, _) => (0, 0),
+        (true, true) => (n, 0),
+        (true, false) => (0, n),
+    };
+    let rules = app
+        .rules
+        .iter()
+        .map(|r| (&r.rule.meta, count(r.enabled, &r.feeds, r.hits.len())));
     let corrs = app
         .correlations
         .iter()
-        .map(|c| (&c.corr.meta, c.hits.len()));
-    let rows: Vec<(&RuleMeta, usize)> = rules.chain(corrs).collect();
+        .map(|c| (&c.corr.meta, count(true, &c.feeds, c.hits.len())));
+    let rows: Vec<(&RuleMeta, (usize, usize))> = rules.chain(corrs).collect();
     let mut vis: Vec<usize> = (0..rows.len()).filter(|&i| keep(rows[i].0)).collect();
     match app.sort {
-        Sort::Hits => vis.sort_by_key(|&i| (std::cmp::Reverse(rows[i].1), i)),
+        Sort::Hits => vis.sort_by_key(|&i| {
+            let (alerts, feeding) = rows[i].1;
+            (std::cmp::Reverse(alerts), std::cmp::Reverse(feeding), i)
+        }),
         Sort::Level => {
             vis.sort_by_key(|&i| (std::cmp::Reverse(level_rank(rows[i].0.level.as_deref())), i));
         }
@@ -265,13 +277,14 @@ fn toggle_rule(app: &mut App) {
     refresh_timelines(app);
 }
 
-/// Rows of every enabled rule's hits merged in time order.
+/// Rows of every alerting rule's hits merged in time order (hits that only feed a correlation
+/// are not alerts; they are listed under their rule).
 fn timeline_rows(app: &App) -> Vec<HitRow> {
     let mut rows: Vec<HitRow> = app
         .rules
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.enabled)
+        .filter(|(_, r)| r.alerts())
         .flat_map(|(i, r)| r.hits.iter().map(move |&r| HitRow { r, rule: Some(i) }))
         .collect();
     rows.sort_unstable_by_key(|h| (h.r, h.rule));

@@ -3,6 +3,7 @@
 
 mod correlation;
 mod detail;
+mod editor;
 mod hits;
 mod misc;
 mod rules;
@@ -72,7 +73,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             Some(Screen::Tree(t)) => misc::tree(f, app, t, theme, body),
             Some(Screen::Stack(s)) => misc::stack(f, app, s, theme, body),
             Some(Screen::Overlays { sel }) => misc::overlays(f, app, *sel, theme, body),
-            Some(Screen::Editor(e)) => misc::editor(f, app, e, theme, body),
+            Some(Screen::Editor(e)) => editor::draw(f, app, e, theme, body),
         }
     }
     misc::input(f, app, theme, input);

@@ -6,16 +6,18 @@
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
 
 use super::TuiOptions;
-use super::action::{Compiled, EditError, Effect, FailedRule, Msg, RulesLoaded};
+use super::action::{EditTarget, Effect, FailedRule, Msg, RulesLoaded};
 use crate::event::Event;
 use crate::index::{Case, EventRef, IngestOptions, Snapshot};
-use crate::sigma::{Loader, RuleSet};
+use crate::sigma::RuleSet;
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
+
+mod compile;
 
 /// Debounce for rule recompiles while typing.
 const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -207,42 +209,6 @@ fn unique_path(base: &Path, ext: &str) -> PathBuf {
     }
 }
 
-fn compile(
-    ctx: &Ctx,
-    text: &str,
-    origin: &str,
-    filters: Vec<crate::sigma::Filter>,
-) -> anyhow::Result<Compiled> {
-    let set = Loader::new()?.with_filters(filters).load_str(text, origin);
-    let errors: Vec<EditError> = set
-        .errors
-        .iter()
-        .chain(&set.unsupported)
-        .map(|r| EditError {
-            line: r.error.span.map_or(1, |s| s.line),
-            col: r.error.span.map_or(1, |s| s.col),
-            message: r.error.message.clone(),
-        })
-        .collect();
-    let Some(rule) = set.rules.into_iter().next().filter(|_| errors.is_empty()) else {
-        let errors = if errors.is_empty() {
-            vec![EditError {
-                line: 1,
-                col: 1,
-                message: "no rule in the buffer".into(),
-            }]
-        } else {
-            errors
-        };
-        return Ok(Err(errors));
-    };
-    let hits = crate::hunt::run(&ctx.snap(), &[&rule])?
-        .hits
-        .pop()
-        .unwrap_or_default();
-    Ok(Ok((Arc::new(rule), hits)))
-}
-
 /// Runs one effect to completion.
 pub fn execute(ctx: &Ctx, effect: Effect) -> Vec<Msg> {
     match run(ctx, effect) {
@@ -304,13 +270,22 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             text,
             origin,
             filters,
-        } => {
-            vec![Msg::Compiled {
-                generation,
-                rule,
-                result: compile(ctx, &text, &origin, filters)?,
-            }]
-        }
+        } => vec![Msg::Compiled {
+            generation,
+            target: EditTarget::Rule(rule),
+            result: compile::rule(&snap, &text, &origin, filters)?,
+        }],
+        Effect::CompileCorrelation {
+            generation,
+            corr,
+            text,
+            origin,
+            inputs,
+        } => vec![Msg::Compiled {
+            generation,
+            target: EditTarget::Corr(corr),
+            result: compile::correlation(&snap, corr, &text, &origin, &inputs)?,
+        }],
         Effect::SaveRule { name, text } => {
             let dir = ctx.user_rules();
             std::fs::create_dir_all(&dir)?;

@@ -1,5 +1,5 @@
-//! Correlation hits, cross-source stacking and tuning, inline editor errors and keymap
-//! overrides.
+//! Correlation hits, rules that only feed a correlation, the editor on a correlation rule,
+//! cross-source stacking and tuning, and keymap overrides.
 
 use super::support::{fixture_with, manifest_dir};
 use huntbench::tui::action::Action;
@@ -115,4 +115,164 @@ fn keymap_overrides_show_in_help_and_bad_entries_in_the_status_line() {
     let help = fx.screen();
     assert!(help.contains("P       process tree"), "{help}");
     snap!("keymap_help", fx);
+}
+
+#[test]
+fn a_rule_that_only_feeds_a_correlation_is_listed_apart_from_alerts() {
+    let burst = manifest_dir().join("tests/fixtures/tui/wmi_burst.yml");
+    let mut fx = fixture_with(|o| o.rule_paths = vec![burst.clone()]);
+    // `generate` is not set, so the WMI child rule only feeds the burst correlation.
+    let wmi = fx
+        .app
+        .rules
+        .iter()
+        .position(|r| r.rule.meta.title.contains("WMI Provider Host"))
+        .unwrap();
+    assert_eq!(fx.app.rules[wmi].feeds, [0]);
+    let fed = fx.app.rules[wmi].hits.len();
+    let all: usize = fx.app.rules.iter().map(|r| r.hits.len()).sum();
+    assert_eq!(fx.app.total_hits(), all - fed);
+    let screen = fx.screen();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("Process Started by the WMI Provider Host"))
+        .unwrap();
+    assert!(
+        row.contains(&format!("({fed})")) && row.contains("↳ Burst"),
+        "{row}"
+    );
+    assert!(
+        screen.contains(&format!("{} hits (+{fed} only feeding", all - fed)),
+        "{screen}"
+    );
+    // Not on the timeline of alerts, but its own hits still open, with a note.
+    fx.send(Action::AllHits);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("timeline")
+    };
+    assert_eq!(h.rows.len(), all - fed);
+    fx.send(Action::Back);
+    fx.select_rule("Process Started by the WMI Provider Host");
+    fx.send(Action::Open);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("hits")
+    };
+    assert_eq!(h.rows.len(), fed);
+    snap!("feeding_rule_hits", fx);
+
+    // With `generate: true` the rule alerts on its own as well.
+    let dir = tempfile::tempdir().unwrap();
+    let generating = dir.path().join("burst.yml");
+    let text = std::fs::read_to_string(&burst).unwrap();
+    std::fs::write(
+        &generating,
+        text.replace("correlation:\n", "correlation:\n    generate: true\n"),
+    )
+    .unwrap();
+    let fx = fixture_with(|o| o.rule_paths = vec![generating]);
+    assert!(fx.app.rules.iter().all(|r| r.feeds.is_empty()));
+    assert_eq!(fx.app.total_hits(), all);
+}
+
+#[test]
+fn a_correlation_rule_is_edited_live_and_saved_beside_the_upstream_file() {
+    use super::support::press;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use huntbench::tui::action::{EditHits, EditTarget};
+    let burst = manifest_dir().join("tests/fixtures/tui/wmi_burst.yml");
+    let upstream = std::fs::read_to_string(&burst).unwrap();
+    let mut fx = fixture_with(|o| o.rule_paths = vec![burst.clone()]);
+    let before = fx.app.correlations[0].hits.len();
+    fx.select_rule("Burst of processes");
+    fx.send(Action::EditRule);
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor: {:?}", fx.app.message)
+    };
+    assert_eq!(ed.target, EditTarget::Corr(0));
+    let lines = ed.area.lines().to_vec();
+    let at = |what: &str| lines.iter().position(|l| l.contains(what)).unwrap();
+    // A higher threshold: fewer windows, recounted as the key is typed.
+    press(&mut fx, KeyCode::Down, at("gte: 3"));
+    press(&mut fx, KeyCode::End, 1);
+    press(&mut fx, KeyCode::Backspace, 1);
+    fx.key('5');
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    let Some(EditHits::Corr(hits)) = &ed.compiled else {
+        panic!("recompiled: {:?}", ed.errors)
+    };
+    let new = hits.len();
+    assert!(new < before, "{before} → {new}");
+    assert!(ed.removed > 0 && ed.removed - ed.added == before - new);
+    snap!("correlation_editor", fx);
+
+    // A bad timespan is reported at its line, and marked there.
+    press(&mut fx, KeyCode::Up, at("gte: 3") - at("timespan:"));
+    press(&mut fx, KeyCode::End, 1);
+    fx.key('x');
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    let err = ed.errors.first().expect("invalid timespan");
+    assert_eq!(err.line, at("timespan:") + 1, "{err:?}");
+    assert!(ed.compiled.is_none());
+    let marked = fx.screen_marked();
+    assert!(marked.contains(&format!("✗{} ", err.line)), "{marked}");
+    assert!(marked.contains("⟦"), "{marked}");
+    press(&mut fx, KeyCode::Backspace, 1);
+
+    // A reference to a rule that is not loaded compiles, with a note saying it cannot fire.
+    press(&mut fx, KeyCode::Up, at("timespan:") - at("- dae3a3ff"));
+    press(&mut fx, KeyCode::End, 1);
+    fx.key('x');
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    assert!(ed.compiled.as_ref().is_some_and(|h| h.is_empty()));
+    assert!(
+        ed.notes.iter().any(|n| n.contains("cannot fire")),
+        "{:?}",
+        ed.notes
+    );
+    assert!(fx.screen().contains("note: refers to `dae3a3ff"));
+    press(&mut fx, KeyCode::Backspace, 1);
+
+    // Saved to the user rules, never over the upstream file; the saved one replaces it.
+    fx.send(Action::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(fx.app.screens.is_empty(), "the editor closes on save");
+    let saved: Vec<_> = std::fs::read_dir(fx.ctx.config_dir.join("rules"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(saved.len(), 1);
+    assert!(
+        std::fs::read_to_string(saved[0].path())
+            .unwrap()
+            .contains("gte: 5")
+    );
+    assert_eq!(std::fs::read_to_string(&burst).unwrap(), upstream);
+    assert_eq!(fx.app.correlations.len(), 1, "replaced, not duplicated");
+    assert_eq!(fx.app.correlations[0].hits.len(), new);
+    assert!(
+        fx.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains(&format!("{before} → {new}"))),
+        "{:?}",
+        fx.app.message
+    );
+
+    // `e` on the correlation's hits opens the editor on it too.
+    fx.select_rule("Burst of processes");
+    fx.send(Action::Open);
+    fx.send(Action::EditRule);
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor from the correlation hits: {:?}", fx.app.message)
+    };
+    assert_eq!(ed.target, EditTarget::Corr(0));
+    assert!(ed.area.lines().iter().any(|l| l.contains("gte: 5")));
 }

@@ -4,6 +4,7 @@
 //! events as its keys. So an outer correlation can only group on (or measure) fields the inner
 //! one groups by; [`chain_problems`] reports the chains that cannot be evaluated.
 
+use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::hash::Hash;
 
@@ -48,9 +49,24 @@ impl Correlation {
 /// Whether a rule or correlation (by id/name) only alerts through a correlation that references
 /// it with `generate: false`.
 pub fn silenced(correlations: &[Correlation], id: Option<&str>, name: Option<&str>) -> bool {
+    silencers(correlations, id, name).next().is_some()
+}
+
+/// The correlations (indices into `correlations`) that reference a rule or correlation (by
+/// id/name) with `generate: false`: the ones it feeds instead of alerting on its own.
+pub fn silencers<'a, C: Borrow<Correlation>>(
+    correlations: &'a [C],
+    id: Option<&'a str>,
+    name: Option<&'a str>,
+) -> impl Iterator<Item = usize> + 'a {
     correlations
         .iter()
-        .any(|c| !c.generate && c.references(id, name))
+        .enumerate()
+        .filter(move |(_, c)| {
+            let c: &Correlation = (*c).borrow();
+            !c.generate && c.references(id, name)
+        })
+        .map(|(i, _)| i)
 }
 
 /// Evaluation order: every correlation after those it takes hits from. Correlations on a cycle

@@ -286,6 +286,11 @@ fn chained_correlation_takes_inner_hits() {
     assert_eq!(out[1][0].keys, vec![1, 2, 4]);
     assert_eq!(out[1][0].group, vec![("User".into(), "bob".into())]);
     assert!(silenced(&set.correlations, None, Some("many_failed")));
+    assert_eq!(
+        silencers(&set.correlations, None, Some("many_failed")).collect::<Vec<_>>(),
+        [1],
+        "fed to the outer correlation only"
+    );
     assert!(!silenced(&set.correlations, Some("outer"), None));
 }
 

@@ -1,7 +1,7 @@
 //! Worker results folded into the state. Results stamped with an old generation are dropped.
 
 use super::{push_hits, refresh_timelines, refresh_visible, window};
-use crate::sigma::correlation::CorrelationType;
+use crate::sigma::correlation::{CorrelationType, silencers};
 use crate::tui::action::{Effect, Msg};
 use crate::tui::app::{App, CorrRow, HitRow, RuleRow, SPARK_BUCKETS, Screen, StackView, TreeView};
 use std::collections::HashMap;
@@ -76,12 +76,15 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 .map(|(rule, hits)| {
                     let spark = spark(&hits.iter().map(|r| r.ts).collect::<Vec<_>>(), app.range);
                     let saved_search = rule.meta.origin.contains("search-");
+                    let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
+                    let feeds = silencers(&loaded.correlations, id, name).collect();
                     RuleRow {
                         rule,
                         enabled: true,
                         hits,
                         spark,
                         saved_search,
+                        feeds,
                     }
                 })
                 .collect();
@@ -97,11 +100,20 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 .iter()
                 .map(|c| (c.corr.meta.label().to_owned(), c.hits.len()))
                 .collect();
+            let feeds: Vec<Vec<usize>> = loaded
+                .correlations
+                .iter()
+                .map(|c| {
+                    let (id, name) = (c.meta.id.as_deref(), c.meta.name.as_deref());
+                    silencers(&loaded.correlations, id, name).collect()
+                })
+                .collect();
             app.correlations = loaded
                 .correlations
                 .into_iter()
                 .zip(loaded.corr_hits)
-                .map(|(corr, hits)| {
+                .zip(feeds)
+                .map(|((corr, hits), feeds)| {
                     let ts: Vec<i64> = hits.iter().map(|h| h.first.as_microsecond()).collect();
                     let spark = spark(&ts, app.range);
                     let kind = corr_kind(corr.kind);
@@ -111,6 +123,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                         hits,
                         spark,
                         kind,
+                        feeds,
                     }
                 })
                 .collect();
@@ -189,7 +202,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                         .map(|n| {
                             app.rules
                                 .iter()
-                                .filter(|r| r.enabled && r.hits.binary_search(&n.r).is_ok())
+                                .filter(|r| r.alerts() && r.hits.binary_search(&n.r).is_ok())
                                 .count()
                         })
                         .collect();
@@ -221,9 +234,9 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Compiled {
             generation,
-            rule,
+            target,
             result,
-        } => return super::edit::compiled(app, generation, rule, result),
+        } => return super::editor::compiled(app, generation, target, result),
         Msg::Stack {
             rule,
             field,

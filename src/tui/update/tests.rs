@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::sigma::Loader;
-use crate::tui::action::{Msg, RulesLoaded};
+use crate::tui::action::{EditHits, EditTarget, Msg, RulesLoaded};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::PathBuf;
 
@@ -102,6 +102,51 @@ fn disabling_a_rule_updates_counts_order_and_timelines() {
 }
 
 #[test]
+fn a_rule_that_only_feeds_a_correlation_is_listed_but_not_an_alert() {
+    let mut app = app();
+    let text = "title: burst\nid: c-1\ncorrelation:\n    type: event_count\n    rules: [id-alpha]\n    timespan: 10m\n    condition:\n        gte: 2\n";
+    let mut set = Loader::new().unwrap().load_str(text, "c.yml");
+    let loaded = RulesLoaded {
+        rules: app.rules.iter().map(|r| Arc::clone(&r.rule)).collect(),
+        hits: app.rules.iter().map(|r| Arc::clone(&r.hits)).collect(),
+        correlations: vec![Arc::new(set.correlations.remove(0))],
+        corr_hits: vec![Arc::new(Vec::new())],
+        failed: Vec::new(),
+        filters: Vec::new(),
+        overlays: Vec::new(),
+        elapsed_ms: 0,
+    };
+    update(
+        &mut app,
+        Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))),
+    );
+    assert_eq!(app.rules[0].feeds, [0], "alpha feeds the correlation");
+    assert!(app.rules[1].feeds.is_empty());
+    assert_eq!((app.total_hits(), app.feeding_hits()), (1, 3));
+    assert_eq!(
+        app.visible,
+        [1, 0, 2],
+        "alerts sort first, then feeding hits"
+    );
+    update(&mut app, Action::AllHits);
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(h.rows.len(), 1, "the timeline holds alerts only");
+    update(&mut app, Action::Back);
+    update(&mut app, Action::Down);
+    update(&mut app, Action::Open);
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(
+        (h.rule, h.rows.len()),
+        (Some(0), 3),
+        "its own hits still open"
+    );
+}
+
+#[test]
 fn level_and_text_filters() {
     let mut app = app();
     update(&mut app, Action::CycleLevel);
@@ -197,19 +242,18 @@ fn editor_ignores_stale_compiles_and_computes_the_diff() {
     update(&mut app, key('y'));
     let stale = Msg::Compiled {
         generation: 1,
-        rule: 0,
-        result: Ok((rule("alpha", "low"), vec![])),
+        target: EditTarget::Rule(0),
+        result: Ok((EditHits::Rule(refs(&[])), Vec::new())),
     };
     update(&mut app, Action::Worker(Box::new(stale)));
     let Some(Screen::Editor(ed)) = app.top() else {
         panic!()
     };
     assert!(ed.compiled.is_none() && ed.pending);
-    let new = refs(&[2, 3, 9]).to_vec();
     let fresh = Msg::Compiled {
         generation: 2,
-        rule: 0,
-        result: Ok((rule("alpha", "low"), new)),
+        target: EditTarget::Rule(0),
+        result: Ok((EditHits::Rule(refs(&[2, 3, 9])), Vec::new())),
     };
     update(&mut app, Action::Worker(Box::new(fresh)));
     let Some(Screen::Editor(ed)) = app.top() else {
@@ -270,9 +314,10 @@ fn a_million_hits_page_without_fetching_them() {
     assert!(app.cache.len() <= crate::tui::app::CACHE_LIMIT);
 }
 
-/// A correlation over rule `alpha` with two hits: events 1+2 and event 3.
+/// A correlation over rule `alpha` with two hits: events 1+2 and event 3 (alpha also alerts
+/// on its own).
 fn with_correlation(app: &mut App) {
-    let text = "title: burst\nid: c-1\nlevel: critical\ncorrelation:\n    type: event_count\n    rules: [id-alpha]\n    group-by: [Computer]\n    timespan: 5m\n    condition:\n        gte: 1\n";
+    let text = "title: burst\nid: c-1\nlevel: critical\ncorrelation:\n    type: event_count\n    generate: true\n    rules: [id-alpha]\n    group-by: [Computer]\n    timespan: 5m\n    condition:\n        gte: 1\n";
     let set = Loader::new().unwrap().load_str(text, "c.yml");
     let corr = Arc::new(set.correlations.into_iter().next().unwrap());
     let t = |us| jiff::Timestamp::from_microsecond(us).unwrap();

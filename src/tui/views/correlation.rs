@@ -73,7 +73,7 @@ pub fn draw(f: &mut Frame, app: &App, c: &CorrList, theme: &Theme, area: Rect) {
                 .map_or(r.as_str(), |m| m.title.as_str())
         })
         .collect();
-    let title = format!(
+    let mut title = format!(
         " {} · {kind} of {} within {} · {} of {} ",
         clean(&corr.meta.title, 50),
         clean(&base.join(", "), 60),
@@ -81,6 +81,12 @@ pub fn draw(f: &mut Frame, app: &App, c: &CorrList, theme: &Theme, area: Rect) {
         if row.hits.is_empty() { 0 } else { c.sel + 1 },
         row.hits.len()
     );
+    if !row.feeds.is_empty() {
+        title.push_str(&format!(
+            "· not alerts: ↳ {} ",
+            clean(&app.fed_titles(&row.feeds), 40)
+        ));
+    }
     let widths = [
         Constraint::Length(23),
         Constraint::Length(8),

@@ -124,12 +124,21 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         if multi { "rule" } else { "" },
         "details",
     ];
-    let title = format!(
+    let mut title = format!(
         " {} · {} of {} ",
         clean(&h.title, 60),
         if h.rows.is_empty() { 0 } else { h.sel + 1 },
         h.rows.len()
     );
+    // A rule's hits that only feed correlations are not alerts; say so where they are listed.
+    if let Some(row) = h.rule.and_then(|i| app.rules.get(i))
+        && !row.feeds.is_empty()
+    {
+        title.push_str(&format!(
+            "· not alerts: ↳ {} ",
+            clean(&app.fed_titles(&row.feeds), 40)
+        ));
+    }
     let widths = [
         Constraint::Length(23),
         Constraint::Length(24),

@@ -1,12 +1,11 @@
-//! Smaller screens: progress, process tree, stack, overlays, editor, input line, status, help.
+//! Smaller screens: progress, process tree, stack, overlays, input line, status, help.
 
 use super::clean;
-use crate::tui::app::{App, Editor, InputKind, StackView, TreeView};
+use crate::tui::app::{App, InputKind, StackView, TreeView};
 use crate::tui::keymap::Scope;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -162,138 +161,6 @@ pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect)
     f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
 }
 
-pub fn editor(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
-    let old = e.old.len();
-    let [head, body, errs] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(3),
-        Constraint::Length((e.errors.len().min(3) + e.diff.len()) as u16),
-    ])
-    .areas(area);
-    let title = app
-        .rules
-        .get(e.rule)
-        .map(|r| r.rule.meta.title.clone())
-        .unwrap_or_default();
-    let state = if e.pending {
-        Span::styled("compiling…", theme.get("dim"))
-    } else if let Some((_, hits)) = &e.compiled {
-        Span::styled(
-            format!(
-                "hits {old} → {}  (+{} added, −{} removed)",
-                hits.len(),
-                e.added,
-                e.removed
-            ),
-            theme.get("header"),
-        )
-    } else if !e.errors.is_empty() {
-        Span::styled(
-            format!("hits {old} → ? (rule does not compile)"),
-            theme.get("error"),
-        )
-    } else {
-        Span::styled(format!("hits {old}"), theme.get("dim"))
-    };
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(
-                format!(" Editing {} · ", clean(&title, 60)),
-                theme.get("title"),
-            ),
-            state,
-        ]))
-        .block(Block::default().borders(Borders::TOP)),
-        head,
-    );
-    f.render_widget(&e.area, body);
-    mark_errors(f, e, theme, body);
-    let mut lines: Vec<Line> = Vec::new();
-    for x in e.errors.iter().take(3) {
-        lines.push(Line::from(Span::styled(
-            format!(" ✗ {}:{}: {}", x.line, x.col, clean(&x.message, 150)),
-            theme.get("error"),
-        )));
-    }
-    for (added, r) in &e.diff {
-        let what = app
-            .cache
-            .get(r)
-            .map(|ev| {
-                format!(
-                    "{}  {}",
-                    clean(ev.computer(), 24),
-                    clean(&super::hits::summary(ev), 120)
-                )
-            })
-            .unwrap_or_default();
-        let (sign, style) = if *added {
-            ("+", theme.get("header"))
-        } else {
-            ("−", theme.get("error"))
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {sign} {} ", super::time(r.ts)), style),
-            Span::raw(what),
-        ]));
-    }
-    f.render_widget(Paragraph::new(lines), errs);
-}
-
-/// Marks compile errors in the drawn buffer: the gutter number of an offending line in the
-/// error style with `✗`, and the text from the error's column to the end of its word
-/// underlined (the first cell reversed). Drawn over the textarea, which knows nothing of them.
-fn mark_errors(f: &mut Frame, e: &Editor, theme: &Theme, body: Rect) {
-    let (top, left) = e.area.scroll_offset();
-    let (top, left) = (usize::from(top), usize::from(left));
-    let gutter = e.area.line_number_width();
-    let buf = f.buffer_mut();
-    for y in 0..body.height {
-        let line = top + usize::from(y) + 1;
-        let bad = e.errors.iter().any(|x| x.line == line) && line <= e.area.lines().len();
-        let style = theme.get(if bad { "error" } else { "dim" });
-        for x in body.x..body.x + gutter.min(body.width) {
-            buf[(x, body.y + y)].set_style(style);
-        }
-        if bad && gutter > 0 {
-            buf[(body.x, body.y + y)].set_symbol("✗");
-        }
-    }
-    for err in &e.errors {
-        let Some(row) = err
-            .line
-            .checked_sub(1 + top)
-            .filter(|&r| r < usize::from(body.height))
-        else {
-            continue;
-        };
-        let text = e.area.lines().get(err.line - 1).map_or("", String::as_str);
-        let before: String = text.chars().take(err.col.saturating_sub(1)).collect();
-        let word = text
-            .chars()
-            .skip(err.col.saturating_sub(1))
-            .take_while(|c| !c.is_whitespace())
-            .count()
-            .max(1);
-        let start = Span::raw(before).width();
-        let y = body.y + row as u16;
-        for (i, dx) in (start..start + word).enumerate() {
-            let Some(col) = dx.checked_sub(left) else {
-                continue;
-            };
-            let x = u32::from(body.x) + u32::from(gutter) + col as u32;
-            if x >= u32::from(body.right()) {
-                break;
-            }
-            let mut style = theme.get("error").add_modifier(Modifier::UNDERLINED);
-            if i == 0 {
-                style = style.add_modifier(Modifier::REVERSED);
-            }
-            buf[(x as u16, y)].set_style(style);
-        }
-    }
-}
-
 pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let Some((kind, buf)) = &app.input else {
         return;
@@ -326,6 +193,10 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         app.rules.len(),
         app.total_hits()
     );
+    let feeding = app.feeding_hits();
+    if feeding > 0 {
+        text.push_str(&format!(" (+{feeding} only feeding correlations)"));
+    }
     if !app.busy.is_empty() {
         text.push_str(&format!(" │ working: {}", app.busy.join(", ")));
     }
@@ -359,12 +230,19 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             ]));
         }
     }
-    lines.push(Line::from(Span::styled(
-        " editor: type to edit, Ctrl-S save, Esc close · mouse: wheel scrolls, click selects",
-        theme.get("dim"),
-    )));
+    // Notes under both columns, at full width.
+    let mut notes = vec![
+        Line::from(Span::styled(
+            " editor: type to edit, Ctrl-S save, Esc close · mouse: wheel scrolls, click selects",
+            theme.get("dim"),
+        )),
+        Line::from(Span::styled(
+            " (n) ↳ X: only feeds correlation X (generate: false), so its hits are not alerts; ⏎ lists them",
+            theme.get("dim"),
+        )),
+    ];
     for p in &km.problems {
-        lines.push(Line::from(Span::styled(
+        notes.push(Line::from(Span::styled(
             format!(" keymap: {}", clean(p, 200)),
             theme.get("error"),
         )));
@@ -375,9 +253,12 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .title(" help (any key closes) ");
     let inner = block.inner(rect);
     f.render_widget(block, rect);
+    let [keys, below] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(notes.len() as u16)]).areas(inner);
+    f.render_widget(Paragraph::new(notes), below);
     // Two columns, so the whole keymap fits a normal terminal.
     let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(keys);
     let split = lines.len().div_ceil(2);
     let second = lines.split_off(split);
     f.render_widget(Paragraph::new(lines), left);

@@ -26,46 +26,63 @@ pub fn sparkline(values: &[u64]) -> String {
         .collect()
 }
 
-/// A row of a rule or correlation rule: mark, hits, level, status, title, sparkline, and the
-/// correlation type (if any) before the tags.
-fn rule_row<'a>(
-    m: &'a RuleMeta,
+/// What a row of a rule or correlation rule shows.
+struct RowInfo<'a> {
+    meta: &'a RuleMeta,
+    /// `correlation: event_count` etc. for correlation rules.
     kind: Option<&'a str>,
     enabled: bool,
-    hits: String,
+    hits: usize,
+    /// Titles of the `generate: false` correlations it only feeds (empty: it alerts).
+    feeds: String,
     title: String,
-    spark: &[u64],
-    theme: &Theme,
-) -> Row<'a> {
-    let mark = match (kind, enabled) {
+    spark: &'a [u64],
+}
+
+/// A row: mark, hits, level, status, title, sparkline, then what it feeds, the correlation
+/// type (if any) and the tags. Hits that only feed a correlation are not alerts: the count is
+/// dimmed in parentheses and `↳` names the correlation.
+fn rule_row<'a>(r: RowInfo<'a>, theme: &Theme) -> Row<'a> {
+    let mark = match (r.kind, r.enabled) {
         (Some(_), true) => "◆",
         (Some(_), false) => "◇",
         (None, true) => "●",
         (None, false) => "○",
     };
-    let style = if enabled {
+    let style = if r.enabled {
         theme.get("base")
     } else {
         theme.get("disabled")
     };
-    let tags: Vec<&str> = kind
+    let feeding = !r.feeds.is_empty();
+    let hits = match (r.enabled, feeding) {
+        (false, _) => Span::raw(format!("{:>7}", "-")),
+        (true, false) => Span::raw(format!("{:>7}", r.hits)),
+        (true, true) => Span::styled(format!("{:>7}", format!("({})", r.hits)), theme.get("dim")),
+    };
+    let feeds = feeding.then(|| format!("↳ {}", r.feeds));
+    let tags: Vec<&str> = feeds
+        .as_deref()
         .into_iter()
+        .chain(r.kind)
         .chain(
-            m.tags
+            r.meta
+                .tags
                 .iter()
                 .map(|t| t.strip_prefix("attack.").unwrap_or(t)),
         )
         .collect();
+    let m = r.meta;
     Row::new(vec![
         Span::raw(mark),
-        Span::raw(format!("{hits:>7}")),
+        hits,
         Span::styled(
             m.level.clone().unwrap_or_default(),
             theme.level(m.level.as_deref()),
         ),
         Span::raw(m.status.clone().unwrap_or_default()),
-        Span::styled(clean(&title, 60), style),
-        Span::styled(sparkline(spark), theme.get("spark")),
+        Span::styled(clean(&r.title, 60), style),
+        Span::styled(sparkline(r.spark), theme.get("spark")),
         Span::styled(clean(&tags.join(" "), 40), theme.get("dim")),
     ])
 }
@@ -77,6 +94,10 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Sort::Title => "title",
     };
     let enabled = app.rules.iter().filter(|r| r.enabled).count();
+    let feeding = match app.rules.iter().filter(|r| !r.feeds.is_empty()).count() {
+        0 => String::new(),
+        n => format!(" ({n} only feeding correlations)"),
+    };
     let off = app.correlations.iter().filter(|c| !c.enabled).count();
     let corr = match (app.correlations.len(), off) {
         (0, _) => String::new(),
@@ -84,7 +105,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         (n, off) => format!(", {n} correlation ({off} off)"),
     };
     let mut title = format!(
-        " Rules: {} loaded, {enabled} enabled{corr}, {} failed · sort: {sort}",
+        " Rules: {} loaded, {enabled} enabled{feeding}{corr}, {} failed · sort: {sort}",
         app.rules.len(),
         app.failed.len()
     );
@@ -115,23 +136,29 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     } else {
                         r.rule.meta.title.clone()
                     };
-                    let hits = if r.enabled {
-                        r.hits.len().to_string()
-                    } else {
-                        "-".into()
+                    let info = RowInfo {
+                        meta: &r.rule.meta,
+                        kind: None,
+                        enabled: r.enabled,
+                        hits: r.hits.len(),
+                        feeds: app.fed_titles(&r.feeds),
+                        title,
+                        spark: &r.spark,
                     };
-                    let m = &r.rule.meta;
-                    rule_row(m, None, r.enabled, hits, title, &r.spark, theme)
+                    rule_row(info, theme)
                 }
                 Entry::Corr(k) => {
                     let c = &app.correlations[k];
-                    let (m, title) = (&c.corr.meta, c.corr.meta.title.clone());
-                    let hits = if c.enabled {
-                        c.hits.len().to_string()
-                    } else {
-                        "-".into()
+                    let info = RowInfo {
+                        meta: &c.corr.meta,
+                        kind: Some(c.kind),
+                        enabled: c.enabled,
+                        hits: c.hits.len(),
+                        feeds: app.fed_titles(&c.feeds),
+                        title: c.corr.meta.title.clone(),
+                        spark: &c.spark,
                     };
-                    rule_row(m, Some(c.kind), c.enabled, hits, title, &c.spark, theme)
+                    rule_row(info, theme)
                 }
                 Entry::Failed(k) => {
                     let fr = &app.failed[k];

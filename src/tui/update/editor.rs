@@ -1,0 +1,252 @@
+//! The live rule editor, for detection and correlation rules alike: each change is recompiled
+//! on the worker (debounced there) and compared with the hits before the edit; Ctrl-S saves
+//! the buffer to the user's rules directory, where it replaces the rule of the same id.
+
+use crate::index::EventRef;
+use crate::sigma::{CorrelationHit, RuleMeta};
+use crate::tui::action::{Compiled, CorrInputs, EditHits, EditTarget, Effect};
+use crate::tui::app::{App, DiffRow, Editor, Entry, Screen};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Style;
+use ratatui_textarea::TextArea;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// What `e` edits: the selected rule or correlation rule, the rule of a hits list, or the
+/// correlation whose hits are listed.
+fn target(app: &App) -> Option<EditTarget> {
+    match app.top() {
+        None => match app.entry(*app.visible.get(app.rule_sel)?) {
+            Entry::Rule(i) => Some(EditTarget::Rule(i)),
+            Entry::Corr(k) => Some(EditTarget::Corr(k)),
+            Entry::Failed(_) => None,
+        },
+        Some(Screen::Hits(h)) => h.rule.map(EditTarget::Rule),
+        Some(Screen::Correlation(c)) => Some(EditTarget::Corr(c.corr)),
+        _ => None,
+    }
+}
+
+/// The metadata of what the editor edits.
+pub fn target_meta(app: &App, target: EditTarget) -> Option<&RuleMeta> {
+    match target {
+        EditTarget::Rule(i) => app.rules.get(i).map(|r| &r.rule.meta),
+        EditTarget::Corr(k) => app.correlations.get(k).map(|c| &c.corr.meta),
+    }
+}
+
+/// Every loaded rule with its hits and every correlation, as an edited correlation needs them.
+fn corr_inputs(app: &App) -> CorrInputs {
+    CorrInputs {
+        rules: app.rules.iter().map(|r| Arc::clone(&r.rule)).collect(),
+        hits: app.rules.iter().map(|r| Arc::clone(&r.hits)).collect(),
+        correlations: app
+            .correlations
+            .iter()
+            .map(|c| Arc::clone(&c.corr))
+            .collect(),
+    }
+}
+
+pub fn open_editor(app: &mut App) -> Vec<Effect> {
+    let opened = target(app).and_then(|t| match t {
+        EditTarget::Rule(i) => {
+            let row = app.rules.get(i)?;
+            Some((t, EditHits::Rule(Arc::clone(&row.hits)), None))
+        }
+        EditTarget::Corr(k) => {
+            let row = app.correlations.get(k)?;
+            let inputs = Arc::new(corr_inputs(app));
+            Some((t, EditHits::Corr(Arc::clone(&row.hits)), Some(inputs)))
+        }
+    });
+    let Some((target, old, inputs)) = opened else {
+        app.message = Some("select a rule or correlation rule to edit".into());
+        return Vec::new();
+    };
+    let text = target_meta(app, target)
+        .map(RuleMeta::text)
+        .unwrap_or_default();
+    let mut area = TextArea::new(text.lines().map(str::to_owned).collect());
+    // Line numbers, so errors can be marked in the gutter (the view styles it); no cursor-line
+    // underline, which would read like an error mark.
+    area.set_line_number_style(Style::default());
+    area.set_cursor_line_style(Style::default());
+    app.screens.push(Screen::Editor(Box::new(Editor {
+        target,
+        area,
+        generation: 0,
+        old,
+        compiled: None,
+        errors: Vec::new(),
+        notes: Vec::new(),
+        added: 0,
+        removed: 0,
+        diff: Vec::new(),
+        pending: false,
+        inputs,
+    })));
+    Vec::new()
+}
+
+/// A file name for a saved rule: its id (else title) with anything unusual as `_`.
+fn file_name(meta: &RuleMeta) -> String {
+    let base = meta.id.clone().unwrap_or_else(|| meta.title.clone());
+    base.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let filters = app.filters.clone();
+    let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
+        return Vec::new();
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Esc => {
+            app.screens.pop();
+            Vec::new()
+        }
+        KeyCode::Char('s') if ctrl => {
+            let text = ed.area.lines().join("\n") + "\n";
+            let target = ed.target;
+            let Some(name) = target_meta(app, target).map(file_name) else {
+                return Vec::new();
+            };
+            // The reload may renumber rules, so the editor closes; the list shows the new count.
+            app.screens.pop();
+            app.busy.push("rules".into());
+            vec![Effect::SaveRule { name, text }]
+        }
+        _ => {
+            if !ed.area.input(key) {
+                return Vec::new();
+            }
+            ed.generation += 1;
+            ed.pending = true;
+            let (generation, target) = (ed.generation, ed.target);
+            let text = ed.area.lines().join("\n");
+            let inputs = ed.inputs.clone();
+            let Some(meta) = target_meta(app, target) else {
+                return Vec::new();
+            };
+            let origin = format!("{} (edited)", meta.origin);
+            match (target, inputs) {
+                (EditTarget::Rule(rule), _) => vec![Effect::Compile {
+                    generation,
+                    rule,
+                    text,
+                    origin,
+                    filters,
+                }],
+                (EditTarget::Corr(corr), Some(inputs)) => vec![Effect::CompileCorrelation {
+                    generation,
+                    corr,
+                    text,
+                    origin,
+                    inputs,
+                }],
+                (EditTarget::Corr(_), None) => Vec::new(),
+            }
+        }
+    }
+}
+
+/// Added and removed hits listed under the editor (each).
+const DIFF_ROWS: usize = 4;
+
+/// How many hits `new` adds to `old` and removes from it, with the first rows of each.
+fn diff<T: Clone>(
+    old: &[T],
+    new: &[T],
+    in_old: impl Fn(&T) -> bool,
+    in_new: impl Fn(&T) -> bool,
+    row: impl Fn(bool, T) -> DiffRow,
+) -> (usize, usize, Vec<DiffRow>) {
+    let added: Vec<&T> = new.iter().filter(|h| !in_old(h)).collect();
+    let removed: Vec<&T> = old.iter().filter(|h| !in_new(h)).collect();
+    let first = |hits: &[&T], yes: bool| -> Vec<DiffRow> {
+        let shown = hits.iter().take(DIFF_ROWS);
+        shown.map(|&h| row(yes, h.clone())).collect()
+    };
+    let mut rows = first(&added, true);
+    rows.extend(first(&removed, false));
+    (added.len(), removed.len(), rows)
+}
+
+/// Rule hits are sorted event references; correlation hits are the same window when they
+/// have the same group and first event.
+fn hits_diff(old: &EditHits, new: &EditHits) -> (usize, usize, Vec<DiffRow>) {
+    match (old, new) {
+        (EditHits::Rule(old), EditHits::Rule(new)) => diff(
+            old,
+            new,
+            |r| old.binary_search(r).is_ok(),
+            |r| new.binary_search(r).is_ok(),
+            DiffRow::Event,
+        ),
+        (EditHits::Corr(old), EditHits::Corr(new)) => {
+            let key = |h: &CorrelationHit<EventRef>| (h.group.clone(), h.first.as_microsecond());
+            let olds: HashSet<_> = old.iter().map(key).collect();
+            let news: HashSet<_> = new.iter().map(key).collect();
+            diff(
+                old,
+                new,
+                |h| olds.contains(&key(h)),
+                |h| news.contains(&key(h)),
+                DiffRow::Window,
+            )
+        }
+        _ => (0, 0, Vec::new()),
+    }
+}
+
+pub fn compiled(
+    app: &mut App,
+    generation: u64,
+    target: EditTarget,
+    result: Compiled,
+) -> Vec<Effect> {
+    let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
+        return Vec::new();
+    };
+    if ed.generation != generation || ed.target != target {
+        return Vec::new();
+    }
+    ed.pending = false;
+    match result {
+        Ok((hits, notes)) => {
+            (ed.added, ed.removed, ed.diff) = hits_diff(&ed.old, &hits);
+            ed.compiled = Some(hits);
+            ed.notes = notes;
+            ed.errors.clear();
+        }
+        Err(errors) => {
+            ed.compiled = None;
+            ed.errors = errors;
+            ed.notes.clear();
+            ed.diff.clear();
+        }
+    }
+    let missing: Vec<EventRef> = ed
+        .diff
+        .iter()
+        .filter_map(|d| match d {
+            DiffRow::Event(_, r) => Some(*r),
+            DiffRow::Window(..) => None,
+        })
+        .filter(|r| !app.cache.contains_key(r))
+        .collect();
+    if missing.is_empty() {
+        Vec::new()
+    } else {
+        vec![Effect::Fetch(missing)]
+    }
+}

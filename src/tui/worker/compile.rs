@@ -1,0 +1,113 @@
+//! Recompiles the live editor's buffer: a detection rule is run over the case, a correlation
+//! rule is evaluated over the hits of the rules (and correlations) it takes hits from.
+
+use crate::index::{EventRef, Snapshot};
+use crate::sigma::correlation::chain_problems;
+use crate::sigma::{CompiledRule, Correlation, Filter, Loader, RuleMeta, RuleSet, SigmaError};
+use crate::tui::action::{Compiled, CorrInputs, EditError, EditHits};
+use std::sync::Arc;
+
+fn edit_error(e: &SigmaError) -> EditError {
+    EditError {
+        line: e.span.map_or(1, |s| s.line),
+        col: e.span.map_or(1, |s| s.col),
+        message: e.message.clone(),
+    }
+}
+
+/// Why the buffer did not load, positioned in it; `none` when it loaded nothing of the kind.
+fn load_errors(set: &RuleSet, found: bool, none: &str) -> Vec<EditError> {
+    let mut errors: Vec<EditError> = set
+        .errors
+        .iter()
+        .chain(&set.unsupported)
+        .map(|r| edit_error(&r.error))
+        .collect();
+    if errors.is_empty() && !found {
+        errors.push(EditError {
+            line: 1,
+            col: 1,
+            message: none.into(),
+        });
+    }
+    errors
+}
+
+/// A detection rule: its hits over the whole case.
+pub fn rule(
+    snap: &Snapshot,
+    text: &str,
+    origin: &str,
+    filters: Vec<Filter>,
+) -> anyhow::Result<Compiled> {
+    let set = Loader::new()?.with_filters(filters).load_str(text, origin);
+    let errors = load_errors(&set, !set.rules.is_empty(), "no rule in the buffer");
+    let Some(rule) = set.rules.into_iter().next().filter(|_| errors.is_empty()) else {
+        return Ok(Err(errors));
+    };
+    let hits = crate::hunt::run(snap, &[&rule])?
+        .hits
+        .pop()
+        .unwrap_or_default();
+    Ok(Ok((EditHits::Rule(Arc::new(hits)), rule.notes)))
+}
+
+/// A correlation rule (replacing loaded correlation `corr`): its hits over the loaded rules'
+/// hits and, when it chains, over the loaded correlations it references (evaluated again, as
+/// they are few and each reads only its base rules' hits).
+pub fn correlation(
+    snap: &Snapshot,
+    corr: usize,
+    text: &str,
+    origin: &str,
+    inputs: &CorrInputs,
+) -> anyhow::Result<Compiled> {
+    let set = Loader::new()?.load_str(text, origin);
+    let errors = load_errors(
+        &set,
+        !set.correlations.is_empty(),
+        "no correlation rule in the buffer",
+    );
+    let Some(edited) = set
+        .correlations
+        .into_iter()
+        .next()
+        .filter(|_| errors.is_empty())
+    else {
+        return Ok(Err(errors));
+    };
+    // The edited correlation first, then every loaded one it takes hits from, transitively;
+    // the one being edited is left out, as the edit replaces it.
+    let mut chain = vec![edited];
+    let mut i = 0;
+    while i < chain.len() {
+        for (k, c) in inputs.correlations.iter().enumerate() {
+            let (id, name) = (c.meta.id.as_deref(), c.meta.name.as_deref());
+            let taken = chain
+                .iter()
+                .any(|t| t.meta.id.as_deref() == id && t.meta.name.as_deref() == name);
+            if k != corr && !taken && chain[i].references(id, name) {
+                chain.push(Correlation::clone(c));
+            }
+        }
+        i += 1;
+    }
+    let problems: Vec<EditError> = chain_problems(&chain)
+        .into_iter()
+        .filter(|(i, _)| *i == 0)
+        .map(|(_, e)| edit_error(&e))
+        .collect();
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let rules: Vec<&CompiledRule> = inputs.rules.iter().map(|r| r.as_ref()).collect();
+    let hits: Vec<&[EventRef]> = inputs.hits.iter().map(|h| h.as_slice()).collect();
+    let mut out = crate::hunt::correlate_hits(snap, &chain, &rules, &hits)?;
+    let loaded: Vec<&RuleMeta> = rules
+        .iter()
+        .map(|r| &r.meta)
+        .chain(inputs.correlations.iter().map(|c| &c.meta))
+        .collect();
+    let notes = crate::sigma::check::missing_references(&loaded, &chain[0]);
+    Ok(Ok((EditHits::Corr(Arc::new(out.swap_remove(0))), notes)))
+}
