@@ -14,8 +14,96 @@ use huntbench::hunt;
 use huntbench::index::{Case, IngestOptions};
 use huntbench::sigma::CompiledRule;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
+
+/// CPU seconds (user + system) in a `/proc/.../stat` line; the kernel counts in 1/100 s.
+fn stat_cpu(stat: &str) -> f64 {
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split(' ').collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+fn process_cpu() -> f64 {
+    stat_cpu(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
+}
+
+/// Samples every thread's CPU time while ingest runs, to show where it goes (threads that end
+/// are counted as of their last sample, at most 50 ms before they end).
+struct ThreadCpu {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<BTreeMap<u64, (String, f64)>>,
+    before: BTreeMap<u64, (String, f64)>,
+}
+
+fn thread_cpu() -> BTreeMap<u64, (String, f64)> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Ok(tid) = entry.file_name().to_string_lossy().parse::<u64>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let name = stat
+            .find('(')
+            .zip(stat.rfind(')'))
+            .map_or(String::new(), |(a, b)| stat[a + 1..b].to_owned());
+        out.insert(tid, (name, stat_cpu(&stat)));
+    }
+    out
+}
+
+impl ThreadCpu {
+    fn start() -> ThreadCpu {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut seen = BTreeMap::new();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                seen.extend(thread_cpu());
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            seen
+        });
+        ThreadCpu {
+            stop,
+            handle,
+            before: thread_cpu(),
+        }
+    }
+
+    /// CPU seconds per kind of thread since `start`.
+    fn stop(self) -> Vec<(&'static str, f64)> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let seen = self.handle.join().unwrap_or_default();
+        let mut groups: BTreeMap<&'static str, f64> = BTreeMap::new();
+        for (tid, (name, cpu)) in seen {
+            let earlier = self.before.get(&tid).map_or(0.0, |(_, c)| *c);
+            let group = if name == huntbench::index::READER_THREAD {
+                "readers (parse + build documents)"
+            } else if name.starts_with("thrd-tantivy-in") {
+                "tantivy indexing (terms, postings, segments)"
+            } else if name.starts_with("docstore") {
+                "tantivy docstore compression"
+            } else if name.starts_with("merge_thread") {
+                "tantivy segment merges"
+            } else {
+                "main (hash inputs, hand over batches, commit)"
+            };
+            *groups.entry(group).or_default() += cpu - earlier;
+        }
+        groups.into_iter().collect()
+    }
+}
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -34,7 +122,7 @@ fn main() -> anyhow::Result<()> {
 
     // Parse only: the same reader threads and normalisation as ingest, no index.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;
-    let t = Instant::now();
+    let (t, cpu0) = (Instant::now(), process_cpu());
     let parsed: u64 = pool.install(|| {
         files
             .par_iter()
@@ -46,26 +134,38 @@ fn main() -> anyhow::Result<()> {
             .sum()
     });
     let parse_s = t.elapsed().as_secs_f64();
+    let parse_cpu = process_cpu() - cpu0;
     println!(
-        "parse only: {parsed} events in {parse_s:.2} s = {:.0} events/s",
-        parsed as f64 / parse_s
+        "parse only: {parsed} events in {parse_s:.2} s = {:.0} events/s; CPU {parse_cpu:.1} s = {:.1} us/event",
+        parsed as f64 / parse_s,
+        parse_cpu * 1e6 / parsed as f64
     );
 
     let case_dir = work.path().join("case");
     let mut case = Case::open_or_create(&case_dir)?;
-    let t = Instant::now();
+    let monitor = ThreadCpu::start();
+    let (t, cpu0) = (Instant::now(), process_cpu());
     let summary = case.ingest(
         std::slice::from_ref(&inputs),
         &IngestOptions::default(),
         &mut |_| {},
     )?;
     let ingest_s = t.elapsed().as_secs_f64();
+    let ingest_cpu = process_cpu() - cpu0;
     let rate = summary.events_added as f64 / ingest_s;
+    let per_event = |cpu: f64| cpu * 1e6 / summary.events_added as f64;
     println!(
-        "ingest: {} events in {ingest_s:.2} s = {rate:.0} events/s; ingest/parse ratio {:.2}",
+        "ingest: {} events in {ingest_s:.2} s = {rate:.0} events/s; ingest/parse ratio {:.2}; CPU {ingest_cpu:.1} s = {:.1} us/event",
         summary.events_added,
-        rate / (parsed as f64 / parse_s)
+        rate / (parsed as f64 / parse_s),
+        per_event(ingest_cpu)
     );
+    for (group, cpu) in monitor.stop() {
+        println!(
+            "  ingest CPU in {group:<44} {cpu:>7.1} s = {:>6.1} us/event",
+            per_event(cpu)
+        );
+    }
     let index_bytes = dir_size(&case_dir.join("index"));
     println!(
         "index: {:.1} MB = {:.3} x EVTX size",

@@ -72,6 +72,9 @@ struct NewFile {
 /// to tantivy's indexing threads) per batch rather than per event.
 const BATCH: usize = 256;
 
+/// Name of the threads that read files and build documents (Linux keeps 15 bytes of a name).
+pub const READER_THREAD: &str = "hb-reader";
+
 enum Msg {
     Docs(Vec<TantivyDocument>),
     Done(usize, std::io::Result<FileReport>),
@@ -121,33 +124,42 @@ impl Case {
         drop(job_tx);
         let (tx, rx) = bounded::<Msg>(16);
         let fields = &self.fields;
+        let case_dir = &self.dir;
         let new_files_ref = &new_files;
         let mut reports: Vec<Option<std::io::Result<FileReport>>> =
             (0..new_files.len()).map(|_| None).collect();
         let result = std::thread::scope(|scope| -> Result<(), IndexError> {
             for _ in 0..opts.threads.max(1) {
                 let (job_rx, tx) = (job_rx.clone(), tx.clone());
-                scope.spawn(move || {
-                    for i in job_rx.iter() {
-                        let f = &new_files_ref[i];
-                        let mut batch = Vec::with_capacity(BATCH);
-                        let mut sink = |event: crate::event::Event| {
-                            batch.push(to_document(fields, &event, f.record.id));
-                            if batch.len() == BATCH {
-                                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                                let _ = tx.send(Msg::Docs(full));
+                // Named so profiles and the benchmark can tell reading from indexing.
+                let reader = std::thread::Builder::new().name(READER_THREAD.into());
+                reader
+                    .spawn_scoped(scope, move || {
+                        for i in job_rx.iter() {
+                            let f = &new_files_ref[i];
+                            let mut batch = Vec::with_capacity(BATCH);
+                            let mut sink = |event: crate::event::Event| {
+                                batch.push(to_document(fields, &event, f.record.id));
+                                if batch.len() == BATCH {
+                                    let full =
+                                        std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                                    let _ = tx.send(Msg::Docs(full));
+                                }
+                            };
+                            let report = ingest::read_file(&f.path, f.format, &mut sink);
+                            // A file's documents all arrive before its `Done`, so a commit that
+                            // records the file as complete holds all of them.
+                            if (!batch.is_empty() && tx.send(Msg::Docs(batch)).is_err())
+                                || tx.send(Msg::Done(i, report)).is_err()
+                            {
+                                break; // the indexing side stopped with an error
                             }
-                        };
-                        let report = ingest::read_file(&f.path, f.format, &mut sink);
-                        // A file's documents all arrive before its `Done`, so a commit that
-                        // records the file as complete holds all of them.
-                        if (!batch.is_empty() && tx.send(Msg::Docs(batch)).is_err())
-                            || tx.send(Msg::Done(i, report)).is_err()
-                        {
-                            break; // the indexing side stopped with an error
                         }
-                    }
-                });
+                    })
+                    .map_err(|e| IndexError::Io {
+                        path: case_dir.clone(),
+                        source: e,
+                    })?;
             }
             drop(tx);
             // Owned here so that an early error return drops the receiver, which unblocks the
