@@ -62,14 +62,17 @@ pub fn compile(f: &Fields, needle: &str, searcher: &Searcher) -> Box<dyn Query> 
     lookup(f, needle, searcher, Scans::Always).unwrap_or_else(|| Box::new(AllQuery))
 }
 
-/// When the dictionary may be scanned for suffixes and infixes.
+/// Which lookups a needle may cost.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Scans {
+    /// Suffixes and infixes scan the word dictionary (tens of milliseconds per needle on a
+    /// million events).
     Always,
-    /// Only when the needle has no whole word or prefix to look up instead. A field-scoped
-    /// `contains` is also narrowed by the field's presence, and rules list hundreds of such
-    /// needles (`IMPHASH=…`), where one dictionary scan each would cost seconds.
-    OnlyIfNothingElse,
+    /// Only whole words and prefixes of three or more characters. For a field-scoped
+    /// `contains`, which the field's presence and the rule's other terms already narrow: a
+    /// rule lists up to hundreds of needles, and a scan each (or a range over every word
+    /// starting with `c` for `/c`) cost more than checking the candidates.
+    Never,
 }
 
 /// Events whose words can hold `needle`: a superset of the events with a value containing it.
@@ -80,16 +83,8 @@ pub fn lookup(
     searcher: &Searcher,
     scans: Scans,
 ) -> Option<Box<dyn Query>> {
-    let mut words = words(needle)?;
-    if scans == Scans::OnlyIfNothingElse
-        && words
-            .iter()
-            .any(|w| matches!(w, Word::Whole(_) | Word::Prefix(_)))
-    {
-        words.retain(|w| matches!(w, Word::Whole(_) | Word::Prefix(_)));
-    }
     let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for w in words {
+    for w in lookups(needle, scans)? {
         let q: Box<dyn Query> = match w {
             Word::Whole(w) => term(f, &w),
             Word::Prefix(w) => super::query::prefix(f.text, &w),
@@ -115,6 +110,19 @@ pub fn lookup(
         (Occur::Should, Box::new(BooleanQuery::new(must))),
         (Occur::Should, long_word),
     ])))
+}
+
+/// The words of `needle` worth looking up under `scans`.
+fn lookups(needle: &str, scans: Scans) -> Option<Vec<Word>> {
+    let mut words = words(needle)?;
+    if scans == Scans::Never {
+        words.retain(|w| match w {
+            Word::Whole(_) => true,
+            Word::Prefix(p) => p.len() >= 3,
+            Word::Suffix(_) | Word::Infix(_) => false,
+        });
+    }
+    Some(words)
 }
 
 fn term(f: &Fields, word: &str) -> Box<dyn Query> {
@@ -171,5 +179,16 @@ mod tests {
         assert_eq!(words(" -enc "), Some(vec![Word::Whole("enc".into())]));
         assert_eq!(words("\\\\"), None);
         assert_eq!(words("straße"), None);
+    }
+
+    #[test]
+    fn scoped_lookups_skip_scans_and_short_prefixes() {
+        assert_eq!(
+            lookups("IMPHASH=D87297A9", Scans::Never),
+            Some(vec![Word::Prefix("d87297a9".into())])
+        );
+        assert_eq!(lookups("/c", Scans::Never), Some(vec![]));
+        assert_eq!(lookups("powershell", Scans::Never), Some(vec![]));
+        assert_eq!(lookups("/c", Scans::Always).map(|w| w.len()), Some(1));
     }
 }

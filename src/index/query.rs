@@ -111,7 +111,7 @@ fn contains(f: &Fields, field: &str, needle: &str, searcher: &Searcher) -> Box<d
     // A regex over the term dictionary costs seconds on large cases (measured: a rule with a
     // thousand hash substrings took over a minute). The needle's words, looked up in the word
     // field, are a sound superset over all fields; the field's presence scopes them.
-    match super::keyword::lookup(f, &needle, searcher, Scans::OnlyIfNothingElse) {
+    match super::keyword::lookup(f, &needle, searcher, Scans::Never) {
         Some(words) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, term(f.ex, &field)),
             (Occur::Must, words),
