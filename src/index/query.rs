@@ -96,8 +96,8 @@ fn successor(s: &str) -> Option<String> {
     None
 }
 
-fn contains(f: &Fields, field: &str, needle: &str, searcher: &Searcher) -> Box<dyn Query> {
-    let (field, needle) = (schema::fold(field), schema::fold(needle));
+fn contains(f: &Fields, field: &str, raw_needle: &str, searcher: &Searcher) -> Box<dyn Query> {
+    let (field, needle) = (schema::fold(field), schema::fold(raw_needle));
     if schema::is_ngram_field(&field) && needle.chars().count() >= 3 {
         let grams: Vec<(Occur, Box<dyn Query>)> = schema::trigrams(&needle)
             .map(|g| (Occur::Must, term(f.ng, &schema::ng_term(&field, &g))))
@@ -110,8 +110,9 @@ fn contains(f: &Fields, field: &str, needle: &str, searcher: &Searcher) -> Box<d
     }
     // A regex over the term dictionary costs seconds on large cases (measured: a rule with a
     // thousand hash substrings took over a minute). The needle's words, looked up in the word
-    // field, are a sound superset over all fields; the field's presence scopes them.
-    match super::keyword::lookup(f, &needle, searcher, Scans::Never) {
+    // field, are a sound superset over all fields; the field's presence scopes them. The word
+    // lookup folds the needle itself, as it does for keywords.
+    match super::keyword::lookup(f, raw_needle, searcher, Scans::Never) {
         Some(words) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, term(f.ex, &field)),
             (Occur::Must, words),

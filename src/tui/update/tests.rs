@@ -59,11 +59,12 @@ fn app() -> App {
         overlays: Vec::new(),
         elapsed_ms: 0,
     };
-    update(
-        &mut app,
-        Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))),
-    );
+    load_rules(&mut app, loaded);
     app
+}
+
+fn load_rules(app: &mut App, loaded: RulesLoaded) {
+    update(app, Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))));
 }
 
 fn key(c: char) -> Action {
@@ -116,10 +117,7 @@ fn a_rule_that_only_feeds_a_correlation_is_listed_but_not_an_alert() {
         overlays: Vec::new(),
         elapsed_ms: 0,
     };
-    update(
-        &mut app,
-        Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))),
-    );
+    load_rules(&mut app, loaded);
     assert_eq!(app.rules[0].feeds, [0], "alpha feeds the correlation");
     assert!(app.rules[1].feeds.is_empty());
     assert_eq!((app.total_hits(), app.feeding_hits()), (1, 3));
