@@ -132,6 +132,12 @@ impl Event {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// [`Event::to_json`] appended to a reused buffer.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        // Writing to a Vec cannot fail, and an Event always serializes.
+        let _ = serde_json::to_writer(out, self);
+    }
+
     pub fn from_json(text: &str) -> serde_json::Result<Event> {
         serde_json::from_str(text)
     }

@@ -2,11 +2,12 @@
 //! events and commits with the manifest so that an interrupted run is completed by the next.
 
 use super::case::{Case, IndexError};
-use super::document::to_document;
+use super::document::DocumentBuilder;
 use super::manifest::{Manifest, SourceFile};
 use crate::ingest::{self, FileReport, Format, PathError};
 use crossbeam_channel::bounded;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -135,11 +136,12 @@ impl Case {
                 let reader = std::thread::Builder::new().name(READER_THREAD.into());
                 reader
                     .spawn_scoped(scope, move || {
+                        let mut builder = DocumentBuilder::new(fields);
                         for i in job_rx.iter() {
                             let f = &new_files_ref[i];
                             let mut batch = Vec::with_capacity(BATCH);
                             let mut sink = |event: crate::event::Event| {
-                                batch.push(to_document(fields, &event, f.record.id));
+                                batch.push(builder.build(&event, f.record.id));
                                 if batch.len() == BATCH {
                                     let full =
                                         std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -254,60 +256,75 @@ fn commit(
     Ok(())
 }
 
-/// Splits discovered files into new ones (with fresh ids) and skipped ones.
+/// What the parallel part of triage learns about one input file.
+enum Probe {
+    Unreadable(String),
+    Unchanged,
+    Hashed { size: u64, mtime: i64, sha: String },
+}
+
+/// Splits discovered files into new ones (with fresh ids) and skipped ones. Hashing runs on
+/// all cores (it reads every new byte once and would otherwise hold up the readers); ids and
+/// duplicate decisions are then made in input order.
 fn triage(
     files: Vec<(PathBuf, Format)>,
     manifest: &mut Manifest,
     skipped: &mut Vec<(PathBuf, String)>,
 ) -> Vec<NewFile> {
+    use rayon::prelude::*;
+    // Lookups by path and by content, so triage stays linear in the number of files.
+    let by_path: HashMap<&str, &SourceFile> = manifest
+        .files
+        .iter()
+        .flat_map(|f| f.paths.iter().map(move |p| (p.as_str(), f)))
+        .collect();
+    let probes: Vec<Probe> = files
+        .par_iter()
+        .map(|(path, _)| probe(path, &by_path))
+        .collect();
+    drop(by_path);
+    let known_sha: HashMap<String, usize> = (manifest.files.iter().enumerate())
+        .map(|(i, f)| (f.sha256.clone(), i))
+        .collect();
+    let mut new_sha: HashMap<String, usize> = HashMap::new();
     let mut next_id = manifest.next_id();
     let mut out: Vec<NewFile> = Vec::new();
-    for (path, format) in files {
+    for ((path, format), probe) in files.into_iter().zip(probes) {
         let shown = path.display().to_string();
-        let meta = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(e) => {
-                skipped.push((path, format!("cannot read: {e}")));
+        let (size, mtime, sha) = match probe {
+            Probe::Unreadable(why) => {
+                skipped.push((path, format!("cannot read: {why}")));
                 continue;
             }
-        };
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_secs() as i64);
-        if manifest.unchanged(&shown, meta.len(), mtime).is_some() {
-            skipped.push((path, "already indexed".into()));
-            continue;
-        }
-        let sha = match sha256_file(&path) {
-            Ok(s) => s,
-            Err(e) => {
-                skipped.push((path, format!("cannot read: {e}")));
+            Probe::Unchanged => {
+                skipped.push((path, "already indexed".into()));
                 continue;
             }
+            Probe::Hashed { size, mtime, sha } => (size, mtime, sha),
         };
-        if let Some(existing) = manifest.files.iter_mut().find(|f| f.sha256 == sha) {
+        if let Some(&i) = known_sha.get(&sha) {
+            let existing = &mut manifest.files[i];
             if !existing.paths.contains(&shown) {
                 existing.paths.push(shown);
             }
             skipped.push((path, "already indexed (same content)".into()));
             continue;
         }
-        if let Some(first) = out.iter_mut().find(|f| f.record.sha256 == sha) {
-            first.record.paths.push(shown);
+        if let Some(&i) = new_sha.get(&sha) {
+            out[i].record.paths.push(shown);
             skipped.push((path, "duplicate of another input file".into()));
             continue;
         }
         let record = SourceFile {
             id: next_id,
             paths: vec![shown],
-            size: meta.len(),
+            size,
             mtime,
             sha256: sha,
             ..SourceFile::default()
         };
         next_id += 1;
+        new_sha.insert(record.sha256.clone(), out.len());
         out.push(NewFile {
             path,
             format,
@@ -315,6 +332,34 @@ fn triage(
         });
     }
     out
+}
+
+/// A file at a known path with the same size and mtime is taken as unchanged (no re-hash).
+fn probe(path: &Path, by_path: &HashMap<&str, &SourceFile>) -> Probe {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return Probe::Unreadable(e.to_string()),
+    };
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
+    let shown = path.display().to_string();
+    if by_path
+        .get(shown.as_str())
+        .is_some_and(|f| f.size == meta.len() && f.mtime == mtime)
+    {
+        return Probe::Unchanged;
+    }
+    match sha256_file(path) {
+        Ok(sha) => Probe::Hashed {
+            size: meta.len(),
+            mtime,
+            sha,
+        },
+        Err(e) => Probe::Unreadable(e.to_string()),
+    }
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {

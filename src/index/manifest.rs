@@ -67,13 +67,6 @@ impl Manifest {
         self.files.iter().find(|f| f.sha256 == sha)
     }
 
-    /// A file at this path, size and mtime is assumed unchanged (no re-hash).
-    pub fn unchanged(&self, path: &str, size: u64, mtime: i64) -> Option<&SourceFile> {
-        self.files
-            .iter()
-            .find(|f| f.size == size && f.mtime == mtime && f.paths.iter().any(|p| p == path))
-    }
-
     pub fn by_id(&self, id: u64) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.id == id)
     }
