@@ -6,6 +6,7 @@
 
 mod case;
 pub mod document;
+mod in_flight;
 mod ingest;
 mod keyword;
 mod manifest;

@@ -3,6 +3,7 @@
 
 use super::case::{Case, IndexError};
 use super::document::DocumentBuilder;
+use super::in_flight::{InFlight, Tracked};
 use super::manifest::{Manifest, SourceFile};
 use crate::ingest::{self, FileReport, Format, PathError};
 use crossbeam_channel::bounded;
@@ -73,6 +74,10 @@ struct NewFile {
 /// to tantivy's indexing threads) per batch rather than per event.
 const BATCH: usize = 256;
 
+/// Most documents handed to tantivy and not yet indexed (a few batches per indexing thread:
+/// enough to keep them busy, while bounding what waits in memory).
+const MAX_IN_FLIGHT: usize = 16 * BATCH;
+
 /// Name of the threads that read files and build documents (Linux keeps 15 bytes of a name).
 pub const READER_THREAD: &str = "hb-reader";
 
@@ -99,7 +104,7 @@ impl Case {
         manifest.format = super::manifest::FORMAT;
         let mut writer = self
             .index
-            .writer_with_num_threads::<TantivyDocument>(2, opts.writer_budget)
+            .writer_with_num_threads::<Tracked>(2, opts.writer_budget)
             .map_err(|e| match e {
                 tantivy::TantivyError::LockFailure(..) => IndexError::Locked(self.dir.clone()),
                 other => IndexError::Tantivy(other),
@@ -168,13 +173,16 @@ impl Case {
             // readers' sends instead of leaving the scope waiting on them forever.
             let rx = rx;
             let mut since_commit = 0u64;
+            let in_flight = InFlight::default();
             let mut last_tick = Instant::now();
             for msg in rx.iter() {
                 match msg {
                     Msg::Docs(docs) => {
                         let n = docs.len() as u64;
+                        in_flight.wait_until_at_most(MAX_IN_FLIGHT);
+                        let tracked = docs.into_iter().map(|d| in_flight.track(d));
                         writer
-                            .run(docs.into_iter().map(UserOperation::Add))
+                            .run(tracked.map(UserOperation::Add))
                             .map_err(|e| IndexError::WriterFailed(e.to_string()))?;
                         state.events += n;
                         since_commit += n;
@@ -247,7 +255,7 @@ fn completed_manifest(
 }
 
 fn commit(
-    writer: &mut tantivy::IndexWriter<TantivyDocument>,
+    writer: &mut tantivy::IndexWriter<Tracked>,
     manifest: &Manifest,
 ) -> Result<(), IndexError> {
     let mut prepared = writer.prepare_commit()?;
