@@ -11,6 +11,7 @@ macro_rules! snap {
     };
 }
 
+mod common;
 #[path = "tui_snapshots/support.rs"]
 mod support;
 #[path = "tui_snapshots/workbench.rs"]
@@ -155,10 +156,8 @@ fn live_edit_changes_the_count_and_shows_the_diff() {
         KeyCode::Char('s'),
         KeyModifiers::CONTROL,
     )));
-    let saved: Vec<_> = std::fs::read_dir(fx.ctx.config_dir.join("rules"))
-        .unwrap()
-        .collect();
-    assert_eq!(saved.len(), 1);
+    let saved = common::only_saved_rule(&fx.ctx.config_dir.join("rules"));
+    assert!(saved.contains("WMI Provider Host"), "{saved}");
     assert!(fx.app.screens.is_empty(), "the editor closes on save");
     let row = fx
         .app

@@ -49,3 +49,19 @@ pub fn evtx_files(dir: &std::path::Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The text of the one rule the workbench saved in the user rules directory `rules_dir`;
+/// fails when it saved none or several.
+pub fn only_saved_rule(rules_dir: &std::path::Path) -> String {
+    let saved: Vec<_> = std::fs::read_dir(rules_dir)
+        .expect("the user rules directory exists")
+        .flatten()
+        .collect();
+    assert_eq!(
+        saved.len(),
+        1,
+        "exactly one saved rule in {}",
+        rules_dir.display()
+    );
+    std::fs::read_to_string(saved[0].path()).expect("the saved rule is readable")
+}

@@ -244,16 +244,7 @@ fn a_correlation_rule_is_edited_live_and_saved_beside_the_upstream_file() {
         KeyModifiers::CONTROL,
     )));
     assert!(fx.app.screens.is_empty(), "the editor closes on save");
-    let saved: Vec<_> = std::fs::read_dir(fx.ctx.config_dir.join("rules"))
-        .unwrap()
-        .flatten()
-        .collect();
-    assert_eq!(saved.len(), 1);
-    assert!(
-        std::fs::read_to_string(saved[0].path())
-            .unwrap()
-            .contains("gte: 5")
-    );
+    assert!(crate::common::only_saved_rule(&fx.ctx.config_dir.join("rules")).contains("gte: 5"));
     assert_eq!(std::fs::read_to_string(&burst).unwrap(), upstream);
     assert_eq!(fx.app.correlations.len(), 1, "replaced, not duplicated");
     assert_eq!(fx.app.correlations[0].hits.len(), new);
