@@ -27,12 +27,12 @@ fn hits_by_file(
     rules: &[&CompiledRule],
 ) -> BTreeMap<(String, String), usize> {
     let result = hunt::run(snap, rules).unwrap();
-    let manifest = case.manifest().unwrap();
+    let paths = case.manifest().unwrap().first_paths();
     let mut out = BTreeMap::new();
     for (rule, hits) in rules.iter().zip(&result.hits) {
         for r in hits {
             let (_, file) = snap.event(*r).unwrap();
-            let path = &manifest.by_id(file).unwrap().paths[0];
+            let path = &paths[&file];
             let name = path.rsplit(['/', '\\']).next().unwrap().to_owned();
             *out.entry((rule.meta.id.clone().unwrap_or_default(), name))
                 .or_default() += 1;

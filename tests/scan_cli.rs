@@ -45,6 +45,15 @@ fn count_before(summary: &str, what: &str) -> Option<usize> {
 fn summary_counts_what_was_output_and_silenced_hits_apart() {
     let dir = tempfile::tempdir().unwrap();
     let (all, _) = scan(dir.path(), &[]);
+    // Every hit names the sample file it came from.
+    for hit in &all {
+        let file = Path::new(hit["file"].as_str().unwrap());
+        assert_eq!(
+            file.parent(),
+            Some(root().join("samples").as_path()),
+            "{hit}"
+        );
+    }
     // A correlation without `generate: true` silences its base rule (the WMI child rule).
     let burst = root().join("tests/fixtures/tui/wmi_burst.yml");
     let (lines, summary) = scan(dir.path(), &["--rules", burst.to_str().unwrap()]);

@@ -66,10 +66,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     rows.sort_unstable();
     let out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut writer = HitWriter::new(args.format, out)?;
+    // Read once: the manifest names every source file, thousands in a large case.
+    let paths = case.manifest()?.first_paths();
     for (r, i) in &rows {
         let (event, file) = snapshot.event(*r)?;
-        let file_path = file_path(&case, file);
-        writer.hit(rules[*i], &event, &file_path, rules[*i].matches(&event))?;
+        let file_path = paths.get(&file).map_or("", String::as_str);
+        writer.hit(rules[*i], &event, file_path, rules[*i].matches(&event))?;
     }
     let mut corr_hits = 0;
     for (corr, hits) in set.correlations.iter().zip(&correlations) {
@@ -99,13 +101,6 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("{summary}");
     Ok(ExitCode::SUCCESS)
-}
-
-fn file_path(case: &Case, file: u64) -> String {
-    case.manifest()
-        .ok()
-        .and_then(|m| m.by_id(file).and_then(|f| f.paths.first().cloned()))
-        .unwrap_or_default()
 }
 
 /// Writes hits in one of the output formats.

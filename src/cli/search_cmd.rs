@@ -5,6 +5,7 @@ use crate::index::{Case, IngestOptions};
 use crate::query;
 use crate::sanitize::for_terminal;
 use anyhow::Context;
+use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -39,7 +40,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
     }
     let snapshot = case.snapshot();
     let hits = snapshot.search(&q.prefilter(), &|e| q.matches(e), args.limit)?;
-    let manifest = case.manifest()?;
+    let paths = case.manifest()?.first_paths();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.format == OutputFormat::Csv {
         let mut w = csv::Writer::from_writer(&mut out);
@@ -63,7 +64,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
                 event.channel(),
                 &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
                 &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
-                &file_path(&manifest, *file),
+                file_path(&paths, *file),
                 &event.to_json(),
             ])?;
         }
@@ -75,7 +76,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
             let line = serde_json::json!({
                 "timestamp": ts, "computer": event.computer(), "channel": event.channel(),
                 "event_id": event.event_id(), "record_id": event.record_id(),
-                "file": file_path(&manifest, *file), "event": event,
+                "file": file_path(&paths, *file), "event": event,
             });
             writeln!(out, "{line}")?;
             continue;
@@ -108,10 +109,6 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn file_path(manifest: &crate::index::Manifest, file: u64) -> String {
-    manifest
-        .by_id(file)
-        .and_then(|f| f.paths.first())
-        .cloned()
-        .unwrap_or_default()
+fn file_path(paths: &HashMap<u64, String>, file: u64) -> &str {
+    paths.get(&file).map_or("", String::as_str)
 }

@@ -2,6 +2,7 @@
 //! list of indexed files and the indexed documents can never disagree, even after `kill -9`.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// One ingested source file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,12 +64,12 @@ impl Manifest {
         used.max().map_or(0, |m| m + 1)
     }
 
-    pub fn by_sha(&self, sha: &str) -> Option<&SourceFile> {
-        self.files.iter().find(|f| f.sha256 == sha)
-    }
-
-    pub fn by_id(&self, id: u64) -> Option<&SourceFile> {
-        self.files.iter().find(|f| f.id == id)
+    /// Each source file's first path, by file id (for naming the file of an event).
+    pub fn first_paths(&self) -> HashMap<u64, String> {
+        self.files
+            .iter()
+            .filter_map(|f| Some((f.id, f.paths.first()?.clone())))
+            .collect()
     }
 
     pub fn total_events(&self) -> u64 {

@@ -64,12 +64,7 @@ impl Ctx {
             case.reload()?;
         }
         let snapshot = RwLock::new(Arc::new(case.snapshot()));
-        let files = case
-            .manifest()?
-            .files
-            .into_iter()
-            .filter_map(|f| Some((f.id, f.paths.into_iter().next()?)))
-            .collect();
+        let files = case.manifest()?.first_paths();
         Ok(Ctx {
             case,
             snapshot,

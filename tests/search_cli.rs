@@ -1,0 +1,70 @@
+//! `huntbench search` as a user runs it: logs given on the command line are ingested into the
+//! case first, results come in time order, name their source file and stop at `--limit`.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
+
+fn samples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// Runs `search` over the samples case; returns stdout.
+fn search(case: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("search")
+        .arg("--case")
+        .arg(case)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn results_are_in_time_order_name_their_file_and_respect_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    let samples = samples();
+    let all = search(
+        &case,
+        &["--format", "jsonl", samples.to_str().unwrap(), "EventID=1"],
+    );
+    let lines: Vec<serde_json::Value> = all
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() > 3, "{all}");
+    let times: Vec<jiff::Timestamp> = lines
+        .iter()
+        .map(|l| l["timestamp"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    for l in &lines {
+        assert_eq!(l["event_id"], 1);
+        let file = Path::new(l["file"].as_str().unwrap());
+        assert_eq!(file.parent(), Some(samples.as_path()), "{l}");
+        assert!(file.exists(), "{l}");
+    }
+
+    // The case is reused: no paths this time, and the limit cuts the same ordered list.
+    let first_two = search(&case, &["--format", "jsonl", "--limit", "2", "EventID=1"]);
+    let got: Vec<&str> = first_two.lines().collect();
+    let want: Vec<&str> = all.lines().take(2).collect();
+    assert_eq!(got, want);
+
+    let csv = search(&case, &["--format", "csv", "EventID=1"]);
+    let mut rows = csv.lines();
+    assert_eq!(
+        rows.next(),
+        Some("timestamp,computer,channel,event_id,record_id,file,event")
+    );
+    assert_eq!(rows.count(), lines.len());
+}
