@@ -8,7 +8,7 @@ use super::manifest::{Manifest, SourceFile};
 use crate::ingest::{self, FileReport, Format, PathError};
 use crossbeam_channel::bounded;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -220,10 +220,11 @@ impl Case {
                 summary.skipped.push((f.path, format!("cannot read: {e}")));
             }
         }
+        let known: HashSet<u64> = manifest.files.iter().map(|f| f.id).collect();
         summary.added = final_manifest
             .files
             .iter()
-            .filter(|f| !manifest.files.iter().any(|old| old.id == f.id))
+            .filter(|f| !known.contains(&f.id))
             .cloned()
             .collect();
         summary.events_added = summary.added.iter().map(|f| f.events).sum();
@@ -241,6 +242,7 @@ fn completed_manifest(
     reports: &[Option<std::io::Result<FileReport>>],
 ) -> Manifest {
     let mut m = base.clone();
+    let mut done = HashSet::new();
     for (f, report) in new_files.iter().zip(reports) {
         if let Some(Ok(r)) = report {
             let mut record = f.record.clone();
@@ -248,9 +250,10 @@ fn completed_manifest(
             record.errors = r.errors;
             record.warnings.clone_from(&r.warnings);
             m.files.push(record);
-            m.pending.retain(|id| *id != f.record.id);
+            done.insert(f.record.id);
         }
     }
+    m.pending.retain(|id| !done.contains(id));
     m
 }
 
