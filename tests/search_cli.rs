@@ -68,3 +68,54 @@ fn results_are_in_time_order_name_their_file_and_respect_the_limit() {
     );
     assert_eq!(rows.count(), lines.len());
 }
+
+/// Runs `search` with the cache under `cache` and no `--case`; returns (stdout, stderr).
+fn search_cached(cache: &Path, args: &[&str]) -> (String, String) {
+    let out = Command::new(BIN)
+        .arg("search")
+        .args(args)
+        .env("HUNTBENCH_CACHE_DIR", cache)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+#[test]
+fn without_a_case_the_inputs_get_one_in_the_cache_reused_next_time() {
+    let cache = tempfile::tempdir().unwrap();
+    let samples = samples();
+    let args = ["--format", "jsonl", samples.to_str().unwrap(), "EventID=1"];
+    let (first, first_err) = search_cached(cache.path(), &args);
+    assert!(first_err.contains("added"), "{first_err}");
+    let cases: Vec<_> = std::fs::read_dir(cache.path().join("cases"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(cases.len(), 1);
+    assert!(
+        cases[0]
+            .file_name()
+            .to_string_lossy()
+            .starts_with("samples-")
+    );
+    // The same inputs find the same case: nothing is ingested again, results are the same.
+    let (second, second_err) = search_cached(cache.path(), &args);
+    assert!(!second_err.contains("added"), "{second_err}");
+    assert_eq!(second, first);
+    assert_eq!(
+        std::fs::read_dir(cache.path().join("cases"))
+            .unwrap()
+            .count(),
+        1
+    );
+    // With neither a case nor inputs there is nothing to search.
+    let out = Command::new(BIN)
+        .args(["search", "EventID=1"])
+        .env("HUNTBENCH_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--case"));
+}
