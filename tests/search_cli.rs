@@ -1,5 +1,6 @@
 //! `huntbench search` as a user runs it: logs given on the command line are ingested into the
-//! case first, results come in time order, name their source file and stop at `--limit`.
+//! case first, results come in time order, name their source file and stop at `--limit`;
+//! without `--case` the inputs get a case in the user cache that the same inputs find again.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
