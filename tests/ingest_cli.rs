@@ -1,0 +1,125 @@
+//! `huntbench ingest` and `huntbench stats` as a user runs them: a bad path is reported while
+//! every good file is still ingested, a second run adds nothing, and `stats` agrees with the
+//! case.
+#![allow(clippy::unwrap_used)]
+
+use huntbench::index::Case;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
+
+fn samples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+fn run(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The number just before `what` in `line` (`added 5 file(s)` → 5).
+fn count_before(line: &str, what: &str) -> Option<u64> {
+    let at = line.find(what)?;
+    line[..at].split_whitespace().last()?.parse().ok()
+}
+
+/// The value of a `name   value` line of `stats`.
+fn stat(stdout: &str, name: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+        .unwrap_or_else(|| panic!("no {name} in:\n{stdout}"))
+}
+
+#[test]
+fn ingest_reports_bad_paths_keeps_the_rest_and_stats_agree_with_the_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    let missing = dir.path().join("no-such.evtx");
+    let evtx_files = std::fs::read_dir(samples())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "evtx"))
+        .count() as u64;
+
+    let first = run(&[
+        "ingest".as_ref(),
+        "--case".as_ref(),
+        case.as_os_str(),
+        samples().as_os_str(),
+        missing.as_os_str(),
+    ]);
+    let err = text(&first.stderr);
+    assert_eq!(
+        first.status.code(),
+        Some(2),
+        "a bad path fails the run: {err}"
+    );
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+    assert_eq!(count_before(&err, " file(s),"), Some(evtx_files), "{err}");
+    let events = Case::open(&case).unwrap().num_events();
+    assert!(events > 0);
+    assert_eq!(count_before(&err, " events ("), Some(events), "{err}");
+
+    let again = run(&[
+        "ingest".as_ref(),
+        "--case".as_ref(),
+        case.as_os_str(),
+        samples().as_os_str(),
+    ]);
+    let err = text(&again.stderr);
+    assert!(again.status.success(), "{err}");
+    assert_eq!(count_before(&err, " file(s),"), Some(0), "{err}");
+    assert_eq!(
+        count_before(&err, " file(s) already indexed"),
+        Some(evtx_files),
+        "{err}"
+    );
+
+    let stats = run(&["stats".as_ref(), "--case".as_ref(), case.as_os_str()]);
+    assert!(stats.status.success(), "{}", text(&stats.stderr));
+    let out = text(&stats.stdout);
+    assert_eq!(stat(&out, "files"), evtx_files.to_string());
+    assert_eq!(stat(&out, "events"), events.to_string());
+    let first_ts: jiff::Timestamp = stat(&out, "first").parse().unwrap();
+    let last_ts: jiff::Timestamp = stat(&out, "last").parse().unwrap();
+    assert!(first_ts <= last_ts);
+    // Each breakdown adds up to every event.
+    for section in [
+        "events by channel",
+        "events by EventID",
+        "events by computer",
+    ] {
+        let total: u64 = out
+            .split(section)
+            .nth(1)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.split_whitespace().next().unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(total, events, "{section}:\n{out}");
+    }
+}
+
+#[test]
+fn stats_of_a_missing_case_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nothing-here");
+    let out = run(&["stats".as_ref(), "--case".as_ref(), missing.as_os_str()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("nothing-here") && err.contains("not a huntbench case"),
+        "{err}"
+    );
+    assert!(
+        !Path::new(&missing).join("index").exists(),
+        "stats creates nothing"
+    );
+}
