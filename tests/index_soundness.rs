@@ -180,3 +180,48 @@ fn time_ranges_select_exactly_the_events_in_the_window() {
         assert_eq!(got, want);
     }
 }
+
+/// `search` checks candidates in chunks, in index order and in parallel; whatever the limit,
+/// it must return exactly the first matches in time order.
+fn search_returns_the_first_matches_in_time_order(case: &Case) {
+    let snap = case.snapshot();
+    let events = all_events(case);
+    // Sparse matches, so the wanted results spread over several chunks of candidates.
+    let verify = |e: &Event| e.event_id().is_some_and(|id| id % 7 == 3);
+    let want: Vec<EventRef> = events
+        .iter()
+        .filter(|(_, e)| verify(e))
+        .map(|(r, _)| *r)
+        .collect();
+    assert!(!want.is_empty());
+    for limit in [1, 2, 300, 1_000, 5_000, usize::MAX] {
+        let got: Vec<EventRef> = snap
+            .search(&Prefilter::All, &verify, limit)
+            .unwrap()
+            .into_iter()
+            .map(|(r, _, _)| r)
+            .collect();
+        let expected: Vec<EventRef> = want.iter().copied().take(limit).collect();
+        assert_eq!(got, expected, "limit {limit}");
+    }
+}
+
+#[test]
+fn search_returns_the_first_matches_in_time_order_on_the_samples() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = ingest(
+        tmp.path(),
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples")),
+    );
+    search_returns_the_first_matches_in_time_order(&case);
+}
+
+#[test]
+fn search_returns_the_first_matches_in_time_order_on_the_corpus() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let case = ingest(tmp.path(), corpus);
+    search_returns_the_first_matches_in_time_order(&case);
+}

@@ -93,18 +93,46 @@ impl Snapshot {
     pub fn search(
         &self,
         p: &Prefilter,
-        verify: &dyn Fn(&Event) -> bool,
+        verify: &(dyn Fn(&Event) -> bool + Sync),
         limit: usize,
     ) -> Result<Vec<(EventRef, Event, u64)>, IndexError> {
+        let candidates = self.candidates(p)?;
         let mut out = Vec::new();
-        for r in self.candidates(p)? {
-            if out.len() >= limit {
-                break;
-            }
-            let (event, file) = self.event(r)?;
-            if verify(&event) {
-                out.push((r, event, file));
-            }
+        let mut rest = candidates.as_slice();
+        while out.len() < limit && !rest.is_empty() {
+            // Check about as many candidates as results are still wanted (at least a few
+            // blocks' worth), so a query whose candidates mostly match reads little extra.
+            let (chunk, tail) = rest.split_at((limit - out.len()).clamp(256, 8192).min(rest.len()));
+            rest = tail;
+            let checked = self.check(chunk, |r, event, file| {
+                verify(&event).then_some((r, event, file))
+            })?;
+            out.extend(checked.into_iter().flatten().take(limit - out.len()));
+        }
+        Ok(out)
+    }
+
+    /// Reads each of `refs` (given in time order) and maps it with `keep`, in parallel and in
+    /// index order so that the docstore decompresses each block once rather than once per
+    /// event; the answers come back in the order given.
+    pub fn check<T: Send>(
+        &self,
+        refs: &[EventRef],
+        keep: impl Fn(EventRef, Event, u64) -> Option<T> + Sync,
+    ) -> Result<Vec<Option<T>>, IndexError> {
+        use rayon::prelude::*;
+        let mut order: Vec<usize> = (0..refs.len()).collect();
+        order.sort_unstable_by_key(|&i| (refs[i].segment, refs[i].doc));
+        let checked: Vec<(usize, Option<T>)> = order
+            .par_iter()
+            .map(|&i| {
+                let (event, file) = self.event(refs[i])?;
+                Ok((i, keep(refs[i], event, file)))
+            })
+            .collect::<Result<_, IndexError>>()?;
+        let mut out: Vec<Option<T>> = (0..refs.len()).map(|_| None).collect();
+        for (i, kept) in checked {
+            out[i] = kept;
         }
         Ok(out)
     }

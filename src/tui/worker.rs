@@ -176,16 +176,8 @@ fn confirmed(
     check: &(dyn Fn(&Event) -> bool + Sync),
 ) -> anyhow::Result<Vec<EventRef>> {
     let cands = snap.candidates(p)?;
-    let keep: Vec<bool> = cands
-        .par_iter()
-        .map(|&r| snap.event(r).is_ok_and(|(e, _)| check(&e)))
-        .collect();
-    Ok(cands
-        .into_iter()
-        .zip(keep)
-        .filter(|(_, k)| *k)
-        .map(|(r, _)| r)
-        .collect())
+    let kept = snap.check(&cands, |r, event, _| check(&event).then_some(r))?;
+    Ok(kept.into_iter().flatten().collect())
 }
 
 fn unique_path(base: &Path, ext: &str) -> PathBuf {
