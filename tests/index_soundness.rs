@@ -12,6 +12,10 @@ use huntbench::prefilter::Prefilter;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+fn samples() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"))
+}
+
 fn ingest(dir: &std::path::Path, input: PathBuf) -> Case {
     let mut case = Case::open_or_create(dir).unwrap();
     case.ingest(&[input], &IngestOptions::default(), &mut |_| {})
@@ -106,11 +110,7 @@ fn run_on(dir: &std::path::Path, input: PathBuf, want: usize) -> Case {
 #[test]
 fn keyword_and_contains_lookups_lose_nothing_on_the_samples() {
     let tmp = tempfile::tempdir().unwrap();
-    let case = run_on(
-        tmp.path(),
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples")),
-        150,
-    );
+    let case = run_on(tmp.path(), samples(), 150);
     // The lookups narrow: a keyword does not make every event a candidate.
     let snap = case.snapshot();
     // Fields without trigrams answer `contains` from their words: a hash's start picks out the
@@ -159,10 +159,7 @@ fn keyword_and_contains_lookups_lose_nothing_on_the_corpus() {
 #[test]
 fn time_ranges_select_exactly_the_events_in_the_window() {
     let tmp = tempfile::tempdir().unwrap();
-    let case = ingest(
-        tmp.path(),
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples")),
-    );
+    let case = ingest(tmp.path(), samples());
     let snap = case.snapshot();
     let events = all_events(&case);
     for (r, _) in events.iter().step_by(37) {
@@ -209,10 +206,7 @@ fn search_returns_the_first_matches_in_time_order(case: &Case) {
 #[test]
 fn search_returns_the_first_matches_in_time_order_on_the_samples() {
     let tmp = tempfile::tempdir().unwrap();
-    let case = ingest(
-        tmp.path(),
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples")),
-    );
+    let case = ingest(tmp.path(), samples());
     search_returns_the_first_matches_in_time_order(&case);
 }
 
