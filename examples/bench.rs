@@ -120,8 +120,10 @@ fn main() -> anyhow::Result<()> {
         evtx_bytes as f64 / 1e6
     );
 
-    // Parse only: the same reader threads and normalisation as ingest, no index.
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;
+    // Parse only: as many threads as ingest's readers, the same normalisation, no index.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(IngestOptions::default().threads)
+        .build()?;
     let (t, cpu0) = (Instant::now(), process_cpu());
     let parsed: u64 = pool.install(|| {
         files

@@ -9,10 +9,11 @@ use std::process::ExitCode;
 pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
     let mut case = Case::open_or_create(&dir)?;
+    let defaults = IngestOptions::default();
     let opts = IngestOptions {
-        threads: args.threads.unwrap_or_else(num_threads),
+        threads: args.threads.unwrap_or(defaults.threads),
         commit_every: args.commit_every.max(1),
-        ..IngestOptions::default()
+        ..defaults
     };
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -39,10 +40,6 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
-}
-
-pub fn num_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 pub fn print_summary(s: &IngestSummary, dir: &std::path::Path) {

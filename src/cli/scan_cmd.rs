@@ -16,11 +16,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
     let mut case = Case::open_or_create(&dir)?;
     if !args.paths.is_empty() {
-        let opts = IngestOptions {
-            threads: ingest_cmd::num_threads(),
-            ..IngestOptions::default()
-        };
-        let summary = case.ingest(&args.paths, &opts, &mut |_| {})?;
+        let summary = case.ingest(&args.paths, &IngestOptions::default(), &mut |_| {})?;
         ingest_cmd::print_summary(&summary, &dir);
     }
     // Tuning overlays of the case and the user apply here exactly as in the workbench.

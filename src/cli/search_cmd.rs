@@ -29,11 +29,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
         Case::open_or_create(&dir)?
     };
     if !paths.is_empty() {
-        let opts = IngestOptions {
-            threads: ingest_cmd::num_threads(),
-            ..IngestOptions::default()
-        };
-        let summary = case.ingest(paths, &opts, &mut |_| {})?;
+        let summary = case.ingest(paths, &IngestOptions::default(), &mut |_| {})?;
         if !summary.added.is_empty() || !summary.path_errors.is_empty() {
             ingest_cmd::print_summary(&summary, &dir);
         }
