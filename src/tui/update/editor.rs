@@ -7,9 +7,10 @@ use crate::sigma::{CorrelationHit, RuleMeta};
 use crate::tui::action::{Compiled, CorrInputs, EditHits, EditTarget, Effect};
 use crate::tui::app::{App, DiffRow, Editor, Entry, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use jiff::Timestamp;
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What `e` edits: the selected rule or correlation rule, the rule of a hits list, or the
@@ -181,8 +182,10 @@ fn diff<T: Clone>(
     (added.len(), removed.len(), rows)
 }
 
-/// Rule hits are sorted event references; correlation hits are the same window when they
-/// have the same group and first event.
+/// Rule hits are sorted event references. A correlation window is kept (neither added nor
+/// removed) while the other side has a window of the same group overlapping it in time: an
+/// edit that moves a window's start or changes its count alters that window, it does not
+/// replace it with a new one.
 fn hits_diff(old: &EditHits, new: &EditHits) -> (usize, usize, Vec<DiffRow>) {
     match (old, new) {
         (EditHits::Rule(old), EditHits::Rule(new)) => diff(
@@ -193,19 +196,34 @@ fn hits_diff(old: &EditHits, new: &EditHits) -> (usize, usize, Vec<DiffRow>) {
             DiffRow::Event,
         ),
         (EditHits::Corr(old), EditHits::Corr(new)) => {
-            let key = |h: &CorrelationHit<EventRef>| (h.group.clone(), h.first.as_microsecond());
-            let olds: HashSet<_> = old.iter().map(key).collect();
-            let news: HashSet<_> = new.iter().map(key).collect();
+            let olds = spans_by_group(old);
+            let news = spans_by_group(new);
             diff(
                 old,
                 new,
-                |h| olds.contains(&key(h)),
-                |h| news.contains(&key(h)),
+                |h| overlaps_any(&olds, h),
+                |h| overlaps_any(&news, h),
                 DiffRow::Window,
             )
         }
         _ => (0, 0, Vec::new()),
     }
+}
+
+type Spans<'a> = HashMap<&'a [(String, String)], Vec<(Timestamp, Timestamp)>>;
+
+fn spans_by_group(hits: &[CorrelationHit<EventRef>]) -> Spans<'_> {
+    let mut out: Spans<'_> = HashMap::new();
+    for h in hits {
+        out.entry(&h.group).or_default().push((h.first, h.last));
+    }
+    out
+}
+
+fn overlaps_any(spans: &Spans<'_>, h: &CorrelationHit<EventRef>) -> bool {
+    spans
+        .get(h.group.as_slice())
+        .is_some_and(|s| s.iter().any(|&(a, b)| a <= h.last && h.first <= b))
 }
 
 pub fn compiled(

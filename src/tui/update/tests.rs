@@ -387,6 +387,41 @@ fn correlation_rules_list_their_hits_and_open_to_contributing_events() {
 }
 
 #[test]
+fn an_edit_that_moves_a_window_changes_it_rather_than_adding_and_removing_one() {
+    let mut app = app();
+    with_correlation(&mut app);
+    update(&mut app, Action::Top);
+    update(&mut app, Action::Down);
+    assert_eq!(
+        app.entry(app.visible[app.rule_sel]),
+        crate::tui::app::Entry::Corr(0)
+    );
+    update(&mut app, Action::EditRule);
+    update(&mut app, key('x'));
+    let t = |us| jiff::Timestamp::from_microsecond(us).unwrap();
+    let hit = |computer: &str, keys: &[i64]| crate::sigma::CorrelationHit {
+        correlation: "c-1".into(),
+        group: vec![("Computer".into(), computer.into())],
+        first: t(keys[0]),
+        last: t(*keys.last().unwrap()),
+        value: keys.len() as f64,
+        keys: refs(keys).to_vec(),
+    };
+    // Before: ws1 windows 1–2 and 3. After: ws1 2–3 (overlaps both), ws1 50, ws2 1.
+    let windows = vec![hit("ws1", &[2, 3]), hit("ws1", &[50]), hit("ws2", &[1])];
+    let compiled = Msg::Compiled {
+        generation: 1,
+        target: EditTarget::Corr(0),
+        result: Ok((EditHits::Corr(Arc::new(windows)), Vec::new())),
+    };
+    update(&mut app, Action::Worker(Box::new(compiled)));
+    let Some(Screen::Editor(ed)) = app.top() else {
+        panic!("the editor")
+    };
+    assert_eq!((ed.added, ed.removed), (2, 0), "{:?}", ed.diff);
+}
+
+#[test]
 fn correlations_can_be_turned_off_and_stay_off_across_reloads() {
     let mut app = app();
     with_correlation(&mut app);
