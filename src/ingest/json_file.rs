@@ -2,7 +2,10 @@
 //! `Record N` lines), one object per line (JSONL), or a top-level array of objects.
 //!
 //! Objects are cut out of the byte stream by tracking braces and strings, so the file is
-//! streamed (bounded memory) and one malformed object is skipped without losing the rest.
+//! streamed (bounded memory) and one malformed object is skipped without losing the rest. An
+//! object cut short (a JSONL line truncated by a crashed export) is noticed where the next one
+//! starts: JSON strings cannot hold a raw newline, and no export tool starts a nested object at
+//! the start of a line, so either means a new record begins.
 
 use super::{FileReport, RecordTally};
 use crate::event::Event;
@@ -18,7 +21,12 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileRep
     let mut tally = RecordTally::new(sink);
     let mut splitter = ObjectSplitter::default();
     for byte in reader.bytes() {
-        let Some(object) = splitter.push(byte?) else {
+        let object = splitter.push(byte?);
+        if splitter.cut_short > 0 {
+            splitter.cut_short = 0;
+            tally.error("a record ends early (a line ends inside a JSON object)".into());
+        }
+        let Some(object) = object else {
             continue;
         };
         let value = serde_json::from_slice::<serde_json::Value>(&object);
@@ -43,6 +51,9 @@ struct ObjectSplitter {
     escaped: bool,
     skipping: bool,
     oversized: u64,
+    /// Objects abandoned since the caller last looked, because a new record began inside them.
+    cut_short: u64,
+    line_start: bool,
 }
 
 impl ObjectSplitter {
@@ -51,6 +62,15 @@ impl ObjectSplitter {
     }
 
     fn push(&mut self, b: u8) -> Option<Vec<u8>> {
+        let line_start = std::mem::replace(&mut self.line_start, b == b'\n');
+        let restart =
+            (self.in_string && b == b'\n') || (line_start && b == b'{' && !self.in_string);
+        if self.depth > 0 && restart {
+            self.cut_short += 1;
+            self.depth = 0;
+            self.in_string = false;
+            self.escaped = false;
+        }
         if self.depth == 0 {
             if b == b'{' {
                 self.depth = 1;
@@ -120,5 +140,25 @@ mod tests {
             split("Record 1\n{\"a\":1}\nRecord 2\n{\"a\":2}"),
             ["{\"a\":1}", "{\"a\":2}"]
         );
+        // Pretty-printed objects span lines; nested objects are indented.
+        assert_eq!(
+            split("{\n  \"a\": {\n    \"b\": 1\n  }\n}\n{\n  \"c\": 2\n}"),
+            ["{\n  \"a\": {\n    \"b\": 1\n  }\n}", "{\n  \"c\": 2\n}"]
+        );
+    }
+
+    #[test]
+    fn a_line_cut_short_loses_only_its_own_record() {
+        let mut s = ObjectSplitter::default();
+        // Cut inside a string, then cut between values.
+        let input = "{\"a\":1}\n{\"b\":\"tru\n{\"c\":3}\n{\"d\":{\"e\":\n{\"f\":6}\n";
+        let objects: Vec<String> = input
+            .bytes()
+            .filter_map(|b| s.push(b))
+            .map(|v| String::from_utf8(v).unwrap())
+            .collect();
+        assert_eq!(objects, ["{\"a\":1}", "{\"c\":3}", "{\"f\":6}"]);
+        assert_eq!(s.cut_short, 2);
+        assert!(!s.in_object());
     }
 }

@@ -1,0 +1,136 @@
+//! JSON exports load as the EVTX they came from: each file is exported by the `evtx` crate the
+//! way `evtx_dump` writes it (pretty objects after `Record N` lines) and as JSONL, and both
+//! cases must hold exactly the events of the EVTX case. A JSONL line cut short loses only its
+//! own record. Runs on the samples, and on the shared corpus when present.
+
+mod common;
+
+use huntbench::index::{Case, IngestOptions};
+use std::path::{Path, PathBuf};
+
+/// Writes `N.json` (evtx_dump style) and `N.jsonl` for each EVTX file; returns how many
+/// records were exported.
+fn export(files: &[PathBuf], json_dir: &Path, jsonl_dir: &Path) -> u64 {
+    let mut records = 0;
+    for (i, path) in files.iter().enumerate() {
+        let Ok(parser) = evtx::EvtxParser::from_path(path) else {
+            continue;
+        };
+        let settings = evtx::ParserSettings::new().num_threads(1);
+        let mut parser = parser.with_configuration(settings);
+        let (mut pretty, mut lines) = (String::new(), String::new());
+        for record in parser.records_json_value().filter_map(Result::ok) {
+            records += 1;
+            let data = &record.data;
+            pretty.push_str(&format!("Record {}\n", record.event_record_id));
+            pretty.push_str(&serde_json::to_string_pretty(data).expect("json"));
+            pretty.push('\n');
+            lines.push_str(&serde_json::to_string(data).expect("json"));
+            lines.push('\n');
+        }
+        std::fs::write(json_dir.join(format!("{i}.json")), pretty).expect("write");
+        std::fs::write(jsonl_dir.join(format!("{i}.jsonl")), lines).expect("write");
+    }
+    records
+}
+
+fn ingest(dir: &Path, input: &Path) -> Case {
+    let mut case = Case::open_or_create(dir).expect("case");
+    case.ingest(&[input.to_owned()], &IngestOptions::default(), &mut |_| {})
+        .expect("ingest");
+    case
+}
+
+/// Every event of the case as its JSON, sorted: equal lists mean the same events.
+fn events(case: &Case) -> Vec<String> {
+    let snap = case.snapshot();
+    let mut out: Vec<String> = (snap.all_refs().expect("refs").into_iter())
+        .map(|r| snap.event(r).expect("event").0.to_json())
+        .collect();
+    out.sort();
+    out
+}
+
+fn json_exports_hold_the_events_of_their_evtx(input: &Path) {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (json_dir, jsonl_dir) = (tmp.path().join("json"), tmp.path().join("jsonl"));
+    std::fs::create_dir(&json_dir).expect("dir");
+    std::fs::create_dir(&jsonl_dir).expect("dir");
+    let evtx_case = ingest(&tmp.path().join("c-evtx"), input);
+    // Files with the same content are read once, so export the ones the case read.
+    let read: Vec<PathBuf> = (evtx_case.manifest().expect("manifest").files.iter())
+        .map(|f| PathBuf::from(&f.paths[0]))
+        .collect();
+    let exported = export(&read, &json_dir, &jsonl_dir);
+    assert!(exported > 0);
+    let evtx_events = events(&evtx_case);
+    assert_eq!(evtx_events.len() as u64, exported);
+    for (name, dir) in [("c-json", &json_dir), ("c-jsonl", &jsonl_dir)] {
+        let case = ingest(&tmp.path().join(name), dir);
+        let manifest = case.manifest().expect("manifest");
+        assert!(
+            manifest
+                .files
+                .iter()
+                .all(|f| f.errors == 0 && f.warnings.is_empty()),
+            "{}: {:?}",
+            dir.display(),
+            manifest.files.iter().find(|f| f.errors > 0)
+        );
+        let got = events(&case);
+        assert_eq!(got.len(), evtx_events.len(), "{}", dir.display());
+        if let Some(i) = (0..got.len()).find(|&i| got[i] != evtx_events[i]) {
+            panic!(
+                "{}: first difference\njson: {}\nevtx: {}",
+                dir.display(),
+                got[i],
+                evtx_events[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn json_exports_of_the_samples_hold_the_same_events() {
+    let samples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"));
+    json_exports_hold_the_events_of_their_evtx(&samples);
+}
+
+#[test]
+fn json_exports_of_the_corpus_hold_the_same_events() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    json_exports_hold_the_events_of_their_evtx(&corpus);
+}
+
+#[test]
+fn a_jsonl_line_cut_short_loses_only_its_own_record() {
+    let samples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"));
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (json_dir, jsonl_dir) = (tmp.path().join("json"), tmp.path().join("jsonl"));
+    std::fs::create_dir(&json_dir).expect("dir");
+    std::fs::create_dir(&jsonl_dir).expect("dir");
+    export(&common::evtx_files(&samples), &json_dir, &jsonl_dir);
+    let path = jsonl_dir.join("0.jsonl");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    assert!(lines.len() >= 5, "the first sample has a few records");
+    // One line cut inside a string, one cut between a key and its value.
+    let inside_string = lines[1].find("\"Computer\"").expect("computer") + 14;
+    lines[1].truncate(inside_string);
+    let between = lines[3].find("\"System\":").expect("system") + 9;
+    lines[3].truncate(between);
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+
+    let case = ingest(&tmp.path().join("case"), &path);
+    let manifest = case.manifest().expect("manifest");
+    let file = &manifest.files[0];
+    assert_eq!(file.events, lines.len() as u64 - 2, "{:?}", file.warnings);
+    assert_eq!(file.errors, 2);
+    assert!(
+        file.warnings[0].contains("ends early"),
+        "{:?}",
+        file.warnings
+    );
+}
