@@ -141,8 +141,44 @@ fn truncated_and_random_files_warn_without_failing() {
     let good = by_name("good.evtx");
     assert_eq!(good.events, evtx_crate_count(&source));
     let truncated = by_name("truncated.evtx");
-    assert!(truncated.events > 0, "the intact chunk's records are kept");
     assert!(truncated.events < good.events);
+    assert!(
+        truncated.errors <= 1,
+        "at most the record the cut goes through"
+    );
+    assert!(
+        truncated.warnings.iter().any(|w| w.contains("truncated")),
+        "{:?}",
+        truncated.warnings
+    );
+    // The whole first chunk, and the whole records of the partial second one.
+    std::fs::write(inputs.join("first-chunk.bin"), &bytes[..4096 + 65536]).unwrap();
+    let first_chunk = evtx_crate_count(&inputs.join("first-chunk.bin"));
+    assert!(
+        truncated.events > first_chunk,
+        "records of the partial chunk are read"
+    );
+    // Each is the very record of the whole file, not one with a zeroed tail.
+    let snap = case.snapshot();
+    let mut of_file: std::collections::HashMap<u64, Vec<String>> = Default::default();
+    for r in snap.all_refs().unwrap() {
+        let (event, file) = snap.event(r).unwrap();
+        let rid = event
+            .get_str("EventRecordID")
+            .unwrap_or_default()
+            .to_owned();
+        of_file
+            .entry(file)
+            .or_default()
+            .push(format!("{rid} {}", event.to_json()));
+    }
+    let whole: HashSet<&String> = of_file[&good.id].iter().collect();
+    let cut = &of_file[&truncated.id];
+    assert_eq!(cut.len() as u64, truncated.events);
+    assert!(
+        cut.iter().all(|e| whole.contains(e)),
+        "a truncated record differs"
+    );
     for bad in ["random.evtx", "fake-header.evtx"] {
         let f = by_name(bad);
         assert_eq!(f.events, 0);

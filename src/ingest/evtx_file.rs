@@ -2,18 +2,31 @@
 //!
 //! The parser runs single-threaded: files are read in parallel by the caller, and evtx's own
 //! thread pool deadlocks when driven from inside a rayon job (see engine-design.md, hazard 12).
+//!
+//! A log copied while Windows was writing it, or cut short in transfer, ends inside a chunk.
+//! The `evtx` crate reads whole 64 KiB chunks only and silently stops before a partial one, so
+//! the file is presented to it as ending after the last whole record of that chunk, followed by
+//! zeros up to the chunk boundary: the records before the cut are read, the one cut in the
+//! middle is counted as unreadable (parsed, its missing tail would read as empty values).
 
 use super::{FileReport, RecordTally};
 use crate::event::Event;
 use evtx::{EvtxParser, ParserSettings};
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+
+const HEADER_BLOCK: u64 = 4096;
+const CHUNK: u64 = 65536;
 
 /// Streams every readable record of `path` to `sink`; bad records are counted, not fatal.
 pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileReport> {
     // Opened read-only by us, so the evidence file can never be modified.
     let file = File::open(path)?;
-    let parser = match EvtxParser::from_read_seek(file) {
+    let len = file.metadata()?.len();
+    let padded = ZeroPadded::new(file, len)?;
+    let record_cut = padded.record_cut;
+    let parser = match EvtxParser::from_read_seek(padded) {
         Ok(p) => p,
         Err(e) => {
             return Ok(FileReport {
@@ -24,6 +37,7 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileRep
         }
     };
     let header_ok = parser.header().validate_checksum();
+    let declared_chunks = u64::from(parser.header().chunk_count);
     let settings = ParserSettings::new()
         .num_threads(1)
         .separate_json_attributes(false)
@@ -38,11 +52,184 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileRep
                 .map_err(ToString::to_string),
         );
     }
+    if record_cut {
+        tally.error("a record is cut short by the end of the file".into());
+    }
     let mut report = tally.finish();
+    if let Some(why) = truncation(len, declared_chunks) {
+        report.warnings.insert(0, why);
+    }
     if !header_ok {
         report
             .warnings
             .insert(0, "file header checksum is invalid; read anyway".into());
     }
     Ok(report)
+}
+
+/// Why a file of `len` bytes whose header declares `declared` chunks looks cut short.
+fn truncation(len: u64, declared: u64) -> Option<String> {
+    let data = len.saturating_sub(HEADER_BLOCK);
+    let (whole, partial) = (data / CHUNK, data % CHUNK);
+    if partial != 0 {
+        return Some(format!(
+            "file is truncated: it ends {partial} bytes into chunk {} (of {declared} the header \
+             declares); the records before the cut were read",
+            whole + 1
+        ));
+    }
+    (declared > whole).then(|| {
+        format!("file is truncated: the header declares {declared} chunks, {whole} are present")
+    })
+}
+
+/// A file read as if it ended after the last whole record of a final partial chunk, with
+/// zeros up to the chunk boundary.
+struct ZeroPadded {
+    file: File,
+    /// Bytes read from the file; everything after reads as zero.
+    len: u64,
+    padded_len: u64,
+    pos: u64,
+    /// Whether a record starts in the partial chunk but does not end before the cut.
+    record_cut: bool,
+}
+
+impl ZeroPadded {
+    fn new(mut file: File, len: u64) -> std::io::Result<Self> {
+        let data = len.saturating_sub(HEADER_BLOCK);
+        let (mut readable, mut padded_len, mut record_cut) = (len, len, false);
+        if len > HEADER_BLOCK && data % CHUNK != 0 {
+            let start = len - data % CHUNK;
+            let mut tail = Vec::new();
+            file.seek(SeekFrom::Start(start))?;
+            file.read_to_end(&mut tail)?;
+            file.seek(SeekFrom::Start(0))?;
+            let (whole, cut) = whole_records(&tail);
+            (readable, padded_len, record_cut) = (start + whole as u64, start + CHUNK, cut);
+        }
+        Ok(ZeroPadded {
+            file,
+            len: readable,
+            padded_len,
+            pos: 0,
+            record_cut,
+        })
+    }
+}
+
+/// Chunk header size; records follow it.
+const CHUNK_HEADER: usize = 512;
+const RECORD_MAGIC: &[u8; 4] = b"**\0\0";
+
+/// In the bytes of a partial chunk: where its last whole record ends (0 when even the chunk
+/// header is cut), and whether a record after it is cut short.
+fn whole_records(chunk: &[u8]) -> (usize, bool) {
+    if chunk.len() < CHUNK_HEADER {
+        return (0, false);
+    }
+    let mut at = CHUNK_HEADER;
+    while let Some(magic) = chunk.get(at..at + 4) {
+        if magic != RECORD_MAGIC {
+            return (at, false);
+        }
+        let size = chunk
+            .get(at + 4..at + 8)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, |b: [u8; 4]| u32::from_le_bytes(b) as usize);
+        if size < 28 || at + size > chunk.len() {
+            return (at, true);
+        }
+        at += size;
+    }
+    (at, chunk.len() > at)
+}
+
+impl Read for ZeroPadded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos < self.len {
+            let want = buf.len().min((self.len - self.pos) as usize);
+            let n = self.file.read(&mut buf[..want])?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        let n = buf
+            .len()
+            .min(self.padded_len.saturating_sub(self.pos) as usize);
+        buf[..n].fill(0);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for ZeroPadded {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.padded_len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let Some(target) = target else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            ));
+        };
+        self.file.seek(SeekFrom::Start(target.min(self.len)))?;
+        self.pos = target;
+        Ok(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_chunk_reads_as_zeros_up_to_the_chunk_boundary() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("f");
+        // The partial chunk: its header, one whole 100-byte record, then the start of another.
+        let mut bytes = vec![7u8; (HEADER_BLOCK + CHUNK) as usize + CHUNK_HEADER];
+        for size in [100u32, 200] {
+            bytes.extend_from_slice(RECORD_MAGIC);
+            bytes.extend_from_slice(&size.to_le_bytes());
+            bytes.extend(std::iter::repeat_n(7u8, 92));
+        }
+        let len = bytes.len() as u64;
+        std::fs::write(&path, &bytes).expect("write");
+        let mut r = ZeroPadded::new(File::open(&path).expect("open"), len).expect("padded");
+        assert_eq!(
+            r.seek(SeekFrom::End(0)).expect("end"),
+            HEADER_BLOCK + 2 * CHUNK
+        );
+        assert!(r.record_cut, "the second record is cut");
+        let whole_end = HEADER_BLOCK + CHUNK + CHUNK_HEADER as u64 + 100;
+        r.seek(SeekFrom::Start(whole_end - 2)).expect("seek");
+        let mut buf = [1u8; 6];
+        let mut got = Vec::new();
+        while got.len() < 6 {
+            let n = r.read(&mut buf[..6 - got.len()]).expect("read");
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, [7, 7, 0, 0, 0, 0]);
+        r.seek(SeekFrom::End(0)).expect("end");
+        assert_eq!(r.read(&mut buf).expect("eof"), 0);
+    }
+
+    #[test]
+    fn cut_files_are_named_truncated() {
+        assert!(truncation(HEADER_BLOCK + 3 * CHUNK, 3).is_none());
+        assert!(
+            truncation(HEADER_BLOCK + 3 * CHUNK, 2).is_none(),
+            "a stale header"
+        );
+        let cut = truncation(HEADER_BLOCK + 2 * CHUNK + 5, 9).expect("partial chunk");
+        assert!(cut.contains("5 bytes into chunk 3"), "{cut}");
+        let missing = truncation(HEADER_BLOCK + 2 * CHUNK, 9).expect("missing chunks");
+        assert!(
+            missing.contains("declares 9 chunks, 2 are present"),
+            "{missing}"
+        );
+    }
 }
