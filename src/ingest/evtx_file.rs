@@ -99,7 +99,7 @@ impl ZeroPadded {
     fn new(mut file: File, len: u64) -> std::io::Result<Self> {
         let data = len.saturating_sub(HEADER_BLOCK);
         let (mut readable, mut padded_len, mut record_cut) = (len, len, false);
-        if len > HEADER_BLOCK && data % CHUNK != 0 {
+        if len > HEADER_BLOCK && !data.is_multiple_of(CHUNK) {
             let start = len - data % CHUNK;
             let mut tail = Vec::new();
             file.seek(SeekFrom::Start(start))?;
