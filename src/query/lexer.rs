@@ -1,7 +1,9 @@
 //! Tokens of the search language. Bare words stop at whitespace, parentheses, commas, quotes
-//! and comparison characters; quoted strings keep everything (newlines included) with `\"` for a
-//! quote. Backslashes are otherwise kept so the Sigma escapes (`\*`, `\?`, `\\`) reach the
-//! value parser unchanged.
+//! and comparison characters, except that a value right after an operator keeps balanced
+//! parentheses (`CommandLine=*(x86)*`). Quoted strings keep everything (newlines included) with
+//! `\"` for a quote. Backslashes are otherwise kept so the Sigma escapes (`\*`, `\?`, `\\`)
+//! reach the value parser unchanged: `"C:\\"` is `C:\`, and so is `"C:\"` when no other quote
+//! follows (it could not be anything else).
 
 use super::QueryError;
 
@@ -79,7 +81,16 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
                     match chars.get(i) {
                         None => return Err(QueryError::new(col, "unterminated quoted string")),
                         Some('"') => break,
+                        Some('\\') if chars.get(i + 1) == Some(&'\\') => {
+                            s.push_str("\\\\");
+                            i += 2;
+                        }
                         Some('\\') if chars.get(i + 1) == Some(&'"') => {
+                            if !chars[i + 2..].contains(&'"') {
+                                s.push('\\');
+                                i += 1;
+                                break;
+                            }
                             s.push('"');
                             i += 2;
                         }
@@ -97,12 +108,25 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
             }
             _ => {
                 let start = i;
+                let is_value = matches!(
+                    out.last(),
+                    Some(Token {
+                        tok: Tok::Op(_),
+                        ..
+                    })
+                );
+                let mut depth = 0usize;
                 while i < chars.len() {
                     let ch = chars[i];
-                    if ch.is_whitespace()
-                        || matches!(ch, '(' | ')' | ',' | '"' | '=' | '!' | '<' | '>')
-                    {
-                        break;
+                    match ch {
+                        '(' if is_value => depth += 1,
+                        ')' if is_value && depth > 0 => depth -= 1,
+                        _ if ch.is_whitespace()
+                            || matches!(ch, '(' | ')' | ',' | '"' | '=' | '!' | '<' | '>') =>
+                        {
+                            break;
+                        }
+                        _ => {}
                     }
                     i += 1;
                 }

@@ -57,6 +57,28 @@ fn escapes() {
     assert!(m("F=a\\?", &[("F", "a?")]));
     assert!(m("F=\"say \\\"hi\\\"\"", &[("F", "say \"hi\"")]));
     assert!(m("F=\"C:\\\\*\"", &[("F", "C:\\x")]));
+    // A quoted value may end in a backslash: escaped, or bare when no quote follows.
+    let dir = [("CurrentDirectory", "C:\\")];
+    assert!(m("CurrentDirectory=\"C:\\\\\"", &dir));
+    assert!(m("CurrentDirectory=\"C:\\\"", &dir));
+    assert!(m(
+        "CurrentDirectory=\"C:\\\" AND x",
+        &[("CurrentDirectory", "C:\\"), ("a", "x")]
+    ));
+    assert!(!m(
+        "CurrentDirectory=\"C:\\\\\"",
+        &[("CurrentDirectory", "C:\\x")]
+    ));
+}
+
+#[test]
+fn values_keep_balanced_parentheses() {
+    let x86 = [("CommandLine", "\"C:\\Program Files (x86)\\a.exe\"")];
+    assert!(m("CommandLine=*(x86)*", &x86));
+    assert!(!m("CommandLine=*(x86)*", &[("CommandLine", "x86")]));
+    assert!(m("(CommandLine=*(x86)* OR F=1)", &x86));
+    assert!(m("NOT (F=1) AND (CommandLine=*(x86)*)", &x86));
+    assert!(m("F=a(b", &[("F", "a(b")]));
 }
 
 #[test]
