@@ -60,6 +60,27 @@ fn eq_ci(ev: &Event, field: &str, want: &str) -> bool {
         .is_some_and(|v| v.strings().any(|s| s.eq_ignore_ascii_case(want)))
 }
 
+/// A GUID as a process key: lowercase, without braces. EVTX renders `{5aa1…}`, while exports
+/// by other tools often write `5AA1…`; both name the same process.
+fn guid_key(s: &str) -> String {
+    let t = s.trim();
+    let t = t.strip_prefix('{').unwrap_or(t);
+    t.strip_suffix('}').unwrap_or(t).to_ascii_lowercase()
+}
+
+/// Events whose `field` holds the GUID `key` in either form.
+fn guid_equals(field: &str, key: &str) -> Prefilter {
+    Prefilter::or(vec![
+        equals(field, &format!("{{{key}}}")),
+        equals(field, key),
+    ])
+}
+
+fn guid_is(ev: &Event, field: &str, key: &str) -> bool {
+    ev.get(field)
+        .is_some_and(|v| v.strings().any(|s| guid_key(s) == key))
+}
+
 /// The creation this event describes, if it is a Sysmon 1 or Security 4688 event.
 pub fn creation(ev: &Event, r: EventRef) -> Option<ProcNode> {
     let s = |f: &str| ev.get_str(f).unwrap_or_default().to_owned();
@@ -67,10 +88,10 @@ pub fn creation(ev: &Event, r: EventRef) -> Option<ProcNode> {
     match ev.event_id() {
         Some(1) if ev.channel().eq_ignore_ascii_case(SYSMON) => Some(ProcNode {
             r,
-            key: ProcKey::Guid(ev.get_str("ProcessGuid")?.to_ascii_lowercase()),
+            key: ProcKey::Guid(guid_key(ev.get_str("ProcessGuid")?)),
             parent: ev
                 .get_str("ParentProcessGuid")
-                .map(|g| ProcKey::Guid(g.to_ascii_lowercase())),
+                .map(|g| ProcKey::Guid(guid_key(g))),
             image: s("Image"),
             cmdline: s("CommandLine"),
             user: s("User"),
@@ -136,8 +157,8 @@ fn find_creation(
 ) -> Result<Option<ProcNode>, IndexError> {
     match key {
         ProcKey::Guid(g) => {
-            let p = Prefilter::and(vec![equals("ProcessGuid", g), equals("EventID", "1")]);
-            let found = confirmed(snap, &p, &|ev| eq_ci(ev, "ProcessGuid", g), 1)?;
+            let p = Prefilter::and(vec![guid_equals("ProcessGuid", g), equals("EventID", "1")]);
+            let found = confirmed(snap, &p, &|ev| guid_is(ev, "ProcessGuid", g), 1)?;
             Ok(found.into_iter().find_map(|(r, ev)| creation(&ev, r)))
         }
         ProcKey::Pid { computer, pid } => {
@@ -170,11 +191,14 @@ fn find_creation(
 fn children(snap: &Snapshot, node: &ProcNode) -> Result<Vec<ProcNode>, IndexError> {
     match &node.key {
         ProcKey::Guid(g) => {
-            let p = Prefilter::and(vec![equals("ParentProcessGuid", g), equals("EventID", "1")]);
+            let p = Prefilter::and(vec![
+                guid_equals("ParentProcessGuid", g),
+                equals("EventID", "1"),
+            ]);
             let found = confirmed(
                 snap,
                 &p,
-                &|ev| eq_ci(ev, "ParentProcessGuid", g),
+                &|ev| guid_is(ev, "ParentProcessGuid", g),
                 MAX_CHILDREN,
             )?;
             Ok(found
@@ -219,7 +243,7 @@ pub fn build(snap: &Snapshot, r: EventRef, ev: &Event) -> Result<Option<ProcTree
     let focus = match creation(ev, r) {
         Some(n) => n,
         None => match ev.get_str("ProcessGuid") {
-            Some(g) => match find_creation(snap, &ProcKey::Guid(g.to_ascii_lowercase()), r.ts)? {
+            Some(g) => match find_creation(snap, &ProcKey::Guid(guid_key(g)), r.ts)? {
                 Some(n) => n,
                 None => return Ok(None),
             },
@@ -236,7 +260,7 @@ pub fn build(snap: &Snapshot, r: EventRef, ev: &Event) -> Result<Option<ProcTree
             Some(_) => break,
             None => {
                 missing_parent = Some(match &pk {
-                    ProcKey::Guid(g) => g.clone(),
+                    ProcKey::Guid(g) => format!("{{{g}}}"),
                     ProcKey::Pid { pid, .. } => format!("pid {pid}"),
                 });
                 break;
@@ -294,8 +318,8 @@ pub fn activity(node: &ProcNode) -> (Prefilter, ActivityCheck) {
         ProcKey::Guid(g) => {
             let g2 = g.clone();
             (
-                equals("ProcessGuid", g),
-                Box::new(move |ev: &Event| eq_ci(ev, "ProcessGuid", &g2)),
+                guid_equals("ProcessGuid", g),
+                Box::new(move |ev: &Event| guid_is(ev, "ProcessGuid", &g2)),
             )
         }
         ProcKey::Pid { computer, pid } => {
@@ -377,8 +401,8 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(n.key, ProcKey::Guid("{a}".into()));
-        assert_eq!(n.parent, Some(ProcKey::Guid("{b}".into())));
+        assert_eq!(n.key, ProcKey::Guid("a".into()));
+        assert_eq!(n.parent, Some(ProcKey::Guid("b".into())));
         assert_eq!(pid_value("0x10"), Some(16));
         assert_eq!(pid_value("16"), Some(16));
     }
