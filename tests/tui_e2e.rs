@@ -286,7 +286,7 @@ fn correlation_hits_open_to_events_and_a_user_key_opens_the_tree() {
     s.open_with(&["--rules", &burst.display().to_string()], &[&samples()]);
     let screen = s.wait("the correlation rule with its count", |sc| {
         sc.lines()
-            .any(|l| l.contains("Burst of processes") && l.contains(" 7 "))
+            .any(|l| l.contains("Burst of processes") && l.contains(" 3 "))
     });
     assert!(
         screen.contains("keymap.toml:5: no action `teleport`"),
@@ -324,7 +324,7 @@ fn editing_a_correlation_changes_its_count_and_saves_beside_the_upstream_file() 
             .map(str::to_owned)
     };
     s.wait("the correlation rule with its count", |sc| {
-        burst_line(sc).is_some_and(|l| l.contains(" 7 "))
+        burst_line(sc).is_some_and(|l| l.contains(" 3 "))
     });
     s.keys(&["f"]);
     s.literal("Burst");
@@ -337,12 +337,12 @@ fn editing_a_correlation_changes_its_count_and_saves_beside_the_upstream_file() 
     s.keys(&["End", "BSpace"]);
     s.literal("5");
     let screen = s.wait("a new count", |sc| {
-        sc.contains("hits 7 → ") && !sc.contains("hits 7 → 7")
+        sc.contains("hits 3 → ") && !sc.contains("hits 3 → 3")
     });
     assert!(screen.contains("removed"), "{screen}");
     s.keys(&["C-s"]);
     s.wait("the saved correlation's new count", |sc| {
-        sc.contains("saved") && burst_line(sc).is_some_and(|l| !l.contains(" 7 "))
+        sc.contains("saved") && burst_line(sc).is_some_and(|l| !l.contains(" 3 "))
     });
     assert!(common::only_saved_rule(&s.dir.path().join("config/rules")).contains("gte: 5"));
     assert_eq!(std::fs::read_to_string(&burst).unwrap(), upstream);

@@ -89,6 +89,48 @@ fn value_sum_sliding_per_group() {
     assert_eq!(out[0].group, vec![("Host".into(), "h1".into())]);
 }
 
+/// `n` hits of rule `a` from host h1, one every `step` seconds from 10:00:00.
+fn burst(n: u32, step: u32) -> Vec<BaseHit<u32>> {
+    (0..n)
+        .map(|i| {
+            let s = i * step;
+            let t = format!("10:{:02}:{:02}", s / 60, s % 60);
+            hit(
+                "a",
+                &t,
+                &[("Host", "h1"), ("User", &format!("u{}", i % 7))],
+                i,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_burst_gives_one_alert_per_timespan_with_its_real_count() {
+    let count = corr(
+        "  type: event_count\n  rules: [a]\n  group-by: [Host]\n  timespan: 5m\n  condition:\n    gte: 10\n",
+    );
+    // 35 events in 2m50s: one alert counting all of them, not one per 10 events.
+    let out = count.evaluate(burst(35, 5));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].value, out[0].keys.len()), (35.0, 35));
+    // 72 events over 11m50s: windows from 10:00:00, 10:05:10 and 10:10:20.
+    let out = count.evaluate(burst(72, 10));
+    let values: Vec<f64> = out.iter().map(|h| h.value).collect();
+    assert_eq!(values, [31.0, 31.0, 10.0]);
+    assert!(
+        out.iter()
+            .all(|h| h.last.duration_since(h.first).as_secs() <= 300)
+    );
+    // Distinct values: the alert fires at the 5th user and keeps counting to all 7.
+    let distinct = corr(
+        "  type: value_count\n  rules: [a]\n  group-by: [Host]\n  timespan: 5m\n  condition:\n    field: User\n    gte: 5\n",
+    );
+    let out = distinct.evaluate(burst(35, 5));
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].value, 7.0);
+}
+
 #[test]
 fn value_sum_timespan_edge_is_inclusive() {
     let c = corr(&format!("  type: value_sum\n{METRIC}    gt: 10\n"));

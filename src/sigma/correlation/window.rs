@@ -2,7 +2,9 @@
 //!
 //! A condition that can only become true as hits are added (lower bounds on a count, on distinct
 //! values, on rules seen or on a sum; an extended condition without `not`) is checked on a sliding
-//! window at every hit, and the group is reset once it fires (one alert per burst). Any other
+//! window at every hit. Once it holds, the alert's window is fixed at `timespan` from its first
+//! event and takes every later hit of the group inside it, so a burst gives one alert per
+//! timespan with its real count (not one per threshold's worth of events). Any other
 //! condition (`lt`, `eq`, ranges, averages, percentiles, `not`) needs the window complete, so
 //! windows are fixed: they start at a group's first hit and are judged when they close.
 
@@ -57,16 +59,24 @@ impl Correlation {
             .collect();
         hits.sort_by_key(|(_, h)| h.timestamp);
         let sliding = self.sliding();
-        let mut groups: HashMap<Vec<String>, VecDeque<Slot<K>>> = HashMap::new();
+        // Per group: the window, and in sliding mode the alert it is filling since it fired.
+        type Open<K> = (VecDeque<Slot<K>>, Option<CorrelationHit<K>>);
+        let mut groups: HashMap<Vec<String>, Open<K>> = HashMap::new();
         let mut out = Vec::new();
         for (idx, hit) in hits {
             let group = self.group_of(idx, &hit);
             let t = hit.timestamp;
-            let window = groups.entry(group.clone()).or_default();
+            let (window, fired) = groups.entry(group.clone()).or_default();
             let expired = |w: &VecDeque<Slot<K>>| {
                 w.front()
                     .is_some_and(|(_, h)| t.duration_since(h.timestamp) > self.timespan)
             };
+            if let Some(alert) = fired.take_if(|a| t.duration_since(a.first) > self.timespan) {
+                out.push(self.close(&group, window, alert));
+            } else if fired.is_some() {
+                window.push_back((idx, hit));
+                continue;
+            }
             if sliding {
                 while expired(window) {
                     window.pop_front();
@@ -77,17 +87,32 @@ impl Correlation {
             }
             window.push_back((idx, hit));
             if sliding && let Some(h) = self.judge_sliding(&group, window.make_contiguous()) {
-                out.push(h);
-                window.clear();
+                window.retain(|(_, w)| w.timestamp >= h.first);
+                *fired = Some(h);
             }
         }
-        if !sliding {
-            for (group, window) in groups {
-                out.extend(self.judge(&group, window.iter()));
+        for (group, (mut window, fired)) in groups {
+            match fired {
+                Some(alert) => out.push(self.close(&group, &mut window, alert)),
+                None if !sliding => out.extend(self.judge(&group, window.iter())),
+                None => {}
             }
         }
         out.sort_by_key(|h| h.first);
         out
+    }
+
+    /// The alert over everything its window took in since it fired (as it fired, should the
+    /// later hits have undone it: a sum with negative numbers).
+    fn close<K: Clone>(
+        &self,
+        group: &[String],
+        window: &mut VecDeque<Slot<K>>,
+        fired: CorrelationHit<K>,
+    ) -> CorrelationHit<K> {
+        let whole = self.judge(group, window.iter());
+        window.clear();
+        whole.unwrap_or(fired)
     }
 
     fn group_of<K>(&self, idx: usize, hit: &BaseHit<K>) -> Vec<String> {
