@@ -143,6 +143,12 @@ impl Event {
     }
 }
 
+/// RFC 3339 in UTC with the 7 fractional digits of Windows' 100 ns clock, always: output of
+/// one width sorts as text in time order (`…:29Z` would sort after `…:29.48Z`).
+pub fn format_timestamp(ts: jiff::Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%S.%7fZ").to_string()
+}
+
 /// Parses the timestamps found in event logs: RFC 3339 (`2019-03-19T23:34:25.123Z`), and the
 /// space-separated form some exports use (`2019-03-19 23:34:25.123 UTC`).
 pub fn parse_timestamp(text: &str) -> Option<jiff::Timestamp> {

@@ -48,6 +48,18 @@ fn results_are_in_time_order_name_their_file_and_respect_the_limit() {
         .map(|l| l["timestamp"].as_str().unwrap().parse().unwrap())
         .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    // One width, so the text sorts in time order too.
+    let texts: Vec<&str> = lines
+        .iter()
+        .map(|l| l["timestamp"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .all(|t| t.len() == "2024-01-01T00:00:00.0000000Z".len()),
+        "{texts:?}"
+    );
+    assert!(texts.windows(2).all(|w| w[0] <= w[1]), "{texts:?}");
     for l in &lines {
         assert_eq!(l["event_id"], 1);
         let file = Path::new(l["file"].as_str().unwrap());
@@ -60,6 +72,22 @@ fn results_are_in_time_order_name_their_file_and_respect_the_limit() {
     let got: Vec<&str> = first_two.lines().collect();
     let want: Vec<&str> = all.lines().take(2).collect();
     assert_eq!(got, want);
+    // "limit reached" only when the limit left results out.
+    let summary = |limit: usize| {
+        let out = Command::new(BIN)
+            .args(["search", "--case", case.to_str().unwrap(), "--limit"])
+            .arg(limit.to_string())
+            .arg("EventID=1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(summary(2).contains("limit reached"));
+    assert!(
+        !summary(lines.len()).contains("limit reached"),
+        "{}",
+        summary(lines.len())
+    );
 
     let csv = search(&case, &["--format", "csv", "EventID=1"]);
     let mut rows = csv.lines();

@@ -137,7 +137,7 @@ impl<W: Write> HitWriter<W> {
         file: &str,
         detail: Option<crate::sigma::MatchDetail>,
     ) -> anyhow::Result<()> {
-        let ts = event.timestamp().map(|t| t.to_string()).unwrap_or_default();
+        let ts = (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default();
         let matched: Vec<String> = detail
             .iter()
             .flat_map(|d| d.fields.iter())
@@ -203,8 +203,8 @@ impl<W: Write> HitWriter<W> {
                     "rule_id": corr.meta.id,
                     "rule_title": corr.meta.title,
                     "level": corr.meta.level,
-                    "timestamp": hit.first.to_string(),
-                    "last_timestamp": hit.last.to_string(),
+                    "timestamp": crate::event::format_timestamp(hit.first),
+                    "last_timestamp": crate::event::format_timestamp(hit.last),
                     "correlation": format!("{:?}", corr.kind),
                     "group": hit.group,
                     "value": hit.value,

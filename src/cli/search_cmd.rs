@@ -35,7 +35,14 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let snapshot = case.snapshot();
-    let hits = snapshot.search(&q.prefilter(), &|e| q.matches(e), args.limit)?;
+    // One more than wanted tells whether the limit cut anything.
+    let mut hits = snapshot.search(
+        &q.prefilter(),
+        &|e| q.matches(e),
+        args.limit.saturating_add(1),
+    )?;
+    let cut = hits.len() > args.limit;
+    hits.truncate(args.limit);
     let paths = case.manifest()?.first_paths();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.format == OutputFormat::Csv {
@@ -53,7 +60,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
             w.write_record([
                 event
                     .timestamp()
-                    .map(|t| t.to_string())
+                    .map(crate::event::format_timestamp)
                     .unwrap_or_default()
                     .as_str(),
                 event.computer(),
@@ -67,7 +74,10 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
         w.flush()?;
     }
     for (_, event, file) in hits.iter().filter(|_| args.format != OutputFormat::Csv) {
-        let ts = event.timestamp().map(|t| t.to_string()).unwrap_or_default();
+        let ts = event
+            .timestamp()
+            .map(crate::event::format_timestamp)
+            .unwrap_or_default();
         if args.format == OutputFormat::Jsonl {
             let line = serde_json::json!({
                 "timestamp": ts, "computer": event.computer(), "channel": event.channel(),
@@ -96,7 +106,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
     eprintln!(
         "{} event(s){}",
         hits.len(),
-        if hits.len() >= args.limit {
+        if cut {
             " (limit reached; --limit N for more)"
         } else {
             ""

@@ -16,7 +16,7 @@ pub fn run(args: &CaseArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "events    {}", stats.events)?;
     let fmt = |t: Option<i64>| {
         t.and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
-            .map_or_else(|| "-".to_owned(), |ts| ts.to_string())
+            .map_or_else(|| "-".to_owned(), crate::event::format_timestamp)
     };
     writeln!(out, "first     {}", fmt(stats.first))?;
     writeln!(out, "last      {}", fmt(stats.last))?;
