@@ -115,21 +115,41 @@ impl SigmaString {
         Some(s)
     }
 
-    /// The value written back in Sigma syntax (wildcards bare, special characters escaped).
+    /// The value written back in Sigma syntax, as a rule author writes it: wildcards bare,
+    /// literal `*` and `?` escaped, and a backslash escaped only where it would otherwise
+    /// escape what follows (`'*\WmiPrvSE.exe'`, not `'*\\WmiPrvSE.exe'`).
     pub fn to_sigma(&self) -> String {
+        // A literal character, or a wildcard as written.
+        enum Out {
+            Lit(char),
+            Wild(char),
+        }
+        let flat: Vec<Out> = (self.pieces.iter())
+            .flat_map(|p| match p {
+                Piece::Lit(l) => l.chars().map(Out::Lit).collect::<Vec<_>>(),
+                Piece::Star => vec![Out::Wild('*')],
+                Piece::One => vec![Out::Wild('?')],
+            })
+            .collect();
         let mut s = String::new();
-        for p in &self.pieces {
-            match p {
-                Piece::Lit(l) => {
-                    for c in l.chars() {
-                        if matches!(c, '*' | '?' | '\\') {
-                            s.push('\\');
-                        }
-                        s.push(c);
-                    }
+        for (i, c) in flat.iter().enumerate() {
+            match c {
+                Out::Wild(w) => s.push(*w),
+                Out::Lit(c @ ('*' | '?')) => {
+                    s.push('\\');
+                    s.push(*c);
                 }
-                Piece::Star => s.push('*'),
-                Piece::One => s.push('?'),
+                Out::Lit('\\') => {
+                    // Read back, `\` escapes a following wildcard or backslash only.
+                    if matches!(
+                        flat.get(i + 1),
+                        Some(Out::Wild(_) | Out::Lit('*' | '?' | '\\'))
+                    ) {
+                        s.push('\\');
+                    }
+                    s.push('\\');
+                }
+                Out::Lit(c) => s.push(*c),
             }
         }
         s
@@ -345,6 +365,24 @@ pub fn never_regex() -> regex::Regex {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_sigma_is_minimal_and_reads_back_the_same() {
+        let cases = [
+            (r"*\WmiPrvSE.exe", r"*\WmiPrvSE.exe"),
+            (r"C:\Windows\", r"C:\Windows\"),
+            (r"C:\\*", r"C:\\*"),
+            (r"\\\\server\share", r"\\\server\share"),
+            (r"a\*b\?", r"a\*b\?"),
+            (r"x\\\*", r"x\\\*"),
+            (r"\\\", r"\\\"),
+        ];
+        for (text, shown) in cases {
+            let v = SigmaString::parse(text);
+            assert_eq!(v.to_sigma(), shown, "{text}");
+            assert_eq!(SigmaString::parse(&v.to_sigma()), v, "{text} reads back");
+        }
+    }
 
     fn m(p: &str, v: &str) -> bool {
         StrMatcher::new(SigmaString::parse(p), false).matches_str(v)
