@@ -179,7 +179,7 @@ pub struct RuleArgs {
 /// Where the case lives: `--case DIR`, or a cache directory keyed by the input paths.
 #[derive(Debug, Args)]
 pub struct CaseArgs {
-    /// Case directory (created if needed)
+    /// Case directory (created when PATHs are ingested into it; otherwise it must exist)
     #[arg(long, value_name = "DIR")]
     pub case: Option<PathBuf>,
 }

@@ -1,11 +1,11 @@
 //! `huntbench ingest` and `huntbench stats` as a user runs them: a bad path is reported while
 //! every good file is still ingested, a second run adds nothing, and `stats` agrees with the
-//! case.
+//! case; commands given a case and no inputs refuse a directory that is not one.
 #![allow(clippy::unwrap_used)]
 
 use huntbench::index::Case;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
 
@@ -122,4 +122,29 @@ fn stats_of_a_missing_case_is_a_clear_error() {
         !Path::new(&missing).join("index").exists(),
         "stats creates nothing"
     );
+}
+
+/// `scan` and the workbench given no inputs refuse a directory that is not a case, as `stats`
+/// does, and create nothing (a mistyped `--case` used to become an empty case: 0 hits, exit 0).
+/// The workbench fails before it takes over the terminal, so no TTY is needed here.
+#[test]
+fn scan_and_the_workbench_refuse_a_missing_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo_case");
+    for args in [&["scan", "--case"][..], &["--case"]] {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg(&missing)
+            .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains("typo_case") && err.contains("not a huntbench case"),
+            "{args:?}: {err}"
+        );
+        assert!(!missing.exists(), "{args:?} creates nothing");
+    }
 }

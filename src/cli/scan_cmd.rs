@@ -14,7 +14,12 @@ use std::process::ExitCode;
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
-    let mut case = Case::open_or_create(&dir)?;
+    // Without inputs there is nothing to create: a mistyped --case is an error, not an empty case.
+    let mut case = if args.paths.is_empty() {
+        Case::open(&dir)?
+    } else {
+        Case::open_or_create(&dir)?
+    };
     if !args.paths.is_empty() {
         let summary = case.ingest(&args.paths, &IngestOptions::default(), &mut |_| {})?;
         ingest_cmd::print_summary(&summary, &dir);
