@@ -1,4 +1,5 @@
-//! `huntbench scan` as a user runs it: what it prints and the summary it ends with.
+//! `huntbench scan` as a user runs it: what it prints and the summary it ends with; rule paths
+//! that cannot be read fail `scan` and `rules check`.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -150,4 +151,49 @@ fn an_unknown_min_level_is_refused() {
         "{stderr}"
     );
     assert!(!dir.path().join("case").exists(), "nothing ran");
+}
+
+/// A `--rules` path that cannot be read refuses the scan up front, naming the path, with the
+/// exit code of ingest's bad paths; nothing is ingested.
+#[test]
+fn an_unreadable_rules_path_refuses_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-rules");
+    let out = Command::new(BIN)
+        .args(["scan", "--case"])
+        .arg(dir.path().join("case"))
+        .arg("--rules")
+        .arg(&missing)
+        .arg(root().join("samples"))
+        .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&missing.display().to_string()) && stderr.contains("not scanning"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no hits printed");
+    assert!(!dir.path().join("case").exists(), "nothing ingested");
+}
+
+/// `rules check` counts a path it cannot read among the errors of its summary.
+#[test]
+fn rules_check_counts_an_unreadable_path_as_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-rules");
+    let out = Command::new(BIN)
+        .args(["rules", "check", "--no-default-rules", "--rules"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&missing.display().to_string()), "{stdout}");
+    let summary = stdout
+        .lines()
+        .find(|l| l.contains(" error(s)"))
+        .unwrap_or_else(|| panic!("no summary in:\n{stdout}"));
+    assert_eq!(count_before(summary, " error(s)"), Some(1), "{summary}");
 }

@@ -14,16 +14,8 @@ use std::process::ExitCode;
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
-    // Without inputs there is nothing to create: a mistyped --case is an error, not an empty case.
-    let mut case = if args.paths.is_empty() {
-        Case::open(&dir)?
-    } else {
-        Case::open_or_create(&dir)?
-    };
-    if !args.paths.is_empty() {
-        let summary = case.ingest(&args.paths, &IngestOptions::default(), &mut |_| {})?;
-        ingest_cmd::print_summary(&summary, &dir);
-    }
+    // Rules first: a --rules path that cannot be read refuses the scan before anything is
+    // ingested, rather than a scan without those rules that looks complete.
     // Tuning overlays of the case and the user apply here exactly as in the workbench.
     let config = rulepack::config_dir();
     let loader = Loader::new()?.with_skip_impossible_4688(args.skip_impossible_4688);
@@ -34,8 +26,22 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         &dir,
         &config,
     )?;
-    for e in &read_errors {
-        eprintln!("error: {e}");
+    if !read_errors.is_empty() {
+        for e in &read_errors {
+            eprintln!("error: cannot read rules: {e}");
+        }
+        eprintln!("huntbench: not scanning: fix or leave out the rule paths above");
+        return Ok(ExitCode::from(2));
+    }
+    // Without inputs there is nothing to create: a mistyped --case is an error, not an empty case.
+    let mut case = if args.paths.is_empty() {
+        Case::open(&dir)?
+    } else {
+        Case::open_or_create(&dir)?
+    };
+    if !args.paths.is_empty() {
+        let summary = case.ingest(&args.paths, &IngestOptions::default(), &mut |_| {})?;
+        ingest_cmd::print_summary(&summary, &dir);
     }
     for r in set.errors.iter().chain(&set.unsupported) {
         eprintln!("rule not loaded: {}", r.error);
