@@ -113,7 +113,7 @@ fn main() -> anyhow::Result<()> {
     let work = tempfile::tempdir()?;
     let inputs = work.path().join("inputs");
     let evtx_bytes = replicate(&corpus, factor, &inputs)?;
-    let (files, _) = huntbench::ingest::discover(std::slice::from_ref(&inputs));
+    let files = huntbench::ingest::discover(std::slice::from_ref(&inputs), &|_| None).files;
     println!(
         "input: {} files, {:.1} MB of EVTX (x{factor})",
         files.len(),

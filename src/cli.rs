@@ -79,6 +79,30 @@ pub enum OutputFormat {
     Table,
 }
 
+/// Sigma rule levels, lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Level {
+    /// The rank [`crate::hunt::level_rank`] gives rules of this level.
+    pub fn rank(self) -> u8 {
+        let name = match self {
+            Level::Informational => "informational",
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+            Level::Critical => "critical",
+        };
+        crate::hunt::level_rank(Some(name))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
     Table,
@@ -91,9 +115,10 @@ pub struct ScanArgs {
     pub case: CaseArgs,
     #[command(flatten)]
     pub rules: RuleArgs,
-    /// Only rules at or above this level (informational, low, medium, high, critical)
-    #[arg(long, value_name = "LEVEL")]
-    pub min_level: Option<String>,
+    /// Output only rules and correlations at or above this level (the rules a correlation
+    /// counts still run for it, whatever their level)
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_level: Option<Level>,
     /// Inexact, like Hayabusa: skip process_creation rules on Security 4688 events when a
     /// positive selection needs a field 4688 lacks (e.g. ParentCommandLine)
     #[arg(long)]
@@ -154,7 +179,7 @@ pub struct RuleArgs {
 /// Where the case lives: `--case DIR`, or a cache directory keyed by the input paths.
 #[derive(Debug, Args)]
 pub struct CaseArgs {
-    /// Case directory (created if needed)
+    /// Case directory (created when PATHs are ingested into it; otherwise it must exist)
     #[arg(long, value_name = "DIR")]
     pub case: Option<PathBuf>,
 }

@@ -8,7 +8,7 @@
 
 use crate::event::Event;
 use crate::index::{EventRef, IndexError, Snapshot};
-use crate::sigma::CompiledRule;
+use crate::sigma::{CompiledRule, Correlation};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -173,6 +173,52 @@ pub fn correlate_hits(
         }
         Ok(base)
     })
+}
+
+/// What a level threshold (`scan --min-level`) keeps. It decides what is output, not what runs:
+/// a correlation at or above it is output and needs the rules and correlations it counts, at
+/// whatever level (Sigma puts the level on the outermost correlation; the rules it counts are
+/// often low).
+#[derive(Debug, Default)]
+pub struct LevelSelection {
+    /// Indices of the rules to run.
+    pub rules: Vec<usize>,
+    /// Per entry of `rules`: whether its hits are output (its own level passes).
+    pub rules_shown: Vec<bool>,
+    /// Indices of the correlations to evaluate, with every correlation they chain onto.
+    pub correlations: Vec<usize>,
+    /// Per entry of `correlations`: whether its hits are output (its own level passes).
+    pub correlations_shown: Vec<bool>,
+}
+
+/// Selects, for level threshold `min` (see [`level_rank`]), what runs and what is output.
+pub fn select_by_level(
+    rules: &[CompiledRule],
+    correlations: &[Correlation],
+    min: u8,
+) -> LevelSelection {
+    let passes = |level: &Option<String>| level_rank(level.as_deref()) >= min;
+    let shown: Vec<bool> = correlations.iter().map(|c| passes(&c.meta.level)).collect();
+    let needed = crate::sigma::correlation::with_inner(correlations, &shown);
+    let mut sel = LevelSelection::default();
+    for i in (0..correlations.len()).filter(|&i| needed[i]) {
+        sel.correlations.push(i);
+        sel.correlations_shown.push(shown[i]);
+    }
+    for (i, rule) in rules.iter().enumerate() {
+        let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
+        let own = passes(&rule.meta.level);
+        let feeds = || {
+            sel.correlations
+                .iter()
+                .any(|&c| correlations[c].references(id, name))
+        };
+        if own || feeds() {
+            sel.rules.push(i);
+            sel.rules_shown.push(own);
+        }
+    }
+    sel
 }
 
 /// Sigma levels in increasing severity; unknown levels sort lowest.

@@ -103,38 +103,55 @@ fn sniff_format(path: &Path) -> Option<Format> {
     matches!(first, b'{' | b'[').then_some(Format::Json)
 }
 
+/// What [`discover`] found.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// The files to read (sorted, deduplicated).
+    pub files: Vec<(PathBuf, Format)>,
+    /// An error for each unusable path.
+    pub errors: Vec<PathError>,
+    /// Directories left out, with the reason.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
 /// Expands the given paths into the log files to read: directories are walked recursively and
 /// keep files with a known extension; a file named explicitly is also accepted by content.
-/// Returns the files (sorted, deduplicated) and an error for each unusable path.
-pub fn discover(paths: &[PathBuf]) -> (Vec<(PathBuf, Format)>, Vec<PathError>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
+/// A directory (given or found) for which `skip_dir` gives a reason is left out and reported:
+/// the caller decides, so this module needs no knowledge of case directories.
+pub fn discover(paths: &[PathBuf], skip_dir: &dyn Fn(&Path) -> Option<String>) -> Discovered {
+    let mut found = Discovered::default();
     for path in paths {
         match std::fs::metadata(path) {
-            Err(e) => errors.push(PathError {
+            Err(e) => found.errors.push(PathError {
                 path: path.clone(),
                 reason: e.to_string(),
             }),
-            Ok(meta) if meta.is_dir() => walk(path, &mut files, &mut errors),
+            Ok(meta) if meta.is_dir() => walk(path, skip_dir, &mut found),
             Ok(_) => match detect_format(path).or_else(|| sniff_format(path)) {
-                Some(format) => files.push((path.clone(), format)),
-                None => errors.push(PathError {
+                Some(format) => found.files.push((path.clone(), format)),
+                None => found.errors.push(PathError {
                     path: path.clone(),
                     reason: "not an EVTX or JSON event log".into(),
                 }),
             },
         }
     }
-    files.sort();
-    files.dedup();
-    (files, errors)
+    found.files.sort();
+    found.files.dedup();
+    found.skipped.sort();
+    found.skipped.dedup();
+    found
 }
 
-fn walk(dir: &Path, files: &mut Vec<(PathBuf, Format)>, errors: &mut Vec<PathError>) {
+fn walk(dir: &Path, skip_dir: &dyn Fn(&Path) -> Option<String>, found: &mut Discovered) {
+    if let Some(why) = skip_dir(dir) {
+        found.skipped.push((dir.to_owned(), why));
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(PathError {
+            found.errors.push(PathError {
                 path: dir.to_owned(),
                 reason: e.to_string(),
             });
@@ -144,13 +161,13 @@ fn walk(dir: &Path, files: &mut Vec<(PathBuf, Format)>, errors: &mut Vec<PathErr
     for entry in entries.flatten() {
         let path = entry.path();
         match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, files, errors),
+            Ok(t) if t.is_dir() => walk(&path, skip_dir, found),
             Ok(_) => {
                 if let Some(format) = detect_format(&path) {
-                    files.push((path, format));
+                    found.files.push((path, format));
                 }
             }
-            Err(e) => errors.push(PathError {
+            Err(e) => found.errors.push(PathError {
                 path,
                 reason: e.to_string(),
             }),

@@ -48,13 +48,15 @@ fn sigma_literal(value: &str) -> String {
     out
 }
 
-/// The filter document excluding `field = value` from the rule.
-pub fn exclusion_yaml(rule: &RuleMeta, field: &str, value: &str) -> String {
-    let key = rule
-        .id
-        .as_deref()
-        .or(rule.name.as_deref())
-        .unwrap_or(&rule.title);
+/// How a filter names the rule: its id, else its name (what `Filter::applies_to` matches).
+fn rule_key(rule: &RuleMeta) -> Option<&str> {
+    rule.id.as_deref().or(rule.name.as_deref())
+}
+
+/// The filter document excluding `field = value` from the rule; `None` when the rule has
+/// neither id nor name, as a filter naming it any other way would never apply.
+pub fn exclusion_yaml(rule: &RuleMeta, field: &str, value: &str) -> Option<String> {
+    let key = rule_key(rule)?;
     let mut y = format!(
         "title: {}\nlogsource:\n",
         quoted(&format!("benign for {}", rule.title))
@@ -75,7 +77,7 @@ pub fn exclusion_yaml(rule: &RuleMeta, field: &str, value: &str) -> String {
         field,
         quoted(&sigma_literal(value)),
     ));
-    y
+    Some(y)
 }
 
 /// Writes a new overlay file for the exclusion and returns its path.
@@ -85,12 +87,19 @@ pub fn add_exclusion(
     field: &str,
     value: &str,
 ) -> std::io::Result<PathBuf> {
+    let yaml = exclusion_yaml(rule, field, value).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "rule \"{}\" has no id or name for an overlay to name it by; give it an `id:`",
+                rule.title
+            ),
+        )
+    })?;
     let dir = overlay_dir(case_dir);
     std::fs::create_dir_all(&dir)?;
-    let key: String = rule
-        .id
-        .as_deref()
-        .unwrap_or(&rule.title)
+    let key: String = rule_key(rule)
+        .unwrap_or_default()
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' {
@@ -109,7 +118,7 @@ pub fn add_exclusion(
         }
         n += 1;
     };
-    std::fs::write(&path, exclusion_yaml(rule, field, value))?;
+    std::fs::write(&path, yaml)?;
     Ok(path)
 }
 
@@ -146,5 +155,49 @@ mod tests {
         };
         assert!(!rule.is_match(&mk("C:\\a*b.exe")));
         assert!(rule.is_match(&mk("C:\\aXb.exe")));
+    }
+
+    fn process(img: &str) -> crate::event::Event {
+        let mut e = crate::event::Event::default();
+        e.push("EventID", crate::event::Value::Str("1".into()));
+        e.push(
+            "Channel",
+            crate::event::Value::Str("Microsoft-Windows-Sysmon/Operational".into()),
+        );
+        e.push("Image", crate::event::Value::Str(img.into()));
+        e
+    }
+
+    /// A rule saved from a search carries an id, so an overlay for it names it and applies.
+    #[test]
+    fn an_overlay_for_a_saved_search_applies() {
+        let saved = crate::query::parse("Image=*.exe")
+            .unwrap()
+            .to_sigma_yaml("exes");
+        let set = Loader::new().unwrap().load_str(&saved, "search-x.yml");
+        let meta = &set.rules[0].meta;
+        let dir = tempfile::tempdir().unwrap();
+        add_exclusion(dir.path(), meta, "Image", "C:\\noisy.exe").unwrap();
+        let overlays = load_overlays(dir.path());
+        let texts = [("search-x.yml", saved.as_str()), ("o.yml", &overlays[0].1)];
+        let set = Loader::new().unwrap().load_texts(texts);
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        assert_eq!(set.filters.len(), 1);
+        assert!(set.filters[0].applies_to(&set.rules[0].meta));
+        assert!(!set.rules[0].is_match(&process("C:\\noisy.exe")));
+        assert!(set.rules[0].is_match(&process("C:\\other.exe")));
+    }
+
+    /// An overlay is never written for a rule it could not name (it would never apply).
+    #[test]
+    fn no_overlay_for_a_rule_without_id_or_name() {
+        let anonymous = RULE.replace("id: r-1\n", "");
+        let set = Loader::new().unwrap().load_str(&anonymous, "r.yml");
+        let meta = &set.rules[0].meta;
+        assert!(exclusion_yaml(meta, "Image", "a.exe").is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let err = add_exclusion(dir.path(), meta, "Image", "a.exe").unwrap_err();
+        assert!(err.to_string().contains("no id or name"), "{err}");
+        assert!(load_overlays(dir.path()).is_empty());
     }
 }

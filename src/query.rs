@@ -177,20 +177,54 @@ impl Query {
         detection_prefilter(&self.detection)
     }
 
-    /// The query as a Sigma rule (each comparison a selection; same semantics).
+    /// The query as a Sigma rule (each comparison a selection; same semantics), with the
+    /// [`Self::rule_id`] of the search.
     pub fn to_sigma_yaml(&self, title: &str) -> String {
+        let detection = self.detection_yaml();
+        format!(
+            "title: {}\nid: {}\nstatus: experimental\nlogsource:\n  product: windows\n{detection}level: medium\n",
+            q(title),
+            stable_uuid(&detection)
+        )
+    }
+
+    /// The `id` of the rule saved from this search: a UUID derived from its detection, so the
+    /// same search (however it is spaced) saved again replaces the rule rather than adding
+    /// one, and overlays, which name rules by id, apply to it.
+    pub fn rule_id(&self) -> String {
+        stable_uuid(&self.detection_yaml())
+    }
+
+    fn detection_yaml(&self) -> String {
         let mut sels = Vec::new();
         let cond = sigma_cond(&self.ast, &mut sels, true);
-        let mut y = format!(
-            "title: {}\nstatus: experimental\nlogsource:\n  product: windows\ndetection:\n",
-            q(title)
-        );
+        let mut y = String::from("detection:\n");
         for (name, body) in &sels {
             y.push_str(&format!("  {name}:\n{body}"));
         }
-        y.push_str(&format!("  condition: {cond}\nlevel: medium\n"));
+        y.push_str(&format!("  condition: {cond}\n"));
         y
     }
+}
+
+/// A UUID made from the SHA-256 of `text` (version 8, RFC 9562's custom layout), the same on
+/// every run and machine.
+fn stable_uuid(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).

@@ -1,11 +1,12 @@
 //! `huntbench ingest` and `huntbench stats` as a user runs them: a bad path is reported while
 //! every good file is still ingested, a second run adds nothing, and `stats` agrees with the
-//! case.
+//! case; a case inside the inputs is not read as evidence; commands given a case and no inputs
+//! refuse a directory that is not one.
 #![allow(clippy::unwrap_used)]
 
 use huntbench::index::Case;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
 
@@ -122,4 +123,77 @@ fn stats_of_a_missing_case_is_a_clear_error() {
         !Path::new(&missing).join("index").exists(),
         "stats creates nothing"
     );
+}
+
+/// `scan` and the workbench given no inputs refuse a directory that is not a case, as `stats`
+/// does, and create nothing (a mistyped `--case` used to become an empty case: 0 hits, exit 0).
+/// The workbench fails before it takes over the terminal, so no TTY is needed here.
+#[test]
+fn scan_and_the_workbench_refuse_a_missing_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo_case");
+    for args in [&["scan", "--case"][..], &["--case"]] {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg(&missing)
+            .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains("typo_case") && err.contains("not a huntbench case"),
+            "{args:?}: {err}"
+        );
+        assert!(!missing.exists(), "{args:?} creates nothing");
+    }
+}
+
+/// A case inside the input tree, the target case or another, is skipped and said so: its index
+/// metadata is JSON that used to be ingested as events, a few more on every run.
+#[test]
+fn a_case_inside_the_inputs_is_not_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("selfin");
+    std::fs::create_dir(&tree).unwrap();
+    let sample = samples().join("psexec.evtx");
+    std::fs::copy(&sample, tree.join("psexec.evtx")).unwrap();
+    let expected = huntbench::ingest::read_all(&sample).unwrap().0.len() as u64;
+    let ingest = |case: &Path| {
+        let out = run(&[
+            "ingest".as_ref(),
+            "--quiet".as_ref(),
+            "--case".as_ref(),
+            case.as_os_str(),
+            tree.as_os_str(),
+        ]);
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        err
+    };
+    // Another case in the tree, itself ingested from the tree.
+    let other = tree.join("other");
+    let err = ingest(&other);
+    assert!(err.contains("the case being ingested into"), "{err}");
+    assert_eq!(Case::open(&other).unwrap().num_events(), expected);
+
+    let case = tree.join("case");
+    for run in 0..2 {
+        let err = ingest(&case);
+        let skipped = |d: &Path, why: &str| {
+            err.lines().any(|l| {
+                l.starts_with("skipped: ") && l.contains(&*d.to_string_lossy()) && l.contains(why)
+            })
+        };
+        assert!(skipped(&case, "the case being ingested into"), "{err}");
+        assert!(skipped(&other, "a huntbench case"), "{err}");
+        let added = if run == 0 { expected } else { 0 };
+        assert_eq!(
+            count_before(&err, " events ("),
+            Some(added),
+            "run {run}: {err}"
+        );
+        assert_eq!(Case::open(&case).unwrap().num_events(), expected);
+    }
 }

@@ -1,4 +1,5 @@
-//! `huntbench scan` as a user runs it: what it prints and the summary it ends with.
+//! `huntbench scan` as a user runs it: what it prints and the summary it ends with; rule paths
+//! that cannot be read fail `scan` and `rules check`.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -78,4 +79,121 @@ fn summary_counts_what_was_output_and_silenced_hits_apart() {
     // Without silenced rules there is nothing to state apart.
     let (_, summary) = scan(dir.path(), &[]);
     assert!(!summary.contains("not output"), "{summary}");
+}
+
+/// `--min-level` decides what is output, not what runs: a high correlation counting a low rule
+/// (directly, or through a low correlation it chains onto) finds what it finds without it.
+#[test]
+fn min_level_keeps_the_low_rules_a_high_correlation_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = root().join("tests/fixtures/scan/level_chain.yml");
+    let rules = ["--no-default-rules", "--rules", fixture.to_str().unwrap()];
+    let (all, _) = scan(dir.path(), &rules);
+    let high = [&rules[..], &["--min-level", "high"]].concat();
+    let (lines, summary) = scan(dir.path(), &high);
+    let titles = |lines: &[serde_json::Value], level: &str| -> Vec<String> {
+        let mut t: Vec<String> = lines
+            .iter()
+            .filter(|l| l["level"] == level)
+            .map(|l| l["rule_title"].as_str().unwrap().to_owned())
+            .collect();
+        t.sort();
+        t.dedup();
+        t
+    };
+    assert_eq!(
+        titles(&all, "high"),
+        [
+            "Command shell bursts on one computer",
+            "Many command shells on one computer"
+        ],
+        "both high correlations fire over the samples"
+    );
+    assert_eq!(
+        titles(&all, "low"),
+        ["Burst of command shells"],
+        "the low correlation alerts without a level filter"
+    );
+    // Exactly the high correlation hits of the unfiltered run, and nothing else.
+    let high_of_all: Vec<&serde_json::Value> =
+        all.iter().filter(|l| l["level"] == "high").collect();
+    assert_eq!(lines.iter().collect::<Vec<_>>(), high_of_all, "{summary}");
+    assert_eq!(
+        count_before(&summary, " correlation hit(s)"),
+        Some(lines.len())
+    );
+    assert_eq!(
+        count_before(&summary, " rule(s) over"),
+        Some(0),
+        "{summary}"
+    );
+    assert_eq!(
+        count_before(&summary, " rule(s) below --min-level"),
+        Some(1),
+        "{summary}"
+    );
+}
+
+/// A mistyped level is refused by the argument parser rather than running every rule.
+#[test]
+fn an_unknown_min_level_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["scan", "--min-level", "hihg", "--case"])
+        .arg(dir.path().join("case"))
+        .arg(root().join("samples"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("hihg") && stderr.contains("high"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("case").exists(), "nothing ran");
+}
+
+/// A `--rules` path that cannot be read refuses the scan up front, naming the path, with the
+/// exit code of ingest's bad paths; nothing is ingested.
+#[test]
+fn an_unreadable_rules_path_refuses_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-rules");
+    let out = Command::new(BIN)
+        .args(["scan", "--case"])
+        .arg(dir.path().join("case"))
+        .arg("--rules")
+        .arg(&missing)
+        .arg(root().join("samples"))
+        .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&missing.display().to_string()) && stderr.contains("not scanning"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no hits printed");
+    assert!(!dir.path().join("case").exists(), "nothing ingested");
+}
+
+/// `rules check` counts a path it cannot read among the errors of its summary.
+#[test]
+fn rules_check_counts_an_unreadable_path_as_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-rules");
+    let out = Command::new(BIN)
+        .args(["rules", "check", "--no-default-rules", "--rules"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&missing.display().to_string()), "{stdout}");
+    let summary = stdout
+        .lines()
+        .find(|l| l.contains(" error(s)"))
+        .unwrap_or_else(|| panic!("no summary in:\n{stdout}"));
+    assert_eq!(count_before(summary, " error(s)"), Some(1), "{summary}");
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 /// Copies every EVTX file `factor` times, changing one reserved header byte per copy so the
 /// case does not skip the copies as duplicates. Returns the bytes written.
 pub fn replicate(corpus: &Path, factor: usize, out: &Path) -> anyhow::Result<u64> {
-    let (files, _) = huntbench::ingest::discover(&[corpus.to_owned()]);
+    let files = huntbench::ingest::discover(&[corpus.to_owned()], &|_| None).files;
     std::fs::create_dir_all(out)?;
     let mut total = 0u64;
     for (i, (path, _)) in files.iter().enumerate() {

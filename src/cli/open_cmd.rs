@@ -18,6 +18,11 @@ pub fn run(mut args: OpenArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
+    // Without inputs the case must exist: checked here so the error is printed before the
+    // terminal is taken over, and a mistyped --case creates nothing.
+    if args.paths.is_empty() {
+        crate::index::Case::open(&dir)?;
+    }
     crate::tui::run(crate::tui::TuiOptions {
         case_dir: dir,
         inputs: args.paths,

@@ -47,7 +47,8 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
                 "\n{} loaded, {} unsupported, {} error(s), {} skipped (not Windows event logs), {} correlation(s), {} filter(s); {} loaded with notes",
                 t.loaded,
                 t.unsupported,
-                t.error,
+                // A path that could not be read is an error too (the run fails for it).
+                t.error + read_errors.len(),
                 t.skipped,
                 t.correlations,
                 t.filters,

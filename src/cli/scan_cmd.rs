@@ -6,7 +6,7 @@ use crate::hunt;
 use crate::index::{Case, EventRef, IngestOptions, Snapshot};
 use crate::rulepack;
 use crate::sanitize::for_terminal;
-use crate::sigma::{CompiledRule, Loader, correlation};
+use crate::sigma::{CompiledRule, Correlation, Loader, correlation};
 use anyhow::Context;
 use serde_json::json;
 use std::io::Write;
@@ -14,11 +14,8 @@ use std::process::ExitCode;
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
-    let mut case = Case::open_or_create(&dir)?;
-    if !args.paths.is_empty() {
-        let summary = case.ingest(&args.paths, &IngestOptions::default(), &mut |_| {})?;
-        ingest_cmd::print_summary(&summary, &dir);
-    }
+    // Rules first: a --rules path that cannot be read refuses the scan before anything is
+    // ingested, rather than a scan without those rules that looks complete.
     // Tuning overlays of the case and the user apply here exactly as in the workbench.
     let config = rulepack::config_dir();
     let loader = Loader::new()?.with_skip_impossible_4688(args.skip_impossible_4688);
@@ -29,31 +26,50 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         &dir,
         &config,
     )?;
-    for e in &read_errors {
-        eprintln!("error: {e}");
+    if !read_errors.is_empty() {
+        for e in &read_errors {
+            eprintln!("error: cannot read rules: {e}");
+        }
+        eprintln!("huntbench: not scanning: fix or leave out the rule paths above");
+        return Ok(ExitCode::from(2));
+    }
+    // Without inputs there is nothing to create: a mistyped --case is an error, not an empty case.
+    let mut case = if args.paths.is_empty() {
+        Case::open(&dir)?
+    } else {
+        Case::open_or_create(&dir)?
+    };
+    if !args.paths.is_empty() {
+        let summary = case.ingest(&args.paths, &IngestOptions::default(), &mut |_| {})?;
+        ingest_cmd::print_summary(&summary, &dir);
     }
     for r in set.errors.iter().chain(&set.unsupported) {
         eprintln!("rule not loaded: {}", r.error);
     }
-    let min = hunt::level_rank(args.min_level.as_deref());
-    let rules: Vec<&CompiledRule> = set
-        .rules
+    // The level decides what is output; what an output correlation counts runs regardless.
+    let min = args.min_level.map_or(0, super::Level::rank);
+    let sel = hunt::select_by_level(&set.rules, &set.correlations, min);
+    let rules: Vec<&CompiledRule> = sel.rules.iter().map(|&i| &set.rules[i]).collect();
+    let correlations: Vec<Correlation> = sel
+        .correlations
         .iter()
-        .filter(|r| hunt::level_rank(r.meta.level.as_deref()) >= min)
+        .map(|&i| set.correlations[i].clone())
         .collect();
     let snapshot = case.snapshot();
     let result = hunt::run(&snapshot, &rules)?;
-    let correlations = hunt::correlate(&snapshot, &set.correlations, &rules, &result)?;
+    let corr_results = hunt::correlate(&snapshot, &correlations, &rules, &result)?;
     // Rules and correlations referenced by a correlation with `generate: false` only alert
-    // through it.
-    let silenced = |rule: &CompiledRule| {
-        correlation::silenced(&set.correlations, rule.id(), rule.meta.name.as_deref())
-    };
-    // Hits of all rules merged in time order; silenced ones are only counted.
+    // through it (whether or not that correlation is output at this level).
+    let silenced =
+        |id: Option<&str>, name: Option<&str>| correlation::silenced(&set.correlations, id, name);
+    // Hits of the rules output merged in time order; silenced ones are only counted.
     let mut rows: Vec<(EventRef, usize)> = Vec::new();
     let mut fed = 0;
     for (i, hits) in result.hits.iter().enumerate() {
-        if silenced(rules[i]) {
+        let meta = &rules[i].meta;
+        if !sel.rules_shown[i] {
+            continue;
+        } else if silenced(meta.id.as_deref(), meta.name.as_deref()) {
             fed += hits.len();
         } else {
             rows.extend(hits.iter().map(|r| (*r, i)));
@@ -70,9 +86,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         writer.hit(rules[*i], &event, file_path, rules[*i].matches(&event))?;
     }
     let mut corr_hits = 0;
-    for (corr, hits) in set.correlations.iter().zip(&correlations) {
-        let (id, name) = (corr.meta.id.as_deref(), corr.meta.name.as_deref());
-        if correlation::silenced(&set.correlations, id, name) {
+    for (k, (corr, hits)) in correlations.iter().zip(&corr_results).enumerate() {
+        if !sel.correlations_shown[k] {
+            continue;
+        }
+        if silenced(corr.meta.id.as_deref(), corr.meta.name.as_deref()) {
             fed += hits.len();
             continue;
         }
@@ -83,9 +101,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     writer.finish()?;
     // The counts are of what was output; silenced hits are stated apart.
+    let shown = sel.rules_shown.iter().filter(|s| **s).count();
     let mut summary = format!(
-        "{} rule(s) over {} events: {} hit(s), {corr_hits} correlation hit(s) in {:.0?}",
-        rules.len(),
+        "{shown} rule(s) over {} events: {} hit(s), {corr_hits} correlation hit(s) in {:.0?}",
         snapshot.num_events(),
         rows.len(),
         result.elapsed
@@ -93,6 +111,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     if fed > 0 {
         summary.push_str(&format!(
             "; {fed} more hit(s) not output: they only feed correlations (generate: false)"
+        ));
+    }
+    let feeding = rules.len() - shown;
+    if feeding > 0 {
+        summary.push_str(&format!(
+            "; {feeding} rule(s) below --min-level ran only to feed correlations"
         ));
     }
     eprintln!("{summary}");

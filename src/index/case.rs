@@ -78,9 +78,14 @@ impl Case {
         matches!(Self::open(dir), Err(IndexError::OldFormat { .. }))
     }
 
+    /// Whether `dir` holds a case (its index marker exists), of whatever format.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join("index").join("meta.json").exists()
+    }
+
     /// Opens an existing case; fails if `dir` holds no case.
     pub fn open(dir: &Path) -> Result<Case, IndexError> {
-        if !dir.join("index").join("meta.json").exists() {
+        if !Self::exists(dir) {
             return Err(IndexError::NotACase(dir.to_owned()));
         }
         Self::open_or_create(dir)

@@ -66,7 +66,8 @@ impl Progress {
 #[derive(Debug, Default)]
 pub struct IngestSummary {
     pub added: Vec<SourceFile>,
-    /// Files not read, with the reason (already indexed, duplicate content, unreadable).
+    /// Files not read, with the reason (already indexed, duplicate content, unreadable), and
+    /// case directories among the inputs, which are not walked.
     pub skipped: Vec<(PathBuf, String)>,
     pub path_errors: Vec<PathError>,
     pub events_added: u64,
@@ -104,9 +105,22 @@ impl Case {
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<IngestSummary, IndexError> {
         let started = Instant::now();
-        let (files, path_errors) = ingest::discover(paths);
+        // A case (this one or another) inside the inputs is not evidence: its index metadata
+        // and exports are JSON that would be read as events, a little more each run.
+        let own = self.dir.canonicalize().ok();
+        let skip_case = |d: &Path| {
+            if own.is_some() && d.canonicalize().ok() == own {
+                Some("the case being ingested into; not read".to_owned())
+            } else if Case::exists(d) {
+                Some("a huntbench case; not read (ingest its evidence, not the case)".to_owned())
+            } else {
+                None
+            }
+        };
+        let found = ingest::discover(paths, &skip_case);
+        let (files, cases_skipped) = (found.files, found.skipped);
         let mut summary = IngestSummary {
-            path_errors,
+            path_errors: found.errors,
             ..IngestSummary::default()
         };
         let mut manifest = self.manifest()?;
@@ -128,6 +142,8 @@ impl Case {
             files_skipped: summary.skipped.len(),
             ..Progress::default()
         };
+        // Reported with the skipped files, after the progress counts (which count files).
+        summary.skipped.extend(cases_skipped);
         manifest.pending = new_files.iter().map(|f| f.record.id).collect();
         // Record the pending ids before any of their documents can be committed.
         commit(&mut writer, &manifest)?;

@@ -170,3 +170,31 @@ fn prefilter_narrows() {
     );
     assert_eq!(parse("A=x OR NOT B=y").unwrap().prefilter(), Prefilter::All);
 }
+
+/// A saved search has a UUID-shaped id derived from the search: the same search saved again
+/// gets the same id (so it replaces the rule), another search another id.
+#[test]
+fn saved_search_has_a_stable_id() {
+    let id_of = |text: &str| {
+        let q = parse(text).unwrap();
+        let set = Loader::new()
+            .unwrap()
+            .load_str(&q.to_sigma_yaml("t"), "saved");
+        let id = set.rules[0]
+            .meta
+            .id
+            .clone()
+            .expect("the saved rule has an id");
+        assert_eq!(id, q.rule_id());
+        id
+    };
+    let id = id_of("Image=*\\cmd.exe AND User!=SYSTEM");
+    let shape: Vec<usize> = id.split('-').map(str::len).collect();
+    assert_eq!(shape, [8, 4, 4, 4, 12], "{id}");
+    assert!(
+        id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+        "{id}"
+    );
+    assert_eq!(id_of("Image=*\\cmd.exe   and  User!=SYSTEM"), id);
+    assert_ne!(id_of("Image=*\\cmd.exe"), id);
+}

@@ -29,7 +29,7 @@ use super::yaml::{Kind, Node};
 use super::{ErrorKind, SigmaError};
 use crate::event::Event;
 
-pub use chain::{chain_problems, evaluate_all, silenced, silencers};
+pub use chain::{chain_problems, evaluate_all, silenced, silencers, with_inner};
 pub use expr::RuleExpr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -39,9 +39,14 @@ pub fn config_dir() -> PathBuf {
 }
 
 impl Ctx {
-    /// Opens the case and ingests the inputs, reporting progress.
+    /// Opens the case and ingests the inputs, reporting progress. Without inputs the case
+    /// must exist (an empty one is never created for a mistyped directory).
     pub fn open(opts: TuiOptions, progress: &dyn Fn(String)) -> anyhow::Result<Ctx> {
-        let mut case = Case::open_or_create(&opts.case_dir)?;
+        let mut case = if opts.inputs.is_empty() {
+            Case::open(&opts.case_dir)?
+        } else {
+            Case::open_or_create(&opts.case_dir)?
+        };
         if !opts.inputs.is_empty() {
             let mut last = Instant::now() - Duration::from_secs(1);
             case.ingest(&opts.inputs, &IngestOptions::default(), &mut |p| {

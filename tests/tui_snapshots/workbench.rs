@@ -1,5 +1,5 @@
 //! Correlation hits, rules that only feed a correlation, the editor on a correlation rule,
-//! cross-source stacking and tuning, and keymap overrides.
+//! cross-source stacking and tuning, saved searches, and keymap overrides.
 
 use super::support::{fixture_with, manifest_dir};
 use huntbench::tui::action::Action;
@@ -266,4 +266,57 @@ fn a_correlation_rule_is_edited_live_and_saved_beside_the_upstream_file() {
     };
     assert_eq!(ed.target, EditTarget::Corr(0));
     assert!(ed.area.lines().iter().any(|l| l.contains("gte: 5")));
+}
+
+/// A saved search is named by its id: saving the same search again under another title, or
+/// saving it from the editor, replaces its one file and its one rule.
+#[test]
+fn a_saved_search_is_replaced_not_duplicated() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut fx = fixture_with(|_| {});
+    let saved = |fx: &super::support::Fixture| {
+        let rules = fx.ctx.config_dir.join("rules");
+        let text = crate::common::only_saved_rule(&rules);
+        let searches = fx.app.rules.iter().filter(|r| r.saved_search).count();
+        (text, searches)
+    };
+    for title in ["cmd shells", "cmd shells again"] {
+        fx.send(Action::Search);
+        for c in "Image=*\\cmd.exe AND EventID=1".chars() {
+            fx.key(c);
+        }
+        fx.send(Action::Key(KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
+        fx.send(Action::SaveSearch);
+        let Some((_, buf)) = &mut fx.app.input else {
+            panic!("title prompt")
+        };
+        buf.clear();
+        for c in title.chars() {
+            fx.key(c);
+        }
+        fx.send(Action::Key(KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
+        while !fx.app.screens.is_empty() {
+            fx.send(Action::Back);
+        }
+        let (text, searches) = saved(&fx);
+        assert!(text.contains(&format!("title: \"{title}\"")), "{text}");
+        assert!(text.contains("\nid: "), "{text}");
+        assert_eq!(searches, 1, "{title}");
+    }
+    fx.select_rule("cmd shells again");
+    fx.send(Action::EditRule);
+    fx.send(Action::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(fx.app.screens.is_empty(), "the editor closes on save");
+    let (text, searches) = saved(&fx);
+    assert!(text.contains("cmd shells again"), "{text}");
+    assert_eq!(searches, 1, "still one saved search after the edit");
 }

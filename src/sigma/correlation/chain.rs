@@ -69,6 +69,22 @@ pub fn silencers<'a, C: Borrow<Correlation>>(
         .map(|(i, _)| i)
 }
 
+/// The correlations (as a mask over `all`) that evaluating the ones in `wanted` needs: those
+/// themselves and every correlation they take hits from, however deep the chain.
+pub fn with_inner(all: &[Correlation], wanted: &[bool]) -> Vec<bool> {
+    let mut needed = wanted.to_vec();
+    let mut stack: Vec<usize> = (0..all.len()).filter(|&i| wanted[i]).collect();
+    while let Some(i) = stack.pop() {
+        for j in all[i].inner(all) {
+            if !needed[j] {
+                needed[j] = true;
+                stack.push(j);
+            }
+        }
+    }
+    needed
+}
+
 /// Evaluation order: every correlation after those it takes hits from. Correlations on a cycle
 /// are left out (the loader rejects them, see [`chain_problems`]).
 fn order(all: &[Correlation]) -> (Vec<usize>, Vec<Vec<usize>>) {

@@ -336,6 +336,18 @@ fn chained_correlation_takes_inner_hits() {
     assert!(!silenced(&set.correlations, Some("outer"), None));
 }
 
+/// An outer correlation needs the inner one it chains onto; the inner one needs nothing else.
+#[test]
+fn a_chained_correlation_needs_the_one_it_takes_hits_from() {
+    let set = load(CHAIN);
+    assert_eq!(with_inner(&set.correlations, &[false, true]), [true, true]);
+    assert_eq!(with_inner(&set.correlations, &[true, false]), [true, false]);
+    assert_eq!(
+        with_inner(&set.correlations, &[false, false]),
+        [false, false]
+    );
+}
+
 #[test]
 fn broken_chains_are_reported() {
     let cyclic = "title: a\nname: ca\ncorrelation:\n  type: event_count\n  rules: [cb]\n  timespan: 5m\n  condition:\n    gte: 1\n---\ntitle: b\nname: cb\ncorrelation:\n  type: event_count\n  rules: [ca]\n  timespan: 5m\n  condition:\n    gte: 1\n";

@@ -73,7 +73,8 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
             };
             app.busy.push("rules".into());
             vec![Effect::SaveRule {
-                name: format!("search-{}", super::slug(&text)),
+                // Named by the search's id: saving it again replaces the file.
+                name: format!("search-{}", q.rule_id()),
                 text: q.to_sigma_yaml(&text),
             }]
         }

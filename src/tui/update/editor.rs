@@ -90,8 +90,15 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
     Vec::new()
 }
 
-/// A file name for a saved rule: its id (else title) with anything unusual as `_`.
+/// A file name for a saved rule: its id (else title) with anything unusual as `_`. A saved
+/// search keeps its own file name, so the edit replaces it and stays listed as a search.
 fn file_name(meta: &RuleMeta) -> String {
+    let origin = std::path::Path::new(&meta.origin);
+    if let Some(stem) = origin.file_stem().and_then(|s| s.to_str())
+        && stem.starts_with("search-")
+    {
+        return stem.to_owned();
+    }
     let base = meta.id.clone().unwrap_or_else(|| meta.title.clone());
     base.chars()
         .map(|c| {

@@ -293,6 +293,13 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
     let Some(row) = app.rules.get(rule) else {
         return Vec::new();
     };
+    // An overlay names its rule by id or name; one naming it otherwise would never apply.
+    let meta = &row.rule.meta;
+    if meta.id.is_none() && meta.name.is_none() {
+        app.message =
+            Some("this rule has no id or name for an overlay to name; give it an `id:` (e)".into());
+        return Vec::new();
+    }
     app.busy.push("rules".into());
     vec![Effect::AddOverlay {
         rule: Arc::clone(&row.rule),

@@ -439,3 +439,34 @@ fn correlations_can_be_turned_off_and_stay_off_across_reloads() {
     update(&mut app, Action::ToggleRule);
     assert!(app.correlations[0].enabled);
 }
+
+/// Marking a value benign on a rule without id or name is refused up front: an overlay could
+/// not name the rule, so it would never apply.
+#[test]
+fn benign_needs_a_rule_an_overlay_can_name() {
+    let mut app = app();
+    let anonymous = Loader::new()
+        .unwrap()
+        .load_str(
+            "title: anon\nlogsource:\n    product: windows\ndetection:\n    sel:\n        Image: x\n    condition: sel\n",
+            "anon.yml",
+        )
+        .rules
+        .remove(0);
+    for (rule, refused) in [(rule("alpha", "low"), false), (Arc::new(anonymous), true)] {
+        app.rules[0].rule = rule;
+        app.screens.push(Screen::Stack(crate::tui::app::StackView {
+            rule: 0,
+            field: "Image".into(),
+            values: vec![("x".into(), 1)],
+            sel: 0,
+        }));
+        let effects = update(&mut app, Action::MarkBenign);
+        assert_eq!(effects.is_empty(), refused, "{:?}", app.message);
+        if refused {
+            assert!(app.message.as_deref().is_some_and(|m| m.contains("no id")));
+        }
+        app.screens.clear();
+        app.busy.clear();
+    }
+}
