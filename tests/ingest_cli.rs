@@ -197,3 +197,38 @@ fn a_case_inside_the_inputs_is_not_ingested() {
         assert_eq!(Case::open(&case).unwrap().num_events(), expected);
     }
 }
+
+/// `scan` and `search` given a missing input path still work on the rest, and say so in their
+/// exit status as `ingest` does.
+#[test]
+fn scan_and_search_with_a_bad_path_keep_the_rest_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such.evtx");
+    for (i, command) in ["scan", "search"].into_iter().enumerate() {
+        let case = dir.path().join(format!("case{i}"));
+        let mut args: Vec<std::ffi::OsString> = vec![
+            command.into(),
+            "--case".into(),
+            case.into_os_string(),
+            samples().into_os_string(),
+            missing.clone().into_os_string(),
+        ];
+        if command == "search" {
+            args.push("EventID=1".into());
+        } else {
+            args.extend(["--format".into(), "jsonl".into()]);
+        }
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(AsRef::as_ref).collect();
+        let out = run(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains(&missing.display().to_string()),
+            "{command}: {err}"
+        );
+        assert!(
+            text(&out.stdout).lines().count() > 0,
+            "{command} still outputs: {err}"
+        );
+    }
+}

@@ -39,9 +39,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         Case::open_or_create(&dir)?
     };
+    // A bad input path is reported and the rest scanned; the exit status says so, as ingest's.
+    let mut bad_paths = false;
     if !args.paths.is_empty() {
         let summary = case.ingest(&args.paths, &IngestOptions::default(), &mut |_| {})?;
         ingest_cmd::print_summary(&summary, &dir);
+        bad_paths = !summary.path_errors.is_empty();
     }
     for r in set.errors.iter().chain(&set.unsupported) {
         eprintln!("rule not loaded: {}", r.error);
@@ -120,7 +123,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     eprintln!("{summary}");
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(if bad_paths { 2 } else { 0 }))
 }
 
 /// Writes hits in one of the output formats.

@@ -28,11 +28,14 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
     } else {
         Case::open_or_create(&dir)?
     };
+    // A bad input path is reported and the rest searched; the exit status says so, as ingest's.
+    let mut bad_paths = false;
     if !paths.is_empty() {
         let summary = case.ingest(paths, &IngestOptions::default(), &mut |_| {})?;
         if !summary.added.is_empty() || !summary.path_errors.is_empty() {
             ingest_cmd::print_summary(&summary, &dir);
         }
+        bad_paths = !summary.path_errors.is_empty();
     }
     let snapshot = case.snapshot();
     // One more than wanted tells whether the limit cut anything.
@@ -112,7 +115,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
             ""
         }
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(if bad_paths { 2 } else { 0 }))
 }
 
 fn file_path(paths: &HashMap<u64, String>, file: u64) -> &str {
