@@ -39,6 +39,8 @@ pub enum Action {
     StackField,
     MarkBenign,
     Overlays,
+    /// Lists what went wrong reading the input paths.
+    InputProblems,
     Delete,
     EditRule,
     SaveSearch,
@@ -150,6 +152,15 @@ pub struct FailedRule {
     pub reason: String,
 }
 
+/// Something wrong with an input path (as `huntbench ingest` reports it): `kind` is `error`
+/// (not usable as input), `warning` (read in part) or `skipped` (not read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputProblem {
+    pub kind: &'static str,
+    pub path: String,
+    pub reason: String,
+}
+
 /// The outcome of loading and running every rule.
 #[derive(Clone)]
 pub struct RulesLoaded {
@@ -220,6 +231,8 @@ pub enum Msg {
         events: u64,
         first: Option<i64>,
         last: Option<i64>,
+        /// What went wrong reading the inputs given on the command line.
+        problems: Vec<InputProblem>,
     },
     Rules(Box<RulesLoaded>),
     Events(Vec<(EventRef, Arc<Event>)>),

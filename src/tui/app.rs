@@ -1,6 +1,6 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
-use super::action::{CorrInputs, EditError, EditHits, EditTarget, FailedRule};
+use super::action::{CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem};
 use super::keymap::Keymap;
 use crate::event::Event;
 use crate::index::EventRef;
@@ -167,7 +167,13 @@ pub enum Screen {
     Detail(Box<Detail>),
     Tree(TreeView),
     Stack(StackView),
-    Overlays { sel: usize },
+    Overlays {
+        sel: usize,
+    },
+    /// What went wrong reading the inputs.
+    Problems {
+        sel: usize,
+    },
     Editor(Box<Editor>),
 }
 
@@ -180,6 +186,8 @@ pub struct App {
     pub rules: Vec<RuleRow>,
     pub correlations: Vec<CorrRow>,
     pub failed: Vec<FailedRule>,
+    /// Input paths that were missing, unreadable or read in part.
+    pub input_problems: Vec<InputProblem>,
     pub filters: Vec<Filter>,
     pub overlays: Vec<(PathBuf, String)>,
     pub sort: Sort,
@@ -221,6 +229,7 @@ impl App {
             rules: Vec::new(),
             correlations: Vec::new(),
             failed: Vec::new(),
+            input_problems: Vec::new(),
             filters: Vec::new(),
             overlays: Vec::new(),
             sort: Sort::Hits,

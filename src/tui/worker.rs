@@ -6,9 +6,9 @@
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
 
 use super::TuiOptions;
-use super::action::{EditTarget, Effect, FailedRule, Msg, RulesLoaded};
+use super::action::{EditTarget, Effect, FailedRule, InputProblem, Msg, RulesLoaded};
 use crate::event::Event;
-use crate::index::{Case, EventRef, IngestOptions, Snapshot};
+use crate::index::{Case, EventRef, IngestOptions, IngestSummary, Snapshot};
 use crate::sigma::RuleSet;
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
@@ -31,6 +31,8 @@ pub struct Ctx {
     /// Source file id → path shown in the detail view; read once, as the manifest of a large
     /// case is megabytes of JSON.
     files: HashMap<u64, String>,
+    /// What went wrong reading `opts.inputs`.
+    pub problems: Vec<InputProblem>,
 }
 
 /// The user's configuration directory (see [`crate::rulepack::config_dir`]).
@@ -42,9 +44,10 @@ impl Ctx {
     /// Opens the case and ingests the inputs, reporting progress.
     pub fn open(opts: TuiOptions, progress: &dyn Fn(String)) -> anyhow::Result<Ctx> {
         let mut case = Case::open_or_create(&opts.case_dir)?;
+        let mut problems = Vec::new();
         if !opts.inputs.is_empty() {
             let mut last = Instant::now() - Duration::from_secs(1);
-            case.ingest(&opts.inputs, &IngestOptions::default(), &mut |p| {
+            let summary = case.ingest(&opts.inputs, &IngestOptions::default(), &mut |p| {
                 if last.elapsed() >= Duration::from_millis(100) {
                     last = Instant::now();
                     let cur = p
@@ -61,6 +64,7 @@ impl Ctx {
                     ));
                 }
             })?;
+            problems = input_problems(&summary);
             case.reload()?;
         }
         let snapshot = RwLock::new(Arc::new(case.snapshot()));
@@ -71,6 +75,7 @@ impl Ctx {
             opts,
             config_dir: config_dir(),
             files,
+            problems,
         })
     }
 
@@ -87,12 +92,42 @@ impl Ctx {
             events: self.snap().num_events(),
             first: stats.as_ref().and_then(|s| s.first),
             last: stats.as_ref().and_then(|s| s.last),
+            problems: self.problems.clone(),
         }
     }
 
     fn user_rules(&self) -> PathBuf {
         self.config_dir.join("rules")
     }
+}
+
+/// The problems `huntbench ingest` prints (`print_summary`), as the workbench lists them: paths
+/// that are not usable, files read in part (unreadable records, a bad header…) and files not
+/// read; files already in the case are not problems.
+fn input_problems(s: &IngestSummary) -> Vec<InputProblem> {
+    let errors = s.path_errors.iter().map(|e| InputProblem {
+        kind: "error",
+        path: e.path.display().to_string(),
+        reason: e.reason.clone(),
+    });
+    let warnings = s.added.iter().flat_map(|f| {
+        let path = f.paths.first().cloned().unwrap_or_else(|| "?".into());
+        f.warnings.iter().map(move |w| InputProblem {
+            kind: "warning",
+            path: path.clone(),
+            reason: w.clone(),
+        })
+    });
+    let skipped = s
+        .skipped
+        .iter()
+        .filter(|(_, why)| !why.starts_with("already"))
+        .map(|(path, why)| InputProblem {
+            kind: "skipped",
+            path: path.display().to_string(),
+            reason: why.clone(),
+        });
+    errors.chain(warnings).chain(skipped).collect()
 }
 
 fn failed(set: &RuleSet) -> Vec<FailedRule> {

@@ -53,8 +53,10 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             events,
             first,
             last,
+            problems,
         } => {
             app.case_name = case_name;
+            app.input_problems = problems;
             app.events = events;
             app.range = first.zip(last);
             app.progress = Some("running rules".into());

@@ -39,6 +39,7 @@ fn app() -> App {
         events: 100,
         first: Some(0),
         last: Some(100),
+        problems: Vec::new(),
     };
     assert!(matches!(
         update(&mut app, Action::Worker(Box::new(ready)))[..],

@@ -7,7 +7,7 @@ use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 pub fn progress(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let text = vec![
@@ -161,6 +161,33 @@ pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect)
     f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
 }
 
+pub fn problems(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect) {
+    let page = usize::from(area.height.saturating_sub(1)).max(1);
+    let offset = sel.saturating_sub(page - 1);
+    let lines: Vec<Line> = app
+        .input_problems
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(page)
+        .map(|(i, p)| {
+            let line = Line::from(vec![
+                Span::styled(format!(" {:<8} ", p.kind), theme.get("error")),
+                Span::raw(format!(
+                    "{}: {}",
+                    clean(&p.path, 100),
+                    clean(&p.reason, 200)
+                )),
+            ]);
+            selected(line, i == sel, theme)
+        })
+        .collect();
+    let title = format!(" Input problems · {} ", app.input_problems.len());
+    // Wrapped: a reason cut at the screen edge would hide what to fix.
+    let list = Paragraph::new(lines).wrap(Wrap { trim: false });
+    f.render_widget(list.block(list_block(title, theme)), area);
+}
+
 pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let Some((kind, buf)) = &app.input else {
         return;
@@ -196,6 +223,17 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let feeding = app.feeding_hits();
     if feeding > 0 {
         text.push_str(&format!(" (+{feeding} only feeding correlations)"));
+    }
+    if !app.input_problems.is_empty() {
+        // Stays in the status line: problems with the inputs change what the hunt covers.
+        let n = app.input_problems.len();
+        let key = app
+            .keymap
+            .key_of(&crate::tui::action::Action::InputProblems);
+        text.push_str(&format!(
+            " │ {n} input problem{} (press {key})",
+            if n == 1 { "" } else { "s" }
+        ));
     }
     if !app.busy.is_empty() {
         text.push_str(&format!(" │ working: {}", app.busy.join(", ")));
