@@ -116,10 +116,11 @@ pub enum Effect {
         value: String,
     },
     RemoveOverlay(PathBuf),
+    /// Writes one row per listed row (an event two rules hit is two rows of a timeline).
     Export {
         path: PathBuf,
         jsonl: bool,
-        refs: Vec<EventRef>,
+        rows: Vec<ExportRow>,
     },
     /// Write text to a file under the case and to the clipboard (OSC 52, done by the UI thread).
     Copy {
@@ -141,6 +142,13 @@ impl Effect {
             _ => None,
         }
     }
+}
+
+/// A row of an exported list: the event and the rule whose hit it is, if any.
+#[derive(Clone)]
+pub struct ExportRow {
+    pub r: EventRef,
+    pub rule: Option<Arc<CompiledRule>>,
 }
 
 /// A rule that did not load, with why.
@@ -263,6 +271,8 @@ pub enum Msg {
     },
     /// The key bindings to use (read at startup, with any problems of the user's file).
     Keymap(Arc<super::keymap::Keymap>),
+    /// An export finished (what was written where).
+    Exported(String),
     Info(String),
     Error(String),
 }
@@ -280,6 +290,7 @@ impl std::fmt::Debug for Msg {
             Msg::Compiled { .. } => "Compiled",
             Msg::Stack { .. } => "Stack",
             Msg::Keymap(_) => "Keymap",
+            Msg::Exported(_) => "Exported",
             Msg::Info(_) => "Info",
             Msg::Error(_) => "Error",
         };

@@ -18,6 +18,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 mod compile;
+mod export;
 
 /// Debounce for rule recompiles while typing.
 const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -361,42 +362,8 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             std::fs::remove_file(&path)?;
             vec![Msg::Rules(Box::new(load_rules(ctx)?))]
         }
-        Effect::Export { path, jsonl, refs } => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let out = unique_path(&path, if jsonl { "jsonl" } else { "csv" });
-            let mut text = String::new();
-            if !jsonl {
-                text.push_str("timestamp,computer,channel,event_id,record_id\n");
-            }
-            for chunk in refs.chunks(4096) {
-                for (_, e) in fetch(&snap, chunk)
-                    .into_iter()
-                    .collect::<std::collections::BTreeMap<_, _>>()
-                {
-                    if jsonl {
-                        text.push_str(&e.to_json());
-                    } else {
-                        let cell = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-                        text.push_str(&format!(
-                            "{},{},{},{},{}",
-                            cell(e.get_str("TimeCreated_SystemTime").unwrap_or_default()),
-                            cell(e.computer()),
-                            cell(e.channel()),
-                            e.event_id().unwrap_or(0),
-                            e.record_id().unwrap_or(0)
-                        ));
-                    }
-                    text.push('\n');
-                }
-            }
-            std::fs::write(&out, text)?;
-            vec![Msg::Info(format!(
-                "exported {} rows to {}",
-                refs.len(),
-                out.display()
-            ))]
+        Effect::Export { path, jsonl, rows } => {
+            vec![export::write(ctx, &snap, &path, jsonl, &rows)?]
         }
         Effect::Copy { label, text } => {
             let path = ctx.opts.case_dir.join("clipboard.txt");

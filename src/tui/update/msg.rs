@@ -258,6 +258,10 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             app.keymap = km;
         }
+        Msg::Exported(s) => {
+            app.busy.retain(|b| b != "export");
+            app.message = Some(s);
+        }
         Msg::Info(s) => app.message = Some(s),
         Msg::Error(s) => {
             app.busy.clear();

@@ -6,7 +6,7 @@ use crate::event::Event;
 use crate::index::EventRef;
 use crate::prefilter::Prefilter;
 use crate::proctree;
-use crate::tui::action::{Check, Effect};
+use crate::tui::action::{Check, Effect, ExportRow};
 use crate::tui::app::{App, CorrList, Detail, Entry, HitRow, Screen};
 use std::sync::Arc;
 
@@ -318,9 +318,20 @@ pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
     };
     let slug: String = super::slug(&h.title).chars().take(40).collect();
     let path = app.case_dir.join("exports").join(slug);
-    let refs = h.rows.iter().map(|r| r.r).collect();
+    let rule = |i: Option<usize>| {
+        i.and_then(|i| app.rules.get(i))
+            .map(|r| Arc::clone(&r.rule))
+    };
+    let rows = h
+        .rows
+        .iter()
+        .map(|row| ExportRow {
+            r: row.r,
+            rule: rule(row.rule.or(h.rule)),
+        })
+        .collect();
     app.busy.push("export".into());
-    vec![Effect::Export { path, jsonl, refs }]
+    vec![Effect::Export { path, jsonl, rows }]
 }
 
 pub fn copy(app: &mut App, whole_event: bool) -> Vec<Effect> {
