@@ -57,6 +57,14 @@ pub enum Action {
     Worker(Box<Msg>),
 }
 
+/// The anchor of a time pivot (events on `computer` around `t0`, in microseconds): kept on its
+/// list so a new span re-runs it in place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Around {
+    pub computer: String,
+    pub t0: i64,
+}
+
 /// A pivot's exact check (the prefilter only narrows).
 pub type Check = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 
@@ -78,6 +86,8 @@ pub enum Effect {
         title: String,
         prefilter: Prefilter,
         check: Check,
+        /// Set for a time pivot (its result replaces a list of the same anchor).
+        around: Option<Around>,
     },
     Search {
         generation: u64,
@@ -258,6 +268,7 @@ pub enum Msg {
         generation: u64,
         title: String,
         refs: Result<Vec<EventRef>, String>,
+        around: Option<Around>,
     },
     Compiled {
         generation: u64,

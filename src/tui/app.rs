@@ -1,6 +1,8 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
-use super::action::{CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem};
+use super::action::{
+    Around, CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem,
+};
 use super::keymap::Keymap;
 use crate::event::Event;
 use crate::index::EventRef;
@@ -94,6 +96,8 @@ pub struct HitList {
     pub rule: Option<usize>,
     /// The query text when this is a search (enables saving it).
     pub query: Option<String>,
+    /// The anchor when this is a time pivot (`+`/`-` re-run it).
+    pub around: Option<Around>,
 }
 
 /// The event detail screen.

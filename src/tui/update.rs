@@ -97,10 +97,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::WiderAround => {
             app.around_minutes = (app.around_minutes * 2).min(24 * 60);
             app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+            return pivot::rerun_around(app);
         }
         Action::NarrowerAround => {
             app.around_minutes = (app.around_minutes / 2).max(1);
             app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+            return pivot::rerun_around(app);
         }
         Action::StackField => return pivot::stack(app),
         Action::MarkBenign => return pivot::benign(app),
@@ -356,6 +358,7 @@ pub fn push_hits(
         hist,
         rule,
         query,
+        around: None,
     }));
     window(app)
 }

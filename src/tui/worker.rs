@@ -266,12 +266,14 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             title,
             prefilter,
             check,
+            around,
         } => {
             let refs = confirmed(&snap, &prefilter, &*check).map_err(|e| e.to_string());
             vec![Msg::Hits {
                 generation,
                 title,
                 refs,
+                around,
             }]
         }
         Effect::Search {
@@ -285,6 +287,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
                 generation,
                 title: format!("search: {text}"),
                 refs,
+                around: None,
             }]
         }
         Effect::Compile {

@@ -1,4 +1,4 @@
-//! Hits lists: exports.
+//! Hits lists: exports, and time pivots re-run over a new span.
 
 use super::support::{fixture_with, manifest_dir};
 use huntbench::tui::action::Action;
@@ -98,4 +98,34 @@ fn exports_write_every_listed_row_with_its_rule_and_finish() {
         assert!(line["file"].as_str().unwrap().ends_with(".evtx"), "{line}");
         assert!(line["event"].is_object(), "{line}");
     }
+}
+
+#[test]
+fn a_new_span_reruns_the_time_pivot_in_place() {
+    let mut fx = fixture_with(|_| {});
+    fx.select_rule("WMI Provider Host");
+    fx.send(Action::Open);
+    fx.send(Action::Open);
+    fx.send(Action::PivotAround);
+    let rows = |fx: &super::support::Fixture| match fx.app.top() {
+        Some(Screen::Hits(h)) => (h.title.clone(), h.rows.len()),
+        _ => panic!("a hits list: {:?}", fx.app.message),
+    };
+    let (title, five) = rows(&fx);
+    assert!(title.ends_with("±5 min"), "{title}");
+    assert_eq!(fx.app.screens.len(), 3);
+
+    fx.send(Action::WiderAround);
+    let (title, ten) = rows(&fx);
+    assert!(title.ends_with("±10 min"), "{title}");
+    assert!(ten > five, "{five} → {ten}");
+    assert_eq!(fx.app.screens.len(), 3, "the list is replaced, not stacked");
+    assert!(fx.screen().contains("±10 min"), "{}", fx.screen());
+
+    fx.send(Action::NarrowerAround);
+    fx.send(Action::NarrowerAround);
+    let (title, two) = rows(&fx);
+    assert!(title.ends_with("±2 min"), "{title}");
+    assert!(two <= five, "{five} → {two}");
+    assert!(fx.app.busy.is_empty());
 }
