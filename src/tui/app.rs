@@ -34,6 +34,13 @@ pub enum InputKind {
     SaveSearch,
 }
 
+/// Why the search line did not parse: at `column` (1-based, in characters of the text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    pub column: usize,
+    pub message: String,
+}
+
 /// A rule row: the compiled rule, whether it is enabled, and its hits (sorted by time).
 #[derive(Clone)]
 pub struct RuleRow {
@@ -205,7 +212,7 @@ pub struct App {
     pub screens: Vec<Screen>,
     pub cache: HashMap<EventRef, Arc<Event>>,
     pub input: Option<(InputKind, String)>,
-    pub input_error: Option<String>,
+    pub input_error: Option<InputError>,
     pub help: bool,
     pub message: Option<String>,
     /// Background work in flight, by label.

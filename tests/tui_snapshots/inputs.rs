@@ -1,4 +1,5 @@
-//! Problems with the input paths: counted in the status line and listed, as `ingest` prints them.
+//! Inputs: problems with the input paths (counted in the status line and listed, as `ingest`
+//! prints them) and the search line.
 
 use super::support::fixture_with;
 use huntbench::tui::action::Action;
@@ -60,4 +61,72 @@ fn inputs_without_problems_say_nothing() {
     fx.send(Action::InputProblems);
     assert!(fx.app.screens.is_empty());
     assert_eq!(fx.app.message.as_deref(), Some("no input problems"));
+}
+
+fn type_search(fx: &mut super::support::Fixture, text: &str) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    fx.send(Action::Search);
+    for c in text.chars() {
+        fx.key(c);
+    }
+    fx.send(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+}
+
+/// The input line and the error line under it.
+fn input_lines(screen: &str) -> (String, String) {
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .rposition(|l| l.starts_with('/'))
+        .unwrap_or_else(|| panic!("the search line:\n{screen}"));
+    (lines[at].to_owned(), lines[at + 1].to_owned())
+}
+
+#[test]
+fn a_long_search_scrolls_to_the_cursor_and_its_error_shows() {
+    let mut fx = fixture_with(|_| {});
+    let terms: Vec<String> = (0..20).map(|i| format!("CommandLine=*part{i}*")).collect();
+    let text = format!("{} AND (", terms.join(" AND "));
+    assert!(text.chars().count() > 300);
+    type_search(&mut fx, &text);
+    let err = fx.app.input_error.clone().expect("a parse error");
+    assert_eq!(err.column, text.chars().count() + 1, "{err:?}");
+    let screen = fx.screen();
+    let (input, error) = input_lines(&screen);
+    assert!(input.starts_with("/…"), "cut at the start: {input}");
+    assert!(
+        input.ends_with("part19* AND (▏"),
+        "the cursor in view: {input}"
+    );
+    // The error past the end of the text is under the cursor, after its message.
+    assert!(
+        error.contains(&format!("column {}: {}", err.column, err.message)),
+        "{error}"
+    );
+    let cursor = input.chars().position(|c| c == '▏').unwrap();
+    assert_eq!(
+        error.chars().position(|c| c == '^'),
+        Some(cursor),
+        "{screen}"
+    );
+    snap!("search_long_input", fx);
+
+    // An error scrolled out of view: the message alone, without a caret.
+    fx.send(Action::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Esc,
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    type_search(&mut fx, &format!("Image=( AND {}", terms.join(" AND ")));
+    let err = fx.app.input_error.clone().expect("a parse error");
+    assert!(err.column < 10, "{err:?}");
+    let (input, error) = input_lines(&fx.screen());
+    assert!(input.ends_with("part19*▏"), "{input}");
+    assert_eq!(
+        error,
+        format!(" column {}: {}", err.column, err.message),
+        "no caret"
+    );
 }

@@ -205,7 +205,8 @@ fn search_errors_stay_in_the_input_line_and_stale_results_are_dropped() {
         Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
     assert!(eff.is_empty());
-    assert!(app.input_error.as_deref().unwrap().contains("column"));
+    let err = app.input_error.as_ref().unwrap();
+    assert!(err.column == 7 && !err.message.is_empty(), "{err:?}");
     update(
         &mut app,
         Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
