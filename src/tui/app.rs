@@ -169,6 +169,12 @@ pub struct Editor {
     pub pending: bool,
     /// For a correlation rule: the hits it is re-evaluated over (taken when the editor opens).
     pub inputs: Option<Arc<CorrInputs>>,
+    /// The text as opened, to tell whether closing would lose edits.
+    pub original: String,
+    /// Esc was pressed once with unsaved edits (a second Esc discards them).
+    pub discard_asked: bool,
+    /// Ctrl-S was pressed while the buffer was compiling: saved once it is known to compile.
+    pub save_pending: bool,
 }
 
 /// Screens stack: pivots push, Backspace pops; the rules list is always at the bottom.

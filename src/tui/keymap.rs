@@ -480,10 +480,15 @@ impl Keymap {
             };
             return vec![("⏎".into(), what), ("Esc".into(), "cancel")];
         }
-        if matches!(app.top(), Some(Screen::Editor(_))) {
+        if let Some(Screen::Editor(ed)) = app.top() {
+            let esc = if ed.discard_asked {
+                "discard changes"
+            } else {
+                "close editor"
+            };
             return vec![
-                ("Ctrl-S".into(), "save to user rules"),
-                ("Esc".into(), "close editor"),
+                ("Ctrl-S".into(), "save to user rules (if it compiles)"),
+                ("Esc".into(), esc),
             ];
         }
         let sc = scope(app);

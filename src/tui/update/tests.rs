@@ -262,11 +262,15 @@ fn editor_ignores_stale_compiles_and_computes_the_diff() {
         panic!()
     };
     assert_eq!((ed.added, ed.removed), (1, 1));
-    update(
-        &mut app,
-        Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
-    );
+    // The buffer was edited: the first Esc asks, the second discards.
+    update(&mut app, esc());
+    assert!(matches!(app.top(), Some(Screen::Editor(_))));
+    update(&mut app, esc());
     assert!(app.screens.is_empty());
+}
+
+fn esc() -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE))
 }
 
 #[test]
@@ -518,3 +522,5 @@ fn a_new_span_reruns_the_time_pivot_on_top_in_place() {
     assert!(update(&mut app, Action::WiderAround).is_empty());
     assert_eq!(app.around_minutes, 4);
 }
+
+mod editor;
