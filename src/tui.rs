@@ -16,7 +16,7 @@ pub mod worker;
 
 use action::{Action, Effect, Msg};
 use app::App;
-use crossbeam_channel::{Receiver, Sender, select, unbounded};
+use crossbeam_channel::{Receiver, Sender, never, select, unbounded};
 use crossterm::event::{self as ct, Event as TermEvent, KeyEventKind, MouseEventKind};
 use std::io::Write;
 use std::path::PathBuf;
@@ -114,11 +114,32 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     );
     let mut worker: Option<worker::Worker> = None;
     let mut pending: Vec<Effect> = Vec::new();
+    let mut sources = Sources {
+        rx,
+        keys: key_rx,
+        ctx: ctx_rx,
+    };
+    let mut dirty = true;
     loop {
-        terminal.draw(|f| views::draw(f, &app, &theme))?;
-        let action = next_action(&app, &rx, &key_rx, &ctx_rx, &mut worker, &tx);
+        if dirty {
+            terminal.draw(|f| views::draw(f, &app, &theme))?;
+            dirty = false;
+        }
+        let action = match sources.next(TICK) {
+            Wake::Msg(m) => Some(Action::Worker(Box::new(m))),
+            Wake::Term(ev) => term_action(&app, ev),
+            Wake::Ctx(ctx) => {
+                worker = Some(worker::Worker::start(ctx, tx.clone()));
+                None
+            }
+            Wake::Tick => {
+                dirty = true;
+                None
+            }
+        };
         if let Some(action) = action {
             pending.extend(update::update(&mut app, action));
+            dirty = true;
         }
         for e in std::mem::take(&mut pending) {
             if let Effect::Copy { text, .. } = &e {
@@ -139,24 +160,50 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn next_action(
-    app: &App,
-    rx: &Receiver<Msg>,
-    key_rx: &Receiver<TermEvent>,
-    ctx_rx: &Receiver<Arc<worker::Ctx>>,
-    worker: &mut Option<worker::Worker>,
-    tx: &Sender<Msg>,
-) -> Option<Action> {
-    select! {
-        recv(rx) -> m => m.ok().map(|m| Action::Worker(Box::new(m))),
-        recv(key_rx) -> ev => ev.ok().and_then(|ev| term_action(app, ev)),
-        recv(ctx_rx) -> ctx => {
-            if let Ok(ctx) = ctx {
-                *worker = Some(worker::Worker::start(ctx, tx.clone()));
+/// The loop redraws at least this often when nothing happens.
+const TICK: Duration = Duration::from_millis(250);
+
+/// What woke the loop.
+enum Wake<C> {
+    Msg(Msg),
+    Term(TermEvent),
+    Ctx(C),
+    Tick,
+}
+
+/// The channels the loop waits on. A receiver whose senders are all gone is always ready
+/// (with an error), so it is swapped for `never()`: otherwise the loop would spin and redraw
+/// without pause (the case-opening thread drops its sender after its one message).
+struct Sources<C> {
+    rx: Receiver<Msg>,
+    keys: Receiver<TermEvent>,
+    ctx: Receiver<C>,
+}
+
+impl<C> Sources<C> {
+    fn next(&mut self, tick: Duration) -> Wake<C> {
+        loop {
+            let closed = select! {
+                recv(self.rx) -> m => match m {
+                    Ok(m) => return Wake::Msg(m),
+                    Err(_) => 0,
+                },
+                recv(self.keys) -> ev => match ev {
+                    Ok(ev) => return Wake::Term(ev),
+                    Err(_) => 1,
+                },
+                recv(self.ctx) -> c => match c {
+                    Ok(c) => return Wake::Ctx(c),
+                    Err(_) => 2,
+                },
+                default(tick) => return Wake::Tick,
+            };
+            match closed {
+                0 => self.rx = never(),
+                1 => self.keys = never(),
+                _ => self.ctx = never(),
             }
-            None
         }
-        default(Duration::from_millis(250)) => None,
     }
 }
 
@@ -189,4 +236,33 @@ fn osc52(text: &str) {
     let mut out = std::io::stdout();
     let _ = write!(out, "\x1b]52;c;{b64}\x07");
     let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn closed_channels_do_not_wake_the_loop() {
+        let (tx, rx) = unbounded::<Msg>();
+        let (key_tx, keys) = unbounded::<TermEvent>();
+        let (ctx_tx, ctx) = unbounded::<u8>();
+        let mut sources = Sources { rx, keys, ctx };
+        ctx_tx.send(7).expect("send");
+        drop(ctx_tx);
+        drop(key_tx);
+        assert!(matches!(sources.next(TICK), Wake::Ctx(7)));
+        // Both closed channels are now quiet: the loop waits for its tick, every time.
+        for _ in 0..3 {
+            let started = Instant::now();
+            assert!(matches!(
+                sources.next(Duration::from_millis(50)),
+                Wake::Tick
+            ));
+            assert!(started.elapsed() >= Duration::from_millis(45));
+        }
+        tx.send(Msg::Info("x".into())).expect("send");
+        assert!(matches!(sources.next(TICK), Wake::Msg(Msg::Info(_))));
+    }
 }

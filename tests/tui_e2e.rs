@@ -205,6 +205,57 @@ fn rules_hits_detail_tree_and_clean_exit() {
     s.quit_and_check_terminal();
 }
 
+/// Ticks of CPU time (user + system, all threads) of the workbench running in the pane.
+fn cpu_ticks(s: &Session) -> Option<u64> {
+    let out = Command::new("tmux")
+        .args(["display-message", "-p", "-t", &s.name, "#{pane_pid}"])
+        .output()
+        .ok()?;
+    let shell = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    // The shell's child is the workbench: `pid (comm) state ppid … utime stime …`.
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if head.ends_with("(huntbench") && fields.get(1) == Some(&shell.as_str()) {
+            let utime: u64 = fields.get(11)?.parse().ok()?;
+            let stime: u64 = fields.get(12)?.parse().ok()?;
+            return Some(utime + stime);
+        }
+    }
+    None
+}
+
+#[test]
+fn an_idle_workbench_does_not_spin() {
+    if !usable() || !Path::new("/proc/self/stat").exists() {
+        return;
+    }
+    let s = Session::start("idle");
+    s.open(&[&samples()]);
+    s.wait("the WMI rule with its count", |sc| {
+        rule_line(sc).is_some_and(|l| l.contains(" 24 "))
+    });
+    // Let the rule run and the first redraws settle, then measure two idle seconds.
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_ticks(&s).expect("the workbench process");
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(2));
+    let ticks = cpu_ticks(&s).expect("the workbench process") - before;
+    let clk_tck = 100.0; // USER_HZ on Linux
+    let share = ticks as f64 / clk_tck / started.elapsed().as_secs_f64();
+    assert!(
+        share < 0.2,
+        "idle workbench used {:.0}% of a core",
+        share * 100.0
+    );
+    s.quit_and_check_terminal();
+}
+
 #[test]
 fn editing_a_selection_changes_the_count() {
     if !usable() {

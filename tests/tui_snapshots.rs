@@ -12,6 +12,10 @@ macro_rules! snap {
 }
 
 mod common;
+#[path = "tui_snapshots/inputs.rs"]
+mod inputs;
+#[path = "tui_snapshots/lists.rs"]
+mod lists;
 #[path = "tui_snapshots/support.rs"]
 mod support;
 #[path = "tui_snapshots/workbench.rs"]

@@ -39,6 +39,8 @@ pub enum Action {
     StackField,
     MarkBenign,
     Overlays,
+    /// Lists what went wrong reading the input paths.
+    InputProblems,
     Delete,
     EditRule,
     SaveSearch,
@@ -53,6 +55,14 @@ pub enum Action {
     Click(u16, u16),
     Resize(u16, u16),
     Worker(Box<Msg>),
+}
+
+/// The anchor of a time pivot (events on `computer` around `t0`, in microseconds): kept on its
+/// list so a new span re-runs it in place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Around {
+    pub computer: String,
+    pub t0: i64,
 }
 
 /// A pivot's exact check (the prefilter only narrows).
@@ -76,6 +86,8 @@ pub enum Effect {
         title: String,
         prefilter: Prefilter,
         check: Check,
+        /// Set for a time pivot (its result replaces a list of the same anchor).
+        around: Option<Around>,
     },
     Search {
         generation: u64,
@@ -114,10 +126,11 @@ pub enum Effect {
         value: String,
     },
     RemoveOverlay(PathBuf),
+    /// Writes one row per listed row (an event two rules hit is two rows of a timeline).
     Export {
         path: PathBuf,
         jsonl: bool,
-        refs: Vec<EventRef>,
+        rows: Vec<ExportRow>,
     },
     /// Write text to a file under the case and to the clipboard (OSC 52, done by the UI thread).
     Copy {
@@ -141,12 +154,28 @@ impl Effect {
     }
 }
 
+/// A row of an exported list: the event and the rule whose hit it is, if any.
+#[derive(Clone)]
+pub struct ExportRow {
+    pub r: EventRef,
+    pub rule: Option<Arc<CompiledRule>>,
+}
+
 /// A rule that did not load, with why.
 #[derive(Clone, Debug)]
 pub struct FailedRule {
     pub title: String,
     pub origin: String,
     pub kind: &'static str,
+    pub reason: String,
+}
+
+/// Something wrong with an input path (as `huntbench ingest` reports it): `kind` is `error`
+/// (not usable as input), `warning` (read in part) or `skipped` (not read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputProblem {
+    pub kind: &'static str,
+    pub path: String,
     pub reason: String,
 }
 
@@ -220,6 +249,8 @@ pub enum Msg {
         events: u64,
         first: Option<i64>,
         last: Option<i64>,
+        /// What went wrong reading the inputs given on the command line.
+        problems: Vec<InputProblem>,
     },
     Rules(Box<RulesLoaded>),
     Events(Vec<(EventRef, Arc<Event>)>),
@@ -237,6 +268,7 @@ pub enum Msg {
         generation: u64,
         title: String,
         refs: Result<Vec<EventRef>, String>,
+        around: Option<Around>,
     },
     Compiled {
         generation: u64,
@@ -250,6 +282,8 @@ pub enum Msg {
     },
     /// The key bindings to use (read at startup, with any problems of the user's file).
     Keymap(Arc<super::keymap::Keymap>),
+    /// An export finished (what was written where).
+    Exported(String),
     Info(String),
     Error(String),
 }
@@ -267,6 +301,7 @@ impl std::fmt::Debug for Msg {
             Msg::Compiled { .. } => "Compiled",
             Msg::Stack { .. } => "Stack",
             Msg::Keymap(_) => "Keymap",
+            Msg::Exported(_) => "Exported",
             Msg::Info(_) => "Info",
             Msg::Error(_) => "Error",
         };

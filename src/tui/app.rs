@@ -1,6 +1,8 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
-use super::action::{CorrInputs, EditError, EditHits, EditTarget, FailedRule};
+use super::action::{
+    Around, CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem,
+};
 use super::keymap::Keymap;
 use crate::event::Event;
 use crate::index::EventRef;
@@ -30,6 +32,13 @@ pub enum InputKind {
     Search,
     RuleFilter,
     SaveSearch,
+}
+
+/// Why the search line did not parse: at `column` (1-based, in characters of the text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    pub column: usize,
+    pub message: String,
 }
 
 /// A rule row: the compiled rule, whether it is enabled, and its hits (sorted by time).
@@ -94,6 +103,8 @@ pub struct HitList {
     pub rule: Option<usize>,
     /// The query text when this is a search (enables saving it).
     pub query: Option<String>,
+    /// The anchor when this is a time pivot (`+`/`-` re-run it).
+    pub around: Option<Around>,
 }
 
 /// The event detail screen.
@@ -158,6 +169,12 @@ pub struct Editor {
     pub pending: bool,
     /// For a correlation rule: the hits it is re-evaluated over (taken when the editor opens).
     pub inputs: Option<Arc<CorrInputs>>,
+    /// The text as opened, to tell whether closing would lose edits.
+    pub original: String,
+    /// Esc was pressed once with unsaved edits (a second Esc discards them).
+    pub discard_asked: bool,
+    /// Ctrl-S was pressed while the buffer was compiling: saved once it is known to compile.
+    pub save_pending: bool,
 }
 
 /// Screens stack: pivots push, Backspace pops; the rules list is always at the bottom.
@@ -167,7 +184,13 @@ pub enum Screen {
     Detail(Box<Detail>),
     Tree(TreeView),
     Stack(StackView),
-    Overlays { sel: usize },
+    Overlays {
+        sel: usize,
+    },
+    /// What went wrong reading the inputs.
+    Problems {
+        sel: usize,
+    },
     Editor(Box<Editor>),
 }
 
@@ -180,6 +203,8 @@ pub struct App {
     pub rules: Vec<RuleRow>,
     pub correlations: Vec<CorrRow>,
     pub failed: Vec<FailedRule>,
+    /// Input paths that were missing, unreadable or read in part.
+    pub input_problems: Vec<InputProblem>,
     pub filters: Vec<Filter>,
     pub overlays: Vec<(PathBuf, String)>,
     pub sort: Sort,
@@ -193,7 +218,7 @@ pub struct App {
     pub screens: Vec<Screen>,
     pub cache: HashMap<EventRef, Arc<Event>>,
     pub input: Option<(InputKind, String)>,
-    pub input_error: Option<String>,
+    pub input_error: Option<InputError>,
     pub help: bool,
     pub message: Option<String>,
     /// Background work in flight, by label.
@@ -221,6 +246,7 @@ impl App {
             rules: Vec::new(),
             correlations: Vec::new(),
             failed: Vec::new(),
+            input_problems: Vec::new(),
             filters: Vec::new(),
             overlays: Vec::new(),
             sort: Sort::Hits,

@@ -213,6 +213,13 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
         (Global, A::Overlays, "O", "tuning overlays", false),
         (
             Global,
+            A::InputProblems,
+            "W",
+            "input problems (ingest)",
+            false,
+        ),
+        (
+            Global,
             A::WiderAround,
             "+",
             "double the ±N min window",
@@ -453,6 +460,16 @@ impl Keymap {
         hit(scope(app)).or_else(|| hit(Scope::Global))
     }
 
+    /// The label of the first key bound to `action` (on any screen), for messages.
+    pub fn key_of(&self, action: &Action) -> String {
+        let name = action_name(action);
+        self.bindings
+            .iter()
+            .find(|b| b.name == name)
+            .and_then(|b| b.keys.first())
+            .map_or_else(|| "?".into(), |k| k.label())
+    }
+
     /// `key label` pairs for the hint line of the current screen (first key of each).
     pub fn hints(&self, app: &App) -> Vec<(String, &'static str)> {
         if let Some((kind, _)) = &app.input {
@@ -463,10 +480,15 @@ impl Keymap {
             };
             return vec![("⏎".into(), what), ("Esc".into(), "cancel")];
         }
-        if matches!(app.top(), Some(Screen::Editor(_))) {
+        if let Some(Screen::Editor(ed)) = app.top() {
+            let esc = if ed.discard_asked {
+                "discard changes"
+            } else {
+                "close editor"
+            };
             return vec![
-                ("Ctrl-S".into(), "save to user rules"),
-                ("Esc".into(), "close editor"),
+                ("Ctrl-S".into(), "save to user rules (if it compiles)"),
+                ("Esc".into(), esc),
             ];
         }
         let sc = scope(app);
@@ -515,6 +537,7 @@ pub fn scope(app: &App) -> Scope {
         Some(Screen::Tree(_)) => Scope::Tree,
         Some(Screen::Stack(_)) => Scope::Stack,
         Some(Screen::Overlays { .. }) => Scope::Overlays,
+        Some(Screen::Problems { .. }) => Scope::Global,
         Some(Screen::Editor(_)) => Scope::Global,
     }
 }

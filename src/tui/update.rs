@@ -97,14 +97,23 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::WiderAround => {
             app.around_minutes = (app.around_minutes * 2).min(24 * 60);
             app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+            return pivot::rerun_around(app);
         }
         Action::NarrowerAround => {
             app.around_minutes = (app.around_minutes / 2).max(1);
             app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+            return pivot::rerun_around(app);
         }
         Action::StackField => return pivot::stack(app),
         Action::MarkBenign => return pivot::benign(app),
         Action::Overlays => app.screens.push(Screen::Overlays { sel: 0 }),
+        Action::InputProblems => {
+            if app.input_problems.is_empty() {
+                app.message = Some("no input problems".into());
+            } else {
+                app.screens.push(Screen::Problems { sel: 0 });
+            }
+        }
         Action::Delete => return pivot::delete_overlay(app),
         Action::EditRule => return editor::open_editor(app),
         Action::ExportCsv => return pivot::export(app, false),
@@ -215,6 +224,7 @@ fn move_sel(app: &mut App, delta: i64) -> Vec<Effect> {
         Some(Screen::Tree(t)) => t.sel = step(t.sel, t.tree.lines.len(), delta),
         Some(Screen::Stack(s)) => s.sel = step(s.sel, s.values.len(), delta),
         Some(Screen::Overlays { sel }) => *sel = step(*sel, app.overlays.len(), delta),
+        Some(Screen::Problems { sel }) => *sel = step(*sel, app.input_problems.len(), delta),
         Some(Screen::Editor(_)) => {}
     }
     Vec::new()
@@ -348,6 +358,7 @@ pub fn push_hits(
         hist,
         rule,
         query,
+        around: None,
     }));
     window(app)
 }

@@ -73,6 +73,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             Some(Screen::Tree(t)) => misc::tree(f, app, t, theme, body),
             Some(Screen::Stack(s)) => misc::stack(f, app, s, theme, body),
             Some(Screen::Overlays { sel }) => misc::overlays(f, app, *sel, theme, body),
+            Some(Screen::Problems { sel }) => misc::problems(f, app, *sel, theme, body),
             Some(Screen::Editor(e)) => editor::draw(f, app, e, theme, body),
         }
     }
@@ -102,6 +103,7 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Screen::Tree(_) => "Process tree".into(),
             Screen::Stack(s) => format!("Stack {}", s.field),
             Screen::Overlays { .. } => "Overlays".into(),
+            Screen::Problems { .. } => "Input problems".into(),
             Screen::Editor(_) => "Editor".into(),
         });
     }

@@ -6,9 +6,9 @@
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
 
 use super::TuiOptions;
-use super::action::{EditTarget, Effect, FailedRule, Msg, RulesLoaded};
+use super::action::{EditTarget, Effect, FailedRule, InputProblem, Msg, RulesLoaded};
 use crate::event::Event;
-use crate::index::{Case, EventRef, IngestOptions, Snapshot};
+use crate::index::{Case, EventRef, IngestOptions, IngestSummary, Snapshot};
 use crate::sigma::RuleSet;
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
@@ -18,6 +18,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 mod compile;
+mod export;
 
 /// Debounce for rule recompiles while typing.
 const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -31,6 +32,8 @@ pub struct Ctx {
     /// Source file id → path shown in the detail view; read once, as the manifest of a large
     /// case is megabytes of JSON.
     files: HashMap<u64, String>,
+    /// What went wrong reading `opts.inputs`.
+    pub problems: Vec<InputProblem>,
 }
 
 /// The user's configuration directory (see [`crate::rulepack::config_dir`]).
@@ -47,9 +50,10 @@ impl Ctx {
         } else {
             Case::open_or_create(&opts.case_dir)?
         };
+        let mut problems = Vec::new();
         if !opts.inputs.is_empty() {
             let mut last = Instant::now() - Duration::from_secs(1);
-            case.ingest(&opts.inputs, &IngestOptions::default(), &mut |p| {
+            let summary = case.ingest(&opts.inputs, &IngestOptions::default(), &mut |p| {
                 if last.elapsed() >= Duration::from_millis(100) {
                     last = Instant::now();
                     let cur = p
@@ -66,6 +70,7 @@ impl Ctx {
                     ));
                 }
             })?;
+            problems = input_problems(&summary);
             case.reload()?;
         }
         let snapshot = RwLock::new(Arc::new(case.snapshot()));
@@ -76,6 +81,7 @@ impl Ctx {
             opts,
             config_dir: config_dir(),
             files,
+            problems,
         })
     }
 
@@ -92,12 +98,42 @@ impl Ctx {
             events: self.snap().num_events(),
             first: stats.as_ref().and_then(|s| s.first),
             last: stats.as_ref().and_then(|s| s.last),
+            problems: self.problems.clone(),
         }
     }
 
     fn user_rules(&self) -> PathBuf {
         self.config_dir.join("rules")
     }
+}
+
+/// The problems `huntbench ingest` prints (`print_summary`), as the workbench lists them: paths
+/// that are not usable, files read in part (unreadable records, a bad header…) and files not
+/// read; files already in the case are not problems.
+fn input_problems(s: &IngestSummary) -> Vec<InputProblem> {
+    let errors = s.path_errors.iter().map(|e| InputProblem {
+        kind: "error",
+        path: e.path.display().to_string(),
+        reason: e.reason.clone(),
+    });
+    let warnings = s.added.iter().flat_map(|f| {
+        let path = f.paths.first().cloned().unwrap_or_else(|| "?".into());
+        f.warnings.iter().map(move |w| InputProblem {
+            kind: "warning",
+            path: path.clone(),
+            reason: w.clone(),
+        })
+    });
+    let skipped = s
+        .skipped
+        .iter()
+        .filter(|(_, why)| !why.starts_with("already"))
+        .map(|(path, why)| InputProblem {
+            kind: "skipped",
+            path: path.display().to_string(),
+            reason: why.clone(),
+        });
+    errors.chain(warnings).chain(skipped).collect()
 }
 
 fn failed(set: &RuleSet) -> Vec<FailedRule> {
@@ -235,12 +271,14 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             title,
             prefilter,
             check,
+            around,
         } => {
             let refs = confirmed(&snap, &prefilter, &*check).map_err(|e| e.to_string());
             vec![Msg::Hits {
                 generation,
                 title,
                 refs,
+                around,
             }]
         }
         Effect::Search {
@@ -254,6 +292,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
                 generation,
                 title: format!("search: {text}"),
                 refs,
+                around: None,
             }]
         }
         Effect::Compile {
@@ -331,42 +370,8 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             std::fs::remove_file(&path)?;
             vec![Msg::Rules(Box::new(load_rules(ctx)?))]
         }
-        Effect::Export { path, jsonl, refs } => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let out = unique_path(&path, if jsonl { "jsonl" } else { "csv" });
-            let mut text = String::new();
-            if !jsonl {
-                text.push_str("timestamp,computer,channel,event_id,record_id\n");
-            }
-            for chunk in refs.chunks(4096) {
-                for (_, e) in fetch(&snap, chunk)
-                    .into_iter()
-                    .collect::<std::collections::BTreeMap<_, _>>()
-                {
-                    if jsonl {
-                        text.push_str(&e.to_json());
-                    } else {
-                        let cell = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-                        text.push_str(&format!(
-                            "{},{},{},{},{}",
-                            cell(e.get_str("TimeCreated_SystemTime").unwrap_or_default()),
-                            cell(e.computer()),
-                            cell(e.channel()),
-                            e.event_id().unwrap_or(0),
-                            e.record_id().unwrap_or(0)
-                        ));
-                    }
-                    text.push('\n');
-                }
-            }
-            std::fs::write(&out, text)?;
-            vec![Msg::Info(format!(
-                "exported {} rows to {}",
-                refs.len(),
-                out.display()
-            ))]
+        Effect::Export { path, jsonl, rows } => {
+            vec![export::write(ctx, &snap, &path, jsonl, &rows)?]
         }
         Effect::Copy { label, text } => {
             let path = ctx.opts.case_dir.join("clipboard.txt");

@@ -2,7 +2,7 @@
 
 use super::refresh_visible;
 use crate::tui::action::Effect;
-use crate::tui::app::{App, InputKind, Screen};
+use crate::tui::app::{App, InputError, InputKind, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
 
@@ -54,12 +54,10 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
                 }]
             }
             Err(e) => {
-                app.input_error = Some(format!(
-                    "{}^ column {}: {}",
-                    " ".repeat(e.column.saturating_sub(1)),
-                    e.column,
-                    e.message
-                ));
+                app.input_error = Some(InputError {
+                    column: e.column,
+                    message: e.message,
+                });
                 Vec::new()
             }
         },

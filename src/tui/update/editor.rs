@@ -68,7 +68,9 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
     let text = target_meta(app, target)
         .map(RuleMeta::text)
         .unwrap_or_default();
-    let mut area = TextArea::new(text.lines().map(str::to_owned).collect());
+    let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let original = lines.join("\n");
+    let mut area = TextArea::new(lines);
     // Line numbers, so errors can be marked in the gutter (the view styles it); no cursor-line
     // underline, which would read like an error mark.
     area.set_line_number_style(Style::default());
@@ -86,6 +88,9 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
         diff: Vec::new(),
         pending: false,
         inputs,
+        original,
+        discard_asked: false,
+        save_pending: false,
     })));
     Vec::new()
 }
@@ -119,24 +124,43 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
         KeyCode::Esc => {
+            let edited = ed.area.lines().join("\n") != ed.original;
+            if edited && !ed.discard_asked {
+                ed.discard_asked = true;
+                ed.save_pending = false;
+                app.message = Some(format!(
+                    "unsaved changes: Esc again to discard, {SAVE} to save"
+                ));
+                return Vec::new();
+            }
             app.screens.pop();
+            app.message = edited.then(|| "edits discarded".into());
             Vec::new()
         }
         KeyCode::Char('s') if ctrl => {
-            let text = ed.area.lines().join("\n") + "\n";
-            let target = ed.target;
-            let Some(name) = target_meta(app, target).map(file_name) else {
+            ed.discard_asked = false;
+            if ed.pending {
+                // The verdict on the latest keystroke is on its way: save when it compiles.
+                ed.save_pending = true;
+                app.message = Some("checking the rule: saved if it compiles".into());
                 return Vec::new();
-            };
-            // The reload may renumber rules, so the editor closes; the list shows the new count.
-            app.screens.pop();
-            app.busy.push("rules".into());
-            vec![Effect::SaveRule { name, text }]
+            }
+            if let Some(why) = refusal(ed) {
+                app.message = Some(why);
+                return Vec::new();
+            }
+            save(app)
         }
         _ => {
             if !ed.area.input(key) {
                 return Vec::new();
             }
+            // An edit answers any question asked about the previous text.
+            if ed.discard_asked || ed.save_pending {
+                app.message = None;
+            }
+            ed.discard_asked = false;
+            ed.save_pending = false;
             ed.generation += 1;
             ed.pending = true;
             let (generation, target) = (ed.generation, ed.target);
@@ -165,6 +189,39 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             }
         }
     }
+}
+
+/// The save key, as the editor's hints name it.
+const SAVE: &str = "Ctrl-S";
+
+/// Why the buffer is not saved: it does not compile (a saved broken rule would only be listed
+/// as failed, replacing the working one).
+fn refusal(ed: &Editor) -> Option<String> {
+    let first = ed.errors.first()?;
+    let more = match ed.errors.len() {
+        1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    Some(format!(
+        "not saved: the rule does not compile, line {}:{}: {}{more}; fix it, or Esc to discard",
+        first.line, first.col, first.message
+    ))
+}
+
+/// Writes the buffer to the user's rules directory and closes the editor.
+fn save(app: &mut App) -> Vec<Effect> {
+    let Some(Screen::Editor(ed)) = app.screens.last() else {
+        return Vec::new();
+    };
+    let text = ed.area.lines().join("\n") + "\n";
+    let Some(name) = target_meta(app, ed.target).map(file_name) else {
+        return Vec::new();
+    };
+    // The reload may renumber rules, so the editor closes; the list shows the new count.
+    app.screens.pop();
+    app.message = None;
+    app.busy.push("rules".into());
+    vec![Effect::SaveRule { name, text }]
 }
 
 /// Added and removed hits listed under the editor (each).
@@ -260,6 +317,15 @@ pub fn compiled(
             ed.diff.clear();
         }
     }
+    if std::mem::take(&mut ed.save_pending) {
+        match refusal(ed) {
+            Some(why) => app.message = Some(why),
+            None => return save(app),
+        }
+    }
+    let Some(Screen::Editor(ed)) = app.screens.last() else {
+        return Vec::new();
+    };
     let missing: Vec<EventRef> = ed
         .diff
         .iter()

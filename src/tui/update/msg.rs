@@ -3,7 +3,9 @@
 use super::{push_hits, refresh_timelines, refresh_visible, window};
 use crate::sigma::correlation::{CorrelationType, silencers};
 use crate::tui::action::{Effect, Msg};
-use crate::tui::app::{App, CorrRow, HitRow, RuleRow, SPARK_BUCKETS, Screen, StackView, TreeView};
+use crate::tui::app::{
+    App, CorrRow, HitList, HitRow, RuleRow, SPARK_BUCKETS, Screen, StackView, TreeView,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -53,8 +55,10 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             events,
             first,
             last,
+            problems,
         } => {
             app.case_name = case_name;
+            app.input_problems = problems;
             app.events = events;
             app.range = first.zip(last);
             app.progress = Some("running rules".into());
@@ -218,6 +222,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             generation,
             title,
             refs,
+            around,
         } => {
             app.busy.retain(|b| b != "query");
             if generation != app.generation {
@@ -226,8 +231,20 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             match refs {
                 Ok(refs) => {
                     let rows = refs.into_iter().map(|r| HitRow { r, rule: None }).collect();
+                    if let Some(Screen::Hits(h)) = app.screens.last_mut()
+                        && around.is_some()
+                        && h.around == around
+                    {
+                        // The same time pivot over a new span: replace the list in place.
+                        replace_rows(h, title, rows);
+                        return window(app);
+                    }
                     let query = title.strip_prefix("search: ").map(str::to_owned);
-                    return push_hits(app, title, rows, None, query);
+                    let effects = push_hits(app, title, rows, None, query);
+                    if let Some(Screen::Hits(h)) = app.screens.last_mut() {
+                        h.around = around;
+                    }
+                    return effects;
                 }
                 Err(e) => app.message = Some(e),
             }
@@ -256,6 +273,10 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             app.keymap = km;
         }
+        Msg::Exported(s) => {
+            app.busy.retain(|b| b != "export");
+            app.message = Some(s);
+        }
         Msg::Info(s) => app.message = Some(s),
         Msg::Error(s) => {
             app.busy.clear();
@@ -263,6 +284,19 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// New rows for a list, the cursor kept on the event it was on when that is still listed.
+fn replace_rows(h: &mut HitList, title: String, rows: Vec<HitRow>) {
+    let was = h.rows.get(h.sel).map(|row| row.r);
+    h.sel = was
+        .and_then(|r| rows.iter().position(|row| row.r == r))
+        .unwrap_or(h.sel)
+        .min(rows.len().saturating_sub(1));
+    h.offset = h.offset.min(h.sel);
+    h.hist = super::hist_of(&rows);
+    h.rows = Arc::new(rows);
+    h.title = title;
 }
 
 /// After a reload, hits screens of a rule show that rule's new hits.

@@ -6,7 +6,7 @@ use crate::event::Event;
 use crate::index::EventRef;
 use crate::prefilter::Prefilter;
 use crate::proctree;
-use crate::tui::action::{Check, Effect};
+use crate::tui::action::{Around, Check, Effect, ExportRow};
 use crate::tui::app::{App, CorrList, Detail, Entry, HitRow, Screen};
 use std::sync::Arc;
 
@@ -175,6 +175,16 @@ fn has_value(ev: &Event, field: &str, value: &str) -> bool {
 }
 
 fn pivot(app: &mut App, title: String, prefilter: Prefilter, check: Check) -> Vec<Effect> {
+    run_pivot(app, title, prefilter, check, None)
+}
+
+fn run_pivot(
+    app: &mut App,
+    title: String,
+    prefilter: Prefilter,
+    check: Check,
+    around: Option<Around>,
+) -> Vec<Effect> {
     app.generation += 1;
     app.busy.push("query".into());
     vec![Effect::Pivot {
@@ -182,6 +192,7 @@ fn pivot(app: &mut App, title: String, prefilter: Prefilter, check: Check) -> Ve
         title,
         prefilter,
         check,
+        around,
     }]
 }
 
@@ -220,10 +231,31 @@ pub fn around(app: &mut App) -> Vec<Effect> {
         app.message = Some("the event is still loading".into());
         return Vec::new();
     };
-    let computer = event.computer().to_owned();
+    let anchor = Around {
+        computer: event.computer().to_owned(),
+        t0: r.ts,
+    };
+    around_of(app, anchor)
+}
+
+/// When the top list is a time pivot, the same pivot over the current span (after `+`/`-`);
+/// its result replaces the list.
+pub fn rerun_around(app: &mut App) -> Vec<Effect> {
+    match app.top() {
+        Some(Screen::Hits(h)) => match h.around.clone() {
+            Some(anchor) => around_of(app, anchor),
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// Events on the anchor's computer within ±`around_minutes` of its time.
+fn around_of(app: &mut App, anchor: Around) -> Vec<Effect> {
+    let computer = anchor.computer.clone();
     let span = app.around_minutes * 60_000_000;
     let title = format!("{computer} ±{} min", app.around_minutes);
-    let t0 = r.ts;
+    let t0 = anchor.t0;
     let prefilter = Prefilter::and(vec![
         Prefilter::Equals {
             field: "Computer".into(),
@@ -240,7 +272,7 @@ pub fn around(app: &mut App) -> Vec<Effect> {
                 .timestamp()
                 .is_some_and(|t| (t.as_microsecond() - t0).abs() <= span)
     });
-    pivot(app, title, prefilter, check)
+    run_pivot(app, title, prefilter, check, Some(anchor))
 }
 
 /// The selected field of a rule hit's detail under the rule's Sigma name (so `NewProcessName`
@@ -325,9 +357,20 @@ pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
     };
     let slug: String = super::slug(&h.title).chars().take(40).collect();
     let path = app.case_dir.join("exports").join(slug);
-    let refs = h.rows.iter().map(|r| r.r).collect();
+    let rule = |i: Option<usize>| {
+        i.and_then(|i| app.rules.get(i))
+            .map(|r| Arc::clone(&r.rule))
+    };
+    let rows = h
+        .rows
+        .iter()
+        .map(|row| ExportRow {
+            r: row.r,
+            rule: rule(row.rule.or(h.rule)),
+        })
+        .collect();
     app.busy.push("export".into());
-    vec![Effect::Export { path, jsonl, refs }]
+    vec![Effect::Export { path, jsonl, rows }]
 }
 
 pub fn copy(app: &mut App, whole_event: bool) -> Vec<Effect> {

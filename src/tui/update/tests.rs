@@ -39,6 +39,7 @@ fn app() -> App {
         events: 100,
         first: Some(0),
         last: Some(100),
+        problems: Vec::new(),
     };
     assert!(matches!(
         update(&mut app, Action::Worker(Box::new(ready)))[..],
@@ -204,7 +205,8 @@ fn search_errors_stay_in_the_input_line_and_stale_results_are_dropped() {
         Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
     assert!(eff.is_empty());
-    assert!(app.input_error.as_deref().unwrap().contains("column"));
+    let err = app.input_error.as_ref().unwrap();
+    assert!(err.column == 7 && !err.message.is_empty(), "{err:?}");
     update(
         &mut app,
         Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
@@ -216,6 +218,7 @@ fn search_errors_stay_in_the_input_line_and_stale_results_are_dropped() {
         generation: 6,
         title: "old".into(),
         refs: Ok(vec![]),
+        around: None,
     };
     update(&mut app, Action::Worker(Box::new(stale)));
     assert!(app.screens.is_empty());
@@ -223,6 +226,7 @@ fn search_errors_stay_in_the_input_line_and_stale_results_are_dropped() {
         generation: 7,
         title: "search: x".into(),
         refs: Ok(refs(&[1]).to_vec()),
+        around: None,
     };
     update(&mut app, Action::Worker(Box::new(fresh)));
     let Some(Screen::Hits(h)) = app.top() else {
@@ -258,11 +262,15 @@ fn editor_ignores_stale_compiles_and_computes_the_diff() {
         panic!()
     };
     assert_eq!((ed.added, ed.removed), (1, 1));
-    update(
-        &mut app,
-        Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
-    );
+    // The buffer was edited: the first Esc asks, the second discards.
+    update(&mut app, esc());
+    assert!(matches!(app.top(), Some(Screen::Editor(_))));
+    update(&mut app, esc());
     assert!(app.screens.is_empty());
+}
+
+fn esc() -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE))
 }
 
 #[test]
@@ -470,3 +478,80 @@ fn benign_needs_a_rule_an_overlay_can_name() {
         app.busy.clear();
     }
 }
+
+#[test]
+fn a_new_span_reruns_the_time_pivot_on_top_in_place() {
+    use crate::event::{Event, Value};
+    let mut app = app();
+    update(&mut app, Action::Open);
+    let hit = EventRef {
+        ts: 1,
+        segment: 0,
+        doc: 1,
+    };
+    let event = Event {
+        fields: vec![("Computer".into(), Value::Str("ws1".into()))],
+    };
+    app.cache.insert(hit, Arc::new(event));
+    // `t` on the first hit: a time pivot anchored there.
+    let eff = update(&mut app, Action::PivotAround);
+    let [
+        Effect::Pivot {
+            generation,
+            title,
+            around: Some(anchor),
+            ..
+        },
+    ] = &eff[..]
+    else {
+        panic!("a time pivot")
+    };
+    assert_eq!((title.as_str(), anchor.t0), ("ws1 ±5 min", 1));
+    let result = |generation: u64, title: &str, ts: &[i64]| Msg::Hits {
+        generation,
+        title: title.into(),
+        refs: Ok(refs(ts).to_vec()),
+        around: Some(anchor.clone()),
+    };
+    update(
+        &mut app,
+        Action::Worker(Box::new(result(*generation, title, &[1, 2]))),
+    );
+    assert_eq!(app.screens.len(), 2);
+    update(&mut app, Action::Down);
+
+    // `+` re-runs it over ±10 min, and the result replaces the list (cursor kept).
+    let eff = update(&mut app, Action::WiderAround);
+    let [
+        Effect::Pivot {
+            generation, title, ..
+        },
+    ] = &eff[..]
+    else {
+        panic!("the pivot re-run: {:?}", app.message)
+    };
+    assert_eq!(title, "ws1 ±10 min");
+    update(
+        &mut app,
+        Action::Worker(Box::new(result(*generation, title, &[0, 1, 2, 3]))),
+    );
+    assert_eq!(app.screens.len(), 2, "replaced, not pushed");
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!((h.title.as_str(), h.rows.len()), ("ws1 ±10 min", 4));
+    assert_eq!(h.rows[h.sel].r.ts, 2, "still on the same event");
+    assert!(app.busy.is_empty());
+
+    // `-` twice: ±2 min.
+    update(&mut app, Action::NarrowerAround);
+    let eff = update(&mut app, Action::NarrowerAround);
+    assert!(matches!(&eff[..], [Effect::Pivot { title, .. }] if title == "ws1 ±2 min"));
+
+    // On any other list, `+`/`-` only set the span for the next `t`.
+    update(&mut app, Action::Back);
+    assert!(update(&mut app, Action::WiderAround).is_empty());
+    assert_eq!(app.around_minutes, 4);
+}
+
+mod editor;

@@ -7,7 +7,7 @@ use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 pub fn progress(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let text = vec![
@@ -161,6 +161,33 @@ pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect)
     f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
 }
 
+pub fn problems(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect) {
+    let page = usize::from(area.height.saturating_sub(1)).max(1);
+    let offset = sel.saturating_sub(page - 1);
+    let lines: Vec<Line> = app
+        .input_problems
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(page)
+        .map(|(i, p)| {
+            let line = Line::from(vec![
+                Span::styled(format!(" {:<8} ", p.kind), theme.get("error")),
+                Span::raw(format!(
+                    "{}: {}",
+                    clean(&p.path, 100),
+                    clean(&p.reason, 200)
+                )),
+            ]);
+            selected(line, i == sel, theme)
+        })
+        .collect();
+    let title = format!(" Input problems · {} ", app.input_problems.len());
+    // Wrapped: a reason cut at the screen edge would hide what to fix.
+    let list = Paragraph::new(lines).wrap(Wrap { trim: false });
+    f.render_widget(list.block(list_block(title, theme)), area);
+}
+
 pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let Some((kind, buf)) = &app.input else {
         return;
@@ -170,18 +197,89 @@ pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         InputKind::RuleFilter => "filter rules: ",
         InputKind::SaveSearch => "save search as rule titled: ",
     };
+    let label_w = cells(label);
+    let width = usize::from(area.width);
+    // The cursor is at the end: show the tail that fits beside it.
+    let shown = Shown::tail(buf, width.saturating_sub(label_w + 1));
     let mut lines = vec![Line::from(vec![
         Span::styled(label, theme.get("hint_key")),
-        Span::raw(clean(buf, 300)),
+        Span::raw(shown.text.clone()),
         Span::styled("▏", theme.get("dim")),
     ])];
     if let Some(err) = &app.input_error {
-        lines.push(Line::from(Span::styled(
-            format!(" {err}"),
-            theme.get("error"),
-        )));
+        let message = format!("column {}: {}", err.column, clean(&err.message, 200));
+        // The caret under the column when that part of the text is on screen, before the
+        // message when both fit, else after it; the message alone when the caret cannot fit.
+        let caret = shown.cell_of(buf, err.column).map(|x| label_w + x);
+        let msg_w = cells(&message);
+        let text = match caret {
+            Some(x) if x + 2 + msg_w <= width => format!("{}^ {message}", " ".repeat(x)),
+            Some(x) if msg_w + 2 <= x && x < width => {
+                format!(" {message}{}^", " ".repeat(x - msg_w - 1))
+            }
+            _ => format!(" {message}"),
+        };
+        lines.push(Line::from(Span::styled(text, theme.get("error"))));
     }
     f.render_widget(Paragraph::new(lines), area);
+}
+
+/// Terminal cells a text takes.
+fn cells(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// The part of an input line on screen: its sanitized text from character `first` on, after
+/// `…` when the start is cut.
+struct Shown {
+    text: String,
+    first: usize,
+    lead: usize,
+}
+
+impl Shown {
+    /// The end of `buf` that fits `room` cells.
+    fn tail(buf: &str, room: usize) -> Shown {
+        let chars: Vec<char> = crate::sanitize::for_terminal(buf).chars().collect();
+        let all: String = chars.iter().collect();
+        if cells(&all) <= room {
+            return Shown {
+                text: all,
+                first: 0,
+                lead: 0,
+            };
+        }
+        let (mut first, mut used) = (chars.len(), 1);
+        while first > 0 {
+            let w = cells(&chars[first - 1].to_string());
+            if used + w > room {
+                break;
+            }
+            used += w;
+            first -= 1;
+        }
+        Shown {
+            text: std::iter::once('…')
+                .chain(chars[first..].iter().copied())
+                .collect(),
+            first,
+            lead: 1,
+        }
+    }
+
+    /// The cell (from the start of the text) of 1-based character `column` of `buf`, when on
+    /// screen.
+    fn cell_of(&self, buf: &str, column: usize) -> Option<usize> {
+        let before: String = buf.chars().take(column.saturating_sub(1)).collect();
+        let at = crate::sanitize::for_terminal(&before).chars().count();
+        let skipped: String = self
+            .text
+            .chars()
+            .skip(self.lead)
+            .take(at.checked_sub(self.first)?)
+            .collect();
+        Some(self.lead + cells(&skipped))
+    }
 }
 
 pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -196,6 +294,17 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let feeding = app.feeding_hits();
     if feeding > 0 {
         text.push_str(&format!(" (+{feeding} only feeding correlations)"));
+    }
+    if !app.input_problems.is_empty() {
+        // Stays in the status line: problems with the inputs change what the hunt covers.
+        let n = app.input_problems.len();
+        let key = app
+            .keymap
+            .key_of(&crate::tui::action::Action::InputProblems);
+        text.push_str(&format!(
+            " │ {n} input problem{} (press {key})",
+            if n == 1 { "" } else { "s" }
+        ));
     }
     if !app.busy.is_empty() {
         text.push_str(&format!(" │ working: {}", app.busy.join(", ")));
@@ -233,7 +342,7 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     // Notes under both columns, at full width.
     let mut notes = vec![
         Line::from(Span::styled(
-            " editor: type to edit, Ctrl-S save, Esc close · mouse: wheel scrolls, click selects",
+            " editor: Ctrl-S save (if it compiles), Esc close (twice drops edits) · mouse: wheel scrolls, click selects",
             theme.get("dim"),
         )),
         Line::from(Span::styled(
@@ -263,4 +372,27 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let second = lines.split_off(split);
     f.render_widget(Paragraph::new(lines), left);
     f.render_widget(Paragraph::new(second), right);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shown;
+
+    #[test]
+    fn the_input_tail_fits_its_cells_with_wide_and_control_characters() {
+        let short = Shown::tail("abc", 10);
+        assert_eq!(
+            (short.text.as_str(), short.cell_of("abc", 4)),
+            ("abc", Some(3))
+        );
+        // Two cells per ideograph: `…` and `abc` fill 4 cells, `語` would not fit.
+        let wide = Shown::tail("日本語abc", 5);
+        assert_eq!(wide.text, "…abc");
+        assert_eq!(wide.cell_of("日本語abc", 4), Some(1), "at `a`");
+        assert_eq!(wide.cell_of("日本語abc", 2), None, "scrolled out");
+        // A control character is shown escaped, and columns after it move with it.
+        let ctl = Shown::tail("a\u{1b}b", 20);
+        assert_eq!(ctl.text, "a\\u{1b}b");
+        assert_eq!(ctl.cell_of("a\u{1b}b", 3), Some(7), "at `b`");
+    }
 }

@@ -1,0 +1,137 @@
+//! Exports of a hits list: one row per listed row, in list order (an event that two rules hit
+//! is two rows of a timeline, as it is two rows on screen), with the columns and field names of
+//! `huntbench scan` plus the whole event, so exports and scans feed the same tooling.
+
+use super::{Ctx, unique_path};
+use crate::event::Event;
+use crate::index::{EventRef, Snapshot};
+use crate::sigma::CompiledRule;
+use crate::tui::action::{ExportRow, Msg};
+use rayon::prelude::*;
+use serde_json::json;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+/// Events read at a time (each once, however many rows list it).
+const CHUNK: usize = 4096;
+
+const CSV_HEADER: [&str; 11] = [
+    "timestamp",
+    "rule_id",
+    "rule_title",
+    "level",
+    "computer",
+    "channel",
+    "event_id",
+    "record_id",
+    "file",
+    "matched",
+    "event",
+];
+
+enum Sink {
+    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Jsonl(BufWriter<File>),
+}
+
+/// Writes `rows` to a new file beside `path` (`path-N.csv` or `.jsonl`).
+pub fn write(
+    ctx: &Ctx,
+    snap: &Snapshot,
+    path: &Path,
+    jsonl: bool,
+    rows: &[ExportRow],
+) -> anyhow::Result<Msg> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let out = unique_path(path, if jsonl { "jsonl" } else { "csv" });
+    let file = BufWriter::new(std::fs::File::create(&out)?);
+    let mut sink = if jsonl {
+        Sink::Jsonl(file)
+    } else {
+        let mut w = csv::Writer::from_writer(file);
+        w.write_record(CSV_HEADER)?;
+        Sink::Csv(Box::new(w))
+    };
+    let (mut written, mut unreadable) = (0usize, 0usize);
+    for chunk in rows.chunks(CHUNK) {
+        let mut refs: Vec<EventRef> = chunk.iter().map(|r| r.r).collect();
+        refs.sort_unstable();
+        refs.dedup();
+        let events: HashMap<EventRef, (Event, u64)> = refs
+            .par_iter()
+            .filter_map(|&r| snap.event(r).ok().map(|e| (r, e)))
+            .collect();
+        for row in chunk {
+            let Some((event, file_id)) = events.get(&row.r) else {
+                unreadable += 1;
+                continue;
+            };
+            let source = ctx.files.get(file_id).map_or("", String::as_str);
+            let rule = row.rule.as_deref();
+            match &mut sink {
+                Sink::Csv(w) => w.write_record(csv_record(rule, event, source))?,
+                Sink::Jsonl(w) => writeln!(w, "{}", json_row(rule, event, source))?,
+            }
+            written += 1;
+        }
+    }
+    match sink {
+        Sink::Csv(mut w) => w.flush()?,
+        Sink::Jsonl(mut w) => w.flush()?,
+    }
+    let mut msg = format!("exported {written} rows to {}", out.display());
+    if unreadable > 0 {
+        msg.push_str(&format!(" ({unreadable} unreadable events left out)"));
+    }
+    Ok(Msg::Exported(msg))
+}
+
+/// What made the rule match, as `scan` lists it (`field=value; …`).
+fn matched(rule: Option<&CompiledRule>, event: &Event) -> Option<crate::sigma::MatchDetail> {
+    rule.and_then(|r| r.matches(event))
+}
+
+fn csv_record(rule: Option<&CompiledRule>, event: &Event, file: &str) -> [String; 11] {
+    let matched: Vec<String> = matched(rule, event)
+        .iter()
+        .flat_map(|d| d.fields.iter())
+        .map(|f| format!("{}={}", f.event_field, f.value))
+        .collect();
+    let num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    [
+        event.timestamp().map(|t| t.to_string()).unwrap_or_default(),
+        rule.and_then(CompiledRule::id)
+            .unwrap_or_default()
+            .to_owned(),
+        rule.map(|r| r.title().to_owned()).unwrap_or_default(),
+        rule.and_then(|r| r.meta.level.clone()).unwrap_or_default(),
+        event.computer().to_owned(),
+        event.channel().to_owned(),
+        num(event.event_id()),
+        num(event.record_id()),
+        file.to_owned(),
+        matched.join("; "),
+        event.to_json(),
+    ]
+}
+
+/// A line as `scan --format jsonl` writes a hit (rule fields null for a search or pivot row).
+fn json_row(rule: Option<&CompiledRule>, event: &Event, file: &str) -> serde_json::Value {
+    json!({
+        "rule_id": rule.and_then(CompiledRule::id),
+        "rule_title": rule.map(CompiledRule::title),
+        "level": rule.and_then(|r| r.meta.level.as_deref()),
+        "timestamp": event.timestamp().map(|t| t.to_string()),
+        "computer": event.computer(),
+        "channel": event.channel(),
+        "event_id": event.event_id(),
+        "record_id": event.record_id(),
+        "file": file,
+        "matched": matched(rule, event),
+        "event": event,
+    })
+}

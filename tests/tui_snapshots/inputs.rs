@@ -1,0 +1,132 @@
+//! Inputs: problems with the input paths (counted in the status line and listed, as `ingest`
+//! prints them) and the search line.
+
+use super::support::fixture_with;
+use huntbench::tui::action::Action;
+use huntbench::tui::app::Screen;
+
+#[test]
+fn input_problems_are_counted_in_the_status_line_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    // A JSONL export with one unreadable line between two good records.
+    let record = |n: u32| {
+        format!(
+            r#"{{"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "WS9", "EventRecordID": {n}, "TimeCreated_SystemTime": "2024-05-02T09:00:0{n}.000Z", "Image": "C:\\x.exe"}}"#
+        )
+    };
+    let jsonl = dir.path().join("cut.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!("{}\n{{\"EventID\": 1, oops\n{}\n", record(1), record(2)),
+    )
+    .unwrap();
+    let evtx = dir.path().join("garbage.evtx");
+    std::fs::write(&evtx, b"this is not an event log").unwrap();
+    // A missing path whose name would move the cursor and recolour the terminal if printed.
+    let missing = dir.path().join("missing \u{1b}[31m.evtx");
+    let mut fx = fixture_with(|o| o.inputs.extend([missing, jsonl, evtx]));
+    let problems = &fx.app.input_problems;
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert_eq!(problems[0].kind, "error");
+    assert!(problems[0].path.contains("missing"), "{problems:?}");
+    let cut = problems
+        .iter()
+        .find(|p| p.path.ends_with("cut.jsonl"))
+        .unwrap();
+    assert!(cut.reason.contains("1 unreadable record"), "{cut:?}");
+    assert!(problems.iter().any(|p| p.path.ends_with("garbage.evtx")));
+    let screen = fx.screen();
+    assert!(screen.contains("3 input problems (press W)"), "{screen}");
+
+    fx.send(Action::InputProblems);
+    let Some(Screen::Problems { .. }) = fx.app.top() else {
+        panic!("problems list: {:?}", fx.app.message)
+    };
+    let screen = fx.screen();
+    assert!(!screen.contains('\u{1b}'), "sanitized:\n{screen}");
+    assert!(
+        screen.contains(" \\u{1b}[31m.evtx: No such file"),
+        "{screen}"
+    );
+    snap!("input_problems", fx);
+    fx.send(Action::Back);
+    assert!(fx.app.screens.is_empty());
+}
+
+#[test]
+fn inputs_without_problems_say_nothing() {
+    let mut fx = fixture_with(|_| {});
+    assert!(fx.app.input_problems.is_empty());
+    assert!(!fx.screen().contains("input problem"));
+    fx.send(Action::InputProblems);
+    assert!(fx.app.screens.is_empty());
+    assert_eq!(fx.app.message.as_deref(), Some("no input problems"));
+}
+
+fn type_search(fx: &mut super::support::Fixture, text: &str) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    fx.send(Action::Search);
+    for c in text.chars() {
+        fx.key(c);
+    }
+    fx.send(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+}
+
+/// The input line and the error line under it.
+fn input_lines(screen: &str) -> (String, String) {
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .rposition(|l| l.starts_with('/'))
+        .unwrap_or_else(|| panic!("the search line:\n{screen}"));
+    (lines[at].to_owned(), lines[at + 1].to_owned())
+}
+
+#[test]
+fn a_long_search_scrolls_to_the_cursor_and_its_error_shows() {
+    let mut fx = fixture_with(|_| {});
+    let terms: Vec<String> = (0..20).map(|i| format!("CommandLine=*part{i}*")).collect();
+    let text = format!("{} AND (", terms.join(" AND "));
+    assert!(text.chars().count() > 300);
+    type_search(&mut fx, &text);
+    let err = fx.app.input_error.clone().expect("a parse error");
+    assert_eq!(err.column, text.chars().count() + 1, "{err:?}");
+    let screen = fx.screen();
+    let (input, error) = input_lines(&screen);
+    assert!(input.starts_with("/…"), "cut at the start: {input}");
+    assert!(
+        input.ends_with("part19* AND (▏"),
+        "the cursor in view: {input}"
+    );
+    // The error past the end of the text is under the cursor, after its message.
+    assert!(
+        error.contains(&format!("column {}: {}", err.column, err.message)),
+        "{error}"
+    );
+    let cursor = input.chars().position(|c| c == '▏').unwrap();
+    assert_eq!(
+        error.chars().position(|c| c == '^'),
+        Some(cursor),
+        "{screen}"
+    );
+    snap!("search_long_input", fx);
+
+    // An error scrolled out of view: the message alone, without a caret.
+    fx.send(Action::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Esc,
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    type_search(&mut fx, &format!("Image=( AND {}", terms.join(" AND ")));
+    let err = fx.app.input_error.clone().expect("a parse error");
+    assert!(err.column < 10, "{err:?}");
+    let (input, error) = input_lines(&fx.screen());
+    assert!(input.ends_with("part19*▏"), "{input}");
+    assert_eq!(
+        error,
+        format!(" column {}: {}", err.column, err.message),
+        "no caret"
+    );
+}

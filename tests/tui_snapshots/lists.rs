@@ -1,0 +1,131 @@
+//! Hits lists: exports, and time pivots re-run over a new span.
+
+use super::support::{fixture_with, manifest_dir};
+use huntbench::tui::action::Action;
+use huntbench::tui::app::Screen;
+
+/// The bundled WMI rule under another id and title, so each of its hits is hit twice.
+fn twin_rule(dir: &std::path::Path) -> std::path::PathBuf {
+    let bundled = manifest_dir().join("rules/windows/proc_creation_win_wmiprvse_child_process.yml");
+    let text = std::fs::read_to_string(bundled).unwrap();
+    let twin = text.replacen("id: dae3a3ff-", "id: 0000aaaa-", 1).replacen(
+        "title: ",
+        "title: Twin of ",
+        1,
+    );
+    let path = dir.join("twin.yml");
+    std::fs::write(&path, twin).unwrap();
+    path
+}
+
+fn export_file(case: &std::path::Path, ext: &str) -> std::path::PathBuf {
+    std::fs::read_dir(case.join("exports"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == ext))
+        .unwrap_or_else(|| panic!("a .{ext} export"))
+}
+
+#[test]
+fn exports_write_every_listed_row_with_its_rule_and_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let twin = twin_rule(dir.path());
+    let mut fx = fixture_with(|o| o.rule_paths = vec![twin]);
+    fx.send(Action::AllHits);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("timeline")
+    };
+    let rows = h.rows.clone();
+    let titles: Vec<String> = rows
+        .iter()
+        .map(|r| fx.app.rules[r.rule.unwrap()].rule.title().to_owned())
+        .collect();
+    let mut events: Vec<_> = rows.iter().map(|r| r.r).collect();
+    events.dedup();
+    let twice = rows.len() - events.len();
+    assert!(twice >= 24, "events listed twice: {twice}");
+
+    fx.send(Action::ExportCsv);
+    assert!(fx.app.busy.is_empty(), "still working: {:?}", fx.app.busy);
+    let msg = fx.app.message.clone().unwrap_or_default();
+    assert!(
+        msg.contains(&format!("exported {} rows", rows.len())),
+        "{msg}"
+    );
+    let mut csv = csv::Reader::from_path(export_file(&fx.app.case_dir, "csv")).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        header,
+        [
+            "timestamp",
+            "rule_id",
+            "rule_title",
+            "level",
+            "computer",
+            "channel",
+            "event_id",
+            "record_id",
+            "file",
+            "matched",
+            "event"
+        ]
+    );
+    let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), rows.len(), "one row per listed row");
+    for (rec, title) in records.iter().zip(&titles) {
+        assert_eq!(&rec[2], title);
+        assert!(!rec[1].is_empty() && !rec[3].is_empty(), "{rec:?}");
+        assert!(rec[8].ends_with(".evtx"), "{rec:?}");
+        assert!(!rec[9].is_empty(), "what matched: {rec:?}");
+        let event: serde_json::Value = serde_json::from_str(&rec[10]).unwrap();
+        assert_eq!(event["Computer"].as_str(), Some(&rec[4]));
+    }
+
+    fx.send(Action::ExportJsonl);
+    assert!(fx.app.busy.is_empty(), "still working: {:?}", fx.app.busy);
+    let text = std::fs::read_to_string(export_file(&fx.app.case_dir, "jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), rows.len(), "one line per listed row");
+    for (line, title) in lines.iter().zip(&titles) {
+        assert_eq!(line["rule_title"].as_str(), Some(title.as_str()));
+        for field in ["rule_id", "level", "timestamp", "record_id", "matched"] {
+            assert!(!line[field].is_null(), "{field}: {line}");
+        }
+        assert!(line["file"].as_str().unwrap().ends_with(".evtx"), "{line}");
+        assert!(line["event"].is_object(), "{line}");
+    }
+}
+
+#[test]
+fn a_new_span_reruns_the_time_pivot_in_place() {
+    let mut fx = fixture_with(|_| {});
+    fx.select_rule("WMI Provider Host");
+    fx.send(Action::Open);
+    fx.send(Action::Open);
+    fx.send(Action::PivotAround);
+    let rows = |fx: &super::support::Fixture| match fx.app.top() {
+        Some(Screen::Hits(h)) => (h.title.clone(), h.rows.len()),
+        _ => panic!("a hits list: {:?}", fx.app.message),
+    };
+    let (title, five) = rows(&fx);
+    assert!(title.ends_with("±5 min"), "{title}");
+    assert_eq!(fx.app.screens.len(), 3);
+
+    fx.send(Action::WiderAround);
+    let (title, ten) = rows(&fx);
+    assert!(title.ends_with("±10 min"), "{title}");
+    assert!(ten > five, "{five} → {ten}");
+    assert_eq!(fx.app.screens.len(), 3, "the list is replaced, not stacked");
+    assert!(fx.screen().contains("±10 min"), "{}", fx.screen());
+
+    fx.send(Action::NarrowerAround);
+    fx.send(Action::NarrowerAround);
+    let (title, two) = rows(&fx);
+    assert!(title.ends_with("±2 min"), "{title}");
+    assert!(two <= five, "{five} → {two}");
+    assert!(fx.app.busy.is_empty());
+}
