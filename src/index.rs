@@ -16,6 +16,6 @@ mod search;
 mod tokenizer;
 
 pub use case::{Case, IndexError};
-pub use ingest::{IngestOptions, IngestSummary, Progress, READER_THREAD};
+pub use ingest::{IngestOptions, IngestSummary, InputProblem, Progress, READER_THREAD};
 pub use manifest::{Manifest, SourceFile};
 pub use search::{EventRef, Snapshot, Stats};

@@ -43,28 +43,14 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn print_summary(s: &IngestSummary, dir: &std::path::Path) {
-    for e in &s.path_errors {
-        eprintln!("error: {e}");
-    }
-    for f in &s.added {
-        for w in &f.warnings {
-            eprintln!(
-                "warning: {}: {w}",
-                f.paths.first().map_or("?", String::as_str)
-            );
-        }
-    }
-    let already = s
-        .skipped
-        .iter()
-        .filter(|(_, why)| why.starts_with("already"))
-        .count();
-    for (path, why) in s
-        .skipped
-        .iter()
-        .filter(|(_, why)| !why.starts_with("already"))
-    {
-        eprintln!("skipped: {}: {why}", path.display());
+    use crate::sanitize::for_terminal;
+    for p in s.problems() {
+        eprintln!(
+            "{}: {}: {}",
+            p.kind,
+            for_terminal(&p.path),
+            for_terminal(&p.reason)
+        );
     }
     let errors: u64 = s.added.iter().map(|f| f.errors).sum();
     let secs = s.elapsed.as_secs_f64().max(1e-3);
@@ -75,6 +61,6 @@ pub fn print_summary(s: &IngestSummary, dir: &std::path::Path) {
         s.events_added,
         s.events_added as f64 / secs,
         errors,
-        already
+        s.already_indexed()
     );
 }

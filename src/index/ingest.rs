@@ -74,6 +74,54 @@ pub struct IngestSummary {
     pub elapsed: Duration,
 }
 
+/// Something wrong with an input path, as `huntbench ingest` prints it and the workbench lists
+/// it: `kind` is `error` (not usable as input), `warning` (read in part) or `skipped` (not read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputProblem {
+    pub kind: &'static str,
+    pub path: String,
+    pub reason: String,
+}
+
+impl IngestSummary {
+    /// Paths that are not usable, files read in part (unreadable records, a bad header…) and
+    /// files not read; files already in the case are not problems.
+    pub fn problems(&self) -> Vec<InputProblem> {
+        let errors = self.path_errors.iter().map(|e| InputProblem {
+            kind: "error",
+            path: e.path.display().to_string(),
+            reason: e.reason.clone(),
+        });
+        let warnings = self.added.iter().flat_map(|f| {
+            let path = f.paths.first().cloned().unwrap_or_else(|| "?".into());
+            f.warnings.iter().map(move |w| InputProblem {
+                kind: "warning",
+                path: path.clone(),
+                reason: w.clone(),
+            })
+        });
+        let skipped = (self.skipped.iter())
+            .filter(|(_, why)| !is_already_indexed(why))
+            .map(|(path, why)| InputProblem {
+                kind: "skipped",
+                path: path.display().to_string(),
+                reason: why.clone(),
+            });
+        errors.chain(warnings).chain(skipped).collect()
+    }
+
+    /// Input files not read because the case holds them already (by path or by content).
+    pub fn already_indexed(&self) -> usize {
+        (self.skipped.iter())
+            .filter(|(_, why)| is_already_indexed(why))
+            .count()
+    }
+}
+
+fn is_already_indexed(why: &str) -> bool {
+    why.starts_with("already")
+}
+
 struct NewFile {
     path: PathBuf,
     format: Format,

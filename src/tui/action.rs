@@ -170,14 +170,7 @@ pub struct FailedRule {
     pub reason: String,
 }
 
-/// Something wrong with an input path (as `huntbench ingest` reports it): `kind` is `error`
-/// (not usable as input), `warning` (read in part) or `skipped` (not read).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputProblem {
-    pub kind: &'static str,
-    pub path: String,
-    pub reason: String,
-}
+pub use crate::index::InputProblem;
 
 /// The outcome of loading and running every rule.
 #[derive(Clone)]

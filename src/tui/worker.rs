@@ -6,9 +6,9 @@
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
 
 use super::TuiOptions;
-use super::action::{EditTarget, Effect, FailedRule, InputProblem, Msg, RulesLoaded};
+use super::action::{EditTarget, Effect, FailedRule, Msg, RulesLoaded};
 use crate::event::Event;
-use crate::index::{Case, EventRef, IngestOptions, IngestSummary, Snapshot};
+use crate::index::{Case, EventRef, IngestOptions, InputProblem, Snapshot};
 use crate::sigma::RuleSet;
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
@@ -70,7 +70,7 @@ impl Ctx {
                     ));
                 }
             })?;
-            problems = input_problems(&summary);
+            problems = summary.problems();
             case.reload()?;
         }
         let snapshot = RwLock::new(Arc::new(case.snapshot()));
@@ -105,35 +105,6 @@ impl Ctx {
     fn user_rules(&self) -> PathBuf {
         self.config_dir.join("rules")
     }
-}
-
-/// The problems `huntbench ingest` prints (`print_summary`), as the workbench lists them: paths
-/// that are not usable, files read in part (unreadable records, a bad header…) and files not
-/// read; files already in the case are not problems.
-fn input_problems(s: &IngestSummary) -> Vec<InputProblem> {
-    let errors = s.path_errors.iter().map(|e| InputProblem {
-        kind: "error",
-        path: e.path.display().to_string(),
-        reason: e.reason.clone(),
-    });
-    let warnings = s.added.iter().flat_map(|f| {
-        let path = f.paths.first().cloned().unwrap_or_else(|| "?".into());
-        f.warnings.iter().map(move |w| InputProblem {
-            kind: "warning",
-            path: path.clone(),
-            reason: w.clone(),
-        })
-    });
-    let skipped = s
-        .skipped
-        .iter()
-        .filter(|(_, why)| !why.starts_with("already"))
-        .map(|(path, why)| InputProblem {
-            kind: "skipped",
-            path: path.display().to_string(),
-            reason: why.clone(),
-        });
-    errors.chain(warnings).chain(skipped).collect()
 }
 
 fn failed(set: &RuleSet) -> Vec<FailedRule> {
