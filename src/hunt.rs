@@ -15,6 +15,21 @@ use std::time::{Duration, Instant};
 /// Candidate (event, rule) pairs examined per batch; bounds memory whatever the case size.
 const PAIR_BUDGET: usize = 4_000_000;
 
+/// CSV columns of a rule hit, as `scan` writes them and the workbench exports them (the
+/// export adds the whole `event`).
+pub const HIT_CSV_COLUMNS: [&str; 10] = [
+    "timestamp",
+    "rule_id",
+    "rule_title",
+    "level",
+    "computer",
+    "channel",
+    "event_id",
+    "record_id",
+    "file",
+    "matched",
+];
+
 /// The hits of every rule, in the order of the rules given.
 #[derive(Debug, Default)]
 pub struct ScanResult {

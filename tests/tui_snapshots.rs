@@ -74,14 +74,7 @@ fn views() {
     snap!("timeline", fx);
     fx.send(Action::Back);
 
-    fx.send(Action::Search);
-    for c in "Image=*\\cmd.exe".chars() {
-        fx.key(c);
-    }
-    fx.send(Action::Key(KeyEvent::new(
-        KeyCode::Enter,
-        KeyModifiers::NONE,
-    )));
+    fx.search("Image=*\\cmd.exe");
     let Some(Screen::Hits(h)) = fx.app.top() else {
         panic!("search hits: {:?}", fx.app.message)
     };
@@ -312,14 +305,7 @@ fn pivots_stack_and_go_back() {
 #[test]
 fn saved_search_shows_in_rules_with_its_count_and_exports_work() {
     let mut fx = fixture();
-    fx.send(Action::Search);
-    for c in "Image=*\\cmd.exe AND EventID=1".chars() {
-        fx.key(c);
-    }
-    fx.send(Action::Key(KeyEvent::new(
-        KeyCode::Enter,
-        KeyModifiers::NONE,
-    )));
+    fx.search("Image=*\\cmd.exe AND EventID=1");
     let Some(Screen::Hits(h)) = fx.app.top() else {
         panic!("search")
     };

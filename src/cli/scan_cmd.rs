@@ -140,18 +140,7 @@ impl<W: Write> HitWriter<W> {
             OutputFormat::Table => HitWriter::Table(out),
             OutputFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record([
-                    "timestamp",
-                    "rule_id",
-                    "rule_title",
-                    "level",
-                    "computer",
-                    "channel",
-                    "event_id",
-                    "record_id",
-                    "file",
-                    "matched",
-                ])?;
+                w.write_record(crate::hunt::HIT_CSV_COLUMNS)?;
                 HitWriter::Csv(Box::new(w))
             }
         })

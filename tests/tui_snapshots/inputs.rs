@@ -63,18 +63,6 @@ fn inputs_without_problems_say_nothing() {
     assert_eq!(fx.app.message.as_deref(), Some("no input problems"));
 }
 
-fn type_search(fx: &mut super::support::Fixture, text: &str) {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    fx.send(Action::Search);
-    for c in text.chars() {
-        fx.key(c);
-    }
-    fx.send(Action::Key(KeyEvent::new(
-        KeyCode::Enter,
-        KeyModifiers::NONE,
-    )));
-}
-
 /// The input line and the error line under it.
 fn input_lines(screen: &str) -> (String, String) {
     let lines: Vec<&str> = screen.lines().collect();
@@ -91,7 +79,7 @@ fn a_long_search_scrolls_to_the_cursor_and_its_error_shows() {
     let terms: Vec<String> = (0..20).map(|i| format!("CommandLine=*part{i}*")).collect();
     let text = format!("{} AND (", terms.join(" AND "));
     assert!(text.chars().count() > 300);
-    type_search(&mut fx, &text);
+    fx.search(&text);
     let err = fx.app.input_error.clone().expect("a parse error");
     assert_eq!(err.column, text.chars().count() + 1, "{err:?}");
     let screen = fx.screen();
@@ -119,7 +107,7 @@ fn a_long_search_scrolls_to_the_cursor_and_its_error_shows() {
         crossterm::event::KeyCode::Esc,
         crossterm::event::KeyModifiers::NONE,
     )));
-    type_search(&mut fx, &format!("Image=( AND {}", terms.join(" AND ")));
+    fx.search(&format!("Image=( AND {}", terms.join(" AND ")));
     let err = fx.app.input_error.clone().expect("a parse error");
     assert!(err.column < 10, "{err:?}");
     let (input, error) = input_lines(&fx.screen());

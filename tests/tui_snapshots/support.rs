@@ -69,6 +69,18 @@ impl Fixture {
         )));
     }
 
+    /// Opens the search bar, types `text` and runs it with Enter.
+    pub fn search(&mut self, text: &str) {
+        self.send(Action::Search);
+        for c in text.chars() {
+            self.key(c);
+        }
+        self.send(Action::Key(KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
+    }
+
     pub fn screen(&self) -> String {
         self.render(false)
     }

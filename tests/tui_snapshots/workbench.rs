@@ -288,14 +288,7 @@ fn a_saved_search_is_replaced_not_duplicated() {
         (text, searches)
     };
     for title in ["cmd shells", "cmd shells again"] {
-        fx.send(Action::Search);
-        for c in "Image=*\\cmd.exe AND EventID=1".chars() {
-            fx.key(c);
-        }
-        fx.send(Action::Key(KeyEvent::new(
-            KeyCode::Enter,
-            KeyModifiers::NONE,
-        )));
+        fx.search("Image=*\\cmd.exe AND EventID=1");
         fx.send(Action::SaveSearch);
         let Some((_, buf)) = &mut fx.app.input else {
             panic!("title prompt")

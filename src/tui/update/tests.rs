@@ -320,21 +320,36 @@ fn a_million_hits_page_without_fetching_them() {
     assert!(app.cache.len() <= crate::tui::app::CACHE_LIMIT);
 }
 
+/// A window of correlation `c-1` on `computer` holding the events at `keys`.
+fn corr_hit(computer: &str, keys: &[i64]) -> crate::sigma::CorrelationHit<EventRef> {
+    let t = |us| jiff::Timestamp::from_microsecond(us).unwrap();
+    crate::sigma::CorrelationHit {
+        correlation: "c-1".into(),
+        group: vec![("Computer".into(), computer.into())],
+        first: t(keys[0]),
+        last: t(*keys.last().unwrap()),
+        value: keys.len() as f64,
+        keys: refs(keys).to_vec(),
+    }
+}
+
+/// Selects the correlation that [`with_correlation`] loads (second in the list).
+fn select_correlation(app: &mut App) {
+    update(app, Action::Top);
+    update(app, Action::Down);
+    assert_eq!(
+        app.entry(app.visible[app.rule_sel]),
+        crate::tui::app::Entry::Corr(0)
+    );
+}
+
 /// A correlation over rule `alpha` with two hits: events 1+2 and event 3 (alpha also alerts
 /// on its own).
 fn with_correlation(app: &mut App) {
     let text = "title: burst\nid: c-1\nlevel: critical\ncorrelation:\n    type: event_count\n    generate: true\n    rules: [id-alpha]\n    group-by: [Computer]\n    timespan: 5m\n    condition:\n        gte: 1\n";
     let set = Loader::new().unwrap().load_str(text, "c.yml");
     let corr = Arc::new(set.correlations.into_iter().next().unwrap());
-    let t = |us| jiff::Timestamp::from_microsecond(us).unwrap();
-    let hit = |keys: &[i64]| crate::sigma::CorrelationHit {
-        correlation: "c-1".into(),
-        group: vec![("Computer".into(), "ws1".into())],
-        first: t(keys[0]),
-        last: t(*keys.last().unwrap()),
-        value: keys.len() as f64,
-        keys: refs(keys).to_vec(),
-    };
+    let hit = |keys: &[i64]| corr_hit("ws1", keys);
     let loaded = RulesLoaded {
         rules: app.rules.iter().map(|r| Arc::clone(&r.rule)).collect(),
         hits: app.rules.iter().map(|r| Arc::clone(&r.hits)).collect(),
@@ -398,25 +413,15 @@ fn correlation_rules_list_their_hits_and_open_to_contributing_events() {
 fn an_edit_that_moves_a_window_changes_it_rather_than_adding_and_removing_one() {
     let mut app = app();
     with_correlation(&mut app);
-    update(&mut app, Action::Top);
-    update(&mut app, Action::Down);
-    assert_eq!(
-        app.entry(app.visible[app.rule_sel]),
-        crate::tui::app::Entry::Corr(0)
-    );
+    select_correlation(&mut app);
     update(&mut app, Action::EditRule);
     update(&mut app, key('x'));
-    let t = |us| jiff::Timestamp::from_microsecond(us).unwrap();
-    let hit = |computer: &str, keys: &[i64]| crate::sigma::CorrelationHit {
-        correlation: "c-1".into(),
-        group: vec![("Computer".into(), computer.into())],
-        first: t(keys[0]),
-        last: t(*keys.last().unwrap()),
-        value: keys.len() as f64,
-        keys: refs(keys).to_vec(),
-    };
     // Before: ws1 windows 1–2 and 3. After: ws1 2–3 (overlaps both), ws1 50, ws2 1.
-    let windows = vec![hit("ws1", &[2, 3]), hit("ws1", &[50]), hit("ws2", &[1])];
+    let windows = vec![
+        corr_hit("ws1", &[2, 3]),
+        corr_hit("ws1", &[50]),
+        corr_hit("ws2", &[1]),
+    ];
     let compiled = Msg::Compiled {
         generation: 1,
         target: EditTarget::Corr(0),
@@ -433,12 +438,7 @@ fn an_edit_that_moves_a_window_changes_it_rather_than_adding_and_removing_one() 
 fn correlations_can_be_turned_off_and_stay_off_across_reloads() {
     let mut app = app();
     with_correlation(&mut app);
-    update(&mut app, Action::Top);
-    update(&mut app, Action::Down);
-    assert_eq!(
-        app.entry(app.visible[app.rule_sel]),
-        crate::tui::app::Entry::Corr(0)
-    );
+    select_correlation(&mut app);
     update(&mut app, Action::ToggleRule);
     assert!(!app.correlations[0].enabled);
     assert!(app.rules.iter().all(|r| r.enabled), "only the correlation");

@@ -17,20 +17,6 @@ use std::path::Path;
 /// Events read at a time (each once, however many rows list it).
 const CHUNK: usize = 4096;
 
-const CSV_HEADER: [&str; 11] = [
-    "timestamp",
-    "rule_id",
-    "rule_title",
-    "level",
-    "computer",
-    "channel",
-    "event_id",
-    "record_id",
-    "file",
-    "matched",
-    "event",
-];
-
 enum Sink {
     Csv(Box<csv::Writer<BufWriter<File>>>),
     Jsonl(BufWriter<File>),
@@ -53,7 +39,7 @@ pub fn write(
         Sink::Jsonl(file)
     } else {
         let mut w = csv::Writer::from_writer(file);
-        w.write_record(CSV_HEADER)?;
+        w.write_record(crate::hunt::HIT_CSV_COLUMNS.iter().chain(&["event"]))?;
         Sink::Csv(Box::new(w))
     };
     let (mut written, mut unreadable) = (0usize, 0usize);
