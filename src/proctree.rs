@@ -81,6 +81,41 @@ fn guid_is(ev: &Event, field: &str, key: &str) -> bool {
         .is_some_and(|v| v.strings().any(|s| guid_key(s) == key))
 }
 
+/// Whether `s` is a GUID, braced or bare (`8-4-4-4-12` hex digits).
+fn is_guid(s: &str) -> bool {
+    let key = guid_key(s);
+    key.len() == 36
+        && key.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// "Events with the same value" in `field` (names compared ignoring case): the prefilter and
+/// its exact check. A GUID matches in either form, so a pivot on a process or logon GUID finds
+/// it in EVTX (`{5aa1…}`) and in other tools' exports (`5AA1…`) alike.
+pub fn same_value(field: &str, value: &str) -> (Prefilter, ActivityCheck) {
+    let values_of = {
+        let field = field.to_owned();
+        move |ev: &Event| -> Vec<String> {
+            (ev.fields.iter())
+                .filter(|(n, _)| n.eq_ignore_ascii_case(&field))
+                .flat_map(|(_, v)| v.strings().map(str::to_owned).collect::<Vec<_>>())
+                .collect()
+        }
+    };
+    if is_guid(value) {
+        let key = guid_key(value);
+        let prefilter = guid_equals(field, &key);
+        let check = move |ev: &Event| values_of(ev).iter().any(|s| guid_key(s) == key);
+        return (prefilter, Box::new(check));
+    }
+    let value = value.to_owned();
+    let prefilter = equals(field, &value);
+    let check = move |ev: &Event| values_of(ev).iter().any(|s| s.eq_ignore_ascii_case(&value));
+    (prefilter, Box::new(check))
+}
+
 /// The creation this event describes, if it is a Sysmon 1 or Security 4688 event.
 pub fn creation(ev: &Event, r: EventRef) -> Option<ProcNode> {
     let s = |f: &str| ev.get_str(f).unwrap_or_default().to_owned();
@@ -382,6 +417,28 @@ mod tests {
             })
         );
         assert_eq!(n.image, "C:\\x.exe");
+    }
+
+    #[test]
+    fn same_value_matches_a_guid_in_either_form() {
+        let (p, check) = same_value("LogonGuid", "{0A0A0A0A-1111-2222-3333-444444444444}");
+        assert!(matches!(p, Prefilter::Or(_)), "{p:?}");
+        for form in [
+            "0a0a0a0a-1111-2222-3333-444444444444",
+            "{0a0a0a0a-1111-2222-3333-444444444444}",
+        ] {
+            let e = ev(&[("logonguid", form)]);
+            assert!(check(&e), "{form}");
+            assert!(p.accepts(&e), "{form}");
+        }
+        assert!(!check(&ev(&[(
+            "LogonGuid",
+            "0b0a0a0a-1111-2222-3333-444444444444"
+        )])));
+        let (p, check) = same_value("User", "{not a guid}");
+        assert!(matches!(p, Prefilter::Equals { .. }), "{p:?}");
+        assert!(check(&ev(&[("user", "{NOT A GUID}")])));
+        assert!(!check(&ev(&[("User", "not a guid")])));
     }
 
     #[test]

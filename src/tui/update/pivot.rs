@@ -167,13 +167,6 @@ fn correlation_events(app: &mut App, corr: usize, sel: usize) -> Vec<Effect> {
     push_hits(app, title, rows, None, None)
 }
 
-fn has_value(ev: &Event, field: &str, value: &str) -> bool {
-    ev.fields
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(field))
-        .any(|(_, v)| v.strings().any(|s| s.eq_ignore_ascii_case(value)))
-}
-
 fn pivot(app: &mut App, title: String, prefilter: Prefilter, check: Check) -> Vec<Effect> {
     run_pivot(app, title, prefilter, check, None)
 }
@@ -214,16 +207,8 @@ pub fn same_value(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let title = format!("{field} = {}", crate::sanitize::for_terminal(&value));
-    let prefilter = Prefilter::Equals {
-        field: field.clone(),
-        value: value.clone(),
-    };
-    pivot(
-        app,
-        title,
-        prefilter,
-        Arc::new(move |ev: &Event| has_value(ev, &field, &value)),
-    )
+    let (prefilter, check) = crate::proctree::same_value(&field, &value);
+    pivot(app, title, prefilter, Arc::from(check))
 }
 
 pub fn around(app: &mut App) -> Vec<Effect> {
