@@ -32,14 +32,24 @@ const SUMMARY: &[&str] = &[
     "LogonType",
     "Path",
     "ThreatName",
+    "ProcessName",
+    "ObjectName",
+    "ScriptBlockText",
+    "Payload",
+    "Data",
 ];
 
 /// `Field=value` pairs of the summary fields present, most telling first.
 pub fn summary(e: &Event) -> String {
     let mut parts = Vec::new();
     for f in SUMMARY {
-        if let Some(v) = e.get_str(f).filter(|v| !v.is_empty() && *v != "-") {
-            parts.push(format!("{f}={v}"));
+        // Lists too: classic events keep their unnamed `<Data>` values in one list.
+        let values: Vec<&str> = (e.get(f).into_iter())
+            .flat_map(|v| v.strings())
+            .filter(|v| !v.is_empty() && *v != "-")
+            .collect();
+        if !values.is_empty() {
+            parts.push(format!("{f}={}", values.join(", ")));
         }
     }
     if parts.is_empty() {
@@ -48,13 +58,22 @@ pub fn summary(e: &Event) -> String {
     parts.join("  ")
 }
 
+/// The part of a channel name that tells channels apart in a narrow column
+/// (`Microsoft-Windows-TaskScheduler/Operational` → `TaskScheduler`).
 fn short_channel(c: &str) -> &str {
     match c {
-        "Microsoft-Windows-Sysmon/Operational" => "Sysmon",
         "Microsoft-Windows-Windows Defender/Operational" => "Defender",
-        "Microsoft-Windows-PowerShell/Operational" => "PowerShell",
-        other => other,
+        other => {
+            let c = other.strip_prefix("Microsoft-Windows-").unwrap_or(other);
+            c.strip_suffix("/Operational").unwrap_or(c)
+        }
     }
+}
+
+/// For a row listed without its rule (a search, a pivot): the first alerting rule that hit it,
+/// so alerts stand out among plain events. Only drawn rows ask, so this stays cheap.
+fn rule_of(app: &App, r: &crate::index::EventRef) -> Option<usize> {
+    (app.rules.iter()).position(|row| row.alerts() && row.hits.binary_search(r).is_ok())
 }
 
 pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
@@ -86,8 +105,7 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         .skip(h.offset)
         .take(page)
         .map(|(i, row)| {
-            let rule = row
-                .rule
+            let rule = (row.rule.or_else(|| rule_of(app, &row.r)))
                 .and_then(|k| app.rules.get(k))
                 .map(|r| clean(&r.rule.meta.title, 28))
                 .unwrap_or_default();
@@ -148,4 +166,31 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         Constraint::Fill(1),
     ];
     f.render_widget(super::list_table(rows, header, widths, title, theme), list);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_name_script_blocks_and_classic_data_and_channels_are_short() {
+        let mut classic = Event::from_pairs(&[("Provider_Name", "Application Error")]);
+        let data = vec!["evil.exe".to_owned(), "1.0".to_owned()];
+        classic.push("Data", crate::event::Value::List(data));
+        assert_eq!(summary(&classic), "Data=evil.exe, 1.0");
+        let block = Event::from_pairs(&[("ScriptBlockText", "IEX (New-Object Net.WebClient)")]);
+        assert_eq!(
+            summary(&block),
+            "ScriptBlockText=IEX (New-Object Net.WebClient)"
+        );
+        assert_eq!(
+            short_channel("Microsoft-Windows-TaskScheduler/Operational"),
+            "TaskScheduler"
+        );
+        assert_eq!(
+            short_channel("Microsoft-Windows-Sysmon/Operational"),
+            "Sysmon"
+        );
+        assert_eq!(short_channel("Security"), "Security");
+    }
 }
