@@ -177,6 +177,33 @@ impl Query {
         detection_prefilter(&self.detection)
     }
 
+    /// Notes for a query that found nothing, where its text likely meant something else: `\*`
+    /// and `\?` in a value are a literal star and question mark in Sigma syntax, while
+    /// `Image=C:\Windows\*` was likely meant as "anything under C:\Windows\".
+    pub fn hints(&self) -> Vec<String> {
+        fn walk(ast: &Ast, out: &mut Vec<String>) {
+            match ast {
+                Ast::And(v) | Ast::Or(v) => v.iter().for_each(|a| walk(a, out)),
+                Ast::Not(a) => walk(a, out),
+                Ast::Cmp { field, values, .. } => {
+                    for v in values {
+                        // `\\` is an escaped backslash; what is left escapes a wildcard.
+                        let rest = v.replace(r"\\", "");
+                        if rest.contains(r"\*") || rest.contains(r"\?") {
+                            out.push(format!(
+                                r"in {field}={v}, \* and \? are a literal * and ?; for a backslash then a wildcard write \\* or \\?"
+                            ));
+                        }
+                    }
+                }
+                Ast::Num { .. } | Ast::Keyword(_) => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.ast, &mut out);
+        out
+    }
+
     /// The query as a Sigma rule (each comparison a selection; same semantics), with the
     /// [`Self::rule_id`] of the search.
     pub fn to_sigma_yaml(&self, title: &str) -> String {

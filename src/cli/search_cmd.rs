@@ -106,6 +106,11 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     out.flush()?;
+    if hits.is_empty() {
+        for h in q.hints() {
+            eprintln!("hint: {h}");
+        }
+    }
     eprintln!(
         "{} event(s){}",
         hits.len(),

@@ -198,3 +198,16 @@ fn saved_search_has_a_stable_id() {
     assert_eq!(id_of("Image=*\\cmd.exe   and  User!=SYSTEM"), id);
     assert_ne!(id_of("Image=*\\cmd.exe"), id);
 }
+
+#[test]
+fn escaped_wildcards_get_a_hint() {
+    let hint = |q: &str| parse(q).unwrap().hints();
+    assert_eq!(hint(r"Image=C:\Windows\*").len(), 1);
+    assert_eq!(hint(r"NOT (F=a OR G IN (x, b\?))").len(), 1);
+    assert!(
+        hint(r"Image=C:\Windows\\*").is_empty(),
+        "an escaped backslash, then a wildcard"
+    );
+    assert!(hint(r"Image=*\cmd.exe").is_empty());
+    assert!(hint("mimikatz").is_empty());
+}

@@ -240,7 +240,14 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                         return window(app);
                     }
                     let query = title.strip_prefix("search: ").map(str::to_owned);
+                    let hint = (query.as_deref())
+                        .filter(|_| rows.is_empty())
+                        .and_then(|q| crate::query::parse(q).ok())
+                        .and_then(|q| q.hints().into_iter().next());
                     let effects = push_hits(app, title, rows, None, query);
+                    if hint.is_some() {
+                        app.message = hint;
+                    }
                     if let Some(Screen::Hits(h)) = app.screens.last_mut() {
                         h.around = around;
                     }

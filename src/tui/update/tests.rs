@@ -233,6 +233,21 @@ fn search_errors_stay_in_the_input_line_and_stale_results_are_dropped() {
         panic!()
     };
     assert_eq!(h.query.as_deref(), Some("x"));
+    // A search that found nothing because of an escaped wildcard says so.
+    let nothing = Msg::Hits {
+        generation: 7,
+        title: r"search: Image=C:\Windows\*".into(),
+        refs: Ok(Vec::new()),
+        around: None,
+    };
+    update(&mut app, Action::Worker(Box::new(nothing)));
+    assert!(
+        app.message
+            .as_deref()
+            .is_some_and(|m| m.contains("literal")),
+        "{:?}",
+        app.message
+    );
 }
 
 #[test]
