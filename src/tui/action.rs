@@ -113,10 +113,11 @@ pub enum Effect {
         name: String,
         text: String,
     },
-    /// Counts the values of Sigma field `field` over the hits, read through the rule's mapping.
+    /// Counts the values of `field` over `refs`: a rule's hits, with `field` a Sigma field read
+    /// through the rule's mapping, or any list's events (`rule` None), with `field` the event's.
     Stack {
-        rule: usize,
-        compiled: Arc<CompiledRule>,
+        rule: Option<(usize, Arc<CompiledRule>)>,
+        of: String,
         field: String,
         refs: Arc<Vec<EventRef>>,
     },
@@ -269,7 +270,8 @@ pub enum Msg {
         result: Compiled,
     },
     Stack {
-        rule: usize,
+        rule: Option<usize>,
+        of: String,
         field: String,
         values: Vec<(String, u64)>,
     },

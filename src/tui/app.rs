@@ -137,7 +137,10 @@ pub struct CorrList {
 
 #[derive(Clone)]
 pub struct StackView {
-    pub rule: usize,
+    /// The rule whose hits were stacked; None for the events of a search or pivot list.
+    pub rule: Option<usize>,
+    /// What was stacked, for the title.
+    pub of: String,
     pub field: String,
     pub values: Vec<(String, u64)>,
     pub sel: usize,

@@ -300,16 +300,20 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         }
         Effect::Stack {
             rule,
-            compiled,
+            of,
             field,
             refs,
         } => {
+            let read = |e: &Event| match &rule {
+                Some((_, compiled)) => compiled.field_values(e, &field),
+                None => (e.fields.iter())
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(&field))
+                    .flat_map(|(_, v)| v.strings().map(str::to_owned).collect::<Vec<_>>())
+                    .collect(),
+            };
             let values: Vec<Vec<String>> = refs
                 .par_iter()
-                .map(|&r| {
-                    snap.event(r)
-                        .map_or_else(|_| Vec::new(), |(e, _)| compiled.field_values(&e, &field))
-                })
+                .map(|&r| snap.event(r).map_or_else(|_| Vec::new(), |(e, _)| read(&e)))
                 .collect();
             let mut counts: HashMap<String, u64> = HashMap::new();
             for v in values.into_iter().flatten() {
@@ -319,7 +323,8 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             values.truncate(500);
             vec![Msg::Stack {
-                rule,
+                rule: rule.map(|(i, _)| i),
+                of,
                 field,
                 values,
             }]

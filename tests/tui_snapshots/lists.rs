@@ -129,3 +129,49 @@ fn a_new_span_reruns_the_time_pivot_in_place() {
     assert!(two <= five, "{five} → {two}");
     assert!(fx.app.busy.is_empty());
 }
+
+/// Stacking works on any list: a search's events stacked by a field of one of them, and a
+/// value of that stack opens every event with it.
+#[test]
+fn a_search_list_stacks_by_a_field_and_opens_a_value() {
+    let mut fx = fixture_with(|_| {});
+    fx.search("EventID=1");
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("search: {:?}", fx.app.message)
+    };
+    let listed = h.rows.len() as u64;
+    fx.send(Action::Open);
+    let Some(Screen::Detail(d)) = fx.app.top() else {
+        panic!("detail")
+    };
+    let fields = &d.event.as_ref().unwrap().fields;
+    let at = fields.iter().position(|(n, _)| n == "User").unwrap();
+    for _ in 0..at.saturating_sub(d.sel) {
+        fx.send(Action::Down);
+    }
+    fx.send(Action::StackField);
+    let Some(Screen::Stack(s)) = fx.app.top() else {
+        panic!("stack: {:?}", fx.app.message)
+    };
+    assert_eq!((s.field.as_str(), s.rule), ("User", None));
+    assert_eq!(
+        s.values.iter().map(|(_, n)| n).sum::<u64>(),
+        listed,
+        "one User per event"
+    );
+    snap!("search_stack", fx);
+    let (value, count) = s.values[0].clone();
+    fx.send(Action::Open);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("value: {:?}", fx.app.message)
+    };
+    assert_eq!(h.title, format!("User = {value}"));
+    assert!(
+        h.rows.len() as u64 >= count,
+        "every event with it, the search's among them"
+    );
+    // Marking benign needs a rule to make an overlay for.
+    fx.send(Action::Back);
+    fx.send(Action::MarkBenign);
+    assert!(huntbench::overlay::load_overlays(&fx.app.case_dir).is_empty());
+}

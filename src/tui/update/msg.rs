@@ -263,12 +263,14 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         } => return super::editor::compiled(app, generation, target, result),
         Msg::Stack {
             rule,
+            of,
             field,
             values,
         } => {
             app.busy.retain(|b| b != "stack");
             app.screens.push(Screen::Stack(StackView {
                 rule,
+                of,
                 field,
                 values,
                 sel: 0,

@@ -112,8 +112,12 @@ pub fn open(app: &mut App) -> Vec<Effect> {
             let Some((value, _)) = s.values.get(s.sel) else {
                 return Vec::new();
             };
-            let Some(row) = app.rules.get(s.rule) else {
-                return Vec::new();
+            let Some(row) = s.rule.and_then(|i| app.rules.get(i)) else {
+                // A list's stack: every event of the case with that value.
+                let (field, value) = (s.field.clone(), value.clone());
+                let title = format!("{field} = {}", crate::sanitize::for_terminal(&value));
+                let (prefilter, check) = proctree::same_value(&field, &value);
+                return pivot(app, title, prefilter, Arc::from(check));
             };
             let (field, value, rule) = (s.field.clone(), value.clone(), Arc::clone(&row.rule));
             let title = format!("{} where {field} = {value}", rule.meta.title);
@@ -276,22 +280,46 @@ fn rule_field(app: &mut App) -> Option<(usize, String, String)> {
     Some((rule, name, value))
 }
 
+/// Stacks the selected field: over the rule's hits (by its Sigma name, so one rule's sources
+/// stack together), else over the events of the list the event was opened from.
 pub fn stack(app: &mut App) -> Vec<Effect> {
-    let Some((rule, field, _)) = rule_field(app) else {
-        app.message = Some("stacking needs an event opened from a rule's hits".into());
-        return Vec::new();
+    let effect = match rule_field(app) {
+        Some((rule, field, _)) => {
+            let Some(row) = app.rules.get(rule) else {
+                return Vec::new();
+            };
+            Effect::Stack {
+                rule: Some((rule, Arc::clone(&row.rule))),
+                of: format!("hits of {}", row.rule.meta.title),
+                field,
+                refs: Arc::clone(&row.hits),
+            }
+        }
+        None => {
+            let (Some((field, _)), Some(list)) = (selected_field(app), opened_from(app)) else {
+                app.message = Some("select a field in an event's detail to stack it".into());
+                return Vec::new();
+            };
+            let refs: Vec<EventRef> = list.rows.iter().map(|row| row.r).collect();
+            Effect::Stack {
+                rule: None,
+                of: list.title.clone(),
+                field,
+                refs: Arc::new(refs),
+            }
+        }
     };
-    let Some(row) = app.rules.get(rule) else {
-        return Vec::new();
-    };
-    let (refs, compiled) = (Arc::clone(&row.hits), Arc::clone(&row.rule));
     app.busy.push("stack".into());
-    vec![Effect::Stack {
-        rule,
-        compiled,
-        field,
-        refs,
-    }]
+    vec![effect]
+}
+
+/// The hits list under the detail on top.
+fn opened_from(app: &App) -> Option<&crate::tui::app::HitList> {
+    let n = app.screens.len();
+    match (app.screens.get(n.checked_sub(2)?), app.screens.last()) {
+        (Some(Screen::Hits(h)), Some(Screen::Detail(_))) => Some(h),
+        _ => None,
+    }
 }
 
 pub fn benign(app: &mut App) -> Vec<Effect> {
@@ -299,7 +327,7 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
         Some(Screen::Stack(s)) => s
             .values
             .get(s.sel)
-            .map(|(v, _)| (s.rule, s.field.clone(), v.clone())),
+            .and_then(|(v, _)| Some((s.rule?, s.field.clone(), v.clone()))),
         Some(Screen::Detail(_)) => rule_field(app),
         _ => None,
     };

@@ -479,7 +479,8 @@ fn benign_needs_a_rule_an_overlay_can_name() {
     for (rule, refused) in [(rule("alpha", "low"), false), (Arc::new(anonymous), true)] {
         app.rules[0].rule = rule;
         app.screens.push(Screen::Stack(crate::tui::app::StackView {
-            rule: 0,
+            rule: Some(0),
+            of: "hits of alpha".into(),
             field: "Image".into(),
             values: vec![("x".into(), 1)],
             sel: 0,

@@ -98,12 +98,7 @@ pub fn tree(f: &mut Frame, _app: &App, t: &TreeView, theme: &Theme, area: Rect) 
     f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
 }
 
-pub fn stack(f: &mut Frame, app: &App, s: &StackView, theme: &Theme, area: Rect) {
-    let rule = app
-        .rules
-        .get(s.rule)
-        .map(|r| r.rule.meta.title.clone())
-        .unwrap_or_default();
+pub fn stack(f: &mut Frame, s: &StackView, theme: &Theme, area: Rect) {
     let page = usize::from(area.height.saturating_sub(1));
     let offset = s.sel.saturating_sub(page.saturating_sub(1));
     let lines: Vec<Line> = s
@@ -121,9 +116,9 @@ pub fn stack(f: &mut Frame, app: &App, s: &StackView, theme: &Theme, area: Rect)
         })
         .collect();
     let title = format!(
-        " {} over hits of {} · {} values ",
+        " {} over {} · {} values ",
         s.field,
-        clean(&rule, 60),
+        clean(&s.of, 60),
         s.values.len()
     );
     f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
