@@ -80,6 +80,18 @@ pub fn exclusion_yaml(rule: &RuleMeta, field: &str, value: &str) -> Option<Strin
     Some(y)
 }
 
+/// What an overlay written by [`exclusion_yaml`] excludes, for listing: the rule's title, the
+/// field and the value as the event shows it. `None` for overlays of another shape.
+pub fn describe(text: &str) -> Option<(String, String, String)> {
+    let unquote = |s: &str| serde_json::from_str::<String>(s.trim()).ok();
+    let title = text.lines().find_map(|l| l.strip_prefix("title: "))?;
+    let rule = unquote(title)?.strip_prefix("benign for ")?.to_owned();
+    let mut lines = text.lines().skip_while(|l| l.trim() != "benign:").skip(1);
+    let (field, value) = lines.next()?.trim().split_once(": ")?;
+    let value = crate::sigma::value::SigmaString::parse(&unquote(value)?);
+    Some((rule, field.to_owned(), value.plain()?))
+}
+
 /// Writes a new overlay file for the exclusion and returns its path.
 pub fn add_exclusion(
     case_dir: &Path,
@@ -126,6 +138,21 @@ pub fn add_exclusion(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_overlay_lists_as_its_rule_field_and_value() {
+        let meta = RuleMeta {
+            id: Some("r-1".into()),
+            title: "WMI \"child\"".into(),
+            ..RuleMeta::default()
+        };
+        let value = r"C:\Windows\System32\wbem\WMIADAP.exe *?";
+        let text = exclusion_yaml(&meta, "Image", value).unwrap();
+        let (rule, field, shown) = describe(&text).unwrap();
+        assert_eq!((rule.as_str(), field.as_str()), ("WMI \"child\"", "Image"));
+        assert_eq!(shown, value);
+        assert!(describe("title: mine\nfilter:\n    x: 1\n").is_none());
+    }
     use crate::sigma::Loader;
 
     const RULE: &str = "title: T\nid: r-1\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '.exe'\n    condition: sel\nlevel: low\n";

@@ -131,17 +131,17 @@ pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let what: Vec<&str> = text
-            .lines()
-            .filter(|l| l.starts_with("        ") && l.contains(':'))
-            .map(str::trim)
-            .collect();
+        // Ours read as "rule: field = value"; any other shape shows its criteria as written.
+        let what = match crate::overlay::describe(text) {
+            Some((rule, field, value)) => format!("{}: {field} = {value}", clean(&rule, 50)),
+            None => (text.lines())
+                .filter(|l| l.starts_with("        ") && l.contains(':'))
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
         lines.push(selected(
-            Line::from(format!(
-                " {}  {}",
-                clean(&name, 50),
-                clean(&what.join(" "), 120)
-            )),
+            Line::from(format!(" {}  ({})", clean(&what, 150), clean(&name, 50))),
             i == sel,
             theme,
         ));
