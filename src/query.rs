@@ -6,6 +6,8 @@
 //! - `field=value` / `field!=value`: Sigma whole-value match, case-insensitive, with `*`, `?`
 //!   and the `\` escapes of Sigma; `!=` is true when the field is absent (like Sigma `neq`).
 //! - `field IN (a, b)`, `field<n`, `>`, `<=`, `>=` (numeric; non-numbers never match).
+//! - `time>=2024-03-12T07:40`, `<`, `>`, `<=`: bounds on the event time (UTC), only as terms
+//!   ANDed at the top level: they narrow the whole query (a Sigma rule cannot hold them).
 //! - `AND`, `OR`, `NOT` (any case), parentheses; adjacent terms are ANDed.
 //! - A bare word or a `"quoted string"` alone is a keyword: case-insensitive contains over every
 //!   value of the event. Quoted strings may hold spaces, newlines and `\"`.
@@ -77,19 +79,30 @@ pub enum Ast {
         text: String,
     },
     Keyword(String),
+    /// `time<…` and friends: a bound on the event time (µs since the epoch), only as a term
+    /// ANDed at the top level (it narrows the whole query, and Sigma has no such construct).
+    Time {
+        op: Op,
+        at: i64,
+        col: usize,
+    },
 }
 
 /// A compiled search query.
 #[derive(Clone, Debug)]
 pub struct Query {
+    /// The query without its time bounds.
     pub ast: Ast,
     detection: Detection,
+    /// Inclusive bounds on the event time (µs), from `time` terms.
+    window: Option<(i64, i64)>,
 }
 
 /// Parses and compiles a query.
 pub fn parse(text: &str) -> Result<Query, QueryError> {
     let toks = lexer::lex(text)?;
     let ast = parser::Parser::new(toks, text.chars().count()).parse()?;
+    let (ast, window) = split_time(ast)?;
     let condition = compile(&ast);
     Ok(Query {
         ast,
@@ -97,7 +110,67 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
             selections: Vec::new(),
             condition,
         },
+        window,
     })
+}
+
+/// A time as an analyst writes it: RFC 3339, without zone (UTC), or a date (its midnight UTC).
+fn parse_time(text: &str) -> Option<i64> {
+    let ts = crate::event::parse_timestamp(text).or_else(|| {
+        let date: jiff::civil::Date = text.trim().parse().ok()?;
+        date.to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    })?;
+    Some(ts.as_microsecond())
+}
+
+/// Takes the `time` bounds out of the top-level AND; anywhere else they are an error.
+fn split_time(ast: Ast) -> Result<(Ast, Option<(i64, i64)>), QueryError> {
+    let parts = match ast {
+        Ast::And(parts) => parts,
+        other => vec![other],
+    };
+    let (mut from, mut to, mut bounded) = (i64::MIN, i64::MAX, false);
+    let mut rest = Vec::new();
+    for part in parts {
+        match part {
+            Ast::Time { op, at, .. } => {
+                bounded = true;
+                match op {
+                    Op::Gt => from = from.max(at.saturating_add(1)),
+                    Op::Ge => from = from.max(at),
+                    Op::Lt => to = to.min(at.saturating_sub(1)),
+                    Op::Le => to = to.min(at),
+                    Op::Eq | Op::Ne => {}
+                }
+            }
+            other => {
+                if let Some(col) = nested_time(&other) {
+                    return Err(QueryError::new(
+                        col,
+                        "a time bound narrows the whole query: AND it at the top level",
+                    ));
+                }
+                rest.push(other);
+            }
+        }
+    }
+    let ast = if rest.len() == 1 {
+        rest.remove(0)
+    } else {
+        Ast::And(rest)
+    };
+    Ok((ast, bounded.then_some((from, to))))
+}
+
+fn nested_time(ast: &Ast) -> Option<usize> {
+    match ast {
+        Ast::Time { col, .. } => Some(*col),
+        Ast::And(v) | Ast::Or(v) => v.iter().find_map(nested_time),
+        Ast::Not(a) => nested_time(a),
+        Ast::Cmp { .. } | Ast::Num { .. } | Ast::Keyword(_) => None,
+    }
 }
 
 fn compile(ast: &Ast) -> Node {
@@ -137,6 +210,8 @@ fn compile(ast: &Ast) -> Node {
                 false,
             )))
         }
+        // Applied as the query's window instead (see `split_time`).
+        Ast::Time { .. } => Node::And(Vec::new()),
         Ast::Keyword(k) => {
             let mut s = SigmaString::parse(k);
             s.prepend_star();
@@ -164,7 +239,17 @@ fn num_op(op: Op) -> (CmpOp, &'static str) {
 
 impl Query {
     pub fn matches(&self, ev: &Event) -> bool {
-        self.detection.is_match(ev)
+        let in_window = |(from, to): (i64, i64)| {
+            ev.timestamp()
+                .is_some_and(|t| (from..=to).contains(&t.as_microsecond()))
+        };
+        self.window.is_none_or(in_window) && self.detection.is_match(ev)
+    }
+
+    /// The inclusive time bounds (µs) of its `time` terms; a Sigma rule cannot hold them, so a
+    /// search with bounds is not saved as one.
+    pub fn window(&self) -> Option<(i64, i64)> {
+        self.window
     }
 
     /// What matched, for highlighting (call when `matches` is true).
@@ -174,7 +259,11 @@ impl Query {
 
     /// A sound superset for the index.
     pub fn prefilter(&self) -> Prefilter {
-        detection_prefilter(&self.detection)
+        let p = detection_prefilter(&self.detection);
+        match self.window {
+            Some((from, to)) => Prefilter::and(vec![p, Prefilter::TimeRange { from, to }]),
+            None => p,
+        }
     }
 
     /// Notes for a query that found nothing, where its text likely meant something else: `\*`
@@ -196,7 +285,7 @@ impl Query {
                         }
                     }
                 }
-                Ast::Num { .. } | Ast::Keyword(_) => {}
+                Ast::Num { .. } | Ast::Keyword(_) | Ast::Time { .. } => {}
             }
         }
         let mut out = Vec::new();
@@ -313,6 +402,7 @@ fn sigma_cond(ast: &Ast, sels: &mut Vec<(String, String)>, top: bool) -> String 
             sels.push((name.clone(), format!("    - {}\n", q(k))));
             name
         }
+        Ast::Time { .. } => unreachable!("time bounds are taken out of the query by split_time"),
     }
 }
 

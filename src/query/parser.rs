@@ -107,6 +107,15 @@ impl Parser {
                         let kind = match op {
                             Op::Eq => CmpKind::Eq,
                             Op::Ne => CmpKind::Ne,
+                            Op::Lt | Op::Le | Op::Gt | Op::Ge if w.eq_ignore_ascii_case("time") => {
+                                let at = super::parse_time(&value).ok_or_else(|| {
+                                    QueryError::new(
+                                        vcol,
+                                        format!("`{value}` is not a time (e.g. 2024-03-12T07:40:00Z, 2024-03-12)"),
+                                    )
+                                })?;
+                                return Ok(Ast::Time { op, at, col });
+                            }
                             Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                                 let n: f64 = value.trim().parse().map_err(|_| {
                                     QueryError::new(vcol, format!("`{value}` is not a number"))

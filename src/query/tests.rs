@@ -211,3 +211,50 @@ fn escaped_wildcards_get_a_hint() {
     assert!(hint(r"Image=*\cmd.exe").is_empty());
     assert!(hint("mimikatz").is_empty());
 }
+
+#[test]
+fn time_bounds_narrow_the_whole_query() {
+    fn at(t: &str) -> [(&str, &str); 2] {
+        [("TimeCreated_SystemTime", t), ("Image", "C:\\x\\cmd.exe")]
+    }
+    let q = parse(r"time>=2024-03-12T07:40 time<2024-03-12T08:00:00Z Image=*\cmd.exe").unwrap();
+    for (t, want) in [
+        ("2024-03-12T07:39:59.9999999Z", false),
+        ("2024-03-12T07:40:00Z", true),
+        ("2024-03-12T07:59:59.999999Z", true),
+        ("2024-03-12T08:00:00Z", false),
+    ] {
+        let e = ev(&at(t));
+        assert_eq!(q.matches(&e), want, "{t}");
+        if want {
+            assert!(q.prefilter().accepts(&e), "prefilter unsound at {t}");
+        }
+    }
+    assert!(q.window().is_some());
+    // A date alone is its midnight UTC; a bound alone selects by time only.
+    let day = parse("time>2024-03-12 AND time<=2024-03-13").unwrap();
+    assert!(day.matches(&ev(&at("2024-03-12T12:00:00Z"))));
+    assert!(
+        !day.matches(&ev(&at("2024-03-12T00:00:00Z"))),
+        "> is strict"
+    );
+    assert!(
+        !day.matches(&ev(&[("Image", "x")])),
+        "no time, not in the window"
+    );
+    // Only as top-level AND terms, and only with a readable time.
+    let nested = parse("Image=x OR time>2024-03-12").unwrap_err();
+    assert!(
+        nested.message.contains("top level") && nested.column == 12,
+        "{nested}"
+    );
+    assert!(parse("NOT time<2024-03-12").is_err());
+    let bad = parse("time>yesterday").unwrap_err();
+    assert!(
+        bad.message.contains("not a time") && bad.column == 6,
+        "{bad}"
+    );
+    // Without bounds nothing changes, and `time` is an ordinary field for `=`.
+    assert!(parse("Image=x").unwrap().window().is_none());
+    assert!(m("time=noon", &[("time", "noon")]));
+}

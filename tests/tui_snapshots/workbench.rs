@@ -320,3 +320,40 @@ fn a_saved_search_is_replaced_not_duplicated() {
     assert!(text.contains("cmd shells again"), "{text}");
     assert_eq!(searches, 1, "still one saved search after the edit");
 }
+
+/// A search with time bounds lists its events but is not saved as a rule (Sigma cannot hold
+/// the bounds, and a rule without them would mean something else).
+#[test]
+fn a_search_with_time_bounds_is_not_saved_as_a_rule() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut fx = fixture_with(|_| {});
+    fx.search("time>=2024-03-13 EventID=1");
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("search: {:?}", fx.app.message)
+    };
+    assert!(!h.rows.is_empty());
+    assert!(
+        h.rows.iter().all(|r| r.r.ts >= 1_710_288_000_000_000),
+        "from 2024-03-13"
+    );
+    fx.send(Action::SaveSearch);
+    fx.send(Action::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    assert!(
+        fx.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("time bounds")),
+        "{:?}",
+        fx.app.message
+    );
+    assert!(
+        !fx.ctx.config_dir.join("rules").exists()
+            || std::fs::read_dir(fx.ctx.config_dir.join("rules"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+}

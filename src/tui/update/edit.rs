@@ -69,6 +69,13 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
             let Some(q) = h.query.as_deref().and_then(|q| crate::query::parse(q).ok()) else {
                 return Vec::new();
             };
+            if q.window().is_some() {
+                app.message = Some(
+                    "a Sigma rule cannot hold time bounds: save the search without its time terms"
+                        .into(),
+                );
+                return Vec::new();
+            }
             app.busy.push("rules".into());
             vec![Effect::SaveRule {
                 // Named by the search's id: saving it again replaces the file.
