@@ -127,12 +127,9 @@ pub fn discover(paths: &[PathBuf], skip_dir: &dyn Fn(&Path) -> Option<String>) -
                 reason: e.to_string(),
             }),
             Ok(meta) if meta.is_dir() => walk(path, skip_dir, &mut found),
-            Ok(_) => match detect_format(path).or_else(|| sniff_format(path)) {
-                Some(format) => found.files.push((path.clone(), format)),
-                None => found.errors.push(PathError {
-                    path: path.clone(),
-                    reason: "not an EVTX or JSON event log".into(),
-                }),
+            Ok(_) => match skipped_ancestor(path, skip_dir) {
+                Some(why) => found.skipped.push((path.clone(), why)),
+                None => accept_file(path, &mut found),
             },
         }
     }
@@ -141,6 +138,24 @@ pub fn discover(paths: &[PathBuf], skip_dir: &dyn Fn(&Path) -> Option<String>) -
     found.skipped.sort();
     found.skipped.dedup();
     found
+}
+
+/// The reason `skip_dir` gives for a directory holding `file` (a file inside a case is no
+/// more evidence than the case is).
+fn skipped_ancestor(file: &Path, skip_dir: &dyn Fn(&Path) -> Option<String>) -> Option<String> {
+    let full = file.canonicalize().ok()?;
+    full.ancestors().skip(1).find_map(skip_dir)
+}
+
+/// A file named explicitly: kept if its extension or its content says it is an event log.
+fn accept_file(path: &Path, found: &mut Discovered) {
+    match detect_format(path).or_else(|| sniff_format(path)) {
+        Some(format) => found.files.push((path.to_owned(), format)),
+        None => found.errors.push(PathError {
+            path: path.to_owned(),
+            reason: "not an EVTX or JSON event log".into(),
+        }),
+    }
 }
 
 fn walk(dir: &Path, skip_dir: &dyn Fn(&Path) -> Option<String>, found: &mut Discovered) {

@@ -132,6 +132,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
                 worker = Some(worker::Worker::start(ctx, tx.clone()));
                 None
             }
+            Wake::TermGone => break,
             Wake::Tick => {
                 dirty = true;
                 None
@@ -168,6 +169,8 @@ enum Wake<C> {
     Msg(Msg),
     Term(TermEvent),
     Ctx(C),
+    /// The terminal can no longer be read (it was closed): nobody is left to quit.
+    TermGone,
     Tick,
 }
 
@@ -190,7 +193,10 @@ impl<C> Sources<C> {
                 },
                 recv(self.keys) -> ev => match ev {
                     Ok(ev) => return Wake::Term(ev),
-                    Err(_) => 1,
+                    Err(_) => {
+                        self.keys = never();
+                        return Wake::TermGone;
+                    }
                 },
                 recv(self.ctx) -> c => match c {
                     Ok(c) => return Wake::Ctx(c),
@@ -198,10 +204,10 @@ impl<C> Sources<C> {
                 },
                 default(tick) => return Wake::Tick,
             };
-            match closed {
-                0 => self.rx = never(),
-                1 => self.keys = never(),
-                _ => self.ctx = never(),
+            if closed == 0 {
+                self.rx = never();
+            } else {
+                self.ctx = never();
             }
         }
     }
@@ -251,8 +257,10 @@ mod tests {
         let mut sources = Sources { rx, keys, ctx };
         ctx_tx.send(7).expect("send");
         drop(ctx_tx);
-        drop(key_tx);
         assert!(matches!(sources.next(TICK), Wake::Ctx(7)));
+        // The terminal's input ended: said once, so the loop can end.
+        drop(key_tx);
+        assert!(matches!(sources.next(TICK), Wake::TermGone));
         // Both closed channels are now quiet: the loop waits for its tick, every time.
         for _ in 0..3 {
             let started = Instant::now();

@@ -76,7 +76,7 @@ fn ingest_reports_bad_paths_keeps_the_rest_and_stats_agree_with_the_case() {
     assert!(again.status.success(), "{err}");
     assert_eq!(count_before(&err, " file(s),"), Some(0), "{err}");
     assert_eq!(
-        count_before(&err, " file(s) already indexed"),
+        count_before(&err, " input file(s) already in the case"),
         Some(evtx_files),
         "{err}"
     );
@@ -196,6 +196,22 @@ fn a_case_inside_the_inputs_is_not_ingested() {
         );
         assert_eq!(Case::open(&case).unwrap().num_events(), expected);
     }
+
+    // A file inside a case, named on its own, is no more evidence than the case.
+    let inside = other.join("index").join("meta.json");
+    let out = run(&[
+        "ingest".as_ref(),
+        "--case".as_ref(),
+        case.as_os_str(),
+        inside.as_os_str(),
+    ]);
+    let err = text(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("skipped: ") && l.contains("a huntbench case")),
+        "{err}"
+    );
+    assert_eq!(count_before(&err, " events ("), Some(0), "{err}");
 }
 
 /// `scan` and `search` given a missing input path still work on the rest, and say so in their

@@ -197,3 +197,31 @@ fn rules_check_counts_an_unreadable_path_as_an_error() {
         .unwrap_or_else(|| panic!("no summary in:\n{stdout}"));
     assert_eq!(count_before(summary, " error(s)"), Some(1), "{summary}");
 }
+
+/// The JSON report's totals count an unreadable path as an error too, and list it.
+#[test]
+fn rules_check_json_counts_an_unreadable_path_as_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-rules");
+    let out = Command::new(BIN)
+        .args([
+            "rules",
+            "check",
+            "--format",
+            "json",
+            "--no-default-rules",
+            "--rules",
+        ])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["report"]["totals"]["error"], 1, "{stdout}");
+    assert_eq!(
+        v["unreadable"].as_array().map(Vec::len),
+        Some(1),
+        "{stdout}"
+    );
+}

@@ -55,7 +55,7 @@ pub fn print_summary(s: &IngestSummary, dir: &std::path::Path) {
     let errors: u64 = s.added.iter().map(|f| f.errors).sum();
     let secs = s.elapsed.as_secs_f64().max(1e-3);
     eprintln!(
-        "case {}: added {} file(s), {} events ({:.0} events/s), {} unreadable record(s); {} file(s) already indexed",
+        "case {}: added {} file(s), {} events ({:.0} events/s), {} unreadable record(s); {} input file(s) already in the case",
         dir.display(),
         s.added.len(),
         s.events_added,

@@ -176,6 +176,8 @@ pub struct Editor {
     pub original: String,
     /// Esc was pressed once with unsaved edits (a second Esc discards them).
     pub discard_asked: bool,
+    /// Ctrl-C was pressed once with unsaved edits (a second Ctrl-C quits without them).
+    pub quit_asked: bool,
     /// Ctrl-S was pressed while the buffer was compiling: saved once it is known to compile.
     pub save_pending: bool,
 }

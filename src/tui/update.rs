@@ -30,7 +30,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         return match action {
             Action::Key(k) => editor::editor_key(app, k),
             Action::Quit => {
-                app.quit = true;
+                editor::editor_quit(app);
                 Vec::new()
             }
             _ => Vec::new(),

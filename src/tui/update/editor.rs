@@ -90,6 +90,7 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
         inputs,
         original,
         discard_asked: false,
+        quit_asked: false,
         save_pending: false,
     })));
     Vec::new()
@@ -116,6 +117,25 @@ fn file_name(meta: &RuleMeta) -> String {
         .collect()
 }
 
+/// Quitting from the editor: with unsaved edits, the first Ctrl-C only asks, as Esc does.
+pub fn editor_quit(app: &mut App) {
+    let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
+        app.quit = true;
+        return;
+    };
+    let edited = ed.area.lines().join("\n") != ed.original;
+    if edited && !ed.quit_asked {
+        ed.quit_asked = true;
+        ed.discard_asked = false;
+        ed.save_pending = false;
+        app.message = Some(format!(
+            "unsaved changes: Ctrl-C again to quit without them, {SAVE} to save"
+        ));
+        return;
+    }
+    app.quit = true;
+}
+
 pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let filters = app.filters.clone();
     let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
@@ -124,6 +144,7 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
         KeyCode::Esc => {
+            ed.quit_asked = false;
             let edited = ed.area.lines().join("\n") != ed.original;
             if edited && !ed.discard_asked {
                 ed.discard_asked = true;
@@ -139,6 +160,7 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Char('s') if ctrl => {
             ed.discard_asked = false;
+            ed.quit_asked = false;
             if ed.pending {
                 // The verdict on the latest keystroke is on its way: save when it compiles.
                 ed.save_pending = true;
@@ -156,10 +178,11 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             // An edit answers any question asked about the previous text.
-            if ed.discard_asked || ed.save_pending {
+            if ed.discard_asked || ed.quit_asked || ed.save_pending {
                 app.message = None;
             }
             ed.discard_asked = false;
+            ed.quit_asked = false;
             ed.save_pending = false;
             ed.generation += 1;
             ed.pending = true;

@@ -67,6 +67,29 @@ fn the_editor_asks_before_dropping_edits() {
 }
 
 #[test]
+fn quitting_from_the_editor_asks_before_dropping_edits() {
+    let mut app = app();
+    update(&mut app, Action::EditRule);
+    update(&mut app, key('x'));
+    update(&mut app, Action::Quit);
+    assert!(!app.quit, "asked first");
+    let asked = app.message.clone().unwrap_or_default();
+    assert!(asked.contains("Ctrl-C again"), "{asked}");
+    // Typing on answers the question: the next Ctrl-C asks again.
+    update(&mut app, key('y'));
+    update(&mut app, Action::Quit);
+    assert!(!app.quit, "asked again");
+    update(&mut app, Action::Quit);
+    assert!(app.quit, "second Ctrl-C quits");
+
+    // Nothing edited: Ctrl-C quits at once.
+    let mut app = super::app();
+    update(&mut app, Action::EditRule);
+    update(&mut app, Action::Quit);
+    assert!(app.quit);
+}
+
+#[test]
 fn the_editor_does_not_save_a_rule_that_does_not_compile() {
     let mut app = app();
     update(&mut app, Action::EditRule);
