@@ -17,7 +17,7 @@ const PAIR_BUDGET: usize = 4_000_000;
 
 /// CSV columns of a rule hit, as `scan` writes them and the workbench exports them (the
 /// export adds the whole `event`).
-pub const HIT_CSV_COLUMNS: [&str; 10] = [
+pub const HIT_CSV_COLUMNS: [&str; 11] = [
     "timestamp",
     "rule_id",
     "rule_title",
@@ -28,6 +28,7 @@ pub const HIT_CSV_COLUMNS: [&str; 10] = [
     "record_id",
     "file",
     "matched",
+    "event",
 ];
 
 /// The hits of every rule, in the order of the rules given.

@@ -225,3 +225,48 @@ fn rules_check_json_counts_an_unreadable_path_as_an_error() {
         "{stdout}"
     );
 }
+
+/// `scan --format csv` has the workbench export's columns, the event as JSON last, and
+/// timestamps of one width (so rows sort as text), for rule and correlation rows alike.
+#[test]
+fn scan_csv_rows_carry_the_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let burst = root().join("tests/fixtures/tui/wmi_burst.yml");
+    let out = Command::new(BIN)
+        .args(["scan", "--format", "csv", "--case"])
+        .arg(dir.path().join("case"))
+        .args(["--rules", burst.to_str().unwrap()])
+        .arg(root().join("samples"))
+        .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut csv = csv::Reader::from_reader(out.stdout.as_slice());
+    let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header, huntbench::hunt::HIT_CSV_COLUMNS);
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert!(rows.len() > 10, "{rows:?}");
+    let mut correlations = 0;
+    for row in &rows {
+        assert_eq!(
+            row[0].len(),
+            "2024-03-12T07:41:00.0000000Z".len(),
+            "{row:?}"
+        );
+        match serde_json::from_str::<serde_json::Value>(&row[10]).unwrap() {
+            serde_json::Value::Array(events) => {
+                correlations += 1;
+                assert!(
+                    row[9].starts_with(&format!("{} events", events.len())),
+                    "{row:?}"
+                );
+            }
+            event => assert_eq!(event["Computer"].as_str(), Some(&row[4]), "{row:?}"),
+        }
+    }
+    assert!(correlations > 0, "the burst correlation has rows");
+}

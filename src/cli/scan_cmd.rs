@@ -187,6 +187,7 @@ impl<W: Write> HitWriter<W> {
                 &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
                 file,
                 &matched.join("; "),
+                &event.to_json(),
             ])?,
             HitWriter::Table(out) => writeln!(
                 out,
@@ -229,7 +230,7 @@ impl<W: Write> HitWriter<W> {
                 writeln!(out, "{line}")?;
             }
             HitWriter::Csv(w) => w.write_record([
-                hit.first.to_string().as_str(),
+                crate::event::format_timestamp(hit.first).as_str(),
                 corr.meta.id.as_deref().unwrap_or_default(),
                 &corr.meta.title,
                 corr.meta.level.as_deref().unwrap_or_default(),
@@ -239,11 +240,12 @@ impl<W: Write> HitWriter<W> {
                 "",
                 "",
                 &format!("{} events; {}", events.len(), group.join("; ")),
+                &serde_json::to_string(&events)?,
             ])?,
             HitWriter::Table(out) => writeln!(
                 out,
                 "{:<27} {:<8} {:<44} correlation of {} events: {}",
-                hit.first.to_string(),
+                crate::event::format_timestamp(hit.first),
                 corr.meta.level.as_deref().unwrap_or("-"),
                 for_terminal(&truncate(&corr.meta.title, 44)),
                 events.len(),

@@ -39,7 +39,7 @@ pub fn write(
         Sink::Jsonl(file)
     } else {
         let mut w = csv::Writer::from_writer(file);
-        w.write_record(crate::hunt::HIT_CSV_COLUMNS.iter().chain(&["event"]))?;
+        w.write_record(crate::hunt::HIT_CSV_COLUMNS)?;
         Sink::Csv(Box::new(w))
     };
     let (mut written, mut unreadable) = (0usize, 0usize);
@@ -89,7 +89,7 @@ fn csv_record(rule: Option<&CompiledRule>, event: &Event, file: &str) -> [String
         .collect();
     let num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
     [
-        event.timestamp().map(|t| t.to_string()).unwrap_or_default(),
+        (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default(),
         rule.and_then(CompiledRule::id)
             .unwrap_or_default()
             .to_owned(),
@@ -111,7 +111,7 @@ fn json_row(rule: Option<&CompiledRule>, event: &Event, file: &str) -> serde_jso
         "rule_id": rule.and_then(CompiledRule::id),
         "rule_title": rule.map(CompiledRule::title),
         "level": rule.and_then(|r| r.meta.level.as_deref()),
-        "timestamp": event.timestamp().map(|t| t.to_string()),
+        "timestamp": event.timestamp().map(crate::event::format_timestamp),
         "computer": event.computer(),
         "channel": event.channel(),
         "event_id": event.event_id(),
