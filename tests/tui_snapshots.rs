@@ -25,7 +25,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use huntbench::tui::action::Action;
 use huntbench::tui::app::{App, Screen};
 use std::path::PathBuf;
-use support::{fixture, press};
+use support::{chord, fixture, press};
 
 #[test]
 fn views() {
@@ -149,10 +149,7 @@ fn live_edit_changes_the_count_and_shows_the_diff() {
     assert!(marked.contains('⟦'), "{marked}");
     press(&mut fx, KeyCode::Backspace, 1);
     // Saving writes to the user rules dir (never the bundled file) and replaces the rule.
-    fx.send(Action::Key(KeyEvent::new(
-        KeyCode::Char('s'),
-        KeyModifiers::CONTROL,
-    )));
+    chord(&mut fx, KeyCode::Char('s'), KeyModifiers::CONTROL);
     let saved = common::only_saved_rule(&fx.ctx.config_dir.join("rules"));
     assert!(saved.contains("WMI Provider Host"), "{saved}");
     assert!(fx.app.screens.is_empty(), "the editor closes on save");

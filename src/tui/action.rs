@@ -43,6 +43,8 @@ pub enum Action {
     InputProblems,
     Delete,
     EditRule,
+    /// Saves the rule editor's buffer.
+    SaveEdit,
     SaveSearch,
     ExportCsv,
     ExportJsonl,

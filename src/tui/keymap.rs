@@ -3,7 +3,7 @@
 //! what the keys do.
 //!
 //! `keymap.toml` in the config directory has one table per screen (`[global]`, `[rules]`,
-//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`) mapping an action
+//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`, `[editor]`) mapping an action
 //! name to a key or a list of keys: `proc_tree = "P"`, `down = ["j", "down", "ctrl-n"]`.
 //! A bad entry is reported (file, line, reason) and skipped; the rest still applies.
 
@@ -22,10 +22,12 @@ pub enum Scope {
     Tree,
     Stack,
     Overlays,
+    /// The rule editor: every key not bound here is typed into the buffer.
+    Editor,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::Global,
         Scope::Rules,
         Scope::Hits,
@@ -34,6 +36,7 @@ impl Scope {
         Scope::Tree,
         Scope::Stack,
         Scope::Overlays,
+        Scope::Editor,
     ];
 
     /// The heading in the help overlay.
@@ -47,6 +50,7 @@ impl Scope {
             Scope::Tree => "process tree",
             Scope::Stack => "stack",
             Scope::Overlays => "overlays",
+            Scope::Editor => "rule editor",
         }
     }
 
@@ -61,6 +65,7 @@ impl Scope {
             Scope::Tree => "tree",
             Scope::Stack => "stack",
             Scope::Overlays => "overlays",
+            Scope::Editor => "editor",
         }
     }
 }
@@ -108,8 +113,11 @@ impl Key {
 
     /// How the help and the hint line show the key.
     pub fn label(self) -> String {
+        let ctrl = self.mods.contains(KeyModifiers::CONTROL);
         let base = match self.code {
             KeyCode::Char(' ') => "space".to_owned(),
+            // Terminals send Ctrl with a letter in one case; it is written in capitals.
+            KeyCode::Char(c) if ctrl => c.to_ascii_uppercase().to_string(),
             KeyCode::Char(c) => c.to_string(),
             KeyCode::Enter => "⏎".into(),
             KeyCode::Backspace => "⌫".into(),
@@ -124,11 +132,7 @@ impl Key {
             KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
         };
-        let ctrl = if self.mods.contains(KeyModifiers::CONTROL) {
-            "Ctrl-"
-        } else {
-            ""
-        };
+        let ctrl = if ctrl { "Ctrl-" } else { "" };
         let alt = if self.mods.contains(KeyModifiers::ALT) {
             "Alt-"
         } else {
@@ -304,6 +308,20 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
             "remove overlay",
             true,
         ),
+        (
+            Scope::Editor,
+            A::SaveEdit,
+            "ctrl-s",
+            "save to user rules (if it compiles)",
+            true,
+        ),
+        (
+            Scope::Editor,
+            A::Back,
+            "esc",
+            "close (asks first if edited)",
+            true,
+        ),
     ]
 }
 
@@ -444,8 +462,15 @@ impl Keymap {
         if ctrl && key.code == KeyCode::Char('c') {
             return Some(Action::Quit);
         }
-        if app.input.is_some() || matches!(app.top(), Some(Screen::Editor(_))) {
+        if app.input.is_some() {
             return Some(Action::Key(key));
+        }
+        if matches!(app.top(), Some(Screen::Editor(_))) {
+            // Only the editor's own bindings: every other key is text.
+            let k = Key::of(key);
+            let bound =
+                (self.bindings.iter()).find(|b| b.scope == Scope::Editor && b.keys.contains(&k));
+            return Some(bound.map_or(Action::Key(key), |b| b.action.clone()));
         }
         if app.help {
             return Some(Action::Help);
@@ -481,15 +506,17 @@ impl Keymap {
             return vec![("⏎".into(), what), ("Esc".into(), "cancel")];
         }
         if let Some(Screen::Editor(ed)) = app.top() {
-            let esc = if ed.discard_asked {
-                "discard changes"
-            } else {
-                "close editor"
-            };
-            return vec![
-                ("Ctrl-S".into(), "save to user rules (if it compiles)"),
-                ("Esc".into(), esc),
-            ];
+            return (self.bindings.iter())
+                .filter(|b| b.scope == Scope::Editor)
+                .filter_map(|b| {
+                    let help = match b.action {
+                        Action::Back if ed.discard_asked => "discard changes",
+                        Action::Back => "close editor",
+                        _ => b.help,
+                    };
+                    Some((b.keys.first()?.label(), help))
+                })
+                .collect();
         }
         let sc = scope(app);
         self.bindings
@@ -538,7 +565,7 @@ pub fn scope(app: &App) -> Scope {
         Some(Screen::Stack(_)) => Scope::Stack,
         Some(Screen::Overlays { .. }) => Scope::Overlays,
         Some(Screen::Problems { .. }) => Scope::Global,
-        Some(Screen::Editor(_)) => Scope::Global,
+        Some(Screen::Editor(_)) => Scope::Editor,
     }
 }
 

@@ -29,6 +29,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     if matches!(app.top(), Some(Screen::Editor(_))) {
         return match action {
             Action::Key(k) => editor::editor_key(app, k),
+            Action::SaveEdit => editor::save_key(app),
+            Action::Back => editor::close(app),
             Action::Quit => {
                 editor::editor_quit(app);
                 Vec::new()
@@ -120,7 +122,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ExportJsonl => return pivot::export(app, true),
         Action::CopyValue => return pivot::copy(app, false),
         Action::CopyEvent => return pivot::copy(app, true),
-        Action::Key(_) | Action::Worker(_) => {}
+        Action::Key(_) | Action::SaveEdit | Action::Worker(_) => {}
     }
     Vec::new()
 }

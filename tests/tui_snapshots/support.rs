@@ -170,6 +170,13 @@ pub fn stable_ties(mut lines: Vec<String>) -> Vec<String> {
 
 pub fn press(fx: &mut Fixture, code: KeyCode, n: usize) {
     for _ in 0..n {
-        fx.send(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        chord(fx, code, KeyModifiers::NONE);
+    }
+}
+
+/// A key as the terminal reports it, through the keymap as the workbench takes it.
+pub fn chord(fx: &mut Fixture, code: KeyCode, mods: KeyModifiers) {
+    if let Some(action) = (fx.app.keymap).action_for(&fx.app, KeyEvent::new(code, mods)) {
+        fx.send(action);
     }
 }

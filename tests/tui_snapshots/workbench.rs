@@ -1,7 +1,7 @@
 //! Correlation hits, rules that only feed a correlation, the editor on a correlation rule,
 //! cross-source stacking and tuning, saved searches, and keymap overrides.
 
-use super::support::{fixture_with, manifest_dir};
+use super::support::{chord, fixture_with, manifest_dir};
 use huntbench::tui::action::Action;
 use huntbench::tui::app::Screen;
 
@@ -177,7 +177,7 @@ fn a_rule_that_only_feeds_a_correlation_is_listed_apart_from_alerts() {
 #[test]
 fn a_correlation_rule_is_edited_live_and_saved_beside_the_upstream_file() {
     use super::support::press;
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::{KeyCode, KeyModifiers};
     use huntbench::tui::action::{EditHits, EditTarget};
     let burst = manifest_dir().join("tests/fixtures/tui/wmi_burst.yml");
     let upstream = std::fs::read_to_string(&burst).unwrap();
@@ -246,10 +246,7 @@ fn a_correlation_rule_is_edited_live_and_saved_beside_the_upstream_file() {
     press(&mut fx, KeyCode::Backspace, 1);
 
     // Saved to the user rules, never over the upstream file; the saved one replaces it.
-    fx.send(Action::Key(KeyEvent::new(
-        KeyCode::Char('s'),
-        KeyModifiers::CONTROL,
-    )));
+    chord(&mut fx, KeyCode::Char('s'), KeyModifiers::CONTROL);
     assert!(fx.app.screens.is_empty(), "the editor closes on save");
     assert!(crate::common::only_saved_rule(&fx.ctx.config_dir.join("rules")).contains("gte: 5"));
     assert_eq!(std::fs::read_to_string(&burst).unwrap(), upstream);
@@ -311,10 +308,7 @@ fn a_saved_search_is_replaced_not_duplicated() {
     }
     fx.select_rule("cmd shells again");
     fx.send(Action::EditRule);
-    fx.send(Action::Key(KeyEvent::new(
-        KeyCode::Char('s'),
-        KeyModifiers::CONTROL,
-    )));
+    fx.send(Action::SaveEdit);
     assert!(fx.app.screens.is_empty(), "the editor closes on save");
     let (text, searches) = saved(&fx);
     assert!(text.contains("cmd shells again"), "{text}");

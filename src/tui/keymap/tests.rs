@@ -19,7 +19,7 @@ fn keys_parse_and_label() {
         (k.code, k.mods),
         (KeyCode::Char('n'), KeyModifiers::CONTROL)
     );
-    assert_eq!(k.label(), "Ctrl-n");
+    assert_eq!(k.label(), "Ctrl-N");
     assert_eq!(Key::parse("G").unwrap().code, KeyCode::Char('G'));
     assert_eq!(Key::parse("PageDown").unwrap().label(), "PgDn");
     assert_eq!(Key::parse("f12").unwrap().code, KeyCode::F(12));

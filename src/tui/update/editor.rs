@@ -1,12 +1,13 @@
 //! The live rule editor, for detection and correlation rules alike: each change is recompiled
-//! on the worker (debounced there) and compared with the hits before the edit; Ctrl-S saves
-//! the buffer to the user's rules directory, where it replaces the rule of the same id.
+//! on the worker (debounced there) and compared with the hits before the edit; the save key
+//! (Ctrl-S unless `[editor]` in `keymap.toml` says otherwise) saves the buffer to the user's rules directory, where it replaces the rule of the same id.
 
 use crate::index::EventRef;
 use crate::sigma::{CorrelationHit, RuleMeta};
-use crate::tui::action::{Compiled, CorrInputs, EditHits, EditTarget, Effect};
+use crate::tui::action::{Action, Compiled, CorrInputs, EditHits, EditTarget, Effect};
 use crate::tui::app::{App, DiffRow, Editor, Entry, Screen};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crate::tui::keymap::{Scope, action_name};
+use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
@@ -119,6 +120,7 @@ fn file_name(meta: &RuleMeta) -> String {
 
 /// Quitting from the editor: with unsaved edits, the first Ctrl-C only asks, as Esc does.
 pub fn editor_quit(app: &mut App) {
+    let save = key_of(app, &Action::SaveEdit);
     let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
         app.quit = true;
         return;
@@ -129,104 +131,117 @@ pub fn editor_quit(app: &mut App) {
         ed.discard_asked = false;
         ed.save_pending = false;
         app.message = Some(format!(
-            "unsaved changes: Ctrl-C again to quit without them, {SAVE} to save"
+            "unsaved changes: Ctrl-C again to quit without them, {save} to save"
         ));
         return;
     }
     app.quit = true;
 }
 
+/// The editor's close key: with unsaved edits, the first press only asks.
+pub fn close(app: &mut App) -> Vec<Effect> {
+    let (close, save) = (key_of(app, &Action::Back), key_of(app, &Action::SaveEdit));
+    let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
+        return Vec::new();
+    };
+    ed.quit_asked = false;
+    let edited = ed.area.lines().join("\n") != ed.original;
+    if edited && !ed.discard_asked {
+        ed.discard_asked = true;
+        ed.save_pending = false;
+        app.message = Some(format!(
+            "unsaved changes: {close} again to discard, {save} to save"
+        ));
+        return Vec::new();
+    }
+    app.screens.pop();
+    app.message = edited.then(|| "edits discarded".into());
+    Vec::new()
+}
+
+/// The editor's save key: saved if the buffer compiles (once its check is in, if pending).
+pub fn save_key(app: &mut App) -> Vec<Effect> {
+    let close = key_of(app, &Action::Back);
+    let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
+        return Vec::new();
+    };
+    ed.discard_asked = false;
+    ed.quit_asked = false;
+    if ed.pending {
+        // The verdict on the latest keystroke is on its way: save when it compiles.
+        ed.save_pending = true;
+        app.message = Some("checking the rule: saved if it compiles".into());
+        return Vec::new();
+    }
+    if let Some(why) = refusal(ed, &close) {
+        app.message = Some(why);
+        return Vec::new();
+    }
+    save(app)
+}
+
+/// A key typed into the editor's buffer (its own bindings are handled above).
 pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let filters = app.filters.clone();
     let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
         return Vec::new();
     };
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Esc => {
-            ed.quit_asked = false;
-            let edited = ed.area.lines().join("\n") != ed.original;
-            if edited && !ed.discard_asked {
-                ed.discard_asked = true;
-                ed.save_pending = false;
-                app.message = Some(format!(
-                    "unsaved changes: Esc again to discard, {SAVE} to save"
-                ));
-                return Vec::new();
-            }
-            app.screens.pop();
-            app.message = edited.then(|| "edits discarded".into());
-            Vec::new()
-        }
-        KeyCode::Char('s') if ctrl => {
-            ed.discard_asked = false;
-            ed.quit_asked = false;
-            if ed.pending {
-                // The verdict on the latest keystroke is on its way: save when it compiles.
-                ed.save_pending = true;
-                app.message = Some("checking the rule: saved if it compiles".into());
-                return Vec::new();
-            }
-            if let Some(why) = refusal(ed) {
-                app.message = Some(why);
-                return Vec::new();
-            }
-            save(app)
-        }
-        _ => {
-            if !ed.area.input(key) {
-                return Vec::new();
-            }
-            // An edit answers any question asked about the previous text.
-            if ed.discard_asked || ed.quit_asked || ed.save_pending {
-                app.message = None;
-            }
-            ed.discard_asked = false;
-            ed.quit_asked = false;
-            ed.save_pending = false;
-            ed.generation += 1;
-            ed.pending = true;
-            let (generation, target) = (ed.generation, ed.target);
-            let text = ed.area.lines().join("\n");
-            let inputs = ed.inputs.clone();
-            let Some(meta) = target_meta(app, target) else {
-                return Vec::new();
-            };
-            let origin = format!("{} (edited)", meta.origin);
-            match (target, inputs) {
-                (EditTarget::Rule(rule), _) => vec![Effect::Compile {
-                    generation,
-                    rule,
-                    text,
-                    origin,
-                    filters,
-                }],
-                (EditTarget::Corr(corr), Some(inputs)) => vec![Effect::CompileCorrelation {
-                    generation,
-                    corr,
-                    text,
-                    origin,
-                    inputs,
-                }],
-                (EditTarget::Corr(_), None) => Vec::new(),
-            }
-        }
+    if !ed.area.input(key) {
+        return Vec::new();
+    }
+    // An edit answers any question asked about the previous text.
+    if ed.discard_asked || ed.quit_asked || ed.save_pending {
+        app.message = None;
+    }
+    ed.discard_asked = false;
+    ed.quit_asked = false;
+    ed.save_pending = false;
+    ed.generation += 1;
+    ed.pending = true;
+    let (generation, target) = (ed.generation, ed.target);
+    let text = ed.area.lines().join("\n");
+    let inputs = ed.inputs.clone();
+    let Some(meta) = target_meta(app, target) else {
+        return Vec::new();
+    };
+    let origin = format!("{} (edited)", meta.origin);
+    match (target, inputs) {
+        (EditTarget::Rule(rule), _) => vec![Effect::Compile {
+            generation,
+            rule,
+            text,
+            origin,
+            filters,
+        }],
+        (EditTarget::Corr(corr), Some(inputs)) => vec![Effect::CompileCorrelation {
+            generation,
+            corr,
+            text,
+            origin,
+            inputs,
+        }],
+        (EditTarget::Corr(_), None) => Vec::new(),
     }
 }
 
-/// The save key, as the editor's hints name it.
-const SAVE: &str = "Ctrl-S";
+/// The label of the key bound to `action` in the editor (as the user's keymap has it).
+fn key_of(app: &App, action: &Action) -> String {
+    (app.keymap.bindings.iter())
+        .find(|b| b.scope == Scope::Editor && b.name == action_name(action))
+        .and_then(|b| b.keys.first())
+        .map_or_else(|| "?".into(), |k| k.label())
+}
 
 /// Why the buffer is not saved: it does not compile (a saved broken rule would only be listed
 /// as failed, replacing the working one).
-fn refusal(ed: &Editor) -> Option<String> {
+fn refusal(ed: &Editor, close: &str) -> Option<String> {
     let first = ed.errors.first()?;
     let more = match ed.errors.len() {
         1 => String::new(),
         n => format!(" (+{} more)", n - 1),
     };
     Some(format!(
-        "not saved: the rule does not compile, line {}:{}: {}{more}; fix it, or Esc to discard",
+        "not saved: the rule does not compile, line {}:{}: {}{more}; fix it, or {close} to discard",
         first.line, first.col, first.message
     ))
 }
@@ -319,6 +334,7 @@ pub fn compiled(
     target: EditTarget,
     result: Compiled,
 ) -> Vec<Effect> {
+    let close = key_of(app, &Action::Back);
     let Some(Screen::Editor(ed)) = app.screens.last_mut() else {
         return Vec::new();
     };
@@ -341,7 +357,7 @@ pub fn compiled(
         }
     }
     if std::mem::take(&mut ed.save_pending) {
-        match refusal(ed) {
+        match refusal(ed, &close) {
             Some(why) => app.message = Some(why),
             None => return save(app),
         }

@@ -285,7 +285,7 @@ fn editor_ignores_stale_compiles_and_computes_the_diff() {
 }
 
 fn esc() -> Action {
-    Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE))
+    Action::Back
 }
 
 #[test]

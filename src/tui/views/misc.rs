@@ -337,7 +337,7 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     // Notes under both columns, at full width.
     let mut notes = vec![
         Line::from(Span::styled(
-            " editor: Ctrl-S save (if it compiles), Esc close (twice drops edits) · mouse: wheel scrolls, click selects",
+            " rule editor: Ctrl-C quits (asks first if edited) · mouse: wheel scrolls, click selects",
             theme.get("dim"),
         )),
         Line::from(Span::styled(

@@ -3,7 +3,7 @@
 use super::*;
 
 fn ctrl_s() -> Action {
-    Action::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
+    Action::SaveEdit
 }
 
 fn compiled(generation: u64, ok: bool) -> Action {
@@ -133,4 +133,38 @@ fn the_editor_does_not_save_a_rule_that_does_not_compile() {
             .as_deref()
             .is_some_and(|m| m.contains("does not compile"))
     );
+}
+
+#[test]
+fn the_editor_keys_come_from_the_keymap_and_every_other_key_is_text() {
+    let mut app = app();
+    let km = crate::tui::keymap::Keymap::parse(
+        "[editor]\nsave_edit = \"ctrl-w\"\nback = \"f2\"\n",
+        "keymap.toml",
+    );
+    assert!(km.problems.is_empty(), "{:?}", km.problems);
+    app.keymap = std::sync::Arc::new(km);
+    update(&mut app, Action::EditRule);
+    let press = |app: &mut App, code: KeyCode, mods: KeyModifiers| {
+        let action = app.keymap.action_for(app, KeyEvent::new(code, mods));
+        update(app, action.expect("every key does something in the editor"))
+    };
+    // `q`, Esc and Backspace are text keys here; F2 is the close key.
+    press(&mut app, KeyCode::Char('q'), KeyModifiers::NONE);
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(matches!(app.top(), Some(Screen::Editor(_))));
+    press(&mut app, KeyCode::F(2), KeyModifiers::NONE);
+    let asked = app.message.clone().unwrap_or_default();
+    assert!(
+        asked.contains("F2 again") && asked.contains("Ctrl-W to save"),
+        "{asked}"
+    );
+    let hints = app.keymap.hints(&app);
+    assert!(
+        hints.contains(&("F2".into(), "discard changes")) && hints.iter().any(|h| h.0 == "Ctrl-W"),
+        "{hints:?}"
+    );
+    press(&mut app, KeyCode::F(2), KeyModifiers::NONE);
+    assert!(app.screens.is_empty(), "closed");
+    assert!(!app.quit);
 }
