@@ -13,7 +13,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
 const WMI_RULE: &str = "Process Started by the WMI Provider Host";
 
 fn usable() -> bool {
-    if Command::new("tmux").arg("-V").output().is_err() {
+    if tmux().arg("-V").output().is_err() {
         eprintln!("skipping: tmux is not installed");
         return false;
     }
@@ -37,6 +37,14 @@ fn usable() -> bool {
     true
 }
 
+/// tmux on a server of these tests' own (sessions are named by process id), so the user's
+/// tmux (or a `kill-server` there) and these tests cannot disturb each other.
+fn tmux() -> Command {
+    let mut cmd = Command::new("tmux");
+    cmd.args(["-L", "huntbench-e2e"]);
+    cmd
+}
+
 /// A tmux session running a shell; killed (by its own name) when dropped.
 struct Session {
     name: String,
@@ -48,7 +56,7 @@ impl Session {
         let dir = tempfile::tempdir().unwrap();
         let name = format!("hb-e2e-{tag}-{}", std::process::id());
         let new_session = || {
-            Command::new("tmux")
+            tmux()
                 .args([
                     "new-session",
                     "-d",
@@ -105,16 +113,16 @@ impl Session {
     fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", &self.name];
         args.extend(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+        assert!(tmux().args(&args).status().unwrap().success());
     }
 
     fn literal(&self, text: &str) {
         let args = ["send-keys", "-t", &self.name, "-l", text];
-        assert!(Command::new("tmux").args(args).status().unwrap().success());
+        assert!(tmux().args(args).status().unwrap().success());
     }
 
     fn capture(&self) -> String {
-        let out = Command::new("tmux")
+        let out = tmux()
             .args(["capture-pane", "-p", "-t", &self.name])
             .output()
             .unwrap();
@@ -153,9 +161,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
+        let _ = tmux().args(["kill-session", "-t", &self.name]).status();
     }
 }
 
@@ -207,7 +213,7 @@ fn rules_hits_detail_tree_and_clean_exit() {
 
 /// Ticks of CPU time (user + system, all threads) of the workbench running in the pane.
 fn cpu_ticks(s: &Session) -> Option<u64> {
-    let out = Command::new("tmux")
+    let out = tmux()
         .args(["display-message", "-p", "-t", &s.name, "#{pane_pid}"])
         .output()
         .ok()?;
