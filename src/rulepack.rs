@@ -3,7 +3,8 @@
 //!
 //! Not for: rule semantics (`sigma`) or running rules (`hunt`).
 
-use crate::sigma::{Loader, RuleSet, SigmaError};
+use crate::sigma::{Loader, Replaced, RuleMeta, RuleSet, SigmaError};
+
 use include_dir::{Dir, include_dir};
 use std::path::{Path, PathBuf};
 
@@ -99,38 +100,52 @@ pub fn config_dir() -> PathBuf {
     )
 }
 
+/// The user's rules directory: rules saved from the editor and saved searches.
+pub fn user_rules_dir(config_dir: &Path) -> PathBuf {
+    config_dir.join("rules")
+}
+
 /// Everything an analyst's run uses, as one set so filters apply across files: the bundled
 /// pack (unless `no_default`), the given paths, the user's rules directory, and the tuning
-/// overlays of the case and of the user. A rule saved from the editor replaces the one it was
-/// edited from: of two rules with the same id (or two correlation rules with the same id, else
-/// name), the later one wins.
+/// overlays of the case (if any) and of the user. A rule saved from the editor replaces the
+/// one it was edited from: of two rules with the same id (or two correlation rules with the
+/// same id, else name), the later one wins, and [`RuleSet::replaced`] says which lost.
 pub fn load_for_case(
     paths: &[PathBuf],
     no_default: bool,
     case_dir: &Path,
     config_dir: &Path,
 ) -> Result<(RuleSet, Vec<String>), SigmaError> {
-    load_for_case_with(&Loader::new()?, paths, no_default, case_dir, config_dir)
+    load_for_case_with(
+        &Loader::new()?,
+        paths,
+        no_default,
+        Some(case_dir),
+        config_dir,
+    )
 }
 
-/// [`load_for_case`] with a configured loader (e.g. `scan --skip-impossible-4688`).
+/// [`load_for_case`] with a configured loader (e.g. `scan --skip-impossible-4688`); without a
+/// case (`rules check`), only the user's overlays apply.
 pub fn load_for_case_with(
     loader: &Loader,
     paths: &[PathBuf],
     no_default: bool,
-    case_dir: &Path,
+    case_dir: Option<&Path>,
     config_dir: &Path,
 ) -> Result<(RuleSet, Vec<String>), SigmaError> {
     let bundled = if no_default { Vec::new() } else { bundled() };
     let (mut user, mut errors) = read_rule_files(paths);
     // Read after the given paths (each call sorts its files), so saved edits come later and win.
-    let user_rules = config_dir.join("rules");
+    let user_rules = user_rules_dir(config_dir);
     if user_rules.is_dir() {
-        let (saved, e) = read_rule_files(&[user_rules]);
+        let (saved, e) = read_rule_files(std::slice::from_ref(&user_rules));
         user.extend(saved);
         errors.extend(e);
     }
-    let mut overlays = crate::overlay::load_overlays(case_dir);
+    let mut overlays = case_dir
+        .map(crate::overlay::load_overlays)
+        .unwrap_or_default();
     overlays.extend(crate::overlay::load_overlays(config_dir));
     let overlays: Vec<(String, String)> = overlays
         .into_iter()
@@ -142,37 +157,82 @@ pub fn load_for_case_with(
             .map(|(o, t)| (o.as_str(), t.as_str())),
     );
     let mut set = loader.load_texts(texts);
-    let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut rules = Vec::with_capacity(set.rules.len());
-    for rule in set.rules.drain(..) {
-        match rule.meta.id.as_ref().and_then(|id| by_id.get(id).copied()) {
-            Some(i) => rules[i] = rule,
-            None => {
-                if let Some(id) = &rule.meta.id {
-                    by_id.insert(id.clone(), rules.len());
-                }
-                rules.push(rule);
-            }
-        }
-    }
-    set.rules = rules;
+    let saved_prefix = user_rules.display().to_string();
+    let mut replaced = Vec::new();
+    set.rules = keep_last(
+        std::mem::take(&mut set.rules),
+        |r| &r.meta,
+        |m| m.id.clone(),
+        &saved_prefix,
+        &mut replaced,
+    );
     // Likewise for correlation rules, which chains may reference by name instead of id.
-    let mut by_key: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut correlations = Vec::with_capacity(set.correlations.len());
-    for corr in set.correlations.drain(..) {
-        let key = corr.meta.id.clone().or_else(|| corr.meta.name.clone());
-        match key.as_ref().and_then(|k| by_key.get(k).copied()) {
-            Some(i) => correlations[i] = corr,
+    set.correlations = keep_last(
+        std::mem::take(&mut set.correlations),
+        |c| &c.meta,
+        |m| m.id.clone().or_else(|| m.name.clone()),
+        &saved_prefix,
+        &mut replaced,
+    );
+    set.replaced = replaced;
+    Ok((set, errors))
+}
+
+/// What `scan` and `rules check` say about rules left out for a later one of the same id: a
+/// saved edit replacing its original is a note (so a scan says which version ran), any other
+/// pair a warning (two files claim one id; only the later path runs).
+pub fn replacement_notes(replaced: &[Replaced]) -> Vec<String> {
+    (replaced.iter())
+        .map(|r| {
+            if r.saved_edit {
+                format!(
+                    "note: `{}` runs as saved in {} (your rules directory), not as in {}",
+                    r.title, r.by, r.dropped
+                )
+            } else {
+                format!(
+                    "warning: `{}` in {} not run: {} has the same id `{}` (the later path wins)",
+                    r.title, r.dropped, r.by, r.id
+                )
+            }
+        })
+        .collect()
+}
+
+/// Keeps the last of the items that share a key (in the place of the first), recording the
+/// ones left out.
+fn keep_last<T>(
+    items: Vec<T>,
+    meta: impl Fn(&T) -> &RuleMeta,
+    key: impl Fn(&RuleMeta) -> Option<String>,
+    saved_prefix: &str,
+    replaced: &mut Vec<Replaced>,
+) -> Vec<T> {
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        let k = key(meta(&item));
+        match k.as_ref().and_then(|k| at.get(k).copied()) {
+            Some(i) => {
+                let (old, new) = (meta(&kept[i]), meta(&item));
+                replaced.push(Replaced {
+                    id: k.unwrap_or_default(),
+                    title: old.title.clone(),
+                    dropped: old.origin.clone(),
+                    by: new.origin.clone(),
+                    saved_edit: new.origin.starts_with(saved_prefix),
+                });
+                kept[i] = item;
+            }
             None => {
-                if let Some(k) = key {
-                    by_key.insert(k, correlations.len());
+                if let Some(k) = k {
+                    at.insert(k, kept.len());
                 }
-                correlations.push(corr);
+                kept.push(item);
             }
         }
     }
-    set.correlations = correlations;
-    Ok((set, errors))
+    kept
 }
 
 #[cfg(test)]
@@ -199,6 +259,12 @@ mod tests {
         let config = dir.path().join("config");
         let (set, errors) =
             load_for_case(std::slice::from_ref(&upstream), true, &case, &config).unwrap();
+        assert_eq!(set.replaced.len(), 2, "{:?}", set.replaced);
+        assert!(
+            set.replaced
+                .iter()
+                .all(|r| r.saved_edit && r.dropped.contains("upstream"))
+        );
         assert!(errors.is_empty() && set.errors.is_empty(), "{errors:?}");
         assert_eq!(set.correlations.len(), 1, "replaced, not duplicated");
         assert_eq!(set.correlations[0].condition.gte, Some(5.0));

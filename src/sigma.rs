@@ -30,7 +30,7 @@ use serde::Serialize;
 pub use check::{CheckEntry, CheckOutcome, CheckReport};
 pub use correlation::{BaseHit, Correlation, CorrelationHit};
 pub use filter::Filter;
-pub use load::{Loader, Rejected, RuleSet, Skipped};
+pub use load::{Loader, Rejected, Replaced, RuleSet, Skipped};
 pub use mapping::EventView;
 pub use matcher::{FieldMatch, MatchDetail};
 pub use rule::{CompiledRule, LogSource, RuleMeta};

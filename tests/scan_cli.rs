@@ -270,3 +270,76 @@ fn scan_csv_rows_carry_the_event() {
     }
     assert!(correlations > 0, "the burst correlation has rows");
 }
+
+/// Two rule files with one id: only the later path runs, and `scan` and `rules check` both say
+/// which was left out; a rule saved in the user's rules directory replacing its original is
+/// a note, and `rules check` counts those rules as `scan` runs them.
+#[test]
+fn a_rule_replaced_by_another_of_the_same_id_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(rules.join("sub")).unwrap();
+    let rule = |title: &str| {
+        format!(
+            "title: {title}\nid: 5b0e3c52-0000-4000-8000-000000000001\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '\\cmd.exe'\n    condition: sel\nlevel: high\n"
+        )
+    };
+    std::fs::write(rules.join("a.yml"), rule("First copy")).unwrap();
+    std::fs::write(rules.join("sub/b.yml"), rule("Second copy")).unwrap();
+    let config = dir.path().join("config");
+    let check = |format: &str| {
+        Command::new(BIN)
+            .args([
+                "rules",
+                "check",
+                "--no-default-rules",
+                "--format",
+                format,
+                "--rules",
+            ])
+            .arg(&rules)
+            .env("HUNTBENCH_CONFIG_DIR", &config)
+            .output()
+            .unwrap()
+    };
+    let out = check("json");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["report"]["totals"]["loaded"], 1, "{v}");
+    assert_eq!(v["report"]["totals"]["replaced"], 1, "{v}");
+    let text = String::from_utf8_lossy(&check("table").stdout).into_owned();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("replaced") && l.contains("First copy") && l.contains("a.yml")),
+        "{text}"
+    );
+
+    let scan = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["scan", "--no-default-rules", "--format", "jsonl", "--case"])
+            .arg(dir.path().join("case"))
+            .args(extra)
+            .arg(root().join("samples"))
+            .env("HUNTBENCH_CONFIG_DIR", &config)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = scan(&["--rules", rules.to_str().unwrap()]);
+    assert!(
+        err.lines().any(|l| l.starts_with("warning: `First copy`")
+            && l.contains("a.yml")
+            && l.contains("b.yml")),
+        "{err}"
+    );
+    // A saved edit of the rule: the scan says which version ran.
+    std::fs::create_dir_all(config.join("rules")).unwrap();
+    std::fs::write(config.join("rules/edited.yml"), rule("Edited")).unwrap();
+    let err = scan(&["--rules", rules.join("a.yml").to_str().unwrap()]);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("note: `First copy` runs as saved in")
+                && l.contains("edited.yml")),
+        "{err}"
+    );
+}

@@ -8,7 +8,15 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
-    let (set, read_errors) = rulepack::load(&args.rules.rules, args.rules.no_default_rules)?;
+    // As `scan` and the workbench load them: with the user's rules directory, where a saved
+    // edit replaces its original.
+    let (set, read_errors) = rulepack::load_for_case_with(
+        &crate::sigma::Loader::new()?,
+        &args.rules.rules,
+        args.rules.no_default_rules,
+        None,
+        &rulepack::config_dir(),
+    )?;
     let mut report = CheckReport::from_rules(&set);
     // A path that could not be read is an error too (the run fails for it), in both formats.
     report.totals.error += read_errors.len();
@@ -46,13 +54,14 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
             let t = &report.totals;
             writeln!(
                 out,
-                "\n{} loaded, {} unsupported, {} error(s), {} skipped (not Windows event logs), {} correlation(s), {} filter(s); {} loaded with notes",
+                "\n{} loaded, {} unsupported, {} error(s), {} skipped (not Windows event logs), {} correlation(s), {} filter(s), {} replaced (same id); {} loaded with notes",
                 t.loaded,
                 t.unsupported,
                 t.error,
                 t.skipped,
                 t.correlations,
                 t.filters,
+                t.replaced,
                 t.with_notes
             )?;
         }

@@ -23,7 +23,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         &loader,
         &args.rules.rules,
         args.rules.no_default_rules,
-        &dir,
+        Some(&dir),
         &config,
     )?;
     if !read_errors.is_empty() {
@@ -47,7 +47,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         bad_paths = !summary.path_errors.is_empty();
     }
     for r in set.errors.iter().chain(&set.unsupported) {
-        eprintln!("rule not loaded: {}", r.error);
+        eprintln!("rule not loaded: {}", for_terminal(&r.error.to_string()));
+    }
+    for line in rulepack::replacement_notes(&set.replaced) {
+        eprintln!("{}", for_terminal(&line));
     }
     // The level decides what is output; what an output correlation counts runs regardless.
     let min = args.min_level.map_or(0, super::Level::rank);

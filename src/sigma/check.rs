@@ -15,6 +15,8 @@ pub enum CheckOutcome {
     Skipped,
     Correlation,
     Filter,
+    /// Left out: a later rule has the same id.
+    Replaced,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -36,6 +38,7 @@ pub struct CheckTotals {
     pub skipped: usize,
     pub correlations: usize,
     pub filters: usize,
+    pub replaced: usize,
     pub with_notes: usize,
 }
 
@@ -128,6 +131,24 @@ impl CheckReport {
                 notes: Vec::new(),
             });
         }
+        for x in &set.replaced {
+            r.entries.push(CheckEntry {
+                origin: x.dropped.clone(),
+                id: Some(x.id.clone()),
+                title: Some(x.title.clone()),
+                outcome: CheckOutcome::Replaced,
+                reason: Some(format!(
+                    "not run: {} has the same id{}",
+                    x.by,
+                    if x.saved_edit {
+                        " (saved from the editor into your rules directory)"
+                    } else {
+                        " (the later path wins)"
+                    }
+                )),
+                notes: Vec::new(),
+            });
+        }
         r.entries.sort_by(|a, b| a.origin.cmp(&b.origin));
         r.totals = CheckTotals {
             loaded: set.rules.len(),
@@ -136,7 +157,13 @@ impl CheckReport {
             skipped: set.skipped.len(),
             correlations: set.correlations.len(),
             filters: set.filters.len(),
-            with_notes: set.rules.iter().filter(|r| !r.notes.is_empty()).count(),
+            replaced: set.replaced.len(),
+            with_notes: (r.entries.iter())
+                .filter(|e| {
+                    matches!(e.outcome, CheckOutcome::Loaded | CheckOutcome::Correlation)
+                        && !e.notes.is_empty()
+                })
+                .count(),
         };
         r
     }

@@ -44,6 +44,20 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A rule or correlation rule left out because a later one has the same id (or name).
+#[derive(Clone, Debug)]
+pub struct Replaced {
+    pub id: String,
+    pub title: String,
+    /// Where the rule left out came from.
+    pub dropped: String,
+    /// Where the rule that replaces it came from.
+    pub by: String,
+    /// The replacing rule was saved from the editor into the user's rules directory: the
+    /// intended way to change a rule without rewriting its file.
+    pub saved_edit: bool,
+}
+
 /// The result of a load.
 #[derive(Debug, Default)]
 pub struct RuleSet {
@@ -55,6 +69,8 @@ pub struct RuleSet {
     pub skipped: Vec<Skipped>,
     pub correlations: Vec<Correlation>,
     pub filters: Vec<Filter>,
+    /// Rules left out for a later one of the same id (only the one that wins runs).
+    pub replaced: Vec<Replaced>,
 }
 
 impl RuleSet {

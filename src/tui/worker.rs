@@ -103,7 +103,7 @@ impl Ctx {
     }
 
     fn user_rules(&self) -> PathBuf {
-        self.config_dir.join("rules")
+        crate::rulepack::user_rules_dir(&self.config_dir)
     }
 }
 
@@ -131,10 +131,20 @@ fn failed(set: &RuleSet) -> Vec<FailedRule> {
             }
         }
     };
+    // A saved edit replacing its original is the editor's intent; any other pair is not.
+    let replaced = (set.replaced.iter())
+        .filter(|r| !r.saved_edit)
+        .map(|r| FailedRule {
+            title: r.title.clone(),
+            origin: r.dropped.clone(),
+            kind: "replaced",
+            reason: format!("not run: {} has the same id (the later path wins)", r.by),
+        });
     set.errors
         .iter()
         .map(rej("error"))
         .chain(set.unsupported.iter().map(rej("unsupported")))
+        .chain(replaced)
         .collect()
 }
 
