@@ -237,14 +237,15 @@ pub fn select_by_level(
     sel
 }
 
-/// Sigma levels in increasing severity; unknown levels sort lowest.
+/// Sigma levels in increasing severity, from 1. A rule without a level, or with one Sigma
+/// does not know (which loading notes), ranks as informational: the lowest threshold keeps
+/// every rule, where rank 0 (no threshold) is the only one that did.
 pub fn level_rank(level: Option<&str>) -> u8 {
     match level.map(str::to_ascii_lowercase).as_deref() {
-        Some("informational") => 1,
         Some("low") => 2,
         Some("medium") => 3,
         Some("high") => 4,
         Some("critical") => 5,
-        _ => 0,
+        _ => 1,
     }
 }

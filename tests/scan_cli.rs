@@ -343,3 +343,60 @@ fn a_rule_replaced_by_another_of_the_same_id_is_reported() {
         "{err}"
     );
 }
+
+/// A rule without a level, or with one Sigma does not know, still passes the lowest
+/// threshold; the misspelling, and a `1 of` pattern naming no selection, are notes.
+#[test]
+fn rules_without_a_known_level_pass_the_lowest_threshold_and_typos_are_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let rule = |id: u8, extra: &str| {
+        format!(
+            "title: Rule {id}\nid: 5b0e3c52-0000-4000-8000-00000000000{id}\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '.exe'\n    filter_x:\n        Image: 'nothing'\n    condition: sel and not 1 of filters_*\n{extra}"
+        )
+    };
+    std::fs::write(rules.join("none.yml"), rule(1, "")).unwrap();
+    std::fs::write(rules.join("typo.yml"), rule(2, "level: crtical\n")).unwrap();
+    let config = dir.path().join("config");
+    let out = Command::new(BIN)
+        .args(["rules", "check", "--no-default-rules", "--rules"])
+        .arg(&rules)
+        .env("HUNTBENCH_CONFIG_DIR", &config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("unknown level `crtical`"), "{text}");
+    assert_eq!(
+        text.matches("`filters_*` names no selection").count(),
+        2,
+        "{text}"
+    );
+    let (lines, _) = scan(
+        dir.path(),
+        &[
+            "--no-default-rules",
+            "--min-level",
+            "informational",
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+    );
+    for title in ["Rule 1", "Rule 2"] {
+        assert!(
+            lines.iter().any(|l| l["rule_title"] == title),
+            "{title} has hits at the lowest threshold"
+        );
+    }
+    let (lines, _) = scan(
+        dir.path(),
+        &[
+            "--no-default-rules",
+            "--min-level",
+            "low",
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+    );
+    assert!(lines.is_empty(), "above informational: {}", lines.len());
+}

@@ -93,6 +93,24 @@ pub fn resolve(expr: &Expr, names: &[String]) -> Result<Option<Cond>, ConditionE
     })
 }
 
+/// The `1 of x*` / `all of x*` patterns that select no identifier: dropped by [`resolve`] as
+/// pySigma does, but more often a typo than intended (`not 1 of filter_*` then excludes nothing).
+pub fn unmatched_patterns(expr: &Expr, names: &[String]) -> Vec<String> {
+    match expr {
+        Expr::Ident(_) => Vec::new(),
+        Expr::Not(inner) => unmatched_patterns(inner, names),
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            let mut v = unmatched_patterns(a, names);
+            v.extend(unmatched_patterns(b, names));
+            v
+        }
+        Expr::Of(_, target @ Target::Pattern(p)) if !names.iter().any(|n| selects(target, n)) => {
+            vec![p.clone()]
+        }
+        Expr::Of(..) => Vec::new(),
+    }
+}
+
 fn join(a: Option<Cond>, b: Option<Cond>, make: fn(Vec<Cond>) -> Cond) -> Option<Cond> {
     match (a, b) {
         (Some(a), Some(b)) => {

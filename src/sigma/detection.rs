@@ -45,6 +45,11 @@ pub fn compile(det: &Y, ctx: &mut ItemCtx<'_>) -> Result<Detection, SigmaError> 
     let mut parts = Vec::new();
     for (text, node) in texts {
         let expr = condition::parse(&text).map_err(|e| cond_error(e, node, &text))?;
+        for p in condition::unmatched_patterns(&expr, &names) {
+            ctx.notes.push(format!(
+                "condition: `{p}` names no selection, so that part of the condition is dropped"
+            ));
+        }
         if let Some(c) =
             condition::resolve(&expr, &names).map_err(|e| cond_error(e, node, &text))?
         {

@@ -285,6 +285,7 @@ impl Loader {
         let fields = detection_fields(&p.detection);
         sources.set_dialect(fields.iter().map(String::as_str));
         let mut notes = sources.notes.clone();
+        notes.extend(level_note(p.meta.level.as_deref()));
         let fail = |e: SigmaError, notes: &[String]| {
             Box::new(Rejected {
                 notes: notes.to_vec(),
@@ -437,4 +438,17 @@ fn detection_fields(det: &Node) -> Vec<String> {
         }
     }
     out
+}
+
+/// A `level` outside Sigma's five is ranked as `informational`, and said so (a typo such as
+/// `crtical` would otherwise pass unnoticed and rank the rule last).
+fn level_note(level: Option<&str>) -> Option<String> {
+    let level = level?;
+    let known = ["informational", "low", "medium", "high", "critical"];
+    (!known.iter().any(|k| k.eq_ignore_ascii_case(level))).then(|| {
+        format!(
+            "unknown level `{level}` (one of {}): ranked as informational",
+            known.join(", ")
+        )
+    })
 }
