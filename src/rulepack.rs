@@ -38,24 +38,57 @@ fn is_rule_file(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
 }
 
-/// Rule files under the given files/directories, as `(origin, text)`; unreadable ones are
-/// returned as errors so they are reported, not dropped.
-pub fn read_rule_files(paths: &[PathBuf]) -> (Vec<(String, String)>, Vec<String>) {
+/// The rule files under some files/directories.
+#[derive(Default)]
+pub struct RuleFiles {
+    /// `(origin, text)`.
+    pub texts: Vec<(String, String)>,
+    /// Paths that could not be read (missing, no permission): reported, never dropped.
+    pub unreadable: Vec<String>,
+    /// Files read whose text is not UTF-8: broken rules, at `(origin, line, col, why)`.
+    pub not_text: Vec<(String, usize, usize, String)>,
+}
+
+impl RuleFiles {
+    fn extend(&mut self, other: RuleFiles) {
+        self.texts.extend(other.texts);
+        self.unreadable.extend(other.unreadable);
+        self.not_text.extend(other.not_text);
+    }
+
+    /// Records the files that are not text among the set's errors.
+    fn reject_not_text(&self, set: &mut RuleSet) {
+        for (origin, line, col, why) in &self.not_text {
+            set.reject_file(origin, *line, *col, why);
+        }
+    }
+}
+
+/// Rule files under the given files/directories.
+pub fn read_rule_files(paths: &[PathBuf]) -> RuleFiles {
     let mut files = Vec::new();
-    let mut errors = Vec::new();
+    let mut out = RuleFiles::default();
     for p in paths {
-        walk(p, true, &mut files, &mut errors);
+        walk(p, true, &mut files, &mut out.unreadable);
     }
     files.sort();
     files.dedup();
-    let mut texts = Vec::new();
     for f in files {
-        match std::fs::read_to_string(&f) {
-            Ok(t) => texts.push((f.display().to_string(), t)),
-            Err(e) => errors.push(format!("{}: cannot read: {e}", f.display())),
+        let origin = f.display().to_string();
+        match std::fs::read(&f).map(String::from_utf8) {
+            Ok(Ok(t)) => out.texts.push((origin, t)),
+            Ok(Err(e)) => {
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let valid = String::from_utf8_lossy(valid);
+                let line = valid.matches('\n').count() + 1;
+                let col = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let why = "not UTF-8 text (Sigma rules are UTF-8 YAML)".to_owned();
+                out.not_text.push((origin, line, col, why));
+            }
+            Err(e) => out.unreadable.push(format!("{origin}: cannot read: {e}")),
         }
     }
-    (texts, errors)
+    out
 }
 
 fn walk(path: &Path, top: bool, files: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
@@ -80,12 +113,14 @@ fn walk(path: &Path, top: bool, files: &mut Vec<PathBuf>, errors: &mut Vec<Strin
 pub fn load(paths: &[PathBuf], no_default: bool) -> Result<(RuleSet, Vec<String>), SigmaError> {
     let loader = Loader::new()?;
     let bundled = if no_default { Vec::new() } else { bundled() };
-    let (user, errors) = read_rule_files(paths);
+    let user = read_rule_files(paths);
     let texts = bundled
         .iter()
         .map(|(o, t)| (o.as_str(), *t))
-        .chain(user.iter().map(|(o, t)| (o.as_str(), t.as_str())));
-    Ok((loader.load_texts(texts), errors))
+        .chain(user.texts.iter().map(|(o, t)| (o.as_str(), t.as_str())));
+    let mut set = loader.load_texts(texts);
+    user.reject_not_text(&mut set);
+    Ok((set, user.unreadable))
 }
 
 /// The user's configuration directory (`HUNTBENCH_CONFIG_DIR`, else the platform's): edited
@@ -135,13 +170,11 @@ pub fn load_for_case_with(
     config_dir: &Path,
 ) -> Result<(RuleSet, Vec<String>), SigmaError> {
     let bundled = if no_default { Vec::new() } else { bundled() };
-    let (mut user, mut errors) = read_rule_files(paths);
+    let mut user = read_rule_files(paths);
     // Read after the given paths (each call sorts its files), so saved edits come later and win.
     let user_rules = user_rules_dir(config_dir);
     if user_rules.is_dir() {
-        let (saved, e) = read_rule_files(std::slice::from_ref(&user_rules));
-        user.extend(saved);
-        errors.extend(e);
+        user.extend(read_rule_files(std::slice::from_ref(&user_rules)));
     }
     let mut overlays = case_dir
         .map(crate::overlay::load_overlays)
@@ -152,11 +185,12 @@ pub fn load_for_case_with(
         .map(|(p, t)| (p.display().to_string(), t))
         .collect();
     let texts = bundled.iter().map(|(o, t)| (o.as_str(), *t)).chain(
-        user.iter()
+        (user.texts.iter())
             .chain(&overlays)
             .map(|(o, t)| (o.as_str(), t.as_str())),
     );
     let mut set = loader.load_texts(texts);
+    user.reject_not_text(&mut set);
     let saved_prefix = user_rules.display().to_string();
     let mut replaced = Vec::new();
     set.rules = keep_last(
@@ -175,7 +209,7 @@ pub fn load_for_case_with(
         &mut replaced,
     );
     set.replaced = replaced;
-    Ok((set, errors))
+    Ok((set, user.unreadable))
 }
 
 /// What `scan` and `rules check` say about rules left out for a later one of the same id: a

@@ -400,3 +400,34 @@ fn rules_without_a_known_level_pass_the_lowest_threshold_and_typos_are_noted() {
     );
     assert!(lines.is_empty(), "above informational: {}", lines.len());
 }
+
+/// A rule file that is not UTF-8 is a broken rule (with its position), not an unreadable
+/// path: the other rules of its directory load and the scan runs.
+#[test]
+fn a_rule_file_that_is_not_text_is_a_broken_rule_and_the_scan_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("good.yml"),
+        "title: Good\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '.exe'\n    condition: sel\n",
+    )
+    .unwrap();
+    std::fs::write(rules.join("latin1.yml"), b"title: caf\xe9\n").unwrap();
+    let check = Command::new(BIN)
+        .args(["rules", "check", "--no-default-rules", "--rules"])
+        .arg(&rules)
+        .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains("latin1.yml:1:11: not UTF-8"),
+        "position of the first bad byte: {text}"
+    );
+    let (lines, summary) = scan(
+        dir.path(),
+        &["--no-default-rules", "--rules", rules.to_str().unwrap()],
+    );
+    assert!(!lines.is_empty(), "{summary}");
+}

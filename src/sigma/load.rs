@@ -74,6 +74,18 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
+    /// Records a rule file whose text cannot be used at all (not UTF-8), at `line:col`.
+    pub fn reject_file(&mut self, origin: &str, line: usize, col: usize, message: &str) {
+        let span = yaml::Span {
+            line,
+            col,
+            start: 0,
+            end: 0,
+        };
+        let e = SigmaError::new(ErrorKind::Yaml, message).at(span);
+        self.errors.push(rejected(origin, None, e));
+    }
+
     /// A rule by id (or name).
     pub fn rule(&self, id: &str) -> Option<&CompiledRule> {
         self.rules
@@ -185,17 +197,14 @@ impl Loader {
     }
 
     fn collect(&self, text: &str, origin: &str, acc: &mut Collected) {
-        let docs = match yaml::parse_documents(text) {
-            Ok(d) => d,
-            Err(e) => {
-                acc.set.errors.push(rejected(
-                    origin,
-                    None,
-                    SigmaError::new(ErrorKind::Yaml, e.message).at(e.span),
-                ));
-                return;
-            }
-        };
+        let (docs, yaml_errors) = yaml::parse_documents_each(text);
+        for e in yaml_errors {
+            acc.set.errors.push(rejected(
+                origin,
+                None,
+                SigmaError::new(ErrorKind::Yaml, e.message).at(e.span),
+            ));
+        }
         let source: Arc<str> = Arc::from(text);
         for doc in docs {
             if matches!(doc.kind, Kind::Null) {

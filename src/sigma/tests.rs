@@ -356,3 +356,25 @@ fn event_fields_map_back_to_the_rules_sigma_names_per_source() {
     }
     assert_eq!(rule.field_values(&security, "ParentProcessId"), ["0x4"]);
 }
+
+#[test]
+fn one_broken_document_does_not_lose_the_others_of_its_file() {
+    let doc = |t: &str| {
+        format!(
+            "title: {t}\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    Image: x\n  condition: sel\n"
+        )
+    };
+    let text = format!(
+        "{}---\n{}--- # third\ntitle: broken\ndetection: [unclosed\n",
+        doc("one"),
+        doc("two")
+    );
+    let set = Loader::new().unwrap().load_str(&text, "multi.yml");
+    let titles: Vec<&str> = set.rules.iter().map(|r| r.meta.title.as_str()).collect();
+    assert_eq!(titles, ["one", "two"]);
+    assert_eq!(set.errors.len(), 1, "{:?}", set.errors);
+    let span = set.errors[0].error.span.expect("a position");
+    assert!(span.line >= 20, "points into the third document: {span:?}");
+    // Each document keeps its own text (the editor opens it).
+    assert!(set.rules[1].meta.text().starts_with("title: two"));
+}

@@ -55,6 +55,48 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     docs.iter().map(|d| convert(d, &chars)).collect()
 }
 
+/// Every document of a stream that parses, and an error for each one that does not: one
+/// broken document does not lose the others of its file. Each document is parsed on its own
+/// from a copy of the text with the other documents blanked (newlines kept), so its spans
+/// are those of the whole text.
+pub fn parse_documents_each(text: &str) -> (Vec<Node>, Vec<YamlError>) {
+    let error = match parse_documents(text) {
+        Ok(docs) => return (docs, Vec::new()),
+        Err(e) => e,
+    };
+    // Document starts: `---` at the start of a line, alone or before a space.
+    let mut starts = vec![0];
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let rest = line.strip_prefix("---");
+        if at > 0 && rest.is_some_and(|r| r.is_empty() || r.starts_with(char::is_whitespace)) {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    if starts.len() < 2 {
+        return (Vec::new(), vec![error]);
+    }
+    starts.push(text.len());
+    let (mut docs, mut errors) = (Vec::new(), Vec::new());
+    for w in starts.windows(2) {
+        let masked: String = (text.char_indices())
+            .map(|(i, c)| {
+                if (w[0]..w[1]).contains(&i) || c == '\n' {
+                    c
+                } else {
+                    ' '
+                }
+            })
+            .collect();
+        match parse_documents(&masked) {
+            Ok(d) => docs.extend(d),
+            Err(e) => errors.push(e),
+        }
+    }
+    (docs, errors)
+}
+
 fn span_of(m: &MarkedYaml<'_>) -> Span {
     Span {
         line: m.span.start.line(),
