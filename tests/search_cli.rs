@@ -148,3 +148,49 @@ fn without_a_case_the_inputs_get_one_in_the_cache_reused_next_time() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--case"));
 }
+
+/// CSV of hostile log content: no control character reaches the output (it is printed to
+/// terminals) and no cell starts like a spreadsheet formula; the event column stays exact JSON.
+#[test]
+fn csv_output_escapes_controls_and_defuses_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("hostile.jsonl");
+    let event = serde_json::json!({"Event": {
+        "System": {
+            "EventID": 1,
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Computer": "=HYPERLINK(\"http://x\")\u{1b}]52;c;aGk=\u{7}",
+            "EventRecordID": 7,
+            "TimeCreated": {"#attributes": {"SystemTime": "2024-05-01T10:00:00Z"}},
+        },
+        "EventData": {"Image": "C:\\a\u{202e}gpj.exe", "CommandLine": "x"},
+    }});
+    std::fs::write(&input, event.to_string()).unwrap();
+    let case = dir.path().join("case");
+    let ingest = Command::new(BIN)
+        .args(["ingest", "--quiet", "--case"])
+        .arg(&case)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(ingest.status.success());
+    let out = search(&case, &["--format", "csv", "EventID=1"]);
+    assert!(
+        !out.chars()
+            .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{202e}'),
+        "{out:?}"
+    );
+    let mut csv = csv::Reader::from_reader(out.as_bytes());
+    let row = csv.records().next().unwrap().unwrap();
+    assert!(row[1].starts_with("'=HYPERLINK"), "{row:?}");
+    let json: serde_json::Value = serde_json::from_str(&row[6]).unwrap();
+    assert_eq!(
+        json["Image"], "C:\\a\u{202e}gpj.exe",
+        "the event column is exact"
+    );
+    // JSONL likewise: the same values, with the invisible override written as an escape.
+    let out = search(&case, &["--format", "jsonl", "EventID=1"]);
+    assert!(!out.chars().any(|c| c == '\u{1b}' || c == '\u{202e}'), "{out:?}");
+    let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(line["event"]["Image"], "C:\\a\u{202e}gpj.exe");
+}

@@ -5,7 +5,7 @@ use crate::event::Event;
 use crate::hunt;
 use crate::index::{Case, EventRef, IngestOptions, Snapshot};
 use crate::rulepack;
-use crate::sanitize::for_terminal;
+use crate::sanitize::{csv_text, for_terminal, json_text};
 use crate::sigma::{CompiledRule, Correlation, Loader, correlation};
 use anyhow::Context;
 use serde_json::json;
@@ -177,21 +177,25 @@ impl<W: Write> HitWriter<W> {
                     "matched": detail,
                     "event": event,
                 });
-                writeln!(out, "{line}")?;
+                writeln!(out, "{}", json_text(line.to_string()))?;
             }
-            HitWriter::Csv(w) => w.write_record([
-                ts.as_str(),
-                rule.id().unwrap_or_default(),
-                rule.title(),
-                rule.meta.level.as_deref().unwrap_or_default(),
-                event.computer(),
-                event.channel(),
-                &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
-                &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
-                file,
-                &matched.join("; "),
-                &event.to_json(),
-            ])?,
+            HitWriter::Csv(w) => w.write_record(
+                [
+                    ts.as_str(),
+                    rule.id().unwrap_or_default(),
+                    rule.title(),
+                    rule.meta.level.as_deref().unwrap_or_default(),
+                    event.computer(),
+                    event.channel(),
+                    &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
+                    &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
+                    file,
+                    &matched.join("; "),
+                ]
+                .map(csv_text)
+                .into_iter()
+                .chain([json_text(event.to_json())]),
+            )?,
             HitWriter::Table(out) => writeln!(
                 out,
                 "{:<27} {:<8} {:<44} {:<20} {:>5}  {}",
@@ -230,21 +234,25 @@ impl<W: Write> HitWriter<W> {
                     "value": hit.value,
                     "events": events,
                 });
-                writeln!(out, "{line}")?;
+                writeln!(out, "{}", json_text(line.to_string()))?;
             }
-            HitWriter::Csv(w) => w.write_record([
-                crate::event::format_timestamp(hit.first).as_str(),
-                corr.meta.id.as_deref().unwrap_or_default(),
-                &corr.meta.title,
-                corr.meta.level.as_deref().unwrap_or_default(),
-                "",
-                "",
-                "",
-                "",
-                "",
-                &format!("{} events; {}", events.len(), group.join("; ")),
-                &serde_json::to_string(&events)?,
-            ])?,
+            HitWriter::Csv(w) => w.write_record(
+                [
+                    crate::event::format_timestamp(hit.first).as_str(),
+                    corr.meta.id.as_deref().unwrap_or_default(),
+                    &corr.meta.title,
+                    corr.meta.level.as_deref().unwrap_or_default(),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    &format!("{} events; {}", events.len(), group.join("; ")),
+                ]
+                .map(csv_text)
+                .into_iter()
+                .chain([json_text(serde_json::to_string(&events)?)]),
+            )?,
             HitWriter::Table(out) => writeln!(
                 out,
                 "{:<27} {:<8} {:<44} correlation of {} events: {}",

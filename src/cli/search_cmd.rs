@@ -3,7 +3,7 @@
 use super::{OutputFormat, SearchArgs, case_dir, ingest_cmd};
 use crate::index::{Case, IngestOptions};
 use crate::query;
-use crate::sanitize::for_terminal;
+use crate::sanitize::{for_terminal, json_text};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::io::Write;
@@ -60,7 +60,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
             "event",
         ])?;
         for (_, event, file) in &hits {
-            w.write_record([
+            let cells = [
                 event
                     .timestamp()
                     .map(crate::event::format_timestamp)
@@ -71,8 +71,9 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
                 &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
                 &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
                 file_path(&paths, *file),
-                &event.to_json(),
-            ])?;
+            ]
+            .map(crate::sanitize::csv_text);
+            w.write_record(cells.into_iter().chain([json_text(event.to_json())]))?;
         }
         w.flush()?;
     }
@@ -87,7 +88,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
                 "event_id": event.event_id(), "record_id": event.record_id(),
                 "file": file_path(&paths, *file), "event": event,
             });
-            writeln!(out, "{line}")?;
+            writeln!(out, "{}", json_text(line.to_string()))?;
             continue;
         }
         let summary: Vec<String> = event

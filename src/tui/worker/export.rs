@@ -60,7 +60,11 @@ pub fn write(
             let rule = row.rule.as_deref();
             match &mut sink {
                 Sink::Csv(w) => w.write_record(csv_record(rule, event, source))?,
-                Sink::Jsonl(w) => writeln!(w, "{}", json_row(rule, event, source))?,
+                Sink::Jsonl(w) => writeln!(
+                    w,
+                    "{}",
+                    crate::sanitize::json_text(json_row(rule, event, source).to_string())
+                )?,
             }
             written += 1;
         }
@@ -88,20 +92,22 @@ fn csv_record(rule: Option<&CompiledRule>, event: &Event, file: &str) -> [String
         .map(|f| format!("{}={}", f.event_field, f.value))
         .collect();
     let num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let text = crate::sanitize::csv_text;
     [
         (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default(),
-        rule.and_then(CompiledRule::id)
-            .unwrap_or_default()
-            .to_owned(),
-        rule.map(|r| r.title().to_owned()).unwrap_or_default(),
-        rule.and_then(|r| r.meta.level.clone()).unwrap_or_default(),
-        event.computer().to_owned(),
-        event.channel().to_owned(),
+        text(rule.and_then(CompiledRule::id).unwrap_or_default()),
+        text(rule.map_or("", |r| r.title())),
+        text(
+            rule.and_then(|r| r.meta.level.as_deref())
+                .unwrap_or_default(),
+        ),
+        text(event.computer()),
+        text(event.channel()),
         num(event.event_id()),
         num(event.record_id()),
-        file.to_owned(),
-        matched.join("; "),
-        event.to_json(),
+        text(file),
+        text(&matched.join("; ")),
+        crate::sanitize::json_text(event.to_json()),
     ]
 }
 
