@@ -190,7 +190,10 @@ fn csv_output_escapes_controls_and_defuses_formulas() {
     );
     // JSONL likewise: the same values, with the invisible override written as an escape.
     let out = search(&case, &["--format", "jsonl", "EventID=1"]);
-    assert!(!out.chars().any(|c| c == '\u{1b}' || c == '\u{202e}'), "{out:?}");
+    assert!(
+        !out.chars().any(|c| c == '\u{1b}' || c == '\u{202e}'),
+        "{out:?}"
+    );
     let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(line["event"]["Image"], "C:\\a\u{202e}gpj.exe");
 }

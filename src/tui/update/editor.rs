@@ -8,7 +8,6 @@ use crate::tui::action::{Action, Compiled, CorrInputs, EditHits, EditTarget, Eff
 use crate::tui::app::{App, DiffRow, Editor, Entry, Screen};
 use crate::tui::keymap::{Scope, action_name};
 use crossterm::event::KeyEvent;
-use jiff::Timestamp;
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 use std::collections::HashMap;
@@ -265,16 +264,23 @@ fn save(app: &mut App) -> Vec<Effect> {
 /// Added and removed hits listed under the editor (each).
 const DIFF_ROWS: usize = 4;
 
-/// How many hits `new` adds to `old` and removes from it, with the first rows of each.
+/// How many hits `new` adds to `old` and removes from it, with the first rows of each:
+/// `kept_new[i]` / `kept_old[i]` say which hits have a counterpart on the other side.
 fn diff<T: Clone>(
     old: &[T],
     new: &[T],
-    in_old: impl Fn(&T) -> bool,
-    in_new: impl Fn(&T) -> bool,
+    kept_old: &[bool],
+    kept_new: &[bool],
     row: impl Fn(bool, T) -> DiffRow,
 ) -> (usize, usize, Vec<DiffRow>) {
-    let added: Vec<&T> = new.iter().filter(|h| !in_old(h)).collect();
-    let removed: Vec<&T> = old.iter().filter(|h| !in_new(h)).collect();
+    let added: Vec<&T> = (new.iter().zip(kept_new))
+        .filter(|(_, k)| !**k)
+        .map(|(h, _)| h)
+        .collect();
+    let removed: Vec<&T> = (old.iter().zip(kept_old))
+        .filter(|(_, k)| !**k)
+        .map(|(h, _)| h)
+        .collect();
     let first = |hits: &[&T], yes: bool| -> Vec<DiffRow> {
         let shown = hits.iter().take(DIFF_ROWS);
         shown.map(|&h| row(yes, h.clone())).collect()
@@ -284,48 +290,52 @@ fn diff<T: Clone>(
     (added.len(), removed.len(), rows)
 }
 
-/// Rule hits are sorted event references. A correlation window is kept (neither added nor
-/// removed) while the other side has a window of the same group overlapping it in time: an
-/// edit that moves a window's start or changes its count alters that window, it does not
-/// replace it with a new one.
+/// Rule hits are sorted event references. Correlation windows are paired one to one: a new
+/// window keeps the first unpaired old window of its group that it overlaps in time (an edit
+/// that moves a window or changes its count alters that window, it does not replace it), and
+/// whatever is left unpaired is added or removed, so `old + added - removed = new`.
 fn hits_diff(old: &EditHits, new: &EditHits) -> (usize, usize, Vec<DiffRow>) {
     match (old, new) {
-        (EditHits::Rule(old), EditHits::Rule(new)) => diff(
-            old,
-            new,
-            |r| old.binary_search(r).is_ok(),
-            |r| new.binary_search(r).is_ok(),
-            DiffRow::Event,
-        ),
+        (EditHits::Rule(old), EditHits::Rule(new)) => {
+            let kept_old: Vec<bool> = old.iter().map(|r| new.binary_search(r).is_ok()).collect();
+            let kept_new: Vec<bool> = new.iter().map(|r| old.binary_search(r).is_ok()).collect();
+            diff(old, new, &kept_old, &kept_new, DiffRow::Event)
+        }
         (EditHits::Corr(old), EditHits::Corr(new)) => {
-            let olds = spans_by_group(old);
-            let news = spans_by_group(new);
-            diff(
-                old,
-                new,
-                |h| overlaps_any(&olds, h),
-                |h| overlaps_any(&news, h),
-                DiffRow::Window,
-            )
+            let (kept_old, kept_new) = pair_windows(old, new);
+            diff(old, new, &kept_old, &kept_new, DiffRow::Window)
         }
         _ => (0, 0, Vec::new()),
     }
 }
 
-type Spans<'a> = HashMap<&'a [(String, String)], Vec<(Timestamp, Timestamp)>>;
-
-fn spans_by_group(hits: &[CorrelationHit<EventRef>]) -> Spans<'_> {
-    let mut out: Spans<'_> = HashMap::new();
-    for h in hits {
-        out.entry(&h.group).or_default().push((h.first, h.last));
+/// Which old and which new windows have a partner (same group, overlapping in time).
+fn pair_windows(
+    old: &[CorrelationHit<EventRef>],
+    new: &[CorrelationHit<EventRef>],
+) -> (Vec<bool>, Vec<bool>) {
+    let mut by_group: HashMap<&[(String, String)], Vec<usize>> = HashMap::new();
+    for (i, h) in old.iter().enumerate() {
+        by_group.entry(h.group.as_slice()).or_default().push(i);
     }
-    out
-}
-
-fn overlaps_any(spans: &Spans<'_>, h: &CorrelationHit<EventRef>) -> bool {
-    spans
-        .get(h.group.as_slice())
-        .is_some_and(|s| s.iter().any(|&(a, b)| a <= h.last && h.first <= b))
+    for list in by_group.values_mut() {
+        list.sort_by_key(|&i| old[i].first);
+    }
+    let (mut kept_old, mut kept_new) = (vec![false; old.len()], vec![false; new.len()]);
+    let mut order: Vec<usize> = (0..new.len()).collect();
+    order.sort_by_key(|&i| new[i].first);
+    for n in order {
+        let h = &new[n];
+        let partner = by_group.get(h.group.as_slice()).and_then(|list| {
+            (list.iter().copied())
+                .find(|&o| !kept_old[o] && old[o].first <= h.last && h.first <= old[o].last)
+        });
+        if let Some(o) = partner {
+            kept_old[o] = true;
+            kept_new[n] = true;
+        }
+    }
+    (kept_old, kept_new)
 }
 
 pub fn compiled(
