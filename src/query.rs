@@ -183,9 +183,13 @@ fn compile(ast: &Ast) -> Node {
             kind,
             values,
         } => {
+            let numeric = crate::sigma::mapping::is_numeric_field(field);
             let tests = values
                 .iter()
-                .map(|v| Test::Str(StrMatcher::new(SigmaString::parse(v), false)))
+                .map(|v| {
+                    let m = StrMatcher::new(SigmaString::parse(v), false);
+                    Test::Str(if numeric { m.with_numeric() } else { m })
+                })
                 .collect();
             let label = if *kind == CmpKind::Ne {
                 format!("{field}|neq")
@@ -386,14 +390,13 @@ fn sigma_cond(ast: &Ast, sels: &mut Vec<(String, String)>, top: bool) -> String 
                 name
             }
         }
-        Ast::Num {
-            field, op, text, ..
-        } => {
+        Ast::Num { field, op, n, .. } => {
             let name = format!("sel{}", sels.len() + 1);
             let (_, m) = num_op(*op);
+            // The number, not its text: `0x9` is a number here but a string to PyYAML.
             sels.push((
                 name.clone(),
-                format!("    {}: {}\n", q(&format!("{field}|{m}")), text.trim()),
+                format!("    {}: {n}\n", q(&format!("{field}|{m}"))),
             ));
             name
         }

@@ -117,9 +117,13 @@ impl Parser {
                                 return Ok(Ast::Time { op, at, col });
                             }
                             Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                                let n: f64 = value.trim().parse().map_err(|_| {
-                                    QueryError::new(vcol, format!("`{value}` is not a number"))
-                                })?;
+                                let n: f64 = (value.trim().parse().ok())
+                                    .or_else(|| {
+                                        crate::sigma::value::parse_int(&value).map(|n| n as f64)
+                                    })
+                                    .ok_or_else(|| {
+                                        QueryError::new(vcol, format!("`{value}` is not a number"))
+                                    })?;
                                 return Ok(Ast::Num {
                                     field: w,
                                     op,

@@ -106,6 +106,15 @@ fn numeric_comparisons() {
         m("Pid>1000", &[("Pid", "0x1000")]),
         "hex values compare numerically"
     );
+    assert!(m("LogonType>0x9", &[("LogonType", "10")]), "hex bounds too");
+    // Equality on the fields rules compare as integers works as in rules.
+    assert!(m("ParentProcessId=4660", &[("ParentProcessId", "0x1234")]));
+    assert!(m("LogonId=0x3E7", &[("LogonId", "999")]));
+    assert!(!m("ParentProcessId=4661", &[("ParentProcessId", "0x1234")]));
+    assert!(
+        !m("CommandLine=4660", &[("CommandLine", "0x1234")]),
+        "other fields: text"
+    );
 }
 
 #[test]

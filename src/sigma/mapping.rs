@@ -257,6 +257,15 @@ pub struct RuleSources {
     dialect: Option<usize>,
 }
 
+/// Whether the bundled mapping compares `name` as an integer (decimal or `0x` hex), as rules
+/// do: a search must match what the rule saved from it matches.
+pub fn is_numeric_field(name: &str) -> bool {
+    static NUMERIC: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+    NUMERIC
+        .get_or_init(|| Mapping::builtin().map(|m| m.numeric).unwrap_or_default())
+        .contains(&name.to_ascii_lowercase())
+}
+
 impl Mapping {
     pub fn builtin() -> Result<Mapping, MappingError> {
         Mapping::from_yaml(WINDOWS_MAPPING)
