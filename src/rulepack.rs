@@ -135,6 +135,39 @@ pub fn config_dir() -> PathBuf {
     )
 }
 
+/// The rule loader with the user's own data from the config directory: `placeholders.yml`
+/// (values for `|expand` placeholders, merged over the bundled empty list) and `mapping.yml`
+/// (a whole logsource mapping replacing the bundled one). A broken file is an error naming it.
+pub fn loader(config_dir: &Path) -> Result<Loader, SigmaError> {
+    let mut loader = Loader::new()?;
+    let read = |name: &str| -> Result<Option<String>, SigmaError> {
+        let path = config_dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(SigmaError::new(
+                crate::sigma::ErrorKind::Invalid,
+                format!("{}: cannot read: {e}", path.display()),
+            )),
+        }
+    };
+    let named = |name: &str, e: SigmaError| {
+        let path = config_dir.join(name);
+        SigmaError::new(e.kind, format!("{}: {}", path.display(), e.message))
+    };
+    if let Some(text) = read("mapping.yml")? {
+        loader = loader
+            .with_mapping_yaml(&text)
+            .map_err(|e| named("mapping.yml", e))?;
+    }
+    if let Some(text) = read("placeholders.yml")? {
+        loader = loader
+            .with_placeholders_yaml(&text)
+            .map_err(|e| named("placeholders.yml", e))?;
+    }
+    Ok(loader)
+}
+
 /// The user's rules directory: rules saved from the editor and saved searches.
 pub fn user_rules_dir(config_dir: &Path) -> PathBuf {
     config_dir.join("rules")
@@ -152,7 +185,7 @@ pub fn load_for_case(
     config_dir: &Path,
 ) -> Result<(RuleSet, Vec<String>), SigmaError> {
     load_for_case_with(
-        &Loader::new()?,
+        &loader(config_dir)?,
         paths,
         no_default,
         Some(case_dir),

@@ -431,3 +431,40 @@ fn a_rule_file_that_is_not_text_is_a_broken_rule_and_the_scan_runs() {
     );
     assert!(!lines.is_empty(), "{summary}");
 }
+
+/// Placeholder values come from `placeholders.yml` in the config directory: without it the
+/// rule is unsupported (and says where to add them), with it the rule loads.
+#[test]
+fn placeholder_values_come_from_the_config_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("expand.yml");
+    std::fs::write(
+        &rule,
+        "title: Admins\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        User|expand: '%Admins%'\n    condition: sel\n",
+    )
+    .unwrap();
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let check = || {
+        let out = Command::new(BIN)
+            .args(["rules", "check", "--no-default-rules", "--rules"])
+            .arg(&rule)
+            .env("HUNTBENCH_CONFIG_DIR", &config)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = check();
+    assert!(
+        text.starts_with("unsupported")
+            && text.contains("placeholders.yml in the huntbench config directory"),
+        "{text}"
+    );
+    std::fs::write(
+        config.join("placeholders.yml"),
+        "Admins: ['*\\Administrator']\n",
+    )
+    .unwrap();
+    let text = check();
+    assert!(text.contains("\n1 loaded, 0 unsupported"), "{text}");
+}

@@ -11,7 +11,7 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
     // As `scan` and the workbench load them: with the user's rules directory, where a saved
     // edit replaces its original.
     let (set, read_errors) = rulepack::load_for_case_with(
-        &crate::sigma::Loader::new()?,
+        &rulepack::loader(&rulepack::config_dir())?,
         &args.rules.rules,
         args.rules.no_default_rules,
         None,

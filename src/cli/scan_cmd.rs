@@ -6,7 +6,7 @@ use crate::hunt;
 use crate::index::{Case, EventRef, IngestOptions, Snapshot};
 use crate::rulepack;
 use crate::sanitize::{csv_text, for_terminal, json_text};
-use crate::sigma::{CompiledRule, Correlation, Loader, correlation};
+use crate::sigma::{CompiledRule, Correlation, correlation};
 use anyhow::Context;
 use serde_json::json;
 use std::io::Write;
@@ -18,7 +18,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     // ingested, rather than a scan without those rules that looks complete.
     // Tuning overlays of the case and the user apply here exactly as in the workbench.
     let config = rulepack::config_dir();
-    let loader = Loader::new()?.with_skip_impossible_4688(args.skip_impossible_4688);
+    let loader = rulepack::loader(&config)?.with_skip_impossible_4688(args.skip_impossible_4688);
     let (set, read_errors) = rulepack::load_for_case_with(
         &loader,
         &args.rules.rules,

@@ -495,7 +495,7 @@ fn expand(text: &str, ph: &Placeholders) -> Result<Vec<SigmaString>, String> {
         let Some(len) = after.find('%') else { break };
         let name = &after[..len];
         let values = ph.0.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
-            format!("placeholder `%{name}%` has no values (add it to placeholders.yml)")
+            format!("placeholder `%{name}%` has no values (add it to placeholders.yml in the huntbench config directory)")
         })?;
         let prefix = &rest[..start];
         variants = variants

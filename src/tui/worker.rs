@@ -285,7 +285,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         } => vec![Msg::Compiled {
             generation,
             target: EditTarget::Rule(rule),
-            result: compile::rule(&snap, &text, &origin, filters)?,
+            result: compile::rule(&snap, &ctx.config_dir, &text, &origin, filters)?,
         }],
         Effect::CompileCorrelation {
             generation,
@@ -296,7 +296,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         } => vec![Msg::Compiled {
             generation,
             target: EditTarget::Corr(corr),
-            result: compile::correlation(&snap, corr, &text, &origin, &inputs)?,
+            result: compile::correlation(&snap, &ctx.config_dir, corr, &text, &origin, &inputs)?,
         }],
         Effect::SaveRule { name, text } => {
             let dir = ctx.user_rules();

@@ -3,7 +3,7 @@
 
 use crate::index::{EventRef, Snapshot};
 use crate::sigma::correlation::chain_problems;
-use crate::sigma::{CompiledRule, Correlation, Filter, Loader, RuleMeta, RuleSet, SigmaError};
+use crate::sigma::{CompiledRule, Correlation, Filter, RuleMeta, RuleSet, SigmaError};
 use crate::tui::action::{Compiled, CorrInputs, EditError, EditHits};
 use std::sync::Arc;
 
@@ -36,11 +36,14 @@ fn load_errors(set: &RuleSet, found: bool, none: &str) -> Vec<EditError> {
 /// A detection rule: its hits over the whole case.
 pub fn rule(
     snap: &Snapshot,
+    config_dir: &std::path::Path,
     text: &str,
     origin: &str,
     filters: Vec<Filter>,
 ) -> anyhow::Result<Compiled> {
-    let set = Loader::new()?.with_filters(filters).load_str(text, origin);
+    // With the user's placeholders and mapping, as the rules list was loaded.
+    let loader = crate::rulepack::loader(config_dir)?;
+    let set = loader.with_filters(filters).load_str(text, origin);
     let errors = load_errors(&set, !set.rules.is_empty(), "no rule in the buffer");
     let Some(rule) = set.rules.into_iter().next().filter(|_| errors.is_empty()) else {
         return Ok(Err(errors));
@@ -57,12 +60,13 @@ pub fn rule(
 /// they are few and each reads only its base rules' hits).
 pub fn correlation(
     snap: &Snapshot,
+    config_dir: &std::path::Path,
     corr: usize,
     text: &str,
     origin: &str,
     inputs: &CorrInputs,
 ) -> anyhow::Result<Compiled> {
-    let set = Loader::new()?.load_str(text, origin);
+    let set = crate::rulepack::loader(config_dir)?.load_str(text, origin);
     let errors = load_errors(
         &set,
         !set.correlations.is_empty(),
