@@ -54,7 +54,7 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
             let t = &report.totals;
             writeln!(
                 out,
-                "\n{} loaded, {} unsupported, {} error(s), {} skipped (not Windows event logs), {} correlation(s), {} filter(s), {} replaced (same id); {} loaded with notes",
+                "\n{} loaded, {} unsupported, {} error(s), {} skipped (not for Windows event logs, or not Sigma), {} correlation(s), {} filter(s), {} replaced (same id); {} loaded with notes",
                 t.loaded,
                 t.unsupported,
                 t.error,

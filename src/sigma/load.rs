@@ -34,7 +34,7 @@ pub struct Rejected {
     pub notes: Vec<String>,
 }
 
-/// A rule for another platform (not Windows event logs).
+/// A rule for another platform (not Windows event logs), or YAML that is not Sigma.
 #[derive(Clone, Debug, Serialize)]
 pub struct Skipped {
     pub origin: String,
@@ -168,7 +168,9 @@ impl Loader {
         for f in files {
             let origin = f.display().to_string();
             match std::fs::read_to_string(&f) {
-                Ok(text) => self.collect(&text, &origin, &mut acc),
+                Ok(text) => {
+                    self.collect(&text, &origin, &mut acc);
+                }
                 Err(e) => acc.set.errors.push(rejected(
                     &origin,
                     None,
@@ -191,13 +193,25 @@ impl Loader {
     pub fn load_texts<'a>(&self, texts: impl IntoIterator<Item = (&'a str, &'a str)>) -> RuleSet {
         let mut acc = Collected::default();
         for (origin, text) in texts {
-            self.collect(text, origin, &mut acc);
+            if self.collect(text, origin, &mut acc) == 0 {
+                // An editor buffer may be empty; a rule file should not be.
+                let e = SigmaError::new(ErrorKind::Invalid, "no YAML document in the file");
+                acc.set.errors.push(rejected(origin, None, e));
+            }
         }
         self.finish(acc)
     }
 
-    fn collect(&self, text: &str, origin: &str, acc: &mut Collected) {
+    /// Collects the documents of one text; returns how many there were (broken ones included).
+    fn collect(&self, text: &str, origin: &str, acc: &mut Collected) -> usize {
         let (docs, yaml_errors) = yaml::parse_documents_each(text);
+        let count = yaml_errors.len()
+            + docs
+                .iter()
+                .filter(|d| !matches!(d.kind, Kind::Null))
+                .count();
+        // The line of an `action:` document: the documents after it belong to its collection.
+        let mut collection: Option<usize> = None;
         for e in yaml_errors {
             acc.set.errors.push(rejected(
                 origin,
@@ -211,6 +225,18 @@ impl Loader {
                 continue;
             }
             let meta = RuleMeta::from_node(&doc, origin, Arc::clone(&source));
+            if let Some(line) = collection {
+                let e = SigmaError::new(
+                    ErrorKind::Unsupported,
+                    format!("part of the rule collection begun at line {line} (`action:` collections are unsupported)"),
+                )
+                .at(doc.span);
+                push_rejected(&mut acc.set, rejected(origin, Some(&meta), e));
+                continue;
+            }
+            if doc.get("action").and_then(Node::as_str).is_some() {
+                collection = Some(doc.span.line);
+            }
             let kind = match classify(&doc) {
                 Ok(k) => k,
                 Err(e) => {
@@ -219,6 +245,13 @@ impl Loader {
                 }
             };
             match kind {
+                DocKind::NotSigma => acc.set.skipped.push(Skipped {
+                    origin: origin.to_owned(),
+                    title: None,
+                    id: meta.id.clone(),
+                    name: meta.name.clone(),
+                    reason: "not a Sigma document (no `title`, `logsource` or `detection`)".into(),
+                }),
                 DocKind::Correlation => {
                     match Correlation::from_node(&doc, origin, Arc::clone(&source)) {
                         Ok(c) => acc.set.correlations.push(c),
@@ -269,6 +302,7 @@ impl Loader {
                 }
             }
         }
+        count
     }
 
     fn finish(&self, mut acc: Collected) -> RuleSet {

@@ -128,6 +128,8 @@ pub enum DocKind {
     Rule,
     Correlation,
     Filter,
+    /// YAML with none of a Sigma document's keys (e.g. test metadata beside rules).
+    NotSigma,
 }
 
 pub fn classify(doc: &Node) -> Result<DocKind, SigmaError> {
@@ -135,6 +137,17 @@ pub fn classify(doc: &Node) -> Result<DocKind, SigmaError> {
         return Err(
             SigmaError::new(ErrorKind::Invalid, "a Sigma document must be a map").at(doc.span),
         );
+    }
+    let sigma_keys = [
+        "title",
+        "logsource",
+        "detection",
+        "correlation",
+        "filter",
+        "action",
+    ];
+    if !sigma_keys.iter().any(|k| doc.get(k).is_some()) {
+        return Ok(DocKind::NotSigma);
     }
     if doc.get("correlation").is_some() {
         return Ok(DocKind::Correlation);
@@ -152,8 +165,12 @@ pub fn classify(doc: &Node) -> Result<DocKind, SigmaError> {
     if doc.get("detection").is_none() {
         return Err(SigmaError::new(ErrorKind::Invalid, "missing `detection`").at(doc.span));
     }
-    if doc.get("title").and_then(Node::scalar_text).is_none() {
-        return Err(SigmaError::new(ErrorKind::Invalid, "missing `title`").at(doc.span));
+    match doc.get("title") {
+        None => return Err(SigmaError::new(ErrorKind::Invalid, "missing `title`").at(doc.span)),
+        Some(t) if t.scalar_text().is_none() => {
+            return Err(SigmaError::new(ErrorKind::Invalid, "`title` must be a string").at(t.span));
+        }
+        Some(_) => {}
     }
     if doc.get("logsource").is_none_or(|l| !l.is_map()) {
         return Err(

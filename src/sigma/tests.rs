@@ -378,3 +378,34 @@ fn one_broken_document_does_not_lose_the_others_of_its_file() {
     // Each document keeps its own text (the editor opens it).
     assert!(set.rules[1].meta.text().starts_with("title: two"));
 }
+
+#[test]
+fn collections_empty_files_and_non_sigma_yaml_are_reported_for_what_they_are() {
+    let loader = Loader::new().unwrap();
+    let coll = "action: global\ntitle: Coll\nlogsource:\n  product: windows\n---\ndetection:\n  sel:\n    A: b\n  condition: sel\n";
+    let info = "id: 1\ndescription: test data\nregression_tests_info: []\n";
+    let title = "title: [a, b]\nlogsource:\n  product: windows\ndetection:\n  sel:\n    A: b\n  condition: sel\n";
+    let set = loader.load_texts([
+        ("coll.yml", coll),
+        ("info.yml", info),
+        ("empty.yml", "# nothing\n"),
+        ("title.yml", title),
+    ]);
+    let reasons = |list: &[super::Rejected]| -> Vec<String> {
+        list.iter()
+            .map(|r| format!("{}: {}", r.origin, r.error.message))
+            .collect()
+    };
+    let unsupported = reasons(&set.unsupported);
+    assert_eq!(unsupported.len(), 2, "{unsupported:?}");
+    assert!(unsupported[1].contains("part of the rule collection begun at line 1"));
+    assert_eq!(
+        reasons(&set.errors),
+        [
+            "empty.yml: no YAML document in the file",
+            "title.yml: `title` must be a string"
+        ]
+    );
+    assert_eq!(set.skipped.len(), 1);
+    assert!(set.skipped[0].reason.contains("not a Sigma document"));
+}
