@@ -64,42 +64,59 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
         .unwrap_or(8)
         .min(28);
     let page = usize::from(fields.height.saturating_sub(1));
-    let offset = d.sel.saturating_sub(page.saturating_sub(1));
-    let lines: Vec<Line> = event
-        .fields
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(page)
-        .map(|(i, (name, value))| {
-            let hit = d.matched.as_ref().is_some_and(|m| {
-                m.fields
-                    .iter()
-                    .any(|fm| fm.event_field.eq_ignore_ascii_case(name))
-            });
-            let text = value.strings().collect::<Vec<_>>().join(" | ");
-            let (ns, vs) = if hit {
-                (theme.get("matched_field"), theme.get("matched"))
-            } else {
-                (theme.get("dim"), theme.get("base"))
-            };
-            let mut line = Line::from(vec![
-                Span::styled(
-                    format!(
-                        " {}{:<name_w$} ",
-                        if hit { "▶" } else { " " },
-                        clean(name, name_w)
-                    ),
-                    ns,
-                ),
-                Span::styled(clean(&text, 400), vs),
-            ]);
-            if i == d.sel {
-                line = line.style(theme.get("selected"));
+    // The selected field's value is shown whole, wrapped (encoded command lines and scripts
+    // are long), in at most half the page; the others take a line each.
+    let width = usize::from(fields.width).saturating_sub(name_w + 3).max(10);
+    let selected: Vec<String> = event.fields.get(d.sel).map_or_else(Vec::new, |(_, v)| {
+        let text = crate::sanitize::for_terminal(&v.strings().collect::<Vec<_>>().join(" | "));
+        let copy = app.keymap.key_of(&crate::tui::action::Action::CopyValue);
+        wrap(&text, width, (page / 2).max(1), &copy)
+    });
+    let tall = selected.len().max(1);
+    let offset = d.sel.saturating_sub(page.saturating_sub(tall));
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, (name, value)) in event.fields.iter().enumerate().skip(offset) {
+        if lines.len() >= page {
+            break;
+        }
+        let hit = d.matched.as_ref().is_some_and(|m| {
+            m.fields
+                .iter()
+                .any(|fm| fm.event_field.eq_ignore_ascii_case(name))
+        });
+        let (ns, vs) = if hit {
+            (theme.get("matched_field"), theme.get("matched"))
+        } else {
+            (theme.get("dim"), theme.get("base"))
+        };
+        let label = format!(
+            " {}{:<name_w$} ",
+            if hit { "▶" } else { " " },
+            clean(name, name_w)
+        );
+        if i == d.sel {
+            for (k, chunk) in selected.iter().enumerate() {
+                let head = if k == 0 {
+                    label.clone()
+                } else {
+                    " ".repeat(name_w + 3)
+                };
+                lines.push(
+                    Line::from(vec![
+                        Span::styled(head, ns),
+                        Span::styled(chunk.clone(), vs),
+                    ])
+                    .style(theme.get("selected")),
+                );
             }
-            line
-        })
-        .collect();
+            continue;
+        }
+        let text = value.strings().collect::<Vec<_>>().join(" | ");
+        lines.push(Line::from(vec![
+            Span::styled(label, ns),
+            Span::styled(clean(&text, width), vs),
+        ]));
+    }
     let title = format!(
         " {} fields · {} ",
         event.fields.len(),
@@ -109,4 +126,39 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
         Paragraph::new(lines).block(Block::default().borders(Borders::TOP).title(title)),
         fields,
     );
+}
+
+/// `text` cut into lines of `width` characters, at most `max` of them; the last says how much
+/// is left when it does not all fit.
+fn wrap(text: &str, width: usize, max: usize, copy_key: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out: Vec<String> = chars.chunks(width).map(|c| c.iter().collect()).collect();
+    if out.is_empty() {
+        out.push(String::new());
+    }
+    if out.len() > max {
+        let shown = width * (max - 1);
+        out.truncate(max - 1);
+        out.push(format!(
+            "… {} more characters ({copy_key} copies the whole value)",
+            chars.len() - shown
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_value_wraps_and_says_what_is_left() {
+        let text = "x".repeat(25);
+        assert_eq!(
+            super::wrap(&text, 10, 5, "y"),
+            ["x".repeat(10), "x".repeat(10), "x".repeat(5)]
+        );
+        let cut = super::wrap(&text, 10, 2, "y");
+        assert_eq!(cut[0], "x".repeat(10));
+        assert_eq!(cut[1], "… 15 more characters (y copies the whole value)");
+        assert_eq!(super::wrap("", 10, 2, "y"), [""]);
+    }
 }
