@@ -83,7 +83,8 @@ pub enum Ast {
     /// ANDed at the top level (it narrows the whole query, and Sigma has no such construct).
     Time {
         op: Op,
-        at: i64,
+        /// Nanoseconds since the epoch (event times have 100 ns steps).
+        at: i128,
         col: usize,
     },
 }
@@ -94,8 +95,8 @@ pub struct Query {
     /// The query without its time bounds.
     pub ast: Ast,
     detection: Detection,
-    /// Inclusive bounds on the event time (µs), from `time` terms.
-    window: Option<(i64, i64)>,
+    /// Inclusive bounds on the event time (ns), from `time` terms.
+    window: Option<(i128, i128)>,
 }
 
 /// Parses and compiles a query.
@@ -115,23 +116,23 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
 }
 
 /// A time as an analyst writes it: RFC 3339, without zone (UTC), or a date (its midnight UTC).
-fn parse_time(text: &str) -> Option<i64> {
+fn parse_time(text: &str) -> Option<i128> {
     let ts = crate::event::parse_timestamp(text).or_else(|| {
         let date: jiff::civil::Date = text.trim().parse().ok()?;
         date.to_zoned(jiff::tz::TimeZone::UTC)
             .ok()
             .map(|z| z.timestamp())
     })?;
-    Some(ts.as_microsecond())
+    Some(ts.as_nanosecond())
 }
 
 /// Takes the `time` bounds out of the top-level AND; anywhere else they are an error.
-fn split_time(ast: Ast) -> Result<(Ast, Option<(i64, i64)>), QueryError> {
+fn split_time(ast: Ast) -> Result<(Ast, Option<(i128, i128)>), QueryError> {
     let parts = match ast {
         Ast::And(parts) => parts,
         other => vec![other],
     };
-    let (mut from, mut to, mut bounded) = (i64::MIN, i64::MAX, false);
+    let (mut from, mut to, mut bounded) = (i128::MIN, i128::MAX, false);
     let mut rest = Vec::new();
     for part in parts {
         match part {
@@ -243,16 +244,16 @@ fn num_op(op: Op) -> (CmpOp, &'static str) {
 
 impl Query {
     pub fn matches(&self, ev: &Event) -> bool {
-        let in_window = |(from, to): (i64, i64)| {
+        let in_window = |(from, to): (i128, i128)| {
             ev.timestamp()
-                .is_some_and(|t| (from..=to).contains(&t.as_microsecond()))
+                .is_some_and(|t| (from..=to).contains(&t.as_nanosecond()))
         };
         self.window.is_none_or(in_window) && self.detection.is_match(ev)
     }
 
-    /// The inclusive time bounds (µs) of its `time` terms; a Sigma rule cannot hold them, so a
+    /// The inclusive time bounds (ns) of its `time` terms; a Sigma rule cannot hold them, so a
     /// search with bounds is not saved as one.
-    pub fn window(&self) -> Option<(i64, i64)> {
+    pub fn window(&self) -> Option<(i128, i128)> {
         self.window
     }
 
@@ -265,18 +266,40 @@ impl Query {
     pub fn prefilter(&self) -> Prefilter {
         let p = detection_prefilter(&self.detection);
         match self.window {
-            Some((from, to)) => Prefilter::and(vec![p, Prefilter::TimeRange { from, to }]),
+            Some((from, to)) => {
+                // The index keeps microseconds: widen to whole ones (the exact check is above).
+                let us = |ns: i128| {
+                    i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX })
+                };
+                let from = us(from.div_euclid(1000));
+                let to = us((to.saturating_add(999)).div_euclid(1000));
+                Prefilter::and(vec![p, Prefilter::TimeRange { from, to }])
+            }
             None => p,
         }
     }
 
     /// Notes for a query that found nothing, where its text likely meant something else: `\*`
     /// and `\?` in a value are a literal star and question mark in Sigma syntax, while
-    /// `Image=C:\Windows\*` was likely meant as "anything under C:\Windows\".
+    /// `Image=C:\Windows\*` was likely meant as "anything under C:\Windows\"; a bare word right
+    /// after a comparison was likely meant as part of its value.
     pub fn hints(&self) -> Vec<String> {
         fn walk(ast: &Ast, out: &mut Vec<String>) {
             match ast {
-                Ast::And(v) | Ast::Or(v) => v.iter().for_each(|a| walk(a, out)),
+                Ast::And(v) => {
+                    // `Image=C:\Program Files\x.exe` is a comparison and a keyword.
+                    for pair in v.windows(2) {
+                        if let [Ast::Cmp { field, values, .. }, Ast::Keyword(word)] = pair
+                            && let [value] = values.as_slice()
+                        {
+                            out.push(format!(
+                                "`{word}` after {field}={value} is a keyword searched anywhere; for a value with spaces, quote it: {field}=\"{value} {word}…\""
+                            ));
+                        }
+                    }
+                    v.iter().for_each(|a| walk(a, out));
+                }
+                Ast::Or(v) => v.iter().for_each(|a| walk(a, out)),
                 Ast::Not(a) => walk(a, out),
                 Ast::Cmp { field, values, .. } => {
                     for v in values {

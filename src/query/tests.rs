@@ -209,6 +209,16 @@ fn saved_search_has_a_stable_id() {
 }
 
 #[test]
+fn bare_words_after_a_comparison_get_a_hint() {
+    let hint = |q: &str| parse(q).unwrap().hints();
+    let h = hint(r"Image=C:\Program Files\x.exe");
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert!(h[0].contains("quote"), "{h:?}");
+    assert!(hint(r#"Image="C:\Program Files\x.exe""#).is_empty());
+    assert!(hint("mimikatz").is_empty(), "keywords alone are meant");
+}
+
+#[test]
 fn escaped_wildcards_get_a_hint() {
     let hint = |q: &str| parse(q).unwrap().hints();
     assert_eq!(hint(r"Image=C:\Windows\*").len(), 1);
@@ -240,6 +250,15 @@ fn time_bounds_narrow_the_whole_query() {
         }
     }
     assert!(q.window().is_some());
+    // Bounds finer than a microsecond hold exactly (event times have 100 ns steps).
+    let fine = parse("time<2024-03-12T07:45:00.0000001Z").unwrap();
+    let e = ev(&at("2024-03-12T07:45:00.0000000Z"));
+    assert!(fine.matches(&e) && fine.prefilter().accepts(&e));
+    assert!(!parse("time<2024-03-12T07:45:00Z").unwrap().matches(&e));
+    let after = parse("time>2024-03-12T07:45:00.0000001Z").unwrap();
+    let e = ev(&at("2024-03-12T07:45:00.0000002Z"));
+    assert!(after.matches(&e) && after.prefilter().accepts(&e));
+    assert!(!after.matches(&ev(&at("2024-03-12T07:45:00.0000001Z"))));
     // A date alone is its midnight UTC; a bound alone selects by time only.
     let day = parse("time>2024-03-12 AND time<=2024-03-13").unwrap();
     assert!(day.matches(&ev(&at("2024-03-12T12:00:00Z"))));
