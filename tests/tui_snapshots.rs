@@ -202,6 +202,14 @@ fn stacking_and_marking_benign_writes_an_overlay_and_reruns() {
 
     fx.send(Action::Overlays);
     snap!("overlays", fx);
+    // The first press asks (the overlay may hold a long tuning session's work).
+    fx.send(Action::Delete);
+    assert_eq!(huntbench::overlay::load_overlays(&fx.app.case_dir).len(), 1);
+    let asked = fx.app.message.clone().unwrap_or_default();
+    assert!(
+        asked.contains("again removes it") && asked.contains("Image ="),
+        "{asked}"
+    );
     fx.send(Action::Delete);
     assert!(huntbench::overlay::load_overlays(&fx.app.case_dir).is_empty());
     assert_eq!(fx.app.rules[rule].hits.len(), before);

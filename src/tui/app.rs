@@ -191,6 +191,8 @@ pub enum Screen {
     Stack(StackView),
     Overlays {
         sel: usize,
+        /// The delete key was pressed once on `sel`: a second press removes the overlay.
+        delete_asked: bool,
     },
     /// What went wrong reading the inputs.
     Problems {

@@ -305,7 +305,7 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
             Scope::Overlays,
             A::Delete,
             "D delete",
-            "remove overlay",
+            "remove overlay (asks first)",
             true,
         ),
         (

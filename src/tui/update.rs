@@ -108,7 +108,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::StackField => return pivot::stack(app),
         Action::MarkBenign => return pivot::benign(app),
-        Action::Overlays => app.screens.push(Screen::Overlays { sel: 0 }),
+        Action::Overlays => app.screens.push(Screen::Overlays {
+            sel: 0,
+            delete_asked: false,
+        }),
         Action::InputProblems => {
             if app.input_problems.is_empty() {
                 app.message = Some("no input problems".into());
@@ -225,7 +228,10 @@ fn move_sel(app: &mut App, delta: i64) -> Vec<Effect> {
         }
         Some(Screen::Tree(t)) => t.sel = step(t.sel, t.tree.lines.len(), delta),
         Some(Screen::Stack(s)) => s.sel = step(s.sel, s.values.len(), delta),
-        Some(Screen::Overlays { sel }) => *sel = step(*sel, app.overlays.len(), delta),
+        Some(Screen::Overlays { sel, delete_asked }) => {
+            *sel = step(*sel, app.overlays.len(), delta);
+            *delete_asked = false;
+        }
         Some(Screen::Problems { sel }) => *sel = step(*sel, app.input_problems.len(), delta),
         Some(Screen::Editor(_)) => {}
     }

@@ -72,7 +72,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             Some(Screen::Detail(d)) => detail::draw(f, app, d, theme, body),
             Some(Screen::Tree(t)) => misc::tree(f, app, t, theme, body),
             Some(Screen::Stack(s)) => misc::stack(f, s, theme, body),
-            Some(Screen::Overlays { sel }) => misc::overlays(f, app, *sel, theme, body),
+            Some(Screen::Overlays { sel, .. }) => misc::overlays(f, app, *sel, theme, body),
             Some(Screen::Problems { sel }) => misc::problems(f, app, *sel, theme, body),
             Some(Screen::Editor(e)) => editor::draw(f, app, e, theme, body),
         }

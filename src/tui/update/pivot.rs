@@ -353,13 +353,28 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
     }]
 }
 
+/// Removes the selected overlay on a second press (the first asks: the exclusion it holds may
+/// be the work of a long tuning session, and it is deleted from disk).
 pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
-    let Some(Screen::Overlays { sel }) = app.top() else {
+    let key = app.keymap.key_of(&crate::tui::action::Action::Delete);
+    let Some(Screen::Overlays { sel, delete_asked }) = app.screens.last_mut() else {
         return Vec::new();
     };
-    let Some((path, _)) = app.overlays.get(*sel) else {
+    let Some((path, text)) = app.overlays.get(*sel) else {
         return Vec::new();
     };
+    if !*delete_asked {
+        *delete_asked = true;
+        let what = crate::overlay::describe(text).map_or_else(
+            || format!("in {}", path.display()),
+            |(rule, field, value)| format!("{rule}: {field} = {value}"),
+        );
+        app.message = Some(format!(
+            "remove the overlay ({what})? {key} again removes it"
+        ));
+        return Vec::new();
+    }
+    *delete_asked = false;
     app.busy.push("rules".into());
     vec![Effect::RemoveOverlay(path.clone())]
 }
