@@ -354,7 +354,7 @@ fn correlation_hits_open_to_events_and_a_user_key_opens_the_tree() {
     s.literal("Burst");
     s.keys(&["Enter", "g", "Enter"]);
     s.wait("correlation hits", |sc| {
-        sc.contains("event_count of") && sc.contains("Computer=srv-sql-01")
+        sc.contains("event_count of") && sc.contains("Computer=SRV-SQL-01")
     });
     s.keys(&["Enter"]);
     s.wait_for("events of Computer=");

@@ -400,3 +400,16 @@ fn rules_check_notes_a_correlation_over_a_rule_that_is_not_loaded() {
     assert_eq!(entry.notes.len(), 1, "{:?}", entry.notes);
     assert!(entry.notes[0].contains("ghost_rule"));
 }
+
+#[test]
+fn groups_fold_case_but_alerts_show_the_values_as_written() {
+    let count = corr(
+        "  type: event_count\n  rules: [a]\n  group-by: [User]\n  timespan: 5m\n  condition:\n    gte: 2\n",
+    );
+    let out = count.evaluate(vec![
+        hit("a", "10:00:00", &[("User", "Administrator")], 1),
+        hit("a", "10:00:01", &[("User", "ADMINISTRATOR")], 2),
+    ]);
+    assert_eq!(out.len(), 1, "one group: {out:?}");
+    assert_eq!(out[0].group, vec![("User".into(), "Administrator".into())]);
+}

@@ -115,7 +115,15 @@ impl Correlation {
         whole.unwrap_or(fired)
     }
 
+    /// The group key of a hit: its group-by values, folded (groups are case-insensitive).
     fn group_of<K>(&self, idx: usize, hit: &BaseHit<K>) -> Vec<String> {
+        let mut values = self.group_values(idx, hit);
+        values.iter_mut().for_each(|v| *v = v.to_lowercase());
+        values
+    }
+
+    /// A hit's group-by values as its event has them (shown on the alert).
+    fn group_values<K>(&self, idx: usize, hit: &BaseHit<K>) -> Vec<String> {
         let rule = &self.rules[idx];
         self.group_by
             .iter()
@@ -124,7 +132,7 @@ impl Correlation {
                 hit.fields
                     .iter()
                     .find(|(k, _)| k == f)
-                    .map(|(_, v)| v.to_lowercase())
+                    .map(|(_, v)| v.clone())
                     .unwrap_or_default()
             })
             .collect()
@@ -228,13 +236,16 @@ impl Correlation {
         if !holds || used.is_empty() {
             return None;
         }
+        // Shown as the first event of the window writes them (the key is folded).
+        let shown = used.first().map(|(i, h)| self.group_values(*i, h));
+        let shown = shown.filter(|v| v.len() == group.len());
         Some(CorrelationHit {
             correlation: self.label(),
             group: self
                 .group_by
                 .iter()
                 .cloned()
-                .zip(group.iter().cloned())
+                .zip(shown.unwrap_or_else(|| group.to_vec()))
                 .collect(),
             first: used.first().map(|(_, h)| h.timestamp)?,
             last: used.last().map(|(_, h)| h.timestamp)?,

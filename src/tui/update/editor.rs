@@ -314,9 +314,13 @@ fn pair_windows(
     old: &[CorrelationHit<EventRef>],
     new: &[CorrelationHit<EventRef>],
 ) -> (Vec<bool>, Vec<bool>) {
-    let mut by_group: HashMap<&[(String, String)], Vec<usize>> = HashMap::new();
+    // Groups are case-insensitive (each window shows its first event's spelling).
+    let key = |h: &CorrelationHit<EventRef>| -> Vec<String> {
+        h.group.iter().map(|(_, v)| v.to_lowercase()).collect()
+    };
+    let mut by_group: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
     for (i, h) in old.iter().enumerate() {
-        by_group.entry(h.group.as_slice()).or_default().push(i);
+        by_group.entry(key(h)).or_default().push(i);
     }
     for list in by_group.values_mut() {
         list.sort_by_key(|&i| old[i].first);
@@ -326,7 +330,7 @@ fn pair_windows(
     order.sort_by_key(|&i| new[i].first);
     for n in order {
         let h = &new[n];
-        let partner = by_group.get(h.group.as_slice()).and_then(|list| {
+        let partner = by_group.get(&key(h)).and_then(|list| {
             (list.iter().copied())
                 .find(|&o| !kept_old[o] && old[o].first <= h.last && h.first <= old[o].last)
         });
