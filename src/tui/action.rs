@@ -276,6 +276,7 @@ pub enum Msg {
         of: String,
         field: String,
         values: Vec<(String, u64)>,
+        missing: u64,
     },
     /// The key bindings to use (read at startup, with any problems of the user's file).
     Keymap(Arc<super::keymap::Keymap>),

@@ -143,6 +143,8 @@ pub struct StackView {
     pub of: String,
     pub field: String,
     pub values: Vec<(String, u64)>,
+    /// Events stacked that have no value for the field (not a value one can mark benign).
+    pub missing: u64,
     pub sel: usize,
 }
 

@@ -260,6 +260,13 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
         (Hits, A::ProcTree, "p", "process tree", true),
         (Hits, A::PivotAround, "t", "same computer ±N min", true),
         (Hits, A::EditRule, "e", "edit this rule", false),
+        (
+            Hits,
+            A::StackField,
+            "s",
+            "stack a field (from a detail)",
+            false,
+        ),
         (Hits, A::SaveSearch, "S", "save search as rule", false),
         (Hits, A::ExportCsv, "x", "export CSV", false),
         (Hits, A::ExportJsonl, "X", "export JSONL", false),

@@ -325,6 +325,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
                 .par_iter()
                 .map(|&r| snap.event(r).map_or_else(|_| Vec::new(), |(e, _)| read(&e)))
                 .collect();
+            let missing = values.iter().filter(|v| v.is_empty()).count() as u64;
             let mut counts: HashMap<String, u64> = HashMap::new();
             for v in values.into_iter().flatten() {
                 *counts.entry(v).or_default() += 1;
@@ -337,6 +338,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
                 of,
                 field,
                 values,
+                missing,
             }]
         }
         Effect::AddOverlay { rule, field, value } => {

@@ -266,6 +266,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             of,
             field,
             values,
+            missing,
         } => {
             app.busy.retain(|b| b != "stack");
             app.screens.push(Screen::Stack(StackView {
@@ -273,6 +274,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 of,
                 field,
                 values,
+                missing,
                 sel: 0,
             }));
         }

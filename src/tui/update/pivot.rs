@@ -332,7 +332,10 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
         _ => None,
     };
     let Some((rule, field, value)) = target else {
-        app.message = Some("mark benign from a rule hit's detail or a stack".into());
+        app.message = Some(match app.top() {
+            Some(Screen::Stack(_)) => "an overlay tunes a rule, and this stack is over a search or pivot: stack from a rule hit's detail to mark a value benign".into(),
+            _ => "mark benign from a rule hit's detail or a stack of a rule's hits".into(),
+        });
         return Vec::new();
     };
     let Some(row) = app.rules.get(rule) else {
@@ -346,6 +349,13 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     app.busy.push("rules".into());
+    // The overlay takes this value's hits out of the rule: so does the stack of its hits.
+    if let Some(Screen::Stack(s)) = app.screens.last_mut()
+        && s.values.get(s.sel).is_some_and(|(v, _)| *v == value)
+    {
+        s.values.remove(s.sel);
+        s.sel = s.sel.min(s.values.len().saturating_sub(1));
+    }
     vec![Effect::AddOverlay {
         rule: Arc::clone(&row.rule),
         field,

@@ -510,13 +510,23 @@ fn benign_needs_a_rule_an_overlay_can_name() {
             rule: Some(0),
             of: "hits of alpha".into(),
             field: "Image".into(),
-            values: vec![("x".into(), 1)],
+            values: vec![("x".into(), 1), ("y".into(), 1)],
+            missing: 0,
             sel: 0,
         }));
         let effects = update(&mut app, Action::MarkBenign);
         assert_eq!(effects.is_empty(), refused, "{:?}", app.message);
         if refused {
             assert!(app.message.as_deref().is_some_and(|m| m.contains("no id")));
+        } else {
+            let Some(Screen::Stack(s)) = app.top() else {
+                panic!("the stack")
+            };
+            assert_eq!(
+                s.values,
+                [("y".to_owned(), 1)],
+                "the marked value leaves the stack"
+            );
         }
         app.screens.clear();
         app.busy.clear();

@@ -115,8 +115,12 @@ pub fn stack(f: &mut Frame, s: &StackView, theme: &Theme, area: Rect) {
             )
         })
         .collect();
+    let missing = match s.missing {
+        0 => String::new(),
+        n => format!(" · {n} without it"),
+    };
     let title = format!(
-        " {} over {} · {} values ",
+        " {} over {} · {} values{missing} ",
         s.field,
         clean(&s.of, 60),
         s.values.len()
