@@ -329,6 +329,7 @@ impl Loader {
         sources.set_dialect(fields.iter().map(String::as_str));
         let mut notes = sources.notes.clone();
         notes.extend(level_note(p.meta.level.as_deref()));
+        notes.extend(meta_notes(&p.meta));
         let fail = |e: SigmaError, notes: &[String]| {
             Box::new(Rejected {
                 notes: notes.to_vec(),
@@ -494,4 +495,33 @@ fn level_note(level: Option<&str>) -> Option<String> {
             known.join(", ")
         )
     })
+}
+
+/// `status` outside Sigma's values and dates not written `YYYY-MM-DD` (or the older
+/// `YYYY/MM/DD`): harmless to matching, but likely typos worth seeing in `rules check`.
+fn meta_notes(meta: &RuleMeta) -> Vec<String> {
+    let mut notes = Vec::new();
+    let statuses = [
+        "stable",
+        "test",
+        "experimental",
+        "deprecated",
+        "unsupported",
+    ];
+    if let Some(status) = &meta.status
+        && !statuses.iter().any(|k| k.eq_ignore_ascii_case(status))
+    {
+        notes.push(format!(
+            "unknown status `{status}` (one of {})",
+            statuses.join(", ")
+        ));
+    }
+    for (key, value) in [("date", &meta.date), ("modified", &meta.modified)] {
+        let Some(v) = value else { continue };
+        let iso = v.replace('/', "-");
+        if iso.parse::<jiff::civil::Date>().is_err() {
+            notes.push(format!("`{key}: {v}` is not a date (YYYY-MM-DD)"));
+        }
+    }
+    notes
 }

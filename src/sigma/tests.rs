@@ -409,3 +409,26 @@ fn collections_empty_files_and_non_sigma_yaml_are_reported_for_what_they_are() {
     assert_eq!(set.skipped.len(), 1);
     assert!(set.skipped[0].reason.contains("not a Sigma document"));
 }
+
+#[test]
+fn odd_status_and_dates_are_noted() {
+    let text = "title: t\nstatus: experimenal\ndate: 2024-13-01\nmodified: 2024/02/03\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    Image: x\n  condition: sel\n";
+    let set = Loader::new().unwrap().load_str(text, "r.yml");
+    let notes = &set.rules[0].notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("unknown status `experimenal`")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("`date: 2024-13-01` is not a date")),
+        "{notes:?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("modified")),
+        "YYYY/MM/DD is accepted: {notes:?}"
+    );
+}
