@@ -86,8 +86,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             if let Some(Screen::Hits(h)) = app.top()
                 && let Some(q) = &h.query
             {
-                let name = q.chars().take(40).collect();
-                app.input = Some((InputKind::SaveSearch, name));
+                // The whole search as the proposed title (the line scrolls): one cut short
+                // could end inside an escape (`C:\` of `C:\\Windows`).
+                app.input = Some((InputKind::SaveSearch, q.clone()));
             } else {
                 app.message = Some("only a search can be saved as a rule".into());
             }

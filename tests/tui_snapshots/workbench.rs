@@ -285,11 +285,13 @@ fn a_saved_search_is_replaced_not_duplicated() {
         (text, searches)
     };
     for title in ["cmd shells", "cmd shells again"] {
-        fx.search("Image=*\\cmd.exe AND EventID=1");
+        let search = "Image=*\\cmd.exe AND EventID=1 AND User!=\"nobody at all\"";
+        fx.search(search);
         fx.send(Action::SaveSearch);
         let Some((_, buf)) = &mut fx.app.input else {
             panic!("title prompt")
         };
+        assert_eq!(buf, search, "the whole search is proposed");
         buf.clear();
         for c in title.chars() {
             fx.key(c);
