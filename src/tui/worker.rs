@@ -185,6 +185,18 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     })
 }
 
+/// A path for the status line: under the home directory written `~/…`, so the part that
+/// names the file is less often cut off.
+pub(crate) fn short_path(path: &Path) -> String {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .filter(|h| h.parent().is_some());
+    match home.as_deref().and_then(|h| path.strip_prefix(h).ok()) {
+        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        _ => path.display().to_string(),
+    }
+}
+
 fn fetch(snap: &Snapshot, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)> {
     refs.par_iter()
         .filter_map(|&r| snap.event(r).ok().map(|(e, _)| (r, Arc::new(e))))
@@ -304,7 +316,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             let path = dir.join(format!("{name}.yml"));
             std::fs::write(&path, text)?;
             vec![
-                Msg::Info(format!("saved {}", path.display())),
+                Msg::Info(format!("saved {}", short_path(&path))),
                 Msg::Rules(Box::new(load_rules(ctx)?)),
             ]
         }
@@ -466,5 +478,22 @@ fn serve(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_under_home_are_shortened() {
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let Some(home) = home.filter(|h| h.parent().is_some()) else {
+            return; // no home, or `/`: nothing is shortened
+        };
+        let p = home.join(".config/huntbench/rules/x.yml");
+        assert_eq!(super::short_path(&p), "~/.config/huntbench/rules/x.yml");
+        assert_eq!(
+            super::short_path(std::path::Path::new("/elsewhere/x")),
+            "/elsewhere/x"
+        );
     }
 }

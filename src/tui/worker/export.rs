@@ -73,7 +73,7 @@ pub fn write(
         Sink::Csv(mut w) => w.flush()?,
         Sink::Jsonl(mut w) => w.flush()?,
     }
-    let mut msg = format!("exported {written} rows to {}", out.display());
+    let mut msg = format!("exported {written} rows to {}", super::short_path(&out));
     if unreadable > 0 {
         msg.push_str(&format!(" ({unreadable} unreadable events left out)"));
     }
