@@ -348,3 +348,57 @@ fn a_search_with_time_bounds_is_not_saved_as_a_rule() {
     let saved = std::fs::read_dir(fx.ctx.config_dir.join("rules")).map_or(0, Iterator::count);
     assert_eq!(saved, 0, "no rule file written");
 }
+
+/// Editing a correlation that another is built on says what the edit does to that one too.
+#[test]
+fn the_correlation_editor_previews_the_correlations_built_on_it() {
+    use super::support::press;
+    use crossterm::event::KeyCode;
+    let dir = tempfile::tempdir().unwrap();
+    let burst = manifest_dir().join("tests/fixtures/tui/wmi_burst.yml");
+    let outer = dir.path().join("outer.yml");
+    std::fs::write(
+        &outer,
+        "title: Bursts on two or more computers\nid: 0d3a1c2b-4e5f-4a6b-8c7d-9e0f1a2b3c4d\ncorrelation:\n    type: value_count\n    rules:\n        - 7f0c4d1e-5a39-4c8e-9b1f-2f6a1b7e0c11\n    group-by: []\n    timespan: 10d\n    condition:\n        field: Computer\n        gte: 2\nlevel: critical\n",
+    )
+    .unwrap();
+    let mut fx = fixture_with(|o| o.rule_paths = vec![burst.clone(), outer.clone()]);
+    assert_eq!(fx.app.correlations.len(), 2);
+    fx.select_rule("Burst of processes");
+    fx.send(Action::EditRule);
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor: {:?}", fx.app.message)
+    };
+    let lines = ed.area.lines().to_vec();
+    let at = |what: &str| lines.iter().position(|l| l.contains(what)).unwrap();
+    // gte: 3 → gte: 30: no burst is that large, so the outer correlation has nothing to count.
+    press(&mut fx, KeyCode::Down, at("gte: 3"));
+    press(&mut fx, KeyCode::End, 1);
+    fx.key('0');
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    assert!(
+        ed.notes.iter().any(|n| n
+            == "`Bursts on two or more computers`, built on this one: 0 alert(s) with this edit"),
+        "{:?}",
+        ed.notes
+    );
+    // Back to gte: 3: the outer one alerts as loaded.
+    press(&mut fx, KeyCode::Backspace, 1);
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    let outer_row = (fx.app.correlations.iter())
+        .find(|c| c.corr.meta.title.starts_with("Bursts on two"))
+        .expect("the outer correlation");
+    let loaded = outer_row.hits.len();
+    assert!(loaded > 0);
+    assert!(
+        ed.notes.iter().any(|n| n.ends_with(&format!(
+            "built on this one: {loaded} alert(s) with this edit"
+        ))),
+        "{:?}",
+        ed.notes
+    );
+}

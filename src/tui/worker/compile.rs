@@ -80,21 +80,35 @@ pub fn correlation(
     else {
         return Ok(Err(errors));
     };
-    // The edited correlation first, then every loaded one it takes hits from, transitively;
-    // the one being edited is left out, as the edit replaces it.
+    // The edited correlation first, then every loaded one it takes hits from and every loaded
+    // one built on it (so the preview says what the edit does to those too), with the ones
+    // those take hits from, transitively; the one being edited is left out, as the edit
+    // replaces it.
     let mut chain = vec![edited];
-    let mut i = 0;
-    while i < chain.len() {
+    let mut built_on = vec![false];
+    let same =
+        |a: &Correlation, b: &Correlation| a.meta.id == b.meta.id && a.meta.name == b.meta.name;
+    loop {
+        let mut grew = false;
         for (k, c) in inputs.correlations.iter().enumerate() {
+            if k == corr || chain.iter().any(|t| same(t, c)) {
+                continue;
+            }
             let (id, name) = (c.meta.id.as_deref(), c.meta.name.as_deref());
-            let taken = chain
-                .iter()
-                .any(|t| t.meta.id.as_deref() == id && t.meta.name.as_deref() == name);
-            if k != corr && !taken && chain[i].references(id, name) {
+            let needed = chain.iter().any(|t| t.references(id, name));
+            let dependent = (chain.iter().zip(&built_on))
+                .filter(|(_, b)| **b)
+                .chain(std::iter::once((&chain[0], &true)))
+                .any(|(t, _)| c.references(t.meta.id.as_deref(), t.meta.name.as_deref()));
+            if needed || dependent {
                 chain.push(Correlation::clone(c));
+                built_on.push(dependent && !needed);
+                grew = true;
             }
         }
-        i += 1;
+        if !grew {
+            break;
+        }
     }
     let problems: Vec<EditError> = chain_problems(&chain)
         .into_iter()
@@ -112,6 +126,14 @@ pub fn correlation(
         .map(|r| &r.meta)
         .chain(inputs.correlations.iter().map(|c| &c.meta))
         .collect();
-    let notes = crate::sigma::check::missing_references(&loaded, &chain[0]);
+    let mut notes = crate::sigma::check::missing_references(&loaded, &chain[0]);
+    let dependents = chain.iter().zip(&out).zip(&built_on).filter(|(_, b)| **b);
+    for ((c, hits), _) in dependents {
+        notes.push(format!(
+            "`{}`, built on this one: {} alert(s) with this edit",
+            c.meta.label(),
+            hits.len()
+        ));
+    }
     Ok(Ok((EditHits::Corr(Arc::new(out.swap_remove(0))), notes)))
 }
