@@ -71,10 +71,12 @@ pub fn exclusion_yaml(rule: &RuleMeta, field: &str, value: &str) -> Option<Strin
             y.push_str(&format!("    {k}: {}\n", quoted(v)));
         }
     }
+    // The field name is quoted too: log field names are attacker-controlled (`[x]` would be
+    // a YAML list; a name with `|` is refused by `field_problem`).
     y.push_str(&format!(
         "filter:\n    rules:\n        - {}\n    benign:\n        {}: {}\n    condition: not benign\n",
         quoted(key),
-        field,
+        quoted(field),
         quoted(&sigma_literal(value)),
     ));
     Some(y)
@@ -87,9 +89,31 @@ pub fn describe(text: &str) -> Option<(String, String, String)> {
     let title = text.lines().find_map(|l| l.strip_prefix("title: "))?;
     let rule = unquote(title)?.strip_prefix("benign for ")?.to_owned();
     let mut lines = text.lines().skip_while(|l| l.trim() != "benign:").skip(1);
-    let (field, value) = lines.next()?.trim().split_once(": ")?;
+    let line = lines.next()?.trim();
+    let (field, value) = if line.starts_with('"') {
+        let mut de = serde_json::Deserializer::from_str(line).into_iter::<String>();
+        let field = de.next()?.ok()?;
+        (field, line.get(de.byte_offset()..)?.strip_prefix(": ")?)
+    } else {
+        // Overlays written before field names were quoted.
+        let (field, value) = line.split_once(": ")?;
+        (field.to_owned(), value)
+    };
     let value = crate::sigma::value::SigmaString::parse(&unquote(value)?);
-    Some((rule, field.to_owned(), value.plain()?))
+    Some((rule, field, value.plain()?))
+}
+
+/// Why `field` cannot be named in an exclusion: Sigma reads `|` in a field name as the start
+/// of its modifiers, so `CommandLine|contains` (a name a log can hold) would exclude far more.
+pub fn field_problem(field: &str) -> Option<String> {
+    if field.is_empty() {
+        return Some("an empty field name cannot be excluded".into());
+    }
+    field.contains('|').then(|| {
+        format!(
+            "field `{field}` holds `|`, which Sigma reads as a modifier: an overlay cannot name it"
+        )
+    })
 }
 
 /// Writes a new overlay file for the exclusion and returns its path.
@@ -99,6 +123,9 @@ pub fn add_exclusion(
     field: &str,
     value: &str,
 ) -> std::io::Result<PathBuf> {
+    if let Some(why) = field_problem(field) {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
+    }
     let yaml = exclusion_yaml(rule, field, value).ok_or_else(|| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -203,6 +230,35 @@ mod tests {
         assert!(set.filters[0].applies_to(&set.rules[0].meta));
         assert!(!set.rules[0].is_match(&process("C:\\noisy.exe")));
         assert!(set.rules[0].is_match(&process("C:\\other.exe")));
+    }
+
+    /// Log field names are attacker-controlled: one that YAML would read as something else
+    /// stays a plain field, and one with Sigma's modifier separator is refused.
+    #[test]
+    fn hostile_field_names_cannot_turn_an_overlay_into_something_else() {
+        let set = Loader::new().unwrap().load_str(RULE, "r.yml");
+        let meta = &set.rules[0].meta;
+        let dir = tempfile::tempdir().unwrap();
+        let err = add_exclusion(dir.path(), meta, "Image|contains", "exe").unwrap_err();
+        assert!(err.to_string().contains("modifier"), "{err}");
+        assert!(load_overlays(dir.path()).is_empty());
+        add_exclusion(dir.path(), meta, "[x]: y", "bracket").unwrap();
+        let overlays = load_overlays(dir.path());
+        let texts = [("r.yml", RULE), ("o.yml", overlays[0].1.as_str())];
+        let set = Loader::new().unwrap().load_texts(texts);
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        let mut odd = process("C:\\a.exe");
+        assert!(
+            set.rules[0].is_match(&odd),
+            "the rule still loads and matches"
+        );
+        odd.push("[x]: y", crate::event::Value::Str("bracket".into()));
+        assert!(
+            !set.rules[0].is_match(&odd),
+            "and excludes exactly that field"
+        );
+        let (_, field, value) = describe(&overlays[0].1).unwrap();
+        assert_eq!((field.as_str(), value.as_str()), ("[x]: y", "bracket"));
     }
 
     /// An overlay is never written for a rule it could not name (it would never apply).

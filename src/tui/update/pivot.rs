@@ -338,6 +338,10 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
         });
         return Vec::new();
     };
+    if let Some(why) = crate::overlay::field_problem(&field) {
+        app.message = Some(crate::sanitize::for_terminal(&why));
+        return Vec::new();
+    }
     let Some(row) = app.rules.get(rule) else {
         return Vec::new();
     };
