@@ -91,7 +91,7 @@ fn stacking_and_benign_use_the_sigma_name_across_sysmon_and_4688() {
     fx.send(Action::MarkBenign);
     let overlays = huntbench::overlay::load_overlays(&fx.app.case_dir);
     assert_eq!(overlays.len(), 1);
-    assert!(overlays[0].1.contains("Image: "), "{}", overlays[0].1);
+    assert!(overlays[0].1.contains("\"Image\": "), "{}", overlays[0].1);
     assert!(!overlays[0].1.contains("NewProcessName"));
     assert_eq!(fx.app.rules[0].hits.len(), 1, "{:?}", fx.app.message);
 }
