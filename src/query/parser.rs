@@ -8,7 +8,11 @@ pub struct Parser {
     toks: Vec<Token>,
     at: usize,
     end: usize,
+    depth: usize,
 }
+
+/// How deep parentheses and `NOT` may nest.
+pub const MAX_NESTING: usize = 64;
 
 fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
     matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
@@ -16,7 +20,22 @@ fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
 
 impl Parser {
     pub fn new(toks: Vec<Token>, end: usize) -> Parser {
-        Parser { toks, at: 0, end }
+        Parser {
+            toks,
+            at: 0,
+            end,
+            depth: 0,
+        }
+    }
+
+    /// Counts one more level of parentheses or `NOT`: past [`MAX_NESTING`] it is an error,
+    /// not a stack overflow that would take the workbench (and the terminal) down.
+    fn deeper(&mut self) -> Result<(), QueryError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.err(format!("nested more than {MAX_NESTING} levels deep")));
+        }
+        Ok(())
     }
 
     fn peek(&self) -> Option<&Tok> {
@@ -80,7 +99,10 @@ impl Parser {
             && !matches!(self.toks.get(self.at + 1).map(|t| &t.tok), Some(Tok::Op(_)))
         {
             self.at += 1;
-            return Ok(Ast::Not(Box::new(self.not()?)));
+            self.deeper()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Ast::Not(Box::new(inner)));
         }
         self.atom()
     }
@@ -91,11 +113,13 @@ impl Parser {
             None => Err(self.err("unexpected end of query")),
             Some(Tok::LParen) => {
                 self.at += 1;
+                self.deeper()?;
                 let inner = self.or()?;
                 if self.peek() != Some(&Tok::RParen) {
                     return Err(self.err("expected `)`"));
                 }
                 self.at += 1;
+                self.depth -= 1;
                 Ok(inner)
             }
             Some(Tok::Word(w)) => {

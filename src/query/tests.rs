@@ -286,3 +286,14 @@ fn time_bounds_narrow_the_whole_query() {
     assert!(parse("Image=x").unwrap().window().is_none());
     assert!(m("time=noon", &[("time", "noon")]));
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+    let err = parse(&deep).unwrap_err();
+    assert!(err.to_string().contains("nested more than 64"), "{err}");
+    let nots = format!("{}a", "NOT ".repeat(10_000));
+    assert!(parse(&nots).is_err());
+    let ok = format!("{}a{}", "(".repeat(64), ")".repeat(64));
+    assert!(parse(&ok).is_ok());
+}

@@ -432,3 +432,32 @@ fn odd_status_and_dates_are_noted() {
         "YYYY/MM/DD is accepted: {notes:?}"
     );
 }
+
+#[test]
+fn deep_conditions_are_errors_not_stack_overflows() {
+    let deep = format!(
+        "  sel:\n    A: x\n  condition: {}sel{}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    assert!(
+        err(&deep).contains("more than 2000 tokens"),
+        "{}",
+        err(&deep)
+    );
+    let nested = format!(
+        "  sel:\n    A: x\n  condition: {}sel{}",
+        "(".repeat(100),
+        ")".repeat(100)
+    );
+    assert!(
+        err(&nested).contains("nested more than 64"),
+        "{}",
+        err(&nested)
+    );
+    let chain = format!(
+        "  sel:\n    A: x\n  condition: {}",
+        vec!["sel"; 999].join(" and ")
+    );
+    assert!(hit(&chain, &[("A", "x")]), "a long flat chain still works");
+}

@@ -8,7 +8,13 @@ pub struct Parser {
     toks: Vec<Token>,
     at: usize,
     end: usize,
+    depth: usize,
 }
+
+/// How deep parentheses and `not` may nest in a condition.
+pub const MAX_NESTING: usize = 64;
+/// How many tokens a condition may have (`and` chains nest as deep as they are long).
+pub const MAX_TOKENS: usize = 2000;
 
 impl Parser {
     pub fn new(toks: Vec<Token>, text_len: usize) -> Parser {
@@ -16,7 +22,19 @@ impl Parser {
             toks,
             at: 0,
             end: text_len,
+            depth: 0,
         }
+    }
+
+    /// Counts one more level of parentheses or `not`; conditions are evaluated recursively, so
+    /// past [`MAX_NESTING`] (or [`MAX_TOKENS`] in all) a condition is an error, not a stack
+    /// overflow that would take the whole run down.
+    fn deeper(&mut self) -> Result<(), ConditionError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.err(format!("nested more than {MAX_NESTING} levels deep")));
+        }
+        Ok(())
     }
 
     fn peek(&self) -> Option<&Tok> {
@@ -40,6 +58,12 @@ impl Parser {
                 pos: t.pos,
                 message: "aggregation (`|`) is deprecated and unsupported; use a correlation rule"
                     .into(),
+            });
+        }
+        if self.toks.len() > MAX_TOKENS {
+            return Err(ConditionError {
+                pos: 0,
+                message: format!("more than {MAX_TOKENS} tokens"),
             });
         }
         let e = self.or_expr()?;
@@ -77,7 +101,10 @@ impl Parser {
     fn not_expr(&mut self) -> Result<Expr, ConditionError> {
         if self.peek() == Some(&Tok::Not) {
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+            self.deeper()?;
+            let inner = self.not_expr()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.atom()
     }
@@ -89,11 +116,13 @@ impl Parser {
         match tok {
             Tok::LParen => {
                 self.at += 1;
+                self.deeper()?;
                 let e = self.or_expr()?;
                 if self.peek() != Some(&Tok::RParen) {
                     return Err(self.err("expected `)`"));
                 }
                 self.at += 1;
+                self.depth -= 1;
                 Ok(e)
             }
             Tok::Quant(q) if self.toks.get(self.at + 1).map(|t| &t.tok) == Some(&Tok::Of) => {
