@@ -71,3 +71,50 @@ fn skipped_files_are_known_paths_or_known_content() {
     assert_eq!(reason(&second, &other), "already indexed (same content)");
     assert_eq!(case.num_events(), events);
 }
+
+fn logon(record: u64) -> String {
+    serde_json::json!({"Event": {
+        "System": {
+            "EventID": 4624,
+            "Channel": "Security",
+            "Computer": "dc1",
+            "EventRecordID": record,
+            "TimeCreated": {"#attributes": {"SystemTime": format!("2024-05-01T10:00:{record:02}Z")}},
+        },
+        "EventData": {"TargetUserName": "alice", "LogonType": 3},
+    }})
+    .to_string()
+}
+
+/// A log collected again after it grew (a changed file at a known path) adds only its new
+/// records: those already in the case from the earlier version are not indexed twice.
+#[test]
+fn a_log_that_grew_adds_only_its_new_records() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let log = tmp.path().join("Security.jsonl");
+    let lines = |n: u64| (1..=n).map(logon).collect::<Vec<_>>().join("\n");
+    std::fs::write(&log, lines(3)).expect("write");
+    let mut case = Case::open_or_create(&tmp.path().join("case")).expect("case");
+    assert_eq!(
+        ingest(&mut case, std::slice::from_ref(&log)).events_added,
+        3
+    );
+    std::fs::write(&log, lines(5)).expect("write");
+    let second = ingest(&mut case, std::slice::from_ref(&log));
+    assert_eq!(second.events_added, 2, "{:?}", second.added);
+    assert_eq!(case.num_events(), 5);
+    let warnings: Vec<&String> = second.added.iter().flat_map(|f| &f.warnings).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("3 record(s) already in the case")),
+        "{warnings:?}"
+    );
+    // A different log reusing the name (other record ids) is read whole.
+    std::fs::write(&log, (101..=102).map(logon).collect::<Vec<_>>().join("\n")).expect("write");
+    assert_eq!(
+        ingest(&mut case, std::slice::from_ref(&log)).events_added,
+        2
+    );
+    assert_eq!(case.num_events(), 7);
+}

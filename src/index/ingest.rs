@@ -126,6 +126,8 @@ struct NewFile {
     path: PathBuf,
     format: Format,
     record: SourceFile,
+    /// Files of the case read from this path before it changed (a live log that grew).
+    earlier: Vec<u64>,
 }
 
 /// Documents travel from readers to the writer in batches: one channel hop (and one hand-over
@@ -205,6 +207,19 @@ impl Case {
         let fields = &self.fields;
         let case_dir = &self.dir;
         let new_files_ref = &new_files;
+        // A changed file at a known path is usually a live log that grew: its records already
+        // in the case (same EventRecordID and time) are not indexed again.
+        let snapshot = self.snapshot();
+        let mut already: Vec<HashSet<(u64, i64)>> = Vec::with_capacity(new_files.len());
+        for f in &new_files {
+            already.push(if f.earlier.is_empty() {
+                HashSet::new()
+            } else {
+                snapshot.record_keys(&f.earlier)?
+            });
+        }
+        drop(snapshot);
+        let already = &already;
         let mut reports: Vec<Option<std::io::Result<FileReport>>> =
             (0..new_files.len()).map(|_| None).collect();
         let result = std::thread::scope(|scope| -> Result<(), IndexError> {
@@ -218,7 +233,15 @@ impl Case {
                         for i in job_rx.iter() {
                             let f = &new_files_ref[i];
                             let mut batch = Vec::with_capacity(BATCH);
+                            let mut repeated = 0u64;
                             let mut sink = |event: crate::event::Event| {
+                                if !already[i].is_empty()
+                                    && let Some(key) = record_key(&event)
+                                    && already[i].contains(&key)
+                                {
+                                    repeated += 1;
+                                    return;
+                                }
                                 batch.push(builder.build(&event, f.record.id));
                                 if batch.len() == BATCH {
                                     let full =
@@ -226,7 +249,16 @@ impl Case {
                                     let _ = tx.send(Msg::Docs(full));
                                 }
                             };
-                            let report = ingest::read_file(&f.path, f.format, &mut sink);
+                            let report = ingest::read_file(&f.path, f.format, &mut sink)
+                                .map(|mut r| {
+                                    if repeated > 0 {
+                                        r.events -= repeated;
+                                        r.warnings.push(format!(
+                                            "{repeated} record(s) already in the case from an earlier version of this file (same path, EventRecordID and time), not indexed again"
+                                        ));
+                                    }
+                                    r
+                                });
                             // A file's documents all arrive before its `Done`, so a commit that
                             // records the file as complete holds all of them.
                             if (!batch.is_empty() && tx.send(Msg::Docs(batch)).is_err())
@@ -308,6 +340,14 @@ impl Case {
     }
 }
 
+/// What identifies a record across versions of one log: its EventRecordID and time (µs).
+fn record_key(event: &crate::event::Event) -> Option<(u64, i64)> {
+    Some((
+        event.record_id()?,
+        event.timestamp().map_or(i64::MIN, |t| t.as_microsecond()),
+    ))
+}
+
 /// The manifest with every file that has finished so far; files still being read stay pending.
 fn completed_manifest(
     base: &Manifest,
@@ -367,6 +407,13 @@ fn triage(
         .map(|(path, _)| probe(path, &by_path))
         .collect();
     drop(by_path);
+    let mut ids_by_path: HashMap<String, Vec<u64>> = HashMap::new();
+    for f in &manifest.files {
+        for p in &f.paths {
+            ids_by_path.entry(p.clone()).or_default().push(f.id);
+        }
+    }
+    let earlier_of = |shown: &str| ids_by_path.get(shown).cloned().unwrap_or_default();
     let known_sha: HashMap<String, usize> = (manifest.files.iter().enumerate())
         .map(|(i, f)| (f.sha256.clone(), i))
         .collect();
@@ -399,6 +446,7 @@ fn triage(
             skipped.push((path, "duplicate of another input file".into()));
             continue;
         }
+        let earlier = earlier_of(&shown);
         let record = SourceFile {
             id: next_id,
             paths: vec![shown],
@@ -413,6 +461,7 @@ fn triage(
             path,
             format,
             record,
+            earlier,
         });
     }
     out

@@ -8,7 +8,7 @@ use super::query;
 use super::schema::Fields;
 use crate::event::Event;
 use crate::prefilter::Prefilter;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tantivy::collector::{Collector, Count, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::schema::Value as _;
@@ -183,6 +183,23 @@ impl Snapshot {
         Ok(stats)
     }
 
+    /// The `(EventRecordID, time µs)` of every event read from the given source files: what a
+    /// newer version of one of them (a log that grew) already has in the case.
+    pub fn record_keys(&self, files: &[u64]) -> Result<HashSet<(u64, i64)>, IndexError> {
+        use tantivy::query::{BooleanQuery, Query, TermQuery};
+        use tantivy::schema::IndexRecordOption;
+        let terms: Vec<Box<dyn Query>> = (files.iter())
+            .map(|&f| {
+                let term = tantivy::Term::from_field_u64(self.fields.file, f);
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
+            })
+            .collect();
+        let keys = self
+            .searcher
+            .search(&BooleanQuery::union(terms), &KeyCollector)?;
+        Ok(keys.into_iter().collect())
+    }
+
     /// Every live event in index order, for full scans (brute-force checks, correlation).
     pub fn all_refs(&self) -> Result<Vec<EventRef>, IndexError> {
         self.candidates(&Prefilter::All)
@@ -242,6 +259,53 @@ impl SegmentCollector for TimeSegmentCollector {
     }
 
     fn harvest(self) -> Vec<EventRef> {
+        self.out
+    }
+}
+
+/// Collects `(rid, ts)` of matching documents from the fast fields.
+struct KeyCollector;
+
+struct KeySegmentCollector {
+    rid: Column<u64>,
+    ts: Column<i64>,
+    out: Vec<(u64, i64)>,
+}
+
+impl Collector for KeyCollector {
+    type Fruit = Vec<(u64, i64)>;
+    type Child = KeySegmentCollector;
+
+    fn for_segment(
+        &self,
+        _segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<KeySegmentCollector> {
+        Ok(KeySegmentCollector {
+            rid: reader.fast_fields().u64("rid")?,
+            ts: reader.fast_fields().i64("ts")?,
+            out: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(u64, i64)>>) -> tantivy::Result<Vec<(u64, i64)>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for KeySegmentCollector {
+    type Fruit = Vec<(u64, i64)>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        let ts = self.ts.first(doc).unwrap_or(i64::MIN);
+        self.out.push((self.rid.first(doc).unwrap_or(0), ts));
+    }
+
+    fn harvest(self) -> Vec<(u64, i64)> {
         self.out
     }
 }
