@@ -74,7 +74,23 @@ impl Ctx {
             case.reload()?;
         }
         let snapshot = RwLock::new(Arc::new(case.snapshot()));
-        let files = case.manifest()?.first_paths();
+        let manifest = case.manifest()?;
+        // Files read in part stay listed when the case is reopened (the warnings are recorded
+        // in the case); a bad path or a skipped file is about this run only.
+        let recorded = manifest.files.iter().flat_map(|f| {
+            let path = f.paths.first().cloned().unwrap_or_default();
+            f.warnings.iter().map(move |w| InputProblem {
+                kind: "warning",
+                path: path.clone(),
+                reason: w.clone(),
+            })
+        });
+        let (errors, others): (Vec<InputProblem>, Vec<InputProblem>) = (problems.into_iter())
+            .filter(|p| p.kind != "warning")
+            .partition(|p| p.kind == "error");
+        let problems: Vec<InputProblem> =
+            errors.into_iter().chain(recorded).chain(others).collect();
+        let files = manifest.first_paths();
         Ok(Ctx {
             case,
             snapshot,
