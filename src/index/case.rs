@@ -21,6 +21,11 @@ pub enum IndexError {
     #[error("case {0} is being written by another huntbench process")]
     Locked(PathBuf),
     #[error(
+        "case {0} cannot be opened here: its index needs a lock file written beside it, and this \
+         user cannot write there ({1}); copy the case to a writable place, or open it as its owner"
+    )]
+    NotWritable(PathBuf, String),
+    #[error(
         "indexing stopped: {0}; an index writer thread failed (its own message, if it printed \
          one, is above). Files not finished stay pending and the next ingest redoes them"
     )]
@@ -41,6 +46,21 @@ pub struct Case {
     pub(super) reader: IndexReader,
 }
 
+/// A lock file that cannot be written (a read-only copy of a case, another user's case) is
+/// said plainly; tantivy's own error names only the lock file.
+fn lock_error(dir: &Path, e: tantivy::TantivyError) -> IndexError {
+    match e {
+        tantivy::TantivyError::LockFailure(lock, why) => {
+            let why = why.unwrap_or_else(|| match lock {
+                tantivy::directory::error::LockError::IoError(e) => e.to_string(),
+                other => other.to_string(),
+            });
+            IndexError::NotWritable(dir.to_owned(), why)
+        }
+        other => IndexError::Tantivy(other),
+    }
+}
+
 impl Case {
     /// Opens the case in `dir`, creating an empty one if the directory holds none.
     pub fn open_or_create(dir: &Path) -> Result<Case, IndexError> {
@@ -51,7 +71,7 @@ impl Case {
         })?;
         let (schema, fields) = schema::build_schema();
         let index = if index_dir.join("meta.json").exists() {
-            Index::open_in_dir(&index_dir)?
+            Index::open_in_dir(&index_dir).map_err(|e| lock_error(dir, e))?
         } else {
             let settings = IndexSettings {
                 docstore_compression: Compressor::Zstd(ZstdCompressor::default()),
@@ -62,7 +82,10 @@ impl Case {
                 .settings(settings)
                 .create_in_dir(&index_dir)?
         };
-        let case = Self::from_index(dir, index, fields)?;
+        let case = Self::from_index(dir, index, fields).map_err(|e| match e {
+            IndexError::Tantivy(t) => lock_error(dir, t),
+            other => other,
+        })?;
         let manifest = case.manifest()?;
         if manifest.is_outdated() {
             return Err(IndexError::OldFormat {
@@ -141,5 +164,21 @@ impl Case {
 
     pub fn fields(&self) -> &Fields {
         &self.fields
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_lock_file_that_cannot_be_written_is_said_plainly() {
+        use tantivy::directory::error::LockError;
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = tantivy::TantivyError::LockFailure(LockError::IoError(denied.into()), None);
+        let msg = super::lock_error(std::path::Path::new("/cases/x"), e).to_string();
+        assert!(
+            msg.starts_with("case /cases/x cannot be opened here")
+                && msg.contains("permission denied"),
+            "{msg}"
+        );
     }
 }
