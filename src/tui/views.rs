@@ -17,7 +17,10 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
 
 /// Sanitised and cut to `max` characters (with an ellipsis).
 pub fn clean(s: &str, max: usize) -> String {
-    let s = crate::sanitize::for_terminal(s);
+    // Only what can be shown is escaped (escaping never shortens a character), so a value of
+    // megabytes costs no more per frame than a short one.
+    let head: String = s.chars().take(max.saturating_add(1)).collect();
+    let s = crate::sanitize::for_terminal(&head);
     if s.chars().count() <= max {
         return s;
     }
@@ -112,4 +115,31 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Span::styled(crumbs.join(" › "), theme.get("base")),
     ]);
     f.render_widget(Paragraph::new(line), area);
+}
+
+#[cfg(test)]
+mod tests {
+    /// Escaping only the head of a value shows exactly what escaping all of it showed.
+    #[test]
+    fn clean_escapes_and_cuts_as_before_from_the_head_only() {
+        let old = |s: &str, max: usize| {
+            let s = crate::sanitize::for_terminal(s);
+            if s.chars().count() <= max {
+                return s;
+            }
+            let mut out: String = s.chars().take(max - 1).collect();
+            out.push('…');
+            out
+        };
+        for s in [
+            "plain",
+            "a\u{1b}[2Jb\r\nc",
+            "\u{202e}x",
+            &"é\u{7}".repeat(5000),
+        ] {
+            for max in [1, 3, 8, 40, 20_000] {
+                assert_eq!(super::clean(s, max), old(s, max), "{s:?} at {max}");
+            }
+        }
+    }
 }

@@ -68,9 +68,24 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
     // are long), in at most half the page; the others take a line each.
     let width = usize::from(fields.width).saturating_sub(name_w + 3).max(10);
     let selected: Vec<String> = event.fields.get(d.sel).map_or_else(Vec::new, |(_, v)| {
-        let text = crate::sanitize::for_terminal(&v.strings().collect::<Vec<_>>().join(" | "));
+        let raw = v.strings().collect::<Vec<_>>().join(" | ");
+        // Escaped and cut to what fits (a value may be megabytes); the rest is counted.
+        let max = width * (page / 2).max(1);
+        let head: String = raw.chars().take(max + 1).collect();
+        let text = crate::sanitize::for_terminal(&head);
         let copy = app.keymap.key_of(&crate::tui::action::Action::CopyValue);
-        wrap(&text, width, (page / 2).max(1), &copy)
+        let mut lines = wrap(&text, width, (page / 2).max(1), &copy);
+        let total = raw.chars().count();
+        let shown = width * lines.len().saturating_sub(1);
+        if total > max
+            && let Some(last) = lines.last_mut()
+        {
+            *last = format!(
+                "… {} more characters ({copy} copies the whole value)",
+                total - shown
+            );
+        }
+        lines
     });
     let tall = selected.len().max(1);
     let offset = d.sel.saturating_sub(page.saturating_sub(tall));
