@@ -229,6 +229,8 @@ pub struct App {
     pub input: Option<(InputKind, String)>,
     pub input_error: Option<InputError>,
     pub help: bool,
+    /// Rows the help is scrolled by (it is taller than a small terminal).
+    pub help_scroll: u16,
     pub message: Option<String>,
     /// Background work in flight, by label.
     pub busy: Vec<String>,
@@ -269,6 +271,7 @@ impl App {
             input: None,
             input_error: None,
             help: false,
+            help_scroll: 0,
             message: None,
             busy: Vec::new(),
             generation: 0,

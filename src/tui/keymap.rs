@@ -479,10 +479,20 @@ impl Keymap {
                 (self.bindings.iter()).find(|b| b.scope == Scope::Editor && b.keys.contains(&k));
             return Some(bound.map_or(Action::Key(key), |b| b.action.clone()));
         }
-        if app.help {
-            return Some(Action::Help);
-        }
         let key = Key::of(key);
+        if app.help {
+            // Movement keys scroll the help; any other key closes it.
+            let moves = (self.bindings.iter())
+                .filter(|b| b.scope == Scope::Global && b.keys.contains(&key))
+                .map(|b| b.action.clone())
+                .find(|a| {
+                    matches!(
+                        a,
+                        Action::Down | Action::Up | Action::PageDown | Action::PageUp
+                    )
+                });
+            return Some(moves.unwrap_or(Action::Help));
+        }
         let hit = |s: Scope| {
             self.bindings
                 .iter()

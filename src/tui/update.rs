@@ -39,7 +39,22 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         };
     }
     if app.help && !matches!(action, Action::Resize(..)) {
-        app.help = false;
+        // The movement keys scroll the help; any other key closes it.
+        let page = app.page() as i64;
+        let by = match action {
+            Action::Down | Action::ScrollDown => 1,
+            Action::Up | Action::ScrollUp => -1,
+            Action::PageDown => page,
+            Action::PageUp => -page,
+            _ => {
+                app.help = false;
+                app.help_scroll = 0;
+                return Vec::new();
+            }
+        };
+        let rows = app.keymap.bindings.len() + crate::tui::keymap::Scope::ALL.len();
+        let max = rows.div_ceil(2) as i64;
+        app.help_scroll = (i64::from(app.help_scroll) + by).clamp(0, max) as u16;
         return Vec::new();
     }
     app.message = None;

@@ -137,3 +137,26 @@ fn a_long_search_scrolls_to_the_cursor_and_its_error_shows() {
         "no caret"
     );
 }
+
+/// On an 80×24 terminal the help is taller than the screen: it says so and scrolls to the
+/// last screens' keys.
+#[test]
+fn the_help_scrolls_on_a_small_terminal() {
+    let mut fx = fixture_with(|_| {});
+    fx.app.size = (80, 24);
+    fx.send(Action::Help);
+    let screen = fx.screen();
+    assert!(screen.contains("↓/↑ scroll"), "{screen}");
+    assert!(!screen.contains("rule editor "), "{screen}");
+    fx.send(Action::PageDown);
+    fx.send(Action::PageDown);
+    let screen = fx.screen();
+    assert!(fx.app.help, "scrolling keeps it open");
+    assert!(
+        screen.contains("save to user rules"),
+        "the editor's keys: {screen}"
+    );
+    snap!("help_small_scrolled", fx);
+    fx.send(Action::Open);
+    assert!(!fx.app.help);
+}

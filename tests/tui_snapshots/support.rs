@@ -92,7 +92,8 @@ impl Fixture {
     }
 
     fn render(&self, mark_underlined: bool) -> String {
-        let mut t = Terminal::new(TestBackend::new(120, 36)).unwrap();
+        let (w, h) = self.app.size;
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         let theme = Theme::load(None).unwrap();
         t.draw(|f| views::draw(f, &self.app, &theme)).unwrap();
         let buf = t.backend().buffer().clone();

@@ -293,9 +293,17 @@ fn help_toggles_and_any_key_closes_it() {
     let mut app = app();
     update(&mut app, Action::Help);
     assert!(app.help);
+    // Movement keys scroll it (it is taller than a small terminal).
     update(&mut app, Action::Down);
+    assert!(app.help);
+    assert_eq!(app.help_scroll, 1);
+    update(&mut app, Action::Up);
+    update(&mut app, Action::Up);
+    assert_eq!(app.help_scroll, 0);
+    update(&mut app, Action::Open);
     assert!(!app.help);
     assert_eq!(app.rule_sel, 0, "the closing key does nothing else");
+    assert!(app.screens.is_empty(), "the closing key does nothing else");
 }
 
 #[test]

@@ -356,21 +356,28 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         )));
     }
     f.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" help (any key closes) ");
+    // Two columns, so the whole keymap fits a normal terminal; on a smaller one it scrolls.
+    let split = lines.len().div_ceil(2);
+    let rows_free = usize::from(rect.height.saturating_sub(2)).saturating_sub(notes.len());
+    let taller = split > rows_free;
+    let title = if taller {
+        " help (↓/↑ scroll, any other key closes) "
+    } else {
+        " help (any key closes) "
+    };
+    let block = Block::default().borders(Borders::ALL).title(title);
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let [keys, below] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(notes.len() as u16)]).areas(inner);
     f.render_widget(Paragraph::new(notes), below);
-    // Two columns, so the whole keymap fits a normal terminal.
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(keys);
-    let split = lines.len().div_ceil(2);
+    let most = split.saturating_sub(usize::from(keys.height)) as u16;
+    let scroll = (app.help_scroll.min(most), 0);
     let second = lines.split_off(split);
-    f.render_widget(Paragraph::new(lines), left);
-    f.render_widget(Paragraph::new(second), right);
+    f.render_widget(Paragraph::new(lines).scroll(scroll), left);
+    f.render_widget(Paragraph::new(second).scroll(scroll), right);
 }
 
 #[cfg(test)]
