@@ -432,19 +432,16 @@ fn correlation_rules_list_their_hits_and_open_to_contributing_events() {
     assert!(app.screens.is_empty());
 }
 
-#[test]
-fn an_edit_that_moves_a_window_changes_it_rather_than_adding_and_removing_one() {
+/// Opens the editor on [`with_correlation`]'s correlation, lets a recompile give `windows`
+/// and returns the editor's (added, removed) and diff.
+fn edit_to_windows(
+    windows: Vec<crate::sigma::CorrelationHit<EventRef>>,
+) -> (usize, usize, Vec<crate::tui::app::DiffRow>) {
     let mut app = app();
     with_correlation(&mut app);
     select_correlation(&mut app);
     update(&mut app, Action::EditRule);
     update(&mut app, key('x'));
-    // Before: ws1 windows 1–2 and 3. After: ws1 2–3 (overlaps both), ws1 50, ws2 1.
-    let windows = vec![
-        corr_hit("ws1", &[2, 3]),
-        corr_hit("ws1", &[50]),
-        corr_hit("ws2", &[1]),
-    ];
     let compiled = Msg::Compiled {
         generation: 1,
         target: EditTarget::Corr(0),
@@ -454,35 +451,27 @@ fn an_edit_that_moves_a_window_changes_it_rather_than_adding_and_removing_one() 
     let Some(Screen::Editor(ed)) = app.top() else {
         panic!("the editor")
     };
+    (ed.added, ed.removed, ed.diff.clone())
+}
+
+#[test]
+fn an_edit_that_moves_a_window_changes_it_rather_than_adding_and_removing_one() {
+    // Before: ws1 windows 1–2 and 3. After: ws1 2–3 (overlaps both), ws1 50, ws2 1.
+    let (added, removed, diff) = edit_to_windows(vec![
+        corr_hit("ws1", &[2, 3]),
+        corr_hit("ws1", &[50]),
+        corr_hit("ws2", &[1]),
+    ]);
     // 2-3 keeps the first window it overlaps; the second (3) merged into it is gone, and
     // 2 + 2 added - 1 removed is the 3 windows after.
-    assert_eq!((ed.added, ed.removed), (2, 1), "{:?}", ed.diff);
+    assert_eq!((added, removed), (2, 1), "{diff:?}");
 }
 
 #[test]
 fn a_window_split_in_many_counts_every_new_one_but_the_first_as_added() {
-    let mut app = app();
-    with_correlation(&mut app);
-    select_correlation(&mut app);
-    update(&mut app, Action::EditRule);
-    update(&mut app, key('x'));
     // Before: ws1 windows 1–2 and 3. After (a shorter timespan): one window per event 1..=16.
-    let windows: Vec<_> = (1..=16).map(|k| corr_hit("ws1", &[k])).collect();
-    let compiled = Msg::Compiled {
-        generation: 1,
-        target: EditTarget::Corr(0),
-        result: Ok((EditHits::Corr(Arc::new(windows)), Vec::new())),
-    };
-    update(&mut app, Action::Worker(Box::new(compiled)));
-    let Some(Screen::Editor(ed)) = app.top() else {
-        panic!("the editor")
-    };
-    assert_eq!(
-        (ed.added, ed.removed),
-        (14, 0),
-        "2 + 14 = 16: {:?}",
-        ed.diff
-    );
+    let (added, removed, diff) = edit_to_windows((1..=16).map(|k| corr_hit("ws1", &[k])).collect());
+    assert_eq!((added, removed), (14, 0), "2 + 14 = 16: {diff:?}");
 }
 
 #[test]
