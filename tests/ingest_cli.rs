@@ -248,3 +248,33 @@ fn scan_and_search_with_a_bad_path_keep_the_rest_and_exit_2() {
         );
     }
 }
+
+/// Each `stats` section adds up to the events: those without an EventID (or channel, or
+/// computer) are counted on a row of their own.
+#[test]
+fn stats_sections_count_events_without_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("odd.jsonl");
+    std::fs::write(
+        &log,
+        "{\"Channel\": \"Security\", \"Computer\": \"dc1\", \"EventID\": 4624}\n{\"Message\": \"no system fields\"}\n",
+    )
+    .unwrap();
+    let case = dir.path().join("case");
+    let out = run(&[
+        "ingest".as_ref(),
+        "--quiet".as_ref(),
+        "--case".as_ref(),
+        case.as_os_str(),
+        log.as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["stats".as_ref(), "--case".as_ref(), case.as_os_str()]);
+    let stdout = text(&out.stdout);
+    for missing in ["(no EventID)", "(no channel)", "(no computer)"] {
+        assert!(
+            stdout.lines().any(|l| l.trim() == format!("1  {missing}")),
+            "{missing}: {stdout}"
+        );
+    }
+}

@@ -20,17 +20,25 @@ pub fn run(args: &CaseArgs) -> anyhow::Result<ExitCode> {
     };
     writeln!(out, "first     {}", fmt(stats.first))?;
     writeln!(out, "last      {}", fmt(stats.last))?;
-    writeln!(out, "\nevents by channel")?;
-    for (name, n) in &stats.by_channel {
-        writeln!(out, "{n:>10}  {}", crate::sanitize::for_terminal(name))?;
-    }
-    writeln!(out, "\nevents by EventID")?;
-    for (eid, n) in &stats.by_event_id {
-        writeln!(out, "{n:>10}  {eid}")?;
-    }
-    writeln!(out, "\nevents by computer")?;
-    for (name, n) in &stats.by_computer {
-        writeln!(out, "{n:>10}  {}", crate::sanitize::for_terminal(name))?;
-    }
+    // Each section adds up to the events: those without the value are a row of their own.
+    let section = |out: &mut dyn Write, title: &str, rows: Vec<(String, u64)>| {
+        writeln!(out, "\nevents by {title}")?;
+        let rows: Vec<&(String, u64)> = rows.iter().filter(|(name, _)| !name.is_empty()).collect();
+        let listed: u64 = rows.iter().map(|(_, n)| n).sum();
+        for (name, n) in rows {
+            writeln!(out, "{n:>10}  {}", crate::sanitize::for_terminal(name))?;
+        }
+        match stats.events.saturating_sub(listed) {
+            0 => Ok(()),
+            n => writeln!(out, "{n:>10}  (no {title})"),
+        }
+    };
+    let named = |rows: &[(String, u64)]| rows.to_vec();
+    section(&mut out, "channel", named(&stats.by_channel))?;
+    let eids = (stats.by_event_id.iter())
+        .map(|(e, n)| (e.to_string(), *n))
+        .collect();
+    section(&mut out, "EventID", eids)?;
+    section(&mut out, "computer", named(&stats.by_computer))?;
     Ok(ExitCode::SUCCESS)
 }
