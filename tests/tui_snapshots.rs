@@ -62,6 +62,12 @@ fn views() {
             .any(|n| n.image.ends_with("WmiPrvSE.exe"))
     );
     snap!("tree", fx);
+    // On the process it was opened on, `p` says so instead of stacking the same tree again.
+    let depth = fx.app.screens.len();
+    fx.send(Action::ProcTree);
+    assert_eq!(fx.app.screens.len(), depth);
+    let said = fx.app.message.clone().unwrap_or_default();
+    assert!(said.contains("already rooted"), "{said}");
 
     fx.send(Action::Back);
     fx.send(Action::Back);

@@ -197,6 +197,13 @@ pub fn tree(app: &mut App) -> Vec<Effect> {
     let Some((r, _, _)) = current(app) else {
         return Vec::new();
     };
+    // On the process the tree was opened on, re-rooting would draw the same tree again.
+    if let Some(Screen::Tree(t)) = app.top()
+        && t.sel == t.tree.focus
+    {
+        app.message = Some("this tree is already rooted at this process".into());
+        return Vec::new();
+    }
     app.generation += 1;
     app.busy.push("tree".into());
     vec![Effect::Tree {
@@ -220,6 +227,12 @@ pub fn around(app: &mut App) -> Vec<Effect> {
         app.message = Some("the event is still loading".into());
         return Vec::new();
     };
+    // Without both there is nothing to pivot around: say so rather than list nothing.
+    if r.ts == i64::MIN || event.computer().is_empty() {
+        let missing = if r.ts == i64::MIN { "time" } else { "computer" };
+        app.message = Some(format!("this event has no {missing} to pivot around"));
+        return Vec::new();
+    }
     let anchor = Around {
         computer: event.computer().to_owned(),
         t0: r.ts,

@@ -606,3 +606,34 @@ fn a_new_span_reruns_the_time_pivot_on_top_in_place() {
 }
 
 mod editor;
+
+#[test]
+fn a_time_pivot_needs_a_time_and_a_computer() {
+    use crate::event::{Event, Value};
+    let mut app = app();
+    let mut no_computer = Event::default();
+    no_computer.push("EventID", Value::Str("1".into()));
+    for (ts, event, missing) in [
+        (i64::MIN, Event::default(), "has no time"),
+        (5, no_computer, "has no computer"),
+    ] {
+        app.screens
+            .push(Screen::Detail(Box::new(crate::tui::app::Detail {
+                r: EventRef {
+                    ts,
+                    segment: 0,
+                    doc: 0,
+                },
+                rule: None,
+                event: Some(Arc::new(event)),
+                file: String::new(),
+                matched: None,
+                sel: 0,
+            })));
+        let effects = update(&mut app, Action::PivotAround);
+        assert!(effects.is_empty());
+        let said = app.message.clone().unwrap_or_default();
+        assert!(said.contains(missing), "{said}");
+        app.screens.clear();
+    }
+}
