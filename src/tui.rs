@@ -76,7 +76,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
         restore_terminal();
         previous(info);
     }));
-    let _guard = TerminalGuard::enter()?;
+    let guard = TerminalGuard::enter()?;
     let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
     let mut terminal = ratatui::Terminal::new(backend)?;
     let (tx, rx) = unbounded::<Msg>();
@@ -84,9 +84,12 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     std::thread::spawn(move || input_loop(&key_tx));
     let case_dir = opts.case_dir.clone();
     // Opening and ingesting happen off the UI thread; the worker starts once the case is ready.
+    // `opened` says the attempt ended (either way): quitting before that interrupts the ingest.
+    let opened = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (ctx_tx, ctx_rx) = unbounded::<Arc<worker::Ctx>>();
     {
         let tx = tx.clone();
+        let opened = Arc::clone(&opened);
         std::thread::spawn(move || {
             let progress = |p: String| {
                 let _ = tx.send(Msg::Progress(p));
@@ -101,6 +104,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
                     let _ = tx.send(Msg::Error(format!("cannot open case: {e:#}")));
                 }
             }
+            opened.store(true, std::sync::atomic::Ordering::SeqCst);
         });
     }
     let mut app = App::new(case_dir);
@@ -155,8 +159,18 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
             break;
         }
     }
+    let interrupted = !opened.load(std::sync::atomic::Ordering::SeqCst);
     if let Some(w) = worker {
         w.stop();
+    }
+    drop(guard);
+    if interrupted {
+        // Quit while the case was opening: what was committed stays and the files in flight
+        // stay pending, so the next run completes them.
+        anyhow::bail!(
+            "quit before the case {} was ready: run the same command again to complete its ingest",
+            app.case_dir.display()
+        );
     }
     Ok(())
 }
