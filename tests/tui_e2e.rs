@@ -451,3 +451,30 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Another huntbench ingesting into the open case: the status line says the case on disk now
+/// holds more events than this session shows.
+#[test]
+fn an_ingest_by_another_process_shows_in_the_status_line() {
+    if !usable() {
+        return;
+    }
+    let s = Session::start("grew");
+    let psexec = samples().join("psexec.evtx");
+    s.open(&[&psexec]);
+    let screen = s.wait("the case open", |sc| sc.contains(" events │"));
+    assert!(!screen.contains("on disk"), "{screen}");
+    let out = Command::new(BIN)
+        .args(["ingest", "--quiet", "--case"])
+        .arg(s.case())
+        .arg(samples().join("wmiexec.evtx"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.wait("the notice", |sc| sc.contains("on disk: reopen to include"));
+    s.quit_and_check_terminal();
+}

@@ -283,6 +283,8 @@ pub enum Msg {
     /// An export finished (what was written where).
     Exported(String),
     Info(String),
+    /// Events in the case on disk now: another process ingested into it since it was opened.
+    CaseGrew(u64),
     Error(String),
 }
 
@@ -301,6 +303,7 @@ impl std::fmt::Debug for Msg {
             Msg::Keymap(_) => "Keymap",
             Msg::Exported(_) => "Exported",
             Msg::Info(_) => "Info",
+            Msg::CaseGrew(_) => "CaseGrew",
             Msg::Error(_) => "Error",
         };
         f.write_str(name)

@@ -207,6 +207,8 @@ pub struct App {
     pub case_name: String,
     pub case_dir: PathBuf,
     pub events: u64,
+    /// Events the case on disk holds when another process added some since it was opened.
+    pub events_on_disk: Option<u64>,
     pub range: Option<(i64, i64)>,
     pub progress: Option<String>,
     pub rules: Vec<RuleRow>,
@@ -252,6 +254,7 @@ impl App {
             case_name,
             case_dir,
             events: 0,
+            events_on_disk: None,
             range: None,
             progress: Some("opening case".into()),
             rules: Vec::new(),

@@ -427,6 +427,10 @@ impl Worker {
             let (state, ctx, tx) = (Arc::clone(&state), Arc::clone(&ctx), tx.clone());
             std::thread::spawn(move || serve(lane, &state, &ctx, &tx));
         }
+        // Another huntbench may ingest into the case meanwhile: say so (this session keeps
+        // its snapshot, so its lists and event references stay consistent).
+        let (watch_state, watch_ctx) = (Arc::clone(&state), Arc::clone(&ctx));
+        std::thread::spawn(move || watch_case(&watch_state, &watch_ctx, &tx));
         Worker { state }
     }
 
@@ -451,6 +455,37 @@ impl Worker {
         }
     }
 }
+
+/// Every few seconds until the worker stops: the case's event count on disk, sent when it
+/// differs from the snapshot's.
+fn watch_case(state: &Arc<(Mutex<Queues>, Condvar)>, ctx: &Ctx, tx: &Sender<Msg>) {
+    let (lock, cv) = &**state;
+    let opened = ctx.snap().num_events();
+    let mut told = opened;
+    loop {
+        let Ok(q) = lock.lock() else { return };
+        let Ok((q, _)) = cv.wait_timeout_while(q, CASE_WATCH, |q| !q.stop) else {
+            return;
+        };
+        if q.stop {
+            return;
+        }
+        drop(q);
+        // The reader moves on; the snapshot the lists use does not.
+        if ctx.case.reload().is_ok() {
+            let now = ctx.case.num_events();
+            if now != told {
+                told = now;
+                if tx.send(Msg::CaseGrew(now)).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// How often [`watch_case`] looks.
+const CASE_WATCH: Duration = Duration::from_secs(3);
 
 fn take(lane: Option<&'static str>, q: &mut Queues) -> Option<Effect> {
     match lane {

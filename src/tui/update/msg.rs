@@ -289,6 +289,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.message = Some(s);
         }
         Msg::Info(s) => app.message = Some(s),
+        Msg::CaseGrew(n) => app.events_on_disk = Some(n),
         Msg::Error(s) => {
             app.busy.clear();
             app.message = Some(format!("error: {s}"));

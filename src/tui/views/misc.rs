@@ -290,6 +290,10 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         app.rules.len(),
         app.total_hits()
     );
+    if let Some(n) = app.events_on_disk.filter(|&n| n != app.events) {
+        // Another process ingested into the case: this session's lists do not show those.
+        text.push_str(&format!(" (case now {n} on disk: reopen to include)"));
+    }
     let feeding = app.feeding_hits();
     if feeding > 0 {
         text.push_str(&format!(" (+{feeding} only feeding correlations)"));
