@@ -504,10 +504,20 @@ impl Keymap {
 
     /// The label of the first key bound to `action` (on any screen), for messages.
     pub fn key_of(&self, action: &Action) -> String {
+        self.label_where(action, |_| true)
+    }
+
+    /// The label of the first key bound to `action` on one screen (the editor's `back` is
+    /// Esc, the global one ⌫).
+    pub fn key_in(&self, scope: Scope, action: &Action) -> String {
+        self.label_where(action, |s| s == scope)
+    }
+
+    fn label_where(&self, action: &Action, scope: impl Fn(Scope) -> bool) -> String {
         let name = action_name(action);
         self.bindings
             .iter()
-            .find(|b| b.name == name)
+            .find(|b| b.name == name && scope(b.scope))
             .and_then(|b| b.keys.first())
             .map_or_else(|| "?".into(), |k| k.label())
     }

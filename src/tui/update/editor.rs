@@ -6,7 +6,7 @@ use crate::index::EventRef;
 use crate::sigma::{CorrelationHit, RuleMeta};
 use crate::tui::action::{Action, Compiled, CorrInputs, EditHits, EditTarget, Effect};
 use crate::tui::app::{App, DiffRow, Editor, Entry, Screen};
-use crate::tui::keymap::{Scope, action_name};
+use crate::tui::keymap::Scope;
 use crossterm::event::KeyEvent;
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
@@ -225,10 +225,7 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 
 /// The label of the key bound to `action` in the editor (as the user's keymap has it).
 fn key_of(app: &App, action: &Action) -> String {
-    (app.keymap.bindings.iter())
-        .find(|b| b.scope == Scope::Editor && b.name == action_name(action))
-        .and_then(|b| b.keys.first())
-        .map_or_else(|| "?".into(), |k| k.label())
+    app.keymap.key_in(Scope::Editor, action)
 }
 
 /// Why the buffer is not saved: it does not compile (a saved broken rule would only be listed
