@@ -439,6 +439,15 @@ fn opens_a_copy_of_corpus_files() {
     s.quit_and_check_terminal();
 }
 
+/// The event count in the status line (" case x │ N events │ ...").
+fn events_shown(screen: &str) -> Option<u64> {
+    let before = screen.split(" events │").next()?;
+    if before.len() == screen.len() {
+        return None;
+    }
+    before.rsplit(' ').next()?.parse().ok()
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -462,7 +471,10 @@ fn an_ingest_by_another_process_shows_in_the_status_line() {
     let s = Session::start("grew");
     let psexec = samples().join("psexec.evtx");
     s.open(&[&psexec]);
-    let screen = s.wait("the case open", |sc| sc.contains(" events │"));
+    // The status line reads "0 events" while the case is still being ingested (and locked).
+    let screen = s.wait("the case open", |sc| {
+        events_shown(sc).is_some_and(|n| n > 0)
+    });
     assert!(!screen.contains("on disk"), "{screen}");
     let out = Command::new(BIN)
         .args(["ingest", "--quiet", "--case"])
