@@ -9,6 +9,7 @@
 pub mod action;
 pub mod app;
 pub mod keymap;
+pub mod supervisor;
 pub mod theme;
 pub mod update;
 pub mod views;

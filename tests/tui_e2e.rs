@@ -213,12 +213,30 @@ fn rules_hits_detail_tree_and_clean_exit() {
 
 /// Ticks of CPU time (user + system, all threads) of the workbench running in the pane.
 fn cpu_ticks(s: &Session) -> Option<u64> {
+    let fields = huntbench_under(workbench_parent(s)?)?.1;
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// The pid of the process the pane's shell started (the workbench's supervising parent).
+fn workbench_parent(s: &Session) -> Option<u32> {
     let out = tmux()
         .args(["display-message", "-p", "-t", &s.name, "#{pane_pid}"])
         .output()
         .ok()?;
-    let shell = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    // The shell's child is the workbench: `pid (comm) state ppid … utime stime …`.
+    let shell: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    Some(huntbench_under(shell)?.0)
+}
+
+/// The workbench process itself: the child of its supervising parent.
+fn workbench(s: &Session) -> Option<u32> {
+    Some(huntbench_under(workbench_parent(s)?)?.0)
+}
+
+/// A `huntbench` process whose parent is `ppid`, with its `/proc/PID/stat` fields after the
+/// command name (`state ppid … utime stime …`).
+fn huntbench_under(ppid: u32) -> Option<(u32, Vec<String>)> {
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
@@ -226,14 +244,49 @@ fn cpu_ticks(s: &Session) -> Option<u64> {
         let Some((head, rest)) = stat.rsplit_once(") ") else {
             continue;
         };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if head.ends_with("(huntbench") && fields.get(1) == Some(&shell.as_str()) {
-            let utime: u64 = fields.get(11)?.parse().ok()?;
-            let stime: u64 = fields.get(12)?.parse().ok()?;
-            return Some(utime + stime);
+        let fields: Vec<String> = rest.split_whitespace().map(str::to_owned).collect();
+        if head.ends_with("(huntbench") && fields.get(1) == Some(&ppid.to_string()) {
+            let pid = head.split_whitespace().next()?.parse().ok()?;
+            return Some((pid, fields));
         }
     }
     None
+}
+
+fn kill(signal: &str, pid: u32) {
+    let ok = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {signal} {pid}");
+}
+
+/// Whatever ends the workbench (here `kill -9`, which no handler sees, and a SIGTERM to the
+/// process the shell started), the shell gets its terminal back.
+#[test]
+fn a_killed_workbench_leaves_the_terminal_usable() {
+    if !usable() || !Path::new("/proc/self/stat").exists() {
+        return;
+    }
+    let s = Session::start("killed");
+    let psexec = samples().join("psexec.evtx");
+    s.open(&[&psexec]);
+    s.wait("the rules", |sc| sc.contains("Rules:"));
+    kill("-KILL", workbench(&s).expect("the workbench process"));
+    s.wait_for("ended by signal 9 (SIGKILL); the terminal is restored");
+    s.keys(&["echo ok-$((1+1))", "Enter"]);
+    s.wait_for("ok-2");
+    s.keys(&["clear", "Enter"]);
+    s.open(&[]);
+    s.wait("the rules", |sc| sc.contains("Rules:"));
+    kill(
+        "-TERM",
+        workbench_parent(&s).expect("the supervising process"),
+    );
+    s.wait_for("ended by signal 15 (SIGTERM); the terminal is restored");
+    s.keys(&["echo ok-$((2+2))", "Enter"]);
+    s.wait_for("ok-4");
 }
 
 #[test]

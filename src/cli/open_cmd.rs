@@ -23,6 +23,10 @@ pub fn run(mut args: OpenArgs) -> anyhow::Result<ExitCode> {
     if args.paths.is_empty() {
         crate::index::Case::open(&dir)?;
     }
+    // The workbench runs in a child process, so the terminal is restored however it ends.
+    if let Some(code) = crate::tui::supervisor::run_supervised() {
+        return Ok(ExitCode::from(code));
+    }
     crate::tui::run(crate::tui::TuiOptions {
         case_dir: dir,
         inputs: args.paths,
