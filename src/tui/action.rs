@@ -135,6 +135,14 @@ pub enum Effect {
         jsonl: bool,
         rows: Vec<ExportRow>,
     },
+    /// Writes a stack (value, count) to a new file, with the events that lack the field.
+    ExportStack {
+        path: PathBuf,
+        jsonl: bool,
+        field: String,
+        values: Vec<(String, u64)>,
+        missing: u64,
+    },
     /// Write text to a file under the case and to the clipboard (OSC 52, done by the UI thread).
     Copy {
         label: String,

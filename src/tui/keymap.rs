@@ -308,6 +308,14 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
         (Tree, A::ProcTree, "p", "re-root tree here", false),
         (Stack, A::MarkBenign, "b", "mark value benign", true),
         (Stack, A::Open, "enter", "hits with this value", true),
+        (Stack, A::ExportCsv, "x", "export the stack as CSV", false),
+        (
+            Stack,
+            A::ExportJsonl,
+            "X",
+            "export the stack as JSONL",
+            false,
+        ),
         (
             Scope::Overlays,
             A::Delete,

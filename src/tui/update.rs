@@ -410,17 +410,26 @@ pub fn window(app: &mut App) -> Vec<Effect> {
 }
 
 /// A file-name form of a title: ASCII letters and digits lowercased, anything else `-`.
+/// A file name from a title: letters and digits of any script kept (lowercased), every run of
+/// anything else one `-`, at most 40 characters.
 fn slug(title: &str) -> String {
-    title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
+    let mut out = String::new();
+    for c in title.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.chars().count() >= 40 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-');
+    if out.is_empty() {
+        "export".into()
+    } else {
+        out.into()
+    }
 }
 
 /// Number of sparkline buckets (re-exported for views).
@@ -428,3 +437,5 @@ pub const BUCKETS: usize = SPARK_BUCKETS;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_export;

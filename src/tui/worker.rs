@@ -389,6 +389,13 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         Effect::Export { path, jsonl, rows } => {
             vec![export::write(ctx, &snap, &path, jsonl, &rows)?]
         }
+        Effect::ExportStack {
+            path,
+            jsonl,
+            field,
+            values,
+            missing,
+        } => vec![export::write_stack(&path, jsonl, &field, &values, missing)?],
         Effect::Copy { label, text } => {
             let path = ctx.opts.case_dir.join("clipboard.txt");
             std::fs::write(&path, &text)?;

@@ -407,10 +407,23 @@ pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
 }
 
 pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
+    if let Some(Screen::Stack(s)) = app.top() {
+        let path = (app.case_dir.join("exports"))
+            .join(super::slug(&format!("stack {} over {}", s.field, s.of)));
+        let effect = Effect::ExportStack {
+            path,
+            jsonl,
+            field: s.field.clone(),
+            values: s.values.clone(),
+            missing: s.missing,
+        };
+        app.busy.push("export".into());
+        return vec![effect];
+    }
     let Some(Screen::Hits(h)) = app.top() else {
         return Vec::new();
     };
-    let slug: String = super::slug(&h.title).chars().take(40).collect();
+    let slug = super::slug(&h.title);
     let path = app.case_dir.join("exports").join(slug);
     let rule = |i: Option<usize>| {
         i.and_then(|i| app.rules.get(i))

@@ -32,7 +32,7 @@ fn refs(ts: &[i64]) -> Arc<Vec<EventRef>> {
     )
 }
 
-fn app() -> App {
+pub(super) fn app() -> App {
     let mut app = App::new(PathBuf::from("/cases/demo"));
     let ready = Msg::Ready {
         case_name: "demo".into(),

@@ -127,3 +127,89 @@ fn json_row(rule: Option<&CompiledRule>, event: &Event, file: &str) -> serde_jso
         "event": event,
     })
 }
+
+/// Writes a stack to a new file beside `path`: one row per value, most frequent first, with
+/// its share of the events stacked, then the events that lack the field (`missing`), which is
+/// not the same as an empty value.
+pub fn write_stack(
+    path: &Path,
+    jsonl: bool,
+    field: &str,
+    values: &[(String, u64)],
+    missing: u64,
+) -> anyhow::Result<Msg> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let out = unique_path(path, if jsonl { "jsonl" } else { "csv" });
+    let mut file = BufWriter::new(File::create(&out)?);
+    let total: u64 = values.iter().map(|(_, n)| n).sum::<u64>() + missing;
+    let percent = |n: u64| format!("{:.2}", n as f64 * 100.0 / total.max(1) as f64);
+    let rows = (values.iter().map(|(v, n)| (Some(v.as_str()), *n)))
+        .chain((missing > 0).then_some((None, missing)));
+    if jsonl {
+        for (value, count) in rows {
+            let line = json!({
+                "field": field,
+                "value": value,
+                "count": count,
+                "percent": percent(count).parse::<f64>().unwrap_or(0.0),
+            });
+            writeln!(file, "{}", crate::sanitize::json_text(line.to_string()))?;
+        }
+        file.flush()?;
+    } else {
+        let mut w = csv::Writer::from_writer(file);
+        w.write_record(["field", "value", "count", "percent", "missing"])?;
+        let text = crate::sanitize::csv_text;
+        for (value, count) in rows {
+            w.write_record([
+                text(field),
+                text(value.unwrap_or_default()),
+                count.to_string(),
+                percent(count),
+                value.is_none().to_string(),
+            ])?;
+        }
+        w.flush()?;
+    }
+    let n = values.len() + usize::from(missing > 0);
+    Ok(Msg::Exported(format!(
+        "exported {n} stack rows to {}",
+        super::short_path(&out)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stack_exports_its_values_and_the_events_without_the_field() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().join("exports").join("stack");
+        let values = vec![("=cmd|' /c calc'!A0".to_owned(), 3), (String::new(), 1)];
+        write_stack(&base, false, "CommandLine", &values, 4).expect("csv");
+        let csv = std::fs::read_to_string(dir.path().join("exports/stack-1.csv")).expect("csv");
+        assert_eq!(
+            csv,
+            "field,value,count,percent,missing\n\
+             CommandLine,'=cmd|' /c calc'!A0,3,37.50,false\n\
+             CommandLine,,1,12.50,false\n\
+             CommandLine,,4,50.00,true\n"
+        );
+        write_stack(&base, true, "CommandLine", &values, 4).expect("jsonl");
+        let jsonl =
+            std::fs::read_to_string(dir.path().join("exports/stack-1.jsonl")).expect("jsonl");
+        let rows: Vec<serde_json::Value> = jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0]["value"], "=cmd|' /c calc'!A0");
+        assert_eq!(rows[1]["value"], "");
+        assert!(rows[2]["value"].is_null());
+        assert_eq!(rows[2]["count"], 4);
+        assert_eq!(rows[2]["percent"], 50.0);
+    }
+}
