@@ -207,6 +207,8 @@ pub struct App {
     pub case_name: String,
     pub case_dir: PathBuf,
     pub events: u64,
+    /// The case is open (its ingest, if any, is done): `events` holds its count.
+    pub ready: bool,
     /// Events the case on disk holds when another process added some since it was opened.
     pub events_on_disk: Option<u64>,
     pub range: Option<(i64, i64)>,
@@ -254,6 +256,7 @@ impl App {
             case_name,
             case_dir,
             events: 0,
+            ready: false,
             events_on_disk: None,
             range: None,
             progress: Some("opening case".into()),

@@ -60,6 +60,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.case_name = case_name;
             app.input_problems = problems;
             app.events = events;
+            app.ready = true;
             app.range = first.zip(last);
             app.progress = Some("running rules".into());
             app.busy.push("rules".into());

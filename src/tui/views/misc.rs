@@ -283,13 +283,18 @@ impl Shown {
 
 pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let enabled = app.rules.iter().filter(|r| r.enabled).count();
-    let mut text = format!(
-        " case {} │ {} events │ {enabled}/{} rules │ {} hits",
-        app.case_name,
-        app.events,
-        app.rules.len(),
-        app.total_hits()
-    );
+    let mut text = if app.ready {
+        format!(
+            " case {} │ {} events │ {enabled}/{} rules │ {} hits",
+            app.case_name,
+            app.events,
+            app.rules.len(),
+            app.total_hits()
+        )
+    } else {
+        // Counts would read "0 events" while the case is still being opened.
+        format!(" case {} │ opening…", app.case_name)
+    };
     if let Some(n) = app.events_on_disk.filter(|&n| n != app.events) {
         // Another process ingested into the case: this session's lists do not show those.
         text.push_str(&format!(" (case now {n} on disk: reopen to include)"));
