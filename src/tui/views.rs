@@ -110,15 +110,60 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Screen::Editor(_) => "Editor".into(),
         });
     }
+    let head = Span::styled(" huntbench ", theme.get("title"));
+    let room = usize::from(area.width).saturating_sub(head.width());
     let line = Line::from(vec![
-        Span::styled(" huntbench ", theme.get("title")),
-        Span::styled(crumbs.join(" › "), theme.get("base")),
+        head,
+        Span::styled(fit_crumbs(crumbs, room), theme.get("base")),
     ]);
     f.render_widget(Paragraph::new(line), area);
 }
 
+/// The breadcrumb within `room` cells: the screens in the middle give way first (shown as
+/// `…`), so the first (Rules) and the current screen stay readable.
+fn fit_crumbs(crumbs: Vec<String>, room: usize) -> String {
+    let whole = crumbs.join(" › ");
+    if crumbs.len() <= 2 || Span::raw(whole.as_str()).width() <= room {
+        return whole;
+    }
+    let cut = |tail: usize| {
+        let mut shown = vec![crumbs[0].as_str(), "…"];
+        shown.extend(crumbs[crumbs.len() - tail..].iter().map(String::as_str));
+        shown.join(" › ")
+    };
+    let mut tail = 1;
+    while tail + 2 < crumbs.len() && Span::raw(cut(tail + 1)).width() <= room {
+        tail += 1;
+    }
+    cut(tail)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_breadcrumb_keeps_its_ends_when_cut() {
+        let crumbs: Vec<String> = [
+            "Rules",
+            "Process Started by the WMI Provider Host",
+            "Event",
+            "Process tree",
+            "Event",
+        ]
+        .map(String::from)
+        .to_vec();
+        let whole = super::fit_crumbs(crumbs.clone(), 200);
+        assert_eq!(whole, crumbs.join(" › "));
+        assert_eq!(
+            super::fit_crumbs(crumbs.clone(), 40),
+            "Rules › … › Event › Process tree › Event"
+        );
+        assert_eq!(
+            super::fit_crumbs(crumbs.clone(), 39),
+            "Rules › … › Process tree › Event"
+        );
+        assert_eq!(super::fit_crumbs(crumbs, 10), "Rules › … › Event");
+    }
+
     /// Escaping only the head of a value shows exactly what escaping all of it showed.
     #[test]
     fn clean_escapes_and_cuts_as_before_from_the_head_only() {
