@@ -37,7 +37,7 @@ pub fn run_supervised() -> Option<u8> {
         Ok(s) => s,
         Err(e) => {
             leave_screen();
-            eprintln!("huntbench: lost track of the workbench process: {e}");
+            say(&format!("lost track of the workbench process: {e}"));
             return Some(1);
         }
     };
@@ -49,10 +49,10 @@ pub fn run_supervised() -> Option<u8> {
     // Only a killed child left the alternate screen and mouse reporting on; after a clean
     // exit, leaving the alternate screen again would move the cursor back.
     leave_screen();
-    eprintln!(
-        "huntbench: the workbench was ended by signal {signal}{}; the terminal is restored",
+    say(&format!(
+        "the workbench was ended by signal {signal}{}; the terminal is restored",
         signal_name(signal).map_or(String::new(), |n| format!(" ({n})"))
-    );
+    ));
     Some(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)))
 }
 
@@ -80,6 +80,13 @@ fn forward_signals(child: rustix::process::Pid) -> Option<signal_hook::iterator:
     Some(handle)
 }
 
+/// To stderr, which may be gone with the terminal (a hang-up): `eprintln!` would panic.
+#[cfg(unix)]
+fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "huntbench: {text}");
+}
+
 #[cfg(unix)]
 fn leave_screen() {
     let _ = crossterm::execute!(
@@ -90,6 +97,7 @@ fn leave_screen() {
     );
 }
 
+#[cfg(unix)]
 fn signal_name(signal: i32) -> Option<&'static str> {
     Some(match signal {
         1 => "SIGHUP",
