@@ -213,7 +213,7 @@ fn stacking_and_marking_benign_writes_an_overlay_and_reruns() {
     assert_eq!(huntbench::overlay::load_overlays(&fx.app.case_dir).len(), 1);
     let asked = fx.app.message.clone().unwrap_or_default();
     assert!(
-        asked.contains("again removes it") && asked.contains("Image ="),
+        asked.contains("again removes this overlay from this case:") && asked.contains("Image ="),
         "{asked}"
     );
     fx.send(Action::Delete);

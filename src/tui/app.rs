@@ -247,6 +247,12 @@ pub struct App {
 }
 
 impl App {
+    /// Whether an overlay file is this case's own (the others, in the config directory,
+    /// apply to every case).
+    pub fn overlay_is_case_own(&self, path: &std::path::Path) -> bool {
+        path.starts_with(&self.case_dir)
+    }
+
     pub fn new(case_dir: PathBuf) -> App {
         let case_name = case_dir.file_name().map_or_else(
             || case_dir.display().to_string(),

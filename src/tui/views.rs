@@ -82,12 +82,19 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     }
     misc::input(f, app, theme, input);
     misc::status(f, app, theme, status);
-    let mut spans = Vec::new();
-    for (k, h) in app.keymap.hints(app) {
-        spans.push(Span::styled(format!(" {k}"), theme.get("hint_key")));
-        spans.push(Span::styled(format!(" {h} "), theme.get("dim")));
+    if let Some(m) = &app.message {
+        // The last row, whole, until the next key: a message on the status line was cut
+        // after the counts (the confirm key of a long question, the end of a saved path).
+        let text = format!(" {}", clean(m, usize::from(hints.width).max(2) - 1));
+        f.render_widget(Paragraph::new(text).style(theme.get("status")), hints);
+    } else {
+        let mut spans = Vec::new();
+        for (k, h) in app.keymap.hints(app) {
+            spans.push(Span::styled(format!(" {k}"), theme.get("hint_key")));
+            spans.push(Span::styled(format!(" {h} "), theme.get("dim")));
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), hints);
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), hints);
     if app.help {
         misc::help(f, app, theme, f.area());
     }

@@ -396,9 +396,13 @@ pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
             || format!("in {}", path.display()),
             |(rule, field, value)| format!("{rule}: {field} = {value}"),
         );
-        app.message = Some(format!(
-            "remove the overlay ({what})? {key} again removes it"
-        ));
+        // The key comes first: a long description is cut at the screen edge.
+        let scope = if app.overlay_is_case_own(path) {
+            "from this case"
+        } else {
+            "from every case (it is the user's, in the config directory)"
+        };
+        app.message = Some(format!("{key} again removes this overlay {scope}: {what}"));
         return Vec::new();
     }
     *delete_asked = false;

@@ -144,8 +144,18 @@ pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect)
                 .collect::<Vec<_>>()
                 .join(" "),
         };
+        // Overlays in the config directory tune every case, not just this one.
+        let scope = if app.overlay_is_case_own(path) {
+            "this case"
+        } else {
+            "all cases"
+        };
         lines.push(selected(
-            Line::from(format!(" {}  ({})", clean(&what, 150), clean(&name, 50))),
+            Line::from(format!(
+                " {scope:<9}  {}  ({})",
+                clean(&what, 150),
+                clean(&name, 50)
+            )),
             i == sel,
             theme,
         ));
@@ -156,7 +166,10 @@ pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect)
             theme.get("dim"),
         )));
     }
-    let title = format!(" Tuning overlays in {}/overlays ", app.case_name);
+    let title = format!(
+        " Tuning overlays: {}/overlays (this case), then the user's (all cases) ",
+        app.case_name
+    );
     f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
 }
 
@@ -316,9 +329,6 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     if !app.busy.is_empty() {
         text.push_str(&format!(" │ working: {}", app.busy.join(", ")));
-    }
-    if let Some(m) = &app.message {
-        text.push_str(&format!(" │ {}", clean(m, 200)));
     }
     f.render_widget(Paragraph::new(text).style(theme.get("status")), area);
 }
