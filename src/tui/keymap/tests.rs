@@ -131,3 +131,26 @@ fn the_file_is_read_from_the_config_dir() {
     let b = km.bindings.iter().find(|b| b.name == "all_hits").unwrap();
     assert_eq!(b.label(), "A");
 }
+
+/// The README lists every table's action names as `keymap.toml` spells them (the help shows
+/// descriptions), so a renamed or added action cannot leave it behind.
+#[test]
+fn the_readme_lists_every_action_name() {
+    let readme = include_str!("../../../README.md");
+    let mut missing = Vec::new();
+    for scope in Scope::ALL {
+        let names: Vec<String> = (Keymap::default().bindings.iter())
+            .filter(|b| b.scope == scope)
+            .map(|b| format!("`{}`", b.name))
+            .collect();
+        let line = format!("- `[{}]`: {}", scope.section(), names.join(", "));
+        if !readme.contains(&line) {
+            missing.push(line);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README lines wanted:\n{}",
+        missing.join("\n")
+    );
+}

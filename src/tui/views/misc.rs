@@ -344,6 +344,13 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         height: h,
     };
     let km = &app.keymap;
+    // Wide enough for the longest key list (a keymap.toml may bind several keys).
+    let key_width = (km.bindings.iter())
+        .map(|b| Span::raw(b.label()).width())
+        .max()
+        .unwrap_or(0)
+        .max(7)
+        + 1;
     let mut lines = Vec::new();
     for scope in Scope::ALL {
         lines.push(Line::from(Span::styled(
@@ -352,7 +359,10 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         )));
         for b in km.bindings.iter().filter(|b| b.scope == scope) {
             lines.push(Line::from(vec![
-                Span::styled(format!("   {:<8}", b.label()), theme.get("hint_key")),
+                Span::styled(
+                    format!("   {:<key_width$}", b.label()),
+                    theme.get("hint_key"),
+                ),
                 Span::raw(b.help),
             ]));
         }
