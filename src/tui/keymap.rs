@@ -307,7 +307,7 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
         (Tree, A::Open, "enter", "everything this process did", true),
         (Tree, A::ProcTree, "p", "re-root tree here", false),
         (Stack, A::MarkBenign, "b", "mark value benign", true),
-        (Stack, A::Open, "enter", "hits with this value", true),
+        (Stack, A::Open, "enter", "events with this value", true),
         (Stack, A::ExportCsv, "x", "export the stack as CSV", false),
         (
             Stack,

@@ -101,6 +101,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             if let Some(Screen::Hits(h)) = app.top()
                 && let Some(q) = &h.query
             {
+                if crate::query::parse(q).is_ok_and(|p| p.window().is_some()) {
+                    // Said before a title is asked for, not after.
+                    app.message = Some(edit::TIME_BOUNDS_REFUSED.into());
+                    return Vec::new();
+                }
                 // The whole search as the proposed title (the line scrolls): one cut short
                 // could end inside an escape (`C:\` of `C:\\Windows`).
                 app.input = Some((InputKind::SaveSearch, q.clone()));
@@ -438,4 +443,4 @@ pub const BUCKETS: usize = SPARK_BUCKETS;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_export;
+mod tests_saving;

@@ -6,6 +6,10 @@ use crate::tui::app::{App, InputError, InputKind, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
 
+/// Why a search with time bounds is not saved as a rule.
+pub const TIME_BOUNDS_REFUSED: &str =
+    "a Sigma rule cannot hold time bounds: save the search without its time terms";
+
 pub fn input_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let Some((kind, buf)) = app.input.as_mut() else {
         return Vec::new();
@@ -70,10 +74,7 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
                 return Vec::new();
             };
             if q.window().is_some() {
-                app.message = Some(
-                    "a Sigma rule cannot hold time bounds: save the search without its time terms"
-                        .into(),
-                );
+                app.message = Some(TIME_BOUNDS_REFUSED.into());
                 return Vec::new();
             }
             app.busy.push("rules".into());

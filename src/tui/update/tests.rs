@@ -68,7 +68,7 @@ fn load_rules(app: &mut App, loaded: RulesLoaded) {
     update(app, Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))));
 }
 
-fn key(c: char) -> Action {
+pub(super) fn key(c: char) -> Action {
     Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 

@@ -308,13 +308,13 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         // Counts would read "0 events" while the case is still being opened.
         format!(" case {} │ opening…", app.case_name)
     };
-    if let Some(n) = app.events_on_disk.filter(|&n| n != app.events) {
-        // Another process ingested into the case: this session's lists do not show those.
-        text.push_str(&format!(" (case now {n} on disk: reopen to include)"));
-    }
     let feeding = app.feeding_hits();
     if feeding > 0 {
         text.push_str(&format!(" (+{feeding} only feeding correlations)"));
+    }
+    if let Some(n) = app.events_on_disk.filter(|&n| n != app.events) {
+        // Another process ingested into the case: this session's lists do not show those.
+        text.push_str(&format!(" │ case now {n} on disk: reopen to include"));
     }
     if !app.input_problems.is_empty() {
         // Stays in the status line: problems with the inputs change what the hunt covers.

@@ -1,9 +1,11 @@
-//! Exports from the lists: where they go and what they carry.
+//! Saving from the lists: exports, and searches saved as rules.
 #![allow(clippy::unwrap_used)]
 
-use super::tests::app;
+use super::tests::{app, key};
 use super::*;
+use crate::tui::action::Msg;
 use crate::tui::app::StackView;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::PathBuf;
 
 #[test]
@@ -49,4 +51,30 @@ fn a_stack_exports_as_shown() {
         &PathBuf::from("/cases/demo/exports/stack-parentimage-over-search-image-cmd")
     );
     assert_eq!(app.busy, ["export"]);
+}
+
+#[test]
+fn a_search_with_time_bounds_is_refused_before_a_title_is_asked() {
+    let mut app = app();
+    update(&mut app, Action::Search);
+    for c in "Image=*cmd* AND time>2024-01-01".chars() {
+        update(&mut app, key(c));
+    }
+    let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        update(&mut app, Action::Key(enter)).len(),
+        1,
+        "the search runs"
+    );
+    let found = Msg::Hits {
+        generation: app.generation,
+        title: "search: Image=*cmd* AND time>2024-01-01".into(),
+        refs: Ok(Vec::new()),
+        around: None,
+    };
+    update(&mut app, Action::Worker(Box::new(found)));
+    assert!(matches!(app.top(), Some(Screen::Hits(_))));
+    update(&mut app, Action::SaveSearch);
+    assert!(app.input.is_none(), "no title asked for");
+    assert_eq!(app.message.as_deref(), Some(edit::TIME_BOUNDS_REFUSED));
 }
