@@ -24,7 +24,7 @@ pub use case_dir::default_case_dir;
     about = "Threat-hunting workbench for Windows event logs",
     long_about = "Threat-hunting workbench for Windows event logs.\n\n\
         Without a subcommand, opens the workbench on PATHs (ingested into a case first) or on \
-        --case DIR; with neither, on the bundled samples/.",
+        --case DIR; with neither, on the samples/ of the source checkout it was built from.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -136,7 +136,7 @@ pub struct SearchArgs {
     pub case: CaseArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
-    /// At most this many events
+    /// At most this many events (0: all of them)
     #[arg(long, default_value_t = 1000)]
     pub limit: usize,
     /// Optional event logs to ingest first, then the query (last argument)
@@ -179,7 +179,7 @@ pub struct RuleArgs {
 /// Where the case lives: `--case DIR`, or a cache directory keyed by the input paths.
 #[derive(Debug, Args)]
 pub struct CaseArgs {
-    /// Case directory (created when PATHs are ingested into it; otherwise it must exist)
+    /// Case directory (a command given input PATHs creates it; otherwise it must exist)
     #[arg(long, value_name = "DIR")]
     pub case: Option<PathBuf>,
 }

@@ -278,3 +278,16 @@ fn stats_sections_count_events_without_the_value() {
         );
     }
 }
+
+/// `synth --scenario X` without `-o` is an error naming what is missing (it listed the
+/// scenarios and exited 0, writing nothing).
+#[test]
+fn synth_without_an_output_file_says_so() {
+    let out = Command::new(BIN)
+        .args(["synth", "--scenario", "psexec"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs -o FILE.evtx"));
+    assert!(out.stdout.is_empty());
+}

@@ -88,6 +88,12 @@ fn results_are_in_time_order_name_their_file_and_respect_the_limit() {
         "{}",
         summary(lines.len())
     );
+    // --limit 0: every match, streamed.
+    assert_eq!(
+        search(&case, &["--format", "jsonl", "--limit", "0", "EventID=1"]),
+        all
+    );
+    assert!(summary(0).starts_with(&format!("{} event(s)\n", lines.len())));
 
     let csv = search(&case, &["--format", "csv", "EventID=1"]);
     let mut rows = csv.lines();

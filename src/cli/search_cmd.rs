@@ -1,6 +1,7 @@
 //! `huntbench search`: the query language over every event of a case, results in time order.
 
 use super::{OutputFormat, SearchArgs, case_dir, ingest_cmd};
+use crate::event::Event;
 use crate::index::{Case, IngestOptions};
 use crate::query;
 use crate::sanitize::{for_terminal, json_text};
@@ -38,85 +39,51 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
         bad_paths = !summary.path_errors.is_empty();
     }
     let snapshot = case.snapshot();
-    // One more than wanted tells whether the limit cut anything.
-    let mut hits = snapshot.search(
+    let paths = case.manifest()?.first_paths();
+    let limit = (args.limit > 0).then_some(args.limit);
+    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut sink = if args.format == OutputFormat::Csv {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(CSV_COLUMNS)?;
+        Sink::Csv(Box::new(w))
+    } else {
+        Sink::Lines(out)
+    };
+    // Rows are written as they are confirmed (one chunk of events in memory, however many
+    // match); one more than the limit is looked for, to tell whether the limit cut anything.
+    let mut written = 0usize;
+    let mut cut = false;
+    snapshot.search_each(
         &q.prefilter(),
         &|e| q.matches(e),
-        args.limit.saturating_add(1),
+        limit.map(|n| n.saturating_add(1)),
+        &mut |_, event, file| -> anyhow::Result<()> {
+            if limit.is_some_and(|n| written == n) {
+                cut = true;
+                return Ok(());
+            }
+            written += 1;
+            let file = file_path(&paths, file);
+            match &mut sink {
+                Sink::Csv(w) => w.write_record(csv_row(&event, file))?,
+                Sink::Lines(out) => write_row(out, args.format, &event, file)?,
+            }
+            Ok(())
+        },
     )?;
-    let cut = hits.len() > args.limit;
-    hits.truncate(args.limit);
-    let paths = case.manifest()?.first_paths();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if args.format == OutputFormat::Csv {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record([
-            "timestamp",
-            "computer",
-            "channel",
-            "event_id",
-            "record_id",
-            "file",
-            "event",
-        ])?;
-        for (_, event, file) in &hits {
-            let cells = [
-                event
-                    .timestamp()
-                    .map(crate::event::format_timestamp)
-                    .unwrap_or_default()
-                    .as_str(),
-                event.computer(),
-                event.channel(),
-                &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
-                &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
-                file_path(&paths, *file),
-            ]
-            .map(crate::sanitize::csv_text);
-            w.write_record(cells.into_iter().chain([json_text(event.to_json())]))?;
-        }
-        w.flush()?;
+    match sink {
+        Sink::Csv(mut w) => w.flush()?,
+        Sink::Lines(mut out) => out.flush()?,
     }
-    for (_, event, file) in hits.iter().filter(|_| args.format != OutputFormat::Csv) {
-        let ts = event
-            .timestamp()
-            .map(crate::event::format_timestamp)
-            .unwrap_or_default();
-        if args.format == OutputFormat::Jsonl {
-            let line = serde_json::json!({
-                "timestamp": ts, "computer": event.computer(), "channel": event.channel(),
-                "event_id": event.event_id(), "record_id": event.record_id(),
-                "file": file_path(&paths, *file), "event": event,
-            });
-            writeln!(out, "{}", json_text(line.to_string()))?;
-            continue;
-        }
-        let summary: Vec<String> = event
-            .fields
-            .iter()
-            .filter(|(k, _)| super::TABLE_FIELDS.contains(&k.as_str()))
-            .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
-            .collect();
-        writeln!(
-            out,
-            "{:<27} {:<20} {:>5}  {}",
-            ts,
-            for_terminal(event.computer()),
-            event.event_id().map(|e| e.to_string()).unwrap_or_default(),
-            for_terminal(&summary.join("  ")),
-        )?;
-    }
-    out.flush()?;
-    if hits.is_empty() {
+    if written == 0 {
         for h in q.hints() {
             eprintln!("hint: {h}");
         }
     }
     eprintln!(
-        "{} event(s){}",
-        hits.len(),
+        "{written} event(s){}",
         if cut {
-            " (limit reached; --limit N for more)"
+            " (limit reached; --limit N for more, --limit 0 for all)"
         } else {
             ""
         }
@@ -126,4 +93,71 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
 
 fn file_path(paths: &HashMap<u64, String>, file: u64) -> &str {
     paths.get(&file).map_or("", String::as_str)
+}
+
+const CSV_COLUMNS: [&str; 7] = [
+    "timestamp",
+    "computer",
+    "channel",
+    "event_id",
+    "record_id",
+    "file",
+    "event",
+];
+
+type Stdout = std::io::BufWriter<std::io::StdoutLock<'static>>;
+
+enum Sink {
+    Csv(Box<csv::Writer<Stdout>>),
+    Lines(Stdout),
+}
+
+fn csv_row(event: &Event, file: &str) -> [String; 7] {
+    let num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let ts = (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default();
+    let cells = [
+        ts.as_str(),
+        event.computer(),
+        event.channel(),
+        &num(event.event_id()),
+        &num(event.record_id()),
+        file,
+    ]
+    .map(crate::sanitize::csv_text);
+    let [a, b, c, d, e, f] = cells;
+    [a, b, c, d, e, f, json_text(event.to_json())]
+}
+
+/// One event as a JSON line or a table row.
+fn write_row(
+    out: &mut impl Write,
+    format: OutputFormat,
+    event: &Event,
+    file: &str,
+) -> anyhow::Result<()> {
+    let ts = (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default();
+    if format == OutputFormat::Jsonl {
+        let line = serde_json::json!({
+            "timestamp": ts, "computer": event.computer(), "channel": event.channel(),
+            "event_id": event.event_id(), "record_id": event.record_id(),
+            "file": file, "event": event,
+        });
+        writeln!(out, "{}", json_text(line.to_string()))?;
+        return Ok(());
+    }
+    let summary: Vec<String> = event
+        .fields
+        .iter()
+        .filter(|(k, _)| super::TABLE_FIELDS.contains(&k.as_str()))
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    writeln!(
+        out,
+        "{:<27} {:<20} {:>5}  {}",
+        ts,
+        for_terminal(event.computer()),
+        event.event_id().map(|e| e.to_string()).unwrap_or_default(),
+        for_terminal(&summary.join("  ")),
+    )?;
+    Ok(())
 }

@@ -5,6 +5,9 @@ use crate::synth;
 use std::process::ExitCode;
 
 pub fn run(args: &SynthArgs) -> anyhow::Result<ExitCode> {
+    if let (Some(scenario), None) = (&args.scenario, &args.output) {
+        anyhow::bail!("--scenario {scenario} needs -o FILE.evtx, the file to write");
+    }
     let (Some(scenario), Some(out)) = (&args.scenario, &args.output) else {
         for s in synth::list_scenarios() {
             println!("{:<24} {:>4} events  {}", s.name, s.events, s.title);

@@ -96,20 +96,42 @@ impl Snapshot {
         verify: &(dyn Fn(&Event) -> bool + Sync),
         limit: usize,
     ) -> Result<Vec<(EventRef, Event, u64)>, IndexError> {
-        let candidates = self.candidates(p)?;
         let mut out = Vec::new();
+        self.search_each(p, verify, Some(limit), &mut |r, event, file| {
+            out.push((r, event, file));
+            Ok::<(), IndexError>(())
+        })?;
+        Ok(out)
+    }
+
+    /// Like [`Snapshot::search`], handing each event (in time order) to `sink` as it is
+    /// confirmed, so a search of any size holds one chunk of events at a time. `None` means
+    /// no limit. Returns how many events were handed over.
+    pub fn search_each<E: From<IndexError>>(
+        &self,
+        p: &Prefilter,
+        verify: &(dyn Fn(&Event) -> bool + Sync),
+        limit: Option<usize>,
+        sink: &mut dyn FnMut(EventRef, Event, u64) -> Result<(), E>,
+    ) -> Result<usize, E> {
+        let limit = limit.unwrap_or(usize::MAX);
+        let candidates = self.candidates(p)?;
+        let mut found = 0;
         let mut rest = candidates.as_slice();
-        while out.len() < limit && !rest.is_empty() {
+        while found < limit && !rest.is_empty() {
             // Check about as many candidates as results are still wanted (at least a few
             // blocks' worth), so a query whose candidates mostly match reads little extra.
-            let (chunk, tail) = rest.split_at((limit - out.len()).clamp(256, 8192).min(rest.len()));
+            let (chunk, tail) = rest.split_at((limit - found).clamp(256, 8192).min(rest.len()));
             rest = tail;
             let checked = self.check(chunk, |r, event, file| {
                 verify(&event).then_some((r, event, file))
             })?;
-            out.extend(checked.into_iter().flatten().take(limit - out.len()));
+            for (r, event, file) in checked.into_iter().flatten().take(limit - found) {
+                sink(r, event, file)?;
+                found += 1;
+            }
         }
-        Ok(out)
+        Ok(found)
     }
 
     /// Reads each of `refs` (given in time order) and maps it with `keep`, in parallel and in
