@@ -1,5 +1,6 @@
 //! Damaged EVTX files: an unreadable chunk inside a file is named while every record of the
-//! other chunks is read. Files are built with our own EVTX writer, so no shared data is needed.
+//! other chunks is read, and bytes appended after the last chunk are not called truncation.
+//! Files are built with our own EVTX writer, so no shared data is needed.
 
 use huntbench::event::Event;
 use huntbench::ingest::{self, FileReport};
@@ -140,5 +141,44 @@ fn a_chunk_failing_its_checksum_is_read_and_named() {
             "chunk 2 of 3 fails its records checksum: its records were read but may hold damaged \
              values"
         ]
+    );
+}
+
+#[test]
+fn bytes_after_the_last_chunk_are_not_called_truncation() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let intact = evtx_of(2);
+    let (all, _) = read(tmp.path(), "intact.evtx", &intact);
+    let noise = |n: usize| -> Vec<u8> {
+        (0..n as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1)
+            .collect()
+    };
+    for extra in [1000, CHUNK, CHUNK + 1000] {
+        let mut bytes = intact.clone();
+        bytes.extend(noise(extra));
+        let (events, report) = read(tmp.path(), "appended.evtx", &bytes);
+        assert_eq!(ids(&events), ids(&all), "{report:?}");
+        assert_eq!(report.errors, 0, "{report:?}");
+        assert_eq!(
+            report.warnings,
+            [format!(
+                "{extra} bytes after the last chunk are not EVTX data (ignored)"
+            )]
+        );
+    }
+    // Zeros after the last chunk are unused space, not worth a warning.
+    let mut padded = intact.clone();
+    padded.extend(vec![0; CHUNK + 10]);
+    let (events, report) = read(tmp.path(), "padded.evtx", &padded);
+    assert_eq!(ids(&events), ids(&all));
+    assert!(report.warnings.is_empty(), "{report:?}");
+    // A real cut is still truncation.
+    let (events, report) = read(tmp.path(), "cut.evtx", &intact[..HEADER + CHUNK + 20_000]);
+    assert!(events.len() < all.len() && !events.is_empty());
+    assert!(
+        report.warnings.iter().any(|w| w.contains("truncated"))
+            && !report.warnings.iter().any(|w| w.contains("not EVTX data")),
+        "{report:?}"
     );
 }

@@ -30,7 +30,13 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileRep
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
     let layout = Layout::scan(&mut file, len)?;
-    let padded = ZeroPadded::new(file, len)?;
+    // The crate sees the log only: bytes after its last chunk would read as broken chunks.
+    let log_end = if layout.slots.is_empty() {
+        len
+    } else {
+        layout.log_end()
+    };
+    let padded = ZeroPadded::new(file, log_end)?;
     let record_cut = padded.record_cut;
     let parser = match EvtxParser::from_read_seek(padded) {
         Ok(p) => p,
@@ -80,11 +86,16 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileRep
     if !header_ok {
         front.push("file header checksum is invalid; read anyway".into());
     }
-    if let Some(why) = truncation(len, declared_chunks) {
+    if let Some(why) = truncation(log_end, declared_chunks) {
         front.push(why);
     }
     front.extend(lost_chunks(&lost, of));
     front.extend(damaged_chunks(&damaged, of));
+    if let Some(bytes) = layout.trailing_garbage() {
+        front.push(format!(
+            "{bytes} bytes after the last chunk are not EVTX data (ignored)"
+        ));
+    }
     report.warnings.splice(0..0, front);
     Ok(report)
 }
@@ -143,7 +154,8 @@ fn damaged_chunks(damaged: &[(u64, &str)], of: u64) -> Option<String> {
     }
 }
 
-/// Why a file of `len` bytes whose header declares `declared` chunks looks cut short.
+/// Why a file whose log ends at `len` bytes and whose header declares `declared` chunks looks
+/// cut short.
 fn truncation(len: u64, declared: u64) -> Option<String> {
     let data = len.saturating_sub(HEADER_BLOCK);
     let (whole, partial) = (data / CHUNK, data % CHUNK);

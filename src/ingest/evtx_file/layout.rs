@@ -1,6 +1,7 @@
 //! What each 64 KiB slot after an EVTX file header holds, checked before the `evtx` crate reads
-//! the file. The crate skips a zeroed chunk in silence; this scan says which chunks are lost or
-//! damaged, so those can be reported as what they are.
+//! the file. The crate skips a zeroed chunk in silence and reads any bytes after the last chunk
+//! as more (unreadable) chunks; this scan says which chunks are lost or damaged and where the
+//! log ends, so those can be reported as what they are.
 
 use super::{CHUNK, HEADER_BLOCK};
 use evtx::EvtxChunkData;
@@ -82,6 +83,18 @@ impl Layout {
         last_chunk.max(declared.min(self.whole()))
     }
 
+    /// Where the log ends in the file: after the last slot of [`Self::span`] (a chunk cut short
+    /// by the end of the file ends there).
+    pub fn log_end(&self) -> u64 {
+        let span = self.span();
+        let cut = if span > self.whole() {
+            self.tail_len
+        } else {
+            0
+        };
+        HEADER_BLOCK + span.min(self.whole()) as u64 * CHUNK + cut
+    }
+
     /// Chunks of the log, numbered from 0 in the file, that cannot be read, with why. A chunk
     /// cut short by the end of the file is reported as truncation instead.
     pub fn lost(&self) -> Vec<(u64, &'static str)> {
@@ -120,6 +133,13 @@ impl Layout {
                 Some((i as u64, which))
             })
             .collect()
+    }
+
+    /// How many bytes follow the log, when they are not all zeros (zeros are unused space).
+    pub fn trailing_garbage(&self) -> Option<u64> {
+        let after = &self.slots[self.span().min(self.slots.len())..];
+        let file_end = HEADER_BLOCK + self.whole() as u64 * CHUNK + self.tail_len;
+        (after.iter().any(|s| *s != Slot::Zeroed)).then(|| file_end - self.log_end())
     }
 }
 
