@@ -9,6 +9,7 @@ mod json_file;
 pub mod normalize;
 
 use crate::event::Event;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The formats we read.
@@ -110,29 +111,37 @@ pub struct Discovered {
     pub files: Vec<(PathBuf, Format)>,
     /// An error for each unusable path.
     pub errors: Vec<PathError>,
-    /// Directories left out, with the reason.
+    /// Paths left out, with the reason: directories `skip_dir` rejects, directories reached a
+    /// second time (through a symbolic link), broken links.
     pub skipped: Vec<(PathBuf, String)>,
 }
 
 /// Expands the given paths into the log files to read: directories are walked recursively and
 /// keep files with a known extension; a file named explicitly is also accepted by content.
+/// Symbolic links are followed; a directory is walked once however many links lead to it, so a
+/// link loop ends.
 /// A directory (given or found) for which `skip_dir` gives a reason is left out and reported:
 /// the caller decides, so this module needs no knowledge of case directories.
 pub fn discover(paths: &[PathBuf], skip_dir: &dyn Fn(&Path) -> Option<String>) -> Discovered {
-    let mut found = Discovered::default();
+    let mut walk = Walk {
+        skip_dir,
+        walked: HashMap::new(),
+        found: Discovered::default(),
+    };
     for path in paths {
         match std::fs::metadata(path) {
-            Err(e) => found.errors.push(PathError {
+            Err(e) => walk.found.errors.push(PathError {
                 path: path.clone(),
                 reason: e.to_string(),
             }),
-            Ok(meta) if meta.is_dir() => walk(path, skip_dir, &mut found),
+            Ok(meta) if meta.is_dir() => walk.dir(path, false),
             Ok(_) => match skipped_ancestor(path, skip_dir) {
-                Some(why) => found.skipped.push((path.clone(), why)),
-                None => accept_file(path, &mut found),
+                Some(why) => walk.found.skipped.push((path.clone(), why)),
+                None => accept_file(path, &mut walk.found),
             },
         }
     }
+    let mut found = walk.found;
     found.files.sort();
     found.files.dedup();
     found.skipped.sort();
@@ -158,35 +167,79 @@ fn accept_file(path: &Path, found: &mut Discovered) {
     }
 }
 
-fn walk(dir: &Path, skip_dir: &dyn Fn(&Path) -> Option<String>, found: &mut Discovered) {
-    if let Some(why) = skip_dir(dir) {
-        found.skipped.push((dir.to_owned(), why));
-        return;
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            found.errors.push(PathError {
-                path: dir.to_owned(),
-                reason: e.to_string(),
-            });
+/// A recursive walk over input directories.
+struct Walk<'a> {
+    skip_dir: &'a dyn Fn(&Path) -> Option<String>,
+    /// Canonical path of each directory walked → the path it was first walked as.
+    walked: HashMap<PathBuf, PathBuf>,
+    found: Discovered,
+}
+
+impl Walk<'_> {
+    /// Walks `dir` unless it was walked already (`link`: it was reached through a symbolic link).
+    fn dir(&mut self, dir: &Path, link: bool) {
+        if let Some(why) = (self.skip_dir)(dir) {
+            self.found.skipped.push((dir.to_owned(), why));
             return;
         }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, skip_dir, found),
-            Ok(_) => {
-                if let Some(format) = detect_format(&path) {
-                    found.files.push((path, format));
-                }
+        let canonical = match dir.canonicalize() {
+            Ok(c) => c,
+            Err(e) => return self.error(dir, e),
+        };
+        if let Some(first) = self.walked.get(&canonical) {
+            // Input paths that overlap need no notice: their files are all read.
+            if link || first.as_path() != dir {
+                let why = if link {
+                    format!(
+                        "a link to the same directory as {}, read already; not followed again",
+                        first.display()
+                    )
+                } else {
+                    format!(
+                        "the same directory as {}, read already; not walked again",
+                        first.display()
+                    )
+                };
+                self.found.skipped.push((dir.to_owned(), why));
             }
-            Err(e) => found.errors.push(PathError {
-                path,
-                reason: e.to_string(),
-            }),
+            return;
         }
+        self.walked.insert(canonical, dir.to_owned());
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.error(dir, e),
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => self.dir(&path, false),
+                Ok(t) if t.is_symlink() => match std::fs::metadata(&path) {
+                    Ok(target) if target.is_dir() => self.dir(&path, true),
+                    Ok(_) => self.file(path),
+                    // Dangling, or a loop of links (the system stops resolving those).
+                    Err(e) => self.found.skipped.push((
+                        path,
+                        format!("a symbolic link that cannot be followed: {e}"),
+                    )),
+                },
+                Ok(_) => self.file(path),
+                Err(e) => self.error(&path, e),
+            }
+        }
+    }
+
+    /// A file found in a directory: kept by its extension.
+    fn file(&mut self, path: PathBuf) {
+        if let Some(format) = detect_format(&path) {
+            self.found.files.push((path, format));
+        }
+    }
+
+    fn error(&mut self, path: &Path, e: std::io::Error) {
+        self.found.errors.push(PathError {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        });
     }
 }
 

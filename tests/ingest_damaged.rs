@@ -1,12 +1,13 @@
-//! Damaged EVTX files: an unreadable chunk inside a file is named while every record of the
-//! other chunks is read, and bytes appended after the last chunk are not called truncation.
+//! Damaged EVTX files and awkward input directories: an unreadable chunk inside a file is named
+//! while every record of the other chunks is read, bytes appended after the last chunk are not
+//! called truncation, and symbolic links to directories are followed once (a link loop ends).
 //! Files are built with our own EVTX writer, so no shared data is needed.
 
 use huntbench::event::Event;
 use huntbench::ingest::{self, FileReport};
 use huntbench::synth::{DataValue, EvtxWriter, SynthEvent};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const HEADER: usize = 4096;
 const CHUNK: usize = 65536;
@@ -181,4 +182,46 @@ fn bytes_after_the_last_chunk_are_not_called_truncation() {
             && !report.warnings.iter().any(|w| w.contains("not EVTX data")),
         "{report:?}"
     );
+}
+
+fn no_skip(_: &Path) -> Option<String> {
+    None
+}
+
+#[cfg(unix)]
+#[test]
+fn linked_directories_are_followed_once_and_a_loop_ends() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (evidence, elsewhere) = (tmp.path().join("evidence"), tmp.path().join("elsewhere"));
+    std::fs::create_dir_all(evidence.join("host1")).expect("dir");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    let evtx = evtx_of(1);
+    std::fs::write(evidence.join("host1/a.evtx"), &evtx).expect("write");
+    std::fs::write(elsewhere.join("b.evtx"), &evtx).expect("write");
+    symlink(&elsewhere, evidence.join("host2")).expect("link");
+    symlink(&evidence, evidence.join("host1/loop")).expect("link");
+    symlink(evidence.join("gone"), evidence.join("dangling")).expect("link");
+
+    let found = ingest::discover(std::slice::from_ref(&evidence), &no_skip);
+    let files: Vec<&PathBuf> = found.files.iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        files,
+        [
+            &evidence.join("host1/a.evtx"),
+            &evidence.join("host2/b.evtx")
+        ]
+    );
+    let skipped: Vec<(&PathBuf, &str)> = (found.skipped.iter())
+        .map(|(p, why)| (p, why.as_str()))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert_eq!(skipped[0].0, &evidence.join("dangling"));
+    assert!(skipped[0].1.contains("cannot be followed"), "{skipped:?}");
+    assert_eq!(skipped[1].0, &evidence.join("host1/loop"));
+    assert!(
+        skipped[1].1.contains("read already") && !skipped[1].1.starts_with("already"),
+        "{skipped:?}"
+    );
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
 }
