@@ -82,7 +82,7 @@ pub struct PathError {
     pub reason: String,
 }
 
-/// The format of a file, by extension, else by its first bytes (`ElfFile\0` or `{`/`[`).
+/// The format of a file by its extension.
 pub fn detect_format(path: &Path) -> Option<Format> {
     let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
     match ext.as_str() {
@@ -92,16 +92,25 @@ pub fn detect_format(path: &Path) -> Option<Format> {
     }
 }
 
+/// The format of a file by its first bytes: `ElfFile\0`, or `{`/`[`.
 fn sniff_format(path: &Path) -> Option<Format> {
-    use std::io::Read;
-    let mut head = [0u8; 8];
-    let mut file = std::fs::File::open(path).ok()?;
-    let n = file.read(&mut head).ok()?;
-    if head[..n].starts_with(b"ElfFile\0") {
+    let head = file_head(path, 64)?;
+    if head.starts_with(EVTX_MAGIC) {
         return Some(Format::Evtx);
     }
-    let first = head[..n].iter().find(|b| !b.is_ascii_whitespace())?;
+    let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
     matches!(first, b'{' | b'[').then_some(Format::Json)
+}
+
+const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
+
+/// Up to `n` bytes from the start of `path`; `None` when it cannot be read.
+fn file_head(path: &Path, n: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let file = std::fs::File::open(path).ok()?;
+    file.take(n).read_to_end(&mut head).ok()?;
+    Some(head)
 }
 
 /// What [`discover`] found.
@@ -117,9 +126,10 @@ pub struct Discovered {
 }
 
 /// Expands the given paths into the log files to read: directories are walked recursively and
-/// keep files with a known extension; a file named explicitly is also accepted by content.
-/// Symbolic links are followed; a directory is walked once however many links lead to it, so a
-/// link loop ends.
+/// keep files with a known extension, and EVTX files under any other name (by their
+/// signature); a file named explicitly is also accepted by content (EVTX or JSON). Symbolic
+/// links are followed; a directory is walked once however many links lead to it, so a link
+/// loop ends.
 /// A directory (given or found) for which `skip_dir` gives a reason is left out and reported:
 /// the caller decides, so this module needs no knowledge of case directories.
 pub fn discover(paths: &[PathBuf], skip_dir: &dyn Fn(&Path) -> Option<String>) -> Discovered {
@@ -228,9 +238,17 @@ impl Walk<'_> {
         }
     }
 
-    /// A file found in a directory: kept by its extension.
+    /// A file found in a directory: kept by its extension, or as EVTX by its signature when
+    /// its extension says nothing (a log saved without `.evtx`); other content is not sniffed,
+    /// since directories hold JSON that is not event logs (configuration, tool output).
     fn file(&mut self, path: PathBuf) {
-        if let Some(format) = detect_format(&path) {
+        let format = detect_format(&path).or_else(|| {
+            // Only a regular file is opened: opening a named pipe would wait for a writer.
+            std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
+            let head = file_head(&path, EVTX_MAGIC.len() as u64)?;
+            (head == EVTX_MAGIC).then_some(Format::Evtx)
+        });
+        if let Some(format) = format {
             self.found.files.push((path, format));
         }
     }

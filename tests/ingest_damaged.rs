@@ -1,10 +1,11 @@
 //! Damaged EVTX files and awkward input directories: an unreadable chunk inside a file is named
 //! while every record of the other chunks is read, bytes appended after the last chunk are not
-//! called truncation, and symbolic links to directories are followed once (a link loop ends).
-//! Files are built with our own EVTX writer, so no shared data is needed.
+//! called truncation, EVTX files without the extension are found in directories, and symbolic
+//! links to directories are followed once (a link loop ends). Files are built with our own EVTX
+//! writer, so no shared data is needed.
 
 use huntbench::event::Event;
-use huntbench::ingest::{self, FileReport};
+use huntbench::ingest::{self, FileReport, Format};
 use huntbench::synth::{DataValue, EvtxWriter, SynthEvent};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -186,6 +187,45 @@ fn bytes_after_the_last_chunk_are_not_called_truncation() {
 
 fn no_skip(_: &Path) -> Option<String> {
     None
+}
+
+#[test]
+fn evtx_files_without_the_extension_are_found_in_directories() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    let evtx = evtx_of(1);
+    std::fs::write(dir.join("Security"), &evtx).expect("write");
+    std::fs::write(dir.join("System.evtx.bak"), &evtx).expect("write");
+    std::fs::write(dir.join("named.evtx"), &evtx).expect("write");
+    std::fs::write(dir.join("notes.txt"), "ElfFile").expect("write");
+    std::fs::write(dir.join("config"), "{\"not\": \"a log\"}").expect("write");
+    std::fs::write(dir.join("empty"), "").expect("write");
+    // A named pipe is not opened to look inside: that would wait for a writer.
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !fifo {
+        eprintln!("mkfifo unavailable: the named-pipe case is not checked");
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = dir.to_owned();
+    std::thread::spawn(move || tx.send(ingest::discover(&[root], &no_skip)));
+    let found = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("discovery returns (it must not open the named pipe)");
+    let names: Vec<(String, Format)> = (found.files.iter())
+        .map(|(p, f)| (p.file_name().unwrap().to_string_lossy().into_owned(), *f))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Security".to_owned(), Format::Evtx),
+            ("System.evtx.bak".to_owned(), Format::Evtx),
+            ("named.evtx".to_owned(), Format::Evtx),
+        ]
+    );
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
 }
 
 #[cfg(unix)]
