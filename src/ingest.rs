@@ -57,6 +57,13 @@ impl<'a> RecordTally<'a> {
         }
     }
 
+    /// Something wrong with the file as a whole (one object that is not an event): one error,
+    /// and a warning of its own rather than a place in the record errors' summary.
+    fn file_error(&mut self, warning: String) {
+        self.report.errors += 1;
+        self.report.warnings.push(warning);
+    }
+
     fn error(&mut self, why: String) {
         self.report.errors += 1;
         self.first_error.get_or_insert(why);
@@ -92,14 +99,13 @@ pub fn detect_format(path: &Path) -> Option<Format> {
     }
 }
 
-/// The format of a file by its first bytes: `ElfFile\0`, or `{`/`[`.
+/// The format of a file by its first bytes: `ElfFile\0`, or `{`/`[` (after a byte order mark).
 fn sniff_format(path: &Path) -> Option<Format> {
     let head = file_head(path, 64)?;
     if head.starts_with(EVTX_MAGIC) {
         return Some(Format::Evtx);
     }
-    let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
-    matches!(first, b'{' | b'[').then_some(Format::Json)
+    json_file::looks_like_json(&head).then_some(Format::Json)
 }
 
 const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
