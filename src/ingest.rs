@@ -9,6 +9,7 @@ mod json_file;
 pub mod normalize;
 
 use crate::event::Event;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The formats we read.
@@ -56,6 +57,13 @@ impl<'a> RecordTally<'a> {
         }
     }
 
+    /// Something wrong with the file as a whole (one object that is not an event): one error,
+    /// and a warning of its own rather than a place in the record errors' summary.
+    fn file_error(&mut self, warning: String) {
+        self.report.errors += 1;
+        self.report.warnings.push(warning);
+    }
+
     fn error(&mut self, why: String) {
         self.report.errors += 1;
         self.first_error.get_or_insert(why);
@@ -81,7 +89,7 @@ pub struct PathError {
     pub reason: String,
 }
 
-/// The format of a file, by extension, else by its first bytes (`ElfFile\0` or `{`/`[`).
+/// The format of a file by its extension.
 pub fn detect_format(path: &Path) -> Option<Format> {
     let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
     match ext.as_str() {
@@ -91,16 +99,24 @@ pub fn detect_format(path: &Path) -> Option<Format> {
     }
 }
 
+/// The format of a file by its first bytes: `ElfFile\0`, or `{`/`[` (after a byte order mark).
 fn sniff_format(path: &Path) -> Option<Format> {
-    use std::io::Read;
-    let mut head = [0u8; 8];
-    let mut file = std::fs::File::open(path).ok()?;
-    let n = file.read(&mut head).ok()?;
-    if head[..n].starts_with(b"ElfFile\0") {
+    let head = file_head(path, 64)?;
+    if head.starts_with(EVTX_MAGIC) {
         return Some(Format::Evtx);
     }
-    let first = head[..n].iter().find(|b| !b.is_ascii_whitespace())?;
-    matches!(first, b'{' | b'[').then_some(Format::Json)
+    json_file::looks_like_json(&head).then_some(Format::Json)
+}
+
+const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
+
+/// Up to `n` bytes from the start of `path`; `None` when it cannot be read.
+fn file_head(path: &Path, n: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let file = std::fs::File::open(path).ok()?;
+    file.take(n).read_to_end(&mut head).ok()?;
+    Some(head)
 }
 
 /// What [`discover`] found.
@@ -110,29 +126,38 @@ pub struct Discovered {
     pub files: Vec<(PathBuf, Format)>,
     /// An error for each unusable path.
     pub errors: Vec<PathError>,
-    /// Directories left out, with the reason.
+    /// Paths left out, with the reason: directories `skip_dir` rejects, directories reached a
+    /// second time (through a symbolic link), broken links.
     pub skipped: Vec<(PathBuf, String)>,
 }
 
 /// Expands the given paths into the log files to read: directories are walked recursively and
-/// keep files with a known extension; a file named explicitly is also accepted by content.
+/// keep files with a known extension, and EVTX files under any other name (by their
+/// signature); a file named explicitly is also accepted by content (EVTX or JSON). Symbolic
+/// links are followed; a directory is walked once however many links lead to it, so a link
+/// loop ends.
 /// A directory (given or found) for which `skip_dir` gives a reason is left out and reported:
 /// the caller decides, so this module needs no knowledge of case directories.
 pub fn discover(paths: &[PathBuf], skip_dir: &dyn Fn(&Path) -> Option<String>) -> Discovered {
-    let mut found = Discovered::default();
+    let mut walk = Walk {
+        skip_dir,
+        walked: HashMap::new(),
+        found: Discovered::default(),
+    };
     for path in paths {
         match std::fs::metadata(path) {
-            Err(e) => found.errors.push(PathError {
+            Err(e) => walk.found.errors.push(PathError {
                 path: path.clone(),
                 reason: e.to_string(),
             }),
-            Ok(meta) if meta.is_dir() => walk(path, skip_dir, &mut found),
+            Ok(meta) if meta.is_dir() => walk.dir(path, false),
             Ok(_) => match skipped_ancestor(path, skip_dir) {
-                Some(why) => found.skipped.push((path.clone(), why)),
-                None => accept_file(path, &mut found),
+                Some(why) => walk.found.skipped.push((path.clone(), why)),
+                None => accept_file(path, &mut walk.found),
             },
         }
     }
+    let mut found = walk.found;
     found.files.sort();
     found.files.dedup();
     found.skipped.sort();
@@ -158,35 +183,87 @@ fn accept_file(path: &Path, found: &mut Discovered) {
     }
 }
 
-fn walk(dir: &Path, skip_dir: &dyn Fn(&Path) -> Option<String>, found: &mut Discovered) {
-    if let Some(why) = skip_dir(dir) {
-        found.skipped.push((dir.to_owned(), why));
-        return;
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            found.errors.push(PathError {
-                path: dir.to_owned(),
-                reason: e.to_string(),
-            });
+/// A recursive walk over input directories.
+struct Walk<'a> {
+    skip_dir: &'a dyn Fn(&Path) -> Option<String>,
+    /// Canonical path of each directory walked → the path it was first walked as.
+    walked: HashMap<PathBuf, PathBuf>,
+    found: Discovered,
+}
+
+impl Walk<'_> {
+    /// Walks `dir` unless it was walked already (`link`: it was reached through a symbolic link).
+    fn dir(&mut self, dir: &Path, link: bool) {
+        if let Some(why) = (self.skip_dir)(dir) {
+            self.found.skipped.push((dir.to_owned(), why));
             return;
         }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&path, skip_dir, found),
-            Ok(_) => {
-                if let Some(format) = detect_format(&path) {
-                    found.files.push((path, format));
-                }
+        let canonical = match dir.canonicalize() {
+            Ok(c) => c,
+            Err(e) => return self.error(dir, e),
+        };
+        if let Some(first) = self.walked.get(&canonical) {
+            // Input paths that overlap need no notice: their files are all read.
+            if link || first.as_path() != dir {
+                let why = if link {
+                    format!(
+                        "a link to the same directory as {}, read already; not followed again",
+                        first.display()
+                    )
+                } else {
+                    format!(
+                        "the same directory as {}, read already; not walked again",
+                        first.display()
+                    )
+                };
+                self.found.skipped.push((dir.to_owned(), why));
             }
-            Err(e) => found.errors.push(PathError {
-                path,
-                reason: e.to_string(),
-            }),
+            return;
         }
+        self.walked.insert(canonical, dir.to_owned());
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.error(dir, e),
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => self.dir(&path, false),
+                Ok(t) if t.is_symlink() => match std::fs::metadata(&path) {
+                    Ok(target) if target.is_dir() => self.dir(&path, true),
+                    Ok(_) => self.file(path),
+                    // Dangling, or a loop of links (the system stops resolving those).
+                    Err(e) => self.found.skipped.push((
+                        path,
+                        format!("a symbolic link that cannot be followed: {e}"),
+                    )),
+                },
+                Ok(_) => self.file(path),
+                Err(e) => self.error(&path, e),
+            }
+        }
+    }
+
+    /// A file found in a directory: kept by its extension, or as EVTX by its signature when
+    /// its extension says nothing (a log saved without `.evtx`); other content is not sniffed,
+    /// since directories hold JSON that is not event logs (configuration, tool output).
+    fn file(&mut self, path: PathBuf) {
+        let format = detect_format(&path).or_else(|| {
+            // Only a regular file is opened: opening a named pipe would wait for a writer.
+            std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
+            let head = file_head(&path, EVTX_MAGIC.len() as u64)?;
+            (head == EVTX_MAGIC).then_some(Format::Evtx)
+        });
+        if let Some(format) = format {
+            self.found.files.push((path, format));
+        }
+    }
+
+    fn error(&mut self, path: &Path, e: std::io::Error) {
+        self.found.errors.push(PathError {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        });
     }
 }
 

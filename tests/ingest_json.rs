@@ -66,28 +66,123 @@ fn json_exports_hold_the_events_of_their_evtx(input: &Path) {
     let evtx_events = events(&evtx_case);
     assert_eq!(evtx_events.len() as u64, exported);
     for (name, dir) in [("c-json", &json_dir), ("c-jsonl", &jsonl_dir)] {
-        let case = ingest(&tmp.path().join(name), dir);
-        let manifest = case.manifest().expect("manifest");
-        assert!(
-            manifest
-                .files
-                .iter()
-                .all(|f| f.errors == 0 && f.warnings.is_empty()),
-            "{}: {:?}",
-            dir.display(),
-            manifest.files.iter().find(|f| f.errors > 0)
-        );
-        let got = events(&case);
-        assert_eq!(got.len(), evtx_events.len(), "{}", dir.display());
-        if let Some(i) = (0..got.len()).find(|&i| got[i] != evtx_events[i]) {
-            panic!(
-                "{}: first difference\njson: {}\nevtx: {}",
-                dir.display(),
-                got[i],
-                evtx_events[i]
-            );
-        }
+        assert_same_events(&tmp.path().join(name), dir, &evtx_events);
     }
+}
+
+/// A case of the files in `dir` holds `expected`, and no file had a problem.
+fn assert_same_events(case_dir: &Path, dir: &Path, expected: &[String]) {
+    let case = ingest(case_dir, dir);
+    let manifest = case.manifest().expect("manifest");
+    assert!(
+        manifest
+            .files
+            .iter()
+            .all(|f| f.errors == 0 && f.warnings.is_empty()),
+        "{}: {:?}",
+        dir.display(),
+        manifest
+            .files
+            .iter()
+            .find(|f| f.errors > 0 || !f.warnings.is_empty())
+    );
+    let got = events(&case);
+    assert_eq!(got.len(), expected.len(), "{}", dir.display());
+    if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
+        panic!(
+            "{}: first difference\njson: {}\nevtx: {}",
+            dir.display(),
+            got[i],
+            expected[i]
+        );
+    }
+}
+
+/// `text` as UTF-16 with a byte order mark, as PowerShell's `Out-File` writes it.
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for unit in text.encode_utf16() {
+        out.extend(if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        });
+    }
+    out
+}
+
+#[test]
+fn utf16_and_array_exports_hold_the_same_events() {
+    let samples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"));
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (json_dir, jsonl_dir) = (tmp.path().join("json"), tmp.path().join("jsonl"));
+    std::fs::create_dir(&json_dir).expect("dir");
+    std::fs::create_dir(&jsonl_dir).expect("dir");
+    let evtx_case = ingest(&tmp.path().join("c-evtx"), &samples);
+    let files: Vec<PathBuf> = (evtx_case.manifest().expect("manifest").files.iter())
+        .map(|f| PathBuf::from(&f.paths[0]))
+        .collect();
+    export(&files, &json_dir, &jsonl_dir);
+    let expected = events(&evtx_case);
+    let variants = ["utf16le", "utf16be", "array"].map(|v| tmp.path().join(v));
+    for dir in &variants {
+        std::fs::create_dir(dir).expect("dir");
+    }
+    for i in 0..files.len() {
+        let pretty = std::fs::read_to_string(json_dir.join(format!("{i}.json"))).expect("json");
+        let lines = std::fs::read_to_string(jsonl_dir.join(format!("{i}.jsonl"))).expect("jsonl");
+        let jsonl = variants[0].join(format!("{i}.jsonl"));
+        std::fs::write(jsonl, utf16(&lines.replace('\n', "\r\n"), false)).expect("write");
+        std::fs::write(variants[1].join(format!("{i}.json")), utf16(&pretty, true)).expect("w");
+        // A pretty-printed top-level array, as `ConvertTo-Json` and many tools write one.
+        let records: Vec<serde_json::Value> = (lines.lines())
+            .map(|l| serde_json::from_str(l).expect("a record"))
+            .collect();
+        let array = serde_json::to_string_pretty(&records).expect("json");
+        std::fs::write(variants[2].join(format!("{i}.json")), array).expect("write");
+    }
+    for dir in &variants {
+        let name = dir.file_name().expect("name").to_string_lossy();
+        assert_same_events(&tmp.path().join(format!("c-{name}")), dir, &expected);
+    }
+    // Named on its own without an extension, a UTF-16 export is still known by its content.
+    let bare = tmp.path().join("export");
+    std::fs::copy(variants[0].join("0.jsonl"), &bare).expect("copy");
+    let (events, report) = huntbench::ingest::read_all(&bare).expect("sniffed as JSON");
+    let lines = std::fs::read_to_string(jsonl_dir.join("0.jsonl")).expect("jsonl");
+    assert_eq!(events.len(), lines.lines().count(), "{report:?}");
+}
+
+#[test]
+fn an_object_wrapping_the_records_is_named_not_read_as_one_event() {
+    let samples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"));
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (json_dir, jsonl_dir) = (tmp.path().join("json"), tmp.path().join("jsonl"));
+    std::fs::create_dir(&json_dir).expect("dir");
+    std::fs::create_dir(&jsonl_dir).expect("dir");
+    export(&common::evtx_files(&samples), &json_dir, &jsonl_dir);
+    let lines = std::fs::read_to_string(jsonl_dir.join("0.jsonl")).expect("jsonl");
+    let records: Vec<serde_json::Value> = (lines.lines())
+        .map(|l| serde_json::from_str(l).expect("a record"))
+        .collect();
+    let wrapped = serde_json::json!({"count": records.len(), "records": records});
+    let path = tmp.path().join("wrapped.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&wrapped).expect("json")).expect("write");
+    let (events, report) = huntbench::ingest::read_all(&path).expect("readable");
+    assert!(events.is_empty(), "{events:?}");
+    assert_eq!(report.errors, 1);
+    assert_eq!(
+        report.warnings,
+        [format!(
+            "a JSON object holding {} objects under \"records\" is a wrapper, not an event: not \
+             read (huntbench reads one event per object or line, or a top-level array of events)",
+            records.len()
+        )]
+    );
 }
 
 #[test]

@@ -9,9 +9,14 @@
 //! zeros up to the chunk boundary: the records before the cut are read, the one cut in the
 //! middle is counted as unreadable (parsed, its missing tail would read as empty values).
 
+mod layout;
+
 use super::{FileReport, RecordTally};
 use crate::event::Event;
+use evtx::err::EvtxError;
 use evtx::{EvtxParser, ParserSettings};
+use layout::Layout;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -22,9 +27,16 @@ const CHUNK: u64 = 65536;
 /// Streams every readable record of `path` to `sink`; bad records are counted, not fatal.
 pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileReport> {
     // Opened read-only by us, so the evidence file can never be modified.
-    let file = File::open(path)?;
+    let mut file = File::open(path)?;
     let len = file.metadata()?.len();
-    let padded = ZeroPadded::new(file, len)?;
+    let layout = Layout::scan(&mut file, len)?;
+    // The crate sees the log only: bytes after its last chunk would read as broken chunks.
+    let log_end = if layout.slots.is_empty() {
+        len
+    } else {
+        layout.log_end()
+    };
+    let padded = ZeroPadded::new(file, log_end)?;
     let record_cut = padded.record_cut;
     let parser = match EvtxParser::from_read_seek(padded) {
         Ok(p) => p,
@@ -44,30 +56,106 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileRep
         .indent(false);
     let mut parser = parser.with_configuration(settings);
     let mut tally = RecordTally::new(sink);
+    // Chunk number → why it is lost. The crate skips a zeroed chunk in silence and yields one
+    // error for a chunk it cannot parse; neither is a record error.
+    let mut lost: BTreeMap<u64, String> = (layout.lost().into_iter())
+        .map(|(n, why)| (n, why.to_owned()))
+        .collect();
     for record in parser.records_json_value() {
-        tally.record(
-            record
-                .as_ref()
-                .map(|r| &r.data)
-                .map_err(ToString::to_string),
-        );
+        match record {
+            Err(EvtxError::FailedToParseChunk { chunk_id, source }) => {
+                lost.entry(chunk_id).or_insert_with(|| source.to_string());
+            }
+            record => tally.record(
+                record
+                    .as_ref()
+                    .map(|r| &r.data)
+                    .map_err(ToString::to_string),
+            ),
+        }
     }
     if record_cut {
         tally.error("a record is cut short by the end of the file".into());
     }
     let mut report = tally.finish();
-    if let Some(why) = truncation(len, declared_chunks) {
-        report.warnings.insert(0, why);
-    }
+    let of = declared_chunks.max(layout.span() as u64);
+    let damaged: Vec<_> = (layout.damaged().into_iter())
+        .filter(|(n, _)| !lost.contains_key(n))
+        .collect();
+    let mut front = Vec::new();
     if !header_ok {
-        report
-            .warnings
-            .insert(0, "file header checksum is invalid; read anyway".into());
+        front.push("file header checksum is invalid; read anyway".into());
     }
+    if let Some(why) = truncation(log_end, declared_chunks) {
+        front.push(why);
+    }
+    front.extend(lost_chunks(&lost, of));
+    front.extend(damaged_chunks(&damaged, of));
+    if let Some(bytes) = layout.trailing_garbage() {
+        front.push(format!(
+            "{bytes} bytes after the last chunk are not EVTX data (ignored)"
+        ));
+    }
+    report.warnings.splice(0..0, front);
     Ok(report)
 }
 
-/// Why a file of `len` bytes whose header declares `declared` chunks looks cut short.
+/// Chunk lists in warnings name at most this many chunks.
+const LISTED: usize = 8;
+
+/// `2 (zeroed), 5 (bad signature), …`, chunks numbered from 1.
+fn chunk_list<'a>(chunks: impl Iterator<Item = (u64, &'a str)>) -> String {
+    let mut out: Vec<String> = (chunks.take(LISTED + 1))
+        .map(|(n, why)| format!("{} ({why})", n + 1))
+        .collect();
+    if out.len() > LISTED {
+        out[LISTED] = "…".into();
+    }
+    out.join(", ")
+}
+
+/// The warning for chunks the crate could not read, whose records are lost.
+fn lost_chunks(lost: &BTreeMap<u64, String>, of: u64) -> Option<String> {
+    let first_line = |why: &String| why.lines().next().unwrap_or_default().to_owned();
+    match lost.len() {
+        0 => None,
+        1 => lost.iter().next().map(|(n, why)| {
+            format!(
+                "chunk {} of {of} unreadable ({}): its records are lost",
+                n + 1,
+                first_line(why)
+            )
+        }),
+        count => {
+            let whys: Vec<(u64, String)> = lost.iter().map(|(n, w)| (*n, first_line(w))).collect();
+            Some(format!(
+                "{count} of {of} chunks unreadable, their records are lost: {}",
+                chunk_list(whys.iter().map(|(n, w)| (*n, w.as_str())))
+            ))
+        }
+    }
+}
+
+/// The warning for chunks that fail their checksums: read, but their values may be damaged.
+fn damaged_chunks(damaged: &[(u64, &str)], of: u64) -> Option<String> {
+    match damaged {
+        [] => None,
+        [(n, which)] => Some(format!(
+            "chunk {} of {of} fails its {which}: its records were read but may hold \
+             damaged values",
+            n + 1
+        )),
+        _ => Some(format!(
+            "{} of {of} chunks fail their checksums, their records were read but may hold \
+             damaged values: {}",
+            damaged.len(),
+            chunk_list(damaged.iter().copied())
+        )),
+    }
+}
+
+/// Why a file whose log ends at `len` bytes and whose header declares `declared` chunks looks
+/// cut short.
 fn truncation(len: u64, declared: u64) -> Option<String> {
     let data = len.saturating_sub(HEADER_BLOCK);
     let (whole, partial) = (data / CHUNK, data % CHUNK);
@@ -97,13 +185,14 @@ struct ZeroPadded {
 
 impl ZeroPadded {
     fn new(mut file: File, len: u64) -> std::io::Result<Self> {
+        file.seek(SeekFrom::Start(0))?;
         let data = len.saturating_sub(HEADER_BLOCK);
         let (mut readable, mut padded_len, mut record_cut) = (len, len, false);
         if len > HEADER_BLOCK && !data.is_multiple_of(CHUNK) {
             let start = len - data % CHUNK;
             let mut tail = Vec::new();
             file.seek(SeekFrom::Start(start))?;
-            file.read_to_end(&mut tail)?;
+            (&mut file).take(len - start).read_to_end(&mut tail)?;
             file.seek(SeekFrom::Start(0))?;
             let (whole, cut) = whole_records(&tail);
             (readable, padded_len, record_cut) = (start + whole as u64, start + CHUNK, cut);

@@ -1,5 +1,7 @@
 //! Reads JSON exports: concatenated objects (as evtx_dump writes them, with or without its
-//! `Record N` lines), one object per line (JSONL), or a top-level array of objects.
+//! `Record N` lines), one object per line (JSONL), or a top-level array of objects; in UTF-8, or
+//! UTF-16 with a byte order mark (decoded as it is read). An object that wraps the records
+//! (`{"records": [...]}`) is reported as such: flattened, it would be one event holding them all.
 //!
 //! Objects are cut out of the byte stream by tracking braces and strings, so the file is
 //! streamed (bounded memory) and one malformed object is skipped without losing the rest. An
@@ -9,16 +11,45 @@
 
 use super::{FileReport, RecordTally};
 use crate::event::Event;
+use serde_json::Value;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+
+mod utf16;
 
 /// Largest single record accepted; beyond it the object is counted as an error.
 const MAX_OBJECT: usize = 64 * 1024 * 1024;
 
 pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileReport> {
-    let reader = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
     let mut tally = RecordTally::new(sink);
+    // PowerShell's Out-File and other Windows tools write UTF-16 with a byte order mark.
+    let head = reader.fill_buf()?;
+    if let Some(big_endian) = utf16::bom(head) {
+        reader.consume(2);
+        let decoded = utf16::Decoder::new(reader, big_endian);
+        split_records(BufReader::with_capacity(1 << 16, decoded), &mut tally)?;
+    } else {
+        split_records(reader, &mut tally)?;
+    }
+    Ok(tally.finish())
+}
+
+/// Whether the first bytes of a file look like JSON: `{` or `[` first, after any byte order
+/// mark and white space.
+pub(super) fn looks_like_json(head: &[u8]) -> bool {
+    let first = match utf16::bom(head) {
+        Some(big_endian) => utf16::chars(&head[2..], big_endian).find(|c| !c.is_whitespace()),
+        None => (head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head).iter())
+            .map(|&b| char::from(b))
+            .find(|c| !c.is_ascii_whitespace()),
+    };
+    matches!(first, Some('{' | '['))
+}
+
+/// Cuts `reader`'s bytes (UTF-8) into records and tallies each.
+fn split_records(reader: impl BufRead, tally: &mut RecordTally) -> std::io::Result<()> {
     let mut splitter = ObjectSplitter::default();
     for byte in reader.bytes() {
         let object = splitter.push(byte?);
@@ -29,8 +60,13 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileRep
         let Some(object) = object else {
             continue;
         };
-        let value = serde_json::from_slice::<serde_json::Value>(&object);
-        tally.record(value.as_ref().map_err(ToString::to_string));
+        match serde_json::from_slice::<Value>(&object) {
+            Ok(value) => match wrapper(&value) {
+                Some(shape) => tally.file_error(shape),
+                None => tally.record(Ok(&value)),
+            },
+            Err(e) => tally.record(Err(e.to_string())),
+        }
     }
     if splitter.in_object() {
         tally.error("file ends inside a JSON object".into());
@@ -38,7 +74,32 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileRep
     for _ in 0..splitter.oversized {
         tally.error(format!("record larger than {MAX_OBJECT} bytes"));
     }
-    Ok(tally.finish())
+    Ok(())
+}
+
+/// Why a top-level object is not an event but a wrapper around records, such as
+/// `{"records": [{…}, {…}]}`: it has none of the members an event has at the top (`Event` in
+/// the evtx_dump shape, `System` or `EventID` in flat exports), and a member holding an array
+/// of objects. Flattened, it would be one event holding every record's values.
+fn wrapper(value: &Value) -> Option<String> {
+    let object = value.as_object()?;
+    if ["Event", "System", "EventID"]
+        .iter()
+        .any(|k| object.contains_key(*k))
+    {
+        return None;
+    }
+    object.iter().find_map(|(key, member)| {
+        let items = member.as_array().filter(|a| !a.is_empty())?;
+        items.iter().all(Value::is_object).then(|| {
+            format!(
+                "a JSON object holding {} objects under {key:?} is a wrapper, not an event: not \
+                 read (huntbench reads one event per object or line, or a top-level array of \
+                 events)",
+                items.len()
+            )
+        })
+    })
 }
 
 /// Yields each top-level `{…}` object; anything between objects (commas, `[`, `]`, `Record 7`
