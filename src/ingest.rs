@@ -129,6 +129,8 @@ pub struct Discovered {
     /// Paths left out, with the reason: directories `skip_dir` rejects, directories reached a
     /// second time (through a symbolic link), broken links.
     pub skipped: Vec<(PathBuf, String)>,
+    /// Per input directory, how many files under it are not event logs (not read).
+    pub not_logs: Vec<(PathBuf, usize)>,
 }
 
 /// Expands the given paths into the log files to read: directories are walked recursively and
@@ -143,6 +145,7 @@ pub fn discover(paths: &[PathBuf], skip_dir: &dyn Fn(&Path) -> Option<String>) -
         skip_dir,
         walked: HashMap::new(),
         found: Discovered::default(),
+        not_logs: 0,
     };
     for path in paths {
         match std::fs::metadata(path) {
@@ -150,7 +153,14 @@ pub fn discover(paths: &[PathBuf], skip_dir: &dyn Fn(&Path) -> Option<String>) -
                 path: path.clone(),
                 reason: e.to_string(),
             }),
-            Ok(meta) if meta.is_dir() => walk.dir(path, false),
+            Ok(meta) if meta.is_dir() => {
+                walk.dir(path, false);
+                // Counted, not listed: a triage collection holds many files that are not logs.
+                let n = std::mem::take(&mut walk.not_logs);
+                if n > 0 {
+                    walk.found.not_logs.push((path.clone(), n));
+                }
+            }
             Ok(_) => match skipped_ancestor(path, skip_dir) {
                 Some(why) => walk.found.skipped.push((path.clone(), why)),
                 None => accept_file(path, &mut walk.found),
@@ -189,6 +199,8 @@ struct Walk<'a> {
     /// Canonical path of each directory walked → the path it was first walked as.
     walked: HashMap<PathBuf, PathBuf>,
     found: Discovered,
+    /// Files passed over under the input directory being walked.
+    not_logs: usize,
 }
 
 impl Walk<'_> {
@@ -254,8 +266,9 @@ impl Walk<'_> {
             let head = file_head(&path, EVTX_MAGIC.len() as u64)?;
             (head == EVTX_MAGIC).then_some(Format::Evtx)
         });
-        if let Some(format) = format {
-            self.found.files.push((path, format));
+        match format {
+            Some(format) => self.found.files.push((path, format)),
+            None => self.not_logs += 1,
         }
     }
 

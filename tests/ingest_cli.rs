@@ -291,3 +291,29 @@ fn synth_without_an_output_file_says_so() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs -o FILE.evtx"));
     assert!(out.stdout.is_empty());
 }
+
+/// Files in an input directory that are not event logs are not read, and a note counts them
+/// (they were passed over without a word).
+#[test]
+fn files_that_are_not_logs_are_counted_in_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("collection");
+    std::fs::create_dir_all(input.join("sub")).unwrap();
+    std::fs::copy(samples().join("psexec.evtx"), input.join("psexec.evtx")).unwrap();
+    std::fs::write(input.join("notes.txt"), "triage notes").unwrap();
+    std::fs::write(input.join("sub/hives.dat"), [0u8; 64]).unwrap();
+    let case = tmp.path().join("case");
+    let out = Command::new(BIN)
+        .args(["ingest", "--quiet", "--case"])
+        .arg(&case)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("collection: 2 file(s) under it are not event logs"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("added 1 file(s)"), "{stderr}");
+}

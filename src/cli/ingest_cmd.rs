@@ -52,6 +52,13 @@ pub fn print_summary(s: &IngestSummary, dir: &std::path::Path) {
             for_terminal(&p.reason)
         );
     }
+    for (dir, n) in &s.not_logs {
+        eprintln!(
+            "note: {}: {n} file(s) under it are not event logs (neither .evtx/.json/.jsonl nor an \
+             EVTX signature): not read",
+            for_terminal(&dir.display().to_string())
+        );
+    }
     let errors: u64 = s.added.iter().map(|f| f.errors).sum();
     let secs = s.elapsed.as_secs_f64().max(1e-3);
     eprintln!(

@@ -70,6 +70,9 @@ pub struct IngestSummary {
     /// case directories among the inputs, which are not walked.
     pub skipped: Vec<(PathBuf, String)>,
     pub path_errors: Vec<PathError>,
+    /// Per input directory, how many files under it are not event logs (a note, not a
+    /// problem: collections hold READMEs, configuration and other artefacts).
+    pub not_logs: Vec<(PathBuf, usize)>,
     pub events_added: u64,
     pub elapsed: Duration,
 }
@@ -171,6 +174,7 @@ impl Case {
         let (files, cases_skipped) = (found.files, found.skipped);
         let mut summary = IngestSummary {
             path_errors: found.errors,
+            not_logs: found.not_logs,
             ..IngestSummary::default()
         };
         let mut manifest = self.manifest()?;
