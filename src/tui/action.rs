@@ -102,6 +102,9 @@ pub enum Effect {
         text: String,
         origin: String,
         filters: Vec<Filter>,
+        /// The loaded rules, hits and correlations, when a correlation is built on this rule
+        /// (the preview then says what the edit does to its alerts).
+        feeds: Option<Arc<CorrInputs>>,
     },
     /// Re-evaluates an edited correlation rule over the hits the workbench holds.
     CompileCorrelation {

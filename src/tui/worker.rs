@@ -310,10 +310,18 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             text,
             origin,
             filters,
+            feeds,
         } => vec![Msg::Compiled {
             generation,
             target: EditTarget::Rule(rule),
-            result: compile::rule(&snap, &ctx.config_dir, &text, &origin, filters)?,
+            result: compile::rule(
+                &snap,
+                &ctx.config_dir,
+                &text,
+                &origin,
+                filters,
+                feeds.map(|inputs| (rule, inputs)),
+            )?,
         }],
         Effect::CompileCorrelation {
             generation,

@@ -399,3 +399,47 @@ fn the_correlation_editor_previews_the_correlations_built_on_it() {
         ed.notes
     );
 }
+
+/// Editing a rule that correlations are built on (directly, or through another correlation)
+/// says what the edit does to their alerts.
+#[test]
+fn the_rule_editor_previews_the_correlations_built_on_the_rule() {
+    use super::support::press;
+    use crossterm::event::KeyCode;
+    let dir = tempfile::tempdir().unwrap();
+    let burst = manifest_dir().join("tests/fixtures/tui/wmi_burst.yml");
+    let outer = dir.path().join("outer.yml");
+    std::fs::write(
+        &outer,
+        "title: Bursts on two or more computers\ncorrelation:\n    type: value_count\n    rules:\n        - 7f0c4d1e-5a39-4c8e-9b1f-2f6a1b7e0c11\n    group-by: []\n    timespan: 10d\n    condition:\n        field: Computer\n        gte: 1\nlevel: critical\n",
+    )
+    .unwrap();
+    let mut fx = fixture_with(|o| o.rule_paths = vec![burst.clone(), outer.clone()]);
+    let before: Vec<usize> = fx.app.correlations.iter().map(|c| c.hits.len()).collect();
+    assert!(before.iter().all(|&n| n > 0), "{before:?}");
+    fx.select_rule("Process Started by the WMI Provider Host");
+    fx.send(Action::EditRule);
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor: {:?}", fx.app.message)
+    };
+    let lines = ed.area.lines().to_vec();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("ParentImage|endswith"))
+        .unwrap();
+    // '\WmiPrvSE.exe' → '\WmiPrvSE.exex': no process has that parent.
+    press(&mut fx, KeyCode::Down, at);
+    press(&mut fx, KeyCode::End, 1);
+    press(&mut fx, KeyCode::Left, 1);
+    fx.key('x');
+    let Some(Screen::Editor(ed)) = fx.app.top() else {
+        panic!("editor")
+    };
+    for (c, n) in fx.app.correlations.iter().zip(&before) {
+        let want = format!(
+            "`{}`, built on this rule: 0 alert(s) with this edit ({n} before)",
+            c.corr.meta.label()
+        );
+        assert!(ed.notes.contains(&want), "{want}\n{:?}", ed.notes);
+    }
+}

@@ -53,7 +53,10 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
     let opened = target(app).and_then(|t| match t {
         EditTarget::Rule(i) => {
             let row = app.rules.get(i)?;
-            Some((t, EditHits::Rule(Arc::clone(&row.hits)), None))
+            let (id, name) = (row.rule.meta.id.as_deref(), row.rule.meta.name.as_deref());
+            let feeds = (app.correlations.iter()).any(|c| c.corr.references(id, name));
+            let inputs = feeds.then(|| Arc::new(corr_inputs(app)));
+            Some((t, EditHits::Rule(Arc::clone(&row.hits)), inputs))
         }
         EditTarget::Corr(k) => {
             let row = app.correlations.get(k)?;
@@ -205,12 +208,13 @@ pub fn editor_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     };
     let origin = format!("{} (edited)", meta.origin);
     match (target, inputs) {
-        (EditTarget::Rule(rule), _) => vec![Effect::Compile {
+        (EditTarget::Rule(rule), feeds) => vec![Effect::Compile {
             generation,
             rule,
             text,
             origin,
             filters,
+            feeds,
         }],
         (EditTarget::Corr(corr), Some(inputs)) => vec![Effect::CompileCorrelation {
             generation,

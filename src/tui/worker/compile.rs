@@ -33,13 +33,16 @@ fn load_errors(set: &RuleSet, found: bool, none: &str) -> Vec<EditError> {
     errors
 }
 
-/// A detection rule: its hits over the whole case.
+/// A detection rule: its hits over the whole case; with `feeds` (the loaded rule `usize` it
+/// replaces, and what the correlations read), a note per correlation built on it with its
+/// alerts before and with the edit.
 pub fn rule(
     snap: &Snapshot,
     config_dir: &std::path::Path,
     text: &str,
     origin: &str,
     filters: Vec<Filter>,
+    feeds: Option<(usize, Arc<CorrInputs>)>,
 ) -> anyhow::Result<Compiled> {
     // With the user's placeholders and mapping, as the rules list was loaded.
     let loader = crate::rulepack::loader(config_dir)?;
@@ -52,7 +55,64 @@ pub fn rule(
         .hits
         .pop()
         .unwrap_or_default();
-    Ok(Ok((EditHits::Rule(Arc::new(hits)), rule.notes)))
+    let mut notes = rule.notes;
+    if let Some((index, inputs)) = feeds {
+        notes.extend(fed_correlations(snap, index, &hits, &inputs)?);
+    }
+    Ok(Ok((EditHits::Rule(Arc::new(hits)), notes)))
+}
+
+/// "`corr`, built on this rule: N alert(s) with this edit (M before)" for every loaded
+/// correlation that takes hits from rule `index`, directly or through another correlation.
+/// The rule keeps its loaded id and name here: a correlation names the rule it was written
+/// for, and the edit replaces that rule.
+fn fed_correlations(
+    snap: &Snapshot,
+    index: usize,
+    edited: &[EventRef],
+    inputs: &CorrInputs,
+) -> anyhow::Result<Vec<String>> {
+    let Some(loaded) = inputs.rules.get(index) else {
+        return Ok(Vec::new());
+    };
+    let all: Vec<Correlation> = (inputs.correlations.iter())
+        .map(|c| Correlation::clone(c))
+        .collect();
+    let mut fed: Vec<bool> = (all.iter())
+        .map(|c| c.references(loaded.meta.id.as_deref(), loaded.meta.name.as_deref()))
+        .collect();
+    loop {
+        let grew: Vec<usize> = (0..all.len())
+            .filter(|&k| !fed[k])
+            .filter(|&k| {
+                (all.iter().zip(&fed)).any(|(t, f)| {
+                    *f && all[k].references(t.meta.id.as_deref(), t.meta.name.as_deref())
+                })
+            })
+            .collect();
+        if grew.is_empty() {
+            break;
+        }
+        for k in grew {
+            fed[k] = true;
+        }
+    }
+    let rules: Vec<&CompiledRule> = inputs.rules.iter().map(|r| r.as_ref()).collect();
+    let mut hits: Vec<&[EventRef]> = inputs.hits.iter().map(|h| h.as_slice()).collect();
+    let before = crate::hunt::correlate_hits(snap, &all, &rules, &hits)?;
+    hits[index] = edited;
+    let after = crate::hunt::correlate_hits(snap, &all, &rules, &hits)?;
+    Ok((all.iter().zip(before.iter().zip(&after)).zip(&fed))
+        .filter(|(_, f)| **f)
+        .map(|((c, (b, a)), _)| {
+            format!(
+                "`{}`, built on this rule: {} alert(s) with this edit ({} before)",
+                c.meta.label(),
+                a.len(),
+                b.len()
+            )
+        })
+        .collect())
 }
 
 /// A correlation rule (replacing loaded correlation `corr`): its hits over the loaded rules'
