@@ -157,14 +157,20 @@ fn utf16_and_array_exports_hold_the_same_events() {
     assert_eq!(events.len(), lines.lines().count(), "{report:?}");
 }
 
-#[test]
-fn an_object_wrapping_the_records_is_named_not_read_as_one_event() {
+/// The samples exported as JSON and JSONL in a new temporary directory; the JSONL directory.
+fn sample_exports() -> (tempfile::TempDir, PathBuf) {
     let samples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"));
     let tmp = tempfile::tempdir().expect("tmp");
     let (json_dir, jsonl_dir) = (tmp.path().join("json"), tmp.path().join("jsonl"));
     std::fs::create_dir(&json_dir).expect("dir");
     std::fs::create_dir(&jsonl_dir).expect("dir");
     export(&common::evtx_files(&samples), &json_dir, &jsonl_dir);
+    (tmp, jsonl_dir)
+}
+
+#[test]
+fn an_object_wrapping_the_records_is_named_not_read_as_one_event() {
+    let (tmp, jsonl_dir) = sample_exports();
     let lines = std::fs::read_to_string(jsonl_dir.join("0.jsonl")).expect("jsonl");
     let records: Vec<serde_json::Value> = (lines.lines())
         .map(|l| serde_json::from_str(l).expect("a record"))
@@ -201,12 +207,7 @@ fn json_exports_of_the_corpus_hold_the_same_events() {
 
 #[test]
 fn a_jsonl_line_cut_short_loses_only_its_own_record() {
-    let samples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"));
-    let tmp = tempfile::tempdir().expect("tmp");
-    let (json_dir, jsonl_dir) = (tmp.path().join("json"), tmp.path().join("jsonl"));
-    std::fs::create_dir(&json_dir).expect("dir");
-    std::fs::create_dir(&jsonl_dir).expect("dir");
-    export(&common::evtx_files(&samples), &json_dir, &jsonl_dir);
+    let (tmp, jsonl_dir) = sample_exports();
     let path = jsonl_dir.join("0.jsonl");
     let text = std::fs::read_to_string(&path).expect("read");
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
