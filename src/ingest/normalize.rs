@@ -29,6 +29,13 @@ pub fn from_json(record: &Json) -> Option<Event> {
             for (k, v) in root {
                 flatten_value(&field_name(k), v, &mut event);
             }
+            // Flat exports commonly name the time `TimeCreated`; it is the event's time when
+            // the record has no `TimeCreated_SystemTime` of its own.
+            if event.get_str(crate::event::names::TIME_CREATED).is_none()
+                && let Some(t) = root.get("TimeCreated").and_then(Json::as_str)
+            {
+                event.push(crate::event::names::TIME_CREATED, Value::Str(t.into()));
+            }
         }
     }
     Some(event)
@@ -214,5 +221,9 @@ mod tests {
         let e = from_json(&json!({"EventID": 1, "Image": "C:\\a.exe"})).unwrap();
         assert_eq!(e.event_id(), Some(1));
         assert_eq!(e.get_str("Image"), Some("C:\\a.exe"));
+        // A flat `TimeCreated` is the event's time.
+        let e = from_json(&json!({"EventID": 1, "TimeCreated": "2024-03-13T10:00:00Z"})).unwrap();
+        assert!(e.timestamp().is_some());
+        assert_eq!(e.get_str("TimeCreated"), Some("2024-03-13T10:00:00Z"));
     }
 }
