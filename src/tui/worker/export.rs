@@ -144,7 +144,8 @@ pub fn write_stack(
     let out = unique_path(path, if jsonl { "jsonl" } else { "csv" });
     let mut file = BufWriter::new(File::create(&out)?);
     let total: u64 = values.iter().map(|(_, n)| n).sum::<u64>() + missing;
-    let percent = |n: u64| format!("{:.2}", n as f64 * 100.0 / total.max(1) as f64);
+    // Two decimals, as the CSV cell and the JSON number alike.
+    let percent = |n: u64| (n as f64 * 10_000.0 / total.max(1) as f64).round() / 100.0;
     let rows = (values.iter().map(|(v, n)| (Some(v.as_str()), *n)))
         .chain((missing > 0).then_some((None, missing)));
     if jsonl {
@@ -153,7 +154,7 @@ pub fn write_stack(
                 "field": field,
                 "value": value,
                 "count": count,
-                "percent": percent(count).parse::<f64>().unwrap_or(0.0),
+                "percent": percent(count),
             });
             writeln!(file, "{}", crate::sanitize::json_text(line.to_string()))?;
         }
@@ -167,7 +168,7 @@ pub fn write_stack(
                 text(field),
                 text(value.unwrap_or_default()),
                 count.to_string(),
-                percent(count),
+                format!("{:.2}", percent(count)),
                 value.is_none().to_string(),
             ])?;
         }
