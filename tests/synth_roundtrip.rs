@@ -137,7 +137,7 @@ fn check_file(path: &Path, written: &[SynthEvent], first_id: u64) {
 fn bundled_scenarios_round_trip_through_ingest() {
     let dir = tempfile::tempdir().expect("tempdir");
     let infos = synth::list_scenarios();
-    assert_eq!(infos.len(), 5);
+    assert_eq!(infos.len(), 6);
     for info in infos {
         let out = dir.path().join(format!("{}.evtx", info.name));
         let summary = synth::render_scenario(&info.name, &out).expect("render");

@@ -23,8 +23,18 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("psexec", "win_system_psexesvc_service_install", 1),
     ("psexec", "win_system_service_binary_in_windows_root", 2),
     ("psexec", "pipe_created_win_psexec_like_pipes", 10),
+    ("psexec", "win_security_psexesvc_service_install", 1),
+    ("psexec", "win_security_service_binary_in_windows_root", 2),
+    ("psexec", "win_security_psexec_default_pipes", 4),
     ("wmiexec", "proc_creation_win_impacket_wmiexec_cmd", 14),
     ("wmiexec", "proc_creation_win_wmiprvse_child_process", 14),
+    ("smbexec", "proc_creation_win_impacket_smbexec_cmd", 9),
+    ("smbexec", "win_system_impacket_smbexec_service_install", 3),
+    (
+        "smbexec",
+        "win_security_impacket_smbexec_service_install",
+        3,
+    ),
     (
         "wmi-spawned-process",
         "proc_creation_win_wmiprvse_child_process",
@@ -61,6 +71,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
         "win_system_service_binary_in_windows_root",
         1,
     ),
+    ("defender-asr-block", "win_security_psexec_default_pipes", 3),
     (
         "benign-admin-baseline",
         "proc_creation_win_wmiprvse_child_process",
@@ -86,11 +97,17 @@ const EXPECTED: &[(&str, &str, usize)] = &[
         "pipe_created_win_psexec_like_pipes",
         4,
     ),
+    (
+        "benign-admin-baseline",
+        "win_security_psexec_default_pipes",
+        3,
+    ),
 ];
 
 const SAMPLES: &[&str] = &[
     "psexec",
     "wmiexec",
+    "smbexec",
     "wmi-spawned-process",
     "defender-asr-block",
     "benign-admin-baseline",
@@ -113,7 +130,7 @@ fn bundled_rules_load_and_fire_as_documented() {
         set.errors,
         set.unsupported
     );
-    assert_eq!(set.rules.len(), 11, "one compiled rule per file");
+    assert_eq!(set.rules.len(), 17, "one compiled rule per file");
     for rule in &set.rules {
         let m = &rule.meta;
         assert!(m.id.is_some() && m.level.is_some(), "{}", m.origin);
@@ -146,6 +163,7 @@ fn saved_wmi_child_search_matches_the_sysmon_hits() {
     let query = huntbench::query::parse(text.trim()).expect("the saved search parses");
     for (s, want) in [
         ("wmiexec", 7),
+        ("smbexec", 0),
         ("wmi-spawned-process", 3),
         ("benign-admin-baseline", 2),
         ("psexec", 0),
@@ -153,5 +171,131 @@ fn saved_wmi_child_search_matches_the_sysmon_hits() {
     ] {
         let hits = sample(s).iter().filter(|e| query.matches(e)).count();
         assert_eq!(hits, want, "{s}");
+    }
+}
+
+/// The bundled rule compiled from `rules/windows/<stem>.yml`.
+fn bundled_rule(stem_name: &str) -> huntbench::sigma::CompiledRule {
+    let loader = Loader::new().expect("loader");
+    let path = root()
+        .join("rules/windows")
+        .join(format!("{stem_name}.yml"));
+    let mut set = loader.load_paths(&[path]);
+    assert!(set.errors.is_empty(), "{stem_name}: {:?}", set.errors);
+    set.rules.pop().expect("one rule")
+}
+
+/// Events of a sample whose `field` contains `needle`, so each near miss is named and cannot
+/// silently vanish from its scenario.
+fn events_with<'a>(events: &'a [Event], field: &str, needle: &str) -> Vec<&'a Event> {
+    let found: Vec<_> = events
+        .iter()
+        .filter(|e| e.get_str(field).is_some_and(|v| v.contains(needle)))
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "no event with {field} containing {needle:?}"
+    );
+    found
+}
+
+/// Impacket's wmiexec and smbexec both write command output to a loopback share; each rule
+/// fires on its own tool only (the wmiexec rule once matched every smbexec command too).
+#[test]
+fn wmiexec_and_smbexec_rules_tell_the_tools_apart() {
+    let wmiexec = bundled_rule("proc_creation_win_impacket_wmiexec_cmd");
+    let smbexec = bundled_rule("proc_creation_win_impacket_smbexec_cmd");
+    let smb_events = sample("smbexec");
+    let launchers = events_with(&smb_events, "CommandLine", r"^> \\127.0.0.1\C$\__output");
+    let current = events_with(&smb_events, "CommandLine", r"^> \\SRV-FILE-02\C$\__output");
+    for e in launchers.iter().chain(&current) {
+        assert!(smbexec.is_match(e), "smbexec launcher missed: {e:?}");
+        assert!(!wmiexec.is_match(e), "wmiexec rule fired on smbexec: {e:?}");
+    }
+    for e in events_with(
+        &sample("wmiexec"),
+        "CommandLine",
+        r"1> \\127.0.0.1\ADMIN$\__",
+    ) {
+        assert!(!smbexec.is_match(e), "smbexec rule fired on wmiexec: {e:?}");
+    }
+    // Same loopback redirection as wmiexec, but started by SQL Agent rather than WmiPrvSE.exe.
+    let baseline = sample("benign-admin-baseline");
+    for e in events_with(&baseline, "CommandLine", r"1> \\127.0.0.1\C$\Temp") {
+        assert!(
+            !wmiexec.is_match(e),
+            "wmiexec rule fired on SQL Agent: {e:?}"
+        );
+    }
+    // A service that runs cmd.exe on a .bat with redirected output, started by services.exe.
+    for e in events_with(&baseline, "CommandLine", "prepost.bat") {
+        assert!(
+            !smbexec.is_match(e),
+            "smbexec rule fired on a backup hook: {e:?}"
+        );
+    }
+}
+
+/// 4697 is the Security log's record of the installs System 7045 records: the PsExec and
+/// Windows-directory rules cover both logs, and legitimate installs stay silent in both.
+#[test]
+fn service_install_rules_cover_security_4697_as_well_as_system_7045() {
+    let psexec_4697 = bundled_rule("win_security_psexesvc_service_install");
+    let root_4697 = bundled_rule("win_security_service_binary_in_windows_root");
+    let smbexec_4697 = bundled_rule("win_security_impacket_smbexec_service_install");
+    let events = sample("psexec");
+    let installs: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_id() == Some(4697))
+        .collect();
+    assert_eq!(installs.len(), 2, "PSEXESVC and winupdsvc");
+    for e in &installs {
+        assert!(root_4697.is_match(e), "{e:?}");
+        let is_default = e.get_str("ServiceName") == Some("PSEXESVC");
+        assert_eq!(psexec_4697.is_match(e), is_default, "{e:?}");
+    }
+    let baseline = sample("benign-admin-baseline");
+    let legit: Vec<_> = baseline
+        .iter()
+        .filter(|e| e.event_id() == Some(4697))
+        .collect();
+    assert_eq!(legit.len(), 2, "inventory agent and backup hook");
+    for e in legit {
+        for rule in [&psexec_4697, &root_4697, &smbexec_4697] {
+            assert!(!rule.is_match(e), "{} fired on {e:?}", rule.title());
+        }
+    }
+}
+
+/// Default PsExec pipes over IPC$ fire the default-pipe rule and not the renamed-service rule;
+/// other pipes over IPC$ (srvsvc, spoolss, svcctl) fire neither.
+#[test]
+fn default_psexec_pipes_over_ipc_have_their_own_rule() {
+    let default_pipes = bundled_rule("win_security_psexec_default_pipes");
+    let renamed = bundled_rule("win_security_psexec_renamed_service_pipes");
+    let events = sample("psexec");
+    for e in events_with(
+        &events,
+        "RelativeTargetName",
+        "PSEXESVC-WKS-ACC-014-5212-std",
+    ) {
+        assert!(default_pipes.is_match(e) && !renamed.is_match(e), "{e:?}");
+    }
+    for e in events_with(
+        &events,
+        "RelativeTargetName",
+        "winupdsvc-WKS-ACC-014-5340-std",
+    ) {
+        assert!(!default_pipes.is_match(e) && renamed.is_match(e), "{e:?}");
+    }
+    let baseline = sample("benign-admin-baseline");
+    let smb = sample("smbexec");
+    let others = [
+        events_with(&baseline, "RelativeTargetName", "srvsvc"),
+        events_with(&baseline, "RelativeTargetName", "spoolss"),
+        events_with(&smb, "RelativeTargetName", "svcctl"),
+    ];
+    for e in others.iter().flatten() {
+        assert!(!default_pipes.is_match(e) && !renamed.is_match(e), "{e:?}");
     }
 }

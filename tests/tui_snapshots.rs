@@ -170,7 +170,7 @@ fn live_edit_changes_the_count_and_shows_the_diff() {
         new,
         "the saved rule replaces the bundled one"
     );
-    assert_eq!(fx.app.rules.len(), 11, "replaced, not duplicated");
+    assert_eq!(fx.app.rules.len(), 17, "replaced, not duplicated");
 }
 
 #[test]

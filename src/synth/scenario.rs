@@ -17,6 +17,10 @@ const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../samples/scenarios/wmiexec.yml"),
     ),
     (
+        "smbexec",
+        include_str!("../../samples/scenarios/smbexec.yml"),
+    ),
+    (
         "wmi-spawned-process",
         include_str!("../../samples/scenarios/wmi-spawned-process.yml"),
     ),
