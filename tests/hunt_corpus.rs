@@ -154,4 +154,20 @@ fn seed_detections_fire_on_the_real_attack_samples() {
         "{}\nall hits: {hits:#?}",
         missing.join("\n")
     );
+    // The corpus holds no smbexec and no default-named PsExec pipe over IPC$, and its one 4697
+    // is an RDP-hijack service: these rules must stay silent on all of it (real-log false
+    // positives), while the wmiexec rule above still fires on its sample.
+    let silent = [
+        "d696adf0-e3e1-43d6-b191-dee6698bc6a6", // Impacket smbexec service command shell
+        "0e219f01-68d4-4975-a21f-96e3e4f7205b", // Impacket smbexec service installed (7045)
+        "d7f6ed74-ecdd-415a-95d6-656aca8b07cf", // Impacket smbexec service installed (4697)
+        "0afd8e18-6ff6-4631-bb9f-7bcc61ce4b10", // PsExec service installed (4697)
+        "5c7f3523-7b5a-4f05-b986-e9db8c42dc41", // service binary in C:\Windows (4697)
+        "09418fac-3f45-4830-a7f3-6af13d0e9529", // default PsExec pipes over IPC$
+    ];
+    let noisy: Vec<_> = hits
+        .iter()
+        .filter(|((id, _), _)| silent.contains(&id.as_str()))
+        .collect();
+    assert!(noisy.is_empty(), "unexpected hits: {noisy:?}");
 }
