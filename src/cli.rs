@@ -215,24 +215,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Fields worth showing in one-line event summaries, most telling first.
-pub const TABLE_FIELDS: &[&str] = &[
-    "Image",
-    "NewProcessName",
-    "CommandLine",
-    "ParentImage",
-    "ParentProcessName",
-    "User",
-    "SubjectUserName",
-    "TargetUserName",
-    "TargetFilename",
-    "ShareName",
-    "RelativeTargetName",
-    "ServiceName",
-    "ImagePath",
-    "PipeName",
-    "DestinationIp",
-    "ProcessName",
-    "Path",
-    "Payload",
-];
+/// `s` cut to `max` characters, the cut marked with `…` (table columns).
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}

@@ -12,8 +12,11 @@
 //! rendered the way the log renders them. A JSON/XML null (empty element) is `Value::Null`,
 //! which Sigma treats as *absent*; an empty substitution is `Value::Str("")`.
 
+mod summary;
+
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+pub use summary::short_channel;
 
 /// One field value.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -154,10 +154,25 @@ pub fn discover(paths: &[PathBuf], skip_dir: &dyn Fn(&Path) -> Option<String>) -
                 reason: e.to_string(),
             }),
             Ok(meta) if meta.is_dir() => {
+                let again =
+                    (path.canonicalize().ok()).is_some_and(|c| walk.walked.contains_key(&c));
+                let before = walk.found.outcomes();
                 walk.dir(path, false);
                 // Counted, not listed: a triage collection holds many files that are not logs.
                 let n = std::mem::take(&mut walk.not_logs);
-                if n > 0 {
+                if !again && walk.found.outcomes() == before {
+                    // Nothing found and nothing said: a wrong folder must not read as "0 events".
+                    let reason = match n {
+                        0 => "no event logs in this directory: it is empty".to_owned(),
+                        n => format!(
+                            "no event logs in this directory: its {n} file(s) are not EVTX or JSON"
+                        ),
+                    };
+                    walk.found.errors.push(PathError {
+                        path: path.clone(),
+                        reason,
+                    });
+                } else if n > 0 {
                     walk.found.not_logs.push((path.clone(), n));
                 }
             }
@@ -190,6 +205,14 @@ fn accept_file(path: &Path, found: &mut Discovered) {
             path: path.to_owned(),
             reason: "not an EVTX or JSON event log".into(),
         }),
+    }
+}
+
+impl Discovered {
+    /// How much the walk has found and said so far: what tells an input directory that yielded
+    /// nothing from one that yielded files, skips or errors.
+    fn outcomes(&self) -> (usize, usize, usize) {
+        (self.files.len(), self.skipped.len(), self.errors.len())
     }
 }
 

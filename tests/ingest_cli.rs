@@ -92,7 +92,7 @@ fn ingest_reports_bad_paths_keeps_the_rest_and_stats_agree_with_the_case() {
     // Each breakdown adds up to every event.
     for section in [
         "events by channel",
-        "events by EventID",
+        "events by EventID and channel",
         "events by computer",
     ] {
         let total: u64 = out
@@ -106,6 +106,13 @@ fn ingest_reports_bad_paths_keeps_the_rest_and_stats_agree_with_the_case() {
             .sum();
         assert_eq!(total, events, "{section}:\n{out}");
     }
+    // EventIDs are counted within their channel: Sysmon's 1 is named as Sysmon's.
+    assert!(
+        out.lines().any(|l| l
+            .trim_end()
+            .ends_with("    1  Microsoft-Windows-Sysmon/Operational")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -316,4 +323,97 @@ fn files_that_are_not_logs_are_counted_in_a_note() {
         "{stderr}"
     );
     assert!(stderr.contains("added 1 file(s)"), "{stderr}");
+}
+
+/// Inputs that hold no event log (a mistyped path, an empty folder) make no case: every
+/// command that ingests says why and exits non-zero, and nothing is left in the cache. An
+/// empty folder given to an existing case is said too (it read as "0 events" without a word).
+#[test]
+fn inputs_with_no_event_log_create_no_case_and_say_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let missing = tmp.path().join("no-such-dir");
+    let cache = tmp.path().join("cache");
+    for (input, why) in [
+        (&empty, "no event logs in this directory: it is empty"),
+        (&missing, "No such file or directory"),
+    ] {
+        // `search` takes its query after the inputs.
+        for (cmd, after) in [
+            (&["ingest"][..], None),
+            (&["scan"], None),
+            (&["search"], Some("EventID=1")),
+            (&[], None),
+        ] {
+            let out = Command::new(BIN)
+                .args(cmd)
+                .arg(input)
+                .args(after)
+                .env("HUNTBENCH_CACHE_DIR", &cache)
+                .env("HUNTBENCH_CONFIG_DIR", tmp.path().join("config"))
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let err = text(&out.stderr);
+            assert!(!out.status.success(), "{cmd:?} {input:?}: {err}");
+            assert!(
+                err.contains("no case created") && err.contains(why),
+                "{cmd:?} {input:?}: {err}"
+            );
+            let cases = std::fs::read_dir(cache.join("cases")).map_or(0, |d| d.count());
+            assert_eq!(cases, 0, "{cmd:?} {input:?} left a case behind");
+        }
+    }
+
+    let case = tmp.path().join("case");
+    let first = run(&[
+        "ingest".as_ref(),
+        "--case".as_ref(),
+        case.as_os_str(),
+        samples().join("psexec.evtx").as_os_str(),
+    ]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let again = run(&[
+        "ingest".as_ref(),
+        "--case".as_ref(),
+        case.as_os_str(),
+        empty.as_os_str(),
+    ]);
+    let err = text(&again.stderr);
+    assert_eq!(again.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("empty: no event logs in this directory: it is empty"),
+        "{err}"
+    );
+}
+
+/// A file named `.evtx` that is not one is said to be no EVTX file (it was one "unreadable
+/// record" with the parser's generic message), and the real logs beside it are read.
+#[test]
+fn a_text_file_named_evtx_is_said_to_be_no_evtx_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("collection");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(
+        input.join("Security.evtx"),
+        "this is a text file, not a log\n",
+    )
+    .unwrap();
+    std::fs::copy(samples().join("psexec.evtx"), input.join("psexec.evtx")).unwrap();
+    let case = tmp.path().join("case");
+    let out = run(&[
+        "ingest".as_ref(),
+        "--quiet".as_ref(),
+        "--case".as_ref(),
+        case.as_os_str(),
+        input.as_os_str(),
+    ]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("Security.evtx: cannot read: not an EVTX file (bad signature)"),
+        "{err}"
+    );
+    assert!(err.contains(" 0 unreadable record(s)"), "{err}");
+    assert!(err.contains("added 1 file(s)"), "{err}");
 }

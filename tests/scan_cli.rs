@@ -468,3 +468,42 @@ fn placeholder_values_come_from_the_config_directory() {
     let text = check();
     assert!(text.contains("\n1 loaded, 0 unsupported"), "{text}");
 }
+
+/// `scan --format table` has a header and a channel column; CSV names a matched field=value
+/// once even when two selections matched it.
+#[test]
+fn table_has_a_header_and_channels_and_matched_fields_are_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |format: &str| {
+        let out = Command::new(BIN)
+            .args(["scan", "--format", format, "--case"])
+            .arg(dir.path().join("case"))
+            .arg(root().join("samples"))
+            .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let table = run("table");
+    let header = table.lines().next().unwrap();
+    for column in [
+        "TIME", "LEVEL", "RULE", "COMPUTER", "CHANNEL", "EID", "DETAILS",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    assert!(table.lines().any(|l| l.contains(" Sysmon ")), "{table}");
+    let csv = run("csv");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let matched = (reader.headers().unwrap().iter())
+        .position(|h| h == "matched")
+        .unwrap();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let pairs: Vec<&str> = row[matched].split("; ").collect();
+        let mut unique = pairs.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), pairs.len(), "{:?}", &row[matched]);
+    }
+}

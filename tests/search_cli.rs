@@ -203,3 +203,40 @@ fn csv_output_escapes_controls_and_defuses_formulas() {
     let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(line["event"]["Image"], "C:\\a\u{202e}gpj.exe");
 }
+
+/// `--format table` has a header and a channel column, and says of each event what the
+/// workbench's lists say (one summary function): a 4624 is its account, address and logon
+/// type, not `ProcessName=-`.
+#[test]
+fn table_rows_have_a_header_a_channel_and_the_workbench_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    let samples = samples();
+    let query = "EventID=4624";
+    let jsonl = search(
+        &case,
+        &["--format", "jsonl", samples.to_str().unwrap(), query],
+    );
+    let table = search(&case, &["--format", "table", query]);
+    let mut lines = table.lines();
+    let header = lines.next().unwrap();
+    for column in ["TIME", "COMPUTER", "CHANNEL", "EID", "DETAILS"] {
+        assert!(header.contains(column), "{header}");
+    }
+    let rows: Vec<&str> = lines.collect();
+    let events: Vec<huntbench::event::Event> = jsonl
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            serde_json::from_value(v["event"].clone()).unwrap()
+        })
+        .collect();
+    assert!(!events.is_empty());
+    assert_eq!(rows.len(), events.len(), "{table}");
+    for (row, event) in rows.iter().zip(&events) {
+        assert!(row.contains(" Security "), "{row}");
+        assert!(row.ends_with(&event.summary()), "{row}");
+        assert!(row.contains("LogonType="), "{row}");
+        assert!(!row.contains("ProcessName=-"), "{row}");
+    }
+}

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
-    let mut case = Case::open_or_create(&dir)?;
+    let mut case = Case::open_for_inputs(&dir, &args.paths)?;
     let defaults = IngestOptions::default();
     let opts = IngestOptions {
         threads: args.threads.unwrap_or(defaults.threads),

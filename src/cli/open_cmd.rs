@@ -18,10 +18,12 @@ pub fn run(mut args: OpenArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
-    // Without inputs the case must exist: checked here so the error is printed before the
-    // terminal is taken over, and a mistyped --case creates nothing.
+    // Without inputs the case must exist, and inputs that hold no log make no new case:
+    // checked here so the error is printed before the terminal is taken over.
     if args.paths.is_empty() {
         crate::index::Case::open(&dir)?;
+    } else {
+        crate::index::Case::check_inputs(&dir, &args.paths)?;
     }
     // The workbench runs in a child process, so the terminal is restored however it ends.
     if let Some(code) = crate::tui::supervisor::run_supervised() {

@@ -1,7 +1,8 @@
 //! `huntbench scan`: runs rules over a case (ingesting given paths first) and prints the hits.
 
+use super::truncate;
 use super::{OutputFormat, ScanArgs, case_dir, ingest_cmd};
-use crate::event::Event;
+use crate::event::{Event, short_channel};
 use crate::hunt;
 use crate::index::{Case, EventRef, IngestOptions, Snapshot};
 use crate::rulepack;
@@ -37,7 +38,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let mut case = if args.paths.is_empty() {
         Case::open(&dir)?
     } else {
-        Case::open_or_create(&dir)?
+        Case::open_for_inputs(&dir, &args.paths)?
     };
     // A bad input path is reported and the rest scanned; the exit status says so, as ingest's.
     let mut bad_paths = false;
@@ -140,7 +141,15 @@ impl<W: Write> HitWriter<W> {
     fn new(format: OutputFormat, out: W) -> anyhow::Result<HitWriter<W>> {
         Ok(match format {
             OutputFormat::Jsonl => HitWriter::Jsonl(out),
-            OutputFormat::Table => HitWriter::Table(out),
+            OutputFormat::Table => {
+                let mut out = out;
+                writeln!(
+                    out,
+                    "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  DETAILS",
+                    "TIME", "LEVEL", "RULE", "COMPUTER", "CHANNEL", "EID"
+                )?;
+                HitWriter::Table(out)
+            }
             OutputFormat::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(crate::hunt::HIT_CSV_COLUMNS)?;
@@ -157,11 +166,14 @@ impl<W: Write> HitWriter<W> {
         detail: Option<crate::sigma::MatchDetail>,
     ) -> anyhow::Result<()> {
         let ts = (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default();
-        let matched: Vec<String> = detail
-            .iter()
-            .flat_map(|d| d.fields.iter())
-            .map(|f| format!("{}={}", f.event_field, f.value))
-            .collect();
+        // A field two selections matched is named once.
+        let mut matched: Vec<String> = Vec::new();
+        for f in detail.iter().flat_map(|d| d.fields.iter()) {
+            let pair = format!("{}={}", f.event_field, f.value);
+            if !matched.contains(&pair) {
+                matched.push(pair);
+            }
+        }
         match self {
             HitWriter::Jsonl(out) => {
                 let line = json!({
@@ -196,15 +208,17 @@ impl<W: Write> HitWriter<W> {
                 .into_iter()
                 .chain([json_text(event.to_json())]),
             )?,
+            // The event as the workbench's lists summarise it (one summary for both).
             HitWriter::Table(out) => writeln!(
                 out,
-                "{:<27} {:<8} {:<44} {:<20} {:>5}  {}",
+                "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  {}",
                 ts,
                 rule.meta.level.as_deref().unwrap_or("-"),
                 for_terminal(&truncate(rule.title(), 44)),
                 for_terminal(&truncate(event.computer(), 20)),
+                for_terminal(&truncate(short_channel(event.channel()), 12)),
                 event.event_id().map(|e| e.to_string()).unwrap_or_default(),
-                for_terminal(&truncate(&matched.join("; "), 120)),
+                for_terminal(&event.summary()),
             )?,
         }
         Ok(())
@@ -255,10 +269,13 @@ impl<W: Write> HitWriter<W> {
             )?,
             HitWriter::Table(out) => writeln!(
                 out,
-                "{:<27} {:<8} {:<44} correlation of {} events: {}",
+                "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  correlation of {} events: {}",
                 crate::event::format_timestamp(hit.first),
                 corr.meta.level.as_deref().unwrap_or("-"),
                 for_terminal(&truncate(&corr.meta.title, 44)),
+                "",
+                "",
+                "",
                 events.len(),
                 for_terminal(&group.join("; ")),
             )?,
@@ -273,13 +290,4 @@ impl<W: Write> HitWriter<W> {
         }
         Ok(())
     }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
-    t.push('…');
-    t
 }

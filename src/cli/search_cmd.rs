@@ -1,7 +1,8 @@
 //! `huntbench search`: the query language over every event of a case, results in time order.
 
+use super::truncate;
 use super::{OutputFormat, SearchArgs, case_dir, ingest_cmd};
-use crate::event::Event;
+use crate::event::{Event, short_channel};
 use crate::index::{Case, IngestOptions};
 use crate::query;
 use crate::sanitize::{for_terminal, json_text};
@@ -27,7 +28,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
     let mut case = if paths.is_empty() {
         Case::open(&dir)?
     } else {
-        Case::open_or_create(&dir)?
+        Case::open_for_inputs(&dir, paths)?
     };
     // A bad input path is reported and the rest searched; the exit status says so, as ingest's.
     let mut bad_paths = false;
@@ -47,6 +48,14 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
         w.write_record(CSV_COLUMNS)?;
         Sink::Csv(Box::new(w))
     } else {
+        let mut out = out;
+        if args.format == OutputFormat::Table {
+            writeln!(
+                out,
+                "{:<27} {:<20} {:<12} {:>5}  DETAILS",
+                "TIME", "COMPUTER", "CHANNEL", "EID"
+            )?;
+        }
         Sink::Lines(out)
     };
     // Rows are written as they are confirmed (one chunk of events in memory, however many
@@ -145,19 +154,14 @@ fn write_row(
         writeln!(out, "{}", json_text(line.to_string()))?;
         return Ok(());
     }
-    let summary: Vec<String> = event
-        .fields
-        .iter()
-        .filter(|(k, _)| super::TABLE_FIELDS.contains(&k.as_str()))
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
-        .collect();
     writeln!(
         out,
-        "{:<27} {:<20} {:>5}  {}",
+        "{:<27} {:<20} {:<12} {:>5}  {}",
         ts,
-        for_terminal(event.computer()),
+        for_terminal(&truncate(event.computer(), 20)),
+        for_terminal(&truncate(short_channel(event.channel()), 12)),
         event.event_id().map(|e| e.to_string()).unwrap_or_default(),
-        for_terminal(&summary.join("  ")),
+        for_terminal(&event.summary()),
     )?;
     Ok(())
 }

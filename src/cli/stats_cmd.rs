@@ -21,7 +21,7 @@ pub fn run(args: &CaseArgs) -> anyhow::Result<ExitCode> {
     writeln!(out, "first     {}", fmt(stats.first))?;
     writeln!(out, "last      {}", fmt(stats.last))?;
     // Each section adds up to the events: those without the value are a row of their own.
-    let section = |out: &mut dyn Write, title: &str, rows: Vec<(String, u64)>| {
+    let section = |out: &mut dyn Write, title: &str, missing: &str, rows: Vec<(String, u64)>| {
         writeln!(out, "\nevents by {title}")?;
         let rows: Vec<&(String, u64)> = rows.iter().filter(|(name, _)| !name.is_empty()).collect();
         let listed: u64 = rows.iter().map(|(_, n)| n).sum();
@@ -30,15 +30,28 @@ pub fn run(args: &CaseArgs) -> anyhow::Result<ExitCode> {
         }
         match stats.events.saturating_sub(listed) {
             0 => Ok(()),
-            n => writeln!(out, "{n:>10}  (no {title})"),
+            n => writeln!(out, "{n:>10}  ({missing})"),
         }
     };
     let named = |rows: &[(String, u64)]| rows.to_vec();
-    section(&mut out, "channel", named(&stats.by_channel))?;
+    section(&mut out, "channel", "no channel", named(&stats.by_channel))?;
+    // An EventID means something only within its channel (Sysmon 1 is not System's 1).
     let eids = (stats.by_event_id.iter())
-        .map(|(e, n)| (e.to_string(), *n))
+        .map(|((channel, e), n)| {
+            let channel = if channel.is_empty() {
+                "(no channel)"
+            } else {
+                channel
+            };
+            (format!("{e:>5}  {channel}"), *n)
+        })
         .collect();
-    section(&mut out, "EventID", eids)?;
-    section(&mut out, "computer", named(&stats.by_computer))?;
+    section(&mut out, "EventID and channel", "no EventID", eids)?;
+    section(
+        &mut out,
+        "computer",
+        "no computer",
+        named(&stats.by_computer),
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -36,6 +36,8 @@ pub enum IndexError {
         super::manifest::FORMAT
     )]
     OldFormat { path: PathBuf, found: u32 },
+    #[error("no case created at {case}: nothing to read in the inputs ({why})")]
+    NothingToRead { case: PathBuf, why: String },
 }
 
 /// An open case: the index, its reader and the committed manifest.
@@ -94,6 +96,39 @@ impl Case {
             });
         }
         Ok(case)
+    }
+
+    /// Opens the case in `dir` to ingest `paths` into, creating it only when they hold an event
+    /// log (see [`Case::check_inputs`]).
+    pub fn open_for_inputs(dir: &Path, paths: &[PathBuf]) -> Result<Case, IndexError> {
+        Self::check_inputs(dir, paths)?;
+        Self::open_or_create(dir)
+    }
+
+    /// Refuses to make a new case in `dir` for inputs that hold no event log: a case made for
+    /// nothing (a mistyped path, an empty folder) would open as "0 events" and stay behind in
+    /// the cache. An existing case is always fine; ingest reports the inputs' problems.
+    pub fn check_inputs(dir: &Path, paths: &[PathBuf]) -> Result<(), IndexError> {
+        if Self::exists(dir) {
+            return Ok(());
+        }
+        let found = crate::ingest::discover(paths, &|_| None);
+        if !found.files.is_empty() {
+            return Ok(());
+        }
+        let errors = (found.errors.iter()).map(|e| (e.path.as_path(), e.reason.as_str()));
+        let skipped = (found.skipped.iter()).map(|(p, why)| (p.as_path(), why.as_str()));
+        let why: Vec<String> = (errors.chain(skipped))
+            .map(|(p, why)| format!("{}: {why}", p.display()))
+            .collect();
+        Err(IndexError::NothingToRead {
+            case: dir.to_owned(),
+            why: if why.is_empty() {
+                "no input paths".to_owned()
+            } else {
+                why.join("; ")
+            },
+        })
     }
 
     /// Whether `dir` holds a case of an older index format (false when it holds none).

@@ -40,7 +40,8 @@ pub struct Snapshot {
 pub struct Stats {
     pub events: u64,
     pub by_channel: Vec<(String, u64)>,
-    pub by_event_id: Vec<(u64, u64)>,
+    /// By (channel, EventID): an EventID alone is ambiguous across channels.
+    pub by_event_id: Vec<((String, u64), u64)>,
     pub by_computer: Vec<(String, u64)>,
     pub first: Option<i64>,
     pub last: Option<i64>,
@@ -159,13 +160,15 @@ impl Snapshot {
         Ok(out)
     }
 
-    /// Counts by channel, EventID and computer, and the time range, from fast fields only.
+    /// Counts by channel, by channel and EventID (EventIDs mean different things in different
+    /// channels: Sysmon 1 is not another provider's 1), by computer, and the time range, from
+    /// fast fields only. Counted per segment by term ordinal; names are resolved once per
+    /// segment, not per event.
     pub fn stats(&self) -> Result<Stats, IndexError> {
         let mut channels: HashMap<String, u64> = HashMap::new();
         let mut computers: HashMap<String, u64> = HashMap::new();
-        let mut eids: HashMap<u64, u64> = HashMap::new();
+        let mut eids: HashMap<(String, u64), u64> = HashMap::new();
         let mut stats = Stats::default();
-        let mut buf = String::new();
         for seg in self.searcher.segment_readers() {
             let ff = seg.fast_fields();
             let ts = ff.i64("ts")?;
@@ -173,6 +176,12 @@ impl Snapshot {
             let channel = ff.str("channel")?;
             let computer = ff.str("computer")?;
             let alive = seg.alive_bitset();
+            let ord = |col: &Option<tantivy::columnar::StrColumn>, doc| {
+                col.as_ref().and_then(|c| c.term_ords(doc).next())
+            };
+            let mut by_channel: HashMap<Option<u64>, u64> = HashMap::new();
+            let mut by_computer: HashMap<Option<u64>, u64> = HashMap::new();
+            let mut by_eid: HashMap<(Option<u64>, u64), u64> = HashMap::new();
             for doc in 0..seg.max_doc() {
                 if alive.is_some_and(|a| !a.is_alive(doc)) {
                     continue;
@@ -182,23 +191,34 @@ impl Snapshot {
                     stats.first = Some(stats.first.map_or(t, |f| f.min(t)));
                     stats.last = Some(stats.last.map_or(t, |l| l.max(t)));
                 }
+                let ch = ord(&channel, doc);
+                *by_channel.entry(ch).or_default() += 1;
+                *by_computer.entry(ord(&computer, doc)).or_default() += 1;
                 if let Some(e) = eid.first(doc).filter(|e| *e != u64::MAX) {
-                    *eids.entry(e).or_default() += 1;
-                }
-                for (col, counts) in [(&channel, &mut channels), (&computer, &mut computers)] {
-                    if let Some(ord) = col.as_ref().and_then(|c| c.term_ords(doc).next()) {
-                        buf.clear();
-                        if let Some(c) = col {
-                            c.ord_to_str(ord, &mut buf).map_err(|e| IndexError::Io {
-                                path: Default::default(),
-                                source: e,
-                            })?;
-                        }
-                        *counts.entry(buf.clone()).or_default() += 1;
-                    }
+                    *by_eid.entry((ch, e)).or_default() += 1;
                 }
             }
+            let name = |col: &Option<tantivy::columnar::StrColumn>, ord: Option<u64>| {
+                let mut buf = String::new();
+                if let (Some(c), Some(o)) = (col, ord) {
+                    c.ord_to_str(o, &mut buf).map_err(|e| IndexError::Io {
+                        path: Default::default(),
+                        source: e,
+                    })?;
+                }
+                Ok::<_, IndexError>(buf)
+            };
+            for (o, n) in by_channel {
+                *channels.entry(name(&channel, o)?).or_default() += n;
+            }
+            for (o, n) in by_computer {
+                *computers.entry(name(&computer, o)?).or_default() += n;
+            }
+            for ((o, e), n) in by_eid {
+                *eids.entry((name(&channel, o)?, e)).or_default() += n;
+            }
         }
+        // Events without the value are counted under "" (callers list them apart).
         stats.by_channel = sorted(channels);
         stats.by_computer = sorted(computers);
         stats.by_event_id = sorted(eids);

@@ -29,6 +29,16 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Event)) -> std::io::Result<FileRep
     // Opened read-only by us, so the evidence file can never be modified.
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
+    // A file named `.evtx` that is something else (text, an archive) is not a log with one bad
+    // record: it is said as such, as other files that are not logs are.
+    let mut magic = [0u8; 8];
+    if file.read_exact(&mut magic).is_err() || &magic != super::EVTX_MAGIC {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not an EVTX file (bad signature)",
+        ));
+    }
+    file.seek(SeekFrom::Start(0))?;
     let layout = Layout::scan(&mut file, len)?;
     // The crate sees the log only: bytes after its last chunk would read as broken chunks.
     let log_end = if layout.slots.is_empty() {

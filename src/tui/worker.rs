@@ -48,7 +48,7 @@ impl Ctx {
         let mut case = if opts.inputs.is_empty() {
             Case::open(&opts.case_dir)?
         } else {
-            Case::open_or_create(&opts.case_dir)?
+            Case::open_for_inputs(&opts.case_dir, &opts.inputs)?
         };
         let mut problems = Vec::new();
         if !opts.inputs.is_empty() {

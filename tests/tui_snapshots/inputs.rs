@@ -52,8 +52,8 @@ fn input_problems_are_counted_in_the_status_line_and_listed() {
     fx.send(Action::Back);
     assert!(fx.app.screens.is_empty());
 
-    // Reopened without inputs, the case still lists the files it read in part or not at all
-    // (the missing path was about that run).
+    // Reopened without inputs, the case still lists the files it read in part (the missing
+    // path and the file that is no EVTX were about that run: neither is in the case).
     let opts = huntbench::tui::TuiOptions {
         case_dir: fx.app.case_dir.clone(),
         ..huntbench::tui::TuiOptions::default()
@@ -62,14 +62,13 @@ fn input_problems_are_counted_in_the_status_line_and_listed() {
     let huntbench::tui::action::Msg::Ready { problems, .. } = reopened.ready() else {
         panic!("ready")
     };
-    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems.iter().all(|p| p.kind == "warning"), "{problems:?}");
     let cut = problems.iter().find(|p| p.path.ends_with("cut.jsonl"));
     assert!(
         cut.is_some_and(|p| p.reason.contains("1 unreadable record")),
         "{problems:?}"
     );
-    assert!(problems.iter().any(|p| p.path.ends_with("garbage.evtx")));
 }
 
 #[test]

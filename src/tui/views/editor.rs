@@ -87,7 +87,7 @@ pub fn draw(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
                         format!(
                             "{}  {}",
                             clean(ev.computer(), 24),
-                            clean(&super::hits::summary(ev), 120)
+                            clean(&ev.summary(), 120)
                         )
                     })
                     .unwrap_or_default();

@@ -2,73 +2,11 @@
 //! cache (rows not loaded yet show `…`), with a time histogram above.
 
 use super::{clean, time};
-use crate::event::Event;
 use crate::tui::app::{App, HitList};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Block, Borders, Row, Sparkline};
-
-/// The fields that say what an event is about, by event type.
-const SUMMARY: &[&str] = &[
-    "Image",
-    "NewProcessName",
-    "CommandLine",
-    "ParentImage",
-    "User",
-    "SubjectUserName",
-    "TargetUserName",
-    "TargetFilename",
-    "TargetObject",
-    "ShareName",
-    "RelativeTargetName",
-    "PipeName",
-    "ServiceName",
-    "ImagePath",
-    "DestinationIp",
-    "DestinationPort",
-    "QueryName",
-    "IpAddress",
-    "LogonType",
-    "Path",
-    "ThreatName",
-    "ProcessName",
-    "ObjectName",
-    "ScriptBlockText",
-    "Payload",
-    "Data",
-];
-
-/// `Field=value` pairs of the summary fields present, most telling first.
-pub fn summary(e: &Event) -> String {
-    let mut parts = Vec::new();
-    for f in SUMMARY {
-        // Lists too: classic events keep their unnamed `<Data>` values in one list.
-        let values: Vec<&str> = (e.get(f).into_iter())
-            .flat_map(|v| v.strings())
-            .filter(|v| !v.is_empty() && *v != "-")
-            .collect();
-        if !values.is_empty() {
-            parts.push(format!("{f}={}", values.join(", ")));
-        }
-    }
-    if parts.is_empty() {
-        parts.push(e.provider().to_owned());
-    }
-    parts.join("  ")
-}
-
-/// The part of a channel name that tells channels apart in a narrow column
-/// (`Microsoft-Windows-TaskScheduler/Operational` → `TaskScheduler`).
-fn short_channel(c: &str) -> &str {
-    match c {
-        "Microsoft-Windows-Windows Defender/Operational" => "Defender",
-        other => {
-            let c = other.strip_prefix("Microsoft-Windows-").unwrap_or(other);
-            c.strip_suffix("/Operational").unwrap_or(c)
-        }
-    }
-}
 
 /// For a row listed without its rule (a search, a pivot): the first alerting rule that hit it,
 /// so alerts stand out among plain events. Only drawn rows ask, so this stays cheap.
@@ -113,10 +51,10 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
                 Some(e) => vec![
                     time(row.r.ts),
                     clean(e.computer(), 24),
-                    clean(short_channel(e.channel()), 10),
+                    clean(crate::event::short_channel(e.channel()), 10),
                     e.event_id().map(|x| x.to_string()).unwrap_or_default(),
                     rule,
-                    clean(&summary(e), 200),
+                    clean(&e.summary(), 200),
                 ],
                 None => vec![
                     time(row.r.ts),
@@ -166,31 +104,4 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         Constraint::Fill(1),
     ];
     f.render_widget(super::list_table(rows, header, widths, title, theme), list);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn summaries_name_script_blocks_and_classic_data_and_channels_are_short() {
-        let mut classic = Event::from_pairs(&[("Provider_Name", "Application Error")]);
-        let data = vec!["evil.exe".to_owned(), "1.0".to_owned()];
-        classic.push("Data", crate::event::Value::List(data));
-        assert_eq!(summary(&classic), "Data=evil.exe, 1.0");
-        let block = Event::from_pairs(&[("ScriptBlockText", "IEX (New-Object Net.WebClient)")]);
-        assert_eq!(
-            summary(&block),
-            "ScriptBlockText=IEX (New-Object Net.WebClient)"
-        );
-        assert_eq!(
-            short_channel("Microsoft-Windows-TaskScheduler/Operational"),
-            "TaskScheduler"
-        );
-        assert_eq!(
-            short_channel("Microsoft-Windows-Sysmon/Operational"),
-            "Sysmon"
-        );
-        assert_eq!(short_channel("Security"), "Security");
-    }
 }
