@@ -257,17 +257,23 @@ pub struct Tuning {
     pub filters: Vec<Filter>,
 }
 
+/// A rule a tuning change re-ran.
+#[derive(Clone)]
+pub struct RerunRule {
+    /// Its place among the loaded rules.
+    pub index: usize,
+    /// The rule as loaded: tells `update` whether the list still holds it (a full reload in
+    /// between moves indices).
+    pub loaded: Arc<CompiledRule>,
+    /// The rule as now compiled, with its hits.
+    pub rule: Arc<CompiledRule>,
+    pub hits: Arc<Vec<EventRef>>,
+}
+
 /// The rules a tuning change re-ran, in place of the loaded ones.
 #[derive(Clone)]
 pub struct Retuned {
-    /// `(index, rule as loaded, rule as now compiled, its hits)`; the loaded rule tells
-    /// `update` whether the list still holds it (a full reload in between moves indices).
-    pub rules: Vec<(
-        usize,
-        Arc<CompiledRule>,
-        Arc<CompiledRule>,
-        Arc<Vec<EventRef>>,
-    )>,
+    pub rules: Vec<RerunRule>,
     /// Every correlation's hits again, when one takes hits from a re-run rule.
     pub corr_hits: Option<Vec<Arc<Vec<CorrelationHit<EventRef>>>>>,
     pub filters: Vec<Filter>,

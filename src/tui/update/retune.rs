@@ -3,7 +3,7 @@
 
 use super::msg::spark;
 use super::{refresh_timelines, refresh_visible, window};
-use crate::tui::action::{Effect, Retuned, Tuning};
+use crate::tui::action::{Effect, RerunRule, Retuned, Tuning};
 use crate::tui::app::App;
 use std::sync::Arc;
 
@@ -17,18 +17,21 @@ pub fn tuning(app: &App) -> Arc<Tuning> {
 
 /// Puts the re-run rules' hits in place; a list reloaded meanwhile is loaded again in full.
 pub fn retuned(app: &mut App, done: Retuned) -> Vec<Effect> {
-    let still_loaded = done.rules.iter().all(|(i, old, _, _)| {
+    let still_loaded = done.rules.iter().all(|r| {
         app.rules
-            .get(*i)
-            .is_some_and(|row| Arc::ptr_eq(&row.rule, old))
+            .get(r.index)
+            .is_some_and(|row| Arc::ptr_eq(&row.rule, &r.loaded))
     });
     if !still_loaded {
         return vec![Effect::LoadRules];
     }
     app.busy.retain(|b| b != "rules");
     let mut changes = Vec::new();
-    for (i, _, rule, hits) in done.rules {
-        let row = &mut app.rules[i];
+    for RerunRule {
+        index, rule, hits, ..
+    } in done.rules
+    {
+        let row = &mut app.rules[index];
         if row.hits.len() != hits.len() {
             changes.push(format!(
                 "{}: {} → {}",

@@ -6,7 +6,7 @@ use super::Ctx;
 use crate::index::Snapshot;
 use crate::overlay::{load_overlays, overlay_dir};
 use crate::sigma::{CompiledRule, Filter};
-use crate::tui::action::{Retuned, Tuning};
+use crate::tui::action::{RerunRule, Retuned, Tuning};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -97,7 +97,12 @@ pub fn rerun(
     };
     Ok(Some(Retuned {
         rules: (affected.iter().zip(rules).zip(hits))
-            .map(|((&i, rule), hits)| (i, Arc::clone(&loaded.rules[i]), rule, hits))
+            .map(|((&index, rule), hits)| RerunRule {
+                index,
+                loaded: Arc::clone(&loaded.rules[index]),
+                rule,
+                hits,
+            })
             .collect(),
         corr_hits,
         filters,
