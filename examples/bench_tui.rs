@@ -49,17 +49,31 @@ fn main() -> anyhow::Result<()> {
         Some(_) => bail!("--case needs a directory"),
         None => None,
     };
+    let rule_paths: Vec<PathBuf> = match args.iter().position(|a| a == "--rules") {
+        Some(i) if i + 1 < args.len() => {
+            let dir = PathBuf::from(args.remove(i + 1));
+            args.remove(i);
+            vec![dir]
+        }
+        Some(_) => bail!("--rules needs a file or directory"),
+        None => Vec::new(),
+    };
     let corpus = PathBuf::from(args.first().map_or("../shared/corpus/evtx", String::as_str));
     let factor: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(11);
     let tmp = tempfile::tempdir()?;
     let case_dir = case_arg.unwrap_or_else(|| tmp.path().join("case"));
     let config = tmp.path().join("config");
-    let ctx = open_case(&case_dir, &corpus, factor, tmp.path())?;
+    let mut ctx = open_case(&case_dir, &corpus, factor, tmp.path())?;
+    ctx.opts.rule_paths = rule_paths.clone();
     println!(
-        "case: {} events, index {:.1} MB; rules: bundled; screen {}x{}; {runs} runs",
+        "case: {} events, index {:.1} MB; rules: bundled{}; screen {}x{}; {runs} runs",
         ctx.snap().num_events(),
         dir_size(&case_dir.join("index")) as f64 / 1e6,
+        rule_paths
+            .iter()
+            .map(|p| format!(" + {}", p.display()))
+            .collect::<String>(),
         SIZE.0,
         SIZE.1
     );
@@ -71,7 +85,11 @@ fn main() -> anyhow::Result<()> {
 
     let mut b = Bench::start(ctx, case_dir, &config)?;
     let t = b.measure_ready()?;
-    println!("run all bundled rules and list them: {:.0} ms", ms(t));
+    println!(
+        "run all {} rules and list them: {:.0} ms",
+        b.app.rules.len(),
+        ms(t)
+    );
     println!(
         "memory with rules loaded: RSS {} MB, peak {} MB",
         status_mb("VmRSS"),
@@ -81,6 +99,7 @@ fn main() -> anyhow::Result<()> {
     println!("| action (key) | median | p95 | result |");
     println!("|---|---|---|---|");
     b.rule_edit(runs)?;
+    b.tuning(runs)?;
     b.pivots(runs)?;
     println!();
     println!(
@@ -414,6 +433,66 @@ impl Bench {
             &t.around,
             &format!("{} events, first page drawn", t.around_n),
         );
+        Ok(())
+    }
+
+    /// Marks the WMI rule's first hit's `Image` benign from its detail (`b`) and undoes it from
+    /// the overlays list (`O`, `D` twice), timing each until the rules list shows the new count.
+    fn tuning(&mut self, runs: usize) -> anyhow::Result<()> {
+        let rule = self.select_rule(WMI_RULE)?;
+        let old = self.app.rules[rule].hits.len();
+        self.press(KeyCode::Enter, "the hits", &|app, _| page_loaded(app))?;
+        self.press(
+            KeyCode::Enter,
+            "the detail",
+            &|app, _| matches!(app.top(), Some(Screen::Detail(d)) if d.event.is_some()),
+        )?;
+        let Some(Screen::Detail(d)) = self.app.top() else {
+            bail!("no detail");
+        };
+        let fields = &d.event.as_ref().context("no event")?.fields;
+        let pos = (fields.iter())
+            .position(|(n, _)| n == "Image" || n == "NewProcessName")
+            .context("no Image field")?;
+        for _ in 0..pos.saturating_sub(d.sel) {
+            self.press(KeyCode::Down, "down", &|_, _| true)?;
+        }
+        let idle = |app: &App| app.busy.is_empty();
+        let (mut marked, mut undone) = (Vec::new(), Vec::new());
+        let mut left = old;
+        for _ in 0..runs {
+            self.quiesce()?;
+            marked.push(
+                self.press(KeyCode::Char('b'), "the tuned count", &|app, _| {
+                    idle(app) && app.rules[rule].hits.len() < old
+                })?,
+            );
+            left = self.app.rules[rule].hits.len();
+            self.press(KeyCode::Char('O'), "the overlays", &|app, _| {
+                matches!(app.top(), Some(Screen::Overlays { .. }))
+            })?;
+            self.press(KeyCode::Char('D'), "the question", &|_, _| true)?;
+            self.quiesce()?;
+            undone.push(
+                self.press(KeyCode::Char('D'), "the restored count", &|app, _| {
+                    idle(app) && app.rules[rule].hits.len() == old
+                })?,
+            );
+            self.back()?;
+        }
+        let n = self.app.rules.len();
+        row(
+            "tuning: mark the hit's Image benign (b)",
+            &marked,
+            &format!("{old} → {left} hits, {n} rules loaded"),
+        );
+        row(
+            "tuning: remove that overlay (O, D, D)",
+            &undone,
+            &format!("{left} → {old} hits"),
+        );
+        self.back()?;
+        self.back()?;
         Ok(())
     }
 

@@ -44,14 +44,27 @@ pub struct ScanResult {
 /// Runs `rules` over the snapshot.
 pub fn run(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<ScanResult, IndexError> {
     let started = Instant::now();
-    let candidate_lists: Vec<Vec<EventRef>> = rules
-        .par_iter()
-        .map(|r| snapshot.candidates(&r.prefilter()))
-        .collect::<Result<_, _>>()?;
     let mut result = ScanResult {
         hits: vec![Vec::new(); rules.len()],
         ..ScanResult::default()
     };
+    result.candidates = run_each(snapshot, rules, |i, hits| -> Result<(), IndexError> {
+        result.hits[i] = hits;
+        Ok(())
+    })?;
+    result.elapsed = started.elapsed();
+    Ok(result)
+}
+
+/// Runs `rules` over the snapshot, handing each rule's hits (sorted by time) to `done` as soon
+/// as its batch is checked, so a caller that writes them out need not hold them all. Rules
+/// finish in batches of the same logsource, not in the order given; every rule is handed over
+/// once. Returns the candidate events fetched and checked.
+pub fn run_each<E: From<IndexError>>(
+    snapshot: &Snapshot,
+    rules: &[&CompiledRule],
+    mut done: impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
+) -> Result<u64, E> {
     // Rules with the same candidates sit next to each other, so a batch fetches each event once.
     let mut order: Vec<usize> = (0..rules.len()).collect();
     order.sort_by_key(|&i| {
@@ -60,59 +73,80 @@ pub fn run(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<ScanResult, I
             rules[i].meta.logsource.service.clone(),
         )
     });
-    let mut batch: Vec<usize> = Vec::new();
+    let mut checked = 0u64;
+    let mut batch: Vec<(usize, Vec<EventRef>)> = Vec::new();
     let mut pairs = 0usize;
-    for i in order {
-        let n = candidate_lists[i].len();
-        if !batch.is_empty() && pairs + n > PAIR_BUDGET {
-            result.candidates +=
-                run_batch(snapshot, rules, &candidate_lists, &batch, &mut result.hits)?;
-            batch.clear();
-            pairs = 0;
+    // Candidate lists are looked up a group at a time (in parallel) rather than all at once:
+    // together they can be many times the hits.
+    for group in order.chunks(CANDIDATE_GROUP) {
+        let lists: Vec<Vec<EventRef>> = group
+            .par_iter()
+            .map(|&i| snapshot.candidates(&rules[i].prefilter()))
+            .collect::<Result<_, _>>()?;
+        for (&i, list) in group.iter().zip(lists) {
+            if !batch.is_empty() && pairs + list.len() > PAIR_BUDGET {
+                checked += finish_batch(snapshot, rules, &mut batch, &mut done)?;
+                pairs = 0;
+            }
+            pairs += list.len();
+            batch.push((i, list));
         }
-        batch.push(i);
-        pairs += n;
     }
     if !batch.is_empty() {
-        result.candidates +=
-            run_batch(snapshot, rules, &candidate_lists, &batch, &mut result.hits)?;
+        checked += finish_batch(snapshot, rules, &mut batch, &mut done)?;
     }
-    for hits in &mut result.hits {
-        hits.sort_unstable();
-    }
-    result.elapsed = started.elapsed();
-    Ok(result)
+    Ok(checked)
 }
 
-/// Fetches every candidate of the batch once and checks the rules that proposed it.
+/// Rules whose candidate lists are looked up together.
+const CANDIDATE_GROUP: usize = 64;
+
+/// Checks a batch and hands over its rules' hits.
+fn finish_batch<E: From<IndexError>>(
+    snapshot: &Snapshot,
+    rules: &[&CompiledRule],
+    batch: &mut Vec<(usize, Vec<EventRef>)>,
+    done: &mut impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
+) -> Result<u64, E> {
+    let (checked, hits) = run_batch(snapshot, rules, batch)?;
+    for ((i, _), mut hits) in batch.drain(..).zip(hits) {
+        hits.sort_unstable();
+        done(i, hits)?;
+    }
+    Ok(checked)
+}
+
+/// Fetches every candidate of the batch once and checks the rules that proposed it. Returns
+/// the events checked and, per entry of `batch`, its hits (unsorted).
 fn run_batch(
     snapshot: &Snapshot,
     rules: &[&CompiledRule],
-    candidates: &[Vec<EventRef>],
-    batch: &[usize],
-    hits: &mut [Vec<EventRef>],
-) -> Result<u64, IndexError> {
+    batch: &[(usize, Vec<EventRef>)],
+) -> Result<(u64, Vec<Vec<EventRef>>), IndexError> {
     let mut pairs: Vec<(EventRef, u32)> = batch
         .iter()
-        .flat_map(|&rule| candidates[rule].iter().map(move |r| (*r, rule as u32)))
+        .enumerate()
+        .flat_map(|(k, (_, list))| list.iter().map(move |r| (*r, k as u32)))
         .collect();
     // Index order, so the docstore reads blocks sequentially.
-    pairs.sort_unstable_by_key(|(r, rule)| (r.segment, r.doc, *rule));
+    pairs.sort_unstable_by_key(|(r, k)| (r.segment, r.doc, *k));
     let groups: Vec<&[(EventRef, u32)]> = pairs
         .chunk_by(|a, b| (a.0.segment, a.0.doc) == (b.0.segment, b.0.doc))
         .collect();
+    let in_batch: Vec<&CompiledRule> = batch.iter().map(|(i, _)| rules[*i]).collect();
     let matched: Vec<Vec<(u32, EventRef)>> = groups
         .par_iter()
         .map(|group| -> Result<Vec<(u32, EventRef)>, IndexError> {
             let r = group[0].0;
             let (event, _) = snapshot.event(r)?;
-            Ok(confirm(&event, rules, group, r))
+            Ok(confirm(&event, &in_batch, group, r))
         })
         .collect::<Result<_, _>>()?;
-    for (rule, r) in matched.into_iter().flatten() {
-        hits[rule as usize].push(r);
+    let mut hits = vec![Vec::new(); batch.len()];
+    for (k, r) in matched.into_iter().flatten() {
+        hits[k as usize].push(r);
     }
-    Ok(groups.len() as u64)
+    Ok((groups.len() as u64, hits))
 }
 
 fn confirm(

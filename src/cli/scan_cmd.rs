@@ -63,35 +63,45 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         .map(|&i| set.correlations[i].clone())
         .collect();
     let snapshot = case.snapshot();
-    let result = hunt::run(&snapshot, &rules)?;
-    let corr_results = hunt::correlate(&snapshot, &correlations, &rules, &result)?;
     // Rules and correlations referenced by a correlation with `generate: false` only alert
     // through it (whether or not that correlation is output at this level).
     let silenced =
         |id: Option<&str>, name: Option<&str>| correlation::silenced(&set.correlations, id, name);
-    // Hits of the rules output merged in time order; silenced ones are only counted.
-    let mut rows: Vec<(EventRef, usize)> = Vec::new();
-    let mut fed = 0;
-    for (i, hits) in result.hits.iter().enumerate() {
-        let meta = &rules[i].meta;
-        if !sel.rules_shown[i] {
-            continue;
-        } else if silenced(meta.id.as_deref(), meta.name.as_deref()) {
-            fed += hits.len();
-        } else {
-            rows.extend(hits.iter().map(|r| (*r, i)));
-        }
-    }
-    rows.sort_unstable();
+    // Only the hits correlations count are kept; the rest are written as each rule finishes.
+    let counted: Vec<bool> = (rules.iter())
+        .map(|r| {
+            let (id, name) = (r.meta.id.as_deref(), r.meta.name.as_deref());
+            correlations.iter().any(|c| c.references(id, name))
+        })
+        .collect();
+    let mut kept: Vec<Vec<EventRef>> = vec![Vec::new(); rules.len()];
     let out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut writer = HitWriter::new(args.format, out)?;
     // Read once: the manifest names every source file, thousands in a large case.
     let paths = case.manifest()?.first_paths();
-    for (r, i) in &rows {
-        let (event, file) = snapshot.event(*r)?;
-        let file_path = paths.get(&file).map_or("", String::as_str);
-        writer.hit(rules[*i], &event, file_path, rules[*i].matches(&event))?;
-    }
+    let (mut written, mut fed) = (0, 0);
+    let started = std::time::Instant::now();
+    hunt::run_each(&snapshot, &rules, |i, hits| -> anyhow::Result<()> {
+        let rule = rules[i];
+        let meta = &rule.meta;
+        if sel.rules_shown[i] && silenced(meta.id.as_deref(), meta.name.as_deref()) {
+            fed += hits.len();
+        } else if sel.rules_shown[i] {
+            for r in &hits {
+                let (event, file) = snapshot.event(*r)?;
+                let file_path = paths.get(&file).map_or("", String::as_str);
+                writer.hit(rule, &event, file_path, rule.matches(&event))?;
+            }
+            written += hits.len();
+        }
+        if counted[i] {
+            kept[i] = hits;
+        }
+        Ok(())
+    })?;
+    let elapsed = started.elapsed();
+    let kept: Vec<&[EventRef]> = kept.iter().map(Vec::as_slice).collect();
+    let corr_results = hunt::correlate_hits(&snapshot, &correlations, &rules, &kept)?;
     let mut corr_hits = 0;
     for (k, (corr, hits)) in correlations.iter().zip(&corr_results).enumerate() {
         if !sel.correlations_shown[k] {
@@ -110,10 +120,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     // The counts are of what was output; silenced hits are stated apart.
     let shown = sel.rules_shown.iter().filter(|s| **s).count();
     let mut summary = format!(
-        "{shown} rule(s) over {} events: {} hit(s), {corr_hits} correlation hit(s) in {:.0?}",
+        "{shown} rule(s) over {} events: {written} hit(s), {corr_hits} correlation hit(s) in {elapsed:.0?}",
         snapshot.num_events(),
-        rows.len(),
-        result.elapsed
     );
     if fed > 0 {
         summary.push_str(&format!(

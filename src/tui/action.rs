@@ -126,12 +126,18 @@ pub enum Effect {
         field: String,
         refs: Arc<Vec<EventRef>>,
     },
+    /// Writes an overlay, then re-runs only the loaded rules it applies to (see [`Tuning`]).
     AddOverlay {
         rule: Arc<CompiledRule>,
         field: String,
         value: String,
+        tuning: Arc<Tuning>,
     },
-    RemoveOverlay(PathBuf),
+    /// Removes an overlay, then re-runs only the loaded rules it applied to.
+    RemoveOverlay {
+        path: PathBuf,
+        tuning: Arc<Tuning>,
+    },
     /// Writes one row per listed row (an event two rules hit is two rows of a timeline).
     Export {
         path: PathBuf,
@@ -243,6 +249,38 @@ pub struct CorrInputs {
     pub correlations: Vec<Arc<Correlation>>,
 }
 
+/// What a tuning change is applied to: the loaded rules with their hits and correlations, and
+/// the filters they were loaded with. Only the rules an overlay applies to are compiled and run
+/// again; the others keep their hits.
+pub struct Tuning {
+    pub loaded: CorrInputs,
+    pub filters: Vec<Filter>,
+}
+
+/// A rule a tuning change re-ran.
+#[derive(Clone)]
+pub struct RerunRule {
+    /// Its place among the loaded rules.
+    pub index: usize,
+    /// The rule as loaded: tells `update` whether the list still holds it (a full reload in
+    /// between moves indices).
+    pub loaded: Arc<CompiledRule>,
+    /// The rule as now compiled, with its hits.
+    pub rule: Arc<CompiledRule>,
+    pub hits: Arc<Vec<EventRef>>,
+}
+
+/// The rules a tuning change re-ran, in place of the loaded ones.
+#[derive(Clone)]
+pub struct Retuned {
+    pub rules: Vec<RerunRule>,
+    /// Every correlation's hits again, when one takes hits from a re-run rule.
+    pub corr_hits: Option<Vec<Arc<Vec<CorrelationHit<EventRef>>>>>,
+    pub filters: Vec<Filter>,
+    pub overlays: Vec<(PathBuf, String)>,
+    pub elapsed_ms: u128,
+}
+
 /// The hits of a recompiled rule or correlation with notes (e.g. references to rules that are
 /// not loaded), or why it does not compile.
 pub type Compiled = Result<(EditHits, Vec<String>), Vec<EditError>>;
@@ -260,6 +298,8 @@ pub enum Msg {
         problems: Vec<InputProblem>,
     },
     Rules(Box<RulesLoaded>),
+    /// Rules re-run after a tuning overlay was written or removed.
+    Retuned(Box<Retuned>),
     Events(Vec<(EventRef, Arc<Event>)>),
     Detail {
         r: EventRef,
@@ -305,6 +345,7 @@ impl std::fmt::Debug for Msg {
             Msg::Progress(_) => "Progress",
             Msg::Ready { .. } => "Ready",
             Msg::Rules(_) => "Rules",
+            Msg::Retuned(_) => "Retuned",
             Msg::Events(_) => "Events",
             Msg::Detail { .. } => "Detail",
             Msg::Tree { .. } => "Tree",

@@ -5,6 +5,7 @@ mod edit;
 mod editor;
 mod msg;
 mod pivot;
+mod retune;
 
 use super::action::{Action, Effect};
 use super::app::{App, Entry, HitList, HitRow, InputKind, SPARK_BUCKETS, Screen, Sort};

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 mod compile;
 mod export;
+mod retune;
 
 /// Debounce for rule recompiles while typing.
 const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -201,6 +202,19 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     })
 }
 
+/// The rules a changed overlay applies to, run again; every rule when that cannot be done.
+fn retuned(
+    ctx: &Ctx,
+    snap: &Snapshot,
+    overlay: &str,
+    tuning: &crate::tui::action::Tuning,
+) -> anyhow::Result<Msg> {
+    Ok(match retune::rerun(ctx, snap, overlay, tuning)? {
+        Some(done) => Msg::Retuned(Box::new(done)),
+        None => Msg::Rules(Box::new(load_rules(ctx)?)),
+    })
+}
+
 /// A path for the status line: under the home directory written `~/…`, so the part that
 /// names the file is less often cut off.
 pub(crate) fn short_path(path: &Path) -> String {
@@ -377,22 +391,28 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
                 missing,
             }]
         }
-        Effect::AddOverlay { rule, field, value } => {
+        Effect::AddOverlay {
+            rule,
+            field,
+            value,
+            tuning,
+        } => {
             let path =
                 crate::overlay::add_exclusion(&ctx.opts.case_dir, &rule.meta, &field, &value)?;
-            vec![
-                Msg::Info(format!(
-                    "overlay {} written",
-                    path.file_name()
-                        .map(|n| n.to_string_lossy())
-                        .unwrap_or_default()
-                )),
-                Msg::Rules(Box::new(load_rules(ctx)?)),
-            ]
+            let written = Msg::Info(format!(
+                "overlay {} written",
+                path.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            ));
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            vec![written, retuned(ctx, &snap, &text, &tuning)?]
         }
-        Effect::RemoveOverlay(path) => {
+        Effect::RemoveOverlay { path, tuning } => {
+            // Read first: what it applied to is what runs again.
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
             std::fs::remove_file(&path)?;
-            vec![Msg::Rules(Box::new(load_rules(ctx)?))]
+            vec![retuned(ctx, &snap, &text, &tuning)?]
         }
         Effect::Export { path, jsonl, rows } => {
             vec![export::write(ctx, &snap, &path, jsonl, &rows)?]

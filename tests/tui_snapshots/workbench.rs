@@ -443,3 +443,67 @@ fn the_rule_editor_previews_the_correlations_built_on_the_rule() {
         assert!(ed.notes.contains(&want), "{want}\n{:?}", ed.notes);
     }
 }
+
+/// Every rule's hit list and correlation count, for comparing reloads.
+fn counts(fx: &super::support::Fixture) -> (Vec<(String, usize)>, Vec<usize>) {
+    let rules = (fx.app.rules.iter())
+        .map(|r| (r.rule.meta.title.clone(), r.hits.len()))
+        .collect();
+    let corrs = fx.app.correlations.iter().map(|c| c.hits.len()).collect();
+    (rules, corrs)
+}
+
+#[test]
+fn marking_benign_and_undoing_it_rerun_only_the_rule_the_overlay_names() {
+    use huntbench::tui::action::Effect;
+    use huntbench::tui::worker::execute;
+    use std::sync::Arc;
+    let burst = manifest_dir().join("tests/fixtures/tui/wmi_burst.yml");
+    let mut fx = fixture_with(|o| o.rule_paths = vec![burst]);
+    let wmi = (fx.app.rules.iter())
+        .position(|r| r.rule.meta.title.contains("WMI Provider Host"))
+        .unwrap();
+    let loaded: Vec<_> = fx.app.rules.iter().map(|r| Arc::clone(&r.hits)).collect();
+    let (before, corr_before) = counts(&fx);
+    fx.select_rule("Process Started by the WMI Provider Host");
+    fx.send(Action::Open);
+    fx.send(Action::Open);
+    let Some(Screen::Detail(d)) = fx.app.top() else {
+        panic!("detail")
+    };
+    let fields = &d.event.as_ref().unwrap().fields;
+    let field = ["Image", "NewProcessName"]
+        .into_iter()
+        .find(|f| fields.iter().any(|(n, _)| n == f))
+        .unwrap();
+    select_field(&mut fx, field);
+    fx.send(Action::MarkBenign);
+    assert!(fx.app.busy.is_empty(), "{:?}", fx.app.busy);
+    let after = fx.app.rules[wmi].hits.len();
+    assert!(after < before[wmi].1, "{:?}", fx.app.message);
+    // The other rules were not run again: they hold the very lists loaded at first.
+    for (i, row) in fx.app.rules.iter().enumerate() {
+        assert_eq!(Arc::ptr_eq(&row.hits, &loaded[i]), i != wmi, "rule {i}");
+    }
+    // What a full reload gives.
+    let tuned = counts(&fx);
+    for m in execute(&fx.ctx, Effect::LoadRules) {
+        fx.send(Action::Worker(Box::new(m)));
+    }
+    assert_eq!(counts(&fx), tuned);
+    assert_ne!(
+        tuned.1, corr_before,
+        "the correlation on the rule was evaluated again"
+    );
+
+    // Undone from the overlays list, the rule alone runs again and has its hits back.
+    let loaded: Vec<_> = fx.app.rules.iter().map(|r| Arc::clone(&r.hits)).collect();
+    fx.send(Action::Overlays);
+    fx.send(Action::Delete);
+    fx.send(Action::Delete);
+    assert!(huntbench::overlay::load_overlays(&fx.app.case_dir).is_empty());
+    assert_eq!(counts(&fx), (before, corr_before));
+    for (i, row) in fx.app.rules.iter().enumerate() {
+        assert_eq!(Arc::ptr_eq(&row.hits, &loaded[i]), i != wmi, "rule {i}");
+    }
+}

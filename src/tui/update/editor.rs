@@ -37,7 +37,7 @@ pub fn target_meta(app: &App, target: EditTarget) -> Option<&RuleMeta> {
 }
 
 /// Every loaded rule with its hits and every correlation, as an edited correlation needs them.
-fn corr_inputs(app: &App) -> CorrInputs {
+pub(super) fn corr_inputs(app: &App) -> CorrInputs {
     CorrInputs {
         rules: app.rules.iter().map(|r| Arc::clone(&r.rule)).collect(),
         hits: app.rules.iter().map(|r| Arc::clone(&r.hits)).collect(),

@@ -163,6 +163,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             refresh_timelines(app);
             return window(app);
         }
+        Msg::Retuned(done) => return super::retune::retuned(app, *done),
         Msg::Events(evs) => {
             for (r, e) in evs {
                 app.cache.insert(r, e);
@@ -313,7 +314,7 @@ fn replace_rows(h: &mut HitList, title: String, rows: Vec<HitRow>) {
 }
 
 /// After a reload, hits screens of a rule show that rule's new hits.
-fn refresh_rule_screens(app: &mut App) {
+pub(super) fn refresh_rule_screens(app: &mut App) {
     for s in &mut app.screens {
         match s {
             Screen::Correlation(c) => {

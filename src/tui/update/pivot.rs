@@ -377,6 +377,7 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
         rule: Arc::clone(&row.rule),
         field,
         value,
+        tuning: super::retune::tuning(app),
     }]
 }
 
@@ -406,8 +407,12 @@ pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     *delete_asked = false;
+    let path = path.clone();
     app.busy.push("rules".into());
-    vec![Effect::RemoveOverlay(path.clone())]
+    vec![Effect::RemoveOverlay {
+        path,
+        tuning: super::retune::tuning(app),
+    }]
 }
 
 pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
