@@ -415,7 +415,7 @@ impl Bench {
             self.back()?;
             self.back()?;
         }
-        let minutes = self.app.around_minutes;
+        let span = huntbench::tui::app::span_label(self.app.around_secs);
         row("open the rule's hits (Enter)", &t.open, "first page drawn");
         row(
             "pivot: process tree of a hit (p)",
@@ -429,7 +429,7 @@ impl Bench {
             &format!("ParentImage pivot, {} events, first page drawn", t.value_n),
         );
         row(
-            &format!("pivot: same computer ±{minutes} min (t)"),
+            &format!("pivot: same computer ±{span} (t)"),
             &t.around,
             &format!("{} events, first page drawn", t.around_n),
         );

@@ -4,7 +4,11 @@
 //! `(Computer, NewProcessId)`; PIDs are reused, so a 4688 parent is the *latest* creation of that
 //! PID on the same computer at or before the child. Every lookup is an index prefilter
 //! (`Equals` terms) confirmed by exact comparison, so building a tree touches only the few
-//! events involved. Not for: rendering (the TUI flattens [`ProcTree::lines`]).
+//! events involved. A parent whose creation is not in the case is shown as a node built from
+//! what its children say (`orphans`), with every child that shares it. Not for: rendering (the
+//! TUI flattens [`ProcTree::lines`]).
+
+mod orphans;
 
 use crate::event::Event;
 use crate::index::{EventRef, IndexError, Snapshot};
@@ -22,9 +26,11 @@ pub enum ProcKey {
     Pid { computer: String, pid: u64 },
 }
 
-/// One process creation.
+/// One process creation, or a parent known only from its children (`inferred`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcNode {
+    /// The creation event; for an inferred parent, its first child's creation (the time and
+    /// event its pivots start from).
     pub r: EventRef,
     pub key: ProcKey,
     pub parent: Option<ProcKey>,
@@ -33,6 +39,8 @@ pub struct ProcNode {
     pub cmdline: String,
     pub user: String,
     pub pid: Option<u64>,
+    /// Built from what its children say: its own creation is not in the case.
+    pub inferred: bool,
 }
 
 /// A lineage (root … focus) and the focus's descendants, flattened for display.
@@ -43,7 +51,8 @@ pub struct ProcTree {
     pub lines: Vec<(usize, usize)>,
     /// Index into `lines` of the process the tree was opened on.
     pub focus: usize,
-    /// The parent of the root was referenced but its creation is not in the case.
+    /// The parent of the lineage was referenced but its creation is not in the case: the root
+    /// is then a node inferred from its children (`ProcNode::inferred`), labelled by this.
     pub missing_parent: Option<String>,
 }
 
@@ -116,6 +125,22 @@ pub fn same_value(field: &str, value: &str) -> (Prefilter, ActivityCheck) {
     (prefilter, Box::new(check))
 }
 
+/// The account a 4688 process runs as: the new process's (`TargetUserName`, version 2 events)
+/// when set, else its creator's (`SubjectUserName`), which is the same account unless the
+/// process was started for another user (wmiexec's `cmd.exe` is created by `HOST$` for the
+/// attacker's account).
+pub fn account_4688(ev: &Event) -> String {
+    let set = |f: &str| {
+        ev.get_str(f)
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && *v != "-")
+    };
+    set("TargetUserName")
+        .or_else(|| set("SubjectUserName"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The creation this event describes, if it is a Sysmon 1 or Security 4688 event.
 pub fn creation(ev: &Event, r: EventRef) -> Option<ProcNode> {
     let s = |f: &str| ev.get_str(f).unwrap_or_default().to_owned();
@@ -132,6 +157,7 @@ pub fn creation(ev: &Event, r: EventRef) -> Option<ProcNode> {
             user: s("User"),
             pid: ev.get_str("ProcessId").and_then(pid_value),
             computer,
+            inferred: false,
         }),
         Some(4688) if ev.channel().eq_ignore_ascii_case("Security") => {
             let pid = pid_value(ev.get_str("NewProcessId")?)?;
@@ -148,9 +174,10 @@ pub fn creation(ev: &Event, r: EventRef) -> Option<ProcNode> {
                 }),
                 image: s("NewProcessName"),
                 cmdline: s("CommandLine"),
-                user: s("SubjectUserName"),
+                user: account_4688(ev),
                 pid: Some(pid),
                 computer,
+                inferred: false,
             })
         }
         _ => None,
@@ -273,7 +300,9 @@ fn children(snap: &Snapshot, node: &ProcNode) -> Result<Vec<ProcNode>, IndexErro
 }
 
 /// The tree around the process of `ev`: its creation (for any Sysmon event with a
-/// `ProcessGuid`, the creation of that process), ancestors to the root and descendants.
+/// `ProcessGuid`, the creation of that process), ancestors to the root and descendants. When
+/// the root's parent is named but its creation is not in the case, the root is that parent as
+/// its children describe it, with every child of it the case holds.
 pub fn build(snap: &Snapshot, r: EventRef, ev: &Event) -> Result<Option<ProcTree>, IndexError> {
     let focus = match creation(ev, r) {
         Some(n) => n,
@@ -286,61 +315,114 @@ pub fn build(snap: &Snapshot, r: EventRef, ev: &Event) -> Result<Option<ProcTree
         },
     };
     let mut lineage = vec![focus];
-    let mut missing_parent = None;
+    let mut missing = None;
     while lineage.len() < MAX_DEPTH {
         let Some(top) = lineage.last() else { break };
         let Some(pk) = top.parent.clone() else { break };
-        match find_creation(snap, &pk, top.r.ts)? {
+        let found = match find_creation(snap, &pk, top.r.ts)? {
+            Some(p) => Some(p),
+            // Security may lack a creation that Sysmon holds, and the other way round.
+            None => orphans::other_source_creation(snap, top)?,
+        };
+        match found {
             Some(p) if !lineage.iter().any(|n| n.key == p.key) => lineage.push(p),
             Some(_) => break,
             None => {
-                missing_parent = Some(match &pk {
-                    ProcKey::Guid(g) => format!("{{{g}}}"),
-                    ProcKey::Pid { pid, .. } => format!("pid {pid}"),
-                });
+                missing = Some(pk);
                 break;
             }
         }
     }
     lineage.reverse();
-    let mut tree = ProcTree {
-        missing_parent,
-        ..ProcTree::default()
-    };
-    for (depth, n) in lineage.into_iter().enumerate() {
-        tree.nodes.push(n);
-        tree.lines.push((depth, depth));
-    }
-    tree.focus = tree.lines.len() - 1;
-    let focus_idx = tree.focus;
-    let base = tree.focus;
-    // Depth-first with an explicit stack, so deep chains cannot overflow the call stack.
-    let mut stack = vec![(focus_idx, base)];
+    let mut tree = ProcTree::default();
     let mut budget = MAX_CHILDREN;
-    let mut ordered: Vec<(usize, usize)> = Vec::new();
-    while let Some((idx, depth)) = stack.pop() {
-        if idx != focus_idx {
-            ordered.push((depth, idx));
+    let mut lines = Vec::new();
+    // The lineage's root and, under an inferred parent, its siblings, in time order.
+    let mut tops = Vec::new();
+    let mut depth0 = 0;
+    if let Some(pk) = &missing {
+        tree.missing_parent = Some(match pk {
+            ProcKey::Guid(g) => format!("{{{g}}}"),
+            ProcKey::Pid { pid, .. } => format!("pid {pid}"),
+        });
+    }
+    // The null GUID and PID 0 name no process: nothing to build a parent from.
+    if let Some(pk) = missing.filter(|pk| !orphans::names_no_process(pk)) {
+        let root = &lineage[0];
+        let (parent, siblings) = orphans::inferred_parent(snap, root, &pk)?;
+        tree.nodes.push(parent);
+        lines.push((0, 0));
+        depth0 = 1;
+        for s in siblings {
+            if s.r != root.r && budget > 0 {
+                budget -= 1;
+                tree.nodes.push(s);
+                tops.push(tree.nodes.len() - 1);
+            }
         }
-        if depth - base >= MAX_DEPTH || budget == 0 {
+    }
+    let first = tree.nodes.len();
+    let chain = lineage.len();
+    tree.nodes.extend(lineage);
+    tops.push(first);
+    tops.sort_by_key(|&i| tree.nodes[i].r);
+    for top in tops {
+        if top != first {
+            lines.push((depth0, top));
+            descend(snap, &mut tree, top, depth0, &mut budget, &mut lines)?;
             continue;
         }
-        let kids = children(snap, &tree.nodes[idx].clone())?;
+        for k in 0..chain {
+            lines.push((depth0 + k, first + k));
+        }
+        tree.focus = lines.len() - 1;
+        let focus = first + chain - 1;
+        descend(
+            snap,
+            &mut tree,
+            focus,
+            depth0 + chain - 1,
+            &mut budget,
+            &mut lines,
+        )?;
+    }
+    tree.lines = lines;
+    Ok(Some(tree))
+}
+
+/// Appends the descendants of node `idx` (at `depth`) to `lines`, depth first with an explicit
+/// stack so deep chains cannot overflow the call stack; at most `budget` new nodes.
+fn descend(
+    snap: &Snapshot,
+    tree: &mut ProcTree,
+    idx: usize,
+    depth: usize,
+    budget: &mut usize,
+    lines: &mut Vec<(usize, usize)>,
+) -> Result<(), IndexError> {
+    let mut stack = vec![(idx, depth)];
+    while let Some((i, d)) = stack.pop() {
+        if i != idx {
+            lines.push((d, i));
+        }
+        if d - depth >= MAX_DEPTH || *budget == 0 {
+            continue;
+        }
+        let kids = children(snap, &tree.nodes[i].clone())?;
         let mut ids = Vec::new();
-        for k in kids.into_iter().take(budget) {
+        for k in kids.into_iter().take(*budget) {
             if tree.nodes.iter().any(|n| n.key == k.key && n.r == k.r) {
                 continue;
             }
-            budget -= 1;
+            *budget -= 1;
             tree.nodes.push(k);
             ids.push(tree.nodes.len() - 1);
         }
         for id in ids.into_iter().rev() {
-            stack.push((id, depth + 1));
+            stack.push((id, d + 1));
         }
     }
-    tree.lines.extend(ordered);
-    Ok(Some(tree))
+    Ok(())
 }
 
 /// The exact half of a pivot (the prefilter only narrows).
@@ -378,89 +460,4 @@ pub fn activity(node: &ProcNode) -> (Prefilter, ActivityCheck) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn ev(pairs: &[(&str, &str)]) -> Event {
-        Event::from_pairs(pairs)
-    }
-
-    #[test]
-    fn creation_from_4688_uses_hex_pids_on_the_same_computer() {
-        let e = ev(&[
-            ("EventID", "4688"),
-            ("Channel", "Security"),
-            ("Computer", "H"),
-            ("NewProcessId", "0xebc"),
-            ("ProcessId", "0x3b0"),
-            ("NewProcessName", "C:\\x.exe"),
-        ]);
-        let r = EventRef {
-            ts: 0,
-            segment: 0,
-            doc: 0,
-        };
-        let n = creation(&e, r).unwrap();
-        assert_eq!(
-            n.key,
-            ProcKey::Pid {
-                computer: "H".into(),
-                pid: 0xebc
-            }
-        );
-        assert_eq!(
-            n.parent,
-            Some(ProcKey::Pid {
-                computer: "H".into(),
-                pid: 0x3b0
-            })
-        );
-        assert_eq!(n.image, "C:\\x.exe");
-    }
-
-    #[test]
-    fn same_value_matches_a_guid_in_either_form() {
-        let (p, check) = same_value("LogonGuid", "{0A0A0A0A-1111-2222-3333-444444444444}");
-        assert!(matches!(p, Prefilter::Or(_)), "{p:?}");
-        for form in [
-            "0a0a0a0a-1111-2222-3333-444444444444",
-            "{0a0a0a0a-1111-2222-3333-444444444444}",
-        ] {
-            let e = ev(&[("logonguid", form)]);
-            assert!(check(&e), "{form}");
-            assert!(p.accepts(&e), "{form}");
-        }
-        assert!(!check(&ev(&[(
-            "LogonGuid",
-            "0b0a0a0a-1111-2222-3333-444444444444"
-        )])));
-        let (p, check) = same_value("User", "{not a guid}");
-        assert!(matches!(p, Prefilter::Equals { .. }), "{p:?}");
-        assert!(check(&ev(&[("user", "{NOT A GUID}")])));
-        assert!(!check(&ev(&[("User", "not a guid")])));
-    }
-
-    #[test]
-    fn creation_from_sysmon_uses_guids() {
-        let e = ev(&[
-            ("EventID", "1"),
-            ("Channel", SYSMON),
-            ("ProcessGuid", "{A}"),
-            ("ParentProcessGuid", "{B}"),
-        ]);
-        let n = creation(
-            &e,
-            EventRef {
-                ts: 0,
-                segment: 0,
-                doc: 0,
-            },
-        )
-        .unwrap();
-        assert_eq!(n.key, ProcKey::Guid("a".into()));
-        assert_eq!(n.parent, Some(ProcKey::Guid("b".into())));
-        assert_eq!(pid_value("0x10"), Some(16));
-        assert_eq!(pid_value("16"), Some(16));
-    }
-}
+mod tests;

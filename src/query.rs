@@ -321,14 +321,55 @@ impl Query {
     }
 
     /// The query as a Sigma rule (each comparison a selection; same semantics), with the
-    /// [`Self::rule_id`] of the search.
-    pub fn to_sigma_yaml(&self, title: &str) -> String {
+    /// [`Self::rule_id`] of the search, its [`Self::logsource`] and the given level.
+    pub fn to_sigma_yaml(&self, title: &str, level: &str) -> String {
         let detection = self.detection_yaml();
+        let mut logsource = String::from("  product: windows\n");
+        if let Some((kind, name)) = self.logsource() {
+            logsource.push_str(&format!("  {kind}: {name}\n"));
+        }
         format!(
-            "title: {}\nid: {}\nstatus: experimental\nlogsource:\n  product: windows\n{detection}level: medium\n",
+            "title: {}\nid: {}\nstatus: experimental\nlogsource:\n{logsource}{detection}level: {}\n",
             q(title),
-            stable_uuid(&detection)
+            stable_uuid(&detection),
+            q(level)
         )
+    }
+
+    /// The Sigma logsource the events this query can match come from, read from its
+    /// top-level `Channel=` and `EventID=` terms through the bundled mapping in reverse
+    /// (`EventID=4688` → category `process_creation`, `Channel=Security` → service
+    /// `security`).
+    pub fn logsource(&self) -> Option<(&'static str, String)> {
+        let terms = match &self.ast {
+            Ast::And(v) => v.as_slice(),
+            one => std::slice::from_ref(one),
+        };
+        let mut channel = None;
+        let mut ids = Vec::new();
+        for t in terms {
+            let Ast::Cmp {
+                field,
+                kind: CmpKind::Eq,
+                values,
+            } = t
+            else {
+                continue;
+            };
+            let plain = |v: &String| !v.contains(['*', '?', '\\']);
+            if field.eq_ignore_ascii_case("Channel") && values.len() == 1 && plain(&values[0]) {
+                channel = Some(values[0].as_str());
+            } else if field.eq_ignore_ascii_case("EventID") && ids.is_empty() {
+                ids = values.iter().filter_map(|v| v.parse().ok()).collect();
+                if ids.len() != values.len() {
+                    ids.clear();
+                }
+            }
+        }
+        let mut fields = Vec::new();
+        fields_of(&self.ast, &mut fields);
+        let mapping = crate::sigma::mapping::Mapping::builtin().ok()?;
+        mapping.logsource_of(channel, &ids, &fields)
     }
 
     /// The `id` of the rule saved from this search: a UUID derived from its detection, so the
@@ -368,6 +409,16 @@ fn stable_uuid(text: &str) -> String {
         &hex[16..20],
         &hex[20..]
     )
+}
+
+/// The field names a query compares.
+fn fields_of<'a>(ast: &'a Ast, out: &mut Vec<&'a str>) {
+    match ast {
+        Ast::And(v) | Ast::Or(v) => v.iter().for_each(|a| fields_of(a, out)),
+        Ast::Not(a) => fields_of(a, out),
+        Ast::Cmp { field, .. } | Ast::Num { field, .. } => out.push(field),
+        Ast::Keyword(_) | Ast::Time { .. } => {}
+    }
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).

@@ -44,7 +44,7 @@ fn skipped_files_are_known_paths_or_known_content() {
 
     let first = ingest(&mut case, std::slice::from_ref(&inputs));
     assert_eq!(first.added.len(), 2, "{:?}", first.added);
-    assert_eq!(reason(&first, &b), "duplicate of another input file");
+    assert_eq!(reason(&first, &b), format!("duplicate of {}", a.display()));
     let events = case.num_events();
     assert!(events > 0);
     let manifest = case.manifest().unwrap();
@@ -67,7 +67,10 @@ fn skipped_files_are_known_paths_or_known_content() {
     assert_eq!(second.events_added, 0);
     assert!(second.added.is_empty());
     assert_eq!(reason(&second, &a), "already indexed");
-    assert_eq!(reason(&second, &copy), "already indexed (same content)");
+    assert_eq!(
+        reason(&second, &copy),
+        format!("already indexed (same content as {})", a.display())
+    );
     assert_eq!(reason(&second, &other), "already indexed (same content)");
     assert_eq!(case.num_events(), events);
 }

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "tui_e2e/tree.rs"]
+mod tree;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -18,6 +18,8 @@ mod inputs;
 mod lists;
 #[path = "tui_snapshots/support.rs"]
 mod support;
+#[path = "tui_snapshots/trees.rs"]
+mod trees;
 #[path = "tui_snapshots/workbench.rs"]
 mod workbench;
 
@@ -350,10 +352,13 @@ fn saved_search_shows_in_rules_with_its_count_and_exports_work() {
     for c in "cmd shells".chars() {
         fx.key(c);
     }
-    fx.send(Action::Key(KeyEvent::new(
-        KeyCode::Enter,
-        KeyModifiers::NONE,
-    )));
+    // The title, then the level (medium as proposed).
+    for _ in 0..2 {
+        fx.send(Action::Key(KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
+    }
     let row = fx
         .app
         .rules

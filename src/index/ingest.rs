@@ -439,15 +439,23 @@ fn triage(
         };
         if let Some(&i) = known_sha.get(&sha) {
             let existing = &mut manifest.files[i];
+            // Say which file it duplicates, unless it is that file itself (touched, unchanged).
+            let why = match existing.paths.first() {
+                Some(first) if !existing.paths.contains(&shown) => {
+                    format!("already indexed (same content as {first})")
+                }
+                _ => "already indexed (same content)".into(),
+            };
             if !existing.paths.contains(&shown) {
                 existing.paths.push(shown);
             }
-            skipped.push((path, "already indexed (same content)".into()));
+            skipped.push((path, why));
             continue;
         }
         if let Some(&i) = new_sha.get(&sha) {
+            let first = out[i].path.display().to_string();
             out[i].record.paths.push(shown);
-            skipped.push((path, "duplicate of another input file".into()));
+            skipped.push((path, format!("duplicate of {first}")));
             continue;
         }
         let earlier = earlier_of(&shown);

@@ -19,7 +19,7 @@ fn m(query: &str, pairs: &[(&str, &str)]) -> bool {
         );
     }
     // Saved as a Sigma rule, the query must mean the same.
-    let yaml = q.to_sigma_yaml("saved search");
+    let yaml = q.to_sigma_yaml("saved search", "medium");
     let set = Loader::new().unwrap().load_str(&yaml, "saved");
     assert!(
         set.errors.is_empty() && set.unsupported.is_empty(),
@@ -188,7 +188,7 @@ fn saved_search_has_a_stable_id() {
         let q = parse(text).unwrap();
         let set = Loader::new()
             .unwrap()
-            .load_str(&q.to_sigma_yaml("t"), "saved");
+            .load_str(&q.to_sigma_yaml("t", "medium"), "saved");
         let id = set.rules[0]
             .meta
             .id
@@ -296,4 +296,38 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert!(parse(&nots).is_err());
     let ok = format!("{}a{}", "(".repeat(64), ")".repeat(64));
     assert!(parse(&ok).is_ok());
+}
+
+#[test]
+fn a_saved_search_takes_its_logsource_from_its_channel_and_event_ids() {
+    let of = |query: &str| parse(query).unwrap().logsource();
+    let cat = |name: &str| Some(("category", name.to_owned()));
+    let svc = |name: &str| Some(("service", name.to_owned()));
+    assert_eq!(
+        of(r"EventID=4688 AND NewProcessName=*\cmd.exe"),
+        cat("process_creation")
+    );
+    assert_eq!(
+        of(r"Channel=Microsoft-Windows-Sysmon/Operational AND EventID=1 AND Image=*\cmd.exe"),
+        cat("process_creation")
+    );
+    assert_eq!(of("Channel=Security AND EventID=4624"), svc("security"));
+    // 4688's own ProcessId (the parent's) would be read otherwise under the category.
+    assert_eq!(
+        of("Channel=Security AND EventID=4688 AND ProcessId=0xac8"),
+        svc("security")
+    );
+    assert_eq!(of(r"Image=*\cmd.exe"), None);
+    assert_eq!(
+        of("Channel=Security OR EventID=4688"),
+        None,
+        "not top-level"
+    );
+    let yaml = parse("Channel=System AND EventID=7045")
+        .unwrap()
+        .to_sigma_yaml("t", "high");
+    assert!(
+        yaml.contains("logsource:\n  product: windows\n  service: system\n"),
+        "{yaml}"
+    );
 }

@@ -282,6 +282,46 @@ impl Mapping {
         Ok(Mapping { file, numeric })
     }
 
+    /// The logsource of events from `channel` with one of `event_ids`, the reverse of
+    /// [`Self::resolve`], for a search saved as a rule: the one category with a source on
+    /// that channel (any, when none is named) taking every one of those EventIDs and reading
+    /// none of `fields` through a forced alias (which would change what the search matched),
+    /// else the service of the channel. `("category", "process_creation")`, `("service",
+    /// "security")`; `None` when neither is known.
+    pub fn logsource_of(
+        &self,
+        channel: Option<&str>,
+        event_ids: &[u64],
+        fields: &[&str],
+    ) -> Option<(&'static str, String)> {
+        let on_channel = |chans: &[String]| {
+            channel.is_none_or(|c| chans.iter().any(|x| x.eq_ignore_ascii_case(c)))
+        };
+        let fits = |src: &SourceDef| {
+            !src.event_id.is_empty()
+                && event_ids.iter().all(|id| src.event_id.contains(id))
+                && on_channel(&src.channel)
+                && src.conditions.is_empty()
+                && !(src.aliases.iter()).any(|(name, alias)| {
+                    matches!(alias, AliasDef::Full { force: true, .. })
+                        && fields.iter().any(|f| f.eq_ignore_ascii_case(name))
+                })
+        };
+        let mut categories = (self.file.categories.iter())
+            .filter(|(_, def)| !event_ids.is_empty() && def.sources.iter().any(fits));
+        if let (Some((name, _)), None) = (categories.next(), categories.next()) {
+            return Some(("category", name.clone()));
+        }
+        // A service is a channel: without one named, none.
+        channel?;
+        let mut services = (self.file.services.iter())
+            .filter(|(_, def)| !def.channel.is_empty() && on_channel(&def.channel));
+        match (services.next(), services.next()) {
+            (Some((name, _)), None) => Some(("service", name.clone())),
+            _ => None,
+        }
+    }
+
     /// Resolves `product`/`category`/`service` to event sources.
     pub fn resolve(
         &self,

@@ -33,7 +33,7 @@ pub enum Action {
     ProcTree,
     PivotValue,
     PivotAround,
-    /// Double / halve the ±N minutes of the around pivot.
+    /// Widen / narrow the ±span of the around pivot (a step of `AROUND_STEPS`).
     WiderAround,
     NarrowerAround,
     StackField,

@@ -16,6 +16,21 @@ use std::sync::Arc;
 /// Events kept for drawing; a hits window needs a screenful, so this bounds memory whatever
 /// the number of hits.
 pub const CACHE_LIMIT: usize = 4096;
+/// The half spans `+`/`-` step through, in seconds: down to a second, since a burst of a
+/// thousand events can last half a minute, and up to a day.
+pub const AROUND_STEPS: &[i64] = &[
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 43200, 86400,
+];
+
+/// A half span as the around pivot's title says it (`30 s`, `5 min`, `2 h`).
+pub fn span_label(secs: i64) -> String {
+    match secs {
+        s if s < 60 || s % 60 != 0 => format!("{s} s"),
+        s if s < 3600 || s % 3600 != 0 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
+}
+
 /// Buckets of the per-rule sparkline and the hits histogram.
 pub const SPARK_BUCKETS: usize = 16;
 
@@ -32,6 +47,8 @@ pub enum InputKind {
     Search,
     RuleFilter,
     SaveSearch,
+    /// The level of the rule being saved from a search (after its title).
+    SaveLevel,
 }
 
 /// Why the search line did not parse: at `column` (1-based, in characters of the text).
@@ -105,6 +122,8 @@ pub struct HitList {
     pub query: Option<String>,
     /// The anchor when this is a time pivot (`+`/`-` re-run it).
     pub around: Option<Around>,
+    /// The event a pivot came from: the list opens on it, and it is marked.
+    pub origin: Option<EventRef>,
 }
 
 /// The event detail screen.
@@ -241,7 +260,12 @@ pub struct App {
     pub generation: u64,
     pub size: (u16, u16),
     pub quit: bool,
-    pub around_minutes: i64,
+    /// Half the span of the around pivot, in seconds (one of [`AROUND_STEPS`]).
+    pub around_secs: i64,
+    /// The event the pivot of this generation came from (see `HitList::origin`).
+    pub pivot_origin: Option<(u64, EventRef)>,
+    /// The title given to a search being saved as a rule, while its level is asked.
+    pub save_title: Option<String>,
     /// The effective key bindings (defaults plus the user's `keymap.toml`).
     pub keymap: Arc<Keymap>,
 }
@@ -289,7 +313,9 @@ impl App {
             generation: 0,
             size: (120, 36),
             quit: false,
-            around_minutes: 5,
+            around_secs: 300,
+            pivot_origin: None,
+            save_title: None,
             keymap: Arc::new(Keymap::default()),
         }
     }

@@ -226,14 +226,14 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
             Global,
             A::WiderAround,
             "+",
-            "double the ±N min window",
+            "widen the ±time window (to 24 h)",
             false,
         ),
         (
             Global,
             A::NarrowerAround,
             "-",
-            "halve the ±N min window",
+            "narrow the ±time window (to 1 s)",
             false,
         ),
         (Rules, A::Open, "enter", "hits of the rule", true),
@@ -258,7 +258,13 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
             false,
         ),
         (Hits, A::ProcTree, "p", "process tree", true),
-        (Hits, A::PivotAround, "t", "same computer ±N min", true),
+        (
+            Hits,
+            A::PivotAround,
+            "t",
+            "same computer ±N (s, min, h)",
+            true,
+        ),
         (Hits, A::EditRule, "e", "edit this rule", false),
         (
             Hits,
@@ -293,7 +299,13 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
             true,
         ),
         (Detail, A::ProcTree, "p", "process tree", true),
-        (Detail, A::PivotAround, "t", "same computer ±N min", true),
+        (
+            Detail,
+            A::PivotAround,
+            "t",
+            "same computer ±N (s, min, h)",
+            true,
+        ),
         (
             Detail,
             A::StackField,
@@ -536,7 +548,8 @@ impl Keymap {
             let what = match kind {
                 InputKind::Search => "run search",
                 InputKind::RuleFilter => "apply filter",
-                InputKind::SaveSearch => "save rule",
+                InputKind::SaveSearch => "next: its level",
+                InputKind::SaveLevel => "save rule",
             };
             return vec![("⏎".into(), what), ("Esc".into(), "cancel")];
         }

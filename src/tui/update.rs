@@ -8,7 +8,9 @@ mod pivot;
 mod retune;
 
 use super::action::{Action, Effect};
-use super::app::{App, Entry, HitList, HitRow, InputKind, SPARK_BUCKETS, Screen, Sort};
+use super::app::{
+    AROUND_STEPS, App, Entry, HitList, HitRow, InputKind, SPARK_BUCKETS, Screen, Sort, span_label,
+};
 use crate::hunt::level_rank;
 use crate::index::EventRef;
 use crate::sigma::RuleMeta;
@@ -54,7 +56,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
         };
         let rows = app.keymap.bindings.len() + crate::tui::keymap::Scope::ALL.len();
-        let max = rows.div_ceil(2) as i64;
+        // One column on a narrow terminal (the view stops at the end of what it shows).
+        let max = rows as i64;
         app.help_scroll = (i64::from(app.help_scroll) + by).clamp(0, max) as u16;
         return Vec::new();
     }
@@ -119,13 +122,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::PivotValue => return pivot::same_value(app),
         Action::PivotAround => return pivot::around(app),
         Action::WiderAround => {
-            app.around_minutes = (app.around_minutes * 2).min(24 * 60);
-            app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+            let wider = AROUND_STEPS.iter().find(|&&s| s > app.around_secs);
+            app.around_secs = wider.copied().unwrap_or(app.around_secs);
+            app.message = Some(format!("around pivot: ±{}", span_label(app.around_secs)));
             return pivot::rerun_around(app);
         }
         Action::NarrowerAround => {
-            app.around_minutes = (app.around_minutes / 2).max(1);
-            app.message = Some(format!("around pivot: ±{} min", app.around_minutes));
+            let narrower = AROUND_STEPS.iter().rev().find(|&&s| s < app.around_secs);
+            app.around_secs = narrower.copied().unwrap_or(app.around_secs);
+            app.message = Some(format!("around pivot: ±{}", span_label(app.around_secs)));
             return pivot::rerun_around(app);
         }
         Action::StackField => return pivot::stack(app),
@@ -389,6 +394,7 @@ pub fn push_hits(
         rule,
         query,
         around: None,
+        origin: None,
     }));
     window(app)
 }
@@ -443,5 +449,7 @@ pub const BUCKETS: usize = SPARK_BUCKETS;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_pivots;
 #[cfg(test)]
 mod tests_saving;

@@ -7,6 +7,7 @@ mod editor;
 mod hits;
 mod misc;
 mod rules;
+mod tree;
 
 use super::app::{App, Screen};
 use super::theme::Theme;
@@ -73,7 +74,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             Some(Screen::Hits(h)) => hits::draw(f, app, h, theme, body),
             Some(Screen::Correlation(c)) => correlation::draw(f, app, c, theme, body),
             Some(Screen::Detail(d)) => detail::draw(f, app, d, theme, body),
-            Some(Screen::Tree(t)) => misc::tree(f, app, t, theme, body),
+            Some(Screen::Tree(t)) => tree::draw(f, t, theme, body),
             Some(Screen::Stack(s)) => misc::stack(f, s, theme, body),
             Some(Screen::Overlays { sel, .. }) => misc::overlays(f, app, *sel, theme, body),
             Some(Screen::Problems { sel }) => misc::problems(f, app, *sel, theme, body),

@@ -147,8 +147,10 @@ fn the_help_scrolls_on_a_small_terminal() {
     let screen = fx.screen();
     assert!(screen.contains("↓/↑ scroll"), "{screen}");
     assert!(!screen.contains("rule editor "), "{screen}");
-    fx.send(Action::PageDown);
-    fx.send(Action::PageDown);
+    // One column at 80: the editor's keys come last.
+    for _ in 0..5 {
+        fx.send(Action::PageDown);
+    }
     let screen = fx.screen();
     assert!(fx.app.help, "scrolling keeps it open");
     assert!(
@@ -158,4 +160,32 @@ fn the_help_scrolls_on_a_small_terminal() {
     snap!("help_small_scrolled", fx);
     fx.send(Action::Open);
     assert!(!fx.app.help);
+}
+
+/// A skipped duplicate says which file it duplicates, and long paths are listed whole
+/// (wrapped), not cut.
+#[test]
+fn the_problems_list_names_what_a_duplicate_duplicates_and_whole_paths() {
+    // Not under /tmp, which the screen text replaces.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let deep = (1..=4).fold(dir.path().to_path_buf(), |p, i| {
+        p.join(format!("collection-{i}-of-a-triage-package"))
+    });
+    std::fs::create_dir_all(&deep).unwrap();
+    let copy = deep.join("copy-of-psexec.evtx");
+    let samples = super::support::manifest_dir().join("samples");
+    std::fs::copy(samples.join("psexec.evtx"), &copy).unwrap();
+    let mut fx = fixture_with(|o| o.inputs.push(copy.clone()));
+    fx.app.size = (80, 24);
+    fx.send(Action::InputProblems);
+    let screen = fx.screen();
+    // Wrapped at 80 columns: compare without the line breaks and spaces.
+    let joined: String = screen.chars().filter(|c| !c.is_whitespace()).collect();
+    // The copy and the sample: one is read, the other skipped naming it.
+    assert!(joined.contains("psexec.evtx:duplicateof"), "{screen}");
+    assert!(
+        joined.contains("collection-4-of-a-triage-package/copy-of-psexec.evtx"),
+        "{screen}"
+    );
+    assert!(joined.contains("samples/psexec.evtx"), "{screen}");
 }

@@ -300,11 +300,27 @@ fn a_saved_search_is_replaced_not_duplicated() {
             KeyCode::Enter,
             KeyModifiers::NONE,
         )));
+        // Then its level: proposed medium, here high.
+        let Some((_, level)) = &mut fx.app.input else {
+            panic!("level prompt")
+        };
+        assert_eq!(level, "medium");
+        level.clear();
+        for c in "high".chars() {
+            fx.key(c);
+        }
+        fx.send(Action::Key(KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::NONE,
+        )));
         while !fx.app.screens.is_empty() {
             fx.send(Action::Back);
         }
         let (text, searches) = saved(&fx);
         assert!(text.contains(&format!("title: \"{title}\"")), "{text}");
+        // `EventID=1` with Sysmon's field names: Sysmon's process creation.
+        assert!(text.contains("  category: process_creation\n"), "{text}");
+        assert!(text.contains("level: \"high\""), "{text}");
         assert!(text.contains("\nid: "), "{text}");
         assert_eq!(searches, 1, "{title}");
     }

@@ -10,6 +10,9 @@ use std::sync::Arc;
 pub const TIME_BOUNDS_REFUSED: &str =
     "a Sigma rule cannot hold time bounds: save the search without its time terms";
 
+/// Sigma's levels, lowest first.
+const LEVELS: [&str; 5] = ["informational", "low", "medium", "high", "critical"];
+
 pub fn input_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let Some((kind, buf)) = app.input.as_mut() else {
         return Vec::new();
@@ -19,6 +22,7 @@ pub fn input_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Esc => {
             app.input = None;
             app.input_error = None;
+            app.save_title = None;
         }
         KeyCode::Backspace => {
             buf.pop();
@@ -66,7 +70,25 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
             }
         },
         InputKind::SaveSearch => {
+            // Then the level, proposed as the saved searches' usual one.
+            app.save_title = Some(text);
+            app.input = Some((InputKind::SaveLevel, "medium".into()));
+            Vec::new()
+        }
+        InputKind::SaveLevel => {
+            let level = text.trim().to_ascii_lowercase();
+            if !LEVELS.contains(&level.as_str()) {
+                app.input_error = Some(InputError {
+                    column: 1,
+                    message: format!("a level is one of {}", LEVELS.join(", ")),
+                });
+                return Vec::new();
+            }
             app.input = None;
+            app.input_error = None;
+            let Some(title) = app.save_title.take() else {
+                return Vec::new();
+            };
             let Some(Screen::Hits(h)) = app.top() else {
                 return Vec::new();
             };
@@ -81,7 +103,7 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
             vec![Effect::SaveRule {
                 // Named by the search's id: saving it again replaces the file.
                 name: format!("search-{}", q.rule_id()),
-                text: q.to_sigma_yaml(&text),
+                text: q.to_sigma_yaml(&title, &level),
             }]
         }
     }

@@ -206,9 +206,10 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                         .nodes
                         .iter()
                         .map(|n| {
-                            app.rules
-                                .iter()
+                            // An inferred parent's event is its child's creation.
+                            (app.rules.iter())
                                 .filter(|r| r.alerts() && r.hits.binary_search(&n.r).is_ok())
+                                .filter(|_| !n.inferred)
                                 .count()
                         })
                         .collect();
@@ -246,12 +247,26 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                         .filter(|_| rows.is_empty())
                         .and_then(|q| crate::query::parse(q).ok())
                         .and_then(|q| q.hints().into_iter().next());
-                    let effects = push_hits(app, title, rows, None, query);
+                    let origin = (app.pivot_origin.take())
+                        .filter(|&(g, _)| g == generation)
+                        .map(|(_, r)| r);
+                    let mut effects = push_hits(app, title, rows, None, query);
                     if hint.is_some() {
                         app.message = hint;
                     }
+                    let page = app.page();
                     if let Some(Screen::Hits(h)) = app.screens.last_mut() {
                         h.around = around;
+                        // Open on the event pivoted from, mid-page, so what came just
+                        // before and after it is in view.
+                        if let Some(r) = origin
+                            && let Some(pos) = h.rows.iter().position(|row| row.r == r)
+                        {
+                            h.origin = Some(r);
+                            h.sel = pos;
+                            h.offset = pos.saturating_sub(page / 2);
+                            effects = window(app);
+                        }
                     }
                     return effects;
                 }

@@ -184,6 +184,7 @@ fn run_pivot(
 ) -> Vec<Effect> {
     app.generation += 1;
     app.busy.push("query".into());
+    app.pivot_origin = current(app).map(|(r, _, _)| (app.generation, r));
     vec![Effect::Pivot {
         generation: app.generation,
         title,
@@ -198,11 +199,22 @@ pub fn tree(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     // On the process the tree was opened on, re-rooting would draw the same tree again.
-    if let Some(Screen::Tree(t)) = app.top()
-        && t.sel == t.tree.focus
-    {
-        app.message = Some("this tree is already rooted at this process".into());
-        return Vec::new();
+    if let Some(Screen::Tree(t)) = app.top() {
+        if t.sel == t.tree.focus {
+            app.message = Some("this tree is already rooted at this process".into());
+            return Vec::new();
+        }
+        // The tree already climbs as far as the case allows: above a parent known only from
+        // its children, the case names no one.
+        if let Some(&(_, idx)) = t.tree.lines.get(t.sel)
+            && let Some(n) = t.tree.nodes.get(idx).filter(|n| n.inferred)
+        {
+            app.message = Some(format!(
+                "the creation of {} is not in the case, so nothing above it is known; the tree shows every child the case holds",
+                n.image.rsplit('\\').next().unwrap_or(&n.image)
+            ));
+            return Vec::new();
+        }
     }
     app.generation += 1;
     app.busy.push("tree".into());
@@ -252,11 +264,14 @@ pub fn rerun_around(app: &mut App) -> Vec<Effect> {
     }
 }
 
-/// Events on the anchor's computer within ±`around_minutes` of its time.
+/// Events on the anchor's computer within ±`around_secs` of its time.
 fn around_of(app: &mut App, anchor: Around) -> Vec<Effect> {
     let computer = anchor.computer.clone();
-    let span = app.around_minutes * 60_000_000;
-    let title = format!("{computer} ±{} min", app.around_minutes);
+    let span = app.around_secs * 1_000_000;
+    let title = format!(
+        "{computer} ±{}",
+        crate::tui::app::span_label(app.around_secs)
+    );
     let t0 = anchor.t0;
     let prefilter = Prefilter::and(vec![
         Prefilter::Equals {

@@ -602,7 +602,7 @@ fn a_new_span_reruns_the_time_pivot_on_top_in_place() {
     // On any other list, `+`/`-` only set the span for the next `t`.
     update(&mut app, Action::Back);
     assert!(update(&mut app, Action::WiderAround).is_empty());
-    assert_eq!(app.around_minutes, 4);
+    assert_eq!(app.around_secs, 300);
 }
 
 mod editor;

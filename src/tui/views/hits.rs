@@ -6,7 +6,11 @@ use crate::tui::app::{App, HitList};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Text};
 use ratatui::widgets::{Block, Borders, Row, Sparkline};
+
+/// Narrower lists than this draw each event on two lines.
+const NARROW: u16 = 120;
 
 /// For a row listed without its rule (a search, a pivot): the first alerting rule that hit it,
 /// so alerts stand out among plain events. Only drawn rows ask, so this stays cheap.
@@ -35,51 +39,80 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         hist,
     );
     let multi = h.rule.is_none();
-    let page = usize::from(list.height.saturating_sub(2));
+    // Under 120 columns a row takes two lines (time over computer, the rule over the channel,
+    // EID and details), so an 80-column terminal still shows the rule title and the details.
+    let narrow = list.width < NARROW;
+    let per_row = if narrow { 2 } else { 1 };
+    let page = usize::from(list.height.saturating_sub(2)) / per_row;
+    // `update` scrolls by one-line rows: keep the cursor's row in view when rows are taller.
+    let offset = h.offset.max((h.sel + 1).saturating_sub(page.max(1)));
+    // One more column for the mark of the event a pivot came from.
+    let time_width = 23 + u16::from(h.origin.is_some());
+    let last_width = usize::from(list.width.saturating_sub(time_width + 1));
     let rows = h
         .rows
         .iter()
         .enumerate()
-        .skip(h.offset)
+        .skip(offset)
         .take(page)
         .map(|(i, row)| {
             let rule = (row.rule.or_else(|| rule_of(app, &row.r)))
                 .and_then(|k| app.rules.get(k))
-                .map(|r| clean(&r.rule.meta.title, 28))
+                .map(|r| clean(&r.rule.meta.title, if narrow { 60 } else { 28 }))
                 .unwrap_or_default();
-            let cells = match app.cache.get(&row.r) {
-                Some(e) => vec![
-                    time(row.r.ts),
+            // The event a pivot came from.
+            let from = if h.origin == Some(row.r) { "▶" } else { "" };
+            let (computer, channel, eid, details) = match app.cache.get(&row.r) {
+                Some(e) => (
                     clean(e.computer(), 24),
                     clean(crate::event::short_channel(e.channel()), 10),
                     e.event_id().map(|x| x.to_string()).unwrap_or_default(),
-                    rule,
                     clean(&e.summary(), 200),
-                ],
-                None => vec![
-                    time(row.r.ts),
-                    "…".into(),
-                    String::new(),
-                    String::new(),
-                    rule,
-                    String::new(),
-                ],
+                ),
+                None => ("…".into(), String::new(), String::new(), String::new()),
             };
-            let r = Row::new(cells);
+            let when = format!("{from}{}", time(row.r.ts));
+            let r = if narrow {
+                let details = format!("{channel} {eid}  {details}");
+                let last = if multi {
+                    Text::from(vec![Line::from(rule), Line::from(details)])
+                } else {
+                    // Without a rule column, the details run on over both lines.
+                    let cut = details
+                        .char_indices()
+                        .nth(last_width)
+                        .map_or(details.len(), |(i, _)| i);
+                    let (a, b) = details.split_at(cut);
+                    Text::from(vec![Line::from(a.to_owned()), Line::from(b.to_owned())])
+                };
+                Row::new(vec![
+                    Text::from(vec![Line::from(when), Line::from(computer)]),
+                    last,
+                ])
+                .height(2)
+            } else {
+                Row::new(vec![when, computer, channel, eid, rule, details])
+            };
             if i == h.sel {
                 r.style(theme.get("selected"))
+            } else if !from.is_empty() {
+                r.style(theme.get("matched_field"))
             } else {
                 r
             }
         });
-    let header = vec![
-        "time (UTC)",
-        "computer",
-        "channel",
-        "EID",
-        if multi { "rule" } else { "" },
-        "details",
-    ];
+    let header = if narrow {
+        vec!["time (UTC) · computer", "rule · channel EID details"]
+    } else {
+        vec![
+            "time (UTC)",
+            "computer",
+            "channel",
+            "EID",
+            if multi { "rule" } else { "" },
+            "details",
+        ]
+    };
     let mut title = format!(
         " {} · {} of {} ",
         clean(&h.title, 60),
@@ -95,13 +128,17 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
             clean(&app.fed_titles(&row.feeds), 40)
         ));
     }
-    let widths = [
-        Constraint::Length(23),
-        Constraint::Length(24),
-        Constraint::Length(10),
-        Constraint::Length(5),
-        Constraint::Length(if multi { 28 } else { 0 }),
-        Constraint::Fill(1),
-    ];
+    let widths: Vec<Constraint> = if narrow {
+        vec![Constraint::Length(time_width), Constraint::Fill(1)]
+    } else {
+        vec![
+            Constraint::Length(time_width),
+            Constraint::Length(24),
+            Constraint::Length(10),
+            Constraint::Length(5),
+            Constraint::Length(if multi { 28 } else { 0 }),
+            Constraint::Fill(1),
+        ]
+    };
     f.render_widget(super::list_table(rows, header, widths, title, theme), list);
 }

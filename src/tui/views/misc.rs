@@ -1,7 +1,7 @@
-//! Smaller screens: progress, process tree, stack, overlays, input line, status, help.
+//! Smaller screens: progress, stack, overlays, input line, status, help.
 
 use super::clean;
-use crate::tui::app::{App, InputKind, StackView, TreeView};
+use crate::tui::app::{App, InputKind, StackView};
 use crate::tui::keymap::Scope;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -25,13 +25,13 @@ pub fn progress(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     f.render_widget(Paragraph::new(text), area);
 }
 
-fn list_block<'a>(title: String, theme: &Theme) -> Block<'a> {
+pub(super) fn list_block<'a>(title: String, theme: &Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::TOP)
         .title(Line::from(title).style(theme.get("title")))
 }
 
-fn selected(line: Line<'_>, yes: bool, theme: &Theme) -> Line<'static> {
+pub(super) fn selected(line: Line<'_>, yes: bool, theme: &Theme) -> Line<'static> {
     let line: Line<'static> = Line::from(
         line.spans
             .into_iter()
@@ -43,59 +43,6 @@ fn selected(line: Line<'_>, yes: bool, theme: &Theme) -> Line<'static> {
     } else {
         line
     }
-}
-
-pub fn tree(f: &mut Frame, _app: &App, t: &TreeView, theme: &Theme, area: Rect) {
-    let page = usize::from(area.height.saturating_sub(1));
-    let offset = t.sel.saturating_sub(page.saturating_sub(1));
-    let mut lines = Vec::new();
-    for (pos, &(depth, idx)) in t.tree.lines.iter().enumerate().skip(offset).take(page) {
-        let n = &t.tree.nodes[idx];
-        let name = n.image.rsplit('\\').next().unwrap_or(&n.image);
-        let marks = t.marks.get(idx).copied().unwrap_or(0);
-        let mut spans = vec![
-            Span::raw(format!(
-                "{}{} ",
-                "  ".repeat(depth),
-                if depth == 0 { "■" } else { "└─" }
-            )),
-            Span::styled(
-                clean(name, 40),
-                if pos == t.tree.focus {
-                    theme.get("header")
-                } else {
-                    theme.get("base")
-                },
-            ),
-            Span::styled(
-                format!("  pid {}  {}  ", n.pid.unwrap_or(0), clean(&n.user, 30)),
-                theme.get("dim"),
-            ),
-        ];
-        if marks > 0 {
-            spans.push(Span::styled(
-                format!("[{marks} hit{}] ", if marks == 1 { "" } else { "s" }),
-                theme.get("mark"),
-            ));
-        }
-        spans.push(Span::raw(clean(&n.cmdline, 160)));
-        lines.push(selected(Line::from(spans), pos == t.sel, theme));
-    }
-    let computer = t
-        .tree
-        .nodes
-        .first()
-        .map(|n| n.computer.clone())
-        .unwrap_or_default();
-    let mut title = format!(
-        " Process tree on {} · {} processes ",
-        clean(&computer, 40),
-        t.tree.nodes.len()
-    );
-    if let Some(p) = &t.tree.missing_parent {
-        title.push_str(&format!("· parent {} not in case ", clean(p, 40)));
-    }
-    f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
 }
 
 pub fn stack(f: &mut Frame, s: &StackView, theme: &Theme, area: Rect) {
@@ -185,10 +132,11 @@ pub fn problems(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect)
         .map(|(i, p)| {
             let line = Line::from(vec![
                 Span::styled(format!(" {:<8} ", p.kind), theme.get("error")),
+                // Whole paths (wrapped): a cut one could name several files of a collection.
                 Span::raw(format!(
                     "{}: {}",
-                    clean(&p.path, 100),
-                    clean(&p.reason, 200)
+                    clean(&p.path, 4096),
+                    clean(&p.reason, 4096)
                 )),
             ]);
             selected(line, i == sel, theme)
@@ -208,6 +156,7 @@ pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         InputKind::Search => "/",
         InputKind::RuleFilter => "filter rules: ",
         InputKind::SaveSearch => "save search as rule titled: ",
+        InputKind::SaveLevel => "its level (informational, low, medium, high, critical): ",
     };
     let label_w = cells(label);
     let width = usize::from(area.width);
@@ -385,8 +334,15 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         )));
     }
     f.render_widget(Clear, rect);
-    // Two columns, so the whole keymap fits a normal terminal; on a smaller one it scrolls.
-    let split = lines.len().div_ceil(2);
+    // Two columns, so the whole keymap fits a normal terminal, when both fit side by side
+    // (not at 80 columns); else one. Either scrolls on a terminal too low for it.
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let two = usize::from(rect.width.saturating_sub(2)) / 2 > widest;
+    let split = if two {
+        lines.len().div_ceil(2)
+    } else {
+        lines.len()
+    };
     let rows_free = usize::from(rect.height.saturating_sub(2)).saturating_sub(notes.len());
     let taller = split > rows_free;
     let title = if taller {
@@ -400,8 +356,12 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let [keys, below] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(notes.len() as u16)]).areas(inner);
     f.render_widget(Paragraph::new(notes), below);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(keys);
+    let halves = if two { 50 } else { 100 };
+    let [left, right] = Layout::horizontal([
+        Constraint::Percentage(halves),
+        Constraint::Percentage(100 - halves),
+    ])
+    .areas(keys);
     let most = split.saturating_sub(usize::from(keys.height)) as u16;
     let scroll = (app.help_scroll.min(most), 0);
     let second = lines.split_off(split);
