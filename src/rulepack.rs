@@ -6,10 +6,10 @@
 use crate::sigma::{Loader, Replaced, RuleMeta, RuleSet, SigmaError};
 
 use include_dir::{Dir, include_dir};
+use std::path::{Path, PathBuf};
 
 mod sources;
 pub use sources::{Sources, sources};
-use std::path::{Path, PathBuf};
 
 static BUNDLED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 

@@ -45,6 +45,8 @@ pub fn sources(set: &RuleSet, config_dir: &Path) -> Sources {
     for meta in metas {
         count(meta, installed.as_ref(), &own_dir, &mut out);
     }
+    // Left out (`--no-default-rules`): not named as if it had run.
+    out.installed = out.installed.filter(|(_, n)| *n > 0);
     out
 }
 
