@@ -70,6 +70,19 @@ pub enum Command {
 pub enum RulesCommand {
     /// Report, per rule, whether it loads, is unsupported or broken, and why
     Check(RulesCheckArgs),
+    /// Download SigmaHQ's current rule release (or install one from --from) into the config
+    /// directory, where its Windows rules load by default
+    Update(RulesUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesUpdateArgs {
+    /// Install from a local zip archive or checkout folder instead of downloading
+    #[arg(long, value_name = "FILE.zip|DIR", conflicts_with = "url")]
+    pub from: Option<PathBuf>,
+    /// Download from this URL (a mirror) instead of SigmaHQ's latest release
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -125,6 +138,9 @@ pub struct ScanArgs {
     pub skip_impossible_4688: bool,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+    /// Also name your own rules (config directory's rules/) that ran
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Event logs to ingest into the case before scanning
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -171,7 +187,8 @@ pub struct RuleArgs {
     /// Rule file or directory to add to the bundled pack (repeatable)
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
-    /// Leave the bundled rule pack out
+    /// Leave the bundled rule pack and the installed SigmaHQ rules out (only --rules and
+    /// your own rules run)
     #[arg(long)]
     pub no_default_rules: bool,
 }
@@ -211,6 +228,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Scan(args)) => scan_cmd::run(&args),
         Some(Command::Synth(args)) => synth_cmd::run(&args),
         Some(Command::Rules(RulesCommand::Check(args))) => rules_cmd::check(&args),
+        Some(Command::Rules(RulesCommand::Update(args))) => rules_cmd::update(&args),
         None => open_cmd::run(cli.open),
     }
 }

@@ -18,6 +18,7 @@ pub mod overlay;
 pub mod prefilter;
 pub mod proctree;
 pub mod query;
+pub mod ruleinstall;
 pub mod rulepack;
 pub mod sanitize;
 pub mod sigma;

@@ -8,6 +8,9 @@ use crate::sigma::{Loader, Replaced, RuleMeta, RuleSet, SigmaError};
 use include_dir::{Dir, include_dir};
 use std::path::{Path, PathBuf};
 
+mod sources;
+pub use sources::{Sources, sources};
+
 static BUNDLED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
 /// Bundled rule documents as `(origin, text)`; mapping and placeholder data files are not rules.
@@ -203,7 +206,14 @@ pub fn load_for_case_with(
     config_dir: &Path,
 ) -> Result<(RuleSet, Vec<String>), SigmaError> {
     let bundled = if no_default { Vec::new() } else { bundled() };
-    let mut user = read_rule_files(paths);
+    // The installed SigmaHQ release comes before the given paths: a given rule of the same id
+    // replaces its installed copy.
+    let (installed, mut user) = if no_default {
+        (None, RuleFiles::default())
+    } else {
+        installed_rules(config_dir)
+    };
+    user.extend(read_rule_files(paths));
     // Read after the given paths (each call sorts its files), so saved edits come later and win.
     let user_rules = user_rules_dir(config_dir);
     if user_rules.is_dir() {
@@ -242,7 +252,30 @@ pub fn load_for_case_with(
         &mut replaced,
     );
     set.replaced = replaced;
+    if let Some(release) = &installed {
+        sources::quiet_installed(&mut set, release);
+    }
     Ok((set, user.unreadable))
+}
+
+/// The rule files of the installed SigmaHQ release that load by default, and the release
+/// (none when none is installed, or when its `release.json` is broken: that is then an
+/// unreadable path, as a `--rules` path that cannot be read).
+fn installed_rules(config_dir: &Path) -> (Option<crate::ruleinstall::Installed>, RuleFiles) {
+    match crate::ruleinstall::installed(config_dir) {
+        Ok(None) => (None, RuleFiles::default()),
+        Ok(Some(release)) => {
+            let files = read_rule_files(&release.default_paths());
+            (Some(release), files)
+        }
+        Err(e) => {
+            let files = RuleFiles {
+                unreadable: vec![e],
+                ..RuleFiles::default()
+            };
+            (None, files)
+        }
+    }
 }
 
 /// What `scan` and `rules check` say about rules left out for a later one of the same id: a

@@ -186,6 +186,7 @@ fn rules_check_counts_an_unreadable_path_as_an_error() {
     let out = Command::new(BIN)
         .args(["rules", "check", "--no-default-rules", "--rules"])
         .arg(&missing)
+        .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -213,6 +214,7 @@ fn rules_check_json_counts_an_unreadable_path_as_an_error() {
             "--rules",
         ])
         .arg(&missing)
+        .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -506,4 +508,41 @@ fn table_has_a_header_and_channels_and_matched_fields_are_named_once() {
         unique.dedup();
         assert_eq!(unique.len(), pairs.len(), "{:?}", &row[matched]);
     }
+}
+
+/// Your own rules (the config directory's `rules/`) run in every scan: a search saved as a
+/// rule is counted even when it replaces nothing, and `--verbose` names it.
+#[test]
+fn scan_counts_your_own_rules_and_names_them_with_verbose() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("config/rules");
+    std::fs::create_dir_all(&own).unwrap();
+    let saved = "title: Saved Search For Wmic\nid: 5e1f0000-0000-4000-8000-000000000001\nlevel: medium\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        Image|endswith: '\\wmic.exe'\n    condition: sel\n";
+    std::fs::write(own.join("search-wmic.yml"), saved).unwrap();
+    let stderr = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["scan", "--format", "jsonl", "--case"])
+            .arg(dir.path().join("case"))
+            .args(extra)
+            .arg(root().join("samples"))
+            .env("HUNTBENCH_CONFIG_DIR", dir.path().join("config"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let quiet = stderr(&[]);
+    assert!(
+        quiet.contains("1 of your own (--verbose names them)"),
+        "{quiet}"
+    );
+    assert!(!quiet.contains("Saved Search For Wmic"), "{quiet}");
+    let loud = stderr(&["--verbose"]);
+    assert!(
+        loud.contains("your rule: Saved Search For Wmic (search-wmic.yml)"),
+        "{loud}"
+    );
+    // Without any, the count still says so.
+    std::fs::remove_file(own.join("search-wmic.yml")).unwrap();
+    assert!(stderr(&[]).contains("0 of your own"));
 }

@@ -14,6 +14,8 @@ macro_rules! snap {
 mod common;
 #[path = "tui_snapshots/inputs.rs"]
 mod inputs;
+#[path = "tui_snapshots/installed.rs"]
+mod installed;
 #[path = "tui_snapshots/lists.rs"]
 mod lists;
 #[path = "tui_snapshots/support.rs"]

@@ -1,6 +1,8 @@
-//! `huntbench rules check`: which rules load, which are unsupported or broken, and why.
+//! `huntbench rules check`: which rules load, which are unsupported or broken, and why;
+//! `huntbench rules update`: installs SigmaHQ's rule release.
 
-use super::{CheckFormat, RulesCheckArgs};
+use super::{CheckFormat, RulesCheckArgs, RulesUpdateArgs};
+use crate::ruleinstall::{self, Source};
 use crate::rulepack;
 use crate::sanitize::for_terminal;
 use crate::sigma::{CheckOutcome, CheckReport};
@@ -51,10 +53,12 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
                     writeln!(out, "             note: {}", for_terminal(note))?;
                 }
             }
+            let sources = rulepack::sources(&set, &rulepack::config_dir());
+            writeln!(out, "\n{}", for_terminal(&sources.summary()))?;
             let t = &report.totals;
             writeln!(
                 out,
-                "\n{} loaded, {} unsupported, {} error(s), {} skipped (not for Windows event logs, or not Sigma), {} correlation(s), {} filter(s), {} replaced (same id); {} loaded with notes",
+                "{} loaded, {} unsupported, {} error(s), {} skipped (not for Windows event logs, or not Sigma), {} correlation(s), {} filter(s), {} replaced (same id); {} loaded with notes",
                 t.loaded,
                 t.unsupported,
                 t.error,
@@ -72,4 +76,42 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+pub fn update(args: &RulesUpdateArgs) -> anyhow::Result<ExitCode> {
+    let source = match (&args.from, &args.url) {
+        (Some(path), _) if path.is_dir() => Source::Dir(path.clone()),
+        (Some(path), _) => Source::Zip(path.clone()),
+        (None, Some(url)) => Source::Url(url.clone()),
+        (None, None) => Source::Url(ruleinstall::DEFAULT_URL.to_owned()),
+    };
+    let config = rulepack::config_dir();
+    let report = ruleinstall::update(&config, &source, &mut |step| {
+        eprintln!("{}", for_terminal(step));
+    })
+    .map_err(|e| e.context("rules update failed; the installed rules are unchanged"))?;
+    for line in &report.broken {
+        eprintln!("broken upstream rule (not loaded): {}", for_terminal(line));
+    }
+    let r = &report.release;
+    if let Some(old) = &report.previous {
+        eprintln!("replaced {} ({} rules)", old.label(), old.default_rules);
+    }
+    let broken = if r.broken > 0 {
+        format!(
+            ", {} that do not parse (listed above; `rules check` names them too)",
+            r.broken
+        )
+    } else {
+        String::new()
+    };
+    println!(
+        "installed {} in {}: {} rule files{broken}; {} rules load by default (Windows rules; {} unsupported by huntbench, see `rules check`)",
+        r.label(),
+        report.root.display(),
+        r.rule_files,
+        r.default_rules,
+        report.unsupported,
+    );
+    Ok(ExitCode::SUCCESS)
 }

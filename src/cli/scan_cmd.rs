@@ -53,6 +53,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     for line in rulepack::replacement_notes(&set.replaced) {
         eprintln!("{}", for_terminal(&line));
     }
+    print_sources(&rulepack::sources(&set, &config), args.verbose);
     // The level decides what is output; what an output correlation counts runs regardless.
     let min = args.min_level.map_or(0, super::Level::rank);
     let sel = hunt::select_by_level(&set.rules, &set.correlations, min);
@@ -136,6 +137,25 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("{summary}");
     Ok(ExitCode::from(if bad_paths { 2 } else { 0 }))
+}
+
+/// Where the rules came from; your own rules run in every scan, so they are always counted
+/// (a search saved as a rule would otherwise run unnoticed) and `--verbose` names them.
+fn print_sources(sources: &rulepack::Sources, verbose: bool) {
+    let mut line = sources.summary();
+    if !verbose && !sources.own.is_empty() {
+        line.push_str(" (--verbose names them)");
+    }
+    eprintln!("{}", for_terminal(&line));
+    if verbose {
+        for (title, file) in &sources.own {
+            eprintln!(
+                "  your rule: {} ({})",
+                for_terminal(title),
+                for_terminal(file)
+            );
+        }
+    }
 }
 
 /// Writes hits in one of the output formats.

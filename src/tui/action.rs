@@ -204,6 +204,8 @@ pub struct RulesLoaded {
     pub filters: Vec<Filter>,
     pub overlays: Vec<(PathBuf, String)>,
     pub elapsed_ms: u128,
+    /// How many rules the installed SigmaHQ release gave, and which release.
+    pub installed: Option<String>,
 }
 
 /// A compile error positioned in the editor buffer (1-based line/column).

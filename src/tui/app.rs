@@ -233,6 +233,9 @@ pub struct App {
     pub range: Option<(i64, i64)>,
     pub progress: Option<String>,
     pub rules: Vec<RuleRow>,
+    /// The installed SigmaHQ release's share of `rules`, for the status line
+    /// (`2865 SigmaHQ r2024-12-19`).
+    pub installed_rules: Option<String>,
     pub correlations: Vec<CorrRow>,
     pub failed: Vec<FailedRule>,
     /// Input paths that were missing, unreadable or read in part.
@@ -291,6 +294,7 @@ impl App {
             range: None,
             progress: Some("opening case".into()),
             rules: Vec::new(),
+            installed_rules: None,
             correlations: Vec::new(),
             failed: Vec::new(),
             input_problems: Vec::new(),

@@ -174,6 +174,8 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
         &ctx.opts.case_dir,
         &ctx.config_dir,
     )?;
+    let installed = (crate::rulepack::sources(&set, &ctx.config_dir).installed)
+        .map(|(release, n)| format!("{n} {}", release.label()));
     let rules: Vec<Arc<crate::sigma::CompiledRule>> =
         set.rules.iter().cloned().map(Arc::new).collect();
     // Listed in the overlays view (case ones first, then the user's).
@@ -199,6 +201,7 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
         filters: set.filters,
         overlays,
         elapsed_ms: started.elapsed().as_millis(),
+        installed,
     })
 }
 

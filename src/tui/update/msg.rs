@@ -69,6 +69,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Rules(loaded) => {
             app.busy.retain(|b| b != "rules");
             app.progress = None;
+            app.installed_rules.clone_from(&loaded.installed);
             let old: HashMap<String, (usize, bool)> = app
                 .rules
                 .iter()

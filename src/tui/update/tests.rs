@@ -59,6 +59,7 @@ pub(super) fn app() -> App {
         filters: Vec::new(),
         overlays: Vec::new(),
         elapsed_ms: 0,
+        installed: None,
     };
     load_rules(&mut app, loaded);
     app
@@ -117,6 +118,7 @@ fn a_rule_that_only_feeds_a_correlation_is_listed_but_not_an_alert() {
         filters: Vec::new(),
         overlays: Vec::new(),
         elapsed_ms: 0,
+        installed: None,
     };
     load_rules(&mut app, loaded);
     assert_eq!(app.rules[0].feeds, [0], "alpha feeds the correlation");
@@ -382,6 +384,7 @@ fn with_correlation(app: &mut App) {
         filters: Vec::new(),
         overlays: Vec::new(),
         elapsed_ms: 0,
+        installed: None,
     };
     update(app, Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))));
 }

@@ -245,9 +245,13 @@ impl Shown {
 
 pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let enabled = app.rules.iter().filter(|r| r.enabled).count();
+    // The installed SigmaHQ release's share: `2876/2876 rules (2865 SigmaHQ r2024-12-19)`.
+    let installed = (app.installed_rules.as_ref())
+        .map(|i| format!(" ({i})"))
+        .unwrap_or_default();
     let mut text = if app.ready {
         format!(
-            " case {} │ {} events │ {enabled}/{} rules │ {} hits",
+            " case {} │ {} events │ {enabled}/{} rules{installed} │ {} hits",
             app.case_name,
             app.events,
             app.rules.len(),
