@@ -36,7 +36,17 @@ impl Event {
     /// `Field=value` pairs of the summary fields present, most telling first.
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
+        // A 4688's process runs as its TargetUserName (version 2) when that is set; the
+        // SubjectUserName is only its creator (`HOST$` for a wmiexec shell run as `admmig`).
+        let set = |f: &str| {
+            self.get_str(f)
+                .is_some_and(|v| !v.trim().is_empty() && v.trim() != "-")
+        };
+        let creator_only = self.event_id() == Some(4688) && set("TargetUserName");
         for f in SUMMARY {
+            if creator_only && *f == "SubjectUserName" {
+                continue;
+            }
             // Lists too: classic events keep their unnamed `<Data>` values in one list.
             let values: Vec<&str> = (self.get(f).into_iter())
                 .flat_map(|v| v.strings())
@@ -90,5 +100,26 @@ mod tests {
             "Sysmon"
         );
         assert_eq!(short_channel("Security"), "Security");
+    }
+
+    #[test]
+    fn a_4688_is_summarised_with_the_account_it_runs_as() {
+        let pairs = [
+            ("EventID", "4688"),
+            ("NewProcessName", "C:\\Windows\\System32\\cmd.exe"),
+            ("SubjectUserName", "HOST$"),
+            ("TargetUserName", "admmig"),
+        ];
+        let v2 = Event::from_pairs(&pairs);
+        assert_eq!(
+            v2.summary(),
+            "NewProcessName=C:\\Windows\\System32\\cmd.exe  TargetUserName=admmig"
+        );
+        let v1 = Event::from_pairs(&[pairs[0], pairs[1], pairs[2], ("TargetUserName", "-")]);
+        assert!(
+            v1.summary().contains("SubjectUserName=HOST$"),
+            "{}",
+            v1.summary()
+        );
     }
 }
