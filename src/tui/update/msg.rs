@@ -149,13 +149,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                     }
                 }
             }
-            if !changes.is_empty() {
-                // The effect first, then what caused the reload ("saved …", "overlay …").
-                if let Some(prev) = app.message.take() {
-                    changes.push(prev);
-                }
-                app.message = Some(changes.join("; "));
-            }
+            announce(app, changes);
             app.failed = loaded.failed;
             app.filters = loaded.filters;
             app.overlays = loaded.overlays;
@@ -364,5 +358,15 @@ pub(super) fn refresh_rule_screens(app: &mut App) {
             }
             _ => {}
         }
+    }
+}
+
+/// Says which counts changed, the effect first, then what caused it ("saved …", "overlay …").
+pub(super) fn announce(app: &mut App, mut changes: Vec<String>) {
+    if !changes.is_empty() {
+        if let Some(prev) = app.message.take() {
+            changes.push(prev);
+        }
+        app.message = Some(changes.join("; "));
     }
 }

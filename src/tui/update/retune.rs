@@ -55,13 +55,7 @@ pub fn retuned(app: &mut App, done: Retuned) -> Vec<Effect> {
             row.hits = hits;
         }
     }
-    if !changes.is_empty() {
-        // The effect first, then what caused it ("overlay … written").
-        if let Some(prev) = app.message.take() {
-            changes.push(prev);
-        }
-        app.message = Some(changes.join("; "));
-    }
+    super::msg::announce(app, changes);
     app.filters = done.filters;
     app.overlays = done.overlays;
     refresh_visible(app);
