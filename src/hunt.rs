@@ -13,7 +13,10 @@ use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
 /// Candidate (event, rule) pairs examined per batch; bounds memory whatever the case size.
-const PAIR_BUDGET: usize = 4_000_000;
+/// A pair costs about 56 bytes while its batch is checked (its candidate list entry, the sorted
+/// pair, its event group): 4 M pairs held ≈ 75 MB more at the peak of a ×35 scan of all SigmaHQ
+/// rules than 1 M, for no measurable gain in time (BENCHMARKS.md).
+const PAIR_BUDGET: usize = 1_000_000;
 
 /// CSV columns of a rule hit, as `scan` writes them and the workbench exports them (the
 /// export adds the whole `event`).
