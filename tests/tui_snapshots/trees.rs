@@ -86,4 +86,11 @@ fn the_help_fits_80_columns() {
             b.help
         );
     }
+    // The notes under the keys too (they ran off the right edge).
+    for note in [
+        "mouse: wheel scrolls, click selects",
+        "so its hits are not alerts; ⏎ lists them",
+    ] {
+        assert!(seen.contains(note), "{note:?} cut or missing:\n{seen}");
+    }
 }

@@ -286,6 +286,24 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     f.render_widget(Paragraph::new(text).style(theme.get("status")), area);
 }
 
+/// The notes under the help's keys: the parts of each, and what joins them on one line.
+const HELP_NOTES: [(&[&str], &str); 2] = [
+    (
+        &[
+            "rule editor: Ctrl-C quits (asks first if edited)",
+            "mouse: wheel scrolls, click selects",
+        ],
+        " · ",
+    ),
+    (
+        &[
+            "(n) ↳ X: only feeds correlation X (generate: false),",
+            "so its hits are not alerts; ⏎ lists them",
+        ],
+        " ",
+    ),
+];
+
 /// The help overlay, generated from the keymap.
 pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let w = area.width.min(110);
@@ -320,17 +338,23 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             ]));
         }
     }
-    // Notes under both columns, at full width.
-    let mut notes = vec![
-        Line::from(Span::styled(
-            " rule editor: Ctrl-C quits (asks first if edited) · mouse: wheel scrolls, click selects",
-            theme.get("dim"),
-        )),
-        Line::from(Span::styled(
-            " (n) ↳ X: only feeds correlation X (generate: false), so its hits are not alerts; ⏎ lists them",
-            theme.get("dim"),
-        )),
-    ];
+    // Notes under both columns, at full width; each note that does not fit a narrow terminal
+    // (80 columns) goes on as many lines as it has parts.
+    let inner_width = usize::from(rect.width.saturating_sub(2));
+    let mut notes = Vec::new();
+    for (parts, sep) in HELP_NOTES {
+        let joined = format!(" {}", parts.join(sep));
+        let texts = if Span::raw(joined.as_str()).width() <= inner_width {
+            vec![joined]
+        } else {
+            parts.iter().map(|p| format!(" {p}")).collect()
+        };
+        notes.extend(
+            texts
+                .into_iter()
+                .map(|t| Line::from(Span::styled(t, theme.get("dim")))),
+        );
+    }
     for p in &km.problems {
         notes.push(Line::from(Span::styled(
             format!(" keymap: {}", clean(p, 200)),
