@@ -5,11 +5,10 @@
 //! tantivy cannot run) the query widens, never narrows. No regex query is ever built: their cost
 //! grows with the dictionary, and the exact matcher does that work on far fewer events.
 
-use super::keyword::Scans;
+use super::keyword::{Scans, WordDictionary};
 use super::schema::{self, Fields, MAX_VALUE_BYTES};
 use crate::prefilter::Prefilter;
 use std::ops::Bound;
-use tantivy::Searcher;
 use tantivy::Term;
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, InvertedIndexRangeQuery, Occur, Query, RangeQuery,
@@ -17,8 +16,8 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
-/// `searcher` is only read for keyword lookups, which scan the word dictionary.
-pub fn compile(f: &Fields, p: &Prefilter, searcher: &Searcher) -> Box<dyn Query> {
+/// `words` is only read for keyword lookups, which search the word dictionary.
+pub fn compile(f: &Fields, p: &Prefilter, words: &WordDictionary) -> Box<dyn Query> {
     match p {
         Prefilter::All => Box::new(AllQuery),
         Prefilter::Nothing => Box::new(EmptyQuery),
@@ -37,23 +36,28 @@ pub fn compile(f: &Fields, p: &Prefilter, searcher: &Searcher) -> Box<dyn Query>
             let (field, suffix) = (schema::fold(field), schema::fold(suffix));
             prefix(f.kvr, &schema::kvr_term(&field, &suffix))
         }
-        Prefilter::Contains { field, needle } => contains(f, field, needle, searcher),
+        Prefilter::Contains { field, needle } => contains(f, field, needle, words),
         Prefilter::Exists { field } => term(f.ex, &schema::fold(field)),
         Prefilter::Regex { field, .. } => term(f.ex, &schema::fold(field)),
-        Prefilter::AnyContains { needle } => super::keyword::compile(f, needle, searcher),
+        Prefilter::AnyContains { needle } => super::keyword::compile(f, needle, words),
         Prefilter::TimeRange { from, to } => Box::new(RangeQuery::new(
             Bound::Included(Term::from_field_i64(f.ts, *from)),
             Bound::Included(Term::from_field_i64(f.ts, *to)),
         )),
-        Prefilter::And(parts) => boolean(f, parts, Occur::Must, searcher),
-        Prefilter::Or(parts) => boolean(f, parts, Occur::Should, searcher),
+        Prefilter::And(parts) => boolean(f, parts, Occur::Must, words),
+        Prefilter::Or(parts) => boolean(f, parts, Occur::Should, words),
     }
 }
 
-fn boolean(f: &Fields, parts: &[Prefilter], occur: Occur, searcher: &Searcher) -> Box<dyn Query> {
+fn boolean(
+    f: &Fields,
+    parts: &[Prefilter],
+    occur: Occur,
+    words: &WordDictionary,
+) -> Box<dyn Query> {
     let clauses = parts
         .iter()
-        .map(|p| (occur, compile(f, p, searcher)))
+        .map(|p| (occur, compile(f, p, words)))
         .collect();
     Box::new(BooleanQuery::new(clauses))
 }
@@ -96,7 +100,7 @@ fn successor(s: &str) -> Option<String> {
     None
 }
 
-fn contains(f: &Fields, field: &str, raw_needle: &str, searcher: &Searcher) -> Box<dyn Query> {
+fn contains(f: &Fields, field: &str, raw_needle: &str, words: &WordDictionary) -> Box<dyn Query> {
     let (field, needle) = (schema::fold(field), schema::fold(raw_needle));
     if schema::is_ngram_field(&field) && needle.chars().count() >= 3 {
         let grams: Vec<(Occur, Box<dyn Query>)> = schema::trigrams(&needle)
@@ -112,7 +116,7 @@ fn contains(f: &Fields, field: &str, raw_needle: &str, searcher: &Searcher) -> B
     // thousand hash substrings took over a minute). The needle's words, looked up in the word
     // field, are a sound superset over all fields; the field's presence scopes them. The word
     // lookup folds the needle itself, as it does for keywords.
-    match super::keyword::lookup(f, raw_needle, searcher, Scans::Never) {
+    match super::keyword::lookup(f, raw_needle, words, Scans::Never) {
         Some(words) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, term(f.ex, &field)),
             (Occur::Must, words),

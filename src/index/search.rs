@@ -4,6 +4,7 @@
 //! lives even if an ingest commits meanwhile.
 
 use super::case::{Case, IndexError};
+use super::keyword::WordDictionary;
 use super::query;
 use super::schema::Fields;
 use crate::event::Event;
@@ -33,6 +34,8 @@ impl EventRef {
 pub struct Snapshot {
     searcher: Searcher,
     fields: Fields,
+    /// Read on the first keyword lookup that needs it, then shared by every query.
+    words: WordDictionary,
 }
 
 /// Aggregates for `huntbench stats`.
@@ -49,8 +52,10 @@ pub struct Stats {
 
 impl Case {
     pub fn snapshot(&self) -> Snapshot {
+        let searcher = self.reader.searcher();
         Snapshot {
-            searcher: self.reader.searcher(),
+            words: WordDictionary::new(searcher.clone(), self.fields.text),
+            searcher,
             fields: self.fields.clone(),
         }
     }
@@ -61,9 +66,32 @@ impl Snapshot {
         self.searcher.num_docs()
     }
 
+    /// Names what this snapshot holds: its segments, in order, and their deletions. Two
+    /// snapshots with the same name hold the same events under the same references, so
+    /// results kept under it stay true until an ingest or merge changes the name.
+    pub fn generation(&self) -> String {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        for s in self.searcher.segment_readers() {
+            h.update(s.segment_id().uuid_string().as_bytes());
+            h.update(s.max_doc().to_le_bytes());
+            h.update(s.num_docs().to_le_bytes());
+            h.update(s.delete_opstamp().unwrap_or(0).to_le_bytes());
+        }
+        (h.finalize().iter().take(16))
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Whether `r` can be a reference into this snapshot (its segment and document exist).
+    pub fn holds(&self, r: EventRef) -> bool {
+        (self.searcher.segment_readers().get(r.segment as usize))
+            .is_some_and(|s| r.doc < s.max_doc())
+    }
+
     /// Every event the prefilter admits, sorted by time.
     pub fn candidates(&self, p: &Prefilter) -> Result<Vec<EventRef>, IndexError> {
-        let q = query::compile(&self.fields, p, &self.searcher);
+        let q = query::compile(&self.fields, p, &self.words);
         let mut refs = self.searcher.search(&*q, &TimeCollector)?;
         refs.sort_unstable();
         Ok(refs)
@@ -71,7 +99,7 @@ impl Snapshot {
 
     /// How many events the prefilter admits (without fetching them).
     pub fn count_candidates(&self, p: &Prefilter) -> Result<usize, IndexError> {
-        let q = query::compile(&self.fields, p, &self.searcher);
+        let q = query::compile(&self.fields, p, &self.words);
         Ok(self.searcher.search(&*q, &Count)?)
     }
 
