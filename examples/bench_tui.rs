@@ -5,7 +5,8 @@
 //! ```
 //! Arguments: `--case DIR` (optional; an existing case there is reused, otherwise the
 //! replicated corpus is ingested into it and kept), corpus directory, replication factor,
-//! repetitions per measurement (default 11).
+//! repetitions per measurement (default 11). `--rules PATH` adds rules to the bundled pack;
+//! `--open-only` stops once the rules are listed (reopening a case).
 //!
 //! The workbench runs headless but otherwise as in a session: the same `App`, `update`,
 //! keymap, background `Worker` and views, drawn on a 160x48 `TestBackend`. Each figure is the
@@ -39,7 +40,11 @@ const SIZE: (u16, u16) = (160, 48);
 const TIMEOUT: Duration = Duration::from_secs(300);
 
 fn main() -> anyhow::Result<()> {
+    let started = Instant::now();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `--open-only`: stop once the rules are listed (how long reopening a case takes).
+    let open_only = args.iter().any(|a| a == "--open-only");
+    args.retain(|a| a != "--open-only");
     let case_arg = match args.iter().position(|a| a == "--case") {
         Some(i) if i + 1 < args.len() => {
             let dir = PathBuf::from(args.remove(i + 1));
@@ -95,6 +100,14 @@ fn main() -> anyhow::Result<()> {
         status_mb("VmRSS"),
         status_mb("VmHWM")
     );
+    if open_only {
+        println!(
+            "from start to the rules listed (open the case, load, run and list the rules): {:.0} ms",
+            ms(started.elapsed())
+        );
+        b.worker.stop();
+        return Ok(());
+    }
     println!();
     println!("| action (key) | median | p95 | result |");
     println!("|---|---|---|---|");
@@ -120,12 +133,14 @@ fn open_case(case_dir: &Path, corpus: &Path, factor: usize, tmp: &Path) -> anyho
         inputs,
         ..TuiOptions::default()
     };
-    let ctx = Ctx::open(opts(Vec::new()), &|_| {})?;
-    if ctx.snap().num_events() > 0 {
-        println!("reusing the case in {}", case_dir.display());
-        return Ok(ctx);
+    // Opening without inputs is only for an existing case (the workbench makes none for nothing).
+    if huntbench::index::Case::exists(case_dir) {
+        let ctx = Ctx::open(opts(Vec::new()), &|_| {})?;
+        if ctx.snap().num_events() > 0 {
+            println!("reusing the case in {}", case_dir.display());
+            return Ok(ctx);
+        }
     }
-    drop(ctx);
     let inputs = tmp.join("inputs");
     let bytes = replicate(corpus, factor, &inputs)?;
     let t = Instant::now();

@@ -136,6 +136,10 @@ pub struct ScanArgs {
     /// positive selection needs a field 4688 lacks (e.g. ParentCommandLine)
     #[arg(long)]
     pub skip_impossible_4688: bool,
+    /// Evaluate every rule, also those whose hits an earlier scan of the unchanged case
+    /// remembered (by default those are read back, not evaluated again)
+    #[arg(long)]
+    pub rerun_all: bool,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
     /// Also name your own rules (config directory's rules/) that ran

@@ -12,6 +12,9 @@ use crate::sigma::{CompiledRule, Correlation};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
+pub mod memo;
+pub use memo::Memo;
+
 /// Candidate (event, rule) pairs examined per batch; bounds memory whatever the case size.
 /// A pair costs about 56 bytes while its batch is checked (its candidate list entry, the sorted
 /// pair, its event group): 4 M pairs held ≈ 75 MB more at the peak of a ×35 scan of all SigmaHQ
@@ -41,6 +44,8 @@ pub struct ScanResult {
     pub hits: Vec<Vec<EventRef>>,
     /// Candidate events fetched and checked (a measure of prefilter precision).
     pub candidates: u64,
+    /// Rules whose hits were read from a memo instead (see [`run_memo`]).
+    pub remembered: usize,
     pub elapsed: Duration,
 }
 
@@ -57,6 +62,85 @@ pub fn run(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<ScanResult, I
     })?;
     result.elapsed = started.elapsed();
     Ok(result)
+}
+
+/// [`run`], taking the hits of rules the memo remembers from it and remembering the others.
+pub fn run_memo(
+    snapshot: &Snapshot,
+    rules: &[&CompiledRule],
+    memo: Option<&Memo>,
+) -> Result<ScanResult, IndexError> {
+    let started = Instant::now();
+    let mut result = ScanResult {
+        hits: vec![Vec::new(); rules.len()],
+        ..ScanResult::default()
+    };
+    let run = run_each_memo(snapshot, rules, memo, |i, hits| -> Result<(), IndexError> {
+        result.hits[i] = hits;
+        Ok(())
+    })?;
+    result.candidates = run.checked;
+    result.remembered = run.remembered;
+    result.elapsed = started.elapsed();
+    Ok(result)
+}
+
+/// What [`run_each_memo`] did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemoRun {
+    /// Candidate events fetched and checked (none for remembered rules).
+    pub checked: u64,
+    /// Rules whose hits were read from the memo.
+    pub remembered: usize,
+}
+
+/// [`run_each`], handing over first the hits the memo remembers, then those of the rules it
+/// does not, which are remembered for the next run.
+pub fn run_each_memo<E: From<IndexError>>(
+    snapshot: &Snapshot,
+    rules: &[&CompiledRule],
+    memo: Option<&Memo>,
+    mut done: impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
+) -> Result<MemoRun, E> {
+    let Some(memo) = memo else {
+        let checked = run_each(snapshot, rules, done)?;
+        return Ok(MemoRun {
+            checked,
+            remembered: 0,
+        });
+    };
+    let mut missing = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        match memo.get(rule, snapshot) {
+            Some(hits) => done(i, hits)?,
+            None => missing.push(i),
+        }
+    }
+    let remembered = rules.len() - missing.len();
+    if missing.is_empty() {
+        return Ok(MemoRun {
+            checked: 0,
+            remembered,
+        });
+    }
+    let to_run: Vec<&CompiledRule> = missing.iter().map(|&i| rules[i]).collect();
+    let mut recorder = memo.recorder();
+    let checked = run_each(snapshot, &to_run, |k, hits| {
+        // Not remembering is never an error: the next run evaluates the rule again.
+        if let Some(r) = recorder.as_mut()
+            && r.record(to_run[k], &hits).is_err()
+        {
+            recorder = None;
+        }
+        done(missing[k], hits)
+    })?;
+    if let Some(r) = recorder {
+        let _ = r.finish();
+    }
+    Ok(MemoRun {
+        checked,
+        remembered,
+    })
 }
 
 /// Runs `rules` over the snapshot, handing each rule's hits (sorted by time) to `done` as soon

@@ -9,6 +9,7 @@ use crate::rulepack;
 use crate::sanitize::{csv_text, for_terminal, json_text};
 use crate::sigma::{CompiledRule, Correlation, correlation};
 use anyhow::Context;
+use rayon::prelude::*;
 use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
@@ -82,24 +83,42 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let paths = case.manifest()?.first_paths();
     let (mut written, mut fed) = (0, 0);
     let started = std::time::Instant::now();
-    hunt::run_each(&snapshot, &rules, |i, hits| -> anyhow::Result<()> {
-        let rule = rules[i];
-        let meta = &rule.meta;
-        if sel.rules_shown[i] && silenced(meta.id.as_deref(), meta.name.as_deref()) {
-            fed += hits.len();
-        } else if sel.rules_shown[i] {
-            for r in &hits {
-                let (event, file) = snapshot.event(*r)?;
-                let file_path = paths.get(&file).map_or("", String::as_str);
-                writer.hit(rule, &event, file_path, rule.matches(&event))?;
+    let memo = (!args.rerun_all)
+        .then(|| hunt::Memo::open(&dir, &snapshot))
+        .flatten();
+    let run = hunt::run_each_memo(
+        &snapshot,
+        &rules,
+        memo.as_ref(),
+        |i, hits| -> anyhow::Result<()> {
+            let rule = rules[i];
+            let meta = &rule.meta;
+            if sel.rules_shown[i] && silenced(meta.id.as_deref(), meta.name.as_deref()) {
+                fed += hits.len();
+            } else if sel.rules_shown[i] {
+                // Events are read and their lines formatted on every core, a chunk at a time so
+                // that a rule with many hits does not hold all its lines; written in order.
+                for chunk in hits.chunks(OUTPUT_CHUNK) {
+                    let lines: Vec<Vec<u8>> = chunk
+                        .par_iter()
+                        .map(|r| -> anyhow::Result<Vec<u8>> {
+                            let (event, file) = snapshot.event(*r)?;
+                            let file_path = paths.get(&file).map_or("", String::as_str);
+                            format_hit(args.format, rule, &event, file_path, rule.matches(&event))
+                        })
+                        .collect::<anyhow::Result<_>>()?;
+                    for line in lines {
+                        writer.write(&line)?;
+                    }
+                }
+                written += hits.len();
             }
-            written += hits.len();
-        }
-        if counted[i] {
-            kept[i] = hits;
-        }
-        Ok(())
-    })?;
+            if counted[i] {
+                kept[i] = hits;
+            }
+            Ok(())
+        },
+    )?;
     let elapsed = started.elapsed();
     let kept: Vec<&[EventRef]> = kept.iter().map(Vec::as_slice).collect();
     let corr_results = hunt::correlate_hits(&snapshot, &correlations, &rules, &kept)?;
@@ -114,7 +133,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
         corr_hits += hits.len();
         for hit in hits {
-            writer.correlation(corr, hit, &snapshot)?;
+            writer.write(&format_correlation(args.format, corr, hit, &snapshot)?)?;
         }
     }
     writer.finish()?;
@@ -124,6 +143,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         "{shown} rule(s) over {} events: {written} hit(s), {corr_hits} correlation hit(s) in {elapsed:.0?}",
         snapshot.num_events(),
     );
+    if run.remembered > 0 {
+        summary.push_str(&format!(
+            "; the hits of {} unchanged rule(s) were read from an earlier scan of this case (--rerun-all evaluates them again)",
+            run.remembered
+        ));
+    }
     if fed > 0 {
         summary.push_str(&format!(
             "; {fed} more hit(s) not output: they only feed correlations (generate: false)"
@@ -158,164 +183,191 @@ fn print_sources(sources: &rulepack::Sources, verbose: bool) {
     }
 }
 
-/// Writes hits in one of the output formats.
-enum HitWriter<W: Write> {
-    Jsonl(W),
-    Csv(Box<csv::Writer<W>>),
-    Table(W),
+/// Hits read and formatted together; bounds the lines held at once.
+const OUTPUT_CHUNK: usize = 1024;
+
+/// Writes hit lines in one of the output formats (the CSV header first).
+struct HitWriter<W: Write> {
+    out: W,
 }
 
 impl<W: Write> HitWriter<W> {
-    fn new(format: OutputFormat, out: W) -> anyhow::Result<HitWriter<W>> {
-        Ok(match format {
-            OutputFormat::Jsonl => HitWriter::Jsonl(out),
-            OutputFormat::Table => {
-                let mut out = out;
-                writeln!(
-                    out,
-                    "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  DETAILS",
-                    "TIME", "LEVEL", "RULE", "COMPUTER", "CHANNEL", "EID"
-                )?;
-                HitWriter::Table(out)
-            }
-            OutputFormat::Csv => {
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(crate::hunt::HIT_CSV_COLUMNS)?;
-                HitWriter::Csv(Box::new(w))
-            }
-        })
-    }
-
-    fn hit(
-        &mut self,
-        rule: &CompiledRule,
-        event: &Event,
-        file: &str,
-        detail: Option<crate::sigma::MatchDetail>,
-    ) -> anyhow::Result<()> {
-        let ts = (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default();
-        // A field two selections matched is named once.
-        let mut matched: Vec<String> = Vec::new();
-        for f in detail.iter().flat_map(|d| d.fields.iter()) {
-            let pair = format!("{}={}", f.event_field, f.value);
-            if !matched.contains(&pair) {
-                matched.push(pair);
-            }
-        }
-        match self {
-            HitWriter::Jsonl(out) => {
-                let line = json!({
-                    "rule_id": rule.id(),
-                    "rule_title": rule.title(),
-                    "level": rule.meta.level,
-                    "timestamp": ts,
-                    "computer": event.computer(),
-                    "channel": event.channel(),
-                    "event_id": event.event_id(),
-                    "record_id": event.record_id(),
-                    "file": file,
-                    "matched": detail,
-                    "event": event,
-                });
-                writeln!(out, "{}", json_text(line.to_string()))?;
-            }
-            HitWriter::Csv(w) => w.write_record(
-                [
-                    ts.as_str(),
-                    rule.id().unwrap_or_default(),
-                    rule.title(),
-                    rule.meta.level.as_deref().unwrap_or_default(),
-                    event.computer(),
-                    event.channel(),
-                    &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
-                    &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
-                    file,
-                    &matched.join("; "),
-                ]
-                .map(csv_text)
-                .into_iter()
-                .chain([json_text(event.to_json())]),
-            )?,
-            // The event as the workbench's lists summarise it (one summary for both).
-            HitWriter::Table(out) => writeln!(
+    fn new(format: OutputFormat, mut out: W) -> anyhow::Result<HitWriter<W>> {
+        match format {
+            OutputFormat::Jsonl => {}
+            OutputFormat::Table => writeln!(
                 out,
-                "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  {}",
-                ts,
-                rule.meta.level.as_deref().unwrap_or("-"),
-                for_terminal(&truncate(rule.title(), 44)),
-                for_terminal(&truncate(event.computer(), 20)),
-                for_terminal(&truncate(short_channel(event.channel()), 12)),
-                event.event_id().map(|e| e.to_string()).unwrap_or_default(),
-                for_terminal(&event.summary()),
+                "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  DETAILS",
+                "TIME", "LEVEL", "RULE", "COMPUTER", "CHANNEL", "EID"
             )?,
+            OutputFormat::Csv => out.write_all(&csv_line(crate::hunt::HIT_CSV_COLUMNS)?)?,
         }
+        Ok(HitWriter { out })
+    }
+
+    fn write(&mut self, line: &[u8]) -> anyhow::Result<()> {
+        self.out.write_all(line)?;
         Ok(())
     }
 
-    fn correlation(
-        &mut self,
-        corr: &crate::sigma::Correlation,
-        hit: &crate::sigma::CorrelationHit<EventRef>,
-        snapshot: &Snapshot,
-    ) -> anyhow::Result<()> {
-        let mut events = Vec::new();
-        for r in &hit.keys {
-            events.push(snapshot.event(*r).context("reading a correlated event")?.0);
-        }
-        let group: Vec<String> = hit.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        match self {
-            HitWriter::Jsonl(out) => {
-                let line = json!({
-                    "rule_id": corr.meta.id,
-                    "rule_title": corr.meta.title,
-                    "level": corr.meta.level,
-                    "timestamp": crate::event::format_timestamp(hit.first),
-                    "last_timestamp": crate::event::format_timestamp(hit.last),
-                    "correlation": format!("{:?}", corr.kind),
-                    "group": hit.group,
-                    "value": hit.value,
-                    "events": events,
-                });
-                writeln!(out, "{}", json_text(line.to_string()))?;
-            }
-            HitWriter::Csv(w) => w.write_record(
-                [
-                    crate::event::format_timestamp(hit.first).as_str(),
-                    corr.meta.id.as_deref().unwrap_or_default(),
-                    &corr.meta.title,
-                    corr.meta.level.as_deref().unwrap_or_default(),
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    &format!("{} events; {}", events.len(), group.join("; ")),
-                ]
-                .map(csv_text)
-                .into_iter()
-                .chain([json_text(serde_json::to_string(&events)?)]),
-            )?,
-            HitWriter::Table(out) => writeln!(
-                out,
-                "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  correlation of {} events: {}",
-                crate::event::format_timestamp(hit.first),
-                corr.meta.level.as_deref().unwrap_or("-"),
-                for_terminal(&truncate(&corr.meta.title, 44)),
-                "",
-                "",
-                "",
-                events.len(),
-                for_terminal(&group.join("; ")),
-            )?,
-        }
+    fn finish(mut self) -> anyhow::Result<()> {
+        self.out.flush()?;
         Ok(())
     }
+}
 
-    fn finish(self) -> anyhow::Result<()> {
-        match self {
-            HitWriter::Jsonl(mut out) | HitWriter::Table(mut out) => out.flush()?,
-            HitWriter::Csv(mut w) => w.flush()?,
+/// One CSV record, quoted as the `csv` crate quotes.
+fn csv_line<I, T>(fields: I) -> anyhow::Result<Vec<u8>>
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(fields)?;
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
+}
+
+/// A rule hit as a JSON line (serialised directly, in this field order).
+#[derive(serde::Serialize)]
+struct HitLine<'a> {
+    rule_id: Option<&'a str>,
+    rule_title: &'a str,
+    level: Option<&'a str>,
+    timestamp: &'a str,
+    computer: &'a str,
+    channel: &'a str,
+    event_id: Option<u64>,
+    record_id: Option<u64>,
+    file: &'a str,
+    matched: Option<&'a crate::sigma::MatchDetail>,
+    event: &'a Event,
+}
+
+/// A rule hit as one line (ended by a newline) of `format`.
+fn format_hit(
+    format: OutputFormat,
+    rule: &CompiledRule,
+    event: &Event,
+    file: &str,
+    detail: Option<crate::sigma::MatchDetail>,
+) -> anyhow::Result<Vec<u8>> {
+    let ts = (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default();
+    // A field two selections matched is named once.
+    let mut matched: Vec<String> = Vec::new();
+    for f in detail.iter().flat_map(|d| d.fields.iter()) {
+        let pair = format!("{}={}", f.event_field, f.value);
+        if !matched.contains(&pair) {
+            matched.push(pair);
         }
-        Ok(())
     }
+    Ok(match format {
+        OutputFormat::Jsonl => {
+            let line = HitLine {
+                rule_id: rule.id(),
+                rule_title: rule.title(),
+                level: rule.meta.level.as_deref(),
+                timestamp: &ts,
+                computer: event.computer(),
+                channel: event.channel(),
+                event_id: event.event_id(),
+                record_id: event.record_id(),
+                file,
+                matched: detail.as_ref(),
+                event,
+            };
+            let mut text = json_text(serde_json::to_string(&line)?);
+            text.push('\n');
+            text.into_bytes()
+        }
+        OutputFormat::Csv => csv_line(
+            [
+                ts.as_str(),
+                rule.id().unwrap_or_default(),
+                rule.title(),
+                rule.meta.level.as_deref().unwrap_or_default(),
+                event.computer(),
+                event.channel(),
+                &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
+                &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
+                file,
+                &matched.join("; "),
+            ]
+            .map(csv_text)
+            .into_iter()
+            .chain([json_text(event.to_json())]),
+        )?,
+        // The event as the workbench's lists summarise it (one summary for both).
+        OutputFormat::Table => format!(
+            "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  {}\n",
+            ts,
+            rule.meta.level.as_deref().unwrap_or("-"),
+            for_terminal(&truncate(rule.title(), 44)),
+            for_terminal(&truncate(event.computer(), 20)),
+            for_terminal(&truncate(short_channel(event.channel()), 12)),
+            event.event_id().map(|e| e.to_string()).unwrap_or_default(),
+            for_terminal(&event.summary()),
+        )
+        .into_bytes(),
+    })
+}
+
+/// A correlation hit as one line of `format`.
+fn format_correlation(
+    format: OutputFormat,
+    corr: &crate::sigma::Correlation,
+    hit: &crate::sigma::CorrelationHit<EventRef>,
+    snapshot: &Snapshot,
+) -> anyhow::Result<Vec<u8>> {
+    let mut events = Vec::new();
+    for r in &hit.keys {
+        events.push(snapshot.event(*r).context("reading a correlated event")?.0);
+    }
+    let group: Vec<String> = hit.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    Ok(match format {
+        OutputFormat::Jsonl => {
+            let line = json!({
+                "rule_id": corr.meta.id,
+                "rule_title": corr.meta.title,
+                "level": corr.meta.level,
+                "timestamp": crate::event::format_timestamp(hit.first),
+                "last_timestamp": crate::event::format_timestamp(hit.last),
+                "correlation": format!("{:?}", corr.kind),
+                "group": hit.group,
+                "value": hit.value,
+                "events": events,
+            });
+            format!("{}\n", json_text(line.to_string())).into_bytes()
+        }
+        OutputFormat::Csv => csv_line(
+            [
+                crate::event::format_timestamp(hit.first).as_str(),
+                corr.meta.id.as_deref().unwrap_or_default(),
+                &corr.meta.title,
+                corr.meta.level.as_deref().unwrap_or_default(),
+                "",
+                "",
+                "",
+                "",
+                "",
+                &format!("{} events; {}", events.len(), group.join("; ")),
+            ]
+            .map(csv_text)
+            .into_iter()
+            .chain([json_text(serde_json::to_string(&events)?)]),
+        )?,
+        OutputFormat::Table => format!(
+            "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  correlation of {} events: {}\n",
+            crate::event::format_timestamp(hit.first),
+            corr.meta.level.as_deref().unwrap_or("-"),
+            for_terminal(&truncate(&corr.meta.title, 44)),
+            "",
+            "",
+            "",
+            events.len(),
+            for_terminal(&group.join("; ")),
+        )
+        .into_bytes(),
+    })
 }

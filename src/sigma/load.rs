@@ -101,6 +101,21 @@ pub struct Loader {
     placeholders: Placeholders,
     filters: Vec<Filter>,
     skip_impossible_4688: bool,
+    /// Digests of the texts the mapping and the placeholders were read from: with a rule's
+    /// own text and its filters', what its [`CompiledRule::fingerprint`] is made of.
+    mapping_digest: [u8; 32],
+    placeholders_digest: [u8; 32],
+}
+
+fn digest(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        // Length-prefixed, so that no two lists of parts hash alike.
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
 }
 
 struct Pending {
@@ -115,6 +130,19 @@ struct Collected {
     set: RuleSet,
 }
 
+impl Collected {
+    /// Adds what another text held, after what this one holds.
+    fn append(&mut self, other: Collected) {
+        self.pending.extend(other.pending);
+        let (set, more) = (&mut self.set, other.set);
+        set.errors.extend(more.errors);
+        set.unsupported.extend(more.unsupported);
+        set.skipped.extend(more.skipped);
+        set.correlations.extend(more.correlations);
+        set.filters.extend(more.filters);
+    }
+}
+
 impl Loader {
     /// The built-in Windows mapping and the default (empty) placeholders.
     pub fn new() -> Result<Loader, SigmaError> {
@@ -125,6 +153,8 @@ impl Loader {
             placeholders: Placeholders::from_yaml(DEFAULT_PLACEHOLDERS)?,
             filters: Vec::new(),
             skip_impossible_4688: false,
+            mapping_digest: digest(&[super::mapping::WINDOWS_MAPPING.as_bytes()]),
+            placeholders_digest: digest(&[DEFAULT_PLACEHOLDERS.as_bytes()]),
         })
     }
 
@@ -134,12 +164,14 @@ impl Loader {
             Mapping::from_yaml(text)
                 .map_err(|e| SigmaError::new(ErrorKind::Invalid, e.to_string()))?,
         );
+        self.mapping_digest = digest(&[text.as_bytes()]);
         Ok(self)
     }
 
     /// Adds placeholder values (a YAML map `name: [values]`), replacing entries by name.
     pub fn with_placeholders_yaml(mut self, text: &str) -> Result<Loader, SigmaError> {
         self.placeholders.extend(Placeholders::from_yaml(text)?);
+        self.placeholders_digest = digest(&[&self.placeholders_digest, text.as_bytes()]);
         Ok(self)
     }
 
@@ -191,13 +223,24 @@ impl Loader {
     /// Loads several texts as one set (e.g. rule files embedded in the binary), so filters in
     /// one apply to rules in the others.
     pub fn load_texts<'a>(&self, texts: impl IntoIterator<Item = (&'a str, &'a str)>) -> RuleSet {
+        let texts: Vec<(&str, &str)> = texts.into_iter().collect();
+        // Texts are parsed on all cores (thousands of files in a SigmaHQ release), then put
+        // together in the order given.
+        let parts: Vec<Collected> = texts
+            .par_iter()
+            .map(|&(origin, text)| {
+                let mut acc = Collected::default();
+                if self.collect(text, origin, &mut acc) == 0 {
+                    // An editor buffer may be empty; a rule file should not be.
+                    let e = SigmaError::new(ErrorKind::Invalid, "no YAML document in the file");
+                    acc.set.errors.push(rejected(origin, None, e));
+                }
+                acc
+            })
+            .collect();
         let mut acc = Collected::default();
-        for (origin, text) in texts {
-            if self.collect(text, origin, &mut acc) == 0 {
-                // An editor buffer may be empty; a rule file should not be.
-                let e = SigmaError::new(ErrorKind::Invalid, "no YAML document in the file");
-                acc.set.errors.push(rejected(origin, None, e));
-            }
+        for part in parts {
+            acc.append(part);
         }
         self.finish(acc)
     }
@@ -308,10 +351,15 @@ impl Loader {
     fn finish(&self, mut acc: Collected) -> RuleSet {
         let mut filters = acc.set.filters.clone();
         filters.extend(self.filters.iter().cloned());
+        let loader_digest = digest(&[
+            &self.mapping_digest,
+            &self.placeholders_digest,
+            &[u8::from(self.skip_impossible_4688)],
+        ]);
         let results: Vec<Result<CompiledRule, Box<Rejected>>> = acc
             .pending
             .par_iter()
-            .map(|p| self.compile(p, &filters))
+            .map(|p| self.compile(p, &filters, &loader_digest))
             .collect();
         for r in results {
             match r {
@@ -323,7 +371,12 @@ impl Loader {
         acc.set
     }
 
-    fn compile(&self, p: &Pending, filters: &[Filter]) -> Result<CompiledRule, Box<Rejected>> {
+    fn compile(
+        &self,
+        p: &Pending,
+        filters: &[Filter],
+        loader_digest: &[u8; 32],
+    ) -> Result<CompiledRule, Box<Rejected>> {
         let mut sources = p.sources.clone();
         let fields = detection_fields(&p.detection);
         sources.set_dialect(fields.iter().map(String::as_str));
@@ -345,9 +398,12 @@ impl Loader {
             Ok(d) => d,
             Err(e) => return Err(fail(e, ctx.notes)),
         };
+        let text = p.meta.text();
+        let mut fingerprint_parts: Vec<String> = vec![text];
         for (i, f) in filters.iter().filter(|f| f.applies_to(&p.meta)).enumerate() {
             match detection::compile(&f.detection, &mut ctx) {
                 Ok(fd) => {
+                    fingerprint_parts.push(f.meta.text());
                     filter::merge(&mut det, fd, i);
                     ctx.notes.push(format!(
                         "filter `{}` ({}) applied",
@@ -365,12 +421,15 @@ impl Loader {
             notes.extend(skip4688::prune(&mut sources, &det));
         }
         let prefilter = rule_prefilter(&sources, &det);
+        let mut parts: Vec<&[u8]> = vec![loader_digest];
+        parts.extend(fingerprint_parts.iter().map(|t| t.as_bytes()));
         Ok(CompiledRule {
             meta: p.meta.clone(),
             notes,
             sources,
             detection: det,
             prefilter,
+            fingerprint: digest(&parts),
         })
     }
 }

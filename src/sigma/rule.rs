@@ -189,6 +189,10 @@ pub struct CompiledRule {
     pub(crate) sources: RuleSources,
     pub(crate) detection: Detection,
     pub(crate) prefilter: Prefilter,
+    /// Digest of everything the rule's matches depend on: its text, the filters applied to it,
+    /// the logsource mapping, the placeholders and the loader's options. Equal fingerprints
+    /// match the same events (for this build of huntbench).
+    pub(crate) fingerprint: [u8; 32],
 }
 
 impl CompiledRule {
@@ -216,6 +220,11 @@ impl CompiledRule {
     /// A sound superset for the index (logsource terms and positive narrowing).
     pub fn prefilter(&self) -> Prefilter {
         self.prefilter.clone()
+    }
+
+    /// See the field: what a memo of the rule's hits is keyed by.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
     }
 
     pub fn id(&self) -> Option<&str> {

@@ -461,3 +461,31 @@ fn deep_conditions_are_errors_not_stack_overflows() {
     );
     assert!(hit(&chain, &[("A", "x")]), "a long flat chain still works");
 }
+
+/// What a rule's hits may be remembered under: its text, the filters applied to it and the
+/// loader's data, never where it was loaded from.
+#[test]
+fn fingerprints_change_with_what_decides_the_matches() {
+    let text = "title: t\nid: r-1\nlogsource:\n  product: windows\n  service: security\ndetection:\n  sel:\n    EventID: 4624\n  condition: sel\n";
+    let filter = "title: f\nlogsource:\n  product: windows\n  service: security\nfilter:\n  rules: [r-1]\n  sel:\n    TargetUserName: x\n  condition: not sel\n";
+    let fp = |loader: &Loader, texts: &[(&str, &str)]| {
+        let set = loader.load_texts(texts.iter().copied());
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        set.rules[0].fingerprint()
+    };
+    let loader = Loader::new().unwrap();
+    let plain = fp(&loader, &[("a.yml", text)]);
+    assert_eq!(plain, fp(&loader, &[("elsewhere/b.yml", text)]));
+    assert_ne!(
+        plain,
+        fp(&loader, &[("a.yml", &text.replace("4624", "4625"))])
+    );
+    assert_ne!(plain, fp(&loader, &[("a.yml", text), ("f.yml", filter)]));
+    let placeholders = Loader::new()
+        .unwrap()
+        .with_placeholders_yaml("admins: [root]\n")
+        .unwrap();
+    assert_ne!(plain, fp(&placeholders, &[("a.yml", text)]));
+    let skip = Loader::new().unwrap().with_skip_impossible_4688(true);
+    assert_ne!(plain, fp(&skip, &[("a.yml", text)]));
+}

@@ -183,7 +183,9 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     overlays.extend(crate::overlay::load_overlays(&ctx.config_dir));
     let snap = ctx.snap();
     let refs: Vec<&crate::sigma::CompiledRule> = rules.iter().map(|r| r.as_ref()).collect();
-    let result = crate::hunt::run(&snap, &refs)?;
+    // Rules unchanged since the last load over this case are read back, not evaluated.
+    let memo = crate::hunt::Memo::open(&ctx.opts.case_dir, &snap);
+    let result = crate::hunt::run_memo(&snap, &refs, memo.as_ref())?;
     let corr_hits = crate::hunt::correlate(&snap, &set.correlations, &refs, &result)?;
     let mut failed = failed(&set);
     failed.extend(read_errors.into_iter().map(|e| FailedRule {
