@@ -1,6 +1,7 @@
 //! Opening and creating a case directory.
 
 use super::manifest::Manifest;
+use super::read_directory::ReadDirectory;
 use super::schema::{self, Fields};
 use std::path::{Path, PathBuf};
 use tantivy::store::{Compressor, ZstdCompressor};
@@ -63,6 +64,11 @@ fn lock_error(dir: &Path, e: tantivy::TantivyError) -> IndexError {
     }
 }
 
+/// The index directory, read without memory maps ([`ReadDirectory`]).
+fn open_directory(index_dir: &Path) -> Result<ReadDirectory, IndexError> {
+    ReadDirectory::open(index_dir).map_err(|e| IndexError::Tantivy(tantivy::TantivyError::from(e)))
+}
+
 impl Case {
     /// Opens the case in `dir`, creating an empty one if the directory holds none.
     pub fn open_or_create(dir: &Path) -> Result<Case, IndexError> {
@@ -73,16 +79,13 @@ impl Case {
         })?;
         let (schema, fields) = schema::build_schema();
         let index = if index_dir.join("meta.json").exists() {
-            Index::open_in_dir(&index_dir).map_err(|e| lock_error(dir, e))?
+            Index::open(open_directory(&index_dir)?).map_err(|e| lock_error(dir, e))?
         } else {
             let settings = IndexSettings {
                 docstore_compression: Compressor::Zstd(ZstdCompressor::default()),
                 ..IndexSettings::default()
             };
-            Index::builder()
-                .schema(schema)
-                .settings(settings)
-                .create_in_dir(&index_dir)?
+            Index::create(open_directory(&index_dir)?, schema, settings)?
         };
         let case = Self::from_index(dir, index, fields).map_err(|e| match e {
             IndexError::Tantivy(t) => lock_error(dir, t),
@@ -185,7 +188,10 @@ impl Case {
     /// The manifest of the last commit.
     pub fn manifest(&self) -> Result<Manifest, IndexError> {
         let meta = self.index.load_metas()?;
-        Ok(Manifest::from_payload(meta.payload.as_deref()))
+        Manifest::read(&self.dir, meta.payload.as_deref()).map_err(|source| IndexError::Io {
+            path: self.dir.clone(),
+            source,
+        })
     }
 
     /// Makes the latest commit visible to searches.

@@ -5,6 +5,7 @@ use super::case::{Case, IndexError};
 use super::document::DocumentBuilder;
 use super::in_flight::{InFlight, Tracked};
 use super::manifest::{Manifest, SourceFile};
+use super::merge_policy::CappedMergePolicy;
 use crate::ingest::{self, FileReport, Format, PathError};
 use crossbeam_channel::bounded;
 use sha2::{Digest, Sha256};
@@ -32,14 +33,17 @@ pub struct IngestOptions {
 impl Default for IngestOptions {
     /// Scaled to the machine. Indexing an event costs about as much CPU as reading it, so
     /// half the cores index; at least two (measured faster than one on two cores) and at most
-    /// four, so that each keeps a 64 MB share of the 256 MB budget (smaller segments mean
-    /// more merging).
+    /// four. Each has a 64 MB share of the writer's budget: the budget is most of what ingest
+    /// holds (a heap profile at ×35 put 210 of 263 MB in tantivy's arenas with 256 MB for two
+    /// threads), and budgets from 64 to 512 MB indexed at the same speed; below 32 MB the
+    /// extra merging makes ingest slower.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let indexing_threads = (cores / 2).clamp(2, 4);
         IngestOptions {
             threads: cores,
-            indexing_threads: (cores / 2).clamp(2, 4),
-            writer_budget: 256 << 20,
+            indexing_threads,
+            writer_budget: indexing_threads * (64 << 20),
             commit_every: 500_000,
         }
     }
@@ -186,6 +190,7 @@ impl Case {
                 tantivy::TantivyError::LockFailure(..) => IndexError::Locked(self.dir.clone()),
                 other => IndexError::Tantivy(other),
             })?;
+        writer.set_merge_policy(Box::new(CappedMergePolicy::default()));
         // Documents of files that were in flight when an earlier run died.
         for id in std::mem::take(&mut manifest.pending) {
             writer.delete_term(Term::from_field_u64(self.fields.file, id));
@@ -200,7 +205,11 @@ impl Case {
         summary.skipped.extend(cases_skipped);
         manifest.pending = new_files.iter().map(|f| f.record.id).collect();
         // Record the pending ids before any of their documents can be committed.
-        commit(&mut writer, &manifest)?;
+        let mut committer = Committer {
+            case_dir: self.dir.clone(),
+            previous: None,
+        };
+        committer.commit(&mut writer, &manifest, &[], &[], false)?;
 
         let (job_tx, job_rx) = bounded::<usize>(new_files.len().max(1));
         for i in 0..new_files.len() {
@@ -304,10 +313,7 @@ impl Case {
                 }
                 if since_commit >= opts.commit_every {
                     since_commit = 0;
-                    commit(
-                        &mut writer,
-                        &completed_manifest(&manifest, new_files_ref, &reports),
-                    )?;
+                    committer.commit(&mut writer, &manifest, new_files_ref, &reports, false)?;
                 }
                 if last_tick.elapsed() >= Duration::from_millis(100) {
                     last_tick = Instant::now();
@@ -318,24 +324,16 @@ impl Case {
             Ok(())
         });
         result?;
-        let mut final_manifest = completed_manifest(&manifest, &new_files, &reports);
-        final_manifest.pending.clear();
-        commit(&mut writer, &final_manifest)?;
+        committer.commit(&mut writer, &manifest, &new_files, &reports, true)?;
         writer.wait_merging_threads()?;
         self.reload()?;
+        summary.added = finished_files(&new_files, &reports).collect();
 
         for (f, report) in new_files.into_iter().zip(reports) {
             if let Some(Err(e)) = report {
                 summary.skipped.push((f.path, format!("cannot read: {e}")));
             }
         }
-        let known: HashSet<u64> = manifest.files.iter().map(|f| f.id).collect();
-        summary.added = final_manifest
-            .files
-            .iter()
-            .filter(|f| !known.contains(&f.id))
-            .cloned()
-            .collect();
         summary.events_added = summary.added.iter().map(|f| f.events).sum();
         summary.elapsed = started.elapsed();
         state.elapsed = summary.elapsed;
@@ -352,36 +350,66 @@ fn record_key(event: &crate::event::Event) -> Option<(u64, i64)> {
     ))
 }
 
-/// The manifest with every file that has finished so far; files still being read stay pending.
-fn completed_manifest(
-    base: &Manifest,
-    new_files: &[NewFile],
-    reports: &[Option<std::io::Result<FileReport>>],
-) -> Manifest {
-    let mut m = base.clone();
-    let mut done = HashSet::new();
-    for (f, report) in new_files.iter().zip(reports) {
-        if let Some(Ok(r)) = report {
-            let mut record = f.record.clone();
-            record.events = r.events;
-            record.errors = r.errors;
-            record.warnings.clone_from(&r.warnings);
-            m.files.push(record);
-            done.insert(f.record.id);
-        }
-    }
-    m.pending.retain(|id| !done.contains(id));
-    m
+/// The new files read completely so far, as the manifest records them.
+fn finished_files<'a>(
+    new_files: &'a [NewFile],
+    reports: &'a [Option<std::io::Result<FileReport>>],
+) -> impl Iterator<Item = SourceFile> + 'a {
+    new_files.iter().zip(reports).filter_map(|(f, report)| {
+        let Some(Ok(r)) = report else {
+            return None;
+        };
+        let mut record = f.record.clone();
+        record.events = r.events;
+        record.errors = r.errors;
+        record.warnings.clone_from(&r.warnings);
+        Some(record)
+    })
 }
 
-fn commit(
-    writer: &mut tantivy::IndexWriter<Tracked>,
-    manifest: &Manifest,
-) -> Result<(), IndexError> {
-    let mut prepared = writer.prepare_commit()?;
-    prepared.set_payload(&manifest.to_payload());
-    prepared.commit()?;
-    Ok(())
+/// Commits documents with the manifest that describes them.
+struct Committer {
+    case_dir: PathBuf,
+    /// The payload of the previous commit, whose file list a reader may still be reading.
+    previous: Option<String>,
+}
+
+impl Committer {
+    /// Commits with the manifest of `base` plus the new files read completely; the files still
+    /// being read stay pending, unless the ingest has `finished`.
+    fn commit(
+        &mut self,
+        writer: &mut tantivy::IndexWriter<Tracked>,
+        base: &Manifest,
+        new_files: &[NewFile],
+        reports: &[Option<std::io::Result<FileReport>>],
+        finished: bool,
+    ) -> Result<(), IndexError> {
+        let done: HashSet<u64> = finished_files(new_files, reports).map(|f| f.id).collect();
+        let pending: Vec<u64> = if finished {
+            Vec::new()
+        } else {
+            (base.pending.iter().copied())
+                .filter(|id| !done.contains(id))
+                .collect()
+        };
+        let files = (base.files.iter().cloned()).chain(finished_files(new_files, reports));
+        let io = |source| IndexError::Io {
+            path: self.case_dir.clone(),
+            source,
+        };
+        let payload =
+            Manifest::write_for_commit(&self.case_dir, base.format, &pending, files).map_err(io)?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        let keep: Vec<&str> = std::iter::once(payload.as_str())
+            .chain(self.previous.as_deref())
+            .collect();
+        Manifest::remove_older_lists(&self.case_dir, &keep);
+        self.previous = Some(payload);
+        Ok(())
+    }
 }
 
 /// What the parallel part of triage learns about one input file.
