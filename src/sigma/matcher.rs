@@ -184,7 +184,8 @@ pub struct Item {
     pub all: bool,
     /// `|neq`: the whole item is negated (pySigma).
     pub negate: bool,
-    accel: Option<AhoCorasick>,
+    /// Built on first use: loading thousands of rules whose hits a memo holds never needs it.
+    accel: std::sync::OnceLock<Option<AhoCorasick>>,
 }
 
 impl Item {
@@ -195,27 +196,31 @@ impl Item {
         all: bool,
         negate: bool,
     ) -> Item {
-        let mut item = Item {
+        Item {
             field,
             label,
             tests,
             all,
             negate,
-            accel: None,
-        };
-        // Many SigmaHQ items are `F|contains: [a, b, c, …]`: one automaton instead of n scans.
-        if !item.all && item.tests.len() > 1 {
-            let needles: Option<Vec<&str>> = item
-                .tests
-                .iter()
+            accel: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Many SigmaHQ items are `F|contains: [a, b, c, …]`: one automaton instead of n scans.
+    fn accel(&self) -> Option<&AhoCorasick> {
+        let build = || {
+            if self.all || self.tests.len() < 2 {
+                return None;
+            }
+            let needles: Option<Vec<&str>> = (self.tests.iter())
                 .map(|t| match t {
                     Test::Str(m) => m.contains_needle(),
                     _ => None,
                 })
                 .collect();
-            item.accel = needles.and_then(|n| AhoCorasick::new(n).ok());
-        }
-        item
+            needles.and_then(|n| AhoCorasick::new(n).ok())
+        };
+        self.accel.get_or_init(build).as_ref()
     }
 
     pub fn eval(&self, ev: &Event) -> bool {
@@ -255,7 +260,7 @@ impl Item {
                 }
             }
         }
-        if let Some(ac) = &self.accel {
+        if let Some(ac) = self.accel() {
             return values.iter().any(|(_, low)| ac.is_match(*low));
         }
         self.combine(|t| match t {
