@@ -46,27 +46,34 @@ impl WordDictionary {
         self.joined.get_or_init(|| self.read()).as_deref()
     }
 
-    fn read(&self) -> Option<String> {
-        let mut words: BTreeSet<String> = BTreeSet::new();
-        let mut bytes = 0usize;
+    /// Hands every dictionary word of every segment to `take` until it answers `false`;
+    /// `None` when a dictionary cannot be read or `take` stopped.
+    fn each_word(&self, mut take: impl FnMut(&str) -> bool) -> Option<()> {
         for segment in self.searcher.segment_readers() {
             let index = segment.inverted_index(self.field).ok()?;
             let mut stream = index.terms().stream().ok()?;
             while stream.advance() {
                 // Text terms are UTF-8 words; anything else cannot equal an ASCII word.
-                let Ok(key) = std::str::from_utf8(stream.key()) else {
-                    continue;
-                };
-                if key.contains('\n') || words.contains(key) {
-                    continue;
-                }
-                bytes += key.len() + 1;
-                if bytes > MAX_HELD_WORDS_BYTES {
+                if let Ok(key) = std::str::from_utf8(stream.key())
+                    && !take(key)
+                {
                     return None;
                 }
-                words.insert(key.to_owned());
             }
         }
+        Some(())
+    }
+
+    fn read(&self) -> Option<String> {
+        let mut words: BTreeSet<String> = BTreeSet::new();
+        let mut bytes = 0usize;
+        self.each_word(|key| {
+            if !key.contains('\n') && !words.contains(key) {
+                bytes += key.len() + 1;
+                words.insert(key.to_owned());
+            }
+            bytes <= MAX_HELD_WORDS_BYTES
+        })?;
         let mut joined = String::with_capacity(bytes);
         for w in words {
             joined.push_str(&w);
@@ -77,37 +84,17 @@ impl WordDictionary {
 
     /// Dictionary words ending with (`suffix`) or containing `w`; `None` if there are too many.
     fn matching(&self, w: &str, suffix: bool) -> Option<BTreeSet<String>> {
-        let Some(joined) = self.joined() else {
-            let test = |t: &str| {
-                if suffix {
-                    t.ends_with(w)
-                } else {
-                    t.contains(w)
-                }
-            };
-            return self.stream_matching(test);
-        };
-        words_in(joined, w, suffix)
-    }
-
-    /// Any dictionary word accepted by `test`, streaming every segment's dictionary.
-    fn stream_matching(&self, test: impl Fn(&str) -> bool) -> Option<BTreeSet<String>> {
-        let mut found: BTreeSet<String> = BTreeSet::new();
-        for segment in self.searcher.segment_readers() {
-            let index = segment.inverted_index(self.field).ok()?;
-            let mut stream = index.terms().stream().ok()?;
-            while stream.advance() {
-                let Ok(key) = std::str::from_utf8(stream.key()) else {
-                    continue;
-                };
-                if test(key) {
-                    found.insert(key.to_owned());
-                    if found.len() > MAX_SCANNED_TERMS {
-                        return None;
-                    }
-                }
-            }
+        if let Some(joined) = self.joined() {
+            return words_in(joined, w, suffix);
         }
+        // Too large to hold: stream every segment's dictionary.
+        let mut found: BTreeSet<String> = BTreeSet::new();
+        self.each_word(|key| {
+            if (suffix && key.ends_with(w)) || (!suffix && key.contains(w)) {
+                found.insert(key.to_owned());
+            }
+            found.len() <= MAX_SCANNED_TERMS
+        })?;
         Some(found)
     }
 }
