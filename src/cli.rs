@@ -224,8 +224,28 @@ pub struct IngestArgs {
 }
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+/// What the command line asked for, once it has done its part.
+pub enum Outcome {
+    /// A command ran; exit with this status.
+    Done(ExitCode),
+    /// Open the workbench (checked: the case exists, or the inputs hold event logs).
+    Workbench(WorkbenchRequest),
+}
+
+/// The workbench to open, as the command line named it.
+#[derive(Debug)]
+pub struct WorkbenchRequest {
+    pub case_dir: PathBuf,
+    /// Files/directories to ingest first.
+    pub inputs: Vec<PathBuf>,
+    pub rule_paths: Vec<PathBuf>,
+    pub no_default_rules: bool,
+    /// A theme name (`dark`, `light`) or a path to a theme file.
+    pub theme: Option<String>,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let code = match cli.command {
         Some(Command::Ingest(args)) => ingest_cmd::run(&args),
         Some(Command::Stats(args)) => stats_cmd::run(&args),
         Some(Command::Search(args)) => search_cmd::run(&args),
@@ -233,8 +253,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Synth(args)) => synth_cmd::run(&args),
         Some(Command::Rules(RulesCommand::Check(args))) => rules_cmd::check(&args),
         Some(Command::Rules(RulesCommand::Update(args))) => rules_cmd::update(&args),
-        None => open_cmd::run(cli.open),
-    }
+        None => return open_cmd::run(cli.open),
+    };
+    code.map(Outcome::Done)
 }
 
 /// `s` cut to `max` characters, the cut marked with `…` (table columns).

@@ -1,11 +1,16 @@
-//! The `huntbench` binary: parses arguments and hands over to `cli`.
+//! The `huntbench` binary: picks the face. The command line runs commands; when it asks for
+//! the workbench, the workbench opens here.
 
 use clap::Parser;
+use huntbench::cli::{Outcome, WorkbenchRequest};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = huntbench::cli::Cli::parse();
-    match huntbench::cli::run(args) {
+    match huntbench::cli::run(args).and_then(|outcome| match outcome {
+        Outcome::Done(code) => Ok(code),
+        Outcome::Workbench(request) => open_workbench(request),
+    }) {
         Ok(code) => code,
         Err(err) => {
             // A closed pipe (`huntbench search … | head`) is not a failure.
@@ -19,4 +24,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn open_workbench(request: WorkbenchRequest) -> anyhow::Result<ExitCode> {
+    // The workbench runs in a child process, so the terminal is restored however it ends.
+    if let Some(code) = huntbench::tui::supervisor::run_supervised() {
+        return Ok(ExitCode::from(code));
+    }
+    huntbench::tui::run(huntbench::tui::TuiOptions {
+        case_dir: request.case_dir,
+        inputs: request.inputs,
+        rule_paths: request.rule_paths,
+        no_default_rules: request.no_default_rules,
+        theme: request.theme,
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

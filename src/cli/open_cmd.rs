@@ -1,8 +1,8 @@
-//! `huntbench [PATH...]` / `huntbench --case DIR`: opens the workbench.
+//! `huntbench [PATH...]` / `huntbench --case DIR`: checks what to open in the workbench. The
+//! workbench is another face of huntbench, opened by `main`, not by the command line.
 
-use super::{OpenArgs, case_dir};
+use super::{OpenArgs, Outcome, WorkbenchRequest, case_dir};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// The bundled demo logs, when running from a checkout (`cargo run --release`).
 fn bundled_samples() -> Option<PathBuf> {
@@ -10,7 +10,7 @@ fn bundled_samples() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-pub fn run(mut args: OpenArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: OpenArgs) -> anyhow::Result<Outcome> {
     if args.paths.is_empty() && args.case.case.is_none() {
         match bundled_samples() {
             Some(samples) => args.paths.push(samples),
@@ -25,16 +25,11 @@ pub fn run(mut args: OpenArgs) -> anyhow::Result<ExitCode> {
     } else {
         crate::index::Case::check_inputs(&dir, &args.paths)?;
     }
-    // The workbench runs in a child process, so the terminal is restored however it ends.
-    if let Some(code) = crate::tui::supervisor::run_supervised() {
-        return Ok(ExitCode::from(code));
-    }
-    crate::tui::run(crate::tui::TuiOptions {
+    Ok(Outcome::Workbench(WorkbenchRequest {
         case_dir: dir,
         inputs: args.paths,
         rule_paths: args.rules.rules,
         no_default_rules: args.rules.no_default_rules,
         theme: args.theme,
-    })?;
-    Ok(ExitCode::SUCCESS)
+    }))
 }
