@@ -4,7 +4,7 @@ use super::truncate;
 use super::{OutputFormat, ScanArgs, case_dir, ingest_cmd};
 use crate::event::{Event, short_channel};
 use crate::hunt;
-use crate::index::{Case, EventRef, IngestOptions, Snapshot};
+use crate::index::{Case, EventRef, Snapshot};
 use crate::rulepack;
 use crate::sanitize::{csv_text, for_terminal, json_text};
 use crate::sigma::{CompiledRule, Correlation, correlation};
@@ -36,15 +36,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     // Without inputs there is nothing to create: a mistyped --case is an error, not an empty case.
-    let mut case = if args.paths.is_empty() {
-        Case::open(&dir)?
-    } else {
-        Case::open_for_inputs(&dir, &args.paths)?
-    };
+    let (case, summary) = Case::open_with_inputs(&dir, &args.paths, &mut |_| {})?;
     // A bad input path is reported and the rest scanned; the exit status says so, as ingest's.
     let mut bad_paths = false;
-    if !args.paths.is_empty() {
-        let summary = case.ingest(&args.paths, &IngestOptions::default(), &mut |_| {})?;
+    if let Some(summary) = summary {
         ingest_cmd::print_summary(&summary, &dir);
         bad_paths = !summary.path_errors.is_empty();
     }

@@ -3,7 +3,7 @@
 use super::truncate;
 use super::{OutputFormat, SearchArgs, case_dir, ingest_cmd};
 use crate::event::{Event, short_channel};
-use crate::index::{Case, IngestOptions};
+use crate::index::Case;
 use crate::query;
 use crate::sanitize::{for_terminal, json_text};
 use anyhow::Context;
@@ -25,15 +25,10 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let dir = case_dir::resolve(args.case.case.as_deref(), paths)?;
-    let mut case = if paths.is_empty() {
-        Case::open(&dir)?
-    } else {
-        Case::open_for_inputs(&dir, paths)?
-    };
+    let (case, summary) = Case::open_with_inputs(&dir, paths, &mut |_| {})?;
     // A bad input path is reported and the rest searched; the exit status says so, as ingest's.
     let mut bad_paths = false;
-    if !paths.is_empty() {
-        let summary = case.ingest(paths, &IngestOptions::default(), &mut |_| {})?;
+    if let Some(summary) = summary {
         if !summary.added.is_empty() || !summary.path_errors.is_empty() {
             ingest_cmd::print_summary(&summary, &dir);
         }

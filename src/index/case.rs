@@ -108,6 +108,23 @@ impl Case {
         Self::open_or_create(dir)
     }
 
+    /// The one way the commands and the workbench open a case with inputs: without inputs the
+    /// case must exist; with inputs it is opened or created (only when they hold an event log),
+    /// what is new in them is ingested and made visible. Returns what the ingest did.
+    pub fn open_with_inputs(
+        dir: &Path,
+        inputs: &[PathBuf],
+        progress: &mut dyn FnMut(&super::Progress),
+    ) -> Result<(Case, Option<super::IngestSummary>), IndexError> {
+        if inputs.is_empty() {
+            return Ok((Self::open(dir)?, None));
+        }
+        let mut case = Self::open_for_inputs(dir, inputs)?;
+        // Ingest ends by making its commit visible.
+        let summary = case.ingest(inputs, &super::IngestOptions::default(), progress)?;
+        Ok((case, Some(summary)))
+    }
+
     /// Refuses to make a new case in `dir` for inputs that hold no event log: a case made for
     /// nothing (a mistyped path, an empty folder) would open as "0 events" and stay behind in
     /// the cache. An existing case is always fine; ingest reports the inputs' problems.

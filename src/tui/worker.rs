@@ -8,7 +8,7 @@
 use super::TuiOptions;
 use super::action::{EditTarget, Effect, FailedRule, Msg, RulesLoaded};
 use crate::event::Event;
-use crate::index::{Case, EventRef, IngestOptions, InputProblem, Snapshot};
+use crate::index::{Case, EventRef, InputProblem, Snapshot};
 use crate::sigma::RuleSet;
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
@@ -46,34 +46,25 @@ impl Ctx {
     /// Opens the case and ingests the inputs, reporting progress. Without inputs the case
     /// must exist (an empty one is never created for a mistyped directory).
     pub fn open(opts: TuiOptions, progress: &dyn Fn(String)) -> anyhow::Result<Ctx> {
-        let mut case = if opts.inputs.is_empty() {
-            Case::open(&opts.case_dir)?
-        } else {
-            Case::open_for_inputs(&opts.case_dir, &opts.inputs)?
-        };
-        let mut problems = Vec::new();
-        if !opts.inputs.is_empty() {
-            let mut last = Instant::now() - Duration::from_secs(1);
-            let summary = case.ingest(&opts.inputs, &IngestOptions::default(), &mut |p| {
-                if last.elapsed() >= Duration::from_millis(100) {
-                    last = Instant::now();
-                    let cur = p
-                        .current
-                        .as_ref()
-                        .map(|c| c.display().to_string())
-                        .unwrap_or_default();
-                    progress(format!(
-                        "ingesting: {}/{} files, {} events ({:.0}/s) {cur}",
-                        p.files_done,
-                        p.files_total,
-                        p.events,
-                        p.events_per_sec()
-                    ));
-                }
-            })?;
-            problems = summary.problems();
-            case.reload()?;
-        }
+        let mut last = Instant::now() - Duration::from_secs(1);
+        let (case, summary) = Case::open_with_inputs(&opts.case_dir, &opts.inputs, &mut |p| {
+            if last.elapsed() >= Duration::from_millis(100) {
+                last = Instant::now();
+                let cur = p
+                    .current
+                    .as_ref()
+                    .map(|c| c.display().to_string())
+                    .unwrap_or_default();
+                progress(format!(
+                    "ingesting: {}/{} files, {} events ({:.0}/s) {cur}",
+                    p.files_done,
+                    p.files_total,
+                    p.events,
+                    p.events_per_sec()
+                ));
+            }
+        })?;
+        let problems = summary.map(|s| s.problems()).unwrap_or_default();
         let snapshot = RwLock::new(Arc::new(case.snapshot()));
         let manifest = case.manifest()?;
         // Files read in part stay listed when the case is reopened (the warnings are recorded
