@@ -35,6 +35,9 @@ pub struct Ctx {
     files: HashMap<u64, String>,
     /// What went wrong reading `opts.inputs`.
     pub problems: Vec<InputProblem>,
+    /// The rule loader with the user's mapping and placeholders, read when the rules load and
+    /// kept for the live editor and tuning (which recompile on every pause in typing).
+    loader: RwLock<Option<Arc<crate::sigma::Loader>>>,
 }
 
 /// The user's configuration directory (see [`crate::rulepack::config_dir`]).
@@ -90,7 +93,25 @@ impl Ctx {
             config_dir: config_dir(),
             files,
             problems,
+            loader: RwLock::new(None),
         })
+    }
+
+    /// The loader as the rules were last loaded (read from the config directory if not yet).
+    pub fn loader(&self) -> anyhow::Result<Arc<crate::sigma::Loader>> {
+        if let Some(l) = self.loader.read().ok().and_then(|l| l.clone()) {
+            return Ok(l);
+        }
+        self.reload_loader()
+    }
+
+    /// Reads the user's mapping and placeholders again (as every load of the rules does).
+    fn reload_loader(&self) -> anyhow::Result<Arc<crate::sigma::Loader>> {
+        let loader = Arc::new(crate::rulepack::loader(&self.config_dir)?);
+        if let Ok(mut slot) = self.loader.write() {
+            *slot = Some(Arc::clone(&loader));
+        }
+        Ok(loader)
     }
 
     pub fn snap(&self) -> Arc<Snapshot> {
@@ -159,10 +180,11 @@ fn failed(set: &RuleSet) -> Vec<FailedRule> {
 /// Loads bundled + user rules + the user rules dir + case overlays, and runs them.
 fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     let started = Instant::now();
-    let (set, read_errors) = crate::rulepack::load_for_case(
+    let (set, read_errors) = crate::rulepack::load_for_case_with(
+        &*ctx.reload_loader()?,
         &ctx.opts.rule_paths,
         ctx.opts.no_default_rules,
-        &ctx.opts.case_dir,
+        Some(&ctx.opts.case_dir),
         &ctx.config_dir,
     )?;
     let installed = (crate::rulepack::sources(&set, &ctx.config_dir).installed)
@@ -326,7 +348,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             target: EditTarget::Rule(rule),
             result: compile::rule(
                 &snap,
-                &ctx.config_dir,
+                &*ctx.loader()?,
                 &text,
                 &origin,
                 filters,
@@ -342,7 +364,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         } => vec![Msg::Compiled {
             generation,
             target: EditTarget::Corr(corr),
-            result: compile::correlation(&snap, &ctx.config_dir, corr, &text, &origin, &inputs)?,
+            result: compile::correlation(&snap, &*ctx.loader()?, corr, &text, &origin, &inputs)?,
         }],
         Effect::SaveRule { name, text } => {
             let dir = ctx.user_rules();

@@ -3,7 +3,7 @@
 
 use crate::index::{EventRef, Snapshot};
 use crate::sigma::correlation::chain_problems;
-use crate::sigma::{CompiledRule, Correlation, Filter, RuleMeta, RuleSet, SigmaError};
+use crate::sigma::{CompiledRule, Correlation, Filter, Loader, RuleMeta, RuleSet, SigmaError};
 use crate::tui::action::{Compiled, CorrInputs, EditError, EditHits};
 use std::sync::Arc;
 
@@ -38,15 +38,14 @@ fn load_errors(set: &RuleSet, found: bool, none: &str) -> Vec<EditError> {
 /// alerts before and with the edit.
 pub fn rule(
     snap: &Snapshot,
-    config_dir: &std::path::Path,
+    loader: &Loader,
     text: &str,
     origin: &str,
     filters: Vec<Filter>,
     feeds: Option<(usize, Arc<CorrInputs>)>,
 ) -> anyhow::Result<Compiled> {
     // With the user's placeholders and mapping, as the rules list was loaded.
-    let loader = crate::rulepack::loader(config_dir)?;
-    let set = loader.with_filters(filters).load_str(text, origin);
+    let set = loader.clone().with_filters(filters).load_str(text, origin);
     let errors = load_errors(&set, !set.rules.is_empty(), "no rule in the buffer");
     let Some(rule) = set.rules.into_iter().next().filter(|_| errors.is_empty()) else {
         return Ok(Err(errors));
@@ -120,13 +119,13 @@ fn fed_correlations(
 /// they are few and each reads only its base rules' hits).
 pub fn correlation(
     snap: &Snapshot,
-    config_dir: &std::path::Path,
+    loader: &Loader,
     corr: usize,
     text: &str,
     origin: &str,
     inputs: &CorrInputs,
 ) -> anyhow::Result<Compiled> {
-    let set = crate::rulepack::loader(config_dir)?.load_str(text, origin);
+    let set = loader.load_str(text, origin);
     let errors = load_errors(
         &set,
         !set.correlations.is_empty(),

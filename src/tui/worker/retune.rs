@@ -5,7 +5,7 @@
 use super::Ctx;
 use crate::index::Snapshot;
 use crate::overlay::{load_overlays, overlay_dir};
-use crate::sigma::{CompiledRule, Filter};
+use crate::sigma::{CompiledRule, Filter, Loader};
 use crate::tui::action::{RerunRule, Retuned, Tuning};
 use std::path::Path;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ pub fn rerun(
     tuning: &Tuning,
 ) -> anyhow::Result<Option<Retuned>> {
     let started = Instant::now();
-    let loader = crate::rulepack::loader(&ctx.config_dir)?;
+    let loader = ctx.loader()?;
     let changed = loader.load_str(changed, "overlay").filters;
     if changed.is_empty() {
         return Ok(None);
@@ -58,7 +58,7 @@ pub fn rerun(
                 .map(|(p, t)| (p.display().to_string(), t.clone())),
         )
         .collect();
-    let set = loader
+    let set = Loader::clone(&loader)
         .with_filters(filters.clone())
         .load_texts(texts.iter().map(|(o, t)| (o.as_str(), t.as_str())));
     if set.rules.len() != affected.len() {
