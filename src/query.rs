@@ -22,9 +22,9 @@ use std::fmt;
 
 use crate::event::Event;
 use crate::prefilter::Prefilter;
-use crate::sigma::compile::detection_prefilter;
 use crate::sigma::mapping::FieldRef;
 use crate::sigma::matcher::{CmpOp, Detection, Item, MatchDetail, Node, Test};
+use crate::sigma::prefilter_build::detection_prefilter;
 use crate::sigma::value::{SigmaString, StrMatcher};
 
 pub use lexer::Op;

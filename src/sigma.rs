@@ -9,7 +9,6 @@
 //! deviation is either an explicit [`ErrorKind::Unsupported`] or a per-rule note.
 
 pub mod check;
-pub mod compile;
 pub mod condition;
 pub mod correlation;
 pub mod detection;
@@ -18,6 +17,7 @@ pub mod load;
 pub mod mapping;
 pub mod matcher;
 pub mod modifiers;
+pub mod prefilter_build;
 pub mod rule;
 pub mod skip4688;
 pub mod value;

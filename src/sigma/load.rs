@@ -11,12 +11,12 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::compile::rule_prefilter;
 use super::correlation::{self, Correlation};
 use super::detection;
 use super::filter::{self, Filter};
 use super::mapping::{LogsourceResolution, Mapping, RuleSources};
 use super::modifiers::{DEFAULT_PLACEHOLDERS, ItemCtx, Placeholders};
+use super::prefilter_build::rule_prefilter;
 use super::rule::{CompiledRule, DocKind, RuleMeta, classify};
 use super::skip4688;
 use super::yaml::{self, Kind, Node};

@@ -1,8 +1,8 @@
 //! `update(&mut App, Action) -> Vec<Effect>`: the only place state changes. No I/O: anything
 //! slow or external is returned as an [`Effect`] for the worker.
 
-mod edit;
 mod editor;
+mod input_line;
 mod msg;
 mod pivot;
 mod retune;
@@ -25,7 +25,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     }
     if app.input.is_some() {
         if let Action::Key(k) = action {
-            return edit::input_key(app, k);
+            return input_line::input_key(app, k);
         }
         return Vec::new();
     }
@@ -107,7 +107,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             {
                 if crate::query::parse(q).is_ok_and(|p| p.window().is_some()) {
                     // Said before a title is asked for, not after.
-                    app.message = Some(edit::TIME_BOUNDS_REFUSED.into());
+                    app.message = Some(input_line::TIME_BOUNDS_REFUSED.into());
                     return Vec::new();
                 }
                 // The whole search as the proposed title (the line scrolls): one cut short

@@ -76,5 +76,8 @@ fn a_search_with_time_bounds_is_refused_before_a_title_is_asked() {
     assert!(matches!(app.top(), Some(Screen::Hits(_))));
     update(&mut app, Action::SaveSearch);
     assert!(app.input.is_none(), "no title asked for");
-    assert_eq!(app.message.as_deref(), Some(edit::TIME_BOUNDS_REFUSED));
+    assert_eq!(
+        app.message.as_deref(),
+        Some(input_line::TIME_BOUNDS_REFUSED)
+    );
 }
