@@ -215,11 +215,9 @@ fn run_batch(
         .enumerate()
         .flat_map(|(k, (_, list))| list.iter().map(move |r| (*r, k as u32)))
         .collect();
-    // Index order, so the docstore reads blocks sequentially.
-    pairs.sort_unstable_by_key(|(r, k)| (r.segment, r.doc, *k));
-    let groups: Vec<&[(EventRef, u32)]> = pairs
-        .chunk_by(|a, b| (a.0.segment, a.0.doc) == (b.0.segment, b.0.doc))
-        .collect();
+    // The store's order, so it reads its blocks sequentially.
+    pairs.sort_unstable_by_key(|(r, k)| (r.key, *k));
+    let groups: Vec<&[(EventRef, u32)]> = pairs.chunk_by(|a, b| a.0.key == b.0.key).collect();
     let in_batch: Vec<&CompiledRule> = batch.iter().map(|(i, _)| rules[*i]).collect();
     let matched: Vec<Vec<(u32, EventRef)>> = groups
         .par_iter()

@@ -24,7 +24,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-const HEADER: &[u8] = b"huntbench hit memo 2\n";
+const HEADER: &[u8] = b"huntbench hit memo 3\n";
 const REF_BYTES: u64 = 16;
 const CRC_BYTES: u64 = 4;
 /// The directory under a case that holds the memo.
@@ -122,10 +122,11 @@ impl Memo {
         }
         let refs: Vec<EventRef> = bytes
             .chunks_exact(REF_BYTES as usize)
-            .map(|c| EventRef {
-                ts: i64::from_le_bytes(c[..8].try_into().unwrap_or_default()),
-                segment: u32::from_le_bytes(c[8..12].try_into().unwrap_or_default()),
-                doc: u32::from_le_bytes(c[12..].try_into().unwrap_or_default()),
+            .map(|c| {
+                EventRef::new(
+                    i64::from_le_bytes(c[..8].try_into().unwrap_or_default()),
+                    u64::from_le_bytes(c[8..].try_into().unwrap_or_default()),
+                )
             })
             .collect();
         refs.iter().all(|r| snapshot.holds(*r)).then_some(refs)
@@ -161,8 +162,7 @@ impl Recorder<'_> {
         let mut refs = Vec::with_capacity(hits.len() * REF_BYTES as usize);
         for r in hits {
             refs.extend_from_slice(&r.ts.to_le_bytes());
-            refs.extend_from_slice(&r.segment.to_le_bytes());
-            refs.extend_from_slice(&r.doc.to_le_bytes());
+            refs.extend_from_slice(&r.key.to_le_bytes());
         }
         let count = hits.len() as u64;
         self.out.write_all(&key)?;

@@ -15,18 +15,36 @@ use tantivy::columnar::Column;
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
 
-/// A reference to one indexed event within a [`Snapshot`], with its time for ordering.
+/// A reference to one event of a [`Snapshot`]: its time, for ordering, and a key only the
+/// store reads. Sorting by `key` visits events in the store's own order (the order in which it
+/// reads them fastest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EventRef {
     /// Microseconds since the epoch (`i64::MIN` when the event has no valid time).
     pub ts: i64,
-    pub segment: u32,
-    pub doc: u32,
+    /// Where the store keeps the event; meaningful only to the snapshot it came from.
+    pub key: u64,
 }
 
 impl EventRef {
+    pub fn new(ts: i64, key: u64) -> EventRef {
+        EventRef { ts, key }
+    }
+
+    fn at(ts: i64, segment: SegmentOrdinal, doc: DocId) -> EventRef {
+        EventRef::new(ts, (u64::from(segment) << 32) | u64::from(doc))
+    }
+
+    fn segment(self) -> SegmentOrdinal {
+        (self.key >> 32) as SegmentOrdinal
+    }
+
+    fn doc(self) -> DocId {
+        self.key as DocId
+    }
+
     fn addr(self) -> DocAddress {
-        DocAddress::new(self.segment, self.doc)
+        DocAddress::new(self.segment(), self.doc())
     }
 }
 
@@ -85,8 +103,8 @@ impl Snapshot {
 
     /// Whether `r` can be a reference into this snapshot (its segment and document exist).
     pub fn holds(&self, r: EventRef) -> bool {
-        (self.searcher.segment_readers().get(r.segment as usize))
-            .is_some_and(|s| r.doc < s.max_doc())
+        (self.searcher.segment_readers().get(r.segment() as usize))
+            .is_some_and(|s| r.doc() < s.max_doc())
     }
 
     /// Every event the prefilter admits, sorted by time.
@@ -173,7 +191,7 @@ impl Snapshot {
     ) -> Result<Vec<Option<T>>, IndexError> {
         use rayon::prelude::*;
         let mut order: Vec<usize> = (0..refs.len()).collect();
-        order.sort_unstable_by_key(|&i| (refs[i].segment, refs[i].doc));
+        order.sort_unstable_by_key(|&i| refs[i].key);
         let checked: Vec<(usize, Option<T>)> = order
             .par_iter()
             .map(|&i| {
@@ -321,11 +339,7 @@ impl SegmentCollector for TimeSegmentCollector {
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         let ts = self.ts.first(doc).unwrap_or(i64::MIN);
-        self.out.push(EventRef {
-            ts,
-            segment: self.segment,
-            doc,
-        });
+        self.out.push(EventRef::at(ts, self.segment, doc));
     }
 
     fn harvest(self) -> Vec<EventRef> {

@@ -15,11 +15,7 @@ fn creation_from_4688_uses_hex_pids_on_the_same_computer() {
         ("ProcessId", "0x3b0"),
         ("NewProcessName", "C:\\x.exe"),
     ]);
-    let r = EventRef {
-        ts: 0,
-        segment: 0,
-        doc: 0,
-    };
+    let r = EventRef::new(0, 0);
     let n = creation(&e, r).unwrap();
     assert_eq!(
         n.key,
@@ -68,15 +64,7 @@ fn creation_from_sysmon_uses_guids() {
         ("ProcessGuid", "{A}"),
         ("ParentProcessGuid", "{B}"),
     ]);
-    let n = creation(
-        &e,
-        EventRef {
-            ts: 0,
-            segment: 0,
-            doc: 0,
-        },
-    )
-    .unwrap();
+    let n = creation(&e, EventRef::new(0, 0)).unwrap();
     assert_eq!(n.key, ProcKey::Guid("a".into()));
     assert_eq!(n.parent, Some(ProcKey::Guid("b".into())));
     assert_eq!(pid_value("0x10"), Some(16));

@@ -21,15 +21,7 @@ fn rule(title: &str, level: &str) -> Arc<crate::sigma::CompiledRule> {
 }
 
 fn refs(ts: &[i64]) -> Arc<Vec<EventRef>> {
-    Arc::new(
-        ts.iter()
-            .map(|&ts| EventRef {
-                ts,
-                segment: 0,
-                doc: ts as u32,
-            })
-            .collect(),
-    )
+    Arc::new(ts.iter().map(|&ts| EventRef::new(ts, ts as u64)).collect())
 }
 
 pub(super) fn app() -> App {
@@ -313,11 +305,7 @@ fn a_million_hits_page_without_fetching_them() {
     let mut app = app();
     let rows: Vec<HitRow> = (0..1_000_000)
         .map(|i| HitRow {
-            r: EventRef {
-                ts: i,
-                segment: 0,
-                doc: i as u32,
-            },
+            r: EventRef::new(i, i as u64),
             rule: Some(0),
         })
         .collect();
@@ -538,11 +526,7 @@ fn a_new_span_reruns_the_time_pivot_on_top_in_place() {
     use crate::event::{Event, Value};
     let mut app = app();
     update(&mut app, Action::Open);
-    let hit = EventRef {
-        ts: 1,
-        segment: 0,
-        doc: 1,
-    };
+    let hit = EventRef::new(1, 1);
     let event = Event {
         fields: vec![("Computer".into(), Value::Str("ws1".into()))],
     };
@@ -622,11 +606,7 @@ fn a_time_pivot_needs_a_time_and_a_computer() {
     ] {
         app.screens
             .push(Screen::Detail(Box::new(crate::tui::app::Detail {
-                r: EventRef {
-                    ts,
-                    segment: 0,
-                    doc: 0,
-                },
+                r: EventRef::new(ts, 0),
                 rule: None,
                 event: Some(Arc::new(event)),
                 file: String::new(),

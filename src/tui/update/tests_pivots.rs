@@ -9,11 +9,7 @@ use crate::tui::action::Msg;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn at(ts: i64) -> EventRef {
-    EventRef {
-        ts,
-        segment: 0,
-        doc: ts as u32,
-    }
+    EventRef::new(ts, ts as u64)
 }
 
 /// The rule `alpha`'s hits (at 1, 2, 3) open, the cursor on the hit at `ts`, its event cached.
