@@ -80,29 +80,28 @@ fn map_type() -> DataType {
     DataType::Map(Arc::new(Field::new("entries", entries, false)), false)
 }
 
-/// Whether a normalised field comes from the record's `<System>` element (its elements, and
-/// their attributes joined with `_`); every other field is EventData/UserData.
+/// Whether a normalised field comes from the record's `<System>` element: one of its
+/// elements, or an attribute joined to one with `_` (`Provider_Name`); every other field is
+/// EventData/UserData.
 pub fn is_system_field(name: &str) -> bool {
-    const ELEMENTS: [&str; 9] = [
+    const ELEMENTS: [&str; 14] = [
+        "Provider",
         "EventID",
         "Version",
         "Level",
         "Task",
         "Opcode",
         "Keywords",
+        "TimeCreated",
         "EventRecordID",
+        "Correlation",
+        "Execution",
         "Channel",
         "Computer",
+        "Security",
     ];
-    const WITH_ATTRIBUTES: [&str; 6] = [
-        "Provider_",
-        "TimeCreated_",
-        "Correlation_",
-        "Execution_",
-        "Security_",
-        "EventID_",
-    ];
-    ELEMENTS.contains(&name) || WITH_ATTRIBUTES.iter().any(|p| name.starts_with(p))
+    let element = name.split_once('_').map_or(name, |(element, _)| element);
+    ELEMENTS.contains(&element)
 }
 
 /// A value as map text: a single value as is, several (unnamed classic `<Data>`) as a JSON
@@ -276,7 +275,10 @@ mod tests {
             .expect("string values");
         assert_eq!(keys.value(0), "NewProcessName");
         assert_eq!(vals.value(1), r#"["a","b"]"#);
-        assert!(arrow_array::Array::is_null(vals, 2), "an empty element is null");
+        assert!(
+            arrow_array::Array::is_null(vals, 2),
+            "an empty element is null"
+        );
     }
 
     #[test]
@@ -284,7 +286,12 @@ mod tests {
         assert!(is_system_field("Provider_Name"));
         assert!(is_system_field("TimeCreated_SystemTime"));
         assert!(is_system_field("EventID"));
+        assert!(
+            is_system_field("Correlation"),
+            "an empty element keeps its own name"
+        );
         assert!(!is_system_field("EventData_Name"));
+        assert!(!is_system_field("ProviderGuid"));
         assert!(!is_system_field("CommandLine"));
     }
 }
