@@ -2,7 +2,8 @@
 //! the only code that uses the `parquet` crate.
 //!
 //! Memory is bounded: each writer keeps at most [`MAX_OPEN`] partition files open, each
-//! holding at most one record batch of rows and one row group being encoded.
+//! holding at most one record batch of rows and one row group being encoded, and the row groups
+//! being encoded by one writer at most [`BUFFERED_BYTES`] together.
 
 use super::schema::{self, Rows, Source};
 use crate::event::Event;
@@ -22,12 +23,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 /// A row group is also closed at this many encoded bytes, whatever its row count, so events
 /// with huge fields cannot make one unbounded.
-pub const ROW_GROUP_BYTES: usize = 96 << 20;
+pub const ROW_GROUP_BYTES: usize = 64 << 20;
 /// Rows gathered in Arrow builders before they are handed to the Parquet encoder.
-const BATCH_ROWS: usize = 8 * 1024;
+const BATCH_ROWS: usize = 1024;
 /// Partition files one writer keeps open; the least recently used one is closed when another
-/// is needed (events arrive roughly in time order, so a day seldom comes back once left).
-pub const MAX_OPEN: usize = 4;
+/// is needed. Events mostly arrive in time order (one day open at a time), but an export of
+/// logs whose days interleave must not close a file per event.
+pub const MAX_OPEN: usize = 32;
+/// Encoded row-group bytes one writer holds across its open files; past it, the largest
+/// row group is written out early (smaller row groups, bounded memory, when days interleave).
+pub const BUFFERED_BYTES: usize = 96 << 20;
 /// The partition of events without a valid time: Hive's name for a null partition value,
 /// which pyarrow, DuckDB and Spark read as null.
 pub const UNTIMED_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
@@ -168,6 +173,22 @@ impl<'a> PartitionWriter<'a> {
         self.written.rows += 1;
         if part.rows.len() >= BATCH_ROWS {
             part.flush_rows()?;
+            self.bound_buffered()?;
+        }
+        Ok(())
+    }
+
+    /// Writes out the largest row group being encoded while the writer holds too much.
+    fn bound_buffered(&mut self) -> Result<(), WriteError> {
+        let buffered: usize = self.open.iter().map(|p| p.writer.in_progress_size()).sum();
+        if buffered <= BUFFERED_BYTES {
+            return Ok(());
+        }
+        if let Some(part) = (self.open.iter_mut()).max_by_key(|p| p.writer.in_progress_size()) {
+            part.writer.flush().map_err(|source| WriteError::Parquet {
+                path: part.path.clone(),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -245,20 +266,26 @@ mod tests {
         );
     }
 
+    fn event_on_day(day: i64) -> Event {
+        let t = jiff::Timestamp::from_second(day * 86_400).expect("a time");
+        Event::from_pairs(&[("TimeCreated_SystemTime", t.to_string().as_str())])
+    }
+
+    fn source() -> Source {
+        Source {
+            ingest_id: 0,
+            file: "x".into(),
+            sha256: "00".into(),
+        }
+    }
+
     #[test]
     fn a_writer_keeps_few_files_open_and_numbers_them_apart() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let numbers = AtomicU64::new(0);
         let mut writer = PartitionWriter::new(dir.path(), &numbers);
-        let source = Source {
-            ingest_id: 0,
-            file: "x".into(),
-            sha256: "00".into(),
-        };
-        for day in 1..=(MAX_OPEN + 2) {
-            let t = format!("2024-03-{day:02}T00:00:00Z");
-            let e = Event::from_pairs(&[("TimeCreated_SystemTime", t.as_str())]);
-            writer.push(&e, &source).expect("written");
+        for day in 0..(MAX_OPEN as i64 + 2) {
+            writer.push(&event_on_day(day), &source()).expect("written");
             assert!(writer.open.len() <= MAX_OPEN);
         }
         let written = writer.finish().expect("closed");
@@ -266,8 +293,28 @@ mod tests {
         assert_eq!(written.files as usize, MAX_OPEN + 2);
         assert!(
             dir.path()
-                .join("day=2024-03-06/part-00005.parquet")
+                .join("day=1970-01-06/part-00005.parquet")
                 .is_file()
+        );
+    }
+
+    #[test]
+    fn interleaved_days_do_not_make_a_file_per_event() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let numbers = AtomicU64::new(0);
+        let mut writer = PartitionWriter::new(dir.path(), &numbers);
+        for n in 0..3000 {
+            writer
+                .push(&event_on_day(n % 10), &source())
+                .expect("written");
+        }
+        let written = writer.finish().expect("closed");
+        assert_eq!(
+            written,
+            Written {
+                rows: 3000,
+                files: 10
+            }
         );
     }
 }

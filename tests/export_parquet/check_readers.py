@@ -14,6 +14,8 @@ import duckdb
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+PROMOTED = ["Image", "CommandLine", "ParentImage", "ParentCommandLine", "TargetFilename",
+            "TargetObject"]
 SYSTEM = {"Provider", "EventID", "Version", "Level", "Task", "Opcode", "Keywords", "TimeCreated",
           "EventRecordID", "Correlation", "Execution", "Channel", "Computer", "Security"}
 
@@ -53,7 +55,8 @@ def main():
     by_key = {}
     every = con.execute(
         f"SELECT ingest_id, event, epoch_us(time), event_id, channel, provider, computer, record_id, "
-        f"source_file, map_entries(system), map_entries(event_data), CAST(day AS VARCHAR) FROM {scan}"
+        f"source_file, map_entries(system), map_entries(event_data), CAST(day AS VARCHAR), "
+        + ", ".join(f'"{name}"' for name in PROMOTED) + f" FROM {scan}"
     ).fetchall()
     for row in every:
         by_key.setdefault((row[0], row[1]), []).append(row[2:])
@@ -68,7 +71,8 @@ def main():
                 bad.append(f"{len(found)} rows for sample event {want_row['ingest_id']}/{event.get('EventRecordID')}")
                 continue
             (time_us, event_id, channel, provider, computer, record_id, source_file, system, data,
-             day) = found[0]
+             day) = found[0][:10]
+            promoted = dict(zip(PROMOTED, found[0][10:]))
             expect = {
                 "time": (time_us, want_row["time_us"]),
                 "event_id": (event_id, want_row["event_id"]),
@@ -82,6 +86,8 @@ def main():
                 "event_data": ({e["key"]: e["value"] for e in data},
                                {k: text(v) for k, v in event.items() if k.split("_")[0] not in SYSTEM}),
             }
+            for name in PROMOTED:
+                expect[name] = (promoted[name], text(event.get(name)))
             if want_row["time_us"] is not None:
                 epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
                 d = (epoch + datetime.timedelta(microseconds=want_row["time_us"])).date()
