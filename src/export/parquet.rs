@@ -118,13 +118,12 @@ impl Part {
             path: path.clone(),
             source,
         })?;
-        let file = file.into_inner().map_err(|e| WriteError::Io {
-            path: path.clone(),
+        // Flushed to the operating system, not synced: the rename into place guards against a
+        // killed export, and a sync per file cost more than the encoding (many small days).
+        file.into_inner().map(drop).map_err(|e| WriteError::Io {
+            path,
             source: e.into_error(),
-        })?;
-        // Durable before the export is renamed into place and called complete.
-        file.sync_all()
-            .map_err(|source| WriteError::Io { path, source })
+        })
     }
 }
 
