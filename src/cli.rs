@@ -3,6 +3,7 @@
 //! Not for: engine logic. Subcommands call `ingest`/`index`/`sigma` and format their results.
 
 mod case_dir;
+mod export_cmd;
 mod ingest_cmd;
 mod open_cmd;
 mod rules_cmd;
@@ -59,6 +60,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Run Sigma rules over a case (ingesting PATHs first) and print the hits
     Scan(ScanArgs),
+    /// Write a case, or event logs without a case, as Parquet (day partitions) for other engines
+    Export(ExportArgs),
     /// Write a demo EVTX file from a scenario (without arguments: list the scenarios)
     Synth(SynthArgs),
     /// Work with rules
@@ -164,6 +167,29 @@ pub struct SearchArgs {
     pub words: Vec<String>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Case to export (instead of PATHs)
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    pub case: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+    pub format: ExportFormat,
+    /// Output directory (new or empty); written in full or not at all
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+    /// Threads reading and writing (default: number of cores)
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Event logs to export without a case (files or directories, read as ingest reads them)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct SynthArgs {
     /// Bundled scenario name (see `huntbench synth`) or a scenario YAML file
@@ -250,6 +276,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Stats(args)) => stats_cmd::run(&args),
         Some(Command::Search(args)) => search_cmd::run(&args),
         Some(Command::Scan(args)) => scan_cmd::run(&args),
+        Some(Command::Export(args)) => export_cmd::run(&args),
         Some(Command::Synth(args)) => synth_cmd::run(&args),
         Some(Command::Rules(RulesCommand::Check(args))) => rules_cmd::check(&args),
         Some(Command::Rules(RulesCommand::Update(args))) => rules_cmd::update(&args),

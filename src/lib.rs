@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod event;
+pub mod export;
 pub mod hunt;
 pub mod index;
 pub mod ingest;

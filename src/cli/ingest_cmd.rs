@@ -43,6 +43,22 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn print_summary(s: &IngestSummary, dir: &std::path::Path) {
+    print_problems(s);
+    let errors: u64 = s.added.iter().map(|f| f.errors).sum();
+    let secs = s.elapsed.as_secs_f64().max(1e-3);
+    eprintln!(
+        "case {}: added {} file(s), {} events ({:.0} events/s), {} unreadable record(s); {} input file(s) already in the case",
+        dir.display(),
+        s.added.len(),
+        s.events_added,
+        s.events_added as f64 / secs,
+        errors,
+        s.already_indexed()
+    );
+}
+
+/// The inputs' problems and notes, one line each, as ingest and a raw export print them.
+pub fn print_problems(s: &IngestSummary) {
     use crate::sanitize::for_terminal;
     for p in s.problems() {
         eprintln!(
@@ -59,15 +75,4 @@ pub fn print_summary(s: &IngestSummary, dir: &std::path::Path) {
             for_terminal(&dir.display().to_string())
         );
     }
-    let errors: u64 = s.added.iter().map(|f| f.errors).sum();
-    let secs = s.elapsed.as_secs_f64().max(1e-3);
-    eprintln!(
-        "case {}: added {} file(s), {} events ({:.0} events/s), {} unreadable record(s); {} input file(s) already in the case",
-        dir.display(),
-        s.added.len(),
-        s.events_added,
-        s.events_added as f64 / secs,
-        errors,
-        s.already_indexed()
-    );
 }

@@ -129,10 +129,10 @@ fn is_already_indexed(why: &str) -> bool {
     why.starts_with("already")
 }
 
-struct NewFile {
-    path: PathBuf,
-    format: Format,
-    record: SourceFile,
+pub(super) struct NewFile {
+    pub(super) path: PathBuf,
+    pub(super) format: Format,
+    pub(super) record: SourceFile,
     /// Files of the case read from this path before it changed (a live log that grew).
     earlier: Vec<u64>,
 }
@@ -422,7 +422,7 @@ enum Probe {
 /// Splits discovered files into new ones (with fresh ids) and skipped ones. Hashing runs on
 /// all cores (it reads every new byte once and would otherwise hold up the readers); ids and
 /// duplicate decisions are then made in input order.
-fn triage(
+pub(super) fn triage(
     files: Vec<(PathBuf, Format)>,
     manifest: &mut Manifest,
     skipped: &mut Vec<(PathBuf, String)>,

@@ -1,0 +1,134 @@
+//! Reproduces the Parquet export figures in BENCHMARKS.md, all measured in one run:
+//!
+//! ```sh
+//! cargo run --release --example bench_export -- ../shared/corpus/evtx 8
+//! ```
+//! Arguments: corpus directory and replication factor (copies of every file, as `bench`
+//! makes them). Parse-only runs before and after the raw export, and the raw export's ratio is
+//! taken against their mean, since the shared machine's speed drifts within a run.
+
+// `dir_size` of the shared helpers is not used here.
+#[allow(dead_code)]
+mod common;
+
+use common::{replicate, status_mb};
+use huntbench::export::{ExportOptions, export_case, export_paths};
+use huntbench::index::{Case, IngestOptions};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Total size of the files under `dir`, recursively.
+fn tree_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(entry.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+/// Reads every file on as many threads as the export uses, counting events; events/s.
+fn parse_only(files: &[(PathBuf, huntbench::ingest::Format)], threads: usize) -> f64 {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool");
+    let t = Instant::now();
+    let parsed: u64 = pool.install(|| {
+        (files.par_iter())
+            .map(|(p, f)| {
+                let mut n = 0u64;
+                let _ = huntbench::ingest::read_file(p, *f, &mut |_| n += 1);
+                n
+            })
+            .sum()
+    });
+    let s = t.elapsed().as_secs_f64();
+    let rate = parsed as f64 / s;
+    println!("parse only: {parsed} events in {s:.2} s = {rate:.0} events/s");
+    rate
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let corpus = PathBuf::from(args.get(1).map_or("../shared/corpus/evtx", String::as_str));
+    let factor: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let work = tempfile::tempdir()?;
+    let inputs = work.path().join("inputs");
+    let evtx_bytes = replicate(&corpus, factor, &inputs)?;
+    let files = huntbench::ingest::discover(std::slice::from_ref(&inputs), &|_| None).files;
+    println!(
+        "input: {} files, {:.1} MB of EVTX (x{factor})",
+        files.len(),
+        mb(evtx_bytes)
+    );
+    let opts = ExportOptions::default();
+
+    let before = parse_only(&files, opts.threads);
+    let raw = work.path().join("raw");
+    let t = Instant::now();
+    let summary = export_paths(std::slice::from_ref(&inputs), &raw, &opts)?;
+    let raw_s = t.elapsed().as_secs_f64();
+    let after = parse_only(&files, opts.threads);
+    let raw_rate = summary.events as f64 / raw_s;
+    println!(
+        "raw EVTX -> Parquet: {} events in {raw_s:.2} s = {raw_rate:.0} events/s = {:.2} x parse-only \
+         (mean of {before:.0} and {after:.0}); {} files in {} day partitions; peak RSS so far {} MB",
+        summary.events,
+        raw_rate / ((before + after) / 2.0),
+        summary.files_written,
+        summary.partitions,
+        status_mb("VmHWM")
+    );
+
+    let case_dir = work.path().join("case");
+    let mut case = Case::open_or_create(&case_dir)?;
+    let t = Instant::now();
+    let ingested = case.ingest(
+        std::slice::from_ref(&inputs),
+        &IngestOptions::default(),
+        &mut |_| {},
+    )?;
+    println!(
+        "ingest (for the case export): {} events in {:.2} s",
+        ingested.events_added,
+        t.elapsed().as_secs_f64()
+    );
+    drop(case);
+    let from_case = work.path().join("from-case");
+    let t = Instant::now();
+    let summary = export_case(&case_dir, &from_case, &opts)?;
+    let case_s = t.elapsed().as_secs_f64();
+    println!(
+        "case -> Parquet: {} events in {case_s:.2} s = {:.0} events/s; {} files",
+        summary.events,
+        summary.events as f64 / case_s,
+        summary.files_written
+    );
+
+    let (raw_bytes, case_pq_bytes, index_bytes) =
+        (tree_size(&raw), tree_size(&from_case), tree_size(&case_dir));
+    println!(
+        "sizes: EVTX {:.1} MB; case {:.1} MB; Parquet of the raw export {:.1} MB = {:.3} x EVTX, \
+         {:.2} x the case; Parquet of the case export {:.1} MB",
+        mb(evtx_bytes),
+        mb(index_bytes),
+        mb(raw_bytes),
+        raw_bytes as f64 / evtx_bytes as f64,
+        raw_bytes as f64 / index_bytes as f64,
+        mb(case_pq_bytes)
+    );
+    println!("peak RSS of the whole run: {} MB", status_mb("VmHWM"));
+    Ok(())
+}
