@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{dir_size, replicate, status_mb};
+use common::{dir_size, status_mb};
 use huntbench::hunt;
 use huntbench::index::{Case, IngestOptions};
 use huntbench::sigma::CompiledRule;
@@ -107,18 +107,13 @@ impl ThreadCpu {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let corpus = PathBuf::from(args.get(1).map_or("../shared/corpus/evtx", String::as_str));
-    let factor: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let sigma = args.get(3).map(PathBuf::from);
     let work = tempfile::tempdir()?;
-    let inputs = work.path().join("inputs");
-    let evtx_bytes = replicate(&corpus, factor, &inputs)?;
-    let files = huntbench::ingest::discover(std::slice::from_ref(&inputs), &|_| None).files;
-    println!(
-        "input: {} files, {:.1} MB of EVTX (x{factor})",
-        files.len(),
-        evtx_bytes as f64 / 1e6
-    );
+    let common::Replicated {
+        inputs,
+        files,
+        evtx_bytes,
+    } = common::replicated_inputs(&args, work.path())?;
 
     // Parse only: as many threads as ingest's readers, the same normalisation, no index.
     let pool = rayon::ThreadPoolBuilder::new()

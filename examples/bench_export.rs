@@ -11,7 +11,7 @@
 #[allow(dead_code)]
 mod common;
 
-use common::{replicate, status_mb};
+use common::status_mb;
 use huntbench::export::{ExportOptions, export_case, export_paths};
 use huntbench::index::{Case, IngestOptions};
 use rayon::prelude::*;
@@ -62,17 +62,12 @@ fn mb(bytes: u64) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let corpus = PathBuf::from(args.get(1).map_or("../shared/corpus/evtx", String::as_str));
-    let factor: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let work = tempfile::tempdir()?;
-    let inputs = work.path().join("inputs");
-    let evtx_bytes = replicate(&corpus, factor, &inputs)?;
-    let files = huntbench::ingest::discover(std::slice::from_ref(&inputs), &|_| None).files;
-    println!(
-        "input: {} files, {:.1} MB of EVTX (x{factor})",
-        files.len(),
-        mb(evtx_bytes)
-    );
+    let common::Replicated {
+        inputs,
+        files,
+        evtx_bytes,
+    } = common::replicated_inputs(&args, work.path())?;
     let opts = ExportOptions::default();
 
     let before = parse_only(&files, opts.threads);

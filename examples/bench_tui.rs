@@ -13,6 +13,8 @@
 //! wall time from handing a key to the keymap until a drawn frame shows the result, so it
 //! includes the worker round trip (and, for rule edits, the editor's 150 ms debounce).
 
+// The replicated-inputs helper is for the other benchmarks.
+#[allow(dead_code)]
 mod common;
 
 use anyhow::{Context as _, bail};

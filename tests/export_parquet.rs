@@ -131,20 +131,7 @@ fn read_rows(dir: &Path) -> Vec<Row> {
 }
 
 fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "parquet") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    common::files_with_extension(dir, "parquet")
 }
 
 /// Each source file's first path and SHA-256, by file id.

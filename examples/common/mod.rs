@@ -24,6 +24,33 @@ pub fn replicate(corpus: &Path, factor: usize, out: &Path) -> anyhow::Result<u64
 }
 
 /// Total size of the files directly in `dir`.
+/// The corpus replicated for a benchmark, from its first arguments (corpus directory,
+/// replication factor).
+pub struct Replicated {
+    pub inputs: std::path::PathBuf,
+    pub files: Vec<(std::path::PathBuf, huntbench::ingest::Format)>,
+    pub evtx_bytes: u64,
+}
+
+/// Replicates the corpus named by `args` under `work` and says what was written.
+pub fn replicated_inputs(args: &[String], work: &Path) -> anyhow::Result<Replicated> {
+    let corpus = args.get(1).map_or("../shared/corpus/evtx", String::as_str);
+    let factor: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let inputs = work.join("inputs");
+    let evtx_bytes = replicate(Path::new(corpus), factor, &inputs)?;
+    let files = huntbench::ingest::discover(std::slice::from_ref(&inputs), &|_| None).files;
+    println!(
+        "input: {} files, {:.1} MB of EVTX (x{factor})",
+        files.len(),
+        evtx_bytes as f64 / 1e6
+    );
+    Ok(Replicated {
+        inputs,
+        files,
+        evtx_bytes,
+    })
+}
+
 pub fn dir_size(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .into_iter()

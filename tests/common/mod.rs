@@ -31,6 +31,11 @@ pub fn corpus_dir() -> Option<PathBuf> {
 
 /// Every `.evtx` file under `dir`, sorted.
 pub fn evtx_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    files_with_extension(dir, "evtx")
+}
+
+/// Every file under `dir` whose extension is `ext` (any case), sorted.
+pub fn files_with_extension(dir: &std::path::Path, ext: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
@@ -38,10 +43,7 @@ pub fn evtx_files(dir: &std::path::Path) -> Vec<PathBuf> {
             let p = entry.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
-            {
+            } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext)) {
                 out.push(p);
             }
         }
