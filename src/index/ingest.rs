@@ -205,9 +205,11 @@ impl Case {
         summary.skipped.extend(cases_skipped);
         manifest.pending = new_files.iter().map(|f| f.record.id).collect();
         // Record the pending ids before any of their documents can be committed.
+        // The case's last commit counts as the previous one: a reader that loaded it just
+        // before this run may still be about to read its file list.
         let mut committer = Committer {
             case_dir: self.dir.clone(),
-            previous: None,
+            previous: self.index.load_metas()?.payload,
         };
         committer.commit(&mut writer, &manifest, &[], &[], false)?;
 
