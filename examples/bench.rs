@@ -206,7 +206,7 @@ fn main() -> anyhow::Result<()> {
         let mut n = 0;
         for _ in 0..5 {
             let t = Instant::now();
-            n = snap.search(&q.prefilter(), &|e| q.matches(e), 1000)?.len();
+            n = huntbench::store::search(&snap, &q.prefilter(), &|e| q.matches(e), 1000)?.len();
             times.push(t.elapsed().as_secs_f64() * 1e3);
         }
         times.sort_by(f64::total_cmp);

@@ -137,7 +137,7 @@ fn open_case(case_dir: &Path, corpus: &Path, factor: usize, tmp: &Path) -> anyho
     };
     // Opening without inputs is only for an existing case (the workbench makes none for nothing).
     if huntbench::index::Case::exists(case_dir) {
-        let ctx = Ctx::open(opts(Vec::new()), &|_| {})?;
+        let ctx = Ctx::open(&huntbench::index::IndexBackend, opts(Vec::new()), &|_| {})?;
         if ctx.snap().num_events() > 0 {
             println!("reusing the case in {}", case_dir.display());
             return Ok(ctx);
@@ -147,7 +147,11 @@ fn open_case(case_dir: &Path, corpus: &Path, factor: usize, tmp: &Path) -> anyho
     let bytes = replicate(corpus, factor, &inputs)?;
     let t = Instant::now();
     // The workbench's own open path: ingest with progress, then a fresh snapshot.
-    let ctx = Ctx::open(opts(vec![inputs.clone()]), &|_| {})?;
+    let ctx = Ctx::open(
+        &huntbench::index::IndexBackend,
+        opts(vec![inputs.clone()]),
+        &|_| {},
+    )?;
     println!(
         "ingested {:.1} MB of EVTX (x{factor}) in {:.0} s",
         bytes as f64 / 1e6,

@@ -270,17 +270,18 @@ pub struct WorkbenchRequest {
     pub theme: Option<String>,
 }
 
-pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+/// Runs a command over cases that `backend` opens.
+pub fn run(cli: Cli, backend: &dyn crate::store::Backend) -> anyhow::Result<Outcome> {
     let code = match cli.command {
-        Some(Command::Ingest(args)) => ingest_cmd::run(&args),
-        Some(Command::Stats(args)) => stats_cmd::run(&args),
-        Some(Command::Search(args)) => search_cmd::run(&args),
-        Some(Command::Scan(args)) => scan_cmd::run(&args),
-        Some(Command::Export(args)) => export_cmd::run(&args),
+        Some(Command::Ingest(args)) => ingest_cmd::run(&args, backend),
+        Some(Command::Stats(args)) => stats_cmd::run(&args, backend),
+        Some(Command::Search(args)) => search_cmd::run(&args, backend),
+        Some(Command::Scan(args)) => scan_cmd::run(&args, backend),
+        Some(Command::Export(args)) => export_cmd::run(&args, backend),
         Some(Command::Synth(args)) => synth_cmd::run(&args),
         Some(Command::Rules(RulesCommand::Check(args))) => rules_cmd::check(&args),
         Some(Command::Rules(RulesCommand::Update(args))) => rules_cmd::update(&args),
-        None => return open_cmd::run(cli.open),
+        None => return open_cmd::run(cli.open, backend),
     };
     code.map(Outcome::Done)
 }

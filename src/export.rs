@@ -38,6 +38,8 @@ pub enum ExportError {
     Write(#[from] WriteError),
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("nothing to export: {0}")]
     NothingToRead(String),
 }
@@ -146,9 +148,17 @@ pub fn export_case(
     opts: &ExportOptions,
 ) -> Result<ExportSummary, ExportError> {
     let started = std::time::Instant::now();
-    let case = crate::index::Case::open(case_dir)?;
+    let store = crate::store::Backend::open(
+        &crate::index::IndexBackend,
+        case_dir,
+        &[],
+        &Default::default(),
+        &mut |_| {},
+    )?
+    .case
+    .snapshot();
     let staging = Staging::new(out)?;
-    let written = read_case(&case, &staging.dir, opts)?;
+    let written = read_case(&*store, &staging.dir, opts)?;
     let partitions = count_partitions(&staging.dir);
     staging.commit()?;
     Ok(ExportSummary {

@@ -7,8 +7,8 @@
 //! and only references to hits (not events) are kept.
 
 use crate::event::Event;
-use crate::index::{EventRef, IndexError, Snapshot};
 use crate::sigma::{CompiledRule, Correlation};
+use crate::store::{EventRef, EventStore, StoreError};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -49,14 +49,14 @@ pub struct ScanResult {
     pub elapsed: Duration,
 }
 
-/// Runs `rules` over the snapshot.
-pub fn run(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<ScanResult, IndexError> {
+/// Runs `rules` over the store.
+pub fn run(store: &dyn EventStore, rules: &[&CompiledRule]) -> Result<ScanResult, StoreError> {
     let started = Instant::now();
     let mut result = ScanResult {
         hits: vec![Vec::new(); rules.len()],
         ..ScanResult::default()
     };
-    result.candidates = run_each(snapshot, rules, |i, hits| -> Result<(), IndexError> {
+    result.candidates = run_each(store, rules, |i, hits| -> Result<(), StoreError> {
         result.hits[i] = hits;
         Ok(())
     })?;
@@ -66,16 +66,16 @@ pub fn run(snapshot: &Snapshot, rules: &[&CompiledRule]) -> Result<ScanResult, I
 
 /// [`run`], taking the hits of rules the memo remembers from it and remembering the others.
 pub fn run_memo(
-    snapshot: &Snapshot,
+    store: &dyn EventStore,
     rules: &[&CompiledRule],
     memo: Option<&Memo>,
-) -> Result<ScanResult, IndexError> {
+) -> Result<ScanResult, StoreError> {
     let started = Instant::now();
     let mut result = ScanResult {
         hits: vec![Vec::new(); rules.len()],
         ..ScanResult::default()
     };
-    let run = run_each_memo(snapshot, rules, memo, |i, hits| -> Result<(), IndexError> {
+    let run = run_each_memo(store, rules, memo, |i, hits| -> Result<(), StoreError> {
         result.hits[i] = hits;
         Ok(())
     })?;
@@ -96,14 +96,14 @@ pub struct MemoRun {
 
 /// [`run_each`], handing over first the hits the memo remembers, then those of the rules it
 /// does not, which are remembered for the next run.
-pub fn run_each_memo<E: From<IndexError>>(
-    snapshot: &Snapshot,
+pub fn run_each_memo<E: From<StoreError>>(
+    store: &dyn EventStore,
     rules: &[&CompiledRule],
     memo: Option<&Memo>,
     mut done: impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
 ) -> Result<MemoRun, E> {
     let Some(memo) = memo else {
-        let checked = run_each(snapshot, rules, done)?;
+        let checked = run_each(store, rules, done)?;
         return Ok(MemoRun {
             checked,
             remembered: 0,
@@ -111,7 +111,7 @@ pub fn run_each_memo<E: From<IndexError>>(
     };
     let mut missing = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
-        match memo.get(rule, snapshot) {
+        match memo.get(rule, store) {
             Some(hits) => done(i, hits)?,
             None => missing.push(i),
         }
@@ -125,7 +125,7 @@ pub fn run_each_memo<E: From<IndexError>>(
     }
     let to_run: Vec<&CompiledRule> = missing.iter().map(|&i| rules[i]).collect();
     let mut recorder = memo.recorder();
-    let checked = run_each(snapshot, &to_run, |k, hits| {
+    let checked = run_each(store, &to_run, |k, hits| {
         // Not remembering is never an error: the next run evaluates the rule again.
         if let Some(r) = recorder.as_mut()
             && r.record(to_run[k], &hits).is_err()
@@ -143,12 +143,12 @@ pub fn run_each_memo<E: From<IndexError>>(
     })
 }
 
-/// Runs `rules` over the snapshot, handing each rule's hits (sorted by time) to `done` as soon
+/// Runs `rules` over the store, handing each rule's hits (sorted by time) to `done` as soon
 /// as its batch is checked, so a caller that writes them out need not hold them all. Rules
 /// finish in batches of the same logsource, not in the order given; every rule is handed over
 /// once. Returns the candidate events fetched and checked.
-pub fn run_each<E: From<IndexError>>(
-    snapshot: &Snapshot,
+pub fn run_each<E: From<StoreError>>(
+    store: &dyn EventStore,
     rules: &[&CompiledRule],
     mut done: impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
 ) -> Result<u64, E> {
@@ -168,11 +168,11 @@ pub fn run_each<E: From<IndexError>>(
     for group in order.chunks(CANDIDATE_GROUP) {
         let lists: Vec<Vec<EventRef>> = group
             .par_iter()
-            .map(|&i| snapshot.candidates(&rules[i].prefilter()))
+            .map(|&i| store.candidates(&rules[i].prefilter()))
             .collect::<Result<_, _>>()?;
         for (&i, list) in group.iter().zip(lists) {
             if !batch.is_empty() && pairs + list.len() > PAIR_BUDGET {
-                checked += finish_batch(snapshot, rules, &mut batch, &mut done)?;
+                checked += finish_batch(store, rules, &mut batch, &mut done)?;
                 pairs = 0;
             }
             pairs += list.len();
@@ -180,7 +180,7 @@ pub fn run_each<E: From<IndexError>>(
         }
     }
     if !batch.is_empty() {
-        checked += finish_batch(snapshot, rules, &mut batch, &mut done)?;
+        checked += finish_batch(store, rules, &mut batch, &mut done)?;
     }
     Ok(checked)
 }
@@ -189,13 +189,13 @@ pub fn run_each<E: From<IndexError>>(
 const CANDIDATE_GROUP: usize = 64;
 
 /// Checks a batch and hands over its rules' hits.
-fn finish_batch<E: From<IndexError>>(
-    snapshot: &Snapshot,
+fn finish_batch<E: From<StoreError>>(
+    store: &dyn EventStore,
     rules: &[&CompiledRule],
     batch: &mut Vec<(usize, Vec<EventRef>)>,
     done: &mut impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
 ) -> Result<u64, E> {
-    let (checked, hits) = run_batch(snapshot, rules, batch)?;
+    let (checked, hits) = run_batch(store, rules, batch)?;
     for ((i, _), mut hits) in batch.drain(..).zip(hits) {
         hits.sort_unstable();
         done(i, hits)?;
@@ -206,10 +206,10 @@ fn finish_batch<E: From<IndexError>>(
 /// Fetches every candidate of the batch once and checks the rules that proposed it. Returns
 /// the events checked and, per entry of `batch`, its hits (unsorted).
 fn run_batch(
-    snapshot: &Snapshot,
+    store: &dyn EventStore,
     rules: &[&CompiledRule],
     batch: &[(usize, Vec<EventRef>)],
-) -> Result<(u64, Vec<Vec<EventRef>>), IndexError> {
+) -> Result<(u64, Vec<Vec<EventRef>>), StoreError> {
     let mut pairs: Vec<(EventRef, u32)> = batch
         .iter()
         .enumerate()
@@ -221,9 +221,9 @@ fn run_batch(
     let in_batch: Vec<&CompiledRule> = batch.iter().map(|(i, _)| rules[*i]).collect();
     let matched: Vec<Vec<(u32, EventRef)>> = groups
         .par_iter()
-        .map(|group| -> Result<Vec<(u32, EventRef)>, IndexError> {
+        .map(|group| -> Result<Vec<(u32, EventRef)>, StoreError> {
             let r = group[0].0;
-            let (event, _) = snapshot.event(r)?;
+            let (event, _) = store.event(r)?;
             Ok(confirm(&event, &in_batch, group, r))
         })
         .collect::<Result<_, _>>()?;
@@ -249,14 +249,14 @@ fn confirm(
 
 /// The exact matcher over every event, without the index: the ground truth `run` must equal.
 pub fn brute_force(
-    snapshot: &Snapshot,
+    store: &dyn EventStore,
     rules: &[&CompiledRule],
-) -> Result<Vec<Vec<EventRef>>, IndexError> {
-    let all = snapshot.all_refs()?;
+) -> Result<Vec<Vec<EventRef>>, StoreError> {
+    let all = store.candidates(&crate::prefilter::Prefilter::All)?;
     let per_event: Vec<Vec<(u32, EventRef)>> = all
         .par_iter()
-        .map(|r| -> Result<Vec<(u32, EventRef)>, IndexError> {
-            let (event, _) = snapshot.event(*r)?;
+        .map(|r| -> Result<Vec<(u32, EventRef)>, StoreError> {
+            let (event, _) = store.event(*r)?;
             Ok((0..rules.len() as u32)
                 .filter(|&i| rules[i as usize].is_match(&event))
                 .map(|i| (i, *r))
@@ -277,23 +277,23 @@ pub fn brute_force(
 /// over the hits of the correlations they reference. `rules[i]` produced `result.hits[i]`.
 /// Returns, per correlation, its hits with the contributing events.
 pub fn correlate(
-    snapshot: &Snapshot,
+    store: &dyn EventStore,
     correlations: &[crate::sigma::Correlation],
     rules: &[&CompiledRule],
     result: &ScanResult,
-) -> Result<Vec<Vec<crate::sigma::CorrelationHit<EventRef>>>, IndexError> {
+) -> Result<Vec<Vec<crate::sigma::CorrelationHit<EventRef>>>, StoreError> {
     let hits: Vec<&[EventRef]> = result.hits.iter().map(Vec::as_slice).collect();
-    correlate_hits(snapshot, correlations, rules, &hits)
+    correlate_hits(store, correlations, rules, &hits)
 }
 
 /// [`correlate`] over hits kept elsewhere (the workbench re-evaluates an edited correlation
 /// over the hits it holds): `rules[i]` produced `hits[i]`.
 pub fn correlate_hits(
-    snapshot: &Snapshot,
+    store: &dyn EventStore,
     correlations: &[crate::sigma::Correlation],
     rules: &[&CompiledRule],
     hits: &[&[EventRef]],
-) -> Result<Vec<Vec<crate::sigma::CorrelationHit<EventRef>>>, IndexError> {
+) -> Result<Vec<Vec<crate::sigma::CorrelationHit<EventRef>>>, StoreError> {
     crate::sigma::correlation::evaluate_all(correlations, |corr| {
         let mut base = Vec::new();
         for (rule, hits) in rules.iter().zip(hits) {
@@ -302,7 +302,7 @@ pub fn correlate_hits(
                 continue;
             }
             for r in hits.iter() {
-                let (event, _) = snapshot.event(*r)?;
+                let (event, _) = store.event(*r)?;
                 base.extend(corr.base_hit(id, name, &event, *r));
             }
         }

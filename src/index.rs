@@ -18,8 +18,8 @@ pub mod schema;
 mod search;
 mod tokenizer;
 
-pub use case::{Case, IndexError};
+pub use case::{Case, IndexBackend, IndexError};
 pub use ingest::{IngestOptions, IngestSummary, InputProblem, Progress, READER_THREAD};
 pub use manifest::{Manifest, SourceFile};
 pub use plan::{PlannedFile, plan_inputs};
-pub use search::{EventRef, Snapshot, Stats};
+pub use search::Snapshot;

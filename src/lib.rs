@@ -23,5 +23,6 @@ pub mod ruleinstall;
 pub mod rulepack;
 pub mod sanitize;
 pub mod sigma;
+pub mod store;
 pub mod synth;
 pub mod tui;

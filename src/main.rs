@@ -3,13 +3,17 @@
 
 use clap::Parser;
 use huntbench::cli::{Outcome, WorkbenchRequest};
+use huntbench::store::Backend;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     let args = huntbench::cli::Cli::parse();
-    match huntbench::cli::run(args).and_then(|outcome| match outcome {
+    // Cases are kept in the local index; a face reaches them only through this backend.
+    let backend: Arc<dyn Backend> = Arc::new(huntbench::index::IndexBackend);
+    match huntbench::cli::run(args, &*backend).and_then(|outcome| match outcome {
         Outcome::Done(code) => Ok(code),
-        Outcome::Workbench(request) => open_workbench(request),
+        Outcome::Workbench(request) => open_workbench(backend, request),
     }) {
         Ok(code) => code,
         Err(err) => {
@@ -26,17 +30,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_workbench(request: WorkbenchRequest) -> anyhow::Result<ExitCode> {
+fn open_workbench(
+    backend: Arc<dyn Backend>,
+    request: WorkbenchRequest,
+) -> anyhow::Result<ExitCode> {
     // The workbench runs in a child process, so the terminal is restored however it ends.
     if let Some(code) = huntbench::tui::supervisor::run_supervised() {
         return Ok(ExitCode::from(code));
     }
-    huntbench::tui::run(huntbench::tui::TuiOptions {
-        case_dir: request.case_dir,
-        inputs: request.inputs,
-        rule_paths: request.rule_paths,
-        no_default_rules: request.no_default_rules,
-        theme: request.theme,
-    })?;
+    huntbench::tui::run(
+        backend,
+        huntbench::tui::TuiOptions {
+            case_dir: request.case_dir,
+            inputs: request.inputs,
+            rule_paths: request.rule_paths,
+            no_default_rules: request.no_default_rules,
+            theme: request.theme,
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }

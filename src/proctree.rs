@@ -11,8 +11,9 @@
 mod orphans;
 
 use crate::event::Event;
-use crate::index::{EventRef, IndexError, Snapshot};
 use crate::prefilter::Prefilter;
+use crate::store::lookup::{equals, guid_equals, guid_is, guid_key};
+use crate::store::{EventRef, EventStore, Lookup, StoreError};
 
 const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
 /// Bounds so that a pathological case (a service spawning 100k children) stays responsive.
@@ -62,67 +63,6 @@ fn pid_value(s: &str) -> Option<u64> {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
         None => s.parse().ok(),
     }
-}
-
-fn eq_ci(ev: &Event, field: &str, want: &str) -> bool {
-    ev.get(field)
-        .is_some_and(|v| v.strings().any(|s| s.eq_ignore_ascii_case(want)))
-}
-
-/// A GUID as a process key: lowercase, without braces. EVTX renders `{5aa1…}`, while exports
-/// by other tools often write `5AA1…`; both name the same process.
-fn guid_key(s: &str) -> String {
-    let t = s.trim();
-    let t = t.strip_prefix('{').unwrap_or(t);
-    t.strip_suffix('}').unwrap_or(t).to_ascii_lowercase()
-}
-
-/// Events whose `field` holds the GUID `key` in either form.
-fn guid_equals(field: &str, key: &str) -> Prefilter {
-    Prefilter::or(vec![
-        equals(field, &format!("{{{key}}}")),
-        equals(field, key),
-    ])
-}
-
-fn guid_is(ev: &Event, field: &str, key: &str) -> bool {
-    ev.get(field)
-        .is_some_and(|v| v.strings().any(|s| guid_key(s) == key))
-}
-
-/// Whether `s` is a GUID, braced or bare (`8-4-4-4-12` hex digits).
-fn is_guid(s: &str) -> bool {
-    let key = guid_key(s);
-    key.len() == 36
-        && key.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
-/// "Events with the same value" in `field` (names compared ignoring case): the prefilter and
-/// its exact check. A GUID matches in either form, so a pivot on a process or logon GUID finds
-/// it in EVTX (`{5aa1…}`) and in other tools' exports (`5AA1…`) alike.
-pub fn same_value(field: &str, value: &str) -> (Prefilter, ActivityCheck) {
-    let values_of = {
-        let field = field.to_owned();
-        move |ev: &Event| -> Vec<String> {
-            (ev.fields.iter())
-                .filter(|(n, _)| n.eq_ignore_ascii_case(&field))
-                .flat_map(|(_, v)| v.strings().map(str::to_owned).collect::<Vec<_>>())
-                .collect()
-        }
-    };
-    if is_guid(value) {
-        let key = guid_key(value);
-        let prefilter = guid_equals(field, &key);
-        let check = move |ev: &Event| values_of(ev).iter().any(|s| guid_key(s) == key);
-        return (prefilter, Box::new(check));
-    }
-    let value = value.to_owned();
-    let prefilter = equals(field, &value);
-    let check = move |ev: &Event| values_of(ev).iter().any(|s| s.eq_ignore_ascii_case(&value));
-    (prefilter, Box::new(check))
 }
 
 /// The account a 4688 process runs as: the new process's (`TargetUserName`, version 2 events)
@@ -184,20 +124,13 @@ pub fn creation(ev: &Event, r: EventRef) -> Option<ProcNode> {
     }
 }
 
-fn equals(field: &str, value: &str) -> Prefilter {
-    Prefilter::Equals {
-        field: field.into(),
-        value: value.into(),
-    }
-}
-
 /// Events the prefilter proposes that `keep` confirms, in time order.
 fn confirmed(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     p: &Prefilter,
     keep: &dyn Fn(&Event) -> bool,
     limit: usize,
-) -> Result<Vec<(EventRef, Event)>, IndexError> {
+) -> Result<Vec<(EventRef, Event)>, StoreError> {
     let mut out = Vec::new();
     for r in snap.candidates(p)? {
         let (ev, _) = snap.event(r)?;
@@ -213,10 +146,10 @@ fn confirmed(
 
 /// The creation event of `key` (for PIDs, the latest one at or before `before`).
 fn find_creation(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     key: &ProcKey,
     before: i64,
-) -> Result<Option<ProcNode>, IndexError> {
+) -> Result<Option<ProcNode>, StoreError> {
     match key {
         ProcKey::Guid(g) => {
             let p = Prefilter::and(vec![guid_equals("ProcessGuid", g), equals("EventID", "1")]);
@@ -250,7 +183,7 @@ fn find_creation(
 }
 
 /// Direct children of `node`.
-fn children(snap: &Snapshot, node: &ProcNode) -> Result<Vec<ProcNode>, IndexError> {
+fn children(snap: &dyn EventStore, node: &ProcNode) -> Result<Vec<ProcNode>, StoreError> {
     match &node.key {
         ProcKey::Guid(g) => {
             let p = Prefilter::and(vec![
@@ -303,7 +236,11 @@ fn children(snap: &Snapshot, node: &ProcNode) -> Result<Vec<ProcNode>, IndexErro
 /// `ProcessGuid`, the creation of that process), ancestors to the root and descendants. When
 /// the root's parent is named but its creation is not in the case, the root is that parent as
 /// its children describe it, with every child of it the case holds.
-pub fn build(snap: &Snapshot, r: EventRef, ev: &Event) -> Result<Option<ProcTree>, IndexError> {
+pub fn build(
+    snap: &dyn EventStore,
+    r: EventRef,
+    ev: &Event,
+) -> Result<Option<ProcTree>, StoreError> {
     let focus = match creation(ev, r) {
         Some(n) => n,
         None => match ev.get_str("ProcessGuid") {
@@ -393,13 +330,13 @@ pub fn build(snap: &Snapshot, r: EventRef, ev: &Event) -> Result<Option<ProcTree
 /// Appends the descendants of node `idx` (at `depth`) to `lines`, depth first with an explicit
 /// stack so deep chains cannot overflow the call stack; at most `budget` new nodes.
 fn descend(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     tree: &mut ProcTree,
     idx: usize,
     depth: usize,
     budget: &mut usize,
     lines: &mut Vec<(usize, usize)>,
-) -> Result<(), IndexError> {
+) -> Result<(), StoreError> {
     let mut stack = vec![(idx, depth)];
     while let Some((i, d)) = stack.pop() {
         if i != idx {
@@ -425,38 +362,17 @@ fn descend(
     Ok(())
 }
 
-/// The exact half of a pivot (the prefilter only narrows).
-pub type ActivityCheck = Box<dyn Fn(&Event) -> bool + Send + Sync>;
-
-/// A prefilter and exact check for "everything this process did": Sysmon events carrying its
-/// `ProcessGuid`, or for a 4688 process, Security events on its computer naming its PID.
-pub fn activity(node: &ProcNode) -> (Prefilter, ActivityCheck) {
-    match &node.key {
-        ProcKey::Guid(g) => {
-            let g2 = g.clone();
-            (
-                guid_equals("ProcessGuid", g),
-                Box::new(move |ev: &Event| guid_is(ev, "ProcessGuid", &g2)),
-            )
-        }
-        ProcKey::Pid { computer, pid } => {
-            let hex = format!("{pid:#x}");
-            let (c, h, start) = (computer.clone(), hex.clone(), node.r.ts);
-            let p = Prefilter::and(vec![
-                equals("Computer", computer),
-                Prefilter::or(vec![
-                    equals("ProcessId", &hex),
-                    equals("NewProcessId", &hex),
-                ]),
-            ]);
-            let check = move |ev: &Event| {
-                ev.computer().eq_ignore_ascii_case(&c)
-                    && (eq_ci(ev, "ProcessId", &h) || eq_ci(ev, "NewProcessId", &h))
-                    && ev.timestamp().is_some_and(|t| t.as_microsecond() >= start)
-            };
-            (p, Box::new(check))
-        }
-    }
+/// "Everything this process did": Sysmon events carrying its `ProcessGuid`, or for a 4688
+/// process, Security events on its computer naming its PID from its creation on.
+pub fn activity(node: &ProcNode) -> Lookup {
+    Lookup::Activity(match &node.key {
+        ProcKey::Guid(g) => crate::store::lookup::Process::Guid(g.clone()),
+        ProcKey::Pid { computer, pid } => crate::store::lookup::Process::Pid {
+            computer: computer.clone(),
+            pid: *pid,
+            since: node.r.ts,
+        },
+    })
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ impl Drop for TerminalGuard {
 }
 
 /// Opens the workbench on a case and runs until the user quits.
-pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
+pub fn run(store: Arc<dyn crate::store::Backend>, opts: TuiOptions) -> anyhow::Result<()> {
     let theme = theme::Theme::load(opts.theme.as_deref())?;
     // The panic hook restores the terminal before the message is printed, so it is readable.
     let previous = std::panic::take_hook();
@@ -95,7 +95,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
             let progress = |p: String| {
                 let _ = tx.send(Msg::Progress(p));
             };
-            match worker::Ctx::open(opts, &progress) {
+            match worker::Ctx::open(&*store, opts, &progress) {
                 Ok(ctx) => {
                     let ctx = Arc::new(ctx);
                     let _ = tx.send(ctx.ready());

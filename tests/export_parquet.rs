@@ -9,6 +9,7 @@ mod common;
 use arrow_array::{Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use huntbench::event::Event;
 use huntbench::index::Case;
+use huntbench::store::EventStore as _;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -141,9 +142,10 @@ type SourceFiles = HashMap<u64, (String, String)>;
 fn case_events(case: &Path) -> (Vec<(Event, u64)>, SourceFiles) {
     let case = Case::open(case).unwrap();
     let snapshot = case.snapshot();
-    let refs = snapshot.all_refs().unwrap();
-    let events = snapshot
-        .check(&refs, |_, e, f| Some((e, f)))
+    let refs = snapshot
+        .candidates(&huntbench::prefilter::Prefilter::All)
+        .unwrap();
+    let events = huntbench::store::check(&snapshot, &refs, |_, e, f| Some((e, f)))
         .unwrap()
         .into_iter()
         .flatten()

@@ -9,6 +9,7 @@ mod common;
 use huntbench::hunt;
 use huntbench::index::{Case, IngestOptions, Snapshot};
 use huntbench::sigma::CompiledRule;
+use huntbench::store::EventStore as _;
 use std::collections::BTreeMap;
 
 fn corpus_case() -> Option<(tempfile::TempDir, Case)> {

@@ -7,8 +7,10 @@
 mod common;
 
 use huntbench::event::Event;
-use huntbench::index::{Case, EventRef, IngestOptions};
+use huntbench::index::{Case, IngestOptions};
 use huntbench::prefilter::Prefilter;
+use huntbench::store::EventRef;
+use huntbench::store::EventStore as _;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -26,7 +28,7 @@ fn ingest(dir: &std::path::Path, input: PathBuf) -> Case {
 /// Every event of the case with its reference, for brute-force comparison.
 fn all_events(case: &Case) -> Vec<(EventRef, Event)> {
     let snap = case.snapshot();
-    snap.all_refs()
+    snap.candidates(&huntbench::prefilter::Prefilter::All)
         .unwrap()
         .into_iter()
         .map(|r| (r, snap.event(r).unwrap().0))
@@ -192,8 +194,7 @@ fn search_returns_the_first_matches_in_time_order(case: &Case) {
         .collect();
     assert!(!want.is_empty());
     for limit in [1, 2, 300, 1_000, 5_000, usize::MAX] {
-        let got: Vec<EventRef> = snap
-            .search(&Prefilter::All, &verify, limit)
+        let got: Vec<EventRef> = huntbench::store::search(&snap, &Prefilter::All, &verify, limit)
             .unwrap()
             .into_iter()
             .map(|(r, _, _)| r)

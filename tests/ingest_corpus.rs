@@ -4,6 +4,7 @@
 mod common;
 
 use huntbench::index::{Case, IngestOptions};
+use huntbench::store::EventStore as _;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -161,7 +162,10 @@ fn truncated_and_random_files_warn_without_failing() {
     // Each is the very record of the whole file, not one with a zeroed tail.
     let snap = case.snapshot();
     let mut of_file: std::collections::HashMap<u64, Vec<String>> = Default::default();
-    for r in snap.all_refs().unwrap() {
+    for r in snap
+        .candidates(&huntbench::prefilter::Prefilter::All)
+        .unwrap()
+    {
         let (event, file) = snap.event(r).unwrap();
         let rid = event
             .get_str("EventRecordID")
@@ -262,7 +266,10 @@ fn killed_ingest_is_completed_by_the_next_run_without_duplicates() {
     // No event twice: (file, record id) pairs are unique.
     let snap = case.snapshot();
     let mut keys = HashSet::new();
-    for r in snap.all_refs().unwrap() {
+    for r in snap
+        .candidates(&huntbench::prefilter::Prefilter::All)
+        .unwrap()
+    {
         let (event, file) = snap.event(r).unwrap();
         assert!(
             keys.insert((file, event.record_id())),

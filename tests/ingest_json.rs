@@ -6,6 +6,7 @@
 mod common;
 
 use huntbench::index::{Case, IngestOptions};
+use huntbench::store::EventStore as _;
 use std::path::{Path, PathBuf};
 
 /// Writes `N.json` (evtx_dump style) and `N.jsonl` for each EVTX file; returns how many
@@ -44,9 +45,12 @@ fn ingest(dir: &Path, input: &Path) -> Case {
 /// Every event of the case as its JSON, sorted: equal lists mean the same events.
 fn events(case: &Case) -> Vec<String> {
     let snap = case.snapshot();
-    let mut out: Vec<String> = (snap.all_refs().expect("refs").into_iter())
-        .map(|r| snap.event(r).expect("event").0.to_json())
-        .collect();
+    let mut out: Vec<String> = (snap
+        .candidates(&huntbench::prefilter::Prefilter::All)
+        .expect("refs")
+        .into_iter())
+    .map(|r| snap.event(r).expect("event").0.to_json())
+    .collect();
     out.sort();
     out
 }

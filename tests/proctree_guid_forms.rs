@@ -3,6 +3,7 @@
 
 use huntbench::index::{Case, IngestOptions};
 use huntbench::proctree;
+use huntbench::store::EventStore as _;
 
 fn sysmon_1(record: u64, guid: &str, parent: &str, image: &str) -> String {
     serde_json::json!({"Event": {
@@ -47,7 +48,9 @@ fn a_tree_links_braced_and_bare_guids_in_any_case() {
     case.ingest(&[input], &IngestOptions::default(), &mut |_| {})
         .expect("ingest");
     let snap = case.snapshot();
-    let refs = snap.all_refs().expect("refs");
+    let refs = snap
+        .candidates(&huntbench::prefilter::Prefilter::All)
+        .expect("refs");
     assert_eq!(refs.len(), 3);
     let child = refs[1];
     let (ev, _) = snap.event(child).expect("event");

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 /// The case directory for a set of inputs when no `--case` is given: under the user's cache
 /// directory, keyed by the canonical input paths, so the same inputs reopen the same case.
-pub fn default_case_dir(inputs: &[PathBuf]) -> anyhow::Result<PathBuf> {
+pub fn default_case_dir(
+    backend: &dyn crate::store::Backend,
+    inputs: &[PathBuf],
+) -> anyhow::Result<PathBuf> {
     let mut canon: Vec<String> = inputs
         .iter()
         .map(|p| {
@@ -30,7 +33,7 @@ pub fn default_case_dir(inputs: &[PathBuf]) -> anyhow::Result<PathBuf> {
         .join("cases")
         .join(format!("{}-{key}", sanitize(&stem)));
     // A cached case is derived data: one from an older index format is rebuilt, not refused.
-    if crate::index::Case::is_outdated(&dir) {
+    if backend.is_outdated(&dir) {
         std::fs::remove_dir_all(&dir)
             .with_context(|| format!("removing outdated cached case {}", dir.display()))?;
     }
@@ -59,10 +62,14 @@ fn sanitize(s: &str) -> String {
 }
 
 /// The case directory from `--case`, else keyed by inputs; errors when neither is available.
-pub fn resolve(case: Option<&Path>, inputs: &[PathBuf]) -> anyhow::Result<PathBuf> {
+pub fn resolve(
+    backend: &dyn crate::store::Backend,
+    case: Option<&Path>,
+    inputs: &[PathBuf],
+) -> anyhow::Result<PathBuf> {
     match case {
         Some(dir) => Ok(dir.to_owned()),
-        None if !inputs.is_empty() => default_case_dir(inputs),
+        None if !inputs.is_empty() => default_case_dir(backend, inputs),
         None => anyhow::bail!("no case: pass --case DIR or input paths"),
     }
 }

@@ -5,7 +5,7 @@ use crate::export::{ExportOptions, ExportSummary};
 use crate::sanitize::for_terminal;
 use std::process::ExitCode;
 
-pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ExportArgs, _backend: &dyn crate::store::Backend) -> anyhow::Result<ExitCode> {
     let ExportFormat::Parquet = args.format;
     let defaults = ExportOptions::default();
     let opts = ExportOptions {

@@ -2,13 +2,13 @@
 
 use super::IngestArgs;
 use super::case_dir;
-use crate::index::{Case, IngestOptions, IngestSummary, Progress};
+use crate::index::{IngestOptions, IngestSummary, Progress};
+use crate::store::Backend;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 
-pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
-    let mut case = Case::open_for_inputs(&dir, &args.paths)?;
+pub fn run(args: &IngestArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
+    let dir = case_dir::resolve(backend, args.case.case.as_deref(), &args.paths)?;
     let defaults = IngestOptions::default();
     let opts = IngestOptions {
         threads: args.threads.unwrap_or(defaults.threads),
@@ -24,7 +24,7 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] files {pos}/{len} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let summary = case.ingest(&args.paths, &opts, &mut |p: &Progress| {
+    let opened = backend.open(&dir, &args.paths, &opts, &mut |p: &Progress| {
         bar.set_length(p.files_total as u64);
         bar.set_position((p.files_done + p.files_skipped) as u64);
         bar.set_message(format!(
@@ -34,6 +34,7 @@ pub fn run(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         ));
     })?;
     bar.finish_and_clear();
+    let summary = opened.ingest.unwrap_or_default();
     print_summary(&summary, &dir);
     Ok(if summary.path_errors.is_empty() {
         ExitCode::SUCCESS

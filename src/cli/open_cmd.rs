@@ -10,21 +10,17 @@ fn bundled_samples() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-pub fn run(mut args: OpenArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: OpenArgs, backend: &dyn crate::store::Backend) -> anyhow::Result<Outcome> {
     if args.paths.is_empty() && args.case.case.is_none() {
         match bundled_samples() {
             Some(samples) => args.paths.push(samples),
             None => anyhow::bail!("nothing to open: pass event log PATHs or --case DIR"),
         }
     }
-    let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
+    let dir = case_dir::resolve(backend, args.case.case.as_deref(), &args.paths)?;
     // Without inputs the case must exist, and inputs that hold no log make no new case:
     // checked here so the error is printed before the terminal is taken over.
-    if args.paths.is_empty() {
-        crate::index::Case::open(&dir)?;
-    } else {
-        crate::index::Case::check_inputs(&dir, &args.paths)?;
-    }
+    backend.check(&dir, &args.paths)?;
     Ok(Outcome::Workbench(WorkbenchRequest {
         case_dir: dir,
         inputs: args.paths,

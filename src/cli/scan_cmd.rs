@@ -4,18 +4,18 @@ use super::truncate;
 use super::{OutputFormat, ScanArgs, case_dir, ingest_cmd};
 use crate::event::{Event, short_channel};
 use crate::hunt;
-use crate::index::{Case, EventRef, Snapshot};
 use crate::rulepack;
 use crate::sanitize::{csv_text, for_terminal, json_text};
 use crate::sigma::{CompiledRule, Correlation, correlation};
+use crate::store::{Backend, EventRef, EventStore};
 use anyhow::Context;
 use rayon::prelude::*;
 use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let dir = case_dir::resolve(args.case.case.as_deref(), &args.paths)?;
+pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
+    let dir = case_dir::resolve(backend, args.case.case.as_deref(), &args.paths)?;
     // Rules first: a --rules path that cannot be read refuses the scan before anything is
     // ingested, rather than a scan without those rules that looks complete.
     // Tuning overlays of the case and the user apply here exactly as in the workbench.
@@ -36,7 +36,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     // Without inputs there is nothing to create: a mistyped --case is an error, not an empty case.
-    let (case, summary) = Case::open_with_inputs(&dir, &args.paths, &mut |_| {})?;
+    let opened = backend.open(&dir, &args.paths, &Default::default(), &mut |_| {})?;
+    let summary = opened.ingest;
     // A bad input path is reported and the rest scanned; the exit status says so, as ingest's.
     let mut bad_paths = false;
     if let Some(summary) = summary {
@@ -59,7 +60,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|&i| set.correlations[i].clone())
         .collect();
-    let snapshot = case.snapshot();
+    let snapshot = opened.case.snapshot();
     // Rules and correlations referenced by a correlation with `generate: false` only alert
     // through it (whether or not that correlation is output at this level).
     let silenced =
@@ -75,14 +76,14 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut writer = HitWriter::new(args.format, out)?;
     // Read once: the manifest names every source file, thousands in a large case.
-    let paths = case.manifest()?.first_paths();
+    let paths = crate::store::first_paths(&snapshot.sources()?);
     let (mut written, mut fed) = (0, 0);
     let started = std::time::Instant::now();
     let memo = (!args.rerun_all)
-        .then(|| hunt::Memo::open(&dir, &snapshot))
+        .then(|| hunt::Memo::open(&dir, &*snapshot))
         .flatten();
     let run = hunt::run_each_memo(
-        &snapshot,
+        &*snapshot,
         &rules,
         memo.as_ref(),
         |i, hits| -> anyhow::Result<()> {
@@ -116,7 +117,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     )?;
     let elapsed = started.elapsed();
     let kept: Vec<&[EventRef]> = kept.iter().map(Vec::as_slice).collect();
-    let corr_results = hunt::correlate_hits(&snapshot, &correlations, &rules, &kept)?;
+    let corr_results = hunt::correlate_hits(&*snapshot, &correlations, &rules, &kept)?;
     let mut corr_hits = 0;
     for (k, (corr, hits)) in correlations.iter().zip(&corr_results).enumerate() {
         if !sel.correlations_shown[k] {
@@ -128,7 +129,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
         corr_hits += hits.len();
         for hit in hits {
-            writer.write(&format_correlation(args.format, corr, hit, &snapshot)?)?;
+            writer.write(&format_correlation(args.format, corr, hit, &*snapshot)?)?;
         }
     }
     writer.finish()?;
@@ -313,7 +314,7 @@ fn format_correlation(
     format: OutputFormat,
     corr: &crate::sigma::Correlation,
     hit: &crate::sigma::CorrelationHit<EventRef>,
-    snapshot: &Snapshot,
+    snapshot: &dyn EventStore,
 ) -> anyhow::Result<Vec<u8>> {
     let mut events = Vec::new();
     for r in &hit.keys {

@@ -3,15 +3,15 @@
 use super::truncate;
 use super::{OutputFormat, SearchArgs, case_dir, ingest_cmd};
 use crate::event::{Event, short_channel};
-use crate::index::Case;
 use crate::query;
 use crate::sanitize::{for_terminal, json_text};
+use crate::store::Backend;
 use anyhow::Context;
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &SearchArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
     let (query_text, paths) = args.words.split_last().context("missing QUERY")?;
     let paths: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
     let paths = paths.as_slice();
@@ -24,8 +24,9 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let dir = case_dir::resolve(args.case.case.as_deref(), paths)?;
-    let (case, summary) = Case::open_with_inputs(&dir, paths, &mut |_| {})?;
+    let dir = case_dir::resolve(backend, args.case.case.as_deref(), paths)?;
+    let opened = backend.open(&dir, paths, &Default::default(), &mut |_| {})?;
+    let summary = opened.ingest;
     // A bad input path is reported and the rest searched; the exit status says so, as ingest's.
     let mut bad_paths = false;
     if let Some(summary) = summary {
@@ -34,8 +35,8 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
         }
         bad_paths = !summary.path_errors.is_empty();
     }
-    let snapshot = case.snapshot();
-    let paths = case.manifest()?.first_paths();
+    let snapshot = opened.case.snapshot();
+    let paths = crate::store::first_paths(&snapshot.sources()?);
     let limit = (args.limit > 0).then_some(args.limit);
     let out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut sink = if args.format == OutputFormat::Csv {
@@ -57,7 +58,8 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<ExitCode> {
     // match); one more than the limit is looked for, to tell whether the limit cut anything.
     let mut written = 0usize;
     let mut cut = false;
-    snapshot.search_each(
+    crate::store::search_each(
+        &*snapshot,
         &q.prefilter(),
         &|e| q.matches(e),
         limit.map(|n| n.saturating_add(1)),

@@ -1,18 +1,21 @@
 //! `huntbench stats`.
 
 use super::CaseArgs;
-use crate::index::Case;
+use crate::store::Backend;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub fn run(args: &CaseArgs) -> anyhow::Result<ExitCode> {
-    let dir = super::case_dir::resolve(args.case.as_deref(), &[])?;
-    let case = Case::open(&dir)?;
-    let stats = case.snapshot().stats()?;
-    let manifest = case.manifest()?;
+pub fn run(args: &CaseArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
+    let dir = super::case_dir::resolve(backend, args.case.as_deref(), &[])?;
+    let store = backend
+        .open(&dir, &[], &Default::default(), &mut |_| {})?
+        .case
+        .snapshot();
+    let stats = store.stats()?;
+    let sources = store.sources()?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "case      {}", dir.display())?;
-    writeln!(out, "files     {}", manifest.files.len())?;
+    writeln!(out, "files     {}", sources.len())?;
     writeln!(out, "events    {}", stats.events)?;
     let fmt = |t: Option<i64>| {
         t.and_then(|us| jiff::Timestamp::from_microsecond(us).ok())

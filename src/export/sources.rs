@@ -1,4 +1,4 @@
-//! Where exported events come from: a case (read through its snapshot) or input files (read
+//! Where exported events come from: a case (read through its event store) or input files (read
 //! by `ingest` as a fresh case would read them). Worker threads each read a share and write
 //! files of their own, so reading, encoding and compressing run on every core.
 
@@ -6,8 +6,9 @@ use super::ExportError;
 use super::parquet::{PartitionWriter, Written};
 use super::schema::Source;
 use crate::event::Event;
-use crate::index::{Case, EventRef, IndexError, IngestSummary, Manifest, PlannedFile, Snapshot};
+use crate::index::{IngestSummary, PlannedFile};
 use crate::ingest::{self, FileReport};
+use crate::store::{EventRef, EventStore, StoreError};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
@@ -67,8 +68,8 @@ fn run_workers<J: Send>(
 }
 
 /// Each source file of a case as the export names it, by file id.
-pub fn case_sources(manifest: &Manifest) -> HashMap<u64, Source> {
-    (manifest.files.iter())
+pub fn case_sources(sources: &[crate::store::Source]) -> HashMap<u64, Source> {
+    (sources.iter())
         .map(|f| {
             let source = Source {
                 ingest_id: f.id,
@@ -82,19 +83,19 @@ pub fn case_sources(manifest: &Manifest) -> HashMap<u64, Source> {
 
 /// The case's events as chunks of consecutive times. With [`read_chunk`], the only reading of
 /// the case the export does.
-fn case_chunks(snapshot: &Snapshot) -> Result<Vec<Vec<EventRef>>, IndexError> {
-    let refs = snapshot.all_refs()?;
+fn case_chunks(store: &dyn EventStore) -> Result<Vec<Vec<EventRef>>, StoreError> {
+    let refs = store.candidates(&crate::prefilter::Prefilter::All)?;
     Ok(refs.chunks(CASE_CHUNK).map(<[EventRef]>::to_vec).collect())
 }
 
 /// The events of one chunk with their file ids, in time order. Read in the store's order, so the
 /// document store decompresses each of its blocks once per chunk.
-fn read_chunk(snapshot: &Snapshot, chunk: &[EventRef]) -> Result<Vec<(Event, u64)>, IndexError> {
+fn read_chunk(store: &dyn EventStore, chunk: &[EventRef]) -> Result<Vec<(Event, u64)>, StoreError> {
     let mut order = chunk.to_vec();
     order.sort_unstable_by_key(|r| r.key);
     let mut events = Vec::with_capacity(order.len());
     for r in order {
-        let (event, file) = snapshot.event(r)?;
+        let (event, file) = store.event(r)?;
         events.push((r.ts, event, file));
     }
     events.sort_by_key(|(ts, _, _)| *ts);
@@ -103,20 +104,19 @@ fn read_chunk(snapshot: &Snapshot, chunk: &[EventRef]) -> Result<Vec<(Event, u64
 
 /// Writes every event of `case` under `root`.
 pub fn read_case(
-    case: &Case,
+    store: &dyn EventStore,
     root: &Path,
     opts: &super::ExportOptions,
 ) -> Result<Written, ExportError> {
-    let snapshot = case.snapshot();
-    let sources = case_sources(&case.manifest()?);
+    let sources = case_sources(&store.sources()?);
     let unknown = Source {
         ingest_id: u64::MAX,
         file: String::new(),
         sha256: String::new(),
     };
-    let chunks = case_chunks(&snapshot)?;
+    let chunks = case_chunks(store)?;
     run_workers(opts.threads, chunks, root, &|chunk, writer| {
-        for (event, file) in read_chunk(&snapshot, &chunk)? {
+        for (event, file) in read_chunk(store, &chunk)? {
             writer.push(&event, sources.get(&file).unwrap_or(&unknown))?;
         }
         Ok(())

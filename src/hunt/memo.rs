@@ -3,7 +3,7 @@
 //!
 //! A rule's hits are kept under its fingerprint (its text, its filters, the mapping and
 //! placeholders: [`CompiledRule::fingerprint`]) and the build of huntbench that ran it, in a
-//! directory named by the snapshot's generation ([`Snapshot::generation`]). An ingest or merge
+//! directory named by the snapshot's generation ([`EventStore::generation`]). An ingest or merge
 //! changes the generation, so hits are never read against other events than they were found
 //! in; the directories of older generations are removed.
 //!
@@ -16,8 +16,8 @@
 //! many references (`i64` time, `u32` segment, `u32` document) and a CRC-32 of the entry (a
 //! damaged entry could otherwise name other events).
 
-use crate::index::{EventRef, Snapshot};
 use crate::sigma::CompiledRule;
+use crate::store::{EventRef, EventStore};
 use sha2::Digest as _;
 use std::collections::HashMap;
 use std::fs::File;
@@ -42,10 +42,10 @@ pub struct Memo {
 impl Memo {
     /// The memo of `case_dir` for this snapshot (empty when there is none yet); `None` when
     /// this build cannot name itself, so nothing it remembered could be told from another's.
-    pub fn open(case_dir: &Path, snapshot: &Snapshot) -> Option<Memo> {
+    pub fn open(case_dir: &Path, store: &dyn EventStore) -> Option<Memo> {
         let build = build_id()?;
         let root = case_dir.join(DIR);
-        let generation = snapshot.generation();
+        let generation = store.generation();
         remove_other_generations(&root, &generation);
         let dir = root.join(generation);
         let mut memo = Memo {
@@ -109,7 +109,7 @@ impl Memo {
     }
 
     /// The remembered hits of `rule` (sorted by time), if it ran over this snapshot before.
-    pub fn get(&self, rule: &CompiledRule, snapshot: &Snapshot) -> Option<Vec<EventRef>> {
+    pub fn get(&self, rule: &CompiledRule, store: &dyn EventStore) -> Option<Vec<EventRef>> {
         let key = self.key(rule);
         let &(file, offset, count) = self.entries.get(&key)?;
         let mut f = File::open(self.files.get(file)?).ok()?;
@@ -129,7 +129,7 @@ impl Memo {
                 )
             })
             .collect();
-        refs.iter().all(|r| snapshot.holds(*r)).then_some(refs)
+        refs.iter().all(|r| store.holds(*r)).then_some(refs)
     }
 
     /// A writer for the hits this run evaluates; `None` when the memo cannot be written.

@@ -41,6 +41,18 @@ pub enum IndexError {
     NothingToRead { case: PathBuf, why: String },
 }
 
+impl From<IndexError> for crate::store::StoreError {
+    fn from(e: IndexError) -> Self {
+        crate::store::StoreError::new(e)
+    }
+}
+
+impl From<tantivy::TantivyError> for crate::store::StoreError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        IndexError::from(e).into()
+    }
+}
+
 /// An open case: the index, its reader and the committed manifest.
 pub struct Case {
     pub(super) dir: PathBuf,
@@ -114,6 +126,7 @@ impl Case {
     pub fn open_with_inputs(
         dir: &Path,
         inputs: &[PathBuf],
+        opts: &super::IngestOptions,
         progress: &mut dyn FnMut(&super::Progress),
     ) -> Result<(Case, Option<super::IngestSummary>), IndexError> {
         if inputs.is_empty() {
@@ -121,7 +134,7 @@ impl Case {
         }
         let mut case = Self::open_for_inputs(dir, inputs)?;
         // Ingest ends by making its commit visible.
-        let summary = case.ingest(inputs, &super::IngestOptions::default(), progress)?;
+        let summary = case.ingest(inputs, opts, progress)?;
         Ok((case, Some(summary)))
     }
 
@@ -222,6 +235,57 @@ impl Case {
 
     pub fn fields(&self) -> &Fields {
         &self.fields
+    }
+}
+
+impl crate::store::CaseStore for Case {
+    fn name(&self) -> String {
+        Case::name(self)
+    }
+
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn snapshot(&self) -> std::sync::Arc<dyn crate::store::EventStore> {
+        std::sync::Arc::new(Case::snapshot(self))
+    }
+
+    fn refresh(&self) -> Result<u64, crate::store::StoreError> {
+        self.reload()?;
+        Ok(self.num_events())
+    }
+}
+
+/// The case index as the workbench's and the commands' backend.
+pub struct IndexBackend;
+
+impl crate::store::Backend for IndexBackend {
+    fn open(
+        &self,
+        dir: &Path,
+        inputs: &[PathBuf],
+        opts: &super::IngestOptions,
+        progress: &mut dyn FnMut(&super::Progress),
+    ) -> Result<crate::store::Opened, crate::store::StoreError> {
+        let (case, ingest) = Case::open_with_inputs(dir, inputs, opts, progress)?;
+        Ok(crate::store::Opened {
+            case: std::sync::Arc::new(case),
+            ingest,
+        })
+    }
+
+    fn check(&self, dir: &Path, inputs: &[PathBuf]) -> Result<(), crate::store::StoreError> {
+        if inputs.is_empty() {
+            Case::open(dir)?;
+        } else {
+            Case::check_inputs(dir, inputs)?;
+        }
+        Ok(())
+    }
+
+    fn is_outdated(&self, dir: &Path) -> bool {
+        Case::is_outdated(dir)
     }
 }
 

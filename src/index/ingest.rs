@@ -81,28 +81,22 @@ pub struct IngestSummary {
     pub elapsed: Duration,
 }
 
-/// Something wrong with an input path, as `huntbench ingest` prints it and the workbench lists
-/// it: `kind` is `error` (not usable as input), `warning` (read in part) or `skipped` (not read).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputProblem {
-    pub kind: &'static str,
-    pub path: String,
-    pub reason: String,
-}
+pub use crate::store::InputProblem;
+use crate::store::ProblemKind;
 
 impl IngestSummary {
     /// Paths that are not usable, files read in part (unreadable records, a bad header…) and
     /// files not read; files already in the case are not problems.
     pub fn problems(&self) -> Vec<InputProblem> {
         let errors = self.path_errors.iter().map(|e| InputProblem {
-            kind: "error",
+            kind: ProblemKind::Error,
             path: e.path.display().to_string(),
             reason: e.reason.clone(),
         });
         let warnings = self.added.iter().flat_map(|f| {
             let path = f.paths.first().cloned().unwrap_or_else(|| "?".into());
             f.warnings.iter().map(move |w| InputProblem {
-                kind: "warning",
+                kind: ProblemKind::Warning,
                 path: path.clone(),
                 reason: w.clone(),
             })
@@ -110,7 +104,7 @@ impl IngestSummary {
         let skipped = (self.skipped.iter())
             .filter(|(_, why)| !is_already_indexed(why))
             .map(|(path, why)| InputProblem {
-                kind: "skipped",
+                kind: ProblemKind::Skipped,
                 path: path.display().to_string(),
                 reason: why.clone(),
             });

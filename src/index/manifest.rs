@@ -66,6 +66,19 @@ struct Payload {
     files_in: Option<String>,
 }
 
+impl SourceFile {
+    /// How the store's users see this file.
+    pub fn source(&self) -> crate::store::Source {
+        crate::store::Source {
+            id: self.id,
+            paths: self.paths.clone(),
+            sha256: self.sha256.clone(),
+            events: self.events,
+            warnings: self.warnings.clone(),
+        }
+    }
+}
+
 impl Manifest {
     /// The manifest a commit's payload describes (an empty one without a payload).
     pub fn read(case_dir: &Path, payload: Option<&str>) -> std::io::Result<Manifest> {

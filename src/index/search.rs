@@ -5,47 +5,33 @@
 
 use super::case::{Case, IndexError};
 use super::keyword::WordDictionary;
+use super::manifest::SourceFile;
 use super::query;
 use super::schema::Fields;
 use crate::event::Event;
 use crate::prefilter::Prefilter;
+use crate::store::{EventRef, EventStore, Source, Stats, StoreError};
 use std::collections::{HashMap, HashSet};
 use tantivy::collector::{Collector, Count, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
 
-/// A reference to one event of a [`Snapshot`]: its time, for ordering, and a key only the
-/// store reads. Sorting by `key` visits events in the store's own order (the order in which it
-/// reads them fastest).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EventRef {
-    /// Microseconds since the epoch (`i64::MIN` when the event has no valid time).
-    pub ts: i64,
-    /// Where the store keeps the event; meaningful only to the snapshot it came from.
-    pub key: u64,
+/// An [`EventRef`]'s key in a snapshot: the segment in the high half, the document in the low.
+fn at(ts: i64, segment: SegmentOrdinal, doc: DocId) -> EventRef {
+    EventRef::new(ts, (u64::from(segment) << 32) | u64::from(doc))
 }
 
-impl EventRef {
-    pub fn new(ts: i64, key: u64) -> EventRef {
-        EventRef { ts, key }
-    }
+fn segment_of(r: EventRef) -> SegmentOrdinal {
+    (r.key >> 32) as SegmentOrdinal
+}
 
-    fn at(ts: i64, segment: SegmentOrdinal, doc: DocId) -> EventRef {
-        EventRef::new(ts, (u64::from(segment) << 32) | u64::from(doc))
-    }
+fn doc_of(r: EventRef) -> DocId {
+    r.key as DocId
+}
 
-    fn segment(self) -> SegmentOrdinal {
-        (self.key >> 32) as SegmentOrdinal
-    }
-
-    fn doc(self) -> DocId {
-        self.key as DocId
-    }
-
-    fn addr(self) -> DocAddress {
-        DocAddress::new(self.segment(), self.doc())
-    }
+fn addr(r: EventRef) -> DocAddress {
+    DocAddress::new(segment_of(r), doc_of(r))
 }
 
 /// A point-in-time view of a case.
@@ -54,18 +40,10 @@ pub struct Snapshot {
     fields: Fields,
     /// Read on the first keyword lookup that needs it, then shared by every query.
     words: WordDictionary,
-}
-
-/// Aggregates for `huntbench stats`.
-#[derive(Debug, Default)]
-pub struct Stats {
-    pub events: u64,
-    pub by_channel: Vec<(String, u64)>,
-    /// By (channel, EventID): an EventID alone is ambiguous across channels.
-    pub by_event_id: Vec<((String, u64), u64)>,
-    pub by_computer: Vec<(String, u64)>,
-    pub first: Option<i64>,
-    pub last: Option<i64>,
+    /// The case directory, where the manifest is.
+    dir: std::path::PathBuf,
+    /// The source files, read from the manifest when first asked for.
+    sources: std::sync::OnceLock<Result<Vec<Source>, String>>,
 }
 
 impl Case {
@@ -75,19 +53,21 @@ impl Case {
             words: WordDictionary::new(searcher.clone(), self.fields.text),
             searcher,
             fields: self.fields.clone(),
+            dir: self.dir.clone(),
+            sources: std::sync::OnceLock::new(),
         }
     }
 }
 
-impl Snapshot {
-    pub fn num_events(&self) -> u64 {
+impl EventStore for Snapshot {
+    fn num_events(&self) -> u64 {
         self.searcher.num_docs()
     }
 
     /// Names what this snapshot holds: its segments, in order, and their deletions. Two
     /// snapshots with the same name hold the same events under the same references, so
     /// results kept under it stay true until an ingest or merge changes the name.
-    pub fn generation(&self) -> String {
+    fn generation(&self) -> String {
         use sha2::Digest as _;
         let mut h = sha2::Sha256::new();
         for s in self.searcher.segment_readers() {
@@ -102,13 +82,13 @@ impl Snapshot {
     }
 
     /// Whether `r` can be a reference into this snapshot (its segment and document exist).
-    pub fn holds(&self, r: EventRef) -> bool {
-        (self.searcher.segment_readers().get(r.segment() as usize))
-            .is_some_and(|s| r.doc() < s.max_doc())
+    fn holds(&self, r: EventRef) -> bool {
+        (self.searcher.segment_readers().get(segment_of(r) as usize))
+            .is_some_and(|s| doc_of(r) < s.max_doc())
     }
 
     /// Every event the prefilter admits, sorted by time.
-    pub fn candidates(&self, p: &Prefilter) -> Result<Vec<EventRef>, IndexError> {
+    fn candidates(&self, p: &Prefilter) -> Result<Vec<EventRef>, StoreError> {
         let q = query::compile(&self.fields, p, &self.words);
         let mut refs = self.searcher.search(&*q, &TimeCollector)?;
         refs.sort_unstable();
@@ -116,14 +96,14 @@ impl Snapshot {
     }
 
     /// How many events the prefilter admits (without fetching them).
-    pub fn count_candidates(&self, p: &Prefilter) -> Result<usize, IndexError> {
+    fn count_candidates(&self, p: &Prefilter) -> Result<usize, StoreError> {
         let q = query::compile(&self.fields, p, &self.words);
         Ok(self.searcher.search(&*q, &Count)?)
     }
 
     /// The stored event behind a reference, with the id of its source file.
-    pub fn event(&self, r: EventRef) -> Result<(Event, u64), IndexError> {
-        let doc: TantivyDocument = self.searcher.doc(r.addr())?;
+    fn event(&self, r: EventRef) -> Result<(Event, u64), StoreError> {
+        let doc: TantivyDocument = self.searcher.doc(addr(r))?;
         let json = doc
             .get_first(self.fields.event)
             .and_then(|v| v.as_str())
@@ -136,81 +116,11 @@ impl Snapshot {
         Ok((event, file))
     }
 
-    /// The first `limit` events (in time order) that the prefilter admits and `verify` accepts.
-    pub fn search(
-        &self,
-        p: &Prefilter,
-        verify: &(dyn Fn(&Event) -> bool + Sync),
-        limit: usize,
-    ) -> Result<Vec<(EventRef, Event, u64)>, IndexError> {
-        let mut out = Vec::new();
-        self.search_each(p, verify, Some(limit), &mut |r, event, file| {
-            out.push((r, event, file));
-            Ok::<(), IndexError>(())
-        })?;
-        Ok(out)
-    }
-
-    /// Like [`Snapshot::search`], handing each event (in time order) to `sink` as it is
-    /// confirmed, so a search of any size holds one chunk of events at a time. `None` means
-    /// no limit. Returns how many events were handed over.
-    pub fn search_each<E: From<IndexError>>(
-        &self,
-        p: &Prefilter,
-        verify: &(dyn Fn(&Event) -> bool + Sync),
-        limit: Option<usize>,
-        sink: &mut dyn FnMut(EventRef, Event, u64) -> Result<(), E>,
-    ) -> Result<usize, E> {
-        let limit = limit.unwrap_or(usize::MAX);
-        let candidates = self.candidates(p)?;
-        let mut found = 0;
-        let mut rest = candidates.as_slice();
-        while found < limit && !rest.is_empty() {
-            // Check about as many candidates as results are still wanted (at least a few
-            // blocks' worth), so a query whose candidates mostly match reads little extra.
-            let (chunk, tail) = rest.split_at((limit - found).clamp(256, 8192).min(rest.len()));
-            rest = tail;
-            let checked = self.check(chunk, |r, event, file| {
-                verify(&event).then_some((r, event, file))
-            })?;
-            for (r, event, file) in checked.into_iter().flatten().take(limit - found) {
-                sink(r, event, file)?;
-                found += 1;
-            }
-        }
-        Ok(found)
-    }
-
-    /// Reads each of `refs` (given in time order) and maps it with `keep`, in parallel and in
-    /// index order so that the docstore decompresses each block once rather than once per
-    /// event; the answers come back in the order given.
-    pub fn check<T: Send>(
-        &self,
-        refs: &[EventRef],
-        keep: impl Fn(EventRef, Event, u64) -> Option<T> + Sync,
-    ) -> Result<Vec<Option<T>>, IndexError> {
-        use rayon::prelude::*;
-        let mut order: Vec<usize> = (0..refs.len()).collect();
-        order.sort_unstable_by_key(|&i| refs[i].key);
-        let checked: Vec<(usize, Option<T>)> = order
-            .par_iter()
-            .map(|&i| {
-                let (event, file) = self.event(refs[i])?;
-                Ok((i, keep(refs[i], event, file)))
-            })
-            .collect::<Result<_, IndexError>>()?;
-        let mut out: Vec<Option<T>> = (0..refs.len()).map(|_| None).collect();
-        for (i, kept) in checked {
-            out[i] = kept;
-        }
-        Ok(out)
-    }
-
     /// Counts by channel, by channel and EventID (EventIDs mean different things in different
     /// channels: Sysmon 1 is not another provider's 1), by computer, and the time range, from
     /// fast fields only. Counted per segment by term ordinal; names are resolved once per
     /// segment, not per event.
-    pub fn stats(&self) -> Result<Stats, IndexError> {
+    fn stats(&self) -> Result<Stats, StoreError> {
         let mut channels: HashMap<String, u64> = HashMap::new();
         let mut computers: HashMap<String, u64> = HashMap::new();
         let mut eids: HashMap<(String, u64), u64> = HashMap::new();
@@ -265,12 +175,33 @@ impl Snapshot {
             }
         }
         // Events without the value are counted under "" (callers list them apart).
-        stats.by_channel = sorted(channels);
-        stats.by_computer = sorted(computers);
-        stats.by_event_id = sorted(eids);
+        stats.by_channel = Stats::sorted(channels);
+        stats.by_computer = Stats::sorted(computers);
+        stats.by_event_id = Stats::sorted(eids);
         Ok(stats)
     }
 
+    fn sources(&self) -> Result<Vec<Source>, StoreError> {
+        // The manifest as last committed: it names every file of this view, and perhaps
+        // files committed since.
+        let sources = self.sources.get_or_init(|| {
+            let read = || -> Result<Vec<Source>, IndexError> {
+                let meta = self.searcher.index().load_metas()?;
+                let manifest = super::Manifest::read(&self.dir, meta.payload.as_deref()).map_err(
+                    |source| IndexError::Io {
+                        path: self.dir.clone(),
+                        source,
+                    },
+                )?;
+                Ok(manifest.files.iter().map(SourceFile::source).collect())
+            };
+            read().map_err(|e| e.to_string())
+        });
+        sources.clone().map_err(StoreError::new)
+    }
+}
+
+impl Snapshot {
     /// The `(EventRecordID, time µs)` of every event read from the given source files: what a
     /// newer version of one of them (a log that grew) already has in the case.
     pub fn record_keys(&self, files: &[u64]) -> Result<HashSet<(u64, i64)>, IndexError> {
@@ -287,17 +218,6 @@ impl Snapshot {
             .search(&BooleanQuery::union(terms), &KeyCollector)?;
         Ok(keys.into_iter().collect())
     }
-
-    /// Every live event in index order, for full scans (brute-force checks, correlation).
-    pub fn all_refs(&self) -> Result<Vec<EventRef>, IndexError> {
-        self.candidates(&Prefilter::All)
-    }
-}
-
-fn sorted<K: Ord>(map: HashMap<K, u64>) -> Vec<(K, u64)> {
-    let mut v: Vec<(K, u64)> = map.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v
 }
 
 /// Collects matching documents with their timestamp from the `ts` fast field.
@@ -339,7 +259,7 @@ impl SegmentCollector for TimeSegmentCollector {
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         let ts = self.ts.first(doc).unwrap_or(i64::MIN);
-        self.out.push(EventRef::at(ts, self.segment, doc));
+        self.out.push(at(ts, self.segment, doc));
     }
 
     fn harvest(self) -> Vec<EventRef> {

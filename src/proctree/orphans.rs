@@ -7,12 +7,11 @@
 //! PID's last exit before the child, up to its first exit or re-creation after it) and, when
 //! both name it, the same parent image.
 
-use super::{
-    MAX_CHILDREN, ProcKey, ProcNode, SYSMON, children, confirmed, creation, equals, pid_value,
-};
+use super::{MAX_CHILDREN, ProcKey, ProcNode, SYSMON, children, confirmed, creation, pid_value};
 use crate::event::Event;
-use crate::index::{IndexError, Snapshot};
 use crate::prefilter::Prefilter;
+use crate::store::lookup::equals;
+use crate::store::{EventStore, StoreError};
 
 /// What a child's creation says of its parent.
 struct Said {
@@ -58,10 +57,10 @@ fn same_image(a: &str, b: &str) -> bool {
 /// The parent `key` of `child` as the child's creation describes it (marked `inferred`), and
 /// every child of it the case holds, in time order (`child` among them).
 pub(super) fn inferred_parent(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     child: &ProcNode,
     key: &ProcKey,
-) -> Result<(ProcNode, Vec<ProcNode>), IndexError> {
+) -> Result<(ProcNode, Vec<ProcNode>), StoreError> {
     let (ev, _) = snap.event(child.r)?;
     let said = said_by(&ev);
     let mut parent = ProcNode {
@@ -92,12 +91,12 @@ pub(super) fn inferred_parent(
 /// The time of the first (or, `newest`, the last) Security event `id` on `computer` whose
 /// `field` is the PID `hex`, within `from..=to`.
 fn pid_event(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     computer: &str,
     (id, field, hex): (&str, &str, &str),
     (from, to): (i64, i64),
     newest: bool,
-) -> Result<Option<i64>, IndexError> {
+) -> Result<Option<i64>, StoreError> {
     let p = Prefilter::and(vec![
         equals("EventID", id),
         equals("Computer", computer),
@@ -124,12 +123,12 @@ fn pid_event(
 /// lifetime that PID can have had around `child` (no creation of it at or before `child`,
 /// or `find_creation` would have found it).
 fn pid_children(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     computer: &str,
     pid: u64,
     image: &str,
     child: &ProcNode,
-) -> Result<Vec<ProcNode>, IndexError> {
+) -> Result<Vec<ProcNode>, StoreError> {
     let hex = format!("{pid:#x}");
     let t = child.r.ts;
     // A process with this PID that exited before the child was another process.
@@ -186,9 +185,9 @@ fn pid_children(
 /// creation of a 4688 process's parent PID, or the 4688 of a Sysmon process's parent, on the
 /// same computer, the latest at or before the child, with the image the child names.
 pub(super) fn other_source_creation(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     child: &ProcNode,
-) -> Result<Option<ProcNode>, IndexError> {
+) -> Result<Option<ProcNode>, StoreError> {
     let (ev, _) = snap.event(child.r)?;
     let said = said_by(&ev);
     let Some(pid) = said.pid else {

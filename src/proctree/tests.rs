@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
+use crate::prefilter::Prefilter;
 
 fn ev(pairs: &[(&str, &str)]) -> Event {
     Event::from_pairs(pairs)
@@ -36,6 +37,13 @@ fn creation_from_4688_uses_hex_pids_on_the_same_computer() {
 
 #[test]
 fn same_value_matches_a_guid_in_either_form() {
+    let same_value = |field: &str, value: &str| {
+        let l = Lookup::SameValue {
+            field: field.into(),
+            value: value.into(),
+        };
+        (l.prefilter(), move |e: &Event| l.matches(e))
+    };
     let (p, check) = same_value("LogonGuid", "{0A0A0A0A-1111-2222-3333-444444444444}");
     assert!(matches!(p, Prefilter::Or(_)), "{p:?}");
     for form in [
@@ -92,6 +100,9 @@ fn a_4688_process_shows_the_account_it_runs_as() {
 mod in_a_case {
     use super::super::{ProcKey, ProcTree, build};
     use crate::index::{Case, IngestOptions};
+    use crate::prefilter::Prefilter;
+    use crate::store::EventStore;
+    use crate::store::memory::MemoryStore;
 
     /// A Security 4688 (version 2) creation as an evtx_dump JSON line, `at` seconds in.
     fn c4688(
@@ -141,7 +152,8 @@ mod in_a_case {
     }
 
     /// The tree of the `nth` event (time order) of a case made of `lines`, as
-    /// `(depth, image, inferred)` rows.
+    /// `(depth, image, inferred)` rows. The same tree is built over the case index and over
+    /// the same events held in memory: the two stores must agree.
     fn tree_of(lines: &[String], nth: usize) -> (ProcTree, Vec<(usize, String, bool)>) {
         let tmp = tempfile::tempdir().unwrap();
         let input = tmp.path().join("events.jsonl");
@@ -149,17 +161,26 @@ mod in_a_case {
         let mut case = Case::open_or_create(&tmp.path().join("case")).unwrap();
         case.ingest(&[input], &IngestOptions::default(), &mut |_| {})
             .unwrap();
-        let snap = case.snapshot();
-        let r = snap.all_refs().unwrap()[nth];
-        let (e, _) = snap.event(r).unwrap();
-        let tree = build(&snap, r, &e).unwrap().unwrap();
-        let rows = (tree.lines.iter())
-            .map(|&(d, i)| {
-                let n = &tree.nodes[i];
-                let name = n.image.rsplit('\\').next().unwrap_or_default().to_owned();
-                (d, name, n.inferred)
-            })
-            .collect();
+        let index = case.snapshot();
+        let memory = MemoryStore::copy_of(&index).unwrap();
+        let mut built = [&index as &dyn EventStore, &memory].map(|store| {
+            let r = store.candidates(&Prefilter::All).unwrap()[nth];
+            let (e, _) = store.event(r).unwrap();
+            let tree = build(store, r, &e).unwrap().unwrap();
+            let rows: Vec<(usize, String, bool)> = (tree.lines.iter())
+                .map(|&(d, i)| {
+                    let n = &tree.nodes[i];
+                    let name = n.image.rsplit('\\').next().unwrap_or_default().to_owned();
+                    (d, name, n.inferred)
+                })
+                .collect();
+            (tree, rows)
+        });
+        let (memory_tree, memory_rows) = built[1].clone();
+        let (tree, rows) = std::mem::take(&mut built[0]);
+        assert_eq!(rows, memory_rows, "index and memory stores disagree");
+        assert_eq!(tree.focus, memory_tree.focus);
+        assert_eq!(tree.missing_parent, memory_tree.missing_parent);
         (tree, rows)
     }
 

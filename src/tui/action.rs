@@ -2,11 +2,10 @@
 //! asks the worker to carry out, and [`Msg`]s the worker sends back.
 
 use crate::event::Event;
-use crate::index::EventRef;
-use crate::prefilter::Prefilter;
 use crate::proctree::ProcTree;
 use crate::query::Query;
 use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, MatchDetail};
+use crate::store::{EventRef, Lookup};
 use crossterm::event::KeyEvent;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,9 +66,6 @@ pub struct Around {
     pub t0: i64,
 }
 
-/// A pivot's exact check (the prefilter only narrows).
-pub type Check = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
-
 /// Work for the background threads.
 #[derive(Clone)]
 pub enum Effect {
@@ -86,8 +82,8 @@ pub enum Effect {
     Pivot {
         generation: u64,
         title: String,
-        prefilter: Prefilter,
-        check: Check,
+        /// The question, as data: the store may answer it itself.
+        lookup: Lookup,
         /// Set for a time pivot (its result replaces a list of the same anchor).
         around: Option<Around>,
     },

@@ -5,9 +5,9 @@ use super::action::{
 };
 use super::keymap::Keymap;
 use crate::event::Event;
-use crate::index::EventRef;
 use crate::proctree::ProcTree;
 use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, MatchDetail};
+use crate::store::EventRef;
 use ratatui_textarea::TextArea;
 use std::collections::HashMap;
 use std::path::PathBuf;

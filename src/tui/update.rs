@@ -12,8 +12,8 @@ use super::app::{
     AROUND_STEPS, App, Entry, HitList, HitRow, InputKind, SPARK_BUCKETS, Screen, Sort, span_label,
 };
 use crate::hunt::level_rank;
-use crate::index::EventRef;
 use crate::sigma::RuleMeta;
+use crate::store::EventRef;
 use std::sync::Arc;
 
 pub use editor::target_meta;

@@ -8,8 +8,8 @@
 use super::TuiOptions;
 use super::action::{EditTarget, Effect, FailedRule, Msg, RulesLoaded};
 use crate::event::Event;
-use crate::index::{Case, EventRef, InputProblem, Snapshot};
 use crate::sigma::RuleSet;
+use crate::store::{Backend, CaseStore, EventRef, EventStore, InputProblem, ProblemKind};
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
 use std::collections::{HashMap, VecDeque};
@@ -24,10 +24,10 @@ mod retune;
 /// Debounce for rule recompiles while typing.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
-/// The engine side: the case, a snapshot and where rules come from.
+/// The engine side: the case, a view of it and where rules come from.
 pub struct Ctx {
-    pub case: Case,
-    pub snapshot: RwLock<Arc<Snapshot>>,
+    pub case: Arc<dyn CaseStore>,
+    pub snapshot: RwLock<Arc<dyn EventStore>>,
     pub opts: TuiOptions,
     pub config_dir: PathBuf,
     /// Source file id → path shown in the detail view; read once, as the manifest of a large
@@ -48,44 +48,55 @@ pub fn config_dir() -> PathBuf {
 impl Ctx {
     /// Opens the case and ingests the inputs, reporting progress. Without inputs the case
     /// must exist (an empty one is never created for a mistyped directory).
-    pub fn open(opts: TuiOptions, progress: &dyn Fn(String)) -> anyhow::Result<Ctx> {
+    pub fn open(
+        backend: &dyn Backend,
+        opts: TuiOptions,
+        progress: &dyn Fn(String),
+    ) -> anyhow::Result<Ctx> {
         let mut last = Instant::now() - Duration::from_secs(1);
-        let (case, summary) = Case::open_with_inputs(&opts.case_dir, &opts.inputs, &mut |p| {
-            if last.elapsed() >= Duration::from_millis(100) {
-                last = Instant::now();
-                let cur = p
-                    .current
-                    .as_ref()
-                    .map(|c| c.display().to_string())
-                    .unwrap_or_default();
-                progress(format!(
-                    "ingesting: {}/{} files, {} events ({:.0}/s) {cur}",
-                    p.files_done,
-                    p.files_total,
-                    p.events,
-                    p.events_per_sec()
-                ));
-            }
-        })?;
-        let problems = summary.map(|s| s.problems()).unwrap_or_default();
-        let snapshot = RwLock::new(Arc::new(case.snapshot()));
-        let manifest = case.manifest()?;
+        let opened = backend.open(
+            &opts.case_dir,
+            &opts.inputs,
+            &Default::default(),
+            &mut |p| {
+                if last.elapsed() >= Duration::from_millis(100) {
+                    last = Instant::now();
+                    let cur = p
+                        .current
+                        .as_ref()
+                        .map(|c| c.display().to_string())
+                        .unwrap_or_default();
+                    progress(format!(
+                        "ingesting: {}/{} files, {} events ({:.0}/s) {cur}",
+                        p.files_done,
+                        p.files_total,
+                        p.events,
+                        p.events_per_sec()
+                    ));
+                }
+            },
+        )?;
+        let problems = (opened.ingest.as_ref()).map_or_else(Vec::new, |s| s.problems());
+        let case = opened.case;
+        let snap = case.snapshot();
+        let sources = snap.sources()?;
         // Files read in part stay listed when the case is reopened (the warnings are recorded
         // in the case); a bad path or a skipped file is about this run only.
-        let recorded = manifest.files.iter().flat_map(|f| {
+        let recorded = sources.iter().flat_map(|f| {
             let path = f.paths.first().cloned().unwrap_or_default();
             f.warnings.iter().map(move |w| InputProblem {
-                kind: "warning",
+                kind: ProblemKind::Warning,
                 path: path.clone(),
                 reason: w.clone(),
             })
         });
         let (errors, others): (Vec<InputProblem>, Vec<InputProblem>) = (problems.into_iter())
-            .filter(|p| p.kind != "warning")
-            .partition(|p| p.kind == "error");
+            .filter(|p| p.kind != ProblemKind::Warning)
+            .partition(|p| p.kind == ProblemKind::Error);
         let problems: Vec<InputProblem> =
             errors.into_iter().chain(recorded).chain(others).collect();
-        let files = manifest.first_paths();
+        let files = crate::store::first_paths(&sources);
+        let snapshot = RwLock::new(snap);
         Ok(Ctx {
             case,
             snapshot,
@@ -114,7 +125,7 @@ impl Ctx {
         Ok(loader)
     }
 
-    pub fn snap(&self) -> Arc<Snapshot> {
+    pub fn snap(&self) -> Arc<dyn EventStore> {
         self.snapshot
             .read()
             .map_or_else(|p| Arc::clone(&p.into_inner()), |s| Arc::clone(&s))
@@ -197,9 +208,9 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     let snap = ctx.snap();
     let refs: Vec<&crate::sigma::CompiledRule> = rules.iter().map(|r| r.as_ref()).collect();
     // Rules unchanged since the last load over this case are read back, not evaluated.
-    let memo = crate::hunt::Memo::open(&ctx.opts.case_dir, &snap);
-    let result = crate::hunt::run_memo(&snap, &refs, memo.as_ref())?;
-    let corr_hits = crate::hunt::correlate(&snap, &set.correlations, &refs, &result)?;
+    let memo = crate::hunt::Memo::open(&ctx.opts.case_dir, &*snap);
+    let result = crate::hunt::run_memo(&*snap, &refs, memo.as_ref())?;
+    let corr_hits = crate::hunt::correlate(&*snap, &set.correlations, &refs, &result)?;
     let mut failed = failed(&set);
     failed.extend(read_errors.into_iter().map(|e| FailedRule {
         title: e.clone(),
@@ -223,7 +234,7 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
 /// The rules a changed overlay applies to, run again; every rule when that cannot be done.
 fn retuned(
     ctx: &Ctx,
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     overlay: &str,
     tuning: &crate::tui::action::Tuning,
 ) -> anyhow::Result<Msg> {
@@ -245,7 +256,7 @@ pub(crate) fn short_path(path: &Path) -> String {
     }
 }
 
-fn fetch(snap: &Snapshot, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)> {
+fn fetch(snap: &dyn EventStore, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)> {
     refs.par_iter()
         .filter_map(|&r| snap.event(r).ok().map(|(e, _)| (r, Arc::new(e))))
         .collect()
@@ -253,12 +264,12 @@ fn fetch(snap: &Snapshot, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)> {
 
 /// Events the prefilter proposes that `check` confirms, in time order (checked in parallel).
 fn confirmed(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     p: &crate::prefilter::Prefilter,
     check: &(dyn Fn(&Event) -> bool + Sync),
 ) -> anyhow::Result<Vec<EventRef>> {
     let cands = snap.candidates(p)?;
-    let kept = snap.check(&cands, |r, event, _| check(&event).then_some(r))?;
+    let kept = crate::store::check(snap, &cands, |r, event, _| check(&event).then_some(r))?;
     Ok(kept.into_iter().flatten().collect())
 }
 
@@ -290,7 +301,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
     let snap = ctx.snap();
     Ok(match effect {
         Effect::LoadRules => vec![Msg::Rules(Box::new(load_rules(ctx)?))],
-        Effect::Fetch(refs) => vec![Msg::Events(fetch(&snap, &refs))],
+        Effect::Fetch(refs) => vec![Msg::Events(fetch(&*snap, &refs))],
         Effect::Detail { r, rule } => {
             let (event, file) = snap.event(r)?;
             let matched = rule.and_then(|rule| rule.matches(&event));
@@ -304,17 +315,16 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         }
         Effect::Tree { generation, r } => {
             let (event, _) = snap.event(r)?;
-            let tree = crate::proctree::build(&snap, r, &event).map_err(|e| e.to_string());
+            let tree = crate::proctree::build(&*snap, r, &event).map_err(|e| e.to_string());
             vec![Msg::Tree { generation, tree }]
         }
         Effect::Pivot {
             generation,
             title,
-            prefilter,
-            check,
+            lookup,
             around,
         } => {
-            let refs = confirmed(&snap, &prefilter, &*check).map_err(|e| e.to_string());
+            let refs = snap.lookup(&lookup).map_err(|e| e.to_string());
             vec![Msg::Hits {
                 generation,
                 title,
@@ -328,7 +338,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             query,
         } => {
             let check = |e: &Event| query.matches(e);
-            let refs = confirmed(&snap, &query.prefilter(), &check).map_err(|e| e.to_string());
+            let refs = confirmed(&*snap, &query.prefilter(), &check).map_err(|e| e.to_string());
             vec![Msg::Hits {
                 generation,
                 title: format!("search: {text}"),
@@ -347,7 +357,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             generation,
             target: EditTarget::Rule(rule),
             result: compile::rule(
-                &snap,
+                &*snap,
                 &*ctx.loader()?,
                 &text,
                 &origin,
@@ -364,7 +374,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         } => vec![Msg::Compiled {
             generation,
             target: EditTarget::Corr(corr),
-            result: compile::correlation(&snap, &*ctx.loader()?, corr, &text, &origin, &inputs)?,
+            result: compile::correlation(&*snap, &*ctx.loader()?, corr, &text, &origin, &inputs)?,
         }],
         Effect::SaveRule { name, text } => {
             let dir = ctx.user_rules();
@@ -424,16 +434,16 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
                     .unwrap_or_default()
             ));
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            vec![written, retuned(ctx, &snap, &text, &tuning)?]
+            vec![written, retuned(ctx, &*snap, &text, &tuning)?]
         }
         Effect::RemoveOverlay { path, tuning } => {
             // Read first: what it applied to is what runs again.
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             std::fs::remove_file(&path)?;
-            vec![retuned(ctx, &snap, &text, &tuning)?]
+            vec![retuned(ctx, &*snap, &text, &tuning)?]
         }
         Effect::Export { path, jsonl, rows } => {
-            vec![export::write(ctx, &snap, &path, jsonl, &rows)?]
+            vec![export::write(ctx, &*snap, &path, jsonl, &rows)?]
         }
         Effect::ExportStack {
             path,
@@ -525,13 +535,12 @@ fn watch_case(state: &Arc<(Mutex<Queues>, Condvar)>, ctx: &Ctx, tx: &Sender<Msg>
         }
         drop(q);
         // The reader moves on; the snapshot the lists use does not.
-        if ctx.case.reload().is_ok() {
-            let now = ctx.case.num_events();
-            if now != told {
-                told = now;
-                if tx.send(Msg::CaseGrew(now)).is_err() {
-                    return;
-                }
+        if let Ok(now) = ctx.case.refresh()
+            && now != told
+        {
+            told = now;
+            if tx.send(Msg::CaseGrew(now)).is_err() {
+                return;
             }
         }
     }

@@ -27,7 +27,7 @@ fn input_problems_are_counted_in_the_status_line_and_listed() {
     let mut fx = fixture_with(|o| o.inputs.extend([missing, jsonl, evtx]));
     let problems = &fx.app.input_problems;
     assert_eq!(problems.len(), 3, "{problems:?}");
-    assert_eq!(problems[0].kind, "error");
+    assert_eq!(problems[0].kind, huntbench::store::ProblemKind::Error);
     assert!(problems[0].path.contains("missing"), "{problems:?}");
     let cut = problems
         .iter()
@@ -58,12 +58,18 @@ fn input_problems_are_counted_in_the_status_line_and_listed() {
         case_dir: fx.app.case_dir.clone(),
         ..huntbench::tui::TuiOptions::default()
     };
-    let reopened = huntbench::tui::worker::Ctx::open(opts, &|_| {}).unwrap();
+    let reopened =
+        huntbench::tui::worker::Ctx::open(&huntbench::index::IndexBackend, opts, &|_| {}).unwrap();
     let huntbench::tui::action::Msg::Ready { problems, .. } = reopened.ready() else {
         panic!("ready")
     };
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems.iter().all(|p| p.kind == "warning"), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.kind == huntbench::store::ProblemKind::Warning),
+        "{problems:?}"
+    );
     let cut = problems.iter().find(|p| p.path.ends_with("cut.jsonl"));
     assert!(
         cut.is_some_and(|p| p.reason.contains("1 unreadable record")),

@@ -37,7 +37,7 @@ pub fn fixture_with(adjust: impl FnOnce(&mut TuiOptions)) -> Fixture {
         ..TuiOptions::default()
     };
     adjust(&mut opts);
-    let mut ctx = Ctx::open(opts, &|_| {}).unwrap();
+    let mut ctx = Ctx::open(&huntbench::index::IndexBackend, opts, &|_| {}).unwrap();
     ctx.config_dir = dir.path().join("config");
     let mut app = App::new(case_dir);
     app.size = (120, 36);

@@ -2,8 +2,8 @@
 //! on the worker (debounced there) and compared with the hits before the edit; the save key
 //! (Ctrl-S unless `[editor]` in `keymap.toml` says otherwise) saves the buffer to the user's rules directory, where it replaces the rule of the same id.
 
-use crate::index::EventRef;
 use crate::sigma::{CorrelationHit, RuleMeta};
+use crate::store::EventRef;
 use crate::tui::action::{Action, Compiled, CorrInputs, EditHits, EditTarget, Effect};
 use crate::tui::app::{App, DiffRow, Editor, Entry, Screen};
 use crate::tui::keymap::Scope;

@@ -3,10 +3,10 @@
 
 use super::push_hits;
 use crate::event::Event;
-use crate::index::EventRef;
-use crate::prefilter::Prefilter;
 use crate::proctree;
-use crate::tui::action::{Around, Check, Effect, ExportRow};
+use crate::store::EventRef;
+use crate::store::Lookup;
+use crate::tui::action::{Around, Effect, ExportRow};
 use crate::tui::app::{App, CorrList, Detail, Entry, HitRow, Screen};
 use std::sync::Arc;
 
@@ -98,7 +98,7 @@ pub fn open(app: &mut App) -> Vec<Effect> {
                 return Vec::new();
             };
             let node = t.tree.nodes[idx].clone();
-            let (prefilter, check) = proctree::activity(&node);
+            let lookup = proctree::activity(&node);
             let name = node
                 .image
                 .rsplit('\\')
@@ -106,7 +106,7 @@ pub fn open(app: &mut App) -> Vec<Effect> {
                 .unwrap_or(&node.image)
                 .to_owned();
             let title = format!("activity of {name} (pid {})", node.pid.unwrap_or(0));
-            pivot(app, title, prefilter, Arc::from(check))
+            pivot(app, title, lookup)
         }
         Some(Screen::Stack(s)) => {
             let Some((value, _)) = s.values.get(s.sel) else {
@@ -116,21 +116,11 @@ pub fn open(app: &mut App) -> Vec<Effect> {
                 // A list's stack: every event of the case with that value.
                 let (field, value) = (s.field.clone(), value.clone());
                 let title = format!("{field} = {}", crate::sanitize::for_terminal(&value));
-                let (prefilter, check) = proctree::same_value(&field, &value);
-                return pivot(app, title, prefilter, Arc::from(check));
+                return pivot(app, title, Lookup::SameValue { field, value });
             };
             let (field, value, rule) = (s.field.clone(), value.clone(), Arc::clone(&row.rule));
             let title = format!("{} where {field} = {value}", rule.meta.title);
-            // The field may be read under other names per source, so only the rule narrows.
-            let prefilter = rule.prefilter();
-            let check: Check = Arc::new(move |ev: &Event| {
-                rule.is_match(ev)
-                    && rule
-                        .field_values(ev, &field)
-                        .iter()
-                        .any(|v| v.eq_ignore_ascii_case(&value))
-            });
-            pivot(app, title, prefilter, check)
+            pivot(app, title, Lookup::RuleValue { rule, field, value })
         }
         _ => Vec::new(),
     }
@@ -171,25 +161,18 @@ fn correlation_events(app: &mut App, corr: usize, sel: usize) -> Vec<Effect> {
     push_hits(app, title, rows, None, None)
 }
 
-fn pivot(app: &mut App, title: String, prefilter: Prefilter, check: Check) -> Vec<Effect> {
-    run_pivot(app, title, prefilter, check, None)
+fn pivot(app: &mut App, title: String, lookup: Lookup) -> Vec<Effect> {
+    run_pivot(app, title, lookup, None)
 }
 
-fn run_pivot(
-    app: &mut App,
-    title: String,
-    prefilter: Prefilter,
-    check: Check,
-    around: Option<Around>,
-) -> Vec<Effect> {
+fn run_pivot(app: &mut App, title: String, lookup: Lookup, around: Option<Around>) -> Vec<Effect> {
     app.generation += 1;
     app.busy.push("query".into());
     app.pivot_origin = current(app).map(|(r, _, _)| (app.generation, r));
     vec![Effect::Pivot {
         generation: app.generation,
         title,
-        prefilter,
-        check,
+        lookup,
         around,
     }]
 }
@@ -230,8 +213,7 @@ pub fn same_value(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let title = format!("{field} = {}", crate::sanitize::for_terminal(&value));
-    let (prefilter, check) = crate::proctree::same_value(&field, &value);
-    pivot(app, title, prefilter, Arc::from(check))
+    pivot(app, title, Lookup::SameValue { field, value })
 }
 
 pub fn around(app: &mut App) -> Vec<Effect> {
@@ -272,24 +254,12 @@ fn around_of(app: &mut App, anchor: Around) -> Vec<Effect> {
         "{computer} ±{}",
         crate::tui::app::span_label(app.around_secs)
     );
-    let t0 = anchor.t0;
-    let prefilter = Prefilter::and(vec![
-        Prefilter::Equals {
-            field: "Computer".into(),
-            value: computer.clone(),
-        },
-        Prefilter::TimeRange {
-            from: t0.saturating_sub(span),
-            to: t0.saturating_add(span),
-        },
-    ]);
-    let check: Check = Arc::new(move |ev: &Event| {
-        ev.computer().eq_ignore_ascii_case(&computer)
-            && ev
-                .timestamp()
-                .is_some_and(|t| (t.as_microsecond() - t0).abs() <= span)
-    });
-    run_pivot(app, title, prefilter, check, Some(anchor))
+    let lookup = Lookup::Around {
+        computer,
+        t0: anchor.t0,
+        span,
+    };
+    run_pivot(app, title, lookup, Some(anchor))
 }
 
 /// The selected field of a rule hit's detail under the rule's Sigma name (so `NewProcessName`

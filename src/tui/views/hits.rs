@@ -14,7 +14,7 @@ const NARROW: u16 = 120;
 
 /// For a row listed without its rule (a search, a pivot): the first alerting rule that hit it,
 /// so alerts stand out among plain events. Only drawn rows ask, so this stays cheap.
-fn rule_of(app: &App, r: &crate::index::EventRef) -> Option<usize> {
+fn rule_of(app: &App, r: &crate::store::EventRef) -> Option<usize> {
     (app.rules.iter()).position(|row| row.alerts() && row.hits.binary_search(r).is_ok())
 }
 

@@ -1,9 +1,9 @@
 //! Recompiles the live editor's buffer: a detection rule is run over the case, a correlation
 //! rule is evaluated over the hits of the rules (and correlations) it takes hits from.
 
-use crate::index::{EventRef, Snapshot};
 use crate::sigma::correlation::chain_problems;
 use crate::sigma::{CompiledRule, Correlation, Filter, Loader, RuleMeta, RuleSet, SigmaError};
+use crate::store::{EventRef, EventStore};
 use crate::tui::action::{Compiled, CorrInputs, EditError, EditHits};
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ fn load_errors(set: &RuleSet, found: bool, none: &str) -> Vec<EditError> {
 /// replaces, and what the correlations read), a note per correlation built on it with its
 /// alerts before and with the edit.
 pub fn rule(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     loader: &Loader,
     text: &str,
     origin: &str,
@@ -66,7 +66,7 @@ pub fn rule(
 /// The rule keeps its loaded id and name here: a correlation names the rule it was written
 /// for, and the edit replaces that rule.
 fn fed_correlations(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     index: usize,
     edited: &[EventRef],
     inputs: &CorrInputs,
@@ -118,7 +118,7 @@ fn fed_correlations(
 /// hits and, when it chains, over the loaded correlations it references (evaluated again, as
 /// they are few and each reads only its base rules' hits).
 pub fn correlation(
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     loader: &Loader,
     corr: usize,
     text: &str,

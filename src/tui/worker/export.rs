@@ -4,8 +4,8 @@
 
 use super::{Ctx, unique_path};
 use crate::event::Event;
-use crate::index::{EventRef, Snapshot};
 use crate::sigma::CompiledRule;
+use crate::store::{EventRef, EventStore};
 use crate::tui::action::{ExportRow, Msg};
 use rayon::prelude::*;
 use serde_json::json;
@@ -25,7 +25,7 @@ enum Sink {
 /// Writes `rows` to a new file beside `path` (`path-N.csv` or `.jsonl`).
 pub fn write(
     ctx: &Ctx,
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     path: &Path,
     jsonl: bool,
     rows: &[ExportRow],

@@ -3,9 +3,9 @@
 //! rules loaded, a full reload compiled and ran them all for one benign value.
 
 use super::Ctx;
-use crate::index::Snapshot;
 use crate::overlay::{load_overlays, overlay_dir};
 use crate::sigma::{CompiledRule, Filter, Loader};
+use crate::store::EventStore;
 use crate::tui::action::{RerunRule, Retuned, Tuning};
 use std::path::Path;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use std::time::Instant;
 /// alone): the caller then reloads every rule.
 pub fn rerun(
     ctx: &Ctx,
-    snap: &Snapshot,
+    snap: &dyn EventStore,
     changed: &str,
     tuning: &Tuning,
 ) -> anyhow::Result<Option<Retuned>> {
@@ -74,14 +74,14 @@ pub fn rerun(
         .collect();
     let refs: Vec<&CompiledRule> = rules.iter().map(|r| r.as_ref()).collect();
     let result = crate::hunt::run(snap, &refs)?;
-    let hits: Vec<Arc<Vec<crate::index::EventRef>>> =
+    let hits: Vec<Arc<Vec<crate::store::EventRef>>> =
         result.hits.into_iter().map(Arc::new).collect();
     let feeds_correlation = (loaded.correlations.iter()).any(|c| {
         refs.iter()
             .any(|r| c.references(r.meta.id.as_deref(), r.meta.name.as_deref()))
     });
     let corr_hits = if feeds_correlation {
-        let mut all_hits: Vec<&[crate::index::EventRef]> =
+        let mut all_hits: Vec<&[crate::store::EventRef]> =
             loaded.hits.iter().map(|h| h.as_slice()).collect();
         let mut all_rules: Vec<&CompiledRule> = loaded.rules.iter().map(|r| r.as_ref()).collect();
         for (k, &i) in affected.iter().enumerate() {

@@ -1,0 +1,283 @@
+//! The seam between the engine and its faces: everything the hunt, the process tree, the
+//! workbench and the commands need from a case, whoever keeps it.
+//!
+//! [`EventStore`] is a point-in-time view of a case's events; [`CaseStore`] is the case it
+//! comes from (which can grow while a view is read); [`Backend`] opens one, ingesting new
+//! inputs. `index` implements all three over tantivy; [`memory::MemoryStore`] is a list of
+//! events in memory, the second implementation the tests run the same hunt, search, stats and
+//! process-tree questions over. `main` picks the backend and hands it to the face.
+//!
+//! Not for: deciding what matches (a store only narrows, soundly; `sigma` and `query` decide)
+//! or how a case is stored.
+
+use crate::event::Event;
+use crate::prefilter::Prefilter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub mod lookup;
+pub mod memory;
+
+pub use lookup::Lookup;
+
+/// A reference to one event of an [`EventStore`]: its time, for ordering, and a key only the
+/// store reads. Sorting by `key` visits events in the store's own order (the order in which it
+/// reads them fastest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventRef {
+    /// Microseconds since the epoch (`i64::MIN` when the event has no valid time).
+    pub ts: i64,
+    /// Where the store keeps the event; meaningful only to the view it came from.
+    pub key: u64,
+}
+
+impl EventRef {
+    pub fn new(ts: i64, key: u64) -> EventRef {
+        EventRef { ts, key }
+    }
+}
+
+/// Aggregates for `huntbench stats` and the workbench's header.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub events: u64,
+    pub by_channel: Vec<(String, u64)>,
+    /// By (channel, EventID): an EventID alone is ambiguous across channels.
+    pub by_event_id: Vec<((String, u64), u64)>,
+    pub by_computer: Vec<(String, u64)>,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+impl Stats {
+    /// Counts sorted by count, descending, then by key: the order every store reports.
+    pub fn sorted<K: Ord>(map: std::collections::HashMap<K, u64>) -> Vec<(K, u64)> {
+        let mut v: Vec<(K, u64)> = map.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+}
+
+/// One source file of a case, as the detail view and the problems list name it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Source {
+    /// The id events carry (see [`EventStore::event`]).
+    pub id: u64,
+    /// Every path this content was offered under (the first one was read).
+    pub paths: Vec<String>,
+    /// SHA-256 of the content, hex ("" when the store does not know it).
+    pub sha256: String,
+    pub events: u64,
+    /// Why the file was read only in part, as recorded when it was read.
+    pub warnings: Vec<String>,
+}
+
+/// How bad an input problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProblemKind {
+    /// Not usable as input (a missing path, an unreadable folder).
+    Error,
+    /// Read in part (unreadable records, a bad header…).
+    Warning,
+    /// Not read (a duplicate, a file of another kind).
+    Skipped,
+}
+
+impl ProblemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Error => "error",
+            ProblemKind::Warning => "warning",
+            ProblemKind::Skipped => "skipped",
+        }
+    }
+}
+
+impl std::fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Something wrong with an input path, as `huntbench ingest` prints it and the workbench lists
+/// it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputProblem {
+    pub kind: ProblemKind,
+    pub path: String,
+    pub reason: String,
+}
+
+/// A store's failure, whatever the store.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StoreError(Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    pub fn new(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+        StoreError(e.into())
+    }
+
+    /// The store's own error, for callers that tell them apart.
+    pub fn inner(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+/// A point-in-time view of a case's events. References it hands out stay valid while it lives.
+pub trait EventStore: Send + Sync {
+    fn num_events(&self) -> u64;
+
+    /// Names what this view holds: two views with the same name hold the same events under the
+    /// same references, so results kept under it (remembered hits) stay true until it changes.
+    fn generation(&self) -> String;
+
+    /// Whether `r` can be a reference into this view.
+    fn holds(&self, r: EventRef) -> bool;
+
+    /// Every event the prefilter admits (a superset of what its matcher accepts), sorted by
+    /// time. Only references: 16 bytes an event, however large the events are.
+    fn candidates(&self, p: &Prefilter) -> Result<Vec<EventRef>, StoreError>;
+
+    /// How many events the prefilter admits.
+    fn count_candidates(&self, p: &Prefilter) -> Result<usize, StoreError> {
+        Ok(self.candidates(p)?.len())
+    }
+
+    /// The event behind a reference, with the id of its source file.
+    fn event(&self, r: EventRef) -> Result<(Event, u64), StoreError>;
+
+    /// Counts by channel, by channel and EventID, by computer, and the time range. Events
+    /// without a channel or computer count under ""; events without an EventID are not counted
+    /// by EventID.
+    fn stats(&self) -> Result<Stats, StoreError>;
+
+    /// The source files the events came from.
+    fn sources(&self) -> Result<Vec<Source>, StoreError>;
+
+    /// The events a pivot describes, in time order. A store that can answer the description
+    /// itself does; otherwise its prefilter proposes and its exact check decides.
+    fn lookup(&self, l: &Lookup) -> Result<Vec<EventRef>, StoreError> {
+        let cands = self.candidates(&l.prefilter())?;
+        let kept = check(self, &cands, |r, ev, _| l.matches(&ev).then_some(r))?;
+        Ok(kept.into_iter().flatten().collect())
+    }
+}
+
+/// A case that an ingest (here or in another process) can grow: views are taken from it.
+pub trait CaseStore: Send + Sync {
+    /// The name shown for the case.
+    fn name(&self) -> String;
+    fn dir(&self) -> &Path;
+    /// A view of what is committed now.
+    fn snapshot(&self) -> Arc<dyn EventStore>;
+    /// Looks again at what is committed (another process may have added events) and says how
+    /// many events the case holds now; views already taken do not change.
+    fn refresh(&self) -> Result<u64, StoreError>;
+}
+
+/// Opens cases: the one way the commands and the workbench get at one.
+pub trait Backend: Send + Sync {
+    /// Opens the case in `dir`. Without inputs it must exist (a mistyped directory makes no
+    /// empty case); with inputs it is opened or created (only when they hold an event log)
+    /// and what is new in them is read in. Returns what reading did.
+    fn open(
+        &self,
+        dir: &Path,
+        inputs: &[PathBuf],
+        opts: &crate::index::IngestOptions,
+        progress: &mut dyn FnMut(&crate::index::Progress),
+    ) -> Result<Opened, StoreError>;
+
+    /// Whether [`Backend::open`] would refuse (no case without inputs, inputs with no event
+    /// log for a new case), without reading anything: the workbench asks before it takes the
+    /// terminal.
+    fn check(&self, dir: &Path, inputs: &[PathBuf]) -> Result<(), StoreError>;
+
+    /// Whether `dir` holds a case this build cannot read (an older format).
+    fn is_outdated(&self, dir: &Path) -> bool;
+}
+
+/// A case as [`Backend::open`] opened it.
+pub struct Opened {
+    pub case: Arc<dyn CaseStore>,
+    /// What reading the inputs did (none without inputs).
+    pub ingest: Option<crate::index::IngestSummary>,
+}
+
+/// Reads each of `refs` (given in time order) and maps it with `keep`, on all cores and in the
+/// store's order (so a store reading blocks reads each once); the answers come back in the
+/// order given.
+pub fn check<S: EventStore + ?Sized, T: Send>(
+    store: &S,
+    refs: &[EventRef],
+    keep: impl Fn(EventRef, Event, u64) -> Option<T> + Sync,
+) -> Result<Vec<Option<T>>, StoreError> {
+    use rayon::prelude::*;
+    let mut order: Vec<usize> = (0..refs.len()).collect();
+    order.sort_unstable_by_key(|&i| refs[i].key);
+    let checked: Vec<(usize, Option<T>)> = order
+        .par_iter()
+        .map(|&i| {
+            let (event, file) = store.event(refs[i])?;
+            Ok((i, keep(refs[i], event, file)))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let mut out: Vec<Option<T>> = (0..refs.len()).map(|_| None).collect();
+    for (i, kept) in checked {
+        out[i] = kept;
+    }
+    Ok(out)
+}
+
+/// The first `limit` events (in time order) that the prefilter admits and `verify` accepts,
+/// each handed to `sink` as it is confirmed, so a search of any size holds one chunk of events
+/// at a time. `None` means no limit. Returns how many events were handed over.
+pub fn search_each<S: EventStore + ?Sized, E: From<StoreError>>(
+    store: &S,
+    p: &Prefilter,
+    verify: &(dyn Fn(&Event) -> bool + Sync),
+    limit: Option<usize>,
+    sink: &mut dyn FnMut(EventRef, Event, u64) -> Result<(), E>,
+) -> Result<usize, E> {
+    let limit = limit.unwrap_or(usize::MAX);
+    let candidates = store.candidates(p)?;
+    let mut found = 0;
+    let mut rest = candidates.as_slice();
+    while found < limit && !rest.is_empty() {
+        // Check about as many candidates as results are still wanted (at least a few blocks'
+        // worth), so a query whose candidates mostly match reads little extra.
+        let (chunk, tail) = rest.split_at((limit - found).clamp(256, 8192).min(rest.len()));
+        rest = tail;
+        let checked = check(store, chunk, |r, event, file| {
+            verify(&event).then_some((r, event, file))
+        })?;
+        for (r, event, file) in checked.into_iter().flatten().take(limit - found) {
+            sink(r, event, file)?;
+            found += 1;
+        }
+    }
+    Ok(found)
+}
+
+/// [`search_each`], collected.
+pub fn search<S: EventStore + ?Sized>(
+    store: &S,
+    p: &Prefilter,
+    verify: &(dyn Fn(&Event) -> bool + Sync),
+    limit: usize,
+) -> Result<Vec<(EventRef, Event, u64)>, StoreError> {
+    let mut out = Vec::new();
+    search_each(store, p, verify, Some(limit), &mut |r, event, file| {
+        out.push((r, event, file));
+        Ok::<(), StoreError>(())
+    })?;
+    Ok(out)
+}
+
+/// Each source file's first path, by id (for naming the file of an event).
+pub fn first_paths(sources: &[Source]) -> std::collections::HashMap<u64, String> {
+    (sources.iter())
+        .filter_map(|s| Some((s.id, s.paths.first()?.clone())))
+        .collect()
+}
