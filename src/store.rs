@@ -18,6 +18,8 @@ use std::sync::Arc;
 pub mod lookup;
 pub mod memory;
 
+/// What reading inputs into a case reports and takes, filled in where ingest runs.
+pub use crate::index::{IngestOptions, IngestSummary, Progress};
 pub use lookup::Lookup;
 
 /// A reference to one event of an [`EventStore`]: its time, for ordering, and a key only the
@@ -185,8 +187,8 @@ pub trait Backend: Send + Sync {
         &self,
         dir: &Path,
         inputs: &[PathBuf],
-        opts: &crate::index::IngestOptions,
-        progress: &mut dyn FnMut(&crate::index::Progress),
+        opts: &IngestOptions,
+        progress: &mut dyn FnMut(&Progress),
     ) -> Result<Opened, StoreError>;
 
     /// Whether [`Backend::open`] would refuse (no case without inputs, inputs with no event
@@ -202,7 +204,7 @@ pub trait Backend: Send + Sync {
 pub struct Opened {
     pub case: Arc<dyn CaseStore>,
     /// What reading the inputs did (none without inputs).
-    pub ingest: Option<crate::index::IngestSummary>,
+    pub ingest: Option<IngestSummary>,
 }
 
 /// Reads each of `refs` (given in time order) and maps it with `keep`, on all cores and in the

@@ -2,8 +2,7 @@
 
 use super::IngestArgs;
 use super::case_dir;
-use crate::index::{IngestOptions, IngestSummary, Progress};
-use crate::store::Backend;
+use crate::store::{Backend, IngestOptions, IngestSummary, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 

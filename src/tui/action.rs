@@ -186,7 +186,7 @@ pub struct FailedRule {
     pub reason: String,
 }
 
-pub use crate::index::InputProblem;
+pub use crate::store::InputProblem;
 
 /// The outcome of loading and running every rule.
 #[derive(Clone)]
