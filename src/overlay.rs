@@ -217,7 +217,7 @@ mod tests {
     fn an_overlay_for_a_saved_search_applies() {
         let saved = crate::query::parse("Image=*.exe")
             .unwrap()
-            .to_sigma_yaml("exes", "medium");
+            .to_sigma_yaml("exes", crate::sigma::Level::Medium);
         let set = Loader::new().unwrap().load_str(&saved, "search-x.yml");
         let meta = &set.rules[0].meta;
         let dir = tempfile::tempdir().unwrap();

@@ -19,7 +19,7 @@ fn m(query: &str, pairs: &[(&str, &str)]) -> bool {
         );
     }
     // Saved as a Sigma rule, the query must mean the same.
-    let yaml = q.to_sigma_yaml("saved search", "medium");
+    let yaml = q.to_sigma_yaml("saved search", crate::sigma::Level::Medium);
     let set = Loader::new().unwrap().load_str(&yaml, "saved");
     assert!(
         set.errors.is_empty() && set.unsupported.is_empty(),
@@ -188,7 +188,7 @@ fn saved_search_has_a_stable_id() {
         let q = parse(text).unwrap();
         let set = Loader::new()
             .unwrap()
-            .load_str(&q.to_sigma_yaml("t", "medium"), "saved");
+            .load_str(&q.to_sigma_yaml("t", crate::sigma::Level::Medium), "saved");
         let id = set.rules[0]
             .meta
             .id
@@ -325,7 +325,7 @@ fn a_saved_search_takes_its_logsource_from_its_channel_and_event_ids() {
     );
     let yaml = parse("Channel=System AND EventID=7045")
         .unwrap()
-        .to_sigma_yaml("t", "high");
+        .to_sigma_yaml("t", crate::sigma::Level::High);
     assert!(
         yaml.contains("logsource:\n  product: windows\n  service: system\n"),
         "{yaml}"

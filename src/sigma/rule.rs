@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::level::Level;
 use super::mapping::{EventView, RuleSources};
 use super::matcher::{Detection, MatchDetail};
 use super::yaml::{Kind, Node, Span};
@@ -47,7 +48,11 @@ pub struct RuleMeta {
     pub name: Option<String>,
     pub title: String,
     pub status: Option<String>,
-    pub level: Option<String>,
+    /// `level:`; `None` when absent or not one of Sigma's five (see `unknown_level`).
+    pub level: Option<Level>,
+    /// A `level:` Sigma does not know (noted when loading; the rule ranks as informational).
+    #[serde(skip)]
+    pub unknown_level: Option<String>,
     pub description: Option<String>,
     pub author: Option<String>,
     pub date: Option<String>,
@@ -83,12 +88,14 @@ impl RuleMeta {
                 .collect(),
             _ => Vec::new(),
         };
+        let level_text = s("level");
         RuleMeta {
             id: s("id"),
             name: s("name"),
             title: s("title").unwrap_or_default(),
             status: s("status"),
-            level: s("level"),
+            level: level_text.as_deref().and_then(Level::parse),
+            unknown_level: level_text.filter(|t| Level::parse(t).is_none()),
             description: s("description"),
             author: s("author"),
             date: s("date"),
@@ -111,6 +118,18 @@ impl RuleMeta {
             .skip(self.span.start)
             .take(self.span.end.saturating_sub(self.span.start))
             .collect()
+    }
+
+    /// The level the rule ranks at: informational when it has none or an unknown one.
+    pub fn rank(&self) -> Level {
+        self.level.unwrap_or_default()
+    }
+
+    /// The level as the rule writes it (a known one in Sigma's spelling), for output.
+    pub fn level_text(&self) -> Option<&str> {
+        self.level
+            .map(Level::name)
+            .or(self.unknown_level.as_deref())
     }
 
     /// A label for lists: title, else id, else origin.

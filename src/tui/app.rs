@@ -7,7 +7,7 @@ use super::keymap::Keymap;
 use crate::event::Event;
 use crate::index::EventRef;
 use crate::proctree::ProcTree;
-use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, MatchDetail};
+use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, Level, MatchDetail};
 use ratatui_textarea::TextArea;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -243,7 +243,8 @@ pub struct App {
     pub filters: Vec<Filter>,
     pub overlays: Vec<(PathBuf, String)>,
     pub sort: Sort,
-    pub level_min: u8,
+    /// The level filter of the rules list (`None`: every rule, and the failed ones).
+    pub level_min: Option<Level>,
     pub rule_filter: String,
     /// Rows as shown: indices into `rules`, then `correlations` and `failed`, each offset by
     /// the lengths before it (decoded by [`App::entry`]).
@@ -301,7 +302,7 @@ impl App {
             filters: Vec::new(),
             overlays: Vec::new(),
             sort: Sort::Hits,
-            level_min: 0,
+            level_min: None,
             rule_filter: String::new(),
             visible: Vec::new(),
             rule_sel: 0,

@@ -1,6 +1,7 @@
 //! Themes: semantic style slots loaded from `themes/*.toml` (embedded, so an installed binary
 //! has them) or from a file path. A file may set only some slots; the rest keep defaults.
 
+use crate::sigma::Level;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -77,11 +78,8 @@ impl Theme {
         self.styles.get(slot).copied().unwrap_or_default()
     }
 
-    pub fn level(&self, level: Option<&str>) -> Style {
-        self.get(&format!(
-            "level_{}",
-            level.unwrap_or("informational").to_ascii_lowercase()
-        ))
+    pub fn level(&self, level: Level) -> Style {
+        self.get(&format!("level_{level}"))
     }
 }
 

@@ -147,9 +147,9 @@ fn level_and_text_filters() {
     update(&mut app, Action::CycleLevel);
     update(&mut app, Action::CycleLevel);
     assert_eq!(app.visible, vec![1], "high and above only");
-    app.level_min = 5;
+    app.level_min = Some(crate::sigma::Level::Critical);
     update(&mut app, Action::CycleLevel);
-    assert_eq!(app.level_min, 0);
+    assert_eq!(app.level_min, None);
     update(&mut app, Action::FilterRules);
     for c in "t1047".chars() {
         update(&mut app, key(c));

@@ -77,8 +77,8 @@ fn rule_row<'a>(r: RowInfo<'a>, theme: &Theme) -> Row<'a> {
         Span::raw(mark),
         hits,
         Span::styled(
-            m.level.clone().unwrap_or_default(),
-            theme.level(m.level.as_deref()),
+            m.level_text().unwrap_or_default().to_owned(),
+            theme.level(m.rank()),
         ),
         Span::raw(m.status.clone().unwrap_or_default()),
         Span::styled(clean(&r.title, 60), style),
@@ -109,11 +109,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         app.rules.len(),
         app.failed.len()
     );
-    if app.level_min > 0 {
-        title.push_str(&format!(
-            " · level ≥ {}",
-            ["", "informational", "low", "medium", "high", "critical"][usize::from(app.level_min)]
-        ));
+    if let Some(min) = app.level_min {
+        title.push_str(&format!(" · level ≥ {min}"));
     }
     if !app.rule_filter.is_empty() {
         title.push_str(&format!(" · filter: {}", clean(&app.rule_filter, 30)));
