@@ -50,15 +50,15 @@ fn rule_row<'a>(r: RowInfo<'a>, theme: &Theme) -> Row<'a> {
         (None, false) => "○",
     };
     let style = if r.enabled {
-        theme.get("base")
+        theme.base
     } else {
-        theme.get("disabled")
+        theme.disabled
     };
     let feeding = !r.feeds.is_empty();
     let hits = match (r.enabled, feeding) {
         (false, _) => Span::raw(format!("{:>7}", "-")),
         (true, false) => Span::raw(format!("{:>7}", r.hits)),
-        (true, true) => Span::styled(format!("{:>7}", format!("({})", r.hits)), theme.get("dim")),
+        (true, true) => Span::styled(format!("{:>7}", format!("({})", r.hits)), theme.dim),
     };
     let feeds = feeding.then(|| format!("↳ {}", r.feeds));
     let tags: Vec<&str> = feeds
@@ -82,8 +82,8 @@ fn rule_row<'a>(r: RowInfo<'a>, theme: &Theme) -> Row<'a> {
         ),
         Span::raw(m.status.clone().unwrap_or_default()),
         Span::styled(clean(&r.title, 60), style),
-        Span::styled(sparkline(r.spark), theme.get("spark")),
-        Span::styled(clean(&tags.join(" "), 40), theme.get("dim")),
+        Span::styled(sparkline(r.spark), theme.spark),
+        Span::styled(clean(&tags.join(" "), 40), theme.dim),
     ])
 }
 
@@ -160,18 +160,18 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 Entry::Failed(k) => {
                     let fr = &app.failed[k];
                     Row::new(vec![
-                        Span::styled("✗", theme.get("error")),
+                        Span::styled("✗", theme.error),
                         Span::raw(""),
-                        Span::styled(fr.kind, theme.get("error")),
+                        Span::styled(fr.kind, theme.error),
                         Span::raw(""),
                         Span::raw(clean(&fr.title, 60)),
                         Span::raw(""),
-                        Span::styled(clean(&fr.reason, 60), theme.get("dim")),
+                        Span::styled(clean(&fr.reason, 60), theme.dim),
                     ])
                 }
             };
             if selected {
-                row.style(theme.get("selected"))
+                row.style(theme.selected)
             } else {
                 row
             }
