@@ -159,16 +159,59 @@ pub enum Effect {
     },
 }
 
+/// A kind of background work: what the status line says is running, and, for those with a
+/// worker lane of their own ([`Job::LANES`]), the lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// Events of a list's page.
+    Fetch,
+    Detail,
+    /// Searches and pivots (a process tree shares their lane).
+    Query,
+    Tree,
+    /// Live-edit recompiles.
+    Compile,
+    Stack,
+    /// Loading and running rules, saving them, tuning.
+    Rules,
+    Export,
+}
+
+impl Job {
+    /// The single-slot lanes, one thread each.
+    pub const LANES: [Job; 5] = [
+        Job::Fetch,
+        Job::Detail,
+        Job::Query,
+        Job::Compile,
+        Job::Stack,
+    ];
+
+    /// As the status line says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Fetch => "fetch",
+            Job::Detail => "detail",
+            Job::Query => "query",
+            Job::Tree => "tree",
+            Job::Compile => "compile",
+            Job::Stack => "stack",
+            Job::Rules => "rules",
+            Job::Export => "export",
+        }
+    }
+}
+
 impl Effect {
     /// Effects of the same lane replace each other while queued (newest request wins); `None`
     /// means every request runs (writes must not be dropped).
-    pub fn lane(&self) -> Option<&'static str> {
+    pub fn lane(&self) -> Option<Job> {
         match self {
-            Effect::Fetch(_) => Some("fetch"),
-            Effect::Detail { .. } => Some("detail"),
-            Effect::Tree { .. } | Effect::Pivot { .. } | Effect::Search { .. } => Some("query"),
-            Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some("compile"),
-            Effect::Stack { .. } => Some("stack"),
+            Effect::Fetch(_) => Some(Job::Fetch),
+            Effect::Detail { .. } => Some(Job::Detail),
+            Effect::Tree { .. } | Effect::Pivot { .. } | Effect::Search { .. } => Some(Job::Query),
+            Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some(Job::Compile),
+            Effect::Stack { .. } => Some(Job::Stack),
             _ => None,
         }
     }

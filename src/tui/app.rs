@@ -1,7 +1,7 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
 use super::action::{
-    Around, CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem,
+    Around, CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem, Job,
 };
 use super::keymap::Keymap;
 use crate::event::Event;
@@ -260,7 +260,7 @@ pub struct App {
     pub help_scroll: u16,
     pub message: Option<String>,
     /// Background work in flight, by label.
-    pub busy: Vec<String>,
+    pub busy: Vec<Job>,
     pub generation: u64,
     pub size: (u16, u16),
     pub quit: bool,

@@ -1,12 +1,12 @@
 //! Carries out [`Effect`]s off the UI thread and reports [`Msg`]s.
 //!
-//! Each lane (fetch, detail, query, compile, stack) is a single slot: a new request replaces a
-//! queued one (newest wins); results carry the generation of their request so `update` drops
-//! stale ones. Writes (rules, overlays, exports) queue in order and are never dropped.
+//! Each lane ([`Job::LANES`]: fetch, detail, query, compile, stack) is a single slot: a new
+//! request replaces a queued one (newest wins); results carry the generation of their request
+//! so `update` drops stale ones. Writes (rules, overlays, exports) queue in order and are never dropped.
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
 
 use super::TuiOptions;
-use super::action::{EditTarget, Effect, FailedRule, Msg, RulesLoaded};
+use super::action::{EditTarget, Effect, FailedRule, Job, Msg, RulesLoaded};
 use crate::event::Event;
 use crate::index::{Case, EventRef, InputProblem, Snapshot};
 use crate::sigma::RuleSet;
@@ -460,7 +460,7 @@ pub struct Worker {
 
 #[derive(Default)]
 struct Queues {
-    slots: HashMap<&'static str, Effect>,
+    slots: HashMap<Job, Effect>,
     ordered: VecDeque<Effect>,
     stop: bool,
 }
@@ -469,14 +469,7 @@ impl Worker {
     /// Starts one thread per lane plus one for ordered work once `ctx` is available.
     pub fn start(ctx: Arc<Ctx>, tx: Sender<Msg>) -> Worker {
         let state = Arc::new((Mutex::new(Queues::default()), Condvar::new()));
-        for lane in [
-            None,
-            Some("fetch"),
-            Some("detail"),
-            Some("query"),
-            Some("compile"),
-            Some("stack"),
-        ] {
+        for lane in std::iter::once(None).chain(Job::LANES.map(Some)) {
             let (state, ctx, tx) = (Arc::clone(&state), Arc::clone(&ctx), tx.clone());
             std::thread::spawn(move || serve(lane, &state, &ctx, &tx));
         }
@@ -540,19 +533,14 @@ fn watch_case(state: &Arc<(Mutex<Queues>, Condvar)>, ctx: &Ctx, tx: &Sender<Msg>
 /// How often [`watch_case`] looks.
 const CASE_WATCH: Duration = Duration::from_secs(3);
 
-fn take(lane: Option<&'static str>, q: &mut Queues) -> Option<Effect> {
+fn take(lane: Option<Job>, q: &mut Queues) -> Option<Effect> {
     match lane {
-        Some(l) => q.slots.remove(l),
+        Some(l) => q.slots.remove(&l),
         None => q.ordered.pop_front(),
     }
 }
 
-fn serve(
-    lane: Option<&'static str>,
-    state: &(Mutex<Queues>, Condvar),
-    ctx: &Ctx,
-    tx: &Sender<Msg>,
-) {
+fn serve(lane: Option<Job>, state: &(Mutex<Queues>, Condvar), ctx: &Ctx, tx: &Sender<Msg>) {
     let (lock, cv) = state;
     loop {
         let job = {
@@ -570,10 +558,13 @@ fn serve(
                 };
             }
         };
-        if lane == Some("compile") {
+        if lane == Some(Job::Compile) {
             std::thread::sleep(DEBOUNCE);
             // A newer keystroke arrived meanwhile: skip this one.
-            if lock.lock().is_ok_and(|q| q.slots.contains_key("compile")) {
+            if lock
+                .lock()
+                .is_ok_and(|q| q.slots.contains_key(&Job::Compile))
+            {
                 continue;
             }
         }

@@ -4,7 +4,7 @@
 
 use crate::index::EventRef;
 use crate::sigma::{CorrelationHit, RuleMeta};
-use crate::tui::action::{Action, Compiled, CorrInputs, EditHits, EditTarget, Effect};
+use crate::tui::action::{Action, Compiled, CorrInputs, EditHits, EditTarget, Effect, Job};
 use crate::tui::app::{App, DiffRow, Editor, Entry, Screen};
 use crate::tui::keymap::Scope;
 use crossterm::event::KeyEvent;
@@ -258,7 +258,7 @@ fn save(app: &mut App) -> Vec<Effect> {
     // The reload may renumber rules, so the editor closes; the list shows the new count.
     app.screens.pop();
     app.message = None;
-    app.busy.push("rules".into());
+    app.busy.push(Job::Rules);
     vec![Effect::SaveRule { name, text }]
 }
 

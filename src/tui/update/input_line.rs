@@ -2,7 +2,7 @@
 
 use super::refresh_visible;
 use crate::sigma::Level;
-use crate::tui::action::Effect;
+use crate::tui::action::{Effect, Job};
 use crate::tui::app::{App, InputError, InputKind, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
@@ -52,7 +52,7 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
                 app.input = None;
                 app.input_error = None;
                 app.generation += 1;
-                app.busy.push("query".into());
+                app.busy.push(Job::Query);
                 vec![Effect::Search {
                     generation: app.generation,
                     text,
@@ -96,7 +96,7 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
                 app.message = Some(TIME_BOUNDS_REFUSED.into());
                 return Vec::new();
             }
-            app.busy.push("rules".into());
+            app.busy.push(Job::Rules);
             vec![Effect::SaveRule {
                 // Named by the search's id: saving it again replaces the file.
                 name: format!("search-{}", q.rule_id()),

@@ -2,7 +2,7 @@
 
 use super::{push_hits, refresh_timelines, refresh_visible, window};
 use crate::sigma::correlation::{CorrelationType, silencers};
-use crate::tui::action::{Effect, Msg};
+use crate::tui::action::{Effect, Job, Msg};
 use crate::tui::app::{
     App, CorrRow, HitList, HitRow, RuleRow, SPARK_BUCKETS, Screen, StackView, TreeView,
 };
@@ -63,11 +63,11 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.ready = true;
             app.range = first.zip(last);
             app.progress = Some("running rules".into());
-            app.busy.push("rules".into());
+            app.busy.push(Job::Rules);
             return vec![Effect::LoadRules];
         }
         Msg::Rules(loaded) => {
-            app.busy.retain(|b| b != "rules");
+            app.busy.retain(|&b| b != Job::Rules);
             app.progress = None;
             app.installed_rules.clone_from(&loaded.installed);
             let old: HashMap<String, (usize, bool)> = app
@@ -170,7 +170,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             file,
             matched,
         } => {
-            app.busy.retain(|b| b != "detail");
+            app.busy.retain(|&b| b != Job::Detail);
             if let Some(Screen::Detail(d)) = app.screens.last_mut()
                 && d.r == r
             {
@@ -191,7 +191,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.cache.insert(r, event);
         }
         Msg::Tree { generation, tree } => {
-            app.busy.retain(|b| b != "tree");
+            app.busy.retain(|&b| b != Job::Tree);
             if generation != app.generation {
                 return Vec::new();
             }
@@ -222,7 +222,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             refs,
             around,
         } => {
-            app.busy.retain(|b| b != "query");
+            app.busy.retain(|&b| b != Job::Query);
             if generation != app.generation {
                 return Vec::new();
             }
@@ -280,7 +280,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             values,
             missing,
         } => {
-            app.busy.retain(|b| b != "stack");
+            app.busy.retain(|&b| b != Job::Stack);
             app.screens.push(Screen::Stack(StackView {
                 rule,
                 of,
@@ -297,7 +297,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.keymap = km;
         }
         Msg::Exported(s) => {
-            app.busy.retain(|b| b != "export");
+            app.busy.retain(|&b| b != Job::Export);
             app.message = Some(s);
         }
         Msg::Info(s) => app.message = Some(s),

@@ -6,7 +6,7 @@ use crate::event::Event;
 use crate::index::EventRef;
 use crate::prefilter::Prefilter;
 use crate::proctree;
-use crate::tui::action::{Around, Check, Effect, ExportRow};
+use crate::tui::action::{Around, Check, Effect, ExportRow, Job};
 use crate::tui::app::{App, CorrList, Detail, Entry, HitRow, Screen};
 use std::sync::Arc;
 
@@ -87,7 +87,7 @@ pub fn open(app: &mut App) -> Vec<Effect> {
                 matched: None,
                 sel: 0,
             })));
-            app.busy.push("detail".into());
+            app.busy.push(Job::Detail);
             let rule = rule
                 .and_then(|i| app.rules.get(i))
                 .map(|r| Arc::clone(&r.rule));
@@ -183,7 +183,7 @@ fn run_pivot(
     around: Option<Around>,
 ) -> Vec<Effect> {
     app.generation += 1;
-    app.busy.push("query".into());
+    app.busy.push(Job::Query);
     app.pivot_origin = current(app).map(|(r, _, _)| (app.generation, r));
     vec![Effect::Pivot {
         generation: app.generation,
@@ -217,7 +217,7 @@ pub fn tree(app: &mut App) -> Vec<Effect> {
         }
     }
     app.generation += 1;
-    app.busy.push("tree".into());
+    app.busy.push(Job::Tree);
     vec![Effect::Tree {
         generation: app.generation,
         r,
@@ -337,7 +337,7 @@ pub fn stack(app: &mut App) -> Vec<Effect> {
             }
         }
     };
-    app.busy.push("stack".into());
+    app.busy.push(Job::Stack);
     vec![effect]
 }
 
@@ -380,7 +380,7 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
             Some("this rule has no id or name for an overlay to name; give it an `id:` (e)".into());
         return Vec::new();
     }
-    app.busy.push("rules".into());
+    app.busy.push(Job::Rules);
     // The overlay takes this value's hits out of the rule: so does the stack of its hits.
     if let Some(Screen::Stack(s)) = app.screens.last_mut()
         && s.values.get(s.sel).is_some_and(|(v, _)| *v == value)
@@ -423,7 +423,7 @@ pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
     }
     *delete_asked = false;
     let path = path.clone();
-    app.busy.push("rules".into());
+    app.busy.push(Job::Rules);
     vec![Effect::RemoveOverlay {
         path,
         tuning: super::retune::tuning(app),
@@ -441,7 +441,7 @@ pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
             values: s.values.clone(),
             missing: s.missing,
         };
-        app.busy.push("export".into());
+        app.busy.push(Job::Export);
         return vec![effect];
     }
     let Some(Screen::Hits(h)) = app.top() else {
@@ -461,7 +461,7 @@ pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
             rule: rule(row.rule.or(h.rule)),
         })
         .collect();
-    app.busy.push("export".into());
+    app.busy.push(Job::Export);
     vec![Effect::Export { path, jsonl, rows }]
 }
 

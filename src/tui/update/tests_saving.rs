@@ -50,7 +50,7 @@ fn a_stack_exports_as_shown() {
         path,
         &PathBuf::from("/cases/demo/exports/stack-parentimage-over-search-image-cmd")
     );
-    assert_eq!(app.busy, ["export"]);
+    assert_eq!(app.busy, [crate::tui::action::Job::Export]);
 }
 
 #[test]

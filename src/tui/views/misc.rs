@@ -281,7 +281,14 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
     }
     if !app.busy.is_empty() {
-        text.push_str(&format!(" │ working: {}", app.busy.join(", ")));
+        text.push_str(&format!(
+            " │ working: {}",
+            app.busy
+                .iter()
+                .map(|b| b.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     f.render_widget(Paragraph::new(text).style(theme.status), area);
 }
