@@ -229,8 +229,33 @@ pub struct ExportRow {
 pub struct FailedRule {
     pub title: String,
     pub origin: String,
-    pub kind: &'static str,
+    pub kind: FailKind,
     pub reason: String,
+}
+
+/// Why a rule is in the list of failed ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailKind {
+    /// It does not parse or compile.
+    Error,
+    /// It uses what the engine does not support.
+    Unsupported,
+    /// Another rule with its id loaded after it.
+    Replaced,
+    /// Its file could not be read.
+    Unreadable,
+}
+
+impl FailKind {
+    /// As the rules list shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailKind::Error => "error",
+            FailKind::Unsupported => "unsupported",
+            FailKind::Replaced => "replaced",
+            FailKind::Unreadable => "unreadable",
+        }
+    }
 }
 
 pub use crate::index::InputProblem;

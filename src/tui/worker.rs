@@ -6,7 +6,7 @@
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
 
 use super::TuiOptions;
-use super::action::{EditTarget, Effect, FailedRule, Job, Msg, RulesLoaded};
+use super::action::{EditTarget, Effect, FailKind, FailedRule, Job, Msg, RulesLoaded};
 use crate::event::Event;
 use crate::index::{Case, EventRef, InputProblem, Snapshot};
 use crate::sigma::RuleSet;
@@ -138,7 +138,7 @@ impl Ctx {
 
 fn failed(set: &RuleSet) -> Vec<FailedRule> {
     // Short forms for the list: the file name (not the whole path) and `line:col: message`.
-    let rej = |kind: &'static str| {
+    let rej = |kind: FailKind| {
         move |r: &crate::sigma::Rejected| {
             let file = Path::new(&r.origin)
                 .file_name()
@@ -166,13 +166,13 @@ fn failed(set: &RuleSet) -> Vec<FailedRule> {
         .map(|r| FailedRule {
             title: r.title.clone(),
             origin: r.dropped.clone(),
-            kind: "replaced",
+            kind: FailKind::Replaced,
             reason: format!("not run: {} has the same id (the later path wins)", r.by),
         });
     set.errors
         .iter()
-        .map(rej("error"))
-        .chain(set.unsupported.iter().map(rej("unsupported")))
+        .map(rej(FailKind::Error))
+        .chain(set.unsupported.iter().map(rej(FailKind::Unsupported)))
         .chain(replaced)
         .collect()
 }
@@ -204,7 +204,7 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     failed.extend(read_errors.into_iter().map(|e| FailedRule {
         title: e.clone(),
         origin: String::new(),
-        kind: "unreadable",
+        kind: FailKind::Unreadable,
         reason: e,
     }));
     Ok(RulesLoaded {

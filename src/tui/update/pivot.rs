@@ -64,7 +64,10 @@ pub fn open(app: &mut App) -> Vec<Effect> {
                     if let Some(f) = app.failed.get(k) {
                         app.message = Some(format!(
                             "{} ({}) {}:{}",
-                            f.title, f.kind, f.origin, f.reason
+                            f.title,
+                            f.kind.name(),
+                            f.origin,
+                            f.reason
                         ));
                     }
                     Vec::new()

@@ -43,7 +43,7 @@ pub(super) fn app() -> App {
         failed: vec![crate::tui::action::FailedRule {
             title: "broken".into(),
             origin: "b.yml".into(),
-            kind: "error",
+            kind: crate::tui::action::FailKind::Error,
             reason: "b.yml:3:1: bad".into(),
         }],
         correlations: Vec::new(),

@@ -162,7 +162,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     Row::new(vec![
                         Span::styled("✗", theme.error),
                         Span::raw(""),
-                        Span::styled(fr.kind, theme.error),
+                        Span::styled(fr.kind.name(), theme.error),
                         Span::raw(""),
                         Span::raw(clean(&fr.title, 60)),
                         Span::raw(""),
