@@ -26,6 +26,7 @@ use crate::sigma::Level;
 use crate::sigma::mapping::FieldRef;
 use crate::sigma::matcher::{CmpOp, Detection, Item, MatchDetail, Node, Test};
 use crate::sigma::prefilter_build::detection_prefilter;
+use crate::sigma::rule::SAVED_SEARCH;
 use crate::sigma::value::{SigmaString, StrMatcher};
 
 pub use lexer::Op;
@@ -330,9 +331,11 @@ impl Query {
             logsource.push_str(&format!("  {kind}: {name}\n"));
         }
         format!(
-            "title: {}\nid: {}\nstatus: experimental\nlogsource:\n{logsource}{detection}level: {}\n",
+            "title: {}\nid: {}\nstatus: experimental\n{}: {}\nlogsource:\n{logsource}{detection}level: {}\n",
             q(title),
             stable_uuid(&detection),
+            SAVED_SEARCH.0,
+            SAVED_SEARCH.1,
             q(level.name())
         )
     }

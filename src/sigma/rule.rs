@@ -40,6 +40,9 @@ pub struct Related {
     pub kind: String,
 }
 
+/// The custom attribute (key, value) that marks a rule as a saved search.
+pub const SAVED_SEARCH: (&str, &str) = ("huntbench", "saved-search");
+
 /// Rule metadata, kept for the UI and for re-loading a single edited rule.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RuleMeta {
@@ -62,6 +65,9 @@ pub struct RuleMeta {
     pub falsepositives: Vec<String>,
     pub related: Vec<Related>,
     pub logsource: LogSource,
+    /// Written from the search bar: marked `huntbench: saved-search` ([`SAVED_SEARCH`]), or, as
+    /// searches were saved before the mark, read from a file named `search-*`.
+    pub saved_search: bool,
     /// The file path (or the origin given to `load_str`).
     pub origin: String,
     /// Where the document sits in its source text.
@@ -105,6 +111,10 @@ impl RuleMeta {
             falsepositives: list("falsepositives"),
             related,
             logsource: LogSource::from_node(doc.get("logsource")),
+            saved_search: s("huntbench").as_deref() == Some(SAVED_SEARCH.1)
+                || std::path::Path::new(origin)
+                    .file_stem()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("search-")),
             origin: origin.to_owned(),
             span: doc.span,
             source,

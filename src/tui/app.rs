@@ -65,8 +65,6 @@ pub struct RuleRow {
     pub enabled: bool,
     pub hits: Arc<Vec<EventRef>>,
     pub spark: Vec<u64>,
-    /// A saved search (a rule file written from the search bar).
-    pub saved_search: bool,
     /// Correlations (indices into `App::correlations`) that reference this rule with
     /// `generate: false`: its hits only feed them and are not alerts of their own.
     pub feeds: Vec<usize>,

@@ -281,7 +281,12 @@ fn a_saved_search_is_replaced_not_duplicated() {
     let saved = |fx: &super::support::Fixture| {
         let rules = fx.ctx.config_dir.join("rules");
         let text = crate::common::only_saved_rule(&rules);
-        let searches = fx.app.rules.iter().filter(|r| r.saved_search).count();
+        let searches = fx
+            .app
+            .rules
+            .iter()
+            .filter(|r| r.rule.meta.saved_search)
+            .count();
         (text, searches)
     };
     for title in ["cmd shells", "cmd shells again"] {

@@ -100,11 +100,11 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
 }
 
 /// A file name for a saved rule: its id (else title) with anything unusual as `_`. A saved
-/// search keeps its own file name, so the edit replaces it and stays listed as a search.
+/// search keeps its own file name, so the edit replaces it.
 fn file_name(meta: &RuleMeta) -> String {
     let origin = std::path::Path::new(&meta.origin);
     if let Some(stem) = origin.file_stem().and_then(|s| s.to_str())
-        && stem.starts_with("search-")
+        && meta.saved_search
     {
         return stem.to_owned();
     }

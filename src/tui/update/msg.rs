@@ -81,7 +81,6 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 .zip(loaded.hits)
                 .map(|(rule, hits)| {
                     let spark = spark(&hits.iter().map(|r| r.ts).collect::<Vec<_>>(), app.range);
-                    let saved_search = rule.meta.origin.contains("search-");
                     let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
                     let feeds = silencers(&loaded.correlations, id, name).collect();
                     RuleRow {
@@ -89,7 +88,6 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                         enabled: true,
                         hits,
                         spark,
-                        saved_search,
                         feeds,
                     }
                 })

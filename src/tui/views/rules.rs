@@ -128,7 +128,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             let row = match app.entry(i) {
                 Entry::Rule(k) => {
                     let r = &app.rules[k];
-                    let title = if r.saved_search {
+                    let title = if r.rule.meta.saved_search {
                         format!("{} [search]", r.rule.meta.title)
                     } else {
                         r.rule.meta.title.clone()
