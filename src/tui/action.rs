@@ -384,6 +384,8 @@ pub enum Msg {
     Hits {
         generation: u64,
         title: String,
+        /// The search's text, when the list is a search's results (not a pivot's).
+        query: Option<String>,
         refs: Result<Vec<EventRef>, String>,
         around: Option<Around>,
     },

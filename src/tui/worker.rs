@@ -318,6 +318,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             vec![Msg::Hits {
                 generation,
                 title,
+                query: None,
                 refs,
                 around,
             }]
@@ -332,6 +333,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             vec![Msg::Hits {
                 generation,
                 title: format!("search: {text}"),
+                query: Some(text),
                 refs,
                 around: None,
             }]

@@ -217,6 +217,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Hits {
             generation,
             title,
+            query,
             refs,
             around,
         } => {
@@ -235,7 +236,6 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                         replace_rows(h, title, rows);
                         return window(app);
                     }
-                    let query = title.strip_prefix("search: ").map(str::to_owned);
                     let hint = (query.as_deref())
                         .filter(|_| rows.is_empty())
                         .and_then(|q| crate::query::parse(q).ok())
