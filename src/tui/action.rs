@@ -3,6 +3,7 @@
 
 use crate::event::Event;
 use crate::index::EventRef;
+use crate::overlay::Overlay;
 use crate::prefilter::Prefilter;
 use crate::proctree::ProcTree;
 use crate::query::Query;
@@ -135,7 +136,7 @@ pub enum Effect {
     },
     /// Removes an overlay, then re-runs only the loaded rules it applied to.
     RemoveOverlay {
-        path: PathBuf,
+        overlay: Overlay,
         tuning: Arc<Tuning>,
     },
     /// Writes one row per listed row (an event two rules hit is two rows of a timeline).
@@ -270,7 +271,7 @@ pub struct RulesLoaded {
     pub corr_hits: Vec<Arc<Vec<CorrelationHit<EventRef>>>>,
     pub failed: Vec<FailedRule>,
     pub filters: Vec<Filter>,
-    pub overlays: Vec<(PathBuf, String)>,
+    pub overlays: Vec<Overlay>,
     pub elapsed_ms: u128,
     /// How many rules the installed SigmaHQ release gave, and which release.
     pub installed: Option<String>,
@@ -325,6 +326,8 @@ pub struct CorrInputs {
 pub struct Tuning {
     pub loaded: CorrInputs,
     pub filters: Vec<Filter>,
+    /// The overlays as loaded (the change is made to these, not read from disk again).
+    pub overlays: Vec<Overlay>,
 }
 
 /// A rule a tuning change re-ran.
@@ -347,7 +350,7 @@ pub struct Retuned {
     /// Every correlation's hits again, when one takes hits from a re-run rule.
     pub corr_hits: Option<Vec<Arc<Vec<CorrelationHit<EventRef>>>>>,
     pub filters: Vec<Filter>,
-    pub overlays: Vec<(PathBuf, String)>,
+    pub overlays: Vec<Overlay>,
     pub elapsed_ms: u128,
 }
 

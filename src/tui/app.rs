@@ -239,7 +239,7 @@ pub struct App {
     /// Input paths that were missing, unreadable or read in part.
     pub input_problems: Vec<InputProblem>,
     pub filters: Vec<Filter>,
-    pub overlays: Vec<(PathBuf, String)>,
+    pub overlays: Vec<crate::overlay::Overlay>,
     pub sort: Sort,
     /// The level filter of the rules list (`None`: every rule, and the failed ones).
     pub level_min: Option<Level>,

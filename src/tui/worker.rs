@@ -9,6 +9,7 @@ use super::TuiOptions;
 use super::action::{EditTarget, Effect, FailKind, FailedRule, Job, Msg, RulesLoaded};
 use crate::event::Event;
 use crate::index::{Case, EventRef, InputProblem, Snapshot};
+use crate::overlay::Overlay;
 use crate::sigma::RuleSet;
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
@@ -180,20 +181,20 @@ fn failed(set: &RuleSet) -> Vec<FailedRule> {
 /// Loads bundled + user rules + the user rules dir + case overlays, and runs them.
 fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     let started = Instant::now();
-    let (set, read_errors) = crate::rulepack::load_for_case_with(
+    // Read once: applied by the loader and listed in the overlays view (case ones first, then
+    // the user's).
+    let overlays = crate::overlay::load_all(Some(&ctx.opts.case_dir), &ctx.config_dir);
+    let (set, read_errors) = crate::rulepack::load_with_overlays(
         &*ctx.reload_loader()?,
         &ctx.opts.rule_paths,
         ctx.opts.no_default_rules,
-        Some(&ctx.opts.case_dir),
         &ctx.config_dir,
+        &overlays,
     )?;
     let installed = (crate::rulepack::sources(&set, &ctx.config_dir).installed)
         .map(|(release, n)| format!("{n} {}", release.label()));
     let rules: Vec<Arc<crate::sigma::CompiledRule>> =
         set.rules.iter().cloned().map(Arc::new).collect();
-    // Listed in the overlays view (case ones first, then the user's).
-    let mut overlays = crate::overlay::load_overlays(&ctx.opts.case_dir);
-    overlays.extend(crate::overlay::load_overlays(&ctx.config_dir));
     let snap = ctx.snap();
     let refs: Vec<&crate::sigma::CompiledRule> = rules.iter().map(|r| r.as_ref()).collect();
     // Rules unchanged since the last load over this case are read back, not evaluated.
@@ -220,14 +221,16 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     })
 }
 
-/// The rules a changed overlay applies to, run again; every rule when that cannot be done.
+/// The rules a changed overlay applies to, run again with `overlays` (every overlay after the
+/// change); every rule when that cannot be done.
 fn retuned(
     ctx: &Ctx,
     snap: &Snapshot,
-    overlay: &str,
+    changed: &Overlay,
+    overlays: Vec<Overlay>,
     tuning: &crate::tui::action::Tuning,
 ) -> anyhow::Result<Msg> {
-    Ok(match retune::rerun(ctx, snap, overlay, tuning)? {
+    Ok(match retune::rerun(ctx, snap, changed, overlays, tuning)? {
         Some(done) => Msg::Retuned(Box::new(done)),
         None => Msg::Rules(Box::new(load_rules(ctx)?)),
     })
@@ -417,22 +420,25 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             value,
             tuning,
         } => {
-            let path =
+            let added =
                 crate::overlay::add_exclusion(&ctx.opts.case_dir, &rule.meta, &field, &value)?;
             let written = Msg::Info(format!(
                 "overlay {} written",
-                path.file_name()
+                (added.path.file_name())
                     .map(|n| n.to_string_lossy())
                     .unwrap_or_default()
             ));
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            vec![written, retuned(ctx, &snap, &text, &tuning)?]
+            let mut overlays = tuning.overlays.clone();
+            overlays.push(added.clone());
+            vec![written, retuned(ctx, &snap, &added, overlays, &tuning)?]
         }
-        Effect::RemoveOverlay { path, tuning } => {
-            // Read first: what it applied to is what runs again.
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            std::fs::remove_file(&path)?;
-            vec![retuned(ctx, &snap, &text, &tuning)?]
+        Effect::RemoveOverlay { overlay, tuning } => {
+            std::fs::remove_file(&overlay.path)?;
+            let overlays = (tuning.overlays.iter())
+                .filter(|o| o.path != overlay.path)
+                .cloned()
+                .collect();
+            vec![retuned(ctx, &snap, &overlay, overlays, &tuning)?]
         }
         Effect::Export { path, jsonl, rows } => {
             vec![export::write(ctx, &snap, &path, jsonl, &rows)?]

@@ -4,6 +4,7 @@
 use super::push_hits;
 use crate::event::Event;
 use crate::index::EventRef;
+use crate::overlay::Excludes;
 use crate::prefilter::Prefilter;
 use crate::proctree;
 use crate::tui::action::{Around, Check, Effect, ExportRow, Job};
@@ -406,17 +407,17 @@ pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
     let Some(Screen::Overlays { sel, delete_asked }) = app.screens.last_mut() else {
         return Vec::new();
     };
-    let Some((path, text)) = app.overlays.get(*sel) else {
+    let Some(overlay) = app.overlays.get(*sel) else {
         return Vec::new();
     };
     if !*delete_asked {
         *delete_asked = true;
-        let what = crate::overlay::describe(text).map_or_else(
-            || format!("in {}", path.display()),
-            |(rule, field, value)| format!("{rule}: {field} = {value}"),
-        );
+        let what = match &overlay.excludes {
+            Excludes::Value { rule, field, value } => format!("{rule}: {field} = {value}"),
+            Excludes::Criteria(_) => format!("in {}", overlay.path.display()),
+        };
         // The key comes first: a long description is cut at the screen edge.
-        let scope = if app.overlay_is_case_own(path) {
+        let scope = if app.overlay_is_case_own(&overlay.path) {
             "from this case"
         } else {
             "from every case (it is the user's, in the config directory)"
@@ -425,10 +426,10 @@ pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     *delete_asked = false;
-    let path = path.clone();
+    let overlay = overlay.clone();
     app.busy.push(Job::Rules);
     vec![Effect::RemoveOverlay {
-        path,
+        overlay,
         tuning: super::retune::tuning(app),
     }]
 }

@@ -12,6 +12,7 @@ pub fn tuning(app: &App) -> Arc<Tuning> {
     Arc::new(Tuning {
         loaded: super::editor::corr_inputs(app),
         filters: app.filters.clone(),
+        overlays: app.overlays.clone(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Smaller screens: progress, stack, overlays, input line, status, help.
 
 use super::clean;
+use crate::overlay::Excludes;
 use crate::tui::app::{App, InputKind, StackView};
 use crate::tui::keymap::Scope;
 use crate::tui::theme::Theme;
@@ -77,22 +78,19 @@ pub fn stack(f: &mut Frame, s: &StackView, theme: &Theme, area: Rect) {
 
 pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect) {
     let mut lines = Vec::new();
-    for (i, (path, text)) in app.overlays.iter().enumerate() {
-        let name = path
-            .file_name()
+    for (i, overlay) in app.overlays.iter().enumerate() {
+        let name = (overlay.path.file_name())
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         // Ours read as "rule: field = value"; any other shape shows its criteria as written.
-        let what = match crate::overlay::describe(text) {
-            Some((rule, field, value)) => format!("{}: {field} = {value}", clean(&rule, 50)),
-            None => (text.lines())
-                .filter(|l| l.starts_with("        ") && l.contains(':'))
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(" "),
+        let what = match &overlay.excludes {
+            Excludes::Value { rule, field, value } => {
+                format!("{}: {field} = {value}", clean(rule, 50))
+            }
+            Excludes::Criteria(criteria) => criteria.clone(),
         };
         // Overlays in the config directory tune every case, not just this one.
-        let scope = if app.overlay_is_case_own(path) {
+        let scope = if app.overlay_is_case_own(&overlay.path) {
             "this case"
         } else {
             "all cases"
