@@ -5,8 +5,8 @@ mod correlation;
 mod detail;
 mod editor;
 mod hits;
-mod small_screens;
 mod rules;
+mod small_screens;
 mod tree;
 
 use super::app::{App, Screen};
@@ -76,7 +76,9 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             Some(Screen::Detail(d)) => detail::draw(f, app, d, theme, body),
             Some(Screen::Tree(t)) => tree::draw(f, t, theme, body),
             Some(Screen::Stack(s)) => small_screens::stack(f, s, theme, body),
-            Some(Screen::Overlays { sel, .. }) => small_screens::overlays(f, app, *sel, theme, body),
+            Some(Screen::Overlays { sel, .. }) => {
+                small_screens::overlays(f, app, *sel, theme, body)
+            }
             Some(Screen::Problems { sel }) => small_screens::problems(f, app, *sel, theme, body),
             Some(Screen::Editor(e)) => editor::draw(f, app, e, theme, body),
         }
