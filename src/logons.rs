@@ -53,11 +53,7 @@ impl Session {
 
 /// A logon id as Windows writes it (`0x9a31f4e`), or decimal.
 pub fn logon_id(s: &str) -> Option<u64> {
-    let s = s.trim();
-    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => s.parse().ok(),
-    }
+    crate::store::lookup::hex_or_decimal(s)
 }
 
 fn field_id(ev: &Event, field: &str) -> Option<u64> {
@@ -225,6 +221,80 @@ pub fn sessions(store: &dyn EventStore) -> Result<Vec<Session>, StoreError> {
     let mut all: Vec<Session> = by_key.into_values().flatten().collect();
     all.sort_by_key(|s| s.logon);
     Ok(all)
+}
+
+/// The logon session an event belongs to (a process, a share access, the logon or logoff
+/// itself…), with its logoff; `None` when the event names no session or the case does not hold
+/// its logon.
+pub fn session_of(
+    store: &dyn EventStore,
+    ev: &Event,
+    at: i64,
+) -> Result<Option<Session>, StoreError> {
+    let Some(id) = member(ev).map(|(id, _)| id).or_else(|| {
+        ["TargetLogonId", "SubjectLogonId", "LogonId"]
+            .iter()
+            .find_map(|f| field_id(ev, f))
+    }) else {
+        return Ok(None);
+    };
+    let hex = format!("{id:#x}");
+    let on_computer = |ids: &[u32]| {
+        Prefilter::and(vec![
+            of_ids("Security", ids),
+            equals("Computer", ev.computer()),
+            equals("TargetLogonId", &hex),
+        ])
+    };
+    let same = |e: &Event| {
+        e.computer().eq_ignore_ascii_case(ev.computer()) && field_id(e, "TargetLogonId") == Some(id)
+    };
+    let logons = read_all(store, &on_computer(&[4624]), |r, e| {
+        (same(&e) && r.ts <= at)
+            .then(|| session_of_logon(r, &e))
+            .flatten()
+    })?;
+    let Some(mut session) = logons.into_iter().last() else {
+        return Ok(None);
+    };
+    let ends = read_all(store, &on_computer(&[4634, 4647]), |r, e| {
+        (same(&e) && r.ts >= session.start()).then_some(r.ts)
+    })?;
+    session.end = ends.into_iter().next();
+    if session.end.is_some_and(|end| end < at) {
+        return Ok(None);
+    }
+    Ok(Some(session))
+}
+
+impl Session {
+    /// Every event of this session, as a pivot.
+    pub fn lookup(&self) -> crate::store::Lookup {
+        crate::store::Lookup::Session {
+            computer: self.computer.clone(),
+            logon_id: self.logon_id,
+            from: self.start(),
+            to: self.end,
+        }
+    }
+
+    /// One line naming the session: who, how, from where, on which computer.
+    pub fn title(&self) -> String {
+        let kind = self
+            .logon_type
+            .map_or_else(String::new, |t| format!(" type {t}"));
+        let from = match (self.source_ip.as_str(), self.workstation.as_str()) {
+            ("", "") => String::new(),
+            (ip, "") => format!(" from {ip}"),
+            ("", ws) => format!(" from {ws}"),
+            (ip, ws) => format!(" from {ip} ({ws})"),
+        };
+        let host = self.computer.split('.').next().unwrap_or(&self.computer);
+        format!(
+            "logon {:#x} of {}{kind}{from} on {host}",
+            self.logon_id, self.user
+        )
+    }
 }
 
 /// Places events (rule hits) in their sessions: per session index in `sessions`, how many of

@@ -258,6 +258,7 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
             false,
         ),
         (Hits, A::ProcTree, "p", "process tree", true),
+        (Hits, A::LogonSession, "L", "its logon session", false),
         (
             Hits,
             A::PivotAround,
@@ -299,6 +300,7 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
             true,
         ),
         (Detail, A::ProcTree, "p", "process tree", true),
+        (Detail, A::LogonSession, "L", "its logon session", false),
         (
             Detail,
             A::PivotAround,
@@ -318,6 +320,7 @@ fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
         (Detail, A::CopyEvent, "Y", "copy event JSON", false),
         (Tree, A::Open, "enter", "everything this process did", true),
         (Tree, A::ProcTree, "p", "re-root tree here", false),
+        (Tree, A::LogonSession, "L", "its logon session", false),
         (Stack, A::MarkBenign, "b", "mark value benign", true),
         (Stack, A::Open, "enter", "events with this value", true),
         (Stack, A::ExportCsv, "x", "export the stack as CSV", false),

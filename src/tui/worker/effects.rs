@@ -39,6 +39,7 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             let tree = crate::proctree::build(&*snap, r, &event).map_err(|e| e.to_string());
             vec![Msg::Tree { generation, tree }]
         }
+        Effect::Session { generation, r } => vec![session(&*snap, generation, r)?],
         Effect::Pivot {
             generation,
             title,
@@ -151,6 +152,29 @@ fn detail(
         event: Arc::new(event),
         file,
         matched,
+    })
+}
+
+/// The events of the logon session `r` belongs to, listed like a pivot's.
+fn session(snap: &dyn EventStore, generation: u64, r: EventRef) -> anyhow::Result<Msg> {
+    let (event, _) = snap.event(r)?;
+    let found = crate::logons::session_of(snap, &event, r.ts)?;
+    let (title, refs) = match found {
+        Some(s) => (
+            crate::sanitize::for_terminal(&s.title()),
+            snap.lookup(&s.lookup()).map_err(|e| e.to_string()),
+        ),
+        None => (
+            "logon session".to_owned(),
+            Err("this event names no logon session whose logon (4624) the case holds".to_owned()),
+        ),
+    };
+    Ok(Msg::Hits {
+        generation,
+        title,
+        query: None,
+        refs,
+        around: None,
     })
 }
 
