@@ -200,9 +200,14 @@ fn process_trees_and_pivots_agree() {
             .map(huntbench::proctree::activity)
             .collect();
         asked.push(Lookup::Around {
-            computer: ea.computer().to_owned(),
+            computer: Some(ea.computer().to_owned()),
             t0: a.ts,
             span: 120_000_000,
+        });
+        asked.push(Lookup::Around {
+            computer: None,
+            t0: a.ts,
+            span: 60_000_000,
         });
         for (field, value) in &ea.fields {
             if let Some(value) = value.as_str().filter(|v| !v.is_empty()) {

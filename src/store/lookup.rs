@@ -14,9 +14,10 @@ pub enum Lookup {
     /// matches in either form, so a pivot on a process or logon GUID finds it in EVTX
     /// (`{5aa1…}`) and in other tools' exports (`5AA1…`) alike.
     SameValue { field: String, value: String },
-    /// Events on `computer` within `span` microseconds of `t0`, either side.
+    /// Events on `computer` (on every computer when `None`) within `span` microseconds of `t0`,
+    /// either side.
     Around {
-        computer: String,
+        computer: Option<String>,
         t0: i64,
         span: i64,
     },
@@ -62,7 +63,9 @@ impl Lookup {
             }
             Lookup::SameValue { field, value } => equals(field, value),
             Lookup::Around { computer, t0, span } => Prefilter::and(vec![
-                equals("Computer", computer),
+                computer
+                    .as_deref()
+                    .map_or(Prefilter::All, |c| equals("Computer", c)),
                 Prefilter::TimeRange {
                     from: t0.saturating_sub(*span),
                     to: t0.saturating_add(*span),
@@ -115,7 +118,9 @@ impl Lookup {
                 }
             }
             Lookup::Around { computer, t0, span } => {
-                ev.computer().eq_ignore_ascii_case(computer)
+                computer
+                    .as_deref()
+                    .is_none_or(|c| ev.computer().eq_ignore_ascii_case(c))
                     && (ev.timestamp()).is_some_and(|t| (t.as_microsecond() - t0).abs() <= *span)
             }
             Lookup::Activity(Process::Guid(g)) => guid_is(ev, "ProcessGuid", g),

@@ -35,6 +35,8 @@ pub enum Action {
     LogonSession,
     PivotValue,
     PivotAround,
+    /// Events around the selected one on every computer, not only its own.
+    PivotAroundAll,
     /// Widen / narrow the ±span of the around pivot (a step of `AROUND_STEPS`).
     WiderAround,
     NarrowerAround,
@@ -65,7 +67,8 @@ pub enum Action {
 /// list so a new span re-runs it in place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Around {
-    pub computer: String,
+    /// `None`: every computer.
+    pub computer: Option<String>,
     pub t0: i64,
 }
 

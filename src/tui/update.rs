@@ -123,7 +123,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ProcTree => return pivot::tree(app),
         Action::LogonSession => return pivot::session(app),
         Action::PivotValue => return pivot::same_value(app),
-        Action::PivotAround => return pivot::around(app),
+        Action::PivotAround => return pivot::around(app, false),
+        Action::PivotAroundAll => return pivot::around(app, true),
         Action::WiderAround => {
             let wider = AROUND_STEPS.iter().find(|&&s| s > app.around_secs);
             app.around_secs = wider.copied().unwrap_or(app.around_secs);

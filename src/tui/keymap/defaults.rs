@@ -70,6 +70,7 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
             "same computer ±N (s, min, h)",
             true,
         ),
+        (Hits, A::PivotAroundAll, "T", "every computer ±N", false),
         (Hits, A::EditRule, "e", "edit this rule", false),
         (
             Hits,
@@ -112,6 +113,7 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
             "same computer ±N (s, min, h)",
             true,
         ),
+        (Detail, A::PivotAroundAll, "T", "every computer ±N", false),
         (
             Detail,
             A::StackField,

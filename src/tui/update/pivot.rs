@@ -233,19 +233,20 @@ pub fn same_value(app: &mut App) -> Vec<Effect> {
     pivot(app, title, Lookup::SameValue { field, value })
 }
 
-pub fn around(app: &mut App) -> Vec<Effect> {
+/// Events around the selected one: on its computer, or on every computer (`all`).
+pub fn around(app: &mut App, all: bool) -> Vec<Effect> {
     let Some((r, Some(event), _)) = current(app) else {
         app.message = Some("the event is still loading".into());
         return Vec::new();
     };
     // Without both there is nothing to pivot around: say so rather than list nothing.
-    if r.ts == i64::MIN || event.computer().is_empty() {
+    if r.ts == i64::MIN || (!all && event.computer().is_empty()) {
         let missing = if r.ts == i64::MIN { "time" } else { "computer" };
         app.message = Some(format!("this event has no {missing} to pivot around"));
         return Vec::new();
     }
     let anchor = Around {
-        computer: event.computer().to_owned(),
+        computer: (!all).then(|| event.computer().to_owned()),
         t0: r.ts,
     };
     around_of(app, anchor)
@@ -268,7 +269,8 @@ fn around_of(app: &mut App, anchor: Around) -> Vec<Effect> {
     let computer = anchor.computer.clone();
     let span = app.around_secs * 1_000_000;
     let title = format!(
-        "{computer} ±{}",
+        "{} ±{}",
+        computer.as_deref().unwrap_or("all computers"),
         crate::tui::app::span_label(app.around_secs)
     );
     let lookup = Lookup::Around {

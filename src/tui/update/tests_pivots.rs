@@ -145,3 +145,27 @@ fn a_search_saved_as_a_rule_asks_for_its_level() {
     );
     assert!(app.input.is_none() && app.save_title.is_none());
 }
+
+#[test]
+fn a_time_pivot_on_every_computer_asks_for_no_computer() {
+    let mut app = on_hit(2);
+    let eff = update(&mut app, Action::PivotAroundAll);
+    let [
+        Effect::Pivot {
+            title,
+            lookup: crate::store::Lookup::Around { computer, t0, .. },
+            around: Some(anchor),
+            ..
+        },
+    ] = &eff[..]
+    else {
+        panic!("a time pivot")
+    };
+    assert_eq!(title, "all computers ±5 min");
+    assert_eq!((computer, *t0), (&None, 2));
+    assert_eq!(anchor.computer, None);
+    // The same key on its own computer still names it.
+    let mut app = on_hit(2);
+    let eff = update(&mut app, Action::PivotAround);
+    assert!(matches!(&eff[..], [Effect::Pivot { title, .. }] if title == "ws1 ±5 min"));
+}
