@@ -32,9 +32,10 @@ const BATCH_ROWS: usize = 1024;
 /// another is needed. Events mostly arrive in time order (one day at a time), but logs whose
 /// days interleave, or one log spanning months read after another, must not finish a file per
 /// event or per pass: each finished file is a footer, a compression context per column and a
-/// worse ratio. 128 days of 32 wrote 2.7 times fewer files, 40 % less Parquet and about 8 %
-/// less CPU on the benchmark corpus (BENCHMARKS.md), for about 0.6 MB per idle partition.
-pub const MAX_OPEN: usize = 128;
+/// worse ratio. On the benchmark corpus at ×70, 64 instead of 32 wrote 539 files instead of
+/// 3,443 and 28.5 MB instead of 68.5 MB; 128 saved only 33 more files for 240 MB more peak
+/// memory (BENCHMARKS.md).
+pub const MAX_OPEN: usize = 64;
 /// Encoded row-group bytes one writer holds across its open files; past it, the largest
 /// row group is written out early (smaller row groups, bounded memory, when days interleave).
 pub const BUFFERED_BYTES: usize = 96 << 20;

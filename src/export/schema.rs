@@ -153,6 +153,15 @@ pub struct Rows {
     json: Vec<u8>,
     list: String,
     len: usize,
+    /// Sizes of the last full batch, for the next one's builders.
+    hint: Option<BatchSizes>,
+}
+
+/// The string columns' sizes in one full batch.
+struct BatchSizes {
+    rows: usize,
+    strings: Vec<StringSize>,
+    maps: [(StringSize, StringSize); 2],
 }
 
 fn map_names() -> MapFieldNames {
@@ -173,7 +182,8 @@ fn map_builder(
 
 /// How many values and bytes a string column held in the last full batch: the next batch's
 /// builder starts that large, so a busy partition's buffers are allocated once per batch
-/// rather than grown by doubling (each step a copy and fresh pages).
+/// rather than grown by doubling (each step a copy and fresh pages). Applied when the next
+/// batch's first row arrives, so a partition that waits holds no empty buffers.
 #[derive(Clone, Copy, Default)]
 struct StringSize {
     values: usize,
@@ -181,10 +191,10 @@ struct StringSize {
 }
 
 impl StringSize {
-    fn of(array: &arrow_array::StringArray) -> StringSize {
+    fn of(builder: &StringBuilder) -> StringSize {
         StringSize {
-            values: arrow_array::Array::len(array),
-            bytes: array.value_data().len(),
+            values: arrow_array::builder::ArrayBuilder::len(builder),
+            bytes: builder.values_slice().len(),
         }
     }
 
@@ -214,6 +224,7 @@ impl Default for Rows {
             json: Vec::new(),
             list: String::new(),
             len: 0,
+            hint: None,
         }
     }
 }
@@ -230,6 +241,11 @@ impl Rows {
     /// Adds one event as a row: one pass over its fields fills the two maps and finds the
     /// promoted ones.
     pub fn push(&mut self, event: &Event, time: Option<i64>, source: &Source) {
+        if self.len == 0
+            && let Some(hint) = self.hint.take()
+        {
+            self.presize(&hint);
+        }
         self.time.append_option(time);
         self.event_id
             .append_option((event.event_id()).and_then(|id| i32::try_from(id).ok()));
@@ -270,46 +286,61 @@ impl Rows {
         self.len += 1;
     }
 
-    /// The rows gathered so far as a batch; the builders start over, empty (sized like this
-    /// batch when it was a full one).
+    /// The string builders, in a fixed order.
+    fn strings(&mut self) -> impl Iterator<Item = &mut StringBuilder> {
+        [
+            &mut self.channel,
+            &mut self.provider,
+            &mut self.computer,
+            &mut self.source_file,
+            &mut self.source_sha256,
+            &mut self.event,
+        ]
+        .into_iter()
+        .chain(self.promoted.iter_mut())
+    }
+
+    fn sizes(&mut self) -> BatchSizes {
+        let map = |m: &mut MapBuilder<StringBuilder, StringBuilder>| {
+            (StringSize::of(m.keys()), StringSize::of(m.values()))
+        };
+        let maps = [map(&mut self.system), map(&mut self.event_data)];
+        BatchSizes {
+            rows: self.len,
+            strings: self.strings().map(|b| StringSize::of(b)).collect(),
+            maps,
+        }
+    }
+
+    /// Replaces the (empty) string builders with ones sized like the last full batch.
+    fn presize(&mut self, hint: &BatchSizes) {
+        for (builder, size) in self.strings().zip(&hint.strings) {
+            *builder = size.builder();
+        }
+        let [(system_keys, system_values), (data_keys, data_values)] = &hint.maps;
+        self.system = map_builder(hint.rows, system_keys, system_values);
+        self.event_data = map_builder(hint.rows, data_keys, data_values);
+    }
+
+    /// The rows gathered so far as a batch; the builders start over, empty. After a full
+    /// batch, the next one's builders are sized like it when its first row arrives.
     pub fn take_batch(&mut self, full: bool) -> Result<RecordBatch, ArrowError> {
-        let rows = if full { self.len } else { 0 };
-        let string = |b: &mut StringBuilder| -> ArrayRef {
-            let array = b.finish();
-            if full {
-                *b = StringSize::of(&array).builder();
-            }
-            Arc::new(array)
-        };
-        let map = |b: &mut MapBuilder<StringBuilder, StringBuilder>| -> ArrayRef {
-            let array = b.finish();
-            if full {
-                let entries = array.entries();
-                let size = |i: usize| {
-                    (entries.column(i).as_any())
-                        .downcast_ref::<arrow_array::StringArray>()
-                        .map(StringSize::of)
-                        .unwrap_or_default()
-                };
-                *b = map_builder(rows, &size(0), &size(1));
-            }
-            Arc::new(array)
-        };
+        self.hint = full.then(|| self.sizes());
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(self.time.finish()),
             Arc::new(self.event_id.finish()),
-            string(&mut self.channel),
-            string(&mut self.provider),
-            string(&mut self.computer),
+            Arc::new(self.channel.finish()),
+            Arc::new(self.provider.finish()),
+            Arc::new(self.computer.finish()),
             Arc::new(self.record_id.finish()),
-            string(&mut self.source_file),
+            Arc::new(self.source_file.finish()),
             Arc::new(self.ingest_id.finish()),
-            string(&mut self.source_sha256),
-            map(&mut self.system),
-            map(&mut self.event_data),
-            string(&mut self.event),
+            Arc::new(self.source_sha256.finish()),
+            Arc::new(self.system.finish()),
+            Arc::new(self.event_data.finish()),
+            Arc::new(self.event.finish()),
         ];
-        columns.extend(self.promoted.iter_mut().map(string));
+        columns.extend((self.promoted.iter_mut()).map(|c| Arc::new(c.finish()) as ArrayRef));
         self.len = 0;
         RecordBatch::try_new(arrow_schema(), columns)
     }
