@@ -153,16 +153,60 @@ pub struct Rows {
     json: Vec<u8>,
     list: String,
     len: usize,
+    /// Sizes of the last full batch, for the next one's builders.
+    hint: Option<BatchSizes>,
+}
+
+/// The string columns' sizes in one full batch.
+struct BatchSizes {
+    rows: usize,
+    strings: Vec<StringSize>,
+    maps: [(StringSize, StringSize); 2],
+}
+
+fn map_names() -> MapFieldNames {
+    MapFieldNames {
+        entry: "entries".into(),
+        key: "key".into(),
+        value: "value".into(),
+    }
+}
+
+fn map_builder(
+    rows: usize,
+    keys: &StringSize,
+    values: &StringSize,
+) -> MapBuilder<StringBuilder, StringBuilder> {
+    MapBuilder::with_capacity(Some(map_names()), keys.builder(), values.builder(), rows)
+}
+
+/// How many values and bytes a string column held in the last full batch: the next batch's
+/// builder starts that large, so a busy partition's buffers are allocated once per batch
+/// rather than grown by doubling (each step a copy and fresh pages). Applied when the next
+/// batch's first row arrives, so a partition that waits holds no empty buffers.
+#[derive(Clone, Copy, Default)]
+struct StringSize {
+    values: usize,
+    bytes: usize,
+}
+
+impl StringSize {
+    fn of(builder: &StringBuilder) -> StringSize {
+        StringSize {
+            values: arrow_array::builder::ArrayBuilder::len(builder),
+            bytes: builder.values_slice().len(),
+        }
+    }
+
+    fn builder(&self) -> StringBuilder {
+        // A little room over the last batch, so a slightly larger one does not double.
+        StringBuilder::with_capacity(self.values, self.bytes + self.bytes / 8)
+    }
 }
 
 impl Default for Rows {
     fn default() -> Self {
-        let names = || MapFieldNames {
-            entry: "entries".into(),
-            key: "key".into(),
-            value: "value".into(),
-        };
-        let map = || MapBuilder::new(Some(names()), StringBuilder::new(), StringBuilder::new());
+        let small = StringSize::default();
         Rows {
             time: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
             event_id: Int32Builder::new(),
@@ -173,13 +217,14 @@ impl Default for Rows {
             source_file: StringBuilder::new(),
             ingest_id: Int64Builder::new(),
             source_sha256: StringBuilder::new(),
-            system: map(),
-            event_data: map(),
+            system: map_builder(0, &small, &small),
+            event_data: map_builder(0, &small, &small),
             event: StringBuilder::new(),
             promoted: std::array::from_fn(|_| StringBuilder::new()),
             json: Vec::new(),
             list: String::new(),
             len: 0,
+            hint: None,
         }
     }
 }
@@ -193,8 +238,14 @@ impl Rows {
         self.len == 0
     }
 
-    /// Adds one event as a row.
+    /// Adds one event as a row: one pass over its fields fills the two maps and finds the
+    /// promoted ones.
     pub fn push(&mut self, event: &Event, time: Option<i64>, source: &Source) {
+        if self.len == 0
+            && let Some(hint) = self.hint.take()
+        {
+            self.presize(&hint);
+        }
         self.time.append_option(time);
         self.event_id
             .append_option((event.event_id()).and_then(|id| i32::try_from(id).ok()));
@@ -207,10 +258,15 @@ impl Rows {
         self.ingest_id
             .append_value(i64::try_from(source.ingest_id).unwrap_or(i64::MAX));
         self.source_sha256.append_value(&source.sha256);
+        let mut promoted: [Option<&Value>; PROMOTED.len()] = [None; PROMOTED.len()];
         for (name, value) in &event.fields {
             let map = if is_system_field(name) {
                 &mut self.system
             } else {
+                // Names are unique within an event (`Event::push` merges repeats).
+                if let Some(i) = PROMOTED.iter().position(|p| p == name) {
+                    promoted[i] = Some(value);
+                }
                 &mut self.event_data
             };
             map.keys().append_value(name);
@@ -224,15 +280,52 @@ impl Rows {
         event.write_json(&mut self.json);
         self.event
             .append_value(std::str::from_utf8(&self.json).unwrap_or("{}"));
-        for (name, column) in PROMOTED.iter().zip(&mut self.promoted) {
-            let value = (event.fields.iter()).find_map(|(n, v)| (n == name).then_some(v));
+        for (value, column) in promoted.into_iter().zip(&mut self.promoted) {
             column.append_option(value.and_then(|v| value_text(v, &mut self.list)));
         }
         self.len += 1;
     }
 
-    /// The rows gathered so far as a batch; the builders start over, empty.
-    pub fn take_batch(&mut self) -> Result<RecordBatch, ArrowError> {
+    /// The string builders, in a fixed order.
+    fn strings(&mut self) -> impl Iterator<Item = &mut StringBuilder> {
+        [
+            &mut self.channel,
+            &mut self.provider,
+            &mut self.computer,
+            &mut self.source_file,
+            &mut self.source_sha256,
+            &mut self.event,
+        ]
+        .into_iter()
+        .chain(self.promoted.iter_mut())
+    }
+
+    fn sizes(&mut self) -> BatchSizes {
+        let map = |m: &mut MapBuilder<StringBuilder, StringBuilder>| {
+            (StringSize::of(m.keys()), StringSize::of(m.values()))
+        };
+        let maps = [map(&mut self.system), map(&mut self.event_data)];
+        BatchSizes {
+            rows: self.len,
+            strings: self.strings().map(|b| StringSize::of(b)).collect(),
+            maps,
+        }
+    }
+
+    /// Replaces the (empty) string builders with ones sized like the last full batch.
+    fn presize(&mut self, hint: &BatchSizes) {
+        for (builder, size) in self.strings().zip(&hint.strings) {
+            *builder = size.builder();
+        }
+        let [(system_keys, system_values), (data_keys, data_values)] = &hint.maps;
+        self.system = map_builder(hint.rows, system_keys, system_values);
+        self.event_data = map_builder(hint.rows, data_keys, data_values);
+    }
+
+    /// The rows gathered so far as a batch; the builders start over, empty. After a full
+    /// batch, the next one's builders are sized like it when its first row arrives.
+    pub fn take_batch(&mut self, full: bool) -> Result<RecordBatch, ArrowError> {
+        self.hint = full.then(|| self.sizes());
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(self.time.finish()),
             Arc::new(self.event_id.finish()),
@@ -275,7 +368,7 @@ mod tests {
         };
         let mut rows = Rows::default();
         rows.push(&e, time_micros(&e), &source);
-        let batch = rows.take_batch().expect("a batch of the schema");
+        let batch = rows.take_batch(false).expect("a batch of the schema");
         assert_eq!(batch.num_rows(), 1);
         assert!(rows.is_empty());
         let data = batch
@@ -313,5 +406,45 @@ mod tests {
         assert!(!is_system_field("EventData_Name"));
         assert!(!is_system_field("ProviderGuid"));
         assert!(!is_system_field("CommandLine"));
+    }
+
+    #[test]
+    fn a_batch_after_a_full_one_holds_its_own_rows() {
+        let source = Source {
+            ingest_id: 1,
+            file: "a.evtx".into(),
+            sha256: "00".into(),
+        };
+        let event = |n: usize| {
+            Event::from_pairs(&[
+                ("EventID", "1"),
+                ("CommandLine", &format!("cmd /c {n}")),
+                ("Other", "x"),
+            ])
+        };
+        let mut rows = Rows::default();
+        for n in 0..3 {
+            rows.push(&event(n), None, &source);
+        }
+        let first = rows.take_batch(true).expect("a batch");
+        assert_eq!(first.num_rows(), 3);
+        rows.push(&event(7), None, &source);
+        let second = rows.take_batch(true).expect("a batch");
+        assert_eq!(second.num_rows(), 1);
+        let text = |batch: &RecordBatch, name: &str| {
+            (batch.column_by_name(name))
+                .and_then(|c| c.as_any().downcast_ref::<arrow_array::StringArray>())
+                .map(|a| a.value(0).to_owned())
+        };
+        assert_eq!(text(&second, "CommandLine").as_deref(), Some("cmd /c 7"));
+        assert_eq!(
+            text(&second, "event"),
+            Some(event(7).to_json()),
+            "the whole event as JSON"
+        );
+        let data = (second.column_by_name("event_data"))
+            .and_then(|c| c.as_any().downcast_ref::<arrow_array::MapArray>())
+            .expect("a map column");
+        assert_eq!(data.value_length(0), 2, "CommandLine and Other");
     }
 }
