@@ -101,29 +101,6 @@ pub enum OutputFormat {
     Table,
 }
 
-/// Sigma rule levels, lowest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Level {
-    Informational,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Level {
-    /// The rule level this option names.
-    pub fn level(self) -> crate::sigma::Level {
-        match self {
-            Level::Informational => crate::sigma::Level::Informational,
-            Level::Low => crate::sigma::Level::Low,
-            Level::Medium => crate::sigma::Level::Medium,
-            Level::High => crate::sigma::Level::High,
-            Level::Critical => crate::sigma::Level::Critical,
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
     Table,
@@ -138,8 +115,9 @@ pub struct ScanArgs {
     pub rules: RuleArgs,
     /// Output only rules and correlations at or above this level (the rules a correlation
     /// counts still run for it, whatever their level)
-    #[arg(long, value_enum, value_name = "LEVEL")]
-    pub min_level: Option<Level>,
+    /// (informational, low, medium, high, critical)
+    #[arg(long, value_name = "LEVEL", value_parser = level_arg)]
+    pub min_level: Option<crate::sigma::Level>,
     /// Inexact, like Hayabusa: skip process_creation rules on Security 4688 events when a
     /// positive selection needs a field 4688 lacks (e.g. ParentCommandLine)
     #[arg(long)]
@@ -302,6 +280,32 @@ pub fn run(cli: Cli, backend: &dyn crate::store::Backend) -> anyhow::Result<Outc
         None => return open_cmd::run(cli.open, backend),
     };
     code.map(Outcome::Done)
+}
+
+/// A `--min-level` value: one of Sigma's five levels, in any case.
+fn level_arg(text: &str) -> Result<crate::sigma::Level, String> {
+    crate::sigma::Level::parse(text)
+        .ok_or_else(|| format!("not a level; one of {}", crate::sigma::Level::names()))
+}
+
+/// The rules a command over the case in `dir` runs, as the workbench loads them: the bundled
+/// pack (unless left out), the installed SigmaHQ release, `--rules` paths, the user's own rules
+/// and the tuning overlays of the case and the user. Returns the rules and the paths that could
+/// not be read.
+fn case_rules(
+    rules: &RuleArgs,
+    dir: &std::path::Path,
+    skip_impossible_4688: bool,
+) -> anyhow::Result<(crate::sigma::RuleSet, Vec<String>)> {
+    let config = crate::rulepack::config_dir();
+    let loader = crate::rulepack::loader(&config)?.with_skip_impossible_4688(skip_impossible_4688);
+    Ok(crate::rulepack::load_for_case_with(
+        &loader,
+        &rules.rules,
+        rules.no_default_rules,
+        Some(dir),
+        &config,
+    )?)
 }
 
 /// `s` cut to `max` characters, the cut marked with `…` (table columns).

@@ -3,7 +3,6 @@
 
 use super::{LogonsArgs, OutputFormat, case_dir, truncate};
 use crate::logons::{self, Session, lateral::Edge};
-use crate::rulepack;
 use crate::sanitize::{for_terminal, json_text};
 use crate::store::{Backend, EventRef, EventStore};
 use std::io::Write;
@@ -15,15 +14,7 @@ type Found = (std::sync::Arc<dyn EventStore>, Vec<Session>, Vec<u64>);
 /// The sessions of the case and the rule hits in each.
 fn sessions_and_hits(args: &LogonsArgs, backend: &dyn Backend) -> anyhow::Result<Found> {
     let dir = case_dir::resolve(backend, args.case.case.as_deref(), &[])?;
-    let config = rulepack::config_dir();
-    let loader = rulepack::loader(&config)?;
-    let (set, read_errors) = rulepack::load_for_case_with(
-        &loader,
-        &args.rules.rules,
-        args.rules.no_default_rules,
-        Some(&dir),
-        &config,
-    )?;
+    let (set, read_errors) = super::case_rules(&args.rules, &dir, false)?;
     for e in &read_errors {
         eprintln!("error: cannot read rules: {e}");
     }

@@ -19,15 +19,7 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
     // Rules first: a --rules path that cannot be read refuses the scan before anything is
     // ingested, rather than a scan without those rules that looks complete.
     // Tuning overlays of the case and the user apply here exactly as in the workbench.
-    let config = rulepack::config_dir();
-    let loader = rulepack::loader(&config)?.with_skip_impossible_4688(args.skip_impossible_4688);
-    let (set, read_errors) = rulepack::load_for_case_with(
-        &loader,
-        &args.rules.rules,
-        args.rules.no_default_rules,
-        Some(&dir),
-        &config,
-    )?;
+    let (set, read_errors) = super::case_rules(&args.rules, &dir, args.skip_impossible_4688)?;
     if !read_errors.is_empty() {
         for e in &read_errors {
             eprintln!("error: cannot read rules: {e}");
@@ -50,9 +42,12 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
     for line in rulepack::replacement_notes(&set.replaced) {
         eprintln!("{}", for_terminal(&line));
     }
-    print_sources(&rulepack::sources(&set, &config), args.verbose);
+    print_sources(
+        &rulepack::sources(&set, &rulepack::config_dir()),
+        args.verbose,
+    );
     // The level decides what is output; what an output correlation counts runs regardless.
-    let min = args.min_level.map(super::Level::level);
+    let min = args.min_level;
     let sel = hunt::select_by_level(&set.rules, &set.correlations, min);
     let rules: Vec<&CompiledRule> = sel.rules.iter().map(|&i| &set.rules[i]).collect();
     let correlations: Vec<Correlation> = sel
