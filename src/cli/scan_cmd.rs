@@ -1,7 +1,8 @@
 //! `huntbench scan`: runs rules over a case (ingesting given paths first) and prints the hits.
 
+use super::timeline::{self, Row, Timeline};
 use super::truncate;
-use super::{OutputFormat, ScanArgs, case_dir, ingest_cmd};
+use super::{ScanArgs, ScanFormat, case_dir, ingest_cmd};
 use crate::event::{Event, short_channel};
 use crate::hunt;
 use crate::rulepack;
@@ -95,16 +96,18 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
                 // Events are read and their lines formatted on every core, a chunk at a time so
                 // that a rule with many hits does not hold all its lines; written in order.
                 for chunk in hits.chunks(OUTPUT_CHUNK) {
-                    let lines: Vec<Vec<u8>> = chunk
+                    let lines: Vec<(Option<jiff::Timestamp>, Vec<u8>)> = chunk
                         .par_iter()
-                        .map(|r| -> anyhow::Result<Vec<u8>> {
+                        .map(|r| -> anyhow::Result<_> {
                             let (event, file) = snapshot.event(*r)?;
                             let file_path = paths.get(&file).map_or("", String::as_str);
-                            format_hit(args.format, rule, &event, file_path, rule.matches(&event))
+                            let detail = rule.matches(&event);
+                            let line = format_hit(args.format, rule, &event, file_path, detail)?;
+                            Ok((event.timestamp(), line))
                         })
                         .collect::<anyhow::Result<_>>()?;
-                    for line in lines {
-                        writer.write(&line)?;
+                    for (at, line) in lines {
+                        writer.write(at, line)?;
                     }
                 }
                 written += hits.len();
@@ -129,7 +132,8 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
         }
         corr_hits += hits.len();
         for hit in hits {
-            writer.write(&format_correlation(args.format, corr, hit, &*snapshot)?)?;
+            let line = format_correlation(args.format, corr, hit, &*snapshot)?;
+            writer.write(Some(hit.first), line)?;
         }
     }
     writer.finish()?;
@@ -182,31 +186,52 @@ fn print_sources(sources: &rulepack::Sources, verbose: bool) {
 /// Hits read and formatted together; bounds the lines held at once.
 const OUTPUT_CHUNK: usize = 1024;
 
-/// Writes hit lines in one of the output formats (the CSV header first).
+/// Writes hit lines in one of the output formats (the CSV header first). A timeline is in
+/// time order, so its lines are held and written sorted at the end (ties in output order);
+/// the other formats stream as the rules finish.
 struct HitWriter<W: Write> {
     out: W,
+    held: Option<Vec<(Option<jiff::Timestamp>, Vec<u8>)>>,
 }
 
 impl<W: Write> HitWriter<W> {
-    fn new(format: OutputFormat, mut out: W) -> anyhow::Result<HitWriter<W>> {
+    fn new(format: ScanFormat, mut out: W) -> anyhow::Result<HitWriter<W>> {
         match format {
-            OutputFormat::Jsonl => {}
-            OutputFormat::Table => writeln!(
+            ScanFormat::Jsonl => {}
+            ScanFormat::Table => writeln!(
                 out,
                 "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  DETAILS",
                 "TIME", "LEVEL", "RULE", "COMPUTER", "CHANNEL", "EID"
             )?,
-            OutputFormat::Csv => out.write_all(&csv_line(crate::hunt::HIT_CSV_COLUMNS)?)?,
+            ScanFormat::Csv => out.write_all(&csv_line(crate::hunt::HIT_CSV_COLUMNS)?)?,
+            ScanFormat::TimelineCsv => out.write_all(&timeline::header(Timeline::Csv)?)?,
+            ScanFormat::TimelineJsonl | ScanFormat::Timesketch => {}
         }
-        Ok(HitWriter { out })
+        let timeline = matches!(
+            format,
+            ScanFormat::TimelineCsv | ScanFormat::TimelineJsonl | ScanFormat::Timesketch
+        );
+        Ok(HitWriter {
+            out,
+            held: timeline.then(Vec::new),
+        })
     }
 
-    fn write(&mut self, line: &[u8]) -> anyhow::Result<()> {
-        self.out.write_all(line)?;
+    fn write(&mut self, at: Option<jiff::Timestamp>, line: Vec<u8>) -> anyhow::Result<()> {
+        match &mut self.held {
+            Some(held) => held.push((at, line)),
+            None => self.out.write_all(&line)?,
+        }
         Ok(())
     }
 
     fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(mut held) = self.held.take() {
+            held.sort_by_key(|(at, _)| *at);
+            for (_, line) in held {
+                self.out.write_all(&line)?;
+            }
+        }
         self.out.flush()?;
         Ok(())
     }
@@ -243,7 +268,7 @@ struct HitLine<'a> {
 
 /// A rule hit as one line (ended by a newline) of `format`.
 fn format_hit(
-    format: OutputFormat,
+    format: ScanFormat,
     rule: &CompiledRule,
     event: &Event,
     file: &str,
@@ -259,7 +284,7 @@ fn format_hit(
         }
     }
     Ok(match format {
-        OutputFormat::Jsonl => {
+        ScanFormat::Jsonl => {
             let line = HitLine {
                 rule_id: rule.id(),
                 rule_title: rule.title(),
@@ -277,7 +302,7 @@ fn format_hit(
             text.push('\n');
             text.into_bytes()
         }
-        OutputFormat::Csv => csv_line(
+        ScanFormat::Csv => csv_line(
             [
                 ts.as_str(),
                 rule.id().unwrap_or_default(),
@@ -295,7 +320,7 @@ fn format_hit(
             .chain([json_text(event.to_json())]),
         )?,
         // The event as the workbench's lists summarise it (one summary for both).
-        OutputFormat::Table => format!(
+        ScanFormat::Table => format!(
             "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  {}\n",
             ts,
             rule.meta.level.as_deref().unwrap_or("-"),
@@ -306,12 +331,15 @@ fn format_hit(
             for_terminal(&event.summary()),
         )
         .into_bytes(),
+        ScanFormat::TimelineCsv => Row::hit(&rule.meta, event, file).line(Timeline::Csv)?,
+        ScanFormat::TimelineJsonl => Row::hit(&rule.meta, event, file).line(Timeline::Jsonl)?,
+        ScanFormat::Timesketch => (Row::hit(&rule.meta, event, file)).line(Timeline::Timesketch)?,
     })
 }
 
 /// A correlation hit as one line of `format`.
 fn format_correlation(
-    format: OutputFormat,
+    format: ScanFormat,
     corr: &crate::sigma::Correlation,
     hit: &crate::sigma::CorrelationHit<EventRef>,
     snapshot: &dyn EventStore,
@@ -320,9 +348,10 @@ fn format_correlation(
     for r in &hit.keys {
         events.push(snapshot.event(*r).context("reading a correlated event")?.0);
     }
+    let row = || Row::correlation(&corr.meta, hit.first, &hit.group, &events);
     let group: Vec<String> = hit.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
     Ok(match format {
-        OutputFormat::Jsonl => {
+        ScanFormat::Jsonl => {
             let line = json!({
                 "rule_id": corr.meta.id,
                 "rule_title": corr.meta.title,
@@ -336,7 +365,7 @@ fn format_correlation(
             });
             format!("{}\n", json_text(line.to_string())).into_bytes()
         }
-        OutputFormat::Csv => csv_line(
+        ScanFormat::Csv => csv_line(
             [
                 crate::event::format_timestamp(hit.first).as_str(),
                 corr.meta.id.as_deref().unwrap_or_default(),
@@ -353,7 +382,7 @@ fn format_correlation(
             .into_iter()
             .chain([json_text(serde_json::to_string(&events)?)]),
         )?,
-        OutputFormat::Table => format!(
+        ScanFormat::Table => format!(
             "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  correlation of {} events: {}\n",
             crate::event::format_timestamp(hit.first),
             corr.meta.level.as_deref().unwrap_or("-"),
@@ -365,5 +394,8 @@ fn format_correlation(
             for_terminal(&group.join("; ")),
         )
         .into_bytes(),
+        ScanFormat::TimelineCsv => row().line(Timeline::Csv)?,
+        ScanFormat::TimelineJsonl => row().line(Timeline::Jsonl)?,
+        ScanFormat::Timesketch => row().line(Timeline::Timesketch)?,
     })
 }
