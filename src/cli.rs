@@ -121,16 +121,15 @@ pub enum Level {
 }
 
 impl Level {
-    /// The rank [`crate::hunt::level_rank`] gives rules of this level.
-    pub fn rank(self) -> u8 {
-        let name = match self {
-            Level::Informational => "informational",
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-            Level::Critical => "critical",
-        };
-        crate::hunt::level_rank(Some(name))
+    /// The rule level this option names.
+    pub fn level(self) -> crate::sigma::Level {
+        match self {
+            Level::Informational => crate::sigma::Level::Informational,
+            Level::Low => crate::sigma::Level::Low,
+            Level::Medium => crate::sigma::Level::Medium,
+            Level::High => crate::sigma::Level::High,
+            Level::Critical => crate::sigma::Level::Critical,
+        }
     }
 }
 

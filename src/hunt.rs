@@ -7,7 +7,7 @@
 //! and only references to hits (not events) are kept.
 
 use crate::event::Event;
-use crate::sigma::{CompiledRule, Correlation};
+use crate::sigma::{CompiledRule, Correlation, Level};
 use crate::store::{EventRef, EventStore, StoreError};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
@@ -326,14 +326,17 @@ pub struct LevelSelection {
     pub correlations_shown: Vec<bool>,
 }
 
-/// Selects, for level threshold `min` (see [`level_rank`]), what runs and what is output.
+/// Selects, for level threshold `min` (`None`: every rule), what runs and what is output.
+/// A rule without a known level ranks as informational ([`RuleMeta::rank`]).
+///
+/// [`RuleMeta::rank`]: crate::sigma::RuleMeta::rank
 pub fn select_by_level(
     rules: &[CompiledRule],
     correlations: &[Correlation],
-    min: u8,
+    min: Option<Level>,
 ) -> LevelSelection {
-    let passes = |level: &Option<String>| level_rank(level.as_deref()) >= min;
-    let shown: Vec<bool> = correlations.iter().map(|c| passes(&c.meta.level)).collect();
+    let passes = |meta: &crate::sigma::RuleMeta| min.is_none_or(|min| meta.rank() >= min);
+    let shown: Vec<bool> = correlations.iter().map(|c| passes(&c.meta)).collect();
     let needed = crate::sigma::correlation::with_inner(correlations, &shown);
     let mut sel = LevelSelection::default();
     for i in (0..correlations.len()).filter(|&i| needed[i]) {
@@ -342,7 +345,7 @@ pub fn select_by_level(
     }
     for (i, rule) in rules.iter().enumerate() {
         let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
-        let own = passes(&rule.meta.level);
+        let own = passes(&rule.meta);
         let feeds = || {
             sel.correlations
                 .iter()
@@ -354,17 +357,4 @@ pub fn select_by_level(
         }
     }
     sel
-}
-
-/// Sigma levels in increasing severity, from 1. A rule without a level, or with one Sigma
-/// does not know (which loading notes), ranks as informational: the lowest threshold keeps
-/// every rule, where rank 0 (no threshold) is the only one that did.
-pub fn level_rank(level: Option<&str>) -> u8 {
-    match level.map(str::to_ascii_lowercase).as_deref() {
-        Some("low") => 2,
-        Some("medium") => 3,
-        Some("high") => 4,
-        Some("critical") => 5,
-        _ => 1,
-    }
 }

@@ -7,7 +7,7 @@
 mod case;
 pub mod document;
 mod in_flight;
-mod ingest;
+mod indexer;
 mod keyword;
 mod manifest;
 mod merge_policy;
@@ -19,7 +19,7 @@ mod search;
 mod tokenizer;
 
 pub use case::{Case, IndexBackend, IndexError};
-pub use ingest::{IngestOptions, IngestSummary, InputProblem, Progress, READER_THREAD};
+pub use indexer::{IngestOptions, IngestSummary, InputProblem, Progress, READER_THREAD};
 pub use manifest::{Manifest, SourceFile};
 pub use plan::{PlannedFile, plan_inputs};
 pub use search::Snapshot;

@@ -11,6 +11,7 @@
 
 pub mod attack;
 pub mod cli;
+pub mod descent;
 pub mod event;
 pub mod export;
 pub mod hunt;

@@ -14,10 +14,53 @@ pub fn overlay_dir(case_dir: &Path) -> PathBuf {
     case_dir.join("overlays")
 }
 
+/// An overlay file as read once: its text (what the rule loader applies) and what it
+/// excludes (what the workbench lists).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlay {
+    pub path: PathBuf,
+    pub text: String,
+    pub excludes: Excludes,
+}
+
+/// What an overlay excludes, as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Excludes {
+    /// One [`exclusion_yaml`] wrote: the rule's title, the field and the value as the event
+    /// shows it.
+    Value {
+        rule: String,
+        field: String,
+        value: String,
+    },
+    /// Any other shape: its criteria as written, on one line.
+    Criteria(String),
+}
+
+impl Overlay {
+    pub fn new(path: PathBuf, text: String) -> Overlay {
+        let excludes = match describe(&text) {
+            Some((rule, field, value)) => Excludes::Value { rule, field, value },
+            None => Excludes::Criteria(
+                (text.lines())
+                    .filter(|l| l.starts_with("        ") && l.contains(':'))
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        };
+        Overlay {
+            path,
+            text,
+            excludes,
+        }
+    }
+}
+
 /// Every overlay file under `<dir>/overlays` (a case directory, or the user config directory
-/// for overlays shared by all cases) as `(path, text)`, sorted by path; unreadable files are
-/// skipped (they are the user's files, and a missing directory simply means no overlays).
-pub fn load_overlays(case_dir: &Path) -> Vec<(PathBuf, String)> {
+/// for overlays shared by all cases), sorted by path; unreadable files are skipped (they are
+/// the user's files, and a missing directory simply means no overlays).
+pub fn load_overlays(case_dir: &Path) -> Vec<Overlay> {
     let Ok(entries) = std::fs::read_dir(overlay_dir(case_dir)) else {
         return Vec::new();
     };
@@ -28,7 +71,14 @@ pub fn load_overlays(case_dir: &Path) -> Vec<(PathBuf, String)> {
         .filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
         .collect();
     out.sort();
-    out
+    out.into_iter().map(|(p, t)| Overlay::new(p, t)).collect()
+}
+
+/// The overlays of a case (if any), then the user's, which apply to every case.
+pub fn load_all(case_dir: Option<&Path>, config_dir: &Path) -> Vec<Overlay> {
+    let mut overlays = case_dir.map(load_overlays).unwrap_or_default();
+    overlays.extend(load_overlays(config_dir));
+    overlays
 }
 
 /// A YAML double-quoted scalar (JSON string syntax is valid YAML).
@@ -84,7 +134,7 @@ pub fn exclusion_yaml(rule: &RuleMeta, field: &str, value: &str) -> Option<Strin
 
 /// What an overlay written by [`exclusion_yaml`] excludes, for listing: the rule's title, the
 /// field and the value as the event shows it. `None` for overlays of another shape.
-pub fn describe(text: &str) -> Option<(String, String, String)> {
+fn describe(text: &str) -> Option<(String, String, String)> {
     let unquote = |s: &str| serde_json::from_str::<String>(s.trim()).ok();
     let title = text.lines().find_map(|l| l.strip_prefix("title: "))?;
     let rule = unquote(title)?.strip_prefix("benign for ")?.to_owned();
@@ -116,13 +166,13 @@ pub fn field_problem(field: &str) -> Option<String> {
     })
 }
 
-/// Writes a new overlay file for the exclusion and returns its path.
+/// Writes a new overlay file for the exclusion and returns it.
 pub fn add_exclusion(
     case_dir: &Path,
     rule: &RuleMeta,
     field: &str,
     value: &str,
-) -> std::io::Result<PathBuf> {
+) -> std::io::Result<Overlay> {
     if let Some(why) = field_problem(field) {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, why));
     }
@@ -157,8 +207,8 @@ pub fn add_exclusion(
         }
         n += 1;
     };
-    std::fs::write(&path, yaml)?;
-    Ok(path)
+    std::fs::write(&path, &yaml)?;
+    Ok(Overlay::new(path, yaml))
 }
 
 #[cfg(test)]
@@ -179,6 +229,11 @@ mod tests {
         assert_eq!((rule.as_str(), field.as_str()), ("WMI \"child\"", "Image"));
         assert_eq!(shown, value);
         assert!(describe("title: mine\nfilter:\n    x: 1\n").is_none());
+        let other = Overlay::new(
+            "o.yml".into(),
+            "title: mine\nfilter:\n    sel:\n        x: 1\n".into(),
+        );
+        assert_eq!(other.excludes, Excludes::Criteria("x: 1".into()));
     }
     use crate::sigma::Loader;
 
@@ -189,11 +244,11 @@ mod tests {
         let set = Loader::new().unwrap().load_str(RULE, "r.yml");
         let meta = &set.rules[0].meta;
         let dir = tempfile::tempdir().unwrap();
-        let path = add_exclusion(dir.path(), meta, "Image", "C:\\a*b.exe").unwrap();
-        assert!(path.starts_with(dir.path().join("overlays")));
+        let written = add_exclusion(dir.path(), meta, "Image", "C:\\a*b.exe").unwrap();
+        assert!(written.path.starts_with(dir.path().join("overlays")));
         let overlays = load_overlays(dir.path());
-        assert_eq!(overlays.len(), 1);
-        let texts = [("r.yml", RULE), ("o.yml", overlays[0].1.as_str())];
+        assert_eq!(overlays, [written], "read back as written");
+        let texts = [("r.yml", RULE), ("o.yml", overlays[0].text.as_str())];
         let set = Loader::new().unwrap().load_texts(texts);
         assert!(set.errors.is_empty(), "{:?}", set.errors);
         let rule = &set.rules[0];
@@ -217,13 +272,16 @@ mod tests {
     fn an_overlay_for_a_saved_search_applies() {
         let saved = crate::query::parse("Image=*.exe")
             .unwrap()
-            .to_sigma_yaml("exes", "medium");
+            .to_sigma_yaml("exes", crate::sigma::Level::Medium);
         let set = Loader::new().unwrap().load_str(&saved, "search-x.yml");
         let meta = &set.rules[0].meta;
         let dir = tempfile::tempdir().unwrap();
         add_exclusion(dir.path(), meta, "Image", "C:\\noisy.exe").unwrap();
         let overlays = load_overlays(dir.path());
-        let texts = [("search-x.yml", saved.as_str()), ("o.yml", &overlays[0].1)];
+        let texts = [
+            ("search-x.yml", saved.as_str()),
+            ("o.yml", &overlays[0].text),
+        ];
         let set = Loader::new().unwrap().load_texts(texts);
         assert!(set.errors.is_empty(), "{:?}", set.errors);
         assert_eq!(set.filters.len(), 1);
@@ -244,7 +302,7 @@ mod tests {
         assert!(load_overlays(dir.path()).is_empty());
         add_exclusion(dir.path(), meta, "[x]: y", "bracket").unwrap();
         let overlays = load_overlays(dir.path());
-        let texts = [("r.yml", RULE), ("o.yml", overlays[0].1.as_str())];
+        let texts = [("r.yml", RULE), ("o.yml", overlays[0].text.as_str())];
         let set = Loader::new().unwrap().load_texts(texts);
         assert!(set.errors.is_empty(), "{:?}", set.errors);
         let mut odd = process("C:\\a.exe");
@@ -257,7 +315,9 @@ mod tests {
             !set.rules[0].is_match(&odd),
             "and excludes exactly that field"
         );
-        let (_, field, value) = describe(&overlays[0].1).unwrap();
+        let Excludes::Value { field, value, .. } = &overlays[0].excludes else {
+            panic!("{:?}", overlays[0].excludes)
+        };
         assert_eq!((field.as_str(), value.as_str()), ("[x]: y", "bracket"));
     }
 

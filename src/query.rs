@@ -22,9 +22,11 @@ use std::fmt;
 
 use crate::event::Event;
 use crate::prefilter::Prefilter;
+use crate::sigma::Level;
 use crate::sigma::mapping::FieldRef;
 use crate::sigma::matcher::{CmpOp, Detection, Item, MatchDetail, Node, Test};
 use crate::sigma::prefilter_build::detection_prefilter;
+use crate::sigma::rule::SAVED_SEARCH;
 use crate::sigma::value::{SigmaString, StrMatcher};
 
 pub use lexer::Op;
@@ -322,17 +324,19 @@ impl Query {
 
     /// The query as a Sigma rule (each comparison a selection; same semantics), with the
     /// [`Self::rule_id`] of the search, its [`Self::logsource`] and the given level.
-    pub fn to_sigma_yaml(&self, title: &str, level: &str) -> String {
+    pub fn to_sigma_yaml(&self, title: &str, level: Level) -> String {
         let detection = self.detection_yaml();
         let mut logsource = String::from("  product: windows\n");
         if let Some((kind, name)) = self.logsource() {
             logsource.push_str(&format!("  {kind}: {name}\n"));
         }
         format!(
-            "title: {}\nid: {}\nstatus: experimental\nlogsource:\n{logsource}{detection}level: {}\n",
+            "title: {}\nid: {}\nstatus: experimental\n{}: {}\nlogsource:\n{logsource}{detection}level: {}\n",
             q(title),
             stable_uuid(&detection),
-            q(level)
+            SAVED_SEARCH.0,
+            SAVED_SEARCH.1,
+            q(level.name())
         )
     }
 

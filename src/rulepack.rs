@@ -205,6 +205,18 @@ pub fn load_for_case_with(
     case_dir: Option<&Path>,
     config_dir: &Path,
 ) -> Result<(RuleSet, Vec<String>), SigmaError> {
+    let overlays = crate::overlay::load_all(case_dir, config_dir);
+    load_with_overlays(loader, paths, no_default, config_dir, &overlays)
+}
+
+/// [`load_for_case_with`] with the overlays already read (the workbench lists them too).
+pub fn load_with_overlays(
+    loader: &Loader,
+    paths: &[PathBuf],
+    no_default: bool,
+    config_dir: &Path,
+    overlays: &[crate::overlay::Overlay],
+) -> Result<(RuleSet, Vec<String>), SigmaError> {
     let bundled = if no_default { Vec::new() } else { bundled() };
     // The installed SigmaHQ release comes before the given paths: a given rule of the same id
     // replaces its installed copy.
@@ -219,13 +231,9 @@ pub fn load_for_case_with(
     if user_rules.is_dir() {
         user.extend(read_rule_files(std::slice::from_ref(&user_rules)));
     }
-    let mut overlays = case_dir
-        .map(crate::overlay::load_overlays)
-        .unwrap_or_default();
-    overlays.extend(crate::overlay::load_overlays(config_dir));
     let overlays: Vec<(String, String)> = overlays
-        .into_iter()
-        .map(|(p, t)| (p.display().to_string(), t))
+        .iter()
+        .map(|o| (o.path.display().to_string(), o.text.clone()))
         .collect();
     let texts = bundled.iter().map(|(o, t)| (o.as_str(), *t)).chain(
         (user.texts.iter())

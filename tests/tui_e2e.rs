@@ -369,7 +369,7 @@ fn marking_a_value_benign_writes_an_overlay_and_removes_hits() {
     s.wait_for("24 → 0");
     let overlays = huntbench::overlay::load_overlays(&s.case());
     assert_eq!(overlays.len(), 1);
-    assert!(overlays[0].1.contains("WmiPrvSE.exe"));
+    assert!(overlays[0].text.contains("WmiPrvSE.exe"));
     s.quit_and_check_terminal();
 }
 

@@ -367,7 +367,7 @@ fn saved_search_shows_in_rules_with_its_count_and_exports_work() {
         .iter()
         .find(|r| r.rule.meta.title == "cmd shells")
         .expect("saved search loaded");
-    assert!(row.saved_search);
+    assert!(row.rule.meta.saved_search);
     assert_eq!(row.hits.len(), n);
     fx.send(Action::Back);
     assert!(fx.screen().contains("cmd shells [search]"));

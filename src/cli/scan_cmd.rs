@@ -53,7 +53,7 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
     }
     print_sources(&rulepack::sources(&set, &config), args.verbose);
     // The level decides what is output; what an output correlation counts runs regardless.
-    let min = args.min_level.map_or(0, super::Level::rank);
+    let min = args.min_level.map(super::Level::level);
     let sel = hunt::select_by_level(&set.rules, &set.correlations, min);
     let rules: Vec<&CompiledRule> = sel.rules.iter().map(|&i| &set.rules[i]).collect();
     let correlations: Vec<Correlation> = sel
@@ -288,7 +288,7 @@ fn format_hit(
             let line = HitLine {
                 rule_id: rule.id(),
                 rule_title: rule.title(),
-                level: rule.meta.level.as_deref(),
+                level: rule.meta.level_text(),
                 timestamp: &ts,
                 computer: event.computer(),
                 channel: event.channel(),
@@ -307,7 +307,7 @@ fn format_hit(
                 ts.as_str(),
                 rule.id().unwrap_or_default(),
                 rule.title(),
-                rule.meta.level.as_deref().unwrap_or_default(),
+                rule.meta.level_text().unwrap_or_default(),
                 event.computer(),
                 event.channel(),
                 &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
@@ -323,7 +323,7 @@ fn format_hit(
         ScanFormat::Table => format!(
             "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  {}\n",
             ts,
-            rule.meta.level.as_deref().unwrap_or("-"),
+            rule.meta.level_text().unwrap_or("-"),
             for_terminal(&truncate(rule.title(), 44)),
             for_terminal(&truncate(event.computer(), 20)),
             for_terminal(&truncate(short_channel(event.channel()), 12)),
@@ -355,7 +355,7 @@ fn format_correlation(
             let line = json!({
                 "rule_id": corr.meta.id,
                 "rule_title": corr.meta.title,
-                "level": corr.meta.level,
+                "level": corr.meta.level_text(),
                 "timestamp": crate::event::format_timestamp(hit.first),
                 "last_timestamp": crate::event::format_timestamp(hit.last),
                 "correlation": format!("{:?}", corr.kind),
@@ -370,7 +370,7 @@ fn format_correlation(
                 crate::event::format_timestamp(hit.first).as_str(),
                 corr.meta.id.as_deref().unwrap_or_default(),
                 &corr.meta.title,
-                corr.meta.level.as_deref().unwrap_or_default(),
+                corr.meta.level_text().unwrap_or_default(),
                 "",
                 "",
                 "",
@@ -385,7 +385,7 @@ fn format_correlation(
         ScanFormat::Table => format!(
             "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  correlation of {} events: {}\n",
             crate::event::format_timestamp(hit.first),
-            corr.meta.level.as_deref().unwrap_or("-"),
+            corr.meta.level_text().unwrap_or("-"),
             for_terminal(&truncate(&corr.meta.title, 44)),
             "",
             "",

@@ -3,7 +3,7 @@
 //! inputs elsewhere (the Parquet export of raw logs).
 
 use super::case::Case;
-use super::ingest::{IngestSummary, triage};
+use super::indexer::{IngestSummary, triage};
 use super::manifest::{Manifest, SourceFile};
 use crate::ingest::{self, Format};
 use std::path::{Path, PathBuf};

@@ -28,11 +28,7 @@ pub enum Op {
 }
 
 /// A token and its 0-based character column.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
-    pub tok: Tok,
-    pub col: usize,
-}
+pub type Token = crate::descent::Spanned<Tok>;
 
 pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
     let chars: Vec<char> = text.chars().collect();
@@ -53,7 +49,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
             _ => None,
         };
         if let Some(tok) = single {
-            out.push(Token { tok, col });
+            out.push(Token { tok, at: col });
             i += 1;
             continue;
         }
@@ -70,7 +66,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
                 };
                 out.push(Token {
                     tok: Tok::Op(op),
-                    col,
+                    at: col,
                 });
                 i += 1 + usize::from(eq);
             }
@@ -103,7 +99,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
                 i += 1;
                 out.push(Token {
                     tok: Tok::Quoted(s),
-                    col,
+                    at: col,
                 });
             }
             _ => {
@@ -132,7 +128,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
                 }
                 out.push(Token {
                     tok: Tok::Word(chars[start..i].iter().collect()),
-                    col,
+                    at: col,
                 });
             }
         }

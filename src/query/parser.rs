@@ -3,12 +3,16 @@
 
 use super::lexer::{Op, Tok, Token};
 use super::{Ast, CmpKind, QueryError};
+use crate::descent::{Cursor, ParseError};
 
 pub struct Parser {
-    toks: Vec<Token>,
-    at: usize,
-    end: usize,
-    depth: usize,
+    c: Cursor<Tok>,
+}
+
+impl ParseError for QueryError {
+    fn at(col0: usize, message: String) -> QueryError {
+        QueryError::new(col0, message)
+    }
 }
 
 /// How deep parentheses and `NOT` may nest.
@@ -19,43 +23,32 @@ fn is_kw(t: Option<&Tok>, kw: &str) -> bool {
 }
 
 impl Parser {
+    /// Past [`MAX_NESTING`] levels of parentheses or `NOT` a query is an error, not a stack
+    /// overflow that would take the workbench (and the terminal) down.
     pub fn new(toks: Vec<Token>, end: usize) -> Parser {
         Parser {
-            toks,
-            at: 0,
-            end,
-            depth: 0,
+            c: Cursor::new(toks, end, MAX_NESTING),
         }
-    }
-
-    /// Counts one more level of parentheses or `NOT`: past [`MAX_NESTING`] it is an error,
-    /// not a stack overflow that would take the workbench (and the terminal) down.
-    fn deeper(&mut self) -> Result<(), QueryError> {
-        self.depth += 1;
-        if self.depth > MAX_NESTING {
-            return Err(self.err(format!("nested more than {MAX_NESTING} levels deep")));
-        }
-        Ok(())
     }
 
     fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.at).map(|t| &t.tok)
+        self.c.peek()
     }
 
     fn col(&self) -> usize {
-        self.toks.get(self.at).map_or(self.end, |t| t.col)
+        self.c.offset()
     }
 
     fn err(&self, msg: impl Into<String>) -> QueryError {
-        QueryError::new(self.col(), msg)
+        self.c.err(msg)
     }
 
     pub fn parse(mut self) -> Result<Ast, QueryError> {
-        if self.toks.is_empty() {
+        if self.c.tokens().is_empty() {
             return Err(self.err("empty query"));
         }
         let ast = self.or()?;
-        if self.at < self.toks.len() {
+        if !self.c.is_done() {
             return Err(self.err("unexpected `)`"));
         }
         Ok(ast)
@@ -64,7 +57,7 @@ impl Parser {
     fn or(&mut self) -> Result<Ast, QueryError> {
         let mut parts = vec![self.and()?];
         while is_kw(self.peek(), "or") {
-            self.at += 1;
+            self.c.skip(1);
             parts.push(self.and()?);
         }
         Ok(if parts.len() == 1 {
@@ -78,7 +71,7 @@ impl Parser {
         let mut parts = vec![self.not()?];
         loop {
             if is_kw(self.peek(), "and") {
-                self.at += 1;
+                self.c.skip(1);
             } else if self.peek().is_none()
                 || self.peek() == Some(&Tok::RParen)
                 || is_kw(self.peek(), "or")
@@ -95,13 +88,11 @@ impl Parser {
     }
 
     fn not(&mut self) -> Result<Ast, QueryError> {
-        if is_kw(self.peek(), "not")
-            && !matches!(self.toks.get(self.at + 1).map(|t| &t.tok), Some(Tok::Op(_)))
-        {
-            self.at += 1;
-            self.deeper()?;
+        if is_kw(self.peek(), "not") && !matches!(self.c.peek_nth(1), Some(Tok::Op(_))) {
+            self.c.skip(1);
+            self.c.deeper()?;
             let inner = self.not()?;
-            self.depth -= 1;
+            self.c.shallower();
             return Ok(Ast::Not(Box::new(inner)));
         }
         self.atom()
@@ -112,21 +103,21 @@ impl Parser {
         match self.peek().cloned() {
             None => Err(self.err("unexpected end of query")),
             Some(Tok::LParen) => {
-                self.at += 1;
-                self.deeper()?;
+                self.c.skip(1);
+                self.c.deeper()?;
                 let inner = self.or()?;
                 if self.peek() != Some(&Tok::RParen) {
                     return Err(self.err("expected `)`"));
                 }
-                self.at += 1;
-                self.depth -= 1;
+                self.c.skip(1);
+                self.c.shallower();
                 Ok(inner)
             }
             Some(Tok::Word(w)) => {
-                self.at += 1;
+                self.c.skip(1);
                 match self.peek().cloned() {
                     Some(Tok::Op(op)) => {
-                        self.at += 1;
+                        self.c.skip(1);
                         let (value, vcol) = self.value()?;
                         let kind = match op {
                             Op::Eq => CmpKind::Eq,
@@ -162,19 +153,17 @@ impl Parser {
                             values: vec![value],
                         })
                     }
-                    _ if is_kw(self.peek(), "in")
-                        && self.toks.get(self.at + 1).map(|t| &t.tok) == Some(&Tok::LParen) =>
-                    {
-                        self.at += 2;
+                    _ if is_kw(self.peek(), "in") && self.c.peek_nth(1) == Some(&Tok::LParen) => {
+                        self.c.skip(2);
                         let mut values = vec![self.value()?.0];
                         while self.peek() == Some(&Tok::Comma) {
-                            self.at += 1;
+                            self.c.skip(1);
                             values.push(self.value()?.0);
                         }
                         if self.peek() != Some(&Tok::RParen) {
                             return Err(self.err("expected `,` or `)` in the IN list"));
                         }
-                        self.at += 1;
+                        self.c.skip(1);
                         Ok(Ast::Cmp {
                             field: w,
                             kind: CmpKind::Eq,
@@ -191,7 +180,7 @@ impl Parser {
                 }
             }
             Some(Tok::Quoted(s)) => {
-                self.at += 1;
+                self.c.skip(1);
                 Ok(Ast::Keyword(s))
             }
             Some(Tok::RParen) => Err(self.err("unexpected `)`")),
@@ -204,11 +193,11 @@ impl Parser {
         let col = self.col();
         match self.peek().cloned() {
             Some(Tok::Word(w)) => {
-                self.at += 1;
+                self.c.skip(1);
                 Ok((w, col))
             }
             Some(Tok::Quoted(s)) => {
-                self.at += 1;
+                self.c.skip(1);
                 Ok((s, col))
             }
             _ => Err(self.err("expected a value")),

@@ -19,7 +19,7 @@ fn m(query: &str, pairs: &[(&str, &str)]) -> bool {
         );
     }
     // Saved as a Sigma rule, the query must mean the same.
-    let yaml = q.to_sigma_yaml("saved search", "medium");
+    let yaml = q.to_sigma_yaml("saved search", crate::sigma::Level::Medium);
     let set = Loader::new().unwrap().load_str(&yaml, "saved");
     assert!(
         set.errors.is_empty() && set.unsupported.is_empty(),
@@ -188,13 +188,14 @@ fn saved_search_has_a_stable_id() {
         let q = parse(text).unwrap();
         let set = Loader::new()
             .unwrap()
-            .load_str(&q.to_sigma_yaml("t", "medium"), "saved");
+            .load_str(&q.to_sigma_yaml("t", crate::sigma::Level::Medium), "saved");
         let id = set.rules[0]
             .meta
             .id
             .clone()
             .expect("the saved rule has an id");
         assert_eq!(id, q.rule_id());
+        assert!(set.rules[0].meta.saved_search, "marked as a saved search");
         id
     };
     let id = id_of("Image=*\\cmd.exe AND User!=SYSTEM");
@@ -325,9 +326,28 @@ fn a_saved_search_takes_its_logsource_from_its_channel_and_event_ids() {
     );
     let yaml = parse("Channel=System AND EventID=7045")
         .unwrap()
-        .to_sigma_yaml("t", "high");
+        .to_sigma_yaml("t", crate::sigma::Level::High);
     assert!(
         yaml.contains("logsource:\n  product: windows\n  service: system\n"),
         "{yaml}"
     );
+}
+
+/// A saved search is marked in its metadata, whatever its file is called; files saved before
+/// the mark are recognised by their `search-` name.
+#[test]
+fn a_saved_search_is_marked_in_its_metadata() {
+    let q = parse("Image=*\\cmd.exe").unwrap();
+    let yaml = q.to_sigma_yaml("t", crate::sigma::Level::Medium);
+    let loader = Loader::new().unwrap();
+    let saved = |text: &str, origin: &str| loader.load_str(text, origin).rules[0].meta.saved_search;
+    assert!(saved(&yaml, "/rules/renamed.yml"));
+    let unmarked = yaml.replace("huntbench: saved-search\n", "");
+    assert_ne!(unmarked, yaml);
+    assert!(
+        saved(&unmarked, "/rules/search-0f3a.yml"),
+        "older saved searches"
+    );
+    assert!(!saved(&unmarked, "/rules/research-notes.yml"));
+    assert!(!saved(&unmarked, "/rules/my-search-rule.yml"));
 }

@@ -381,7 +381,7 @@ impl Loader {
         let fields = detection_fields(&p.detection);
         sources.set_dialect(fields.iter().map(String::as_str));
         let mut notes = sources.notes.clone();
-        notes.extend(level_note(p.meta.level.as_deref()));
+        notes.extend(level_note(p.meta.unknown_level.as_deref()));
         notes.extend(meta_notes(&p.meta));
         let fail = |e: SigmaError, notes: &[String]| {
             Box::new(Rejected {
@@ -545,13 +545,11 @@ fn detection_fields(det: &Node) -> Vec<String> {
 
 /// A `level` outside Sigma's five is ranked as `informational`, and said so (a typo such as
 /// `crtical` would otherwise pass unnoticed and rank the rule last).
-fn level_note(level: Option<&str>) -> Option<String> {
-    let level = level?;
-    let known = ["informational", "low", "medium", "high", "critical"];
-    (!known.iter().any(|k| k.eq_ignore_ascii_case(level))).then(|| {
+fn level_note(unknown: Option<&str>) -> Option<String> {
+    unknown.map(|level| {
         format!(
             "unknown level `{level}` (one of {}): ranked as informational",
-            known.join(", ")
+            crate::sigma::Level::names()
         )
     })
 }

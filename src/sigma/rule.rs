@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::level::Level;
 use super::mapping::{EventView, RuleSources};
 use super::matcher::{Detection, MatchDetail};
 use super::yaml::{Kind, Node, Span};
@@ -39,6 +40,9 @@ pub struct Related {
     pub kind: String,
 }
 
+/// The custom attribute (key, value) that marks a rule as a saved search.
+pub const SAVED_SEARCH: (&str, &str) = ("huntbench", "saved-search");
+
 /// Rule metadata, kept for the UI and for re-loading a single edited rule.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RuleMeta {
@@ -47,7 +51,11 @@ pub struct RuleMeta {
     pub name: Option<String>,
     pub title: String,
     pub status: Option<String>,
-    pub level: Option<String>,
+    /// `level:`; `None` when absent or not one of Sigma's five (see `unknown_level`).
+    pub level: Option<Level>,
+    /// A `level:` Sigma does not know (noted when loading; the rule ranks as informational).
+    #[serde(skip)]
+    pub unknown_level: Option<String>,
     pub description: Option<String>,
     pub author: Option<String>,
     pub date: Option<String>,
@@ -57,6 +65,9 @@ pub struct RuleMeta {
     pub falsepositives: Vec<String>,
     pub related: Vec<Related>,
     pub logsource: LogSource,
+    /// Written from the search bar: marked `huntbench: saved-search` ([`SAVED_SEARCH`]), or, as
+    /// searches were saved before the mark, read from a file named `search-*`.
+    pub saved_search: bool,
     /// The file path (or the origin given to `load_str`).
     pub origin: String,
     /// Where the document sits in its source text.
@@ -83,12 +94,14 @@ impl RuleMeta {
                 .collect(),
             _ => Vec::new(),
         };
+        let level_text = s("level");
         RuleMeta {
             id: s("id"),
             name: s("name"),
             title: s("title").unwrap_or_default(),
             status: s("status"),
-            level: s("level"),
+            level: level_text.as_deref().and_then(Level::parse),
+            unknown_level: level_text.filter(|t| Level::parse(t).is_none()),
             description: s("description"),
             author: s("author"),
             date: s("date"),
@@ -98,6 +111,10 @@ impl RuleMeta {
             falsepositives: list("falsepositives"),
             related,
             logsource: LogSource::from_node(doc.get("logsource")),
+            saved_search: s("huntbench").as_deref() == Some(SAVED_SEARCH.1)
+                || std::path::Path::new(origin)
+                    .file_stem()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("search-")),
             origin: origin.to_owned(),
             span: doc.span,
             source,
@@ -111,6 +128,18 @@ impl RuleMeta {
             .skip(self.span.start)
             .take(self.span.end.saturating_sub(self.span.start))
             .collect()
+    }
+
+    /// The level the rule ranks at: informational when it has none or an unknown one.
+    pub fn rank(&self) -> Level {
+        self.level.unwrap_or_default()
+    }
+
+    /// The level as the rule writes it (a known one in Sigma's spelling), for output.
+    pub fn level_text(&self) -> Option<&str> {
+        self.level
+            .map(Level::name)
+            .or(self.unknown_level.as_deref())
     }
 
     /// A label for lists: title, else id, else origin.

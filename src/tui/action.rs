@@ -2,6 +2,7 @@
 //! asks the worker to carry out, and [`Msg`]s the worker sends back.
 
 use crate::event::Event;
+use crate::overlay::Overlay;
 use crate::proctree::ProcTree;
 use crate::query::Query;
 use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, MatchDetail};
@@ -131,7 +132,7 @@ pub enum Effect {
     },
     /// Removes an overlay, then re-runs only the loaded rules it applied to.
     RemoveOverlay {
-        path: PathBuf,
+        overlay: Overlay,
         tuning: Arc<Tuning>,
     },
     /// Writes one row per listed row (an event two rules hit is two rows of a timeline).
@@ -155,16 +156,59 @@ pub enum Effect {
     },
 }
 
+/// A kind of background work: what the status line says is running, and, for those with a
+/// worker lane of their own ([`Job::LANES`]), the lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// Events of a list's page.
+    Fetch,
+    Detail,
+    /// Searches and pivots (a process tree shares their lane).
+    Query,
+    Tree,
+    /// Live-edit recompiles.
+    Compile,
+    Stack,
+    /// Loading and running rules, saving them, tuning.
+    Rules,
+    Export,
+}
+
+impl Job {
+    /// The single-slot lanes, one thread each.
+    pub const LANES: [Job; 5] = [
+        Job::Fetch,
+        Job::Detail,
+        Job::Query,
+        Job::Compile,
+        Job::Stack,
+    ];
+
+    /// As the status line says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Fetch => "fetch",
+            Job::Detail => "detail",
+            Job::Query => "query",
+            Job::Tree => "tree",
+            Job::Compile => "compile",
+            Job::Stack => "stack",
+            Job::Rules => "rules",
+            Job::Export => "export",
+        }
+    }
+}
+
 impl Effect {
     /// Effects of the same lane replace each other while queued (newest request wins); `None`
     /// means every request runs (writes must not be dropped).
-    pub fn lane(&self) -> Option<&'static str> {
+    pub fn lane(&self) -> Option<Job> {
         match self {
-            Effect::Fetch(_) => Some("fetch"),
-            Effect::Detail { .. } => Some("detail"),
-            Effect::Tree { .. } | Effect::Pivot { .. } | Effect::Search { .. } => Some("query"),
-            Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some("compile"),
-            Effect::Stack { .. } => Some("stack"),
+            Effect::Fetch(_) => Some(Job::Fetch),
+            Effect::Detail { .. } => Some(Job::Detail),
+            Effect::Tree { .. } | Effect::Pivot { .. } | Effect::Search { .. } => Some(Job::Query),
+            Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some(Job::Compile),
+            Effect::Stack { .. } => Some(Job::Stack),
             _ => None,
         }
     }
@@ -182,8 +226,33 @@ pub struct ExportRow {
 pub struct FailedRule {
     pub title: String,
     pub origin: String,
-    pub kind: &'static str,
+    pub kind: FailKind,
     pub reason: String,
+}
+
+/// Why a rule is in the list of failed ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailKind {
+    /// It does not parse or compile.
+    Error,
+    /// It uses what the engine does not support.
+    Unsupported,
+    /// Another rule with its id loaded after it.
+    Replaced,
+    /// Its file could not be read.
+    Unreadable,
+}
+
+impl FailKind {
+    /// As the rules list shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailKind::Error => "error",
+            FailKind::Unsupported => "unsupported",
+            FailKind::Replaced => "replaced",
+            FailKind::Unreadable => "unreadable",
+        }
+    }
 }
 
 pub use crate::store::InputProblem;
@@ -198,7 +267,7 @@ pub struct RulesLoaded {
     pub corr_hits: Vec<Arc<Vec<CorrelationHit<EventRef>>>>,
     pub failed: Vec<FailedRule>,
     pub filters: Vec<Filter>,
-    pub overlays: Vec<(PathBuf, String)>,
+    pub overlays: Vec<Overlay>,
     pub elapsed_ms: u128,
     /// How many rules the installed SigmaHQ release gave, and which release.
     pub installed: Option<String>,
@@ -253,6 +322,8 @@ pub struct CorrInputs {
 pub struct Tuning {
     pub loaded: CorrInputs,
     pub filters: Vec<Filter>,
+    /// The overlays as loaded (the change is made to these, not read from disk again).
+    pub overlays: Vec<Overlay>,
 }
 
 /// A rule a tuning change re-ran.
@@ -275,7 +346,7 @@ pub struct Retuned {
     /// Every correlation's hits again, when one takes hits from a re-run rule.
     pub corr_hits: Option<Vec<Arc<Vec<CorrelationHit<EventRef>>>>>,
     pub filters: Vec<Filter>,
-    pub overlays: Vec<(PathBuf, String)>,
+    pub overlays: Vec<Overlay>,
     pub elapsed_ms: u128,
 }
 
@@ -312,6 +383,8 @@ pub enum Msg {
     Hits {
         generation: u64,
         title: String,
+        /// The search's text, when the list is a search's results (not a pivot's).
+        query: Option<String>,
         refs: Result<Vec<EventRef>, String>,
         around: Option<Around>,
     },

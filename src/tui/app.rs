@@ -1,12 +1,12 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
 use super::action::{
-    Around, CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem,
+    Around, CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem, Job,
 };
 use super::keymap::Keymap;
 use crate::event::Event;
 use crate::proctree::ProcTree;
-use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, MatchDetail};
+use crate::sigma::{CompiledRule, Correlation, CorrelationHit, Filter, Level, MatchDetail};
 use crate::store::EventRef;
 use ratatui_textarea::TextArea;
 use std::collections::HashMap;
@@ -65,8 +65,6 @@ pub struct RuleRow {
     pub enabled: bool,
     pub hits: Arc<Vec<EventRef>>,
     pub spark: Vec<u64>,
-    /// A saved search (a rule file written from the search bar).
-    pub saved_search: bool,
     /// Correlations (indices into `App::correlations`) that reference this rule with
     /// `generate: false`: its hits only feed them and are not alerts of their own.
     pub feeds: Vec<usize>,
@@ -241,9 +239,10 @@ pub struct App {
     /// Input paths that were missing, unreadable or read in part.
     pub input_problems: Vec<InputProblem>,
     pub filters: Vec<Filter>,
-    pub overlays: Vec<(PathBuf, String)>,
+    pub overlays: Vec<crate::overlay::Overlay>,
     pub sort: Sort,
-    pub level_min: u8,
+    /// The level filter of the rules list (`None`: every rule, and the failed ones).
+    pub level_min: Option<Level>,
     pub rule_filter: String,
     /// Rows as shown: indices into `rules`, then `correlations` and `failed`, each offset by
     /// the lengths before it (decoded by [`App::entry`]).
@@ -259,7 +258,7 @@ pub struct App {
     pub help_scroll: u16,
     pub message: Option<String>,
     /// Background work in flight, by label.
-    pub busy: Vec<String>,
+    pub busy: Vec<Job>,
     pub generation: u64,
     pub size: (u16, u16),
     pub quit: bool,
@@ -301,7 +300,7 @@ impl App {
             filters: Vec::new(),
             overlays: Vec::new(),
             sort: Sort::Hits,
-            level_min: 0,
+            level_min: None,
             rule_filter: String::new(),
             visible: Vec::new(),
             rule_sel: 0,

@@ -11,8 +11,7 @@ use super::action::{Action, Effect};
 use super::app::{
     AROUND_STEPS, App, Entry, HitList, HitRow, InputKind, SPARK_BUCKETS, Screen, Sort, span_label,
 };
-use crate::hunt::level_rank;
-use crate::sigma::RuleMeta;
+use crate::sigma::{Level, RuleMeta};
 use crate::store::EventRef;
 use std::sync::Arc;
 
@@ -93,7 +92,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             refresh_visible(app);
         }
         Action::CycleLevel => {
-            app.level_min = (app.level_min + 1) % 6;
+            app.level_min = match app.level_min {
+                None => Some(Level::Informational),
+                Some(level) => level.next(),
+            };
             refresh_visible(app);
         }
         Action::FilterRules => app.input = Some((InputKind::RuleFilter, app.rule_filter.clone())),
@@ -162,11 +164,10 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
 pub fn refresh_visible(app: &mut App) {
     let needle = app.rule_filter.to_lowercase();
     let keep = |m: &RuleMeta| {
-        level_rank(m.level.as_deref()) >= app.level_min
+        app.level_min.is_none_or(|min| m.rank() >= min)
             && (needle.is_empty()
                 || m.title.to_lowercase().contains(&needle)
-                || m.level
-                    .as_deref()
+                || m.level_text()
                     .is_some_and(|l| l.eq_ignore_ascii_case(&needle))
                 || m.tags.iter().any(|t| t.to_lowercase().contains(&needle))
                 || m.id.as_deref().is_some_and(|i| i.contains(&needle)))
@@ -195,12 +196,12 @@ pub fn refresh_visible(app: &mut App) {
             (std::cmp::Reverse(alerts), std::cmp::Reverse(feeding), i)
         }),
         Sort::Level => {
-            vis.sort_by_key(|&i| (std::cmp::Reverse(level_rank(rows[i].0.level.as_deref())), i));
+            vis.sort_by_key(|&i| (std::cmp::Reverse(rows[i].0.rank()), i));
         }
         Sort::Title => vis.sort_by_key(|&i| (rows[i].0.title.to_lowercase(), i)),
     }
     // Rules that did not load are listed after the others (when no level filter hides them).
-    if app.level_min == 0 {
+    if app.level_min.is_none() {
         let base = rows.len();
         vis.extend(
             (0..app.failed.len())

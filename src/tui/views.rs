@@ -46,11 +46,11 @@ pub fn list_table<'a>(
     theme: &Theme,
 ) -> Table<'a> {
     Table::new(rows, widths)
-        .header(Row::new(header).style(theme.get("header")))
+        .header(Row::new(header).style(theme.header))
         .block(
             Block::default()
                 .borders(Borders::TOP)
-                .title(Line::from(title).style(theme.get("title"))),
+                .title(Line::from(title).style(theme.title)),
         )
 }
 
@@ -87,12 +87,12 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         // The last row, whole, until the next key: a message on the status line was cut
         // after the counts (the confirm key of a long question, the end of a saved path).
         let text = format!(" {}", clean(m, usize::from(hints.width).max(2) - 1));
-        f.render_widget(Paragraph::new(text).style(theme.get("status")), hints);
+        f.render_widget(Paragraph::new(text).style(theme.status), hints);
     } else {
         let mut spans = Vec::new();
         for (k, h) in app.keymap.hints(app) {
-            spans.push(Span::styled(format!(" {k}"), theme.get("hint_key")));
-            spans.push(Span::styled(format!(" {h} "), theme.get("dim")));
+            spans.push(Span::styled(format!(" {k}"), theme.hint_key));
+            spans.push(Span::styled(format!(" {h} "), theme.dim));
         }
         f.render_widget(Paragraph::new(Line::from(spans)), hints);
     }
@@ -118,11 +118,11 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Screen::Editor(_) => "Editor".into(),
         });
     }
-    let head = Span::styled(" huntbench ", theme.get("title"));
+    let head = Span::styled(" huntbench ", theme.title);
     let room = usize::from(area.width).saturating_sub(head.width());
     let line = Line::from(vec![
         head,
-        Span::styled(fit_crumbs(crumbs, room), theme.get("base")),
+        Span::styled(fit_crumbs(crumbs, room), theme.base),
     ]);
     f.render_widget(Paragraph::new(line), area);
 }

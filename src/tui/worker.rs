@@ -1,13 +1,14 @@
 //! Carries out [`Effect`]s off the UI thread and reports [`Msg`]s.
 //!
-//! Each lane (fetch, detail, query, compile, stack) is a single slot: a new request replaces a
-//! queued one (newest wins); results carry the generation of their request so `update` drops
-//! stale ones. Writes (rules, overlays, exports) queue in order and are never dropped.
+//! Each lane ([`Job::LANES`]: fetch, detail, query, compile, stack) is a single slot: a new
+//! request replaces a queued one (newest wins); results carry the generation of their request
+//! so `update` drops stale ones. Writes (rules, overlays, exports) queue in order and are never dropped.
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
 
 use super::TuiOptions;
-use super::action::{EditTarget, Effect, FailedRule, Msg, RulesLoaded};
+use super::action::{EditTarget, Effect, FailKind, FailedRule, Job, Msg, RulesLoaded};
 use crate::event::Event;
+use crate::overlay::Overlay;
 use crate::sigma::RuleSet;
 use crate::store::{Backend, CaseStore, EventRef, EventStore, InputProblem, ProblemKind};
 use crossbeam_channel::Sender;
@@ -149,7 +150,7 @@ impl Ctx {
 
 fn failed(set: &RuleSet) -> Vec<FailedRule> {
     // Short forms for the list: the file name (not the whole path) and `line:col: message`.
-    let rej = |kind: &'static str| {
+    let rej = |kind: FailKind| {
         move |r: &crate::sigma::Rejected| {
             let file = Path::new(&r.origin)
                 .file_name()
@@ -177,13 +178,13 @@ fn failed(set: &RuleSet) -> Vec<FailedRule> {
         .map(|r| FailedRule {
             title: r.title.clone(),
             origin: r.dropped.clone(),
-            kind: "replaced",
+            kind: FailKind::Replaced,
             reason: format!("not run: {} has the same id (the later path wins)", r.by),
         });
     set.errors
         .iter()
-        .map(rej("error"))
-        .chain(set.unsupported.iter().map(rej("unsupported")))
+        .map(rej(FailKind::Error))
+        .chain(set.unsupported.iter().map(rej(FailKind::Unsupported)))
         .chain(replaced)
         .collect()
 }
@@ -191,20 +192,20 @@ fn failed(set: &RuleSet) -> Vec<FailedRule> {
 /// Loads bundled + user rules + the user rules dir + case overlays, and runs them.
 fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     let started = Instant::now();
-    let (set, read_errors) = crate::rulepack::load_for_case_with(
+    // Read once: applied by the loader and listed in the overlays view (case ones first, then
+    // the user's).
+    let overlays = crate::overlay::load_all(Some(&ctx.opts.case_dir), &ctx.config_dir);
+    let (set, read_errors) = crate::rulepack::load_with_overlays(
         &*ctx.reload_loader()?,
         &ctx.opts.rule_paths,
         ctx.opts.no_default_rules,
-        Some(&ctx.opts.case_dir),
         &ctx.config_dir,
+        &overlays,
     )?;
     let installed = (crate::rulepack::sources(&set, &ctx.config_dir).installed)
         .map(|(release, n)| format!("{n} {}", release.label()));
     let rules: Vec<Arc<crate::sigma::CompiledRule>> =
         set.rules.iter().cloned().map(Arc::new).collect();
-    // Listed in the overlays view (case ones first, then the user's).
-    let mut overlays = crate::overlay::load_overlays(&ctx.opts.case_dir);
-    overlays.extend(crate::overlay::load_overlays(&ctx.config_dir));
     let snap = ctx.snap();
     let refs: Vec<&crate::sigma::CompiledRule> = rules.iter().map(|r| r.as_ref()).collect();
     // Rules unchanged since the last load over this case are read back, not evaluated.
@@ -215,7 +216,7 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     failed.extend(read_errors.into_iter().map(|e| FailedRule {
         title: e.clone(),
         origin: String::new(),
-        kind: "unreadable",
+        kind: FailKind::Unreadable,
         reason: e,
     }));
     Ok(RulesLoaded {
@@ -231,14 +232,16 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     })
 }
 
-/// The rules a changed overlay applies to, run again; every rule when that cannot be done.
+/// The rules a changed overlay applies to, run again with `overlays` (every overlay after the
+/// change); every rule when that cannot be done.
 fn retuned(
     ctx: &Ctx,
     snap: &dyn EventStore,
-    overlay: &str,
+    changed: &Overlay,
+    overlays: Vec<Overlay>,
     tuning: &crate::tui::action::Tuning,
 ) -> anyhow::Result<Msg> {
-    Ok(match retune::rerun(ctx, snap, overlay, tuning)? {
+    Ok(match retune::rerun(ctx, snap, changed, overlays, tuning)? {
         Some(done) => Msg::Retuned(Box::new(done)),
         None => Msg::Rules(Box::new(load_rules(ctx)?)),
     })
@@ -328,6 +331,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             vec![Msg::Hits {
                 generation,
                 title,
+                query: None,
                 refs,
                 around,
             }]
@@ -342,6 +346,7 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             vec![Msg::Hits {
                 generation,
                 title: format!("search: {text}"),
+                query: Some(text),
                 refs,
                 around: None,
             }]
@@ -425,22 +430,25 @@ fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             value,
             tuning,
         } => {
-            let path =
+            let added =
                 crate::overlay::add_exclusion(&ctx.opts.case_dir, &rule.meta, &field, &value)?;
             let written = Msg::Info(format!(
                 "overlay {} written",
-                path.file_name()
+                (added.path.file_name())
                     .map(|n| n.to_string_lossy())
                     .unwrap_or_default()
             ));
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            vec![written, retuned(ctx, &*snap, &text, &tuning)?]
+            let mut overlays = tuning.overlays.clone();
+            overlays.push(added.clone());
+            vec![written, retuned(ctx, &*snap, &added, overlays, &tuning)?]
         }
-        Effect::RemoveOverlay { path, tuning } => {
-            // Read first: what it applied to is what runs again.
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            std::fs::remove_file(&path)?;
-            vec![retuned(ctx, &*snap, &text, &tuning)?]
+        Effect::RemoveOverlay { overlay, tuning } => {
+            std::fs::remove_file(&overlay.path)?;
+            let overlays = (tuning.overlays.iter())
+                .filter(|o| o.path != overlay.path)
+                .cloned()
+                .collect();
+            vec![retuned(ctx, &*snap, &overlay, overlays, &tuning)?]
         }
         Effect::Export { path, jsonl, rows } => {
             vec![export::write(ctx, &*snap, &path, jsonl, &rows)?]
@@ -470,7 +478,7 @@ pub struct Worker {
 
 #[derive(Default)]
 struct Queues {
-    slots: HashMap<&'static str, Effect>,
+    slots: HashMap<Job, Effect>,
     ordered: VecDeque<Effect>,
     stop: bool,
 }
@@ -479,14 +487,7 @@ impl Worker {
     /// Starts one thread per lane plus one for ordered work once `ctx` is available.
     pub fn start(ctx: Arc<Ctx>, tx: Sender<Msg>) -> Worker {
         let state = Arc::new((Mutex::new(Queues::default()), Condvar::new()));
-        for lane in [
-            None,
-            Some("fetch"),
-            Some("detail"),
-            Some("query"),
-            Some("compile"),
-            Some("stack"),
-        ] {
+        for lane in std::iter::once(None).chain(Job::LANES.map(Some)) {
             let (state, ctx, tx) = (Arc::clone(&state), Arc::clone(&ctx), tx.clone());
             std::thread::spawn(move || serve(lane, &state, &ctx, &tx));
         }
@@ -549,19 +550,14 @@ fn watch_case(state: &Arc<(Mutex<Queues>, Condvar)>, ctx: &Ctx, tx: &Sender<Msg>
 /// How often [`watch_case`] looks.
 const CASE_WATCH: Duration = Duration::from_secs(3);
 
-fn take(lane: Option<&'static str>, q: &mut Queues) -> Option<Effect> {
+fn take(lane: Option<Job>, q: &mut Queues) -> Option<Effect> {
     match lane {
-        Some(l) => q.slots.remove(l),
+        Some(l) => q.slots.remove(&l),
         None => q.ordered.pop_front(),
     }
 }
 
-fn serve(
-    lane: Option<&'static str>,
-    state: &(Mutex<Queues>, Condvar),
-    ctx: &Ctx,
-    tx: &Sender<Msg>,
-) {
+fn serve(lane: Option<Job>, state: &(Mutex<Queues>, Condvar), ctx: &Ctx, tx: &Sender<Msg>) {
     let (lock, cv) = state;
     loop {
         let job = {
@@ -579,10 +575,13 @@ fn serve(
                 };
             }
         };
-        if lane == Some("compile") {
+        if lane == Some(Job::Compile) {
             std::thread::sleep(DEBOUNCE);
             // A newer keystroke arrived meanwhile: skip this one.
-            if lock.lock().is_ok_and(|q| q.slots.contains_key("compile")) {
+            if lock
+                .lock()
+                .is_ok_and(|q| q.slots.contains_key(&Job::Compile))
+            {
                 continue;
             }
         }

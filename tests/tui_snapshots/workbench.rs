@@ -87,12 +87,29 @@ fn stacking_and_benign_use_the_sigma_name_across_sysmon_and_4688() {
     assert_eq!(h.rows.len(), 2);
     fx.send(Action::Back);
     fx.send(Action::Back);
+    // An overlay file put there behind the workbench's back is read at the next load, not by a
+    // benign mark, which changes the overlays the workbench holds.
+    let elsewhere = huntbench::overlay::overlay_dir(&fx.app.case_dir).join("zz-other.yml");
+    std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+    std::fs::write(
+        &elsewhere,
+        "title: other\nfilter:\n    rules: [x]\n    sel:\n        A: b\n    condition: not sel\n",
+    )
+    .unwrap();
     // Marked benign on the 4688 field, the overlay names Image and removes both.
     fx.send(Action::MarkBenign);
-    let overlays = huntbench::overlay::load_overlays(&fx.app.case_dir);
-    assert_eq!(overlays.len(), 1);
-    assert!(overlays[0].1.contains("\"Image\": "), "{}", overlays[0].1);
-    assert!(!overlays[0].1.contains("NewProcessName"));
+    let overlays = &fx.app.overlays;
+    assert_eq!(overlays.len(), 1, "{overlays:?}");
+    assert_eq!(
+        huntbench::overlay::load_overlays(&fx.app.case_dir)[0],
+        overlays[0]
+    );
+    assert!(
+        overlays[0].text.contains("\"Image\": "),
+        "{}",
+        overlays[0].text
+    );
+    assert!(!overlays[0].text.contains("NewProcessName"));
     assert_eq!(fx.app.rules[0].hits.len(), 1, "{:?}", fx.app.message);
 }
 
@@ -281,7 +298,12 @@ fn a_saved_search_is_replaced_not_duplicated() {
     let saved = |fx: &super::support::Fixture| {
         let rules = fx.ctx.config_dir.join("rules");
         let text = crate::common::only_saved_rule(&rules);
-        let searches = fx.app.rules.iter().filter(|r| r.saved_search).count();
+        let searches = fx
+            .app
+            .rules
+            .iter()
+            .filter(|r| r.rule.meta.saved_search)
+            .count();
         (text, searches)
     };
     for title in ["cmd shells", "cmd shells again"] {

@@ -19,11 +19,7 @@ pub enum Tok {
 }
 
 /// A token with its 0-based character offset.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Token {
-    pub tok: Tok,
-    pub pos: usize,
-}
+pub type Token = crate::descent::Spanned<Tok>;
 
 pub fn lex(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
@@ -39,15 +35,15 @@ pub fn lex(text: &str) -> Vec<Token> {
             }
             '(' => out.push(Token {
                 tok: Tok::LParen,
-                pos,
+                at: pos,
             }),
             ')' => out.push(Token {
                 tok: Tok::RParen,
-                pos,
+                at: pos,
             }),
             '|' => out.push(Token {
                 tok: Tok::Pipe,
-                pos,
+                at: pos,
             }),
             _ => {
                 let start = i;
@@ -67,7 +63,7 @@ pub fn lex(text: &str) -> Vec<Token> {
                     "1" | "all" | "any" => Tok::Quant(word),
                     _ => Tok::Ident(word),
                 };
-                out.push(Token { tok, pos: start });
+                out.push(Token { tok, at: start });
                 continue;
             }
         }

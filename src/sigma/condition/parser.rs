@@ -3,12 +3,16 @@
 
 use super::lexer::{Tok, Token};
 use super::{ConditionError, Expr, Quantifier, Target};
+use crate::descent::{Cursor, ParseError};
 
 pub struct Parser {
-    toks: Vec<Token>,
-    at: usize,
-    end: usize,
-    depth: usize,
+    c: Cursor<Tok>,
+}
+
+impl ParseError for ConditionError {
+    fn at(pos: usize, message: String) -> ConditionError {
+        ConditionError { pos, message }
+    }
 }
 
 /// How deep parentheses and `not` may nest in a condition.
@@ -17,50 +21,31 @@ pub const MAX_NESTING: usize = 64;
 pub const MAX_TOKENS: usize = 2000;
 
 impl Parser {
+    /// Conditions are evaluated recursively, so past [`MAX_NESTING`] (or [`MAX_TOKENS`] in
+    /// all) a condition is an error, not a stack overflow that would take the whole run down.
     pub fn new(toks: Vec<Token>, text_len: usize) -> Parser {
         Parser {
-            toks,
-            at: 0,
-            end: text_len,
-            depth: 0,
+            c: Cursor::new(toks, text_len, MAX_NESTING),
         }
-    }
-
-    /// Counts one more level of parentheses or `not`; conditions are evaluated recursively, so
-    /// past [`MAX_NESTING`] (or [`MAX_TOKENS`] in all) a condition is an error, not a stack
-    /// overflow that would take the whole run down.
-    fn deeper(&mut self) -> Result<(), ConditionError> {
-        self.depth += 1;
-        if self.depth > MAX_NESTING {
-            return Err(self.err(format!("nested more than {MAX_NESTING} levels deep")));
-        }
-        Ok(())
     }
 
     fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.at).map(|t| &t.tok)
-    }
-
-    fn pos(&self) -> usize {
-        self.toks.get(self.at).map_or(self.end, |t| t.pos)
+        self.c.peek()
     }
 
     fn err(&self, message: impl Into<String>) -> ConditionError {
-        ConditionError {
-            pos: self.pos(),
-            message: message.into(),
-        }
+        self.c.err(message)
     }
 
     pub fn parse(mut self) -> Result<Expr, ConditionError> {
-        if let Some(t) = self.toks.iter().find(|t| t.tok == Tok::Pipe) {
+        if let Some(t) = self.c.tokens().iter().find(|t| t.tok == Tok::Pipe) {
             return Err(ConditionError {
-                pos: t.pos,
+                pos: t.at,
                 message: "aggregation (`|`) is deprecated and unsupported; use a correlation rule"
                     .into(),
             });
         }
-        if self.toks.len() > MAX_TOKENS {
+        if self.c.tokens().len() > MAX_TOKENS {
             return Err(ConditionError {
                 pos: 0,
                 message: format!("more than {MAX_TOKENS} tokens"),
@@ -81,7 +66,7 @@ impl Parser {
     fn or_expr(&mut self) -> Result<Expr, ConditionError> {
         let mut left = self.and_expr()?;
         while self.peek() == Some(&Tok::Or) {
-            self.at += 1;
+            self.c.skip(1);
             let right = self.and_expr()?;
             left = Expr::Or(Box::new(left), Box::new(right));
         }
@@ -91,7 +76,7 @@ impl Parser {
     fn and_expr(&mut self) -> Result<Expr, ConditionError> {
         let mut left = self.not_expr()?;
         while self.peek() == Some(&Tok::And) {
-            self.at += 1;
+            self.c.skip(1);
             let right = self.not_expr()?;
             left = Expr::And(Box::new(left), Box::new(right));
         }
@@ -100,10 +85,10 @@ impl Parser {
 
     fn not_expr(&mut self) -> Result<Expr, ConditionError> {
         if self.peek() == Some(&Tok::Not) {
-            self.at += 1;
-            self.deeper()?;
+            self.c.skip(1);
+            self.c.deeper()?;
             let inner = self.not_expr()?;
-            self.depth -= 1;
+            self.c.shallower();
             return Ok(Expr::Not(Box::new(inner)));
         }
         self.atom()
@@ -115,18 +100,18 @@ impl Parser {
         };
         match tok {
             Tok::LParen => {
-                self.at += 1;
-                self.deeper()?;
+                self.c.skip(1);
+                self.c.deeper()?;
                 let e = self.or_expr()?;
                 if self.peek() != Some(&Tok::RParen) {
                     return Err(self.err("expected `)`"));
                 }
-                self.at += 1;
-                self.depth -= 1;
+                self.c.skip(1);
+                self.c.shallower();
                 Ok(e)
             }
-            Tok::Quant(q) if self.toks.get(self.at + 1).map(|t| &t.tok) == Some(&Tok::Of) => {
-                self.at += 2;
+            Tok::Quant(q) if self.c.peek_nth(1) == Some(&Tok::Of) => {
+                self.c.skip(2);
                 let quant = if q == "all" {
                     Quantifier::All
                 } else {
@@ -140,14 +125,14 @@ impl Parser {
                         return Err(self.err("expected `them` or an identifier pattern after `of`"));
                     }
                 };
-                self.at += 1;
+                self.c.skip(1);
                 Ok(Expr::Of(quant, target))
             }
             Tok::Ident(name) | Tok::Quant(name) => {
                 if name.contains('*') {
                     return Err(self.err(format!("wildcard `{name}` needs `1 of` or `all of`")));
                 }
-                self.at += 1;
+                self.c.skip(1);
                 Ok(Expr::Ident(name))
             }
             t => Err(self.err(format!("unexpected {}", describe(&t)))),

@@ -4,7 +4,7 @@
 
 use crate::sigma::{CorrelationHit, RuleMeta};
 use crate::store::EventRef;
-use crate::tui::action::{Action, Compiled, CorrInputs, EditHits, EditTarget, Effect};
+use crate::tui::action::{Action, Compiled, CorrInputs, EditHits, EditTarget, Effect, Job};
 use crate::tui::app::{App, DiffRow, Editor, Entry, Screen};
 use crate::tui::keymap::Scope;
 use crossterm::event::KeyEvent;
@@ -100,11 +100,11 @@ pub fn open_editor(app: &mut App) -> Vec<Effect> {
 }
 
 /// A file name for a saved rule: its id (else title) with anything unusual as `_`. A saved
-/// search keeps its own file name, so the edit replaces it and stays listed as a search.
+/// search keeps its own file name, so the edit replaces it.
 fn file_name(meta: &RuleMeta) -> String {
     let origin = std::path::Path::new(&meta.origin);
     if let Some(stem) = origin.file_stem().and_then(|s| s.to_str())
-        && stem.starts_with("search-")
+        && meta.saved_search
     {
         return stem.to_owned();
     }
@@ -258,7 +258,7 @@ fn save(app: &mut App) -> Vec<Effect> {
     // The reload may renumber rules, so the editor closes; the list shows the new count.
     app.screens.pop();
     app.message = None;
-    app.busy.push("rules".into());
+    app.busy.push(Job::Rules);
     vec![Effect::SaveRule { name, text }]
 }
 

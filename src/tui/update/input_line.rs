@@ -1,7 +1,8 @@
 //! Text entry: the search, rule filter and save-as-rule line (the live editor is `editor`).
 
 use super::refresh_visible;
-use crate::tui::action::Effect;
+use crate::sigma::Level;
+use crate::tui::action::{Effect, Job};
 use crate::tui::app::{App, InputError, InputKind, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
@@ -9,9 +10,6 @@ use std::sync::Arc;
 /// Why a search with time bounds is not saved as a rule.
 pub const TIME_BOUNDS_REFUSED: &str =
     "a Sigma rule cannot hold time bounds: save the search without its time terms";
-
-/// Sigma's levels, lowest first.
-const LEVELS: [&str; 5] = ["informational", "low", "medium", "high", "critical"];
 
 pub fn input_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let Some((kind, buf)) = app.input.as_mut() else {
@@ -54,7 +52,7 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
                 app.input = None;
                 app.input_error = None;
                 app.generation += 1;
-                app.busy.push("query".into());
+                app.busy.push(Job::Query);
                 vec![Effect::Search {
                     generation: app.generation,
                     text,
@@ -72,18 +70,17 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
         InputKind::SaveSearch => {
             // Then the level, proposed as the saved searches' usual one.
             app.save_title = Some(text);
-            app.input = Some((InputKind::SaveLevel, "medium".into()));
+            app.input = Some((InputKind::SaveLevel, Level::Medium.name().into()));
             Vec::new()
         }
         InputKind::SaveLevel => {
-            let level = text.trim().to_ascii_lowercase();
-            if !LEVELS.contains(&level.as_str()) {
+            let Some(level) = Level::parse(&text) else {
                 app.input_error = Some(InputError {
                     column: 1,
-                    message: format!("a level is one of {}", LEVELS.join(", ")),
+                    message: format!("a level is one of {}", Level::names()),
                 });
                 return Vec::new();
-            }
+            };
             app.input = None;
             app.input_error = None;
             let Some(title) = app.save_title.take() else {
@@ -99,11 +96,11 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
                 app.message = Some(TIME_BOUNDS_REFUSED.into());
                 return Vec::new();
             }
-            app.busy.push("rules".into());
+            app.busy.push(Job::Rules);
             vec![Effect::SaveRule {
                 // Named by the search's id: saving it again replaces the file.
                 name: format!("search-{}", q.rule_id()),
-                text: q.to_sigma_yaml(&title, &level),
+                text: q.to_sigma_yaml(&title, level),
             }]
         }
     }

@@ -1,8 +1,12 @@
 //! Worker results folded into the state. Results stamped with an old generation are dropped.
 
 use super::{push_hits, refresh_timelines, refresh_visible, window};
+use crate::event::Event;
+use crate::proctree::ProcTree;
 use crate::sigma::correlation::{CorrelationType, silencers};
-use crate::tui::action::{Effect, Msg};
+use crate::sigma::{Correlation, CorrelationHit, MatchDetail};
+use crate::store::EventRef;
+use crate::tui::action::{Around, Effect, Job, Msg, RulesLoaded};
 use crate::tui::app::{
     App, CorrRow, HitList, HitRow, RuleRow, SPARK_BUCKETS, Screen, StackView, TreeView,
 };
@@ -63,208 +67,32 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.ready = true;
             app.range = first.zip(last);
             app.progress = Some("running rules".into());
-            app.busy.push("rules".into());
+            app.busy.push(Job::Rules);
             return vec![Effect::LoadRules];
         }
-        Msg::Rules(loaded) => {
-            app.busy.retain(|b| b != "rules");
-            app.progress = None;
-            app.installed_rules.clone_from(&loaded.installed);
-            let old: HashMap<String, (usize, bool)> = app
-                .rules
-                .iter()
-                .map(|r| (rule_key(r), (r.hits.len(), r.enabled)))
-                .collect();
-            app.rules = loaded
-                .rules
-                .into_iter()
-                .zip(loaded.hits)
-                .map(|(rule, hits)| {
-                    let spark = spark(&hits.iter().map(|r| r.ts).collect::<Vec<_>>(), app.range);
-                    let saved_search = rule.meta.origin.contains("search-");
-                    let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
-                    let feeds = silencers(&loaded.correlations, id, name).collect();
-                    RuleRow {
-                        rule,
-                        enabled: true,
-                        hits,
-                        spark,
-                        saved_search,
-                        feeds,
-                    }
-                })
-                .collect();
-            // Reloads (after an edit or a benign mark) keep correlations the user turned off.
-            let disabled_corr: std::collections::HashSet<String> = app
-                .correlations
-                .iter()
-                .filter(|c| !c.enabled)
-                .map(|c| c.corr.meta.label().to_owned())
-                .collect();
-            let old_corr: HashMap<String, usize> = app
-                .correlations
-                .iter()
-                .map(|c| (c.corr.meta.label().to_owned(), c.hits.len()))
-                .collect();
-            let feeds: Vec<Vec<usize>> = loaded
-                .correlations
-                .iter()
-                .map(|c| {
-                    let (id, name) = (c.meta.id.as_deref(), c.meta.name.as_deref());
-                    silencers(&loaded.correlations, id, name).collect()
-                })
-                .collect();
-            app.correlations = loaded
-                .correlations
-                .into_iter()
-                .zip(loaded.corr_hits)
-                .zip(feeds)
-                .map(|((corr, hits), feeds)| {
-                    let ts: Vec<i64> = hits.iter().map(|h| h.first.as_microsecond()).collect();
-                    let spark = spark(&ts, app.range);
-                    let kind = corr_kind(corr.kind);
-                    CorrRow {
-                        enabled: !disabled_corr.contains(corr.meta.label()),
-                        corr,
-                        hits,
-                        spark,
-                        kind,
-                        feeds,
-                    }
-                })
-                .collect();
-            let mut changes = Vec::new();
-            for c in &app.correlations {
-                if let Some(&n) = old_corr.get(c.corr.meta.label())
-                    && n != c.hits.len()
-                {
-                    changes.push(format!("{}: {n} → {}", c.corr.meta.title, c.hits.len()));
-                }
-            }
-            for r in &mut app.rules {
-                if let Some(&(n, enabled)) = old.get(&rule_key(r)) {
-                    r.enabled = enabled;
-                    if n != r.hits.len() {
-                        changes.push(format!("{}: {n} → {}", r.rule.meta.title, r.hits.len()));
-                    }
-                }
-            }
-            announce(app, changes);
-            app.failed = loaded.failed;
-            app.filters = loaded.filters;
-            app.overlays = loaded.overlays;
-            refresh_visible(app);
-            refresh_rule_screens(app);
-            refresh_timelines(app);
-            return window(app);
-        }
+        Msg::Rules(loaded) => return rules_loaded(app, *loaded),
         Msg::Retuned(done) => return super::retune::retuned(app, *done),
-        Msg::Events(evs) => {
-            for (r, e) in evs {
-                app.cache.insert(r, e);
-            }
-        }
+        Msg::Events(evs) => app.cache.extend(evs),
         Msg::Detail {
             r,
             event,
             file,
             matched,
-        } => {
-            app.busy.retain(|b| b != "detail");
-            if let Some(Screen::Detail(d)) = app.screens.last_mut()
-                && d.r == r
-            {
-                // Start on the first field that made the rule match.
-                if let Some(m) = &matched
-                    && let Some(pos) = event.fields.iter().position(|(n, _)| {
-                        m.fields
-                            .iter()
-                            .any(|f| f.event_field.eq_ignore_ascii_case(n))
-                    })
-                {
-                    d.sel = pos;
-                }
-                d.event = Some(Arc::clone(&event));
-                d.file = file;
-                d.matched = matched;
-            }
-            app.cache.insert(r, event);
-        }
-        Msg::Tree { generation, tree } => {
-            app.busy.retain(|b| b != "tree");
-            if generation != app.generation {
-                return Vec::new();
-            }
-            match tree {
-                Ok(Some(tree)) => {
-                    let marks = tree
-                        .nodes
-                        .iter()
-                        .map(|n| {
-                            // An inferred parent's event is its child's creation.
-                            (app.rules.iter())
-                                .filter(|r| r.alerts() && r.hits.binary_search(&n.r).is_ok())
-                                .filter(|_| !n.inferred)
-                                .count()
-                        })
-                        .collect();
-                    let sel = tree.focus;
-                    app.screens
-                        .push(Screen::Tree(TreeView { tree, sel, marks }));
-                }
-                Ok(None) => app.message = Some("no process creation event for this event".into()),
-                Err(e) => app.message = Some(format!("process tree failed: {e}")),
-            }
-        }
+        } => detail(app, r, event, file, matched),
+        Msg::Tree { generation, tree } => tree_built(app, generation, tree),
         Msg::Hits {
             generation,
             title,
+            query,
             refs,
             around,
         } => {
-            app.busy.retain(|b| b != "query");
+            app.busy.retain(|&b| b != Job::Query);
             if generation != app.generation {
                 return Vec::new();
             }
             match refs {
-                Ok(refs) => {
-                    let rows = refs.into_iter().map(|r| HitRow { r, rule: None }).collect();
-                    if let Some(Screen::Hits(h)) = app.screens.last_mut()
-                        && around.is_some()
-                        && h.around == around
-                    {
-                        // The same time pivot over a new span: replace the list in place.
-                        replace_rows(h, title, rows);
-                        return window(app);
-                    }
-                    let query = title.strip_prefix("search: ").map(str::to_owned);
-                    let hint = (query.as_deref())
-                        .filter(|_| rows.is_empty())
-                        .and_then(|q| crate::query::parse(q).ok())
-                        .and_then(|q| q.hints().into_iter().next());
-                    let origin = (app.pivot_origin.take())
-                        .filter(|&(g, _)| g == generation)
-                        .map(|(_, r)| r);
-                    let mut effects = push_hits(app, title, rows, None, query);
-                    if hint.is_some() {
-                        app.message = hint;
-                    }
-                    let page = app.page();
-                    if let Some(Screen::Hits(h)) = app.screens.last_mut() {
-                        h.around = around;
-                        // Open on the event pivoted from, mid-page, so what came just
-                        // before and after it is in view.
-                        if let Some(r) = origin
-                            && let Some(pos) = h.rows.iter().position(|row| row.r == r)
-                        {
-                            h.origin = Some(r);
-                            h.sel = pos;
-                            h.offset = pos.saturating_sub(page / 2);
-                            effects = window(app);
-                        }
-                    }
-                    return effects;
-                }
+                Ok(refs) => return hits_found(app, generation, title, query, refs, around),
                 Err(e) => app.message = Some(e),
             }
         }
@@ -280,7 +108,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             values,
             missing,
         } => {
-            app.busy.retain(|b| b != "stack");
+            app.busy.retain(|&b| b != Job::Stack);
             app.screens.push(Screen::Stack(StackView {
                 rule,
                 of,
@@ -297,7 +125,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.keymap = km;
         }
         Msg::Exported(s) => {
-            app.busy.retain(|b| b != "export");
+            app.busy.retain(|&b| b != Job::Export);
             app.message = Some(s);
         }
         Msg::Info(s) => app.message = Some(s),
@@ -308,6 +136,205 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// Every rule loaded and run: the lists take the new rules and hits, keeping what the user
+/// turned off, and the hit counts that changed are announced.
+fn rules_loaded(app: &mut App, loaded: RulesLoaded) -> Vec<Effect> {
+    app.busy.retain(|&b| b != Job::Rules);
+    app.progress = None;
+    app.installed_rules.clone_from(&loaded.installed);
+    let old: HashMap<String, (usize, bool)> = app
+        .rules
+        .iter()
+        .map(|r| (rule_key(r), (r.hits.len(), r.enabled)))
+        .collect();
+    let old_corr: HashMap<String, usize> = app
+        .correlations
+        .iter()
+        .map(|c| (c.corr.meta.label().to_owned(), c.hits.len()))
+        .collect();
+    app.rules = rule_rows(app.range, &loaded);
+    app.correlations = corr_rows(app, loaded.correlations, loaded.corr_hits);
+    let mut changes = Vec::new();
+    for c in &app.correlations {
+        if let Some(&n) = old_corr.get(c.corr.meta.label())
+            && n != c.hits.len()
+        {
+            changes.push(format!("{}: {n} → {}", c.corr.meta.title, c.hits.len()));
+        }
+    }
+    for r in &mut app.rules {
+        if let Some(&(n, enabled)) = old.get(&rule_key(r)) {
+            r.enabled = enabled;
+            if n != r.hits.len() {
+                changes.push(format!("{}: {n} → {}", r.rule.meta.title, r.hits.len()));
+            }
+        }
+    }
+    announce(app, changes);
+    app.failed = loaded.failed;
+    app.filters = loaded.filters;
+    app.overlays = loaded.overlays;
+    refresh_visible(app);
+    refresh_rule_screens(app);
+    refresh_timelines(app);
+    window(app)
+}
+
+/// The rules list's rows of loaded rules (all enabled; [`rules_loaded`] restores the user's
+/// choices).
+fn rule_rows(range: Option<(i64, i64)>, loaded: &RulesLoaded) -> Vec<RuleRow> {
+    (loaded.rules.iter().zip(&loaded.hits))
+        .map(|(rule, hits)| {
+            let spark = spark(&hits.iter().map(|r| r.ts).collect::<Vec<_>>(), range);
+            let (id, name) = (rule.meta.id.as_deref(), rule.meta.name.as_deref());
+            let feeds = silencers(&loaded.correlations, id, name).collect();
+            RuleRow {
+                rule: Arc::clone(rule),
+                enabled: true,
+                hits: Arc::clone(hits),
+                spark,
+                feeds,
+            }
+        })
+        .collect()
+}
+
+/// The rules list's rows of loaded correlations; reloads (after an edit or a benign mark) keep
+/// correlations the user turned off.
+fn corr_rows(
+    app: &App,
+    correlations: Vec<Arc<Correlation>>,
+    corr_hits: Vec<Arc<Vec<CorrelationHit<EventRef>>>>,
+) -> Vec<CorrRow> {
+    let disabled: std::collections::HashSet<&str> = (app.correlations.iter())
+        .filter(|c| !c.enabled)
+        .map(|c| c.corr.meta.label())
+        .collect();
+    let feeds: Vec<Vec<usize>> = (correlations.iter())
+        .map(|c| {
+            let (id, name) = (c.meta.id.as_deref(), c.meta.name.as_deref());
+            silencers(&correlations, id, name).collect()
+        })
+        .collect();
+    (correlations.iter().zip(corr_hits).zip(feeds))
+        .map(|((corr, hits), feeds)| {
+            let ts: Vec<i64> = hits.iter().map(|h| h.first.as_microsecond()).collect();
+            CorrRow {
+                enabled: !disabled.contains(corr.meta.label()),
+                corr: Arc::clone(corr),
+                spark: spark(&ts, app.range),
+                kind: corr_kind(corr.kind),
+                hits,
+                feeds,
+            }
+        })
+        .collect()
+}
+
+/// An event's detail read: shown when its screen is still on top, cached either way.
+fn detail(
+    app: &mut App,
+    r: EventRef,
+    event: Arc<Event>,
+    file: String,
+    matched: Option<MatchDetail>,
+) {
+    app.busy.retain(|&b| b != Job::Detail);
+    if let Some(Screen::Detail(d)) = app.screens.last_mut()
+        && d.r == r
+    {
+        // Start on the first field that made the rule match.
+        if let Some(m) = &matched
+            && let Some(pos) = event.fields.iter().position(|(n, _)| {
+                m.fields
+                    .iter()
+                    .any(|f| f.event_field.eq_ignore_ascii_case(n))
+            })
+        {
+            d.sel = pos;
+        }
+        d.event = Some(Arc::clone(&event));
+        d.file = file;
+        d.matched = matched;
+    }
+    app.cache.insert(r, event);
+}
+
+/// A process tree built: opened with each node's count of alerting rules that hit it.
+fn tree_built(app: &mut App, generation: u64, tree: Result<Option<ProcTree>, String>) {
+    app.busy.retain(|&b| b != Job::Tree);
+    if generation != app.generation {
+        return;
+    }
+    match tree {
+        Ok(Some(tree)) => {
+            let marks = tree
+                .nodes
+                .iter()
+                .map(|n| {
+                    // An inferred parent's event is its child's creation.
+                    (app.rules.iter())
+                        .filter(|r| r.alerts() && r.hits.binary_search(&n.r).is_ok())
+                        .filter(|_| !n.inferred)
+                        .count()
+                })
+                .collect();
+            let sel = tree.focus;
+            app.screens
+                .push(Screen::Tree(TreeView { tree, sel, marks }));
+        }
+        Ok(None) => app.message = Some("no process creation event for this event".into()),
+        Err(e) => app.message = Some(format!("process tree failed: {e}")),
+    }
+}
+
+/// The events a search or pivot found: a new list, or the time pivot on screen re-run over
+/// a new span.
+fn hits_found(
+    app: &mut App,
+    generation: u64,
+    title: String,
+    query: Option<String>,
+    refs: Vec<EventRef>,
+    around: Option<Around>,
+) -> Vec<Effect> {
+    let rows: Vec<HitRow> = refs.into_iter().map(|r| HitRow { r, rule: None }).collect();
+    if let Some(Screen::Hits(h)) = app.screens.last_mut()
+        && around.is_some()
+        && h.around == around
+    {
+        // The same time pivot over a new span: replace the list in place.
+        replace_rows(h, title, rows);
+        return window(app);
+    }
+    let hint = (query.as_deref())
+        .filter(|_| rows.is_empty())
+        .and_then(|q| crate::query::parse(q).ok())
+        .and_then(|q| q.hints().into_iter().next());
+    let origin = (app.pivot_origin.take())
+        .filter(|&(g, _)| g == generation)
+        .map(|(_, r)| r);
+    let mut effects = push_hits(app, title, rows, None, query);
+    if hint.is_some() {
+        app.message = hint;
+    }
+    let page = app.page();
+    if let Some(Screen::Hits(h)) = app.screens.last_mut() {
+        h.around = around;
+        // Open on the event pivoted from, mid-page, so what came just before and after it is
+        // in view.
+        if let Some(r) = origin
+            && let Some(pos) = h.rows.iter().position(|row| row.r == r)
+        {
+            h.origin = Some(r);
+            h.sel = pos;
+            h.offset = pos.saturating_sub(page / 2);
+            effects = window(app);
+        }
+    }
+    effects
 }
 
 /// New rows for a list, the cursor kept on the event it was on when that is still listed.

@@ -3,10 +3,10 @@
 
 use super::push_hits;
 use crate::event::Event;
+use crate::overlay::Excludes;
 use crate::proctree;
-use crate::store::EventRef;
-use crate::store::Lookup;
-use crate::tui::action::{Around, Effect, ExportRow};
+use crate::store::{EventRef, Lookup};
+use crate::tui::action::{Around, Effect, ExportRow, Job};
 use crate::tui::app::{App, CorrList, Detail, Entry, HitRow, Screen};
 use std::sync::Arc;
 
@@ -64,7 +64,10 @@ pub fn open(app: &mut App) -> Vec<Effect> {
                     if let Some(f) = app.failed.get(k) {
                         app.message = Some(format!(
                             "{} ({}) {}:{}",
-                            f.title, f.kind, f.origin, f.reason
+                            f.title,
+                            f.kind.name(),
+                            f.origin,
+                            f.reason
                         ));
                     }
                     Vec::new()
@@ -87,7 +90,7 @@ pub fn open(app: &mut App) -> Vec<Effect> {
                 matched: None,
                 sel: 0,
             })));
-            app.busy.push("detail".into());
+            app.busy.push(Job::Detail);
             let rule = rule
                 .and_then(|i| app.rules.get(i))
                 .map(|r| Arc::clone(&r.rule));
@@ -167,7 +170,7 @@ fn pivot(app: &mut App, title: String, lookup: Lookup) -> Vec<Effect> {
 
 fn run_pivot(app: &mut App, title: String, lookup: Lookup, around: Option<Around>) -> Vec<Effect> {
     app.generation += 1;
-    app.busy.push("query".into());
+    app.busy.push(Job::Query);
     app.pivot_origin = current(app).map(|(r, _, _)| (app.generation, r));
     vec![Effect::Pivot {
         generation: app.generation,
@@ -200,7 +203,7 @@ pub fn tree(app: &mut App) -> Vec<Effect> {
         }
     }
     app.generation += 1;
-    app.busy.push("tree".into());
+    app.busy.push(Job::Tree);
     vec![Effect::Tree {
         generation: app.generation,
         r,
@@ -307,7 +310,7 @@ pub fn stack(app: &mut App) -> Vec<Effect> {
             }
         }
     };
-    app.busy.push("stack".into());
+    app.busy.push(Job::Stack);
     vec![effect]
 }
 
@@ -350,7 +353,7 @@ pub fn benign(app: &mut App) -> Vec<Effect> {
             Some("this rule has no id or name for an overlay to name; give it an `id:` (e)".into());
         return Vec::new();
     }
-    app.busy.push("rules".into());
+    app.busy.push(Job::Rules);
     // The overlay takes this value's hits out of the rule: so does the stack of its hits.
     if let Some(Screen::Stack(s)) = app.screens.last_mut()
         && s.values.get(s.sel).is_some_and(|(v, _)| *v == value)
@@ -373,17 +376,17 @@ pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
     let Some(Screen::Overlays { sel, delete_asked }) = app.screens.last_mut() else {
         return Vec::new();
     };
-    let Some((path, text)) = app.overlays.get(*sel) else {
+    let Some(overlay) = app.overlays.get(*sel) else {
         return Vec::new();
     };
     if !*delete_asked {
         *delete_asked = true;
-        let what = crate::overlay::describe(text).map_or_else(
-            || format!("in {}", path.display()),
-            |(rule, field, value)| format!("{rule}: {field} = {value}"),
-        );
+        let what = match &overlay.excludes {
+            Excludes::Value { rule, field, value } => format!("{rule}: {field} = {value}"),
+            Excludes::Criteria(_) => format!("in {}", overlay.path.display()),
+        };
         // The key comes first: a long description is cut at the screen edge.
-        let scope = if app.overlay_is_case_own(path) {
+        let scope = if app.overlay_is_case_own(&overlay.path) {
             "from this case"
         } else {
             "from every case (it is the user's, in the config directory)"
@@ -392,10 +395,10 @@ pub fn delete_overlay(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     *delete_asked = false;
-    let path = path.clone();
-    app.busy.push("rules".into());
+    let overlay = overlay.clone();
+    app.busy.push(Job::Rules);
     vec![Effect::RemoveOverlay {
-        path,
+        overlay,
         tuning: super::retune::tuning(app),
     }]
 }
@@ -411,7 +414,7 @@ pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
             values: s.values.clone(),
             missing: s.missing,
         };
-        app.busy.push("export".into());
+        app.busy.push(Job::Export);
         return vec![effect];
     }
     let Some(Screen::Hits(h)) = app.top() else {
@@ -431,7 +434,7 @@ pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
             rule: rule(row.rule.or(h.rule)),
         })
         .collect();
-    app.busy.push("export".into());
+    app.busy.push(Job::Export);
     vec![Effect::Export { path, jsonl, rows }]
 }
 

@@ -3,7 +3,7 @@
 
 use super::msg::spark;
 use super::{refresh_timelines, refresh_visible, window};
-use crate::tui::action::{Effect, RerunRule, Retuned, Tuning};
+use crate::tui::action::{Effect, Job, RerunRule, Retuned, Tuning};
 use crate::tui::app::App;
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ pub fn tuning(app: &App) -> Arc<Tuning> {
     Arc::new(Tuning {
         loaded: super::editor::corr_inputs(app),
         filters: app.filters.clone(),
+        overlays: app.overlays.clone(),
     })
 }
 
@@ -25,7 +26,7 @@ pub fn retuned(app: &mut App, done: Retuned) -> Vec<Effect> {
     if !still_loaded {
         return vec![Effect::LoadRules];
     }
-    app.busy.retain(|b| b != "rules");
+    app.busy.retain(|&b| b != Job::Rules);
     let mut changes = Vec::new();
     for RerunRule {
         index, rule, hits, ..

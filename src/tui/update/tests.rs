@@ -43,7 +43,7 @@ pub(super) fn app() -> App {
         failed: vec![crate::tui::action::FailedRule {
             title: "broken".into(),
             origin: "b.yml".into(),
-            kind: "error",
+            kind: crate::tui::action::FailKind::Error,
             reason: "b.yml:3:1: bad".into(),
         }],
         correlations: Vec::new(),
@@ -147,9 +147,9 @@ fn level_and_text_filters() {
     update(&mut app, Action::CycleLevel);
     update(&mut app, Action::CycleLevel);
     assert_eq!(app.visible, vec![1], "high and above only");
-    app.level_min = 5;
+    app.level_min = Some(crate::sigma::Level::Critical);
     update(&mut app, Action::CycleLevel);
-    assert_eq!(app.level_min, 0);
+    assert_eq!(app.level_min, None);
     update(&mut app, Action::FilterRules);
     for c in "t1047".chars() {
         update(&mut app, key(c));
@@ -211,6 +211,7 @@ fn search_errors_stay_in_the_input_line_and_stale_results_are_dropped() {
     let stale = Msg::Hits {
         generation: 6,
         title: "old".into(),
+        query: None,
         refs: Ok(vec![]),
         around: None,
     };
@@ -219,6 +220,7 @@ fn search_errors_stay_in_the_input_line_and_stale_results_are_dropped() {
     let fresh = Msg::Hits {
         generation: 7,
         title: "search: x".into(),
+        query: Some("x".into()),
         refs: Ok(refs(&[1]).to_vec()),
         around: None,
     };
@@ -227,10 +229,24 @@ fn search_errors_stay_in_the_input_line_and_stale_results_are_dropped() {
         panic!()
     };
     assert_eq!(h.query.as_deref(), Some("x"));
+    // A pivot's list is not a search, whatever its title says (titles hold log values).
+    let pivot = Msg::Hits {
+        generation: 7,
+        title: "search: x".into(),
+        query: None,
+        refs: Ok(refs(&[1]).to_vec()),
+        around: None,
+    };
+    update(&mut app, Action::Worker(Box::new(pivot)));
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(h.query, None);
     // A search that found nothing because of an escaped wildcard says so.
     let nothing = Msg::Hits {
         generation: 7,
         title: r"search: Image=C:\Windows\*".into(),
+        query: Some(r"Image=C:\Windows\*".into()),
         refs: Ok(Vec::new()),
         around: None,
     };
@@ -548,6 +564,7 @@ fn a_new_span_reruns_the_time_pivot_on_top_in_place() {
     let result = |generation: u64, title: &str, ts: &[i64]| Msg::Hits {
         generation,
         title: title.into(),
+        query: None,
         refs: Ok(refs(ts).to_vec()),
         around: Some(anchor.clone()),
     };

@@ -36,6 +36,7 @@ fn a_time_pivot_opens_on_the_event_it_came_from_and_marks_it() {
     let found = Msg::Hits {
         generation: *generation,
         title: "ws1 ±5 min".into(),
+        query: None,
         refs: Ok((0..40).map(at).collect()),
         around: None,
     };
@@ -56,6 +57,7 @@ fn a_time_pivot_opens_on_the_event_it_came_from_and_marks_it() {
     let found = Msg::Hits {
         generation: app.generation,
         title: "search: x".into(),
+        query: Some("x".into()),
         refs: Ok((0..40).map(at).collect()),
         around: None,
     };
@@ -106,6 +108,7 @@ fn a_search_saved_as_a_rule_asks_for_its_level() {
     let found = Msg::Hits {
         generation: app.generation,
         title: format!("search: {search}"),
+        query: Some(search.to_string()),
         refs: Ok(vec![at(1)]),
         around: None,
     };

@@ -50,7 +50,7 @@ fn a_stack_exports_as_shown() {
         path,
         &PathBuf::from("/cases/demo/exports/stack-parentimage-over-search-image-cmd")
     );
-    assert_eq!(app.busy, ["export"]);
+    assert_eq!(app.busy, [crate::tui::action::Job::Export]);
 }
 
 #[test]
@@ -69,6 +69,7 @@ fn a_search_with_time_bounds_is_refused_before_a_title_is_asked() {
     let found = Msg::Hits {
         generation: app.generation,
         title: "search: Image=*cmd* AND time>2024-01-01".into(),
+        query: Some("Image=*cmd* AND time>2024-01-01".into()),
         refs: Ok(Vec::new()),
         around: None,
     };

@@ -54,7 +54,7 @@ pub fn draw(f: &mut Frame, app: &App, c: &CorrList, theme: &Theme, area: Rect) {
                 clean(&group.join("  "), 200),
             ]);
             if i == c.sel {
-                r.style(theme.get("selected"))
+                r.style(theme.selected)
             } else {
                 r
             }

@@ -11,10 +11,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
     let Some(event) = &d.event else {
-        f.render_widget(
-            Paragraph::new("loading event…").style(theme.get("dim")),
-            area,
-        );
+        f.render_widget(Paragraph::new("loading event…").style(theme.dim), area);
         return;
     };
     let why_lines = d.matched.as_ref().map_or(0, |m| {
@@ -29,25 +26,25 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
             .map(|r| r.rule.meta.title.clone())
             .unwrap_or_default();
         let mut lines = vec![Line::from(vec![
-            Span::styled(" why it matched: ", theme.get("header")),
+            Span::styled(" why it matched: ", theme.header),
             Span::raw(clean(&rule, 60)),
             Span::raw(" — true selections: "),
-            Span::styled(m.identifiers.join(", "), theme.get("matched_field")),
+            Span::styled(m.identifiers.join(", "), theme.matched_field),
         ])];
         for fm in m.fields.iter().take(6) {
             lines.push(Line::from(vec![
                 Span::raw("   "),
-                Span::styled(clean(&fm.rule_field, 40), theme.get("matched_field")),
+                Span::styled(clean(&fm.rule_field, 40), theme.matched_field),
                 Span::raw(format!(" {} ", clean(&fm.pattern, 40))),
-                Span::styled("← ", theme.get("dim")),
+                Span::styled("← ", theme.dim),
                 Span::raw(format!("{} = ", fm.event_field)),
-                Span::styled(clean(&fm.value, 80), theme.get("matched")),
+                Span::styled(clean(&fm.value, 80), theme.matched),
             ]));
         }
         if !m.mapped.is_empty() {
             let map: Vec<String> = m.mapped.iter().map(|(s, e)| format!("{s} → {e}")).collect();
             lines.push(Line::from(vec![
-                Span::styled("   mapped fields: ", theme.get("header")),
+                Span::styled("   mapped fields: ", theme.header),
                 Span::raw(map.join(", ")),
             ]));
         }
@@ -100,9 +97,9 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
                 .any(|fm| fm.event_field.eq_ignore_ascii_case(name))
         });
         let (ns, vs) = if hit {
-            (theme.get("matched_field"), theme.get("matched"))
+            (theme.matched_field, theme.matched)
         } else {
-            (theme.get("dim"), theme.get("base"))
+            (theme.dim, theme.base)
         };
         let label = format!(
             " {}{:<name_w$} ",
@@ -121,7 +118,7 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
                         Span::styled(head, ns),
                         Span::styled(chunk.clone(), vs),
                     ])
-                    .style(theme.get("selected")),
+                    .style(theme.selected),
                 );
             }
             continue;

@@ -32,7 +32,7 @@ pub fn draw(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
         EditTarget::Corr(_) => "correlation ",
     };
     let state = if e.pending {
-        Span::styled("compiling…", theme.get("dim"))
+        Span::styled("compiling…", theme.dim)
     } else if let Some(hits) = &e.compiled {
         Span::styled(
             format!(
@@ -41,21 +41,21 @@ pub fn draw(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
                 e.added,
                 e.removed
             ),
-            theme.get("header"),
+            theme.header,
         )
     } else if !e.errors.is_empty() {
         Span::styled(
             format!("hits {old} → ? (rule does not compile)"),
-            theme.get("error"),
+            theme.error,
         )
     } else {
-        Span::styled(format!("hits {old}"), theme.get("dim"))
+        Span::styled(format!("hits {old}"), theme.dim)
     };
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(
                 format!(" Editing {what}{} · ", clean(&title, 60)),
-                theme.get("title"),
+                theme.title,
             ),
             state,
         ]))
@@ -68,13 +68,13 @@ pub fn draw(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
     for x in e.errors.iter().take(ERROR_ROWS) {
         lines.push(Line::from(Span::styled(
             format!(" ✗ {}:{}: {}", x.line, x.col, clean(&x.message, 150)),
-            theme.get("error"),
+            theme.error,
         )));
     }
     for n in e.notes.iter().take(NOTE_ROWS) {
         lines.push(Line::from(Span::styled(
             format!(" note: {}", clean(n, 150)),
-            theme.get("dim"),
+            theme.dim,
         )));
     }
     for d in &e.diff {
@@ -106,9 +106,9 @@ pub fn draw(f: &mut Frame, app: &App, e: &Editor, theme: &Theme, area: Rect) {
             }
         };
         let (sign, style) = if added {
-            ("+", theme.get("header"))
+            ("+", theme.header)
         } else {
-            ("−", theme.get("error"))
+            ("−", theme.error)
         };
         lines.push(Line::from(vec![
             Span::styled(format!(" {sign} {} ", super::time(ts)), style),
@@ -129,7 +129,7 @@ fn mark_errors(f: &mut Frame, e: &Editor, theme: &Theme, body: Rect) {
     for y in 0..body.height {
         let line = top + usize::from(y) + 1;
         let bad = e.errors.iter().any(|x| x.line == line) && line <= e.area.lines().len();
-        let style = theme.get(if bad { "error" } else { "dim" });
+        let style = if bad { theme.error } else { theme.dim };
         for x in body.x..body.x + gutter.min(body.width) {
             buf[(x, body.y + y)].set_style(style);
         }
@@ -163,7 +163,7 @@ fn mark_errors(f: &mut Frame, e: &Editor, theme: &Theme, body: Rect) {
             if x >= u32::from(body.right()) {
                 break;
             }
-            let mut style = theme.get("error").add_modifier(Modifier::UNDERLINED);
+            let mut style = theme.error.add_modifier(Modifier::UNDERLINED);
             if i == 0 {
                 style = style.add_modifier(Modifier::REVERSED);
             }

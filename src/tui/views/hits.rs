@@ -28,14 +28,11 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         .map(|(a, b)| format!(" {} … {} ", time(a), time(b)))
         .unwrap_or_default();
     f.render_widget(
-        Sparkline::default()
-            .data(&h.hist)
-            .style(theme.get("spark"))
-            .block(
-                Block::default()
-                    .borders(Borders::TOP)
-                    .title(format!(" hits over time{range}")),
-            ),
+        Sparkline::default().data(&h.hist).style(theme.spark).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .title(format!(" hits over time{range}")),
+        ),
         hist,
     );
     let multi = h.rule.is_none();
@@ -94,9 +91,9 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
                 Row::new(vec![when, computer, channel, eid, rule, details])
             };
             if i == h.sel {
-                r.style(theme.get("selected"))
+                r.style(theme.selected)
             } else if !from.is_empty() {
-                r.style(theme.get("matched_field"))
+                r.style(theme.matched_field)
             } else {
                 r
             }

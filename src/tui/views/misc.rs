@@ -1,6 +1,7 @@
 //! Smaller screens: progress, stack, overlays, input line, status, help.
 
 use super::clean;
+use crate::overlay::Excludes;
 use crate::tui::app::{App, InputKind, StackView};
 use crate::tui::keymap::Scope;
 use crate::tui::theme::Theme;
@@ -14,7 +15,7 @@ pub fn progress(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Line::from(""),
         Line::from(Span::styled(
             format!("  Opening case {}", app.case_name),
-            theme.get("title"),
+            theme.title,
         )),
         Line::from(""),
         Line::from(format!(
@@ -28,7 +29,7 @@ pub fn progress(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 pub(super) fn list_block<'a>(title: String, theme: &Theme) -> Block<'a> {
     Block::default()
         .borders(Borders::TOP)
-        .title(Line::from(title).style(theme.get("title")))
+        .title(Line::from(title).style(theme.title))
 }
 
 pub(super) fn selected(line: Line<'_>, yes: bool, theme: &Theme) -> Line<'static> {
@@ -39,7 +40,7 @@ pub(super) fn selected(line: Line<'_>, yes: bool, theme: &Theme) -> Line<'static
             .collect::<Vec<_>>(),
     );
     if yes {
-        line.style(theme.get("selected"))
+        line.style(theme.selected)
     } else {
         line
     }
@@ -77,22 +78,19 @@ pub fn stack(f: &mut Frame, s: &StackView, theme: &Theme, area: Rect) {
 
 pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect) {
     let mut lines = Vec::new();
-    for (i, (path, text)) in app.overlays.iter().enumerate() {
-        let name = path
-            .file_name()
+    for (i, overlay) in app.overlays.iter().enumerate() {
+        let name = (overlay.path.file_name())
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         // Ours read as "rule: field = value"; any other shape shows its criteria as written.
-        let what = match crate::overlay::describe(text) {
-            Some((rule, field, value)) => format!("{}: {field} = {value}", clean(&rule, 50)),
-            None => (text.lines())
-                .filter(|l| l.starts_with("        ") && l.contains(':'))
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(" "),
+        let what = match &overlay.excludes {
+            Excludes::Value { rule, field, value } => {
+                format!("{}: {field} = {value}", clean(rule, 50))
+            }
+            Excludes::Criteria(criteria) => criteria.clone(),
         };
         // Overlays in the config directory tune every case, not just this one.
-        let scope = if app.overlay_is_case_own(path) {
+        let scope = if app.overlay_is_case_own(&overlay.path) {
             "this case"
         } else {
             "all cases"
@@ -110,7 +108,7 @@ pub fn overlays(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect)
     if lines.is_empty() {
         lines.push(Line::from(Span::styled(
             " no overlays: mark a value benign (b) on a rule hit",
-            theme.get("dim"),
+            theme.dim,
         )));
     }
     let title = format!(
@@ -131,7 +129,7 @@ pub fn problems(f: &mut Frame, app: &App, sel: usize, theme: &Theme, area: Rect)
         .take(page)
         .map(|(i, p)| {
             let line = Line::from(vec![
-                Span::styled(format!(" {:<8} ", p.kind), theme.get("error")),
+                Span::styled(format!(" {:<8} ", p.kind), theme.error),
                 // Whole paths (wrapped): a cut one could name several files of a collection.
                 Span::raw(format!(
                     "{}: {}",
@@ -163,9 +161,9 @@ pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     // The cursor is at the end: show the tail that fits beside it.
     let shown = Shown::tail(buf, width.saturating_sub(label_w + 1));
     let mut lines = vec![Line::from(vec![
-        Span::styled(label, theme.get("hint_key")),
+        Span::styled(label, theme.hint_key),
         Span::raw(shown.text.clone()),
-        Span::styled("▏", theme.get("dim")),
+        Span::styled("▏", theme.dim),
     ])];
     if let Some(err) = &app.input_error {
         let message = format!("column {}: {}", err.column, clean(&err.message, 200));
@@ -180,7 +178,7 @@ pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             }
             _ => format!(" {message}"),
         };
-        lines.push(Line::from(Span::styled(text, theme.get("error"))));
+        lines.push(Line::from(Span::styled(text, theme.error)));
     }
     f.render_widget(Paragraph::new(lines), area);
 }
@@ -281,9 +279,16 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
     }
     if !app.busy.is_empty() {
-        text.push_str(&format!(" │ working: {}", app.busy.join(", ")));
+        text.push_str(&format!(
+            " │ working: {}",
+            app.busy
+                .iter()
+                .map(|b| b.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
-    f.render_widget(Paragraph::new(text).style(theme.get("status")), area);
+    f.render_widget(Paragraph::new(text).style(theme.status), area);
 }
 
 /// The notes under the help's keys: the parts of each, and what joins them on one line.
@@ -326,14 +331,11 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     for scope in Scope::ALL {
         lines.push(Line::from(Span::styled(
             format!(" {}", scope.name()),
-            theme.get("header"),
+            theme.header,
         )));
         for b in km.bindings.iter().filter(|b| b.scope == scope) {
             lines.push(Line::from(vec![
-                Span::styled(
-                    format!("   {:<key_width$}", b.label()),
-                    theme.get("hint_key"),
-                ),
+                Span::styled(format!("   {:<key_width$}", b.label()), theme.hint_key),
                 Span::raw(b.help),
             ]));
         }
@@ -352,13 +354,13 @@ pub fn help(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         notes.extend(
             texts
                 .into_iter()
-                .map(|t| Line::from(Span::styled(t, theme.get("dim")))),
+                .map(|t| Line::from(Span::styled(t, theme.dim))),
         );
     }
     for p in &km.problems {
         notes.push(Line::from(Span::styled(
             format!(" keymap: {}", clean(p, 200)),
-            theme.get("error"),
+            theme.error,
         )));
     }
     f.render_widget(Clear, rect);

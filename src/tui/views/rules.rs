@@ -50,15 +50,15 @@ fn rule_row<'a>(r: RowInfo<'a>, theme: &Theme) -> Row<'a> {
         (None, false) => "○",
     };
     let style = if r.enabled {
-        theme.get("base")
+        theme.base
     } else {
-        theme.get("disabled")
+        theme.disabled
     };
     let feeding = !r.feeds.is_empty();
     let hits = match (r.enabled, feeding) {
         (false, _) => Span::raw(format!("{:>7}", "-")),
         (true, false) => Span::raw(format!("{:>7}", r.hits)),
-        (true, true) => Span::styled(format!("{:>7}", format!("({})", r.hits)), theme.get("dim")),
+        (true, true) => Span::styled(format!("{:>7}", format!("({})", r.hits)), theme.dim),
     };
     let feeds = feeding.then(|| format!("↳ {}", r.feeds));
     let tags: Vec<&str> = feeds
@@ -77,13 +77,13 @@ fn rule_row<'a>(r: RowInfo<'a>, theme: &Theme) -> Row<'a> {
         Span::raw(mark),
         hits,
         Span::styled(
-            m.level.clone().unwrap_or_default(),
-            theme.level(m.level.as_deref()),
+            m.level_text().unwrap_or_default().to_owned(),
+            theme.level(m.rank()),
         ),
         Span::raw(m.status.clone().unwrap_or_default()),
         Span::styled(clean(&r.title, 60), style),
-        Span::styled(sparkline(r.spark), theme.get("spark")),
-        Span::styled(clean(&tags.join(" "), 40), theme.get("dim")),
+        Span::styled(sparkline(r.spark), theme.spark),
+        Span::styled(clean(&tags.join(" "), 40), theme.dim),
     ])
 }
 
@@ -109,11 +109,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         app.rules.len(),
         app.failed.len()
     );
-    if app.level_min > 0 {
-        title.push_str(&format!(
-            " · level ≥ {}",
-            ["", "informational", "low", "medium", "high", "critical"][usize::from(app.level_min)]
-        ));
+    if let Some(min) = app.level_min {
+        title.push_str(&format!(" · level ≥ {min}"));
     }
     if !app.rule_filter.is_empty() {
         title.push_str(&format!(" · filter: {}", clean(&app.rule_filter, 30)));
@@ -131,7 +128,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             let row = match app.entry(i) {
                 Entry::Rule(k) => {
                     let r = &app.rules[k];
-                    let title = if r.saved_search {
+                    let title = if r.rule.meta.saved_search {
                         format!("{} [search]", r.rule.meta.title)
                     } else {
                         r.rule.meta.title.clone()
@@ -163,18 +160,18 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 Entry::Failed(k) => {
                     let fr = &app.failed[k];
                     Row::new(vec![
-                        Span::styled("✗", theme.get("error")),
+                        Span::styled("✗", theme.error),
                         Span::raw(""),
-                        Span::styled(fr.kind, theme.get("error")),
+                        Span::styled(fr.kind.name(), theme.error),
                         Span::raw(""),
                         Span::raw(clean(&fr.title, 60)),
                         Span::raw(""),
-                        Span::styled(clean(&fr.reason, 60), theme.get("dim")),
+                        Span::styled(clean(&fr.reason, 60), theme.dim),
                     ])
                 }
             };
             if selected {
-                row.style(theme.get("selected"))
+                row.style(theme.selected)
             } else {
                 row
             }

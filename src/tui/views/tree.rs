@@ -49,9 +49,9 @@ pub fn draw(f: &mut Frame, t: &TreeView, theme: &Theme, area: Rect) {
         let name = if name.is_empty() { "(unnamed)" } else { name };
         let marks = t.marks.get(idx).copied().unwrap_or(0);
         let style = if pos == t.tree.focus {
-            theme.get("header")
+            theme.header
         } else {
-            theme.get("base")
+            theme.base
         };
         let mut spans = vec![
             Span::raw(guides[pos].clone()),
@@ -62,20 +62,14 @@ pub fn draw(f: &mut Frame, t: &TreeView, theme: &Theme, area: Rect) {
             u if u.is_empty() => u,
             u => format!("{u}  "),
         };
-        spans.push(Span::styled(
-            format!("  pid {pid}  {user}"),
-            theme.get("dim"),
-        ));
+        spans.push(Span::styled(format!("  pid {pid}  {user}"), theme.dim));
         if n.inferred {
-            spans.push(Span::styled(
-                "creation not in case  ",
-                theme.get("matched_field"),
-            ));
+            spans.push(Span::styled("creation not in case  ", theme.matched_field));
         }
         if marks > 0 {
             spans.push(Span::styled(
                 format!("[{marks} hit{}] ", if marks == 1 { "" } else { "s" }),
-                theme.get("mark"),
+                theme.mark,
             ));
         }
         // An inferred parent's command line is unknown (4688) or told by its children

@@ -97,10 +97,7 @@ fn csv_record(rule: Option<&CompiledRule>, event: &Event, file: &str) -> [String
         (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default(),
         text(rule.and_then(CompiledRule::id).unwrap_or_default()),
         text(rule.map_or("", |r| r.title())),
-        text(
-            rule.and_then(|r| r.meta.level.as_deref())
-                .unwrap_or_default(),
-        ),
+        text(rule.and_then(|r| r.meta.level_text()).unwrap_or_default()),
         text(event.computer()),
         text(event.channel()),
         num(event.event_id()),
@@ -116,7 +113,7 @@ fn json_row(rule: Option<&CompiledRule>, event: &Event, file: &str) -> serde_jso
     json!({
         "rule_id": rule.and_then(CompiledRule::id),
         "rule_title": rule.map(CompiledRule::title),
-        "level": rule.and_then(|r| r.meta.level.as_deref()),
+        "level": rule.and_then(|r| r.meta.level_text()),
         "timestamp": event.timestamp().map(crate::event::format_timestamp),
         "computer": event.computer(),
         "channel": event.channel(),

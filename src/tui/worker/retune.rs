@@ -1,9 +1,10 @@
 //! A tuning overlay written or removed: only the loaded rules it applies to are compiled again
-//! (with every overlay now on disk) and run; the other rules keep their hits. With thousands of
-//! rules loaded, a full reload compiled and ran them all for one benign value.
+//! (with every overlay after the change, as the workbench holds them: no file is read again)
+//! and run; the other rules keep their hits. With thousands of rules loaded, a full reload
+//! compiled and ran them all for one benign value.
 
 use super::Ctx;
-use crate::overlay::{load_overlays, overlay_dir};
+use crate::overlay::{Overlay, overlay_dir};
 use crate::sigma::{CompiledRule, Filter, Loader};
 use crate::store::EventStore;
 use crate::tui::action::{RerunRule, Retuned, Tuning};
@@ -11,18 +12,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Re-runs the rules that the overlay `changed` (its text) applies to. `None` when that cannot
-/// be done in place (the overlay does not parse as a filter, or a rule no longer compiles
-/// alone): the caller then reloads every rule.
+/// Re-runs the rules that the overlay `changed` applies to, with `overlays` (every overlay
+/// after the change). `None` when that cannot be done in place (the overlay does not parse as
+/// a filter, or a rule no longer compiles alone): the caller then reloads every rule.
 pub fn rerun(
     ctx: &Ctx,
     snap: &dyn EventStore,
-    changed: &str,
+    changed: &Overlay,
+    mut overlays: Vec<Overlay>,
     tuning: &Tuning,
 ) -> anyhow::Result<Option<Retuned>> {
     let started = Instant::now();
     let loader = ctx.loader()?;
-    let changed = loader.load_str(changed, "overlay").filters;
+    let changed = loader.load_str(&changed.text, "overlay").filters;
     if changed.is_empty() {
         return Ok(None);
     }
@@ -30,13 +32,13 @@ pub fn rerun(
     let affected: Vec<usize> = (0..loaded.rules.len())
         .filter(|&i| changed.iter().any(|f| f.applies_to(&loaded.rules[i].meta)))
         .collect();
-    let mut overlays = load_overlays(&ctx.opts.case_dir);
-    overlays.extend(load_overlays(&ctx.config_dir));
-    // The filters of rule files stay; the overlays' are read again from disk.
+    // The filters of rule files stay; the overlays' are compiled again.
     let dirs = [
         overlay_dir(&ctx.opts.case_dir),
         overlay_dir(&ctx.config_dir),
     ];
+    // Listed as loading lists them: the case's, then the user's, each by path.
+    overlays.sort_by_key(|o| (!o.path.starts_with(&dirs[0]), o.path.clone()));
     let is_overlay = |f: &Filter| {
         dirs.iter()
             .any(|d| Path::new(&f.meta.origin).starts_with(d))
@@ -55,7 +57,7 @@ pub fn rerun(
         .chain(
             overlays
                 .iter()
-                .map(|(p, t)| (p.display().to_string(), t.clone())),
+                .map(|o| (o.path.display().to_string(), o.text.clone())),
         )
         .collect();
     let set = Loader::clone(&loader)

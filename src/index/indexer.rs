@@ -1,20 +1,25 @@
-//! Ingest into a case: decides which files are new, reads them in parallel, indexes their
-//! events and commits with the manifest so that an interrupted run is completed by the next.
+//! The indexer: adds input files to a case. Decides which files are new, reads them in
+//! parallel, indexes their events and commits with the manifest so that an interrupted run is
+//! completed by the next. (Reading a file is `crate::ingest`'s; this is the case's side.)
 
 use super::case::{Case, IndexError};
 use super::document::DocumentBuilder;
 use super::in_flight::{InFlight, Tracked};
 use super::manifest::{Manifest, SourceFile};
 use super::merge_policy::CappedMergePolicy;
+use super::schema::Fields;
 use crate::ingest::{self, FileReport, Format, PathError};
-use crossbeam_channel::bounded;
+use commit::{Committer, finished_files};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tantivy::indexer::UserOperation;
-use tantivy::{TantivyDocument, Term};
+use tantivy::{IndexWriter, TantivyDocument, Term};
+
+mod commit;
 
 /// Tuning for one ingest run.
 #[derive(Clone, Debug)]
@@ -156,19 +161,7 @@ impl Case {
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<IngestSummary, IndexError> {
         let started = Instant::now();
-        // A case (this one or another) inside the inputs is not evidence: its index metadata
-        // and exports are JSON that would be read as events, a little more each run.
-        let own = self.dir.canonicalize().ok();
-        let skip_case = |d: &Path| {
-            if own.is_some() && d.canonicalize().ok() == own {
-                Some("the case being ingested into; not read".to_owned())
-            } else if Case::exists(d) {
-                Some("a huntbench case; not read (ingest its evidence, not the case)".to_owned())
-            } else {
-                None
-            }
-        };
-        let found = ingest::discover(paths, &skip_case);
+        let found = ingest::discover(paths, &self.not_evidence());
         let (files, cases_skipped) = (found.files, found.skipped);
         let mut summary = IngestSummary {
             path_errors: found.errors,
@@ -177,14 +170,7 @@ impl Case {
         };
         let mut manifest = self.manifest()?;
         manifest.format = super::manifest::FORMAT;
-        let mut writer = self
-            .index
-            .writer_with_num_threads::<Tracked>(opts.indexing_threads.max(1), opts.writer_budget)
-            .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => IndexError::Locked(self.dir.clone()),
-                other => IndexError::Tantivy(other),
-            })?;
-        writer.set_merge_policy(Box::new(CappedMergePolicy::default()));
+        let mut writer = self.writer(opts)?;
         // Documents of files that were in flight when an earlier run died.
         for id in std::mem::take(&mut manifest.pending) {
             writer.delete_term(Term::from_field_u64(self.fields.file, id));
@@ -206,125 +192,23 @@ impl Case {
             previous: self.index.load_metas()?.payload,
         };
         committer.commit(&mut writer, &manifest, &[], &[], false)?;
-
-        let (job_tx, job_rx) = bounded::<usize>(new_files.len().max(1));
-        for i in 0..new_files.len() {
-            let _ = job_tx.send(i);
-        }
-        drop(job_tx);
-        let (tx, rx) = bounded::<Msg>(16);
-        let fields = &self.fields;
-        let case_dir = &self.dir;
-        let new_files_ref = &new_files;
-        // A changed file at a known path is usually a live log that grew: its records already
-        // in the case (same EventRecordID and time) are not indexed again.
-        let snapshot = self.snapshot();
-        let mut already: Vec<HashSet<(u64, i64)>> = Vec::with_capacity(new_files.len());
-        for f in &new_files {
-            already.push(if f.earlier.is_empty() {
-                HashSet::new()
-            } else {
-                snapshot.record_keys(&f.earlier)?
-            });
-        }
-        drop(snapshot);
-        let already = &already;
-        let mut reports: Vec<Option<std::io::Result<FileReport>>> =
-            (0..new_files.len()).map(|_| None).collect();
-        let result = std::thread::scope(|scope| -> Result<(), IndexError> {
-            for _ in 0..opts.threads.max(1) {
-                let (job_rx, tx) = (job_rx.clone(), tx.clone());
-                // Named so profiles and the benchmark can tell reading from indexing.
-                let reader = std::thread::Builder::new().name(READER_THREAD.into());
-                reader
-                    .spawn_scoped(scope, move || {
-                        let mut builder = DocumentBuilder::new(fields);
-                        for i in job_rx.iter() {
-                            let f = &new_files_ref[i];
-                            let mut batch = Vec::with_capacity(BATCH);
-                            let mut repeated = 0u64;
-                            let mut sink = |event: crate::event::Event| {
-                                if !already[i].is_empty()
-                                    && let Some(key) = record_key(&event)
-                                    && already[i].contains(&key)
-                                {
-                                    repeated += 1;
-                                    return;
-                                }
-                                batch.push(builder.build(&event, f.record.id));
-                                if batch.len() == BATCH {
-                                    let full =
-                                        std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                                    let _ = tx.send(Msg::Docs(full));
-                                }
-                            };
-                            let report = ingest::read_file(&f.path, f.format, &mut sink)
-                                .map(|mut r| {
-                                    if repeated > 0 {
-                                        r.events -= repeated;
-                                        r.warnings.push(format!(
-                                            "{repeated} record(s) already in the case from an earlier version of this file (same path, EventRecordID and time), not indexed again"
-                                        ));
-                                    }
-                                    r
-                                });
-                            // A file's documents all arrive before its `Done`, so a commit that
-                            // records the file as complete holds all of them.
-                            if (!batch.is_empty() && tx.send(Msg::Docs(batch)).is_err())
-                                || tx.send(Msg::Done(i, report)).is_err()
-                            {
-                                break; // the indexing side stopped with an error
-                            }
-                        }
-                    })
-                    .map_err(|e| IndexError::Io {
-                        path: case_dir.clone(),
-                        source: e,
-                    })?;
-            }
-            drop(tx);
-            // Owned here so that an early error return drops the receiver, which unblocks the
-            // readers' sends instead of leaving the scope waiting on them forever.
-            let rx = rx;
-            let mut since_commit = 0u64;
-            let in_flight = InFlight::default();
-            let mut last_tick = Instant::now();
-            for msg in rx.iter() {
-                match msg {
-                    Msg::Docs(docs) => {
-                        let n = docs.len() as u64;
-                        in_flight.wait_until_at_most(MAX_IN_FLIGHT);
-                        let tracked = docs.into_iter().map(|d| in_flight.track(d));
-                        writer
-                            .run(tracked.map(UserOperation::Add))
-                            .map_err(|e| IndexError::WriterFailed(e.to_string()))?;
-                        state.events += n;
-                        since_commit += n;
-                    }
-                    Msg::Done(i, report) => {
-                        state.files_done += 1;
-                        state.current = Some(new_files_ref[i].path.clone());
-                        reports[i] = Some(report);
-                    }
-                }
-                if since_commit >= opts.commit_every {
-                    since_commit = 0;
-                    committer.commit(&mut writer, &manifest, new_files_ref, &reports, false)?;
-                }
-                if last_tick.elapsed() >= Duration::from_millis(100) {
-                    last_tick = Instant::now();
-                    state.elapsed = started.elapsed();
-                    progress(&state);
-                }
-            }
-            Ok(())
-        });
-        result?;
+        let already = self.earlier_records(&new_files)?;
+        let mut run = Run {
+            writer: &mut writer,
+            committer: &mut committer,
+            manifest: &manifest,
+            new_files: &new_files,
+            reports: (0..new_files.len()).map(|_| None).collect(),
+            state: &mut state,
+            started,
+            progress: &mut *progress,
+        };
+        self.read_and_index(opts, &already, &mut run)?;
+        let reports = run.reports;
         committer.commit(&mut writer, &manifest, &new_files, &reports, true)?;
         writer.wait_merging_threads()?;
         self.reload()?;
         summary.added = finished_files(&new_files, &reports).collect();
-
         for (f, report) in new_files.into_iter().zip(reports) {
             if let Some(Err(e)) = report {
                 summary.skipped.push((f.path, format!("cannot read: {e}")));
@@ -336,6 +220,192 @@ impl Case {
         progress(&state);
         Ok(summary)
     }
+
+    /// Why a directory among the inputs is not read: a case (this one or another) is not
+    /// evidence; its index metadata and exports are JSON that would be read as events, a
+    /// little more each run.
+    fn not_evidence(&self) -> impl Fn(&Path) -> Option<String> + Sync + use<> {
+        let own = self.dir.canonicalize().ok();
+        move |d: &Path| {
+            if own.is_some() && d.canonicalize().ok() == own {
+                Some("the case being ingested into; not read".to_owned())
+            } else if Case::exists(d) {
+                Some("a huntbench case; not read (ingest its evidence, not the case)".to_owned())
+            } else {
+                None
+            }
+        }
+    }
+
+    fn writer(&self, opts: &IngestOptions) -> Result<IndexWriter<Tracked>, IndexError> {
+        let writer = (self.index)
+            .writer_with_num_threads::<Tracked>(opts.indexing_threads.max(1), opts.writer_budget)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => IndexError::Locked(self.dir.clone()),
+                other => IndexError::Tantivy(other),
+            })?;
+        writer.set_merge_policy(Box::new(CappedMergePolicy::default()));
+        Ok(writer)
+    }
+
+    /// Per new file, the records the case already holds from an earlier version of it: a
+    /// changed file at a known path is usually a live log that grew, and its records already
+    /// in the case (same EventRecordID and time) are not indexed again.
+    fn earlier_records(
+        &self,
+        new_files: &[NewFile],
+    ) -> Result<Vec<HashSet<(u64, i64)>>, IndexError> {
+        let snapshot = self.snapshot();
+        (new_files.iter())
+            .map(|f| {
+                if f.earlier.is_empty() {
+                    Ok(HashSet::new())
+                } else {
+                    snapshot.record_keys(&f.earlier)
+                }
+            })
+            .collect()
+    }
+
+    /// Reads the new files on reader threads and hands their documents to tantivy here,
+    /// committing every `opts.commit_every` documents.
+    fn read_and_index(
+        &self,
+        opts: &IngestOptions,
+        already: &[HashSet<(u64, i64)>],
+        run: &mut Run<'_>,
+    ) -> Result<(), IndexError> {
+        let (job_tx, job_rx) = bounded::<usize>(run.new_files.len().max(1));
+        for i in 0..run.new_files.len() {
+            let _ = job_tx.send(i);
+        }
+        drop(job_tx);
+        let (tx, rx) = bounded::<Msg>(16);
+        let new_files = run.new_files;
+        std::thread::scope(|scope| -> Result<(), IndexError> {
+            for _ in 0..opts.threads.max(1) {
+                let (job_rx, tx) = (job_rx.clone(), tx.clone());
+                // Named so profiles and the benchmark can tell reading from indexing.
+                let reader = std::thread::Builder::new().name(READER_THREAD.into());
+                reader
+                    .spawn_scoped(scope, move || {
+                        read_files(&self.fields, new_files, already, &job_rx, &tx);
+                    })
+                    .map_err(|e| IndexError::Io {
+                        path: self.dir.clone(),
+                        source: e,
+                    })?;
+            }
+            drop(tx);
+            // Owned here so that an early error return drops the receiver, which unblocks the
+            // readers' sends instead of leaving the scope waiting on them forever.
+            run.index(rx, opts.commit_every)
+        })
+    }
+}
+
+/// A reader thread: takes file numbers from `jobs` and sends each file's documents in batches,
+/// then its report.
+fn read_files(
+    fields: &Fields,
+    new_files: &[NewFile],
+    already: &[HashSet<(u64, i64)>],
+    jobs: &Receiver<usize>,
+    tx: &Sender<Msg>,
+) {
+    let mut builder = DocumentBuilder::new(fields);
+    for i in jobs.iter() {
+        let f = &new_files[i];
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut repeated = 0u64;
+        let mut sink = |event: crate::event::Event| {
+            if !already[i].is_empty()
+                && let Some(key) = record_key(&event)
+                && already[i].contains(&key)
+            {
+                repeated += 1;
+                return;
+            }
+            batch.push(builder.build(&event, f.record.id));
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                let _ = tx.send(Msg::Docs(full));
+            }
+        };
+        let report = ingest::read_file(&f.path, f.format, &mut sink).map(|mut r| {
+            if repeated > 0 {
+                r.events -= repeated;
+                r.warnings.push(format!(
+                    "{repeated} record(s) already in the case from an earlier version of this file (same path, EventRecordID and time), not indexed again"
+                ));
+            }
+            r
+        });
+        // A file's documents all arrive before its `Done`, so a commit that records the file
+        // as complete holds all of them.
+        if (!batch.is_empty() && tx.send(Msg::Docs(batch)).is_err())
+            || tx.send(Msg::Done(i, report)).is_err()
+        {
+            break; // the indexing side stopped with an error
+        }
+    }
+}
+
+/// The indexing side of an ingest: what it writes to and what it has learnt so far.
+struct Run<'a> {
+    writer: &'a mut IndexWriter<Tracked>,
+    committer: &'a mut Committer,
+    manifest: &'a Manifest,
+    new_files: &'a [NewFile],
+    reports: Vec<Option<std::io::Result<FileReport>>>,
+    state: &'a mut Progress,
+    started: Instant,
+    progress: &'a mut dyn FnMut(&Progress),
+}
+
+impl Run<'_> {
+    /// Hands the readers' documents to tantivy (at most [`MAX_IN_FLIGHT`] waiting), records
+    /// their reports, commits every `commit_every` documents and reports progress.
+    fn index(&mut self, rx: Receiver<Msg>, commit_every: u64) -> Result<(), IndexError> {
+        let mut since_commit = 0u64;
+        let in_flight = InFlight::default();
+        let mut last_tick = Instant::now();
+        for msg in rx.iter() {
+            match msg {
+                Msg::Docs(docs) => {
+                    let n = docs.len() as u64;
+                    in_flight.wait_until_at_most(MAX_IN_FLIGHT);
+                    let tracked = docs.into_iter().map(|d| in_flight.track(d));
+                    (self.writer)
+                        .run(tracked.map(UserOperation::Add))
+                        .map_err(|e| IndexError::WriterFailed(e.to_string()))?;
+                    self.state.events += n;
+                    since_commit += n;
+                }
+                Msg::Done(i, report) => {
+                    self.state.files_done += 1;
+                    self.state.current = Some(self.new_files[i].path.clone());
+                    self.reports[i] = Some(report);
+                }
+            }
+            if since_commit >= commit_every {
+                since_commit = 0;
+                (self.committer).commit(
+                    self.writer,
+                    self.manifest,
+                    self.new_files,
+                    &self.reports,
+                    false,
+                )?;
+            }
+            if last_tick.elapsed() >= Duration::from_millis(100) {
+                last_tick = Instant::now();
+                self.state.elapsed = self.started.elapsed();
+                (self.progress)(self.state);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What identifies a record across versions of one log: its EventRecordID and time (µs).
@@ -344,68 +414,6 @@ fn record_key(event: &crate::event::Event) -> Option<(u64, i64)> {
         event.record_id()?,
         event.timestamp().map_or(i64::MIN, |t| t.as_microsecond()),
     ))
-}
-
-/// The new files read completely so far, as the manifest records them.
-fn finished_files<'a>(
-    new_files: &'a [NewFile],
-    reports: &'a [Option<std::io::Result<FileReport>>],
-) -> impl Iterator<Item = SourceFile> + 'a {
-    new_files.iter().zip(reports).filter_map(|(f, report)| {
-        let Some(Ok(r)) = report else {
-            return None;
-        };
-        let mut record = f.record.clone();
-        record.events = r.events;
-        record.errors = r.errors;
-        record.warnings.clone_from(&r.warnings);
-        Some(record)
-    })
-}
-
-/// Commits documents with the manifest that describes them.
-struct Committer {
-    case_dir: PathBuf,
-    /// The payload of the previous commit, whose file list a reader may still be reading.
-    previous: Option<String>,
-}
-
-impl Committer {
-    /// Commits with the manifest of `base` plus the new files read completely; the files still
-    /// being read stay pending, unless the ingest has `finished`.
-    fn commit(
-        &mut self,
-        writer: &mut tantivy::IndexWriter<Tracked>,
-        base: &Manifest,
-        new_files: &[NewFile],
-        reports: &[Option<std::io::Result<FileReport>>],
-        finished: bool,
-    ) -> Result<(), IndexError> {
-        let done: HashSet<u64> = finished_files(new_files, reports).map(|f| f.id).collect();
-        let pending: Vec<u64> = if finished {
-            Vec::new()
-        } else {
-            (base.pending.iter().copied())
-                .filter(|id| !done.contains(id))
-                .collect()
-        };
-        let files = (base.files.iter().cloned()).chain(finished_files(new_files, reports));
-        let io = |source| IndexError::Io {
-            path: self.case_dir.clone(),
-            source,
-        };
-        let payload =
-            Manifest::write_for_commit(&self.case_dir, base.format, &pending, files).map_err(io)?;
-        let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&payload);
-        prepared.commit()?;
-        let keep: Vec<&str> = std::iter::once(payload.as_str())
-            .chain(self.previous.as_deref())
-            .collect();
-        Manifest::remove_older_lists(&self.case_dir, &keep);
-        self.previous = Some(payload);
-        Ok(())
-    }
 }
 
 /// What the parallel part of triage learns about one input file.
