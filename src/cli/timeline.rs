@@ -16,7 +16,7 @@
 use crate::attack::RuleAttack;
 use crate::event::{Event, flatten_fields, format_timestamp};
 use crate::sanitize::{csv_text, json_text};
-use crate::sigma::RuleMeta;
+use crate::sigma::{Level, RuleMeta};
 use serde_json::{Map, Value, json};
 
 /// The columns of a `timeline-csv`, in order (keys of a `timeline-jsonl` line, in order).
@@ -115,7 +115,7 @@ impl Row {
         Row {
             timestamp: None,
             rule_title: rule.title.clone(),
-            level: level_abbreviation(rule.level.as_deref()).to_owned(),
+            level: level_abbreviation(rule).to_owned(),
             computer: String::new(),
             channel: String::new(),
             event_id: None,
@@ -261,15 +261,16 @@ pub fn hayabusa_timestamp(ts: jiff::Timestamp) -> String {
     ts.strftime("%Y-%m-%d %H:%M:%S%.3f +00:00").to_string()
 }
 
-/// Hayabusa's level names: `crit`, `high`, `med`, `low`, `info`; `undef` for a rule without a
-/// level; another word as written.
-pub fn level_abbreviation(level: Option<&str>) -> &str {
-    match level.map(str::trim) {
-        None | Some("") => "undef",
-        Some(l) if l.eq_ignore_ascii_case("critical") => "crit",
-        Some(l) if l.eq_ignore_ascii_case("medium") => "med",
-        Some(l) if l.eq_ignore_ascii_case("informational") => "info",
-        Some(l) => l,
+/// Hayabusa's level names: `crit`, `high`, `med`, `low`, `info`; a level Sigma does not
+/// define as written; `undef` for a rule without one.
+pub fn level_abbreviation(rule: &RuleMeta) -> &str {
+    match rule.level {
+        Some(Level::Critical) => "crit",
+        Some(Level::High) => "high",
+        Some(Level::Medium) => "med",
+        Some(Level::Low) => "low",
+        Some(Level::Informational) => "info",
+        None => rule.unknown_level.as_deref().unwrap_or("undef"),
     }
 }
 
@@ -281,9 +282,17 @@ mod tests {
     fn timestamps_and_levels_are_written_as_hayabusa_writes_them() {
         let ts: jiff::Timestamp = "2024-03-13T14:02:11.4817391Z".parse().unwrap_or_default();
         assert_eq!(hayabusa_timestamp(ts), "2024-03-13 14:02:11.481 +00:00");
-        let levels = ["critical", "high", "medium", "low", "informational"];
-        let names: Vec<&str> = levels.map(|l| level_abbreviation(Some(l))).to_vec();
+        let mut rule = RuleMeta::default();
+        let names: Vec<String> = (Level::ALL.into_iter().rev())
+            .map(|l| {
+                rule.level = Some(l);
+                level_abbreviation(&rule).to_owned()
+            })
+            .collect();
         assert_eq!(names, ["crit", "high", "med", "low", "info"]);
-        assert_eq!(level_abbreviation(None), "undef");
+        rule.level = None;
+        assert_eq!(level_abbreviation(&rule), "undef");
+        rule.unknown_level = Some("severe".into());
+        assert_eq!(level_abbreviation(&rule), "severe");
     }
 }
