@@ -262,6 +262,11 @@ struct HitLine<'a> {
     event_id: Option<u64>,
     record_id: Option<u64>,
     file: &'a str,
+    /// ATT&CK tactic names and technique/group/software ids from the rule's tags.
+    mitre_tactics: Vec<String>,
+    mitre_tags: Vec<String>,
+    /// The event's key fields, flattened (a timeline's `Details`).
+    details: String,
     matched: Option<&'a crate::sigma::MatchDetail>,
     event: &'a Event,
 }
@@ -285,6 +290,7 @@ fn format_hit(
     }
     Ok(match format {
         ScanFormat::Jsonl => {
+            let attack = crate::attack::RuleAttack::from_tags(&rule.meta.tags);
             let line = HitLine {
                 rule_id: rule.id(),
                 rule_title: rule.title(),
@@ -295,6 +301,9 @@ fn format_hit(
                 event_id: event.event_id(),
                 record_id: event.record_id(),
                 file,
+                mitre_tactics: attack.tactics,
+                mitre_tags: attack.ids,
+                details: crate::event::flatten_fields(&event.key_fields()),
                 matched: detail.as_ref(),
                 event,
             };

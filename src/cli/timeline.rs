@@ -16,7 +16,7 @@
 use crate::attack::RuleAttack;
 use crate::event::{Event, flatten_fields, format_timestamp};
 use crate::sanitize::{csv_text, json_text};
-use crate::sigma::{Level, RuleMeta};
+use crate::sigma::RuleMeta;
 use serde_json::{Map, Value, json};
 
 /// The columns of a `timeline-csv`, in order (keys of a `timeline-jsonl` line, in order).
@@ -264,19 +264,17 @@ pub fn hayabusa_timestamp(ts: jiff::Timestamp) -> String {
 /// Hayabusa's level names: `crit`, `high`, `med`, `low`, `info`; a level Sigma does not
 /// define as written; `undef` for a rule without one.
 pub fn level_abbreviation(rule: &RuleMeta) -> &str {
-    match rule.level {
-        Some(Level::Critical) => "crit",
-        Some(Level::High) => "high",
-        Some(Level::Medium) => "med",
-        Some(Level::Low) => "low",
-        Some(Level::Informational) => "info",
-        None => rule.unknown_level.as_deref().unwrap_or("undef"),
+    match (rule.level, &rule.unknown_level) {
+        (Some(level), _) => level.short(),
+        (None, Some(unknown)) => unknown,
+        (None, None) => "undef",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sigma::Level;
 
     #[test]
     fn timestamps_and_levels_are_written_as_hayabusa_writes_them() {

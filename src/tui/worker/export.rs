@@ -110,6 +110,7 @@ fn csv_record(rule: Option<&CompiledRule>, event: &Event, file: &str) -> [String
 
 /// A line as `scan --format jsonl` writes a hit (rule fields null for a search or pivot row).
 fn json_row(rule: Option<&CompiledRule>, event: &Event, file: &str) -> serde_json::Value {
+    let attack = rule.map(|r| crate::attack::RuleAttack::from_tags(&r.meta.tags));
     json!({
         "rule_id": rule.and_then(CompiledRule::id),
         "rule_title": rule.map(CompiledRule::title),
@@ -120,6 +121,9 @@ fn json_row(rule: Option<&CompiledRule>, event: &Event, file: &str) -> serde_jso
         "event_id": event.event_id(),
         "record_id": event.record_id(),
         "file": file,
+        "mitre_tactics": attack.as_ref().map(|a| &a.tactics),
+        "mitre_tags": attack.as_ref().map(|a| &a.ids),
+        "details": crate::event::flatten_fields(&event.key_fields()),
         "matched": matched(rule, event),
         "event": event,
     })
