@@ -156,12 +156,29 @@ fn is_hayabusa_timestamp(t: &str) -> bool {
 #[test]
 fn timeline_jsonl_and_timesketch_lines_carry_the_same_hits() {
     let dir = tempfile::tempdir().unwrap();
-    let hits = scan(dir.path(), "jsonl").lines().count();
     let parse = |text: String| -> Vec<serde_json::Value> {
         text.lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     };
+    let hits = scan(dir.path(), "jsonl").lines().count();
+    // Scan's own JSON lines name the tactics and carry the same Details.
+    let own = parse(scan(dir.path(), "jsonl"));
+    let wmiexec = own
+        .iter()
+        .find(|l| l["rule_title"] == "Impacket wmiexec Command Shell")
+        .unwrap();
+    assert_eq!(
+        wmiexec["mitre_tactics"],
+        serde_json::json!(["Execution", "Lateral Movement"])
+    );
+    assert!(
+        wmiexec["details"]
+            .as_str()
+            .unwrap()
+            .contains("CommandLine: cmd.exe /Q /c"),
+        "{wmiexec}"
+    );
     let timeline = parse(scan(dir.path(), "timeline-jsonl"));
     assert_eq!(timeline.len(), hits);
     for line in &timeline {

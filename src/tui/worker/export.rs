@@ -187,6 +187,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_jsonl_row_names_the_rules_tactics_and_the_events_key_fields() {
+        let text = "title: t\nid: i\nlevel: high\ntags: [attack.lateral-movement, attack.t1047]\n\
+                    logsource:\n    product: windows\ndetection:\n    sel:\n        Image: x\n    condition: sel\n";
+        let set = crate::sigma::Loader::new()
+            .expect("loader")
+            .load_str(text, "t.yml");
+        let rule = set.rules.first().expect("the rule loads");
+        let event = Event::from_pairs(&[("Image", "x"), ("CommandLine", "x /c")]);
+        let row = json_row(Some(rule), &event, "f.evtx");
+        assert_eq!(row["mitre_tactics"], json!(["Lateral Movement"]));
+        assert_eq!(row["mitre_tags"], json!(["T1047"]));
+        assert_eq!(row["details"], "Image: x ¦ CommandLine: x /c");
+        assert_eq!(row["level"], "high");
+    }
+
+    #[test]
     fn a_stack_exports_its_values_and_the_events_without_the_field() {
         let dir = tempfile::tempdir().expect("tempdir");
         let base = dir.path().join("exports").join("stack");
