@@ -5,6 +5,7 @@
 mod case_dir;
 mod export_cmd;
 mod ingest_cmd;
+mod logons_cmd;
 mod open_cmd;
 mod rules_cmd;
 mod scan_cmd;
@@ -57,6 +58,11 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Summarise a case: events by channel, EventID, computer, and the time range
     Stats(CaseArgs),
+    /// List the case's logon sessions: who, from where, when, processes and rule hits in each
+    Logons(LogonsArgs),
+    /// List host → host edges of lateral movement (network and remote-interactive logons,
+    /// explicit credentials) with their users and the rule hits in their sessions
+    Lateral(LogonsArgs),
     /// Search every event with the query language (ingesting PATHs first): [PATH...] QUERY
     Search(SearchArgs),
     /// Run Sigma rules over a case (ingesting PATHs first) and print the hits
@@ -165,6 +171,17 @@ pub struct ScanArgs {
     /// Event logs to ingest into the case before scanning
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogonsArgs {
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// The rules whose hits are counted in each session (as `scan` runs them)
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -289,6 +306,8 @@ pub fn run(cli: Cli, backend: &dyn crate::store::Backend) -> anyhow::Result<Outc
     let code = match cli.command {
         Some(Command::Ingest(args)) => ingest_cmd::run(&args, backend),
         Some(Command::Stats(args)) => stats_cmd::run(&args, backend),
+        Some(Command::Logons(args)) => logons_cmd::logons(&args, backend),
+        Some(Command::Lateral(args)) => logons_cmd::lateral(&args, backend),
         Some(Command::Search(args)) => search_cmd::run(&args, backend),
         Some(Command::Scan(args)) => scan_cmd::run(&args, backend),
         Some(Command::Export(args)) => export_cmd::run(&args, backend),

@@ -17,6 +17,7 @@ pub mod export;
 pub mod hunt;
 pub mod index;
 pub mod ingest;
+pub mod logons;
 pub mod overlay;
 pub mod prefilter;
 pub mod proctree;

@@ -245,3 +245,35 @@ fn pair_up(
         })
         .collect()
 }
+
+#[test]
+fn logon_sessions_and_lateral_edges_agree() {
+    let (_tmp, index, memory) = both_stores(&[samples()]);
+    let of = |store: &dyn EventStore| {
+        let sessions = huntbench::logons::sessions(store).unwrap();
+        let refs = store.candidates(&Prefilter::All).unwrap();
+        let in_sessions = huntbench::logons::count_in_sessions(store, &sessions, &refs).unwrap();
+        let hits = vec![1; sessions.len()];
+        let edges = huntbench::logons::lateral::edges(store, &sessions, &hits).unwrap();
+        let sessions: Vec<_> = (sessions.into_iter())
+            .map(|s| {
+                (
+                    s.start(),
+                    s.computer,
+                    s.logon_id,
+                    s.user,
+                    s.end,
+                    s.processes,
+                    s.shares,
+                )
+            })
+            .collect();
+        let edges: Vec<_> = (edges.into_iter())
+            .map(|e| (e.from, e.to, e.user, e.count, e.hits, e.first, e.last))
+            .collect();
+        (sessions, in_sessions, edges)
+    };
+    let (a, b) = (of(&index), of(&memory));
+    assert!(a.0.len() > 5 && !a.2.is_empty());
+    assert_eq!(a, b);
+}

@@ -407,3 +407,39 @@ fn rules_that_do_not_load_are_listed_with_their_reason() {
     );
     snap!("failed_rules", fx);
 }
+
+#[test]
+fn a_hit_opens_to_its_logon_session() {
+    let mut fx = fixture();
+    fx.select_rule("WMI Provider Host");
+    fx.send(Action::Open);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("hits")
+    };
+    // wmiexec's shell on SRV-SQL-01: a 4688 created in svc-backup's network logon.
+    let pos = (h.rows.iter())
+        .position(|r| {
+            fx.app.cache.get(&r.r).is_some_and(|e| {
+                e.event_id() == Some(4688) && e.get_str("SubjectLogonId") == Some("0x9a31f4e")
+            })
+        })
+        .unwrap();
+    for _ in 0..pos {
+        fx.send(Action::Down);
+    }
+    fx.send(Action::LogonSession);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("session: {:?}", fx.app.message)
+    };
+    assert_eq!(
+        h.title,
+        "logon 0x9a31f4e of LARKSPUR\\svc-backup type 3 from 10.20.4.66 on SRV-SQL-01"
+    );
+    let ids: Vec<u64> = (h.rows.iter())
+        .filter_map(|r| fx.app.cache.get(&r.r).and_then(|e| e.event_id()))
+        .collect();
+    for want in [4624, 4672, 4688, 5145] {
+        assert!(ids.contains(&want), "{want} in {ids:?}");
+    }
+    snap!("logon_session", fx);
+}

@@ -22,6 +22,14 @@ pub enum Lookup {
     },
     /// Everything one process did.
     Activity(Process),
+    /// The events of one logon session: on `computer`, naming `logon_id` as the subject's,
+    /// target's or process's logon, from `from` to `to` (its logoff, if known).
+    Session {
+        computer: String,
+        logon_id: u64,
+        from: i64,
+        to: Option<i64>,
+    },
     /// `rule`'s hits whose `field` (under the rule's own name for it, so `Image` finds a
     /// 4688's `NewProcessName`) has `value`.
     RuleValue {
@@ -71,6 +79,22 @@ impl Lookup {
                     ]),
                 ])
             }
+            Lookup::Session {
+                computer,
+                logon_id,
+                from,
+                to,
+            } => {
+                let hex = format!("{logon_id:#x}");
+                Prefilter::and(vec![
+                    equals("Computer", computer),
+                    Prefilter::or(LOGON_FIELDS.iter().map(|f| equals(f, &hex)).collect()),
+                    Prefilter::TimeRange {
+                        from: *from,
+                        to: to.unwrap_or(i64::MAX),
+                    },
+                ])
+            }
             // The field may be read under other names per source, so only the rule narrows.
             Lookup::RuleValue { rule, .. } => rule.prefilter(),
         }
@@ -105,11 +129,42 @@ impl Lookup {
                     && (eq_ci(ev, "ProcessId", &hex) || eq_ci(ev, "NewProcessId", &hex))
                     && ev.timestamp().is_some_and(|t| t.as_microsecond() >= *since)
             }
+            Lookup::Session {
+                computer,
+                logon_id,
+                from,
+                to,
+            } => {
+                let names = |f: &&str| {
+                    ev.get_str(f)
+                        .and_then(hex_or_decimal)
+                        .is_some_and(|id| id == *logon_id)
+                };
+                ev.computer().eq_ignore_ascii_case(computer)
+                    && LOGON_FIELDS.iter().any(names)
+                    && ev.timestamp().is_some_and(|t| {
+                        let t = t.as_microsecond();
+                        t >= *from && to.is_none_or(|to| t <= to)
+                    })
+            }
             Lookup::RuleValue { rule, field, value } => {
                 rule.is_match(ev)
                     && (rule.field_values(ev, field).iter()).any(|v| v.eq_ignore_ascii_case(value))
             }
         }
+    }
+}
+
+/// Where Windows events name a logon session: the subject's (who acted), the target's (a
+/// logon, a logoff, a new process's own logon) and Sysmon's process logon.
+const LOGON_FIELDS: [&str; 3] = ["SubjectLogonId", "TargetLogonId", "LogonId"];
+
+/// A number as Windows writes ids: `0x…` hex, or decimal.
+pub(crate) fn hex_or_decimal(s: &str) -> Option<u64> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
     }
 }
 

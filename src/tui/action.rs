@@ -31,6 +31,8 @@ pub enum Action {
     Search,
     AllHits,
     ProcTree,
+    /// The logon session of the selected event (a process, a hit, a tree node).
+    LogonSession,
     PivotValue,
     PivotAround,
     /// Widen / narrow the ±span of the around pivot (a step of `AROUND_STEPS`).
@@ -77,6 +79,11 @@ pub enum Effect {
         rule: Option<Arc<CompiledRule>>,
     },
     Tree {
+        generation: u64,
+        r: EventRef,
+    },
+    /// The events of the logon session `r` belongs to.
+    Session {
         generation: u64,
         r: EventRef,
     },
@@ -206,7 +213,10 @@ impl Effect {
         match self {
             Effect::Fetch(_) => Some(Job::Fetch),
             Effect::Detail { .. } => Some(Job::Detail),
-            Effect::Tree { .. } | Effect::Pivot { .. } | Effect::Search { .. } => Some(Job::Query),
+            Effect::Tree { .. }
+            | Effect::Session { .. }
+            | Effect::Pivot { .. }
+            | Effect::Search { .. } => Some(Job::Query),
             Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some(Job::Compile),
             Effect::Stack { .. } => Some(Job::Stack),
             _ => None,

@@ -199,159 +199,6 @@ impl Binding {
     }
 }
 
-/// The default bindings: scope, action, keys (as in `keymap.toml`), help, in the hint line.
-fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
-    use Action as A;
-    use Scope::{Correlation, Detail, Global, Hits, Rules, Stack, Tree};
-    vec![
-        (Global, A::Quit, "q", "quit", true),
-        (Global, A::Help, "?", "help (this list)", true),
-        (Global, A::Down, "j down", "move down", false),
-        (Global, A::Up, "k up", "move up", false),
-        (Global, A::PageDown, "pagedown d", "page down", false),
-        (Global, A::PageUp, "pageup u", "page up", false),
-        (Global, A::Top, "g home", "first row", false),
-        (Global, A::Bottom, "G end", "last row", false),
-        (Global, A::Back, "backspace esc", "back (pop pivot)", true),
-        (Global, A::Search, "/", "search all events", true),
-        (Global, A::Overlays, "O", "tuning overlays", false),
-        (
-            Global,
-            A::InputProblems,
-            "W",
-            "input problems (ingest)",
-            false,
-        ),
-        (
-            Global,
-            A::WiderAround,
-            "+",
-            "widen the ±time window (to 24 h)",
-            false,
-        ),
-        (
-            Global,
-            A::NarrowerAround,
-            "-",
-            "narrow the ±time window (to 1 s)",
-            false,
-        ),
-        (Rules, A::Open, "enter", "hits of the rule", true),
-        (Rules, A::ToggleRule, "space", "enable/disable rule", true),
-        (
-            Rules,
-            A::AllHits,
-            "a",
-            "timeline of all enabled rules",
-            true,
-        ),
-        (Rules, A::CycleSort, "s", "sort by hits/level/title", true),
-        (Rules, A::CycleLevel, "l", "minimum level filter", false),
-        (Rules, A::FilterRules, "f", "filter by text or tag", true),
-        (Rules, A::EditRule, "e", "edit rule live", true),
-        (Hits, A::Open, "enter", "event detail", true),
-        (
-            Hits,
-            A::ToggleRule,
-            "space",
-            "disable the rule of this hit",
-            false,
-        ),
-        (Hits, A::ProcTree, "p", "process tree", true),
-        (
-            Hits,
-            A::PivotAround,
-            "t",
-            "same computer ±N (s, min, h)",
-            true,
-        ),
-        (Hits, A::EditRule, "e", "edit this rule", false),
-        (
-            Hits,
-            A::StackField,
-            "s",
-            "stack a field (from a detail)",
-            false,
-        ),
-        (Hits, A::SaveSearch, "S", "save search as rule", false),
-        (Hits, A::ExportCsv, "x", "export CSV", false),
-        (Hits, A::ExportJsonl, "X", "export JSONL", false),
-        (Hits, A::CopyEvent, "Y", "copy event JSON", false),
-        (
-            Correlation,
-            A::Open,
-            "enter",
-            "the events of this hit",
-            true,
-        ),
-        (
-            Correlation,
-            A::EditRule,
-            "e",
-            "edit this correlation",
-            false,
-        ),
-        (
-            Detail,
-            A::PivotValue,
-            "v",
-            "events with this field=value",
-            true,
-        ),
-        (Detail, A::ProcTree, "p", "process tree", true),
-        (
-            Detail,
-            A::PivotAround,
-            "t",
-            "same computer ±N (s, min, h)",
-            true,
-        ),
-        (
-            Detail,
-            A::StackField,
-            "s",
-            "stack field over rule hits",
-            true,
-        ),
-        (Detail, A::MarkBenign, "b", "mark field=value benign", true),
-        (Detail, A::CopyValue, "y", "copy value", false),
-        (Detail, A::CopyEvent, "Y", "copy event JSON", false),
-        (Tree, A::Open, "enter", "everything this process did", true),
-        (Tree, A::ProcTree, "p", "re-root tree here", false),
-        (Stack, A::MarkBenign, "b", "mark value benign", true),
-        (Stack, A::Open, "enter", "events with this value", true),
-        (Stack, A::ExportCsv, "x", "export the stack as CSV", false),
-        (
-            Stack,
-            A::ExportJsonl,
-            "X",
-            "export the stack as JSONL",
-            false,
-        ),
-        (
-            Scope::Overlays,
-            A::Delete,
-            "D delete",
-            "remove overlay (asks first)",
-            true,
-        ),
-        (
-            Scope::Editor,
-            A::SaveEdit,
-            "ctrl-s",
-            "save to user rules (if it compiles)",
-            true,
-        ),
-        (
-            Scope::Editor,
-            A::Back,
-            "esc",
-            "close (asks first if edited)",
-            true,
-        ),
-    ]
-}
-
 /// The effective bindings, and what was wrong with the user's file.
 pub struct Keymap {
     pub bindings: Vec<Binding>,
@@ -616,6 +463,9 @@ pub fn scope(app: &App) -> Scope {
         Some(Screen::Editor(_)) => Scope::Editor,
     }
 }
+
+mod defaults;
+use defaults::defaults;
 
 #[cfg(test)]
 mod tests;

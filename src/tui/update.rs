@@ -121,6 +121,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::AllHits => return all_hits(app),
         Action::ProcTree => return pivot::tree(app),
+        Action::LogonSession => return pivot::session(app),
         Action::PivotValue => return pivot::same_value(app),
         Action::PivotAround => return pivot::around(app),
         Action::WiderAround => {

@@ -5,8 +5,8 @@ mod correlation;
 mod detail;
 mod editor;
 mod hits;
-mod misc;
 mod rules;
+mod small_screens;
 mod tree;
 
 use super::app::{App, Screen};
@@ -67,7 +67,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     .areas(f.area());
     draw_title(f, app, theme, title);
     if app.rules.is_empty() && app.progress.is_some() {
-        misc::progress(f, app, theme, body);
+        small_screens::progress(f, app, theme, body);
     } else {
         match app.top() {
             None => rules::draw(f, app, theme, body),
@@ -75,14 +75,16 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             Some(Screen::Correlation(c)) => correlation::draw(f, app, c, theme, body),
             Some(Screen::Detail(d)) => detail::draw(f, app, d, theme, body),
             Some(Screen::Tree(t)) => tree::draw(f, t, theme, body),
-            Some(Screen::Stack(s)) => misc::stack(f, s, theme, body),
-            Some(Screen::Overlays { sel, .. }) => misc::overlays(f, app, *sel, theme, body),
-            Some(Screen::Problems { sel }) => misc::problems(f, app, *sel, theme, body),
+            Some(Screen::Stack(s)) => small_screens::stack(f, s, theme, body),
+            Some(Screen::Overlays { sel, .. }) => {
+                small_screens::overlays(f, app, *sel, theme, body)
+            }
+            Some(Screen::Problems { sel }) => small_screens::problems(f, app, *sel, theme, body),
             Some(Screen::Editor(e)) => editor::draw(f, app, e, theme, body),
         }
     }
-    misc::input(f, app, theme, input);
-    misc::status(f, app, theme, status);
+    small_screens::input(f, app, theme, input);
+    small_screens::status(f, app, theme, status);
     if let Some(m) = &app.message {
         // The last row, whole, until the next key: a message on the status line was cut
         // after the counts (the confirm key of a long question, the end of a saved path).
@@ -97,7 +99,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         f.render_widget(Paragraph::new(Line::from(spans)), hints);
     }
     if app.help {
-        misc::help(f, app, theme, f.area());
+        small_screens::help(f, app, theme, f.area());
     }
 }
 

@@ -6,19 +6,18 @@
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
 
 use super::TuiOptions;
-use super::action::{EditTarget, Effect, FailKind, FailedRule, Job, Msg, RulesLoaded};
-use crate::event::Event;
+use super::action::{Effect, FailKind, FailedRule, Job, Msg, RulesLoaded};
 use crate::overlay::Overlay;
 use crate::sigma::RuleSet;
-use crate::store::{Backend, CaseStore, EventRef, EventStore, InputProblem, ProblemKind};
+use crate::store::{Backend, CaseStore, EventStore, InputProblem, ProblemKind};
 use crossbeam_channel::Sender;
-use rayon::prelude::*;
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 mod compile;
+mod effects;
 mod export;
 mod retune;
 
@@ -259,23 +258,6 @@ pub(crate) fn short_path(path: &Path) -> String {
     }
 }
 
-fn fetch(snap: &dyn EventStore, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)> {
-    refs.par_iter()
-        .filter_map(|&r| snap.event(r).ok().map(|(e, _)| (r, Arc::new(e))))
-        .collect()
-}
-
-/// Events the prefilter proposes that `check` confirms, in time order (checked in parallel).
-fn confirmed(
-    snap: &dyn EventStore,
-    p: &crate::prefilter::Prefilter,
-    check: &(dyn Fn(&Event) -> bool + Sync),
-) -> anyhow::Result<Vec<EventRef>> {
-    let cands = snap.candidates(p)?;
-    let kept = crate::store::check(snap, &cands, |r, event, _| check(&event).then_some(r))?;
-    Ok(kept.into_iter().flatten().collect())
-}
-
 fn unique_path(base: &Path, ext: &str) -> PathBuf {
     let mut n = 1;
     loop {
@@ -294,181 +276,10 @@ fn unique_path(base: &Path, ext: &str) -> PathBuf {
 
 /// Runs one effect to completion.
 pub fn execute(ctx: &Ctx, effect: Effect) -> Vec<Msg> {
-    match run(ctx, effect) {
+    match effects::run(ctx, effect) {
         Ok(msgs) => msgs,
         Err(e) => vec![Msg::Error(format!("{e:#}"))],
     }
-}
-
-fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
-    let snap = ctx.snap();
-    Ok(match effect {
-        Effect::LoadRules => vec![Msg::Rules(Box::new(load_rules(ctx)?))],
-        Effect::Fetch(refs) => vec![Msg::Events(fetch(&*snap, &refs))],
-        Effect::Detail { r, rule } => {
-            let (event, file) = snap.event(r)?;
-            let matched = rule.and_then(|rule| rule.matches(&event));
-            let file = ctx.files.get(&file).cloned().unwrap_or_default();
-            vec![Msg::Detail {
-                r,
-                event: Arc::new(event),
-                file,
-                matched,
-            }]
-        }
-        Effect::Tree { generation, r } => {
-            let (event, _) = snap.event(r)?;
-            let tree = crate::proctree::build(&*snap, r, &event).map_err(|e| e.to_string());
-            vec![Msg::Tree { generation, tree }]
-        }
-        Effect::Pivot {
-            generation,
-            title,
-            lookup,
-            around,
-        } => {
-            let refs = snap.lookup(&lookup).map_err(|e| e.to_string());
-            vec![Msg::Hits {
-                generation,
-                title,
-                query: None,
-                refs,
-                around,
-            }]
-        }
-        Effect::Search {
-            generation,
-            text,
-            query,
-        } => {
-            let check = |e: &Event| query.matches(e);
-            let refs = confirmed(&*snap, &query.prefilter(), &check).map_err(|e| e.to_string());
-            vec![Msg::Hits {
-                generation,
-                title: format!("search: {text}"),
-                query: Some(text),
-                refs,
-                around: None,
-            }]
-        }
-        Effect::Compile {
-            generation,
-            rule,
-            text,
-            origin,
-            filters,
-            feeds,
-        } => vec![Msg::Compiled {
-            generation,
-            target: EditTarget::Rule(rule),
-            result: compile::rule(
-                &*snap,
-                &*ctx.loader()?,
-                &text,
-                &origin,
-                filters,
-                feeds.map(|inputs| (rule, inputs)),
-            )?,
-        }],
-        Effect::CompileCorrelation {
-            generation,
-            corr,
-            text,
-            origin,
-            inputs,
-        } => vec![Msg::Compiled {
-            generation,
-            target: EditTarget::Corr(corr),
-            result: compile::correlation(&*snap, &*ctx.loader()?, corr, &text, &origin, &inputs)?,
-        }],
-        Effect::SaveRule { name, text } => {
-            let dir = ctx.user_rules();
-            std::fs::create_dir_all(&dir)?;
-            let path = dir.join(format!("{name}.yml"));
-            std::fs::write(&path, text)?;
-            vec![
-                Msg::Info(format!("saved {}", short_path(&path))),
-                Msg::Rules(Box::new(load_rules(ctx)?)),
-            ]
-        }
-        Effect::Stack {
-            rule,
-            of,
-            field,
-            refs,
-        } => {
-            let read = |e: &Event| match &rule {
-                Some((_, compiled)) => compiled.field_values(e, &field),
-                None => (e.fields.iter())
-                    .filter(|(n, _)| n.eq_ignore_ascii_case(&field))
-                    .flat_map(|(_, v)| v.strings().map(str::to_owned).collect::<Vec<_>>())
-                    .collect(),
-            };
-            let values: Vec<Vec<String>> = refs
-                .par_iter()
-                .map(|&r| snap.event(r).map_or_else(|_| Vec::new(), |(e, _)| read(&e)))
-                .collect();
-            let missing = values.iter().filter(|v| v.is_empty()).count() as u64;
-            let mut counts: HashMap<String, u64> = HashMap::new();
-            for v in values.into_iter().flatten() {
-                *counts.entry(v).or_default() += 1;
-            }
-            let mut values: Vec<(String, u64)> = counts.into_iter().collect();
-            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            values.truncate(500);
-            vec![Msg::Stack {
-                rule: rule.map(|(i, _)| i),
-                of,
-                field,
-                values,
-                missing,
-            }]
-        }
-        Effect::AddOverlay {
-            rule,
-            field,
-            value,
-            tuning,
-        } => {
-            let added =
-                crate::overlay::add_exclusion(&ctx.opts.case_dir, &rule.meta, &field, &value)?;
-            let written = Msg::Info(format!(
-                "overlay {} written",
-                (added.path.file_name())
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default()
-            ));
-            let mut overlays = tuning.overlays.clone();
-            overlays.push(added.clone());
-            vec![written, retuned(ctx, &*snap, &added, overlays, &tuning)?]
-        }
-        Effect::RemoveOverlay { overlay, tuning } => {
-            std::fs::remove_file(&overlay.path)?;
-            let overlays = (tuning.overlays.iter())
-                .filter(|o| o.path != overlay.path)
-                .cloned()
-                .collect();
-            vec![retuned(ctx, &*snap, &overlay, overlays, &tuning)?]
-        }
-        Effect::Export { path, jsonl, rows } => {
-            vec![export::write(ctx, &*snap, &path, jsonl, &rows)?]
-        }
-        Effect::ExportStack {
-            path,
-            jsonl,
-            field,
-            values,
-            missing,
-        } => vec![export::write_stack(&path, jsonl, &field, &values, missing)?],
-        Effect::Copy { label, text } => {
-            let path = ctx.opts.case_dir.join("clipboard.txt");
-            std::fs::write(&path, &text)?;
-            vec![Msg::Info(format!(
-                "copied {label} (clipboard and {})",
-                path.display()
-            ))]
-        }
-    })
 }
 
 /// Single-slot lanes plus an ordered queue, served by background threads.

@@ -210,6 +210,20 @@ pub fn tree(app: &mut App) -> Vec<Effect> {
     }]
 }
 
+/// The events of the selected event's logon session, as a list.
+pub fn session(app: &mut App) -> Vec<Effect> {
+    let Some((r, _, _)) = current(app) else {
+        return Vec::new();
+    };
+    app.generation += 1;
+    app.busy.push(Job::Query);
+    app.pivot_origin = Some((app.generation, r));
+    vec![Effect::Session {
+        generation: app.generation,
+        r,
+    }]
+}
+
 pub fn same_value(app: &mut App) -> Vec<Effect> {
     let Some((field, value)) = selected_field(app) else {
         app.message = Some("select a field with a value first".into());

@@ -3,7 +3,7 @@
 //! drawn as such ("creation not in case").
 
 use super::clean;
-use super::misc::{list_block, selected};
+use super::small_screens::{list_block, selected};
 use crate::tui::app::TreeView;
 use crate::tui::theme::Theme;
 use ratatui::Frame;

@@ -1,0 +1,264 @@
+//! Carrying out one effect: reading events, pivots and searches, recompiles, stacks, tuning
+//! writes and exports, each reported as messages for `update`.
+
+use super::{Ctx, compile, export, load_rules, retuned, short_path};
+use crate::event::Event;
+use crate::overlay::Overlay;
+use crate::sigma::{CompiledRule, RuleMeta};
+use crate::store::{EventRef, EventStore};
+use crate::tui::action::{EditTarget, Effect, Msg, Tuning};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+fn fetch(snap: &dyn EventStore, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)> {
+    refs.par_iter()
+        .filter_map(|&r| snap.event(r).ok().map(|(e, _)| (r, Arc::new(e))))
+        .collect()
+}
+
+/// Events the prefilter proposes that `check` confirms, in time order (checked in parallel).
+fn confirmed(
+    snap: &dyn EventStore,
+    p: &crate::prefilter::Prefilter,
+    check: &(dyn Fn(&Event) -> bool + Sync),
+) -> anyhow::Result<Vec<EventRef>> {
+    let cands = snap.candidates(p)?;
+    let kept = crate::store::check(snap, &cands, |r, event, _| check(&event).then_some(r))?;
+    Ok(kept.into_iter().flatten().collect())
+}
+
+pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
+    let snap = ctx.snap();
+    Ok(match effect {
+        Effect::LoadRules => vec![Msg::Rules(Box::new(load_rules(ctx)?))],
+        Effect::Fetch(refs) => vec![Msg::Events(fetch(&*snap, &refs))],
+        Effect::Detail { r, rule } => vec![detail(ctx, &*snap, r, rule)?],
+        Effect::Tree { generation, r } => {
+            let (event, _) = snap.event(r)?;
+            let tree = crate::proctree::build(&*snap, r, &event).map_err(|e| e.to_string());
+            vec![Msg::Tree { generation, tree }]
+        }
+        Effect::Session { generation, r } => vec![session(&*snap, generation, r)?],
+        Effect::Pivot {
+            generation,
+            title,
+            lookup,
+            around,
+        } => {
+            let refs = snap.lookup(&lookup).map_err(|e| e.to_string());
+            vec![Msg::Hits {
+                generation,
+                title,
+                query: None,
+                refs,
+                around,
+            }]
+        }
+        Effect::Search {
+            generation,
+            text,
+            query,
+        } => {
+            let check = |e: &Event| query.matches(e);
+            let refs = confirmed(&*snap, &query.prefilter(), &check).map_err(|e| e.to_string());
+            vec![Msg::Hits {
+                generation,
+                title: format!("search: {text}"),
+                query: Some(text),
+                refs,
+                around: None,
+            }]
+        }
+        Effect::Compile {
+            generation,
+            rule,
+            text,
+            origin,
+            filters,
+            feeds,
+        } => vec![Msg::Compiled {
+            generation,
+            target: EditTarget::Rule(rule),
+            result: compile::rule(
+                &*snap,
+                &*ctx.loader()?,
+                &text,
+                &origin,
+                filters,
+                feeds.map(|inputs| (rule, inputs)),
+            )?,
+        }],
+        Effect::CompileCorrelation {
+            generation,
+            corr,
+            text,
+            origin,
+            inputs,
+        } => vec![Msg::Compiled {
+            generation,
+            target: EditTarget::Corr(corr),
+            result: compile::correlation(&*snap, &*ctx.loader()?, corr, &text, &origin, &inputs)?,
+        }],
+        Effect::SaveRule { name, text } => save_rule(ctx, &name, &text)?,
+        Effect::Stack {
+            rule,
+            of,
+            field,
+            refs,
+        } => vec![stack(&*snap, rule, of, field, &refs)],
+        Effect::AddOverlay {
+            rule,
+            field,
+            value,
+            tuning,
+        } => add_overlay(ctx, &*snap, &rule.meta, &field, &value, &tuning)?,
+        Effect::RemoveOverlay { overlay, tuning } => {
+            vec![remove_overlay(ctx, &*snap, &overlay, &tuning)?]
+        }
+        Effect::Export { path, jsonl, rows } => {
+            vec![export::write(ctx, &*snap, &path, jsonl, &rows)?]
+        }
+        Effect::ExportStack {
+            path,
+            jsonl,
+            field,
+            values,
+            missing,
+        } => vec![export::write_stack(&path, jsonl, &field, &values, missing)?],
+        Effect::Copy { label, text } => {
+            let path = ctx.opts.case_dir.join("clipboard.txt");
+            std::fs::write(&path, &text)?;
+            vec![Msg::Info(format!(
+                "copied {label} (clipboard and {})",
+                path.display()
+            ))]
+        }
+    })
+}
+
+/// An event for the detail view, with why the rule it is a hit of matched.
+fn detail(
+    ctx: &Ctx,
+    snap: &dyn EventStore,
+    r: EventRef,
+    rule: Option<Arc<CompiledRule>>,
+) -> anyhow::Result<Msg> {
+    let (event, file) = snap.event(r)?;
+    let matched = rule.and_then(|rule| rule.matches(&event));
+    let file = ctx.files.get(&file).cloned().unwrap_or_default();
+    Ok(Msg::Detail {
+        r,
+        event: Arc::new(event),
+        file,
+        matched,
+    })
+}
+
+/// The events of the logon session `r` belongs to, listed like a pivot's.
+fn session(snap: &dyn EventStore, generation: u64, r: EventRef) -> anyhow::Result<Msg> {
+    let (event, _) = snap.event(r)?;
+    let found = crate::logons::session_of(snap, &event, r.ts)?;
+    let (title, refs) = match found {
+        Some(s) => (
+            crate::sanitize::for_terminal(&s.title()),
+            snap.lookup(&s.lookup()).map_err(|e| e.to_string()),
+        ),
+        None => (
+            "logon session".to_owned(),
+            Err("this event names no logon session whose logon (4624) the case holds".to_owned()),
+        ),
+    };
+    Ok(Msg::Hits {
+        generation,
+        title,
+        query: None,
+        refs,
+        around: None,
+    })
+}
+
+/// The editor's buffer saved to the user's rules, and every rule loaded again with it.
+fn save_rule(ctx: &Ctx, name: &str, text: &str) -> anyhow::Result<Vec<Msg>> {
+    let dir = ctx.user_rules();
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{name}.yml"));
+    std::fs::write(&path, text)?;
+    Ok(vec![
+        Msg::Info(format!("saved {}", short_path(&path))),
+        Msg::Rules(Box::new(load_rules(ctx)?)),
+    ])
+}
+
+/// How often each value of `field` occurs in the events of `refs` (the 500 commonest), read
+/// as `rule` names the field when the list is a rule's hits.
+fn stack(
+    snap: &dyn EventStore,
+    rule: Option<(usize, Arc<CompiledRule>)>,
+    of: String,
+    field: String,
+    refs: &[EventRef],
+) -> Msg {
+    let read = |e: &Event| match &rule {
+        Some((_, compiled)) => compiled.field_values(e, &field),
+        None => (e.fields.iter())
+            .filter(|(n, _)| n.eq_ignore_ascii_case(&field))
+            .flat_map(|(_, v)| v.strings().map(str::to_owned).collect::<Vec<_>>())
+            .collect(),
+    };
+    let values: Vec<Vec<String>> = refs
+        .par_iter()
+        .map(|&r| snap.event(r).map_or_else(|_| Vec::new(), |(e, _)| read(&e)))
+        .collect();
+    let missing = values.iter().filter(|v| v.is_empty()).count() as u64;
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for v in values.into_iter().flatten() {
+        *counts.entry(v).or_default() += 1;
+    }
+    let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+    values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    values.truncate(500);
+    Msg::Stack {
+        rule: rule.map(|(i, _)| i),
+        of,
+        field,
+        values,
+        missing,
+    }
+}
+
+/// A benign value written as an overlay, and the rules it applies to run again.
+fn add_overlay(
+    ctx: &Ctx,
+    snap: &dyn EventStore,
+    rule: &RuleMeta,
+    field: &str,
+    value: &str,
+    tuning: &Tuning,
+) -> anyhow::Result<Vec<Msg>> {
+    let added = crate::overlay::add_exclusion(&ctx.opts.case_dir, rule, field, value)?;
+    let written = Msg::Info(format!(
+        "overlay {} written",
+        (added.path.file_name())
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    let mut overlays = tuning.overlays.clone();
+    overlays.push(added.clone());
+    Ok(vec![written, retuned(ctx, snap, &added, overlays, tuning)?])
+}
+
+/// An overlay removed, and the rules it applied to run again without it.
+fn remove_overlay(
+    ctx: &Ctx,
+    snap: &dyn EventStore,
+    overlay: &Overlay,
+    tuning: &Tuning,
+) -> anyhow::Result<Msg> {
+    std::fs::remove_file(&overlay.path)?;
+    let overlays = (tuning.overlays.iter())
+        .filter(|o| o.path != overlay.path)
+        .cloned()
+        .collect();
+    retuned(ctx, snap, overlay, overlays, tuning)
+}
