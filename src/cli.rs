@@ -12,6 +12,7 @@ mod scan_cmd;
 mod search_cmd;
 mod stats_cmd;
 mod synth_cmd;
+mod timeline;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -101,6 +102,20 @@ pub enum OutputFormat {
     Table,
 }
 
+/// What `scan` writes: its own hit lines, or a triage timeline other tools load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanFormat {
+    Jsonl,
+    Csv,
+    Table,
+    /// CSV in the columns of Hayabusa's `verbose` profile (Timeline Explorer, Takajo, Elastic)
+    TimelineCsv,
+    /// JSON lines with the keys of Hayabusa's `verbose` profile
+    TimelineJsonl,
+    /// JSON lines for Timesketch's importer (`message`, `datetime`, `timestamp_desc`)
+    Timesketch,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CheckFormat {
     Table,
@@ -126,8 +141,8 @@ pub struct ScanArgs {
     /// remembered (by default those are read back, not evaluated again)
     #[arg(long)]
     pub rerun_all: bool,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
     /// Also name your own rules (config directory's rules/) that ran
     #[arg(long, short)]
     pub verbose: bool,

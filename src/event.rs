@@ -16,7 +16,7 @@ mod summary;
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-pub use summary::short_channel;
+pub use summary::{flatten_fields, is_system_field, short_channel};
 
 /// One field value.
 #[derive(Clone, Debug, PartialEq, Eq)]

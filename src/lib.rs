@@ -9,6 +9,7 @@
 //! `event` is the shared vocabulary; `prefilter` is the tantivy-free contract between the
 //! matchers and the index. See ARCHITECTURE.md for what each module is and is not for.
 
+pub mod attack;
 pub mod cli;
 pub mod descent;
 pub mod event;

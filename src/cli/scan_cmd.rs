@@ -1,7 +1,8 @@
 //! `huntbench scan`: runs rules over a case (ingesting given paths first) and prints the hits.
 
+use super::timeline::{self, Row, Timeline};
 use super::truncate;
-use super::{OutputFormat, ScanArgs, case_dir, ingest_cmd};
+use super::{ScanArgs, ScanFormat, case_dir, ingest_cmd};
 use crate::event::{Event, short_channel};
 use crate::hunt;
 use crate::rulepack;
@@ -90,16 +91,18 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
                 // Events are read and their lines formatted on every core, a chunk at a time so
                 // that a rule with many hits does not hold all its lines; written in order.
                 for chunk in hits.chunks(OUTPUT_CHUNK) {
-                    let lines: Vec<Vec<u8>> = chunk
+                    let lines: Vec<(Option<jiff::Timestamp>, Vec<u8>)> = chunk
                         .par_iter()
-                        .map(|r| -> anyhow::Result<Vec<u8>> {
+                        .map(|r| -> anyhow::Result<_> {
                             let (event, file) = snapshot.event(*r)?;
                             let file_path = paths.get(&file).map_or("", String::as_str);
-                            format_hit(args.format, rule, &event, file_path, rule.matches(&event))
+                            let detail = rule.matches(&event);
+                            let line = format_hit(args.format, rule, &event, file_path, detail)?;
+                            Ok((event.timestamp(), line))
                         })
                         .collect::<anyhow::Result<_>>()?;
-                    for line in lines {
-                        writer.write(&line)?;
+                    for (at, line) in lines {
+                        writer.write(at, line)?;
                     }
                 }
                 written += hits.len();
@@ -124,7 +127,8 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
         }
         corr_hits += hits.len();
         for hit in hits {
-            writer.write(&format_correlation(args.format, corr, hit, &*snapshot)?)?;
+            let line = format_correlation(args.format, corr, hit, &*snapshot)?;
+            writer.write(Some(hit.first), line)?;
         }
     }
     writer.finish()?;
@@ -177,31 +181,90 @@ fn print_sources(sources: &rulepack::Sources, verbose: bool) {
 /// Hits read and formatted together; bounds the lines held at once.
 const OUTPUT_CHUNK: usize = 1024;
 
-/// Writes hit lines in one of the output formats (the CSV header first).
+/// Writes hit lines in one of the output formats (the CSV header first). A timeline is in
+/// time order, so its lines go to a temporary file as the rules finish and are written from
+/// there sorted at the end (ties in output order): memory holds 24 bytes a hit, not its line.
+/// The other formats stream as the rules finish.
 struct HitWriter<W: Write> {
     out: W,
+    held: Option<Spill>,
+}
+
+/// Timeline lines waiting for their turn: the lines in a file, their times and places in memory.
+struct Spill {
+    file: std::io::BufWriter<std::fs::File>,
+    /// (time, offset, length) of each line, in the order written.
+    index: Vec<(Option<jiff::Timestamp>, u64, u32)>,
+    written: u64,
+}
+
+impl Spill {
+    fn new() -> anyhow::Result<Spill> {
+        Ok(Spill {
+            file: std::io::BufWriter::new(tempfile::tempfile()?),
+            index: Vec::new(),
+            written: 0,
+        })
+    }
+
+    fn push(&mut self, at: Option<jiff::Timestamp>, line: &[u8]) -> anyhow::Result<()> {
+        self.file.write_all(line)?;
+        self.index.push((at, self.written, line.len() as u32));
+        self.written += line.len() as u64;
+        Ok(())
+    }
+
+    /// Every line, in time order, to `out`.
+    fn drain(mut self, out: &mut impl Write) -> anyhow::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        self.index.sort_by_key(|(at, _, _)| *at);
+        let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
+        let mut line = Vec::new();
+        for (_, offset, len) in self.index {
+            line.resize(len as usize, 0);
+            file.seek(SeekFrom::Start(offset))?;
+            file.read_exact(&mut line)?;
+            out.write_all(&line)?;
+        }
+        Ok(())
+    }
 }
 
 impl<W: Write> HitWriter<W> {
-    fn new(format: OutputFormat, mut out: W) -> anyhow::Result<HitWriter<W>> {
+    fn new(format: ScanFormat, mut out: W) -> anyhow::Result<HitWriter<W>> {
         match format {
-            OutputFormat::Jsonl => {}
-            OutputFormat::Table => writeln!(
+            ScanFormat::Jsonl => {}
+            ScanFormat::Table => writeln!(
                 out,
                 "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  DETAILS",
                 "TIME", "LEVEL", "RULE", "COMPUTER", "CHANNEL", "EID"
             )?,
-            OutputFormat::Csv => out.write_all(&csv_line(crate::hunt::HIT_CSV_COLUMNS)?)?,
+            ScanFormat::Csv => out.write_all(&csv_line(crate::hunt::HIT_CSV_COLUMNS)?)?,
+            ScanFormat::TimelineCsv => out.write_all(&timeline::header(Timeline::Csv)?)?,
+            ScanFormat::TimelineJsonl | ScanFormat::Timesketch => {}
         }
-        Ok(HitWriter { out })
+        let timeline = matches!(
+            format,
+            ScanFormat::TimelineCsv | ScanFormat::TimelineJsonl | ScanFormat::Timesketch
+        );
+        Ok(HitWriter {
+            out,
+            held: timeline.then(Spill::new).transpose()?,
+        })
     }
 
-    fn write(&mut self, line: &[u8]) -> anyhow::Result<()> {
-        self.out.write_all(line)?;
+    fn write(&mut self, at: Option<jiff::Timestamp>, line: Vec<u8>) -> anyhow::Result<()> {
+        match &mut self.held {
+            Some(held) => held.push(at, &line)?,
+            None => self.out.write_all(&line)?,
+        }
         Ok(())
     }
 
     fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(held) = self.held.take() {
+            held.drain(&mut self.out)?;
+        }
         self.out.flush()?;
         Ok(())
     }
@@ -232,13 +295,18 @@ struct HitLine<'a> {
     event_id: Option<u64>,
     record_id: Option<u64>,
     file: &'a str,
+    /// ATT&CK tactic names and technique/group/software ids from the rule's tags.
+    mitre_tactics: Vec<String>,
+    mitre_tags: Vec<String>,
+    /// The event's key fields, flattened (a timeline's `Details`).
+    details: String,
     matched: Option<&'a crate::sigma::MatchDetail>,
     event: &'a Event,
 }
 
 /// A rule hit as one line (ended by a newline) of `format`.
 fn format_hit(
-    format: OutputFormat,
+    format: ScanFormat,
     rule: &CompiledRule,
     event: &Event,
     file: &str,
@@ -254,7 +322,8 @@ fn format_hit(
         }
     }
     Ok(match format {
-        OutputFormat::Jsonl => {
+        ScanFormat::Jsonl => {
+            let attack = crate::attack::RuleAttack::from_tags(&rule.meta.tags);
             let line = HitLine {
                 rule_id: rule.id(),
                 rule_title: rule.title(),
@@ -265,6 +334,9 @@ fn format_hit(
                 event_id: event.event_id(),
                 record_id: event.record_id(),
                 file,
+                mitre_tactics: attack.tactics,
+                mitre_tags: attack.ids,
+                details: crate::event::flatten_fields(&event.key_fields()),
                 matched: detail.as_ref(),
                 event,
             };
@@ -272,7 +344,7 @@ fn format_hit(
             text.push('\n');
             text.into_bytes()
         }
-        OutputFormat::Csv => csv_line(
+        ScanFormat::Csv => csv_line(
             [
                 ts.as_str(),
                 rule.id().unwrap_or_default(),
@@ -290,7 +362,7 @@ fn format_hit(
             .chain([json_text(event.to_json())]),
         )?,
         // The event as the workbench's lists summarise it (one summary for both).
-        OutputFormat::Table => format!(
+        ScanFormat::Table => format!(
             "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  {}\n",
             ts,
             rule.meta.level_text().unwrap_or("-"),
@@ -301,12 +373,15 @@ fn format_hit(
             for_terminal(&event.summary()),
         )
         .into_bytes(),
+        ScanFormat::TimelineCsv => Row::hit(&rule.meta, event, file).line(Timeline::Csv)?,
+        ScanFormat::TimelineJsonl => Row::hit(&rule.meta, event, file).line(Timeline::Jsonl)?,
+        ScanFormat::Timesketch => (Row::hit(&rule.meta, event, file)).line(Timeline::Timesketch)?,
     })
 }
 
 /// A correlation hit as one line of `format`.
 fn format_correlation(
-    format: OutputFormat,
+    format: ScanFormat,
     corr: &crate::sigma::Correlation,
     hit: &crate::sigma::CorrelationHit<EventRef>,
     snapshot: &dyn EventStore,
@@ -315,9 +390,10 @@ fn format_correlation(
     for r in &hit.keys {
         events.push(snapshot.event(*r).context("reading a correlated event")?.0);
     }
+    let row = || Row::correlation(&corr.meta, hit.first, &hit.group, &events);
     let group: Vec<String> = hit.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
     Ok(match format {
-        OutputFormat::Jsonl => {
+        ScanFormat::Jsonl => {
             let line = json!({
                 "rule_id": corr.meta.id,
                 "rule_title": corr.meta.title,
@@ -331,7 +407,7 @@ fn format_correlation(
             });
             format!("{}\n", json_text(line.to_string())).into_bytes()
         }
-        OutputFormat::Csv => csv_line(
+        ScanFormat::Csv => csv_line(
             [
                 crate::event::format_timestamp(hit.first).as_str(),
                 corr.meta.id.as_deref().unwrap_or_default(),
@@ -348,7 +424,7 @@ fn format_correlation(
             .into_iter()
             .chain([json_text(serde_json::to_string(&events)?)]),
         )?,
-        OutputFormat::Table => format!(
+        ScanFormat::Table => format!(
             "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  correlation of {} events: {}\n",
             crate::event::format_timestamp(hit.first),
             corr.meta.level_text().unwrap_or("-"),
@@ -360,5 +436,8 @@ fn format_correlation(
             for_terminal(&group.join("; ")),
         )
         .into_bytes(),
+        ScanFormat::TimelineCsv => row().line(Timeline::Csv)?,
+        ScanFormat::TimelineJsonl => row().line(Timeline::Jsonl)?,
+        ScanFormat::Timesketch => row().line(Timeline::Timesketch)?,
     })
 }

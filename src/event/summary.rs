@@ -33,9 +33,10 @@ const SUMMARY: &[&str] = &[
 ];
 
 impl Event {
-    /// `Field=value` pairs of the summary fields present, most telling first.
-    pub fn summary(&self) -> String {
-        let mut parts = Vec::new();
+    /// The key fields of the event, most telling first, as `(name, values joined by ", ")`:
+    /// the one choice behind the workbench's lists, the CLI's tables and a timeline's
+    /// `Details` column.
+    pub fn key_fields(&self) -> Vec<(&'static str, String)> {
         // A 4688's process runs as its TargetUserName (version 2) when that is set; the
         // SubjectUserName is only its creator (`HOST$` for a wmiexec shell run as `admmig`).
         let set = |f: &str| {
@@ -43,6 +44,7 @@ impl Event {
                 .is_some_and(|v| !v.trim().is_empty() && v.trim() != "-")
         };
         let creator_only = self.event_id() == Some(4688) && set("TargetUserName");
+        let mut out = Vec::new();
         for f in SUMMARY {
             if creator_only && *f == "SubjectUserName" {
                 continue;
@@ -53,14 +55,69 @@ impl Event {
                 .filter(|v| !v.is_empty() && *v != "-")
                 .collect();
             if !values.is_empty() {
-                parts.push(format!("{f}={}", values.join(", ")));
+                out.push((*f, values.join(", ")));
             }
         }
+        out
+    }
+
+    /// The EventData/UserData fields [`Event::key_fields`] leaves out, in event order, as
+    /// `(name, values joined by ", ")` (a timeline's `ExtraFieldInfo`); empty values are skipped.
+    pub fn extra_fields(&self) -> Vec<(&str, String)> {
+        let key = self.key_fields();
+        (self.fields.iter())
+            .filter(|(name, _)| !is_system_field(name))
+            .filter(|(name, _)| !key.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .filter_map(|(name, value)| {
+                let values: Vec<&str> = value.strings().filter(|v| !v.is_empty()).collect();
+                (!values.is_empty()).then(|| (name.as_str(), values.join(", ")))
+            })
+            .collect()
+    }
+
+    /// `Field=value` pairs of the key fields present, most telling first (lists and tables).
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = (self.key_fields().into_iter())
+            .map(|(f, v)| format!("{f}={v}"))
+            .collect();
         if parts.is_empty() {
-            parts.push(self.provider().to_owned());
+            return self.provider().to_owned();
         }
         parts.join("  ")
     }
+}
+
+/// `Name: value ¦ Name: value`, the flattened form of a timeline's `Details` and
+/// `ExtraFieldInfo` columns (Hayabusa's separator, so tools that split its columns split ours).
+pub fn flatten_fields<N: AsRef<str>>(fields: &[(N, String)]) -> String {
+    (fields.iter())
+        .map(|(n, v)| format!("{}: {v}", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ¦ ")
+}
+
+/// Whether a normalised field comes from the record's `<System>` element: one of its
+/// elements, or an attribute joined to one with `_` (`Provider_Name`); every other field is
+/// EventData/UserData.
+pub fn is_system_field(name: &str) -> bool {
+    const ELEMENTS: [&str; 14] = [
+        "Provider",
+        "EventID",
+        "Version",
+        "Level",
+        "Task",
+        "Opcode",
+        "Keywords",
+        "TimeCreated",
+        "EventRecordID",
+        "Correlation",
+        "Execution",
+        "Channel",
+        "Computer",
+        "Security",
+    ];
+    let element = name.split_once('_').map_or(name, |(element, _)| element);
+    ELEMENTS.contains(&element)
 }
 
 /// The part of a channel name that tells channels apart in a narrow column
@@ -120,6 +177,35 @@ mod tests {
             v1.summary().contains("SubjectUserName=HOST$"),
             "{}",
             v1.summary()
+        );
+    }
+
+    #[test]
+    fn details_are_the_key_fields_and_extra_fields_the_rest_of_the_event_data() {
+        let e = Event::from_pairs(&[
+            ("EventID", "4688"),
+            ("Computer", "SRV-SQL-01"),
+            ("EventRecordID", "12"),
+            ("NewProcessName", "C:\\Windows\\System32\\cmd.exe"),
+            ("CommandLine", "cmd.exe /Q /c whoami"),
+            ("SubjectUserName", "SRV-SQL-01$"),
+            ("TargetUserName", "svc-backup"),
+            ("NewProcessId", "0x1a4"),
+            ("TokenElevationType", ""),
+        ]);
+        assert_eq!(
+            flatten_fields(&e.key_fields()),
+            "NewProcessName: C:\\Windows\\System32\\cmd.exe ¦ CommandLine: cmd.exe /Q /c whoami ¦ TargetUserName: svc-backup"
+        );
+        // The creator left out of the details is not lost; System fields are not repeated.
+        assert_eq!(
+            flatten_fields(&e.extra_fields()),
+            "SubjectUserName: SRV-SQL-01$ ¦ NewProcessId: 0x1a4"
+        );
+        // The summary is the same choice of fields.
+        assert_eq!(
+            e.summary(),
+            "NewProcessName=C:\\Windows\\System32\\cmd.exe  CommandLine=cmd.exe /Q /c whoami  TargetUserName=svc-backup"
         );
     }
 }

@@ -42,6 +42,18 @@ impl Level {
         }
     }
 
+    /// The short form Hayabusa's timelines use (`crit`, `high`, `med`, `low`, `info`), for
+    /// narrow columns and timelines other tools load.
+    pub fn short(self) -> &'static str {
+        match self {
+            Level::Informational => "info",
+            Level::Low => "low",
+            Level::Medium => "med",
+            Level::High => "high",
+            Level::Critical => "crit",
+        }
+    }
+
     /// The next level up; `None` after critical.
     pub fn next(self) -> Option<Level> {
         Level::ALL.into_iter().find(|&l| l > self)

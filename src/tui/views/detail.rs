@@ -14,17 +14,23 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
         f.render_widget(Paragraph::new("loading event…").style(theme.dim), area);
         return;
     };
+    let meta = d.rule.and_then(|i| app.rules.get(i)).map(|r| &r.rule.meta);
+    // The rule's ATT&CK tactics and techniques, by name (a line when it has any).
+    let attack = meta.map(|m| crate::attack::RuleAttack::from_tags(&m.tags));
+    let attack_text = attack.map_or_else(String::new, |a| {
+        let mut parts = a.tactics.clone();
+        parts.extend(a.named_techniques());
+        parts.join(" · ")
+    });
     let why_lines = d.matched.as_ref().map_or(0, |m| {
-        2 + m.fields.len().min(6) + usize::from(!m.mapped.is_empty())
+        2 + m.fields.len().min(6)
+            + usize::from(!m.mapped.is_empty())
+            + usize::from(!attack_text.is_empty())
     });
     let [why, fields] =
         Layout::vertical([Constraint::Length(why_lines as u16), Constraint::Min(1)]).areas(area);
     if let Some(m) = &d.matched {
-        let rule = d
-            .rule
-            .and_then(|i| app.rules.get(i))
-            .map(|r| r.rule.meta.title.clone())
-            .unwrap_or_default();
+        let rule = meta.map(|m| m.title.clone()).unwrap_or_default();
         let mut lines = vec![Line::from(vec![
             Span::styled(" why it matched: ", theme.header),
             Span::raw(clean(&rule, 60)),
@@ -39,6 +45,12 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
                 Span::styled("← ", theme.dim),
                 Span::raw(format!("{} = ", fm.event_field)),
                 Span::styled(clean(&fm.value, 80), theme.matched),
+            ]));
+        }
+        if !attack_text.is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled("   ATT&CK: ", theme.header),
+                Span::raw(clean(&attack_text, 160)),
             ]));
         }
         if !m.mapped.is_empty() {

@@ -6,8 +6,8 @@ use crate::tui::app::{App, HitList};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Text};
-use ratatui::widgets::{Block, Borders, Row, Sparkline};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, Cell, Row, Sparkline};
 
 /// Narrower lists than this draw each event on two lines.
 const NARROW: u16 = 120;
@@ -53,10 +53,20 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         .skip(offset)
         .take(page)
         .map(|(i, row)| {
-            let rule = (row.rule.or_else(|| rule_of(app, &row.r)))
+            let meta = (row.rule.or_else(|| rule_of(app, &row.r)))
                 .and_then(|k| app.rules.get(k))
-                .map(|r| clean(&r.rule.meta.title, if narrow { 60 } else { 28 }))
+                .map(|r| &r.rule.meta);
+            let rule = meta
+                .map(|m| clean(&m.title, if narrow { 60 } else { 28 }))
                 .unwrap_or_default();
+            // A timeline mixes levels: its wide rows name each hit's (Hayabusa's short form).
+            let level = meta.map(|m| {
+                let level = m.rank();
+                Span::styled(
+                    if m.level.is_some() { level.short() } else { "" },
+                    theme.level(level),
+                )
+            });
             // The event a pivot came from.
             let from = if h.origin == Some(row.r) { "▶" } else { "" };
             let (computer, channel, eid, details) = match app.cache.get(&row.r) {
@@ -88,7 +98,17 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
                 ])
                 .height(2)
             } else {
-                Row::new(vec![when, computer, channel, eid, rule, details])
+                let mut cells = vec![
+                    Cell::from(when),
+                    Cell::from(computer),
+                    Cell::from(channel),
+                    Cell::from(eid),
+                ];
+                if multi {
+                    cells.push(Cell::from(level.unwrap_or_default()));
+                }
+                cells.extend([Cell::from(rule), Cell::from(details)]);
+                Row::new(cells)
             };
             if i == h.sel {
                 r.style(theme.selected)
@@ -101,14 +121,12 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
     let header = if narrow {
         vec!["time (UTC) · computer", "rule · channel EID details"]
     } else {
-        vec![
-            "time (UTC)",
-            "computer",
-            "channel",
-            "EID",
-            if multi { "rule" } else { "" },
-            "details",
-        ]
+        let mut header = vec!["time (UTC)", "computer", "channel", "EID"];
+        if multi {
+            header.push("lvl");
+        }
+        header.extend([if multi { "rule" } else { "" }, "details"]);
+        header
     };
     let mut title = format!(
         " {} · {} of {} ",
@@ -128,14 +146,20 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
     let widths: Vec<Constraint> = if narrow {
         vec![Constraint::Length(time_width), Constraint::Fill(1)]
     } else {
-        vec![
+        let mut widths = vec![
             Constraint::Length(time_width),
             Constraint::Length(24),
             Constraint::Length(10),
             Constraint::Length(5),
+        ];
+        if multi {
+            widths.push(Constraint::Length(4));
+        }
+        widths.extend([
             Constraint::Length(if multi { 28 } else { 0 }),
             Constraint::Fill(1),
-        ]
+        ]);
+        widths
     };
     f.render_widget(super::list_table(rows, header, widths, title, theme), list);
 }

@@ -110,6 +110,7 @@ fn csv_record(rule: Option<&CompiledRule>, event: &Event, file: &str) -> [String
 
 /// A line as `scan --format jsonl` writes a hit (rule fields null for a search or pivot row).
 fn json_row(rule: Option<&CompiledRule>, event: &Event, file: &str) -> serde_json::Value {
+    let attack = rule.map(|r| crate::attack::RuleAttack::from_tags(&r.meta.tags));
     json!({
         "rule_id": rule.and_then(CompiledRule::id),
         "rule_title": rule.map(CompiledRule::title),
@@ -120,6 +121,9 @@ fn json_row(rule: Option<&CompiledRule>, event: &Event, file: &str) -> serde_jso
         "event_id": event.event_id(),
         "record_id": event.record_id(),
         "file": file,
+        "mitre_tactics": attack.as_ref().map(|a| &a.tactics),
+        "mitre_tags": attack.as_ref().map(|a| &a.ids),
+        "details": crate::event::flatten_fields(&event.key_fields()),
         "matched": matched(rule, event),
         "event": event,
     })
@@ -181,6 +185,22 @@ pub fn write_stack(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jsonl_row_names_the_rules_tactics_and_the_events_key_fields() {
+        let text = "title: t\nid: i\nlevel: high\ntags: [attack.lateral-movement, attack.t1047]\n\
+                    logsource:\n    product: windows\ndetection:\n    sel:\n        Image: x\n    condition: sel\n";
+        let set = crate::sigma::Loader::new()
+            .expect("loader")
+            .load_str(text, "t.yml");
+        let rule = set.rules.first().expect("the rule loads");
+        let event = Event::from_pairs(&[("Image", "x"), ("CommandLine", "x /c")]);
+        let row = json_row(Some(rule), &event, "f.evtx");
+        assert_eq!(row["mitre_tactics"], json!(["Lateral Movement"]));
+        assert_eq!(row["mitre_tags"], json!(["T1047"]));
+        assert_eq!(row["details"], "Image: x ¦ CommandLine: x /c");
+        assert_eq!(row["level"], "high");
+    }
 
     #[test]
     fn a_stack_exports_its_values_and_the_events_without_the_field() {
