@@ -323,6 +323,19 @@ fn case_rules(
     )?)
 }
 
+/// One CSV record, quoted as the `csv` crate quotes.
+fn csv_line<I, T>(fields: I) -> anyhow::Result<Vec<u8>>
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    w.write_record(fields)?;
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
+}
+
 /// `s` cut to `max` characters, the cut marked with `…` (table columns).
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

@@ -239,7 +239,7 @@ impl<W: Write> HitWriter<W> {
                 "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  DETAILS",
                 "TIME", "LEVEL", "RULE", "COMPUTER", "CHANNEL", "EID"
             )?,
-            ScanFormat::Csv => out.write_all(&csv_line(crate::hunt::HIT_CSV_COLUMNS)?)?,
+            ScanFormat::Csv => out.write_all(&super::csv_line(crate::hunt::HIT_CSV_COLUMNS)?)?,
             ScanFormat::TimelineCsv => out.write_all(&timeline::header(Timeline::Csv)?)?,
             ScanFormat::TimelineJsonl | ScanFormat::Timesketch => {}
         }
@@ -268,19 +268,6 @@ impl<W: Write> HitWriter<W> {
         self.out.flush()?;
         Ok(())
     }
-}
-
-/// One CSV record, quoted as the `csv` crate quotes.
-fn csv_line<I, T>(fields: I) -> anyhow::Result<Vec<u8>>
-where
-    I: IntoIterator<Item = T>,
-    T: AsRef<[u8]>,
-{
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    w.write_record(fields)?;
-    Ok(w.into_inner().map_err(|e| e.into_error())?)
 }
 
 /// A rule hit as a JSON line (serialised directly, in this field order).
@@ -344,7 +331,7 @@ fn format_hit(
             text.push('\n');
             text.into_bytes()
         }
-        ScanFormat::Csv => csv_line(
+        ScanFormat::Csv => super::csv_line(
             [
                 ts.as_str(),
                 rule.id().unwrap_or_default(),
@@ -407,7 +394,7 @@ fn format_correlation(
             });
             format!("{}\n", json_text(line.to_string())).into_bytes()
         }
-        ScanFormat::Csv => csv_line(
+        ScanFormat::Csv => super::csv_line(
             [
                 crate::event::format_timestamp(hit.first).as_str(),
                 corr.meta.id.as_deref().unwrap_or_default(),

@@ -167,7 +167,7 @@ impl Row {
             self.evtx_file.clone(),
         ];
         // A lone `-` is no formula; the guard would quote it.
-        csv_record(cells.map(|c| if c == "-" { c } else { csv_text(&c) }))
+        super::csv_line(cells.map(|c| if c == "-" { c } else { csv_text(&c) }))
     }
 
     fn json(&self) -> Map<String, Value> {
@@ -238,22 +238,9 @@ fn dash_if_empty(cell: String) -> String {
 /// What a timeline starts with: the CSV header, nothing before JSON lines.
 pub fn header(layout: Timeline) -> anyhow::Result<Vec<u8>> {
     match layout {
-        Timeline::Csv => csv_record(COLUMNS),
+        Timeline::Csv => super::csv_line(COLUMNS),
         Timeline::Jsonl | Timeline::Timesketch => Ok(Vec::new()),
     }
-}
-
-/// One CSV record, quoted as the `csv` crate quotes.
-fn csv_record<I, T>(fields: I) -> anyhow::Result<Vec<u8>>
-where
-    I: IntoIterator<Item = T>,
-    T: AsRef<[u8]>,
-{
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    w.write_record(fields)?;
-    Ok(w.into_inner().map_err(|e| e.into_error())?)
 }
 
 /// Hayabusa's timestamp form, in UTC: `2024-03-13 14:02:11.481 +00:00`.

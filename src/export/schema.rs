@@ -1,7 +1,7 @@
 //! The columns of an exported event (SCHEMA.md documents them) and the builder that turns
 //! normalised events into Arrow record batches of that shape.
 
-use crate::event::{Event, Value, names};
+use crate::event::{Event, Value, is_system_field, names};
 use arrow_array::builder::{
     Int32Builder, Int64Builder, MapBuilder, MapFieldNames, StringBuilder,
     TimestampMicrosecondBuilder,
@@ -91,30 +91,6 @@ fn map_type() -> DataType {
         .into(),
     );
     DataType::Map(Arc::new(Field::new("entries", entries, false)), false)
-}
-
-/// Whether a normalised field comes from the record's `<System>` element: one of its
-/// elements, or an attribute joined to one with `_` (`Provider_Name`); every other field is
-/// EventData/UserData.
-pub fn is_system_field(name: &str) -> bool {
-    const ELEMENTS: [&str; 14] = [
-        "Provider",
-        "EventID",
-        "Version",
-        "Level",
-        "Task",
-        "Opcode",
-        "Keywords",
-        "TimeCreated",
-        "EventRecordID",
-        "Correlation",
-        "Execution",
-        "Channel",
-        "Computer",
-        "Security",
-    ];
-    let element = name.split_once('_').map_or(name, |(element, _)| element);
-    ELEMENTS.contains(&element)
 }
 
 /// A value as map text: a single value as is, several (unnamed classic `<Data>`) as a JSON
