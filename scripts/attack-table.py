@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Writes data/attack-enterprise.tsv, huntbench's ATT&CK id -> name table, from MITRE's
+"""Writes rules/mappings/attack-enterprise.tsv, huntbench's ATT&CK id -> name table, from MITRE's
 Enterprise ATT&CK STIX bundle (enterprise-attack.json from github.com/mitre-attack/attack-stix-data
 or github.com/mitre/cti).
 
     curl -LO https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master/enterprise-attack/enterprise-attack.json
-    scripts/attack-table.py enterprise-attack.json > data/attack-enterprise.tsv
+    scripts/attack-table.py enterprise-attack.json > rules/mappings/attack-enterprise.tsv
 
 Columns: id, tactic short name (tactics only; rule tags name tactics by it), name. Sub-techniques
 are named "Parent: Sub" as ATT&CK's pages name them. Revoked and deprecated objects are left out.

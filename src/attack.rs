@@ -1,7 +1,7 @@
 //! MITRE ATT&CK names for Sigma rule tags: `attack.lateral_movement` → tactic "Lateral
 //! Movement", `attack.t1021.002` → technique "Remote Services: SMB/Windows Admin Shares".
 //!
-//! The id → name table is data (`data/attack-enterprise.tsv`, its ATT&CK version in its header,
+//! The id → name table is data (`rules/mappings/attack-enterprise.tsv`, its ATT&CK version in its header,
 //! written by `scripts/attack-table.py` from MITRE's STIX bundle), compiled in. An id the table
 //! lacks is kept as the id, so a newer rule never loses its tag.
 //!
@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-const TABLE: &str = include_str!("../data/attack-enterprise.tsv");
+const TABLE: &str = include_str!("../rules/mappings/attack-enterprise.tsv");
 
 /// The ATT&CK tactics, techniques, groups and software a rule's tags name, and its other tags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
