@@ -453,6 +453,8 @@ pub const BUCKETS: usize = SPARK_BUCKETS;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_correlations;
+#[cfg(test)]
 mod tests_pivots;
 #[cfg(test)]
 mod tests_saving;
