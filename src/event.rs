@@ -12,8 +12,10 @@
 //! rendered the way the log renders them. A JSON/XML null (empty element) is `Value::Null`,
 //! which Sigma treats as *absent*; an empty substitution is `Value::Str("")`.
 
+mod message_codes;
 mod summary;
 
+pub use message_codes::message_text;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub use summary::{flatten_fields, is_system_field, short_channel};

@@ -136,10 +136,19 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
             continue;
         }
         let text = value.strings().collect::<Vec<_>>().join(" | ");
-        lines.push(Line::from(vec![
+        let mut spans = vec![
             Span::styled(label, ns),
             Span::styled(clean(&text, width), vs),
-        ]));
+        ];
+        // `%%1833` reads as `%%1833 = Impersonation`, the text Windows' viewer shows.
+        if let Some(meaning) = value.as_str().and_then(crate::event::message_text) {
+            let room = width.saturating_sub(text.chars().count() + 3);
+            spans.push(Span::styled(
+                format!(" = {}", clean(&meaning, room)),
+                theme.dim,
+            ));
+        }
+        lines.push(Line::from(spans));
     }
     let title = format!(
         " {} fields · {} ",
