@@ -112,19 +112,30 @@ fn of_ids(channel: &str, ids: &[u32]) -> Prefilter {
     ])
 }
 
-/// Every event the prefilter admits, mapped by `keep` (in time order), read on all cores.
+/// Every event the prefilter admits, mapped by `keep` and handed to `visit` in time order,
+/// read on all cores a chunk at a time (only one chunk's events are held).
+fn each<T: Send>(
+    store: &dyn EventStore,
+    p: &Prefilter,
+    keep: impl Fn(EventRef, Event) -> Option<T> + Sync,
+    mut visit: impl FnMut(T),
+) -> Result<(), StoreError> {
+    let refs = store.candidates(p)?;
+    for chunk in refs.chunks(8192) {
+        let kept = crate::store::check(store, chunk, |r, ev, _| keep(r, ev))?;
+        kept.into_iter().flatten().for_each(&mut visit);
+    }
+    Ok(())
+}
+
+/// [`each`], collected.
 fn read_all<T: Send>(
     store: &dyn EventStore,
     p: &Prefilter,
     keep: impl Fn(EventRef, Event) -> Option<T> + Sync,
 ) -> Result<Vec<T>, StoreError> {
-    let refs = store.candidates(p)?;
     let mut out = Vec::new();
-    // A chunk at a time: only what `keep` keeps is held.
-    for chunk in refs.chunks(8192) {
-        let kept = crate::store::check(store, chunk, |r, ev, _| keep(r, ev))?;
-        out.extend(kept.into_iter().flatten());
-    }
+    each(store, p, keep, |t| out.push(t))?;
     Ok(out)
 }
 
@@ -190,26 +201,30 @@ pub fn sessions(store: &dyn EventStore) -> Result<Vec<Session>, StoreError> {
             .or_default()
             .push(s);
     }
-    // Logoffs first, so the lifetimes are known before members are placed.
-    let members = Prefilter::or(vec![
-        of_ids("Security", &[4688, 4672, 5140, 5145, 4634, 4647]),
-        of_ids("Microsoft-Windows-Sysmon/Operational", &[1]),
-    ]);
-    let found = read_all(store, &members, |r, ev| {
+    let named = |r: EventRef, ev: Event| {
         let (id, what) = member(&ev)?;
         Some((ev.computer().to_owned(), id, what, r.ts))
-    })?;
-    for (computer, id, what, ts) in found.iter().filter(|m| m.2 == Member::Logoff) {
-        let _ = what;
-        if let Some(s) = find(&mut by_key, computer, *id, *ts)
-            && s.end.is_none()
-        {
-            s.end = Some(*ts);
-        }
-    }
-    for (computer, id, what, ts) in &found {
-        let Some(s) = find(&mut by_key, computer, *id, *ts) else {
-            continue;
+    };
+    // Logoffs first, so the lifetimes are known before members are placed.
+    each(
+        store,
+        &of_ids("Security", &[4634, 4647]),
+        named,
+        |(computer, id, _, ts)| {
+            if let Some(s) = find(&mut by_key, &computer, id, ts)
+                && s.end.is_none()
+            {
+                s.end = Some(ts);
+            }
+        },
+    )?;
+    let members = Prefilter::or(vec![
+        of_ids("Security", &[4688, 4672, 5140, 5145]),
+        of_ids("Microsoft-Windows-Sysmon/Operational", &[1]),
+    ]);
+    each(store, &members, named, |(computer, id, what, ts)| {
+        let Some(s) = find(&mut by_key, &computer, id, ts) else {
+            return;
         };
         match what {
             Member::Process => s.processes += 1,
@@ -217,7 +232,7 @@ pub fn sessions(store: &dyn EventStore) -> Result<Vec<Session>, StoreError> {
             Member::Privileges => s.elevated = true,
             Member::Logoff | Member::Other => {}
         }
-    }
+    })?;
     let mut all: Vec<Session> = by_key.into_values().flatten().collect();
     all.sort_by_key(|s| s.logon);
     Ok(all)
