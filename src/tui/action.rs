@@ -33,6 +33,8 @@ pub enum Action {
     ProcTree,
     /// The logon session of the selected event (a process, a hit, a tree node).
     LogonSession,
+    /// Host → host edges of lateral movement (Enter lists an edge's sessions).
+    Lateral,
     PivotValue,
     PivotAround,
     /// Events around the selected one on every computer, not only its own.
@@ -89,6 +91,12 @@ pub enum Effect {
     Session {
         generation: u64,
         r: EventRef,
+    },
+    /// The case's logon sessions and lateral-movement edges, with the hits of `hits` (every
+    /// alerting rule's, each sorted) counted in each session.
+    Lateral {
+        generation: u64,
+        hits: Vec<Arc<Vec<EventRef>>>,
     },
     Pivot {
         generation: u64,
@@ -218,6 +226,7 @@ impl Effect {
             Effect::Detail { .. } => Some(Job::Detail),
             Effect::Tree { .. }
             | Effect::Session { .. }
+            | Effect::Lateral { .. }
             | Effect::Pivot { .. }
             | Effect::Search { .. } => Some(Job::Query),
             Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some(Job::Compile),
@@ -225,6 +234,15 @@ impl Effect {
             _ => None,
         }
     }
+}
+
+/// What the lateral-movement screen shows: the edges, and every session with its hits
+/// (`Edge::sessions` index `sessions`).
+#[derive(Clone, Debug)]
+pub struct LateralFound {
+    pub edges: Vec<crate::logons::lateral::Edge>,
+    pub sessions: Vec<crate::logons::Session>,
+    pub hits: Vec<u64>,
 }
 
 /// A row of an exported list: the event and the rule whose hit it is, if any.
@@ -393,6 +411,11 @@ pub enum Msg {
         generation: u64,
         tree: Result<Option<ProcTree>, String>,
     },
+    /// The lateral-movement edges and the sessions behind them.
+    Lateral {
+        generation: u64,
+        found: Result<Box<LateralFound>, String>,
+    },
     Hits {
         generation: u64,
         title: String,
@@ -433,6 +456,7 @@ impl std::fmt::Debug for Msg {
             Msg::Events(_) => "Events",
             Msg::Detail { .. } => "Detail",
             Msg::Tree { .. } => "Tree",
+            Msg::Lateral { .. } => "Lateral",
             Msg::Hits { .. } => "Hits",
             Msg::Compiled { .. } => "Compiled",
             Msg::Stack { .. } => "Stack",

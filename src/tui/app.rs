@@ -165,6 +165,25 @@ pub struct StackView {
     pub sel: usize,
 }
 
+/// Host → host edges of lateral movement.
+#[derive(Clone)]
+pub struct LateralView {
+    pub found: Arc<super::action::LateralFound>,
+    pub sel: usize,
+    pub offset: usize,
+}
+
+/// Logon sessions (those behind a lateral-movement edge), each with its rule hits.
+#[derive(Clone)]
+pub struct SessionList {
+    pub title: String,
+    pub found: Arc<super::action::LateralFound>,
+    /// Indices into `found.sessions`.
+    pub rows: Vec<usize>,
+    pub sel: usize,
+    pub offset: usize,
+}
+
 /// A hit that an edit adds (`true`) or removes, for the editor's preview.
 #[derive(Clone, Debug)]
 pub enum DiffRow {
@@ -208,6 +227,8 @@ pub enum Screen {
     Detail(Box<Detail>),
     Tree(TreeView),
     Stack(StackView),
+    Lateral(LateralView),
+    Sessions(SessionList),
     Overlays {
         sel: usize,
         /// The delete key was pressed once on `sel`: a second press removes the overlay.

@@ -21,13 +21,15 @@ pub enum Scope {
     Detail,
     Tree,
     Stack,
+    /// The lateral-movement edges and an edge's sessions.
+    Lateral,
     Overlays,
     /// The rule editor: every key not bound here is typed into the buffer.
     Editor,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::Global,
         Scope::Rules,
         Scope::Hits,
@@ -35,6 +37,7 @@ impl Scope {
         Scope::Detail,
         Scope::Tree,
         Scope::Stack,
+        Scope::Lateral,
         Scope::Overlays,
         Scope::Editor,
     ];
@@ -49,6 +52,7 @@ impl Scope {
             Scope::Detail => "event detail",
             Scope::Tree => "process tree",
             Scope::Stack => "stack",
+            Scope::Lateral => "lateral movement",
             Scope::Overlays => "overlays",
             Scope::Editor => "rule editor",
         }
@@ -64,6 +68,7 @@ impl Scope {
             Scope::Detail => "detail",
             Scope::Tree => "tree",
             Scope::Stack => "stack",
+            Scope::Lateral => "lateral",
             Scope::Overlays => "overlays",
             Scope::Editor => "editor",
         }
@@ -458,6 +463,7 @@ pub fn scope(app: &App) -> Scope {
         Some(Screen::Detail(_)) => Scope::Detail,
         Some(Screen::Tree(_)) => Scope::Tree,
         Some(Screen::Stack(_)) => Scope::Stack,
+        Some(Screen::Lateral(_) | Screen::Sessions(_)) => Scope::Lateral,
         Some(Screen::Overlays { .. }) => Scope::Overlays,
         Some(Screen::Problems { .. }) => Scope::Global,
         Some(Screen::Editor(_)) => Scope::Editor,

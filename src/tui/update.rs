@@ -3,6 +3,7 @@
 
 mod editor;
 mod input_line;
+mod lateral;
 mod msg;
 mod pivot;
 mod retune;
@@ -122,6 +123,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::AllHits => return all_hits(app),
         Action::ProcTree => return pivot::tree(app),
         Action::LogonSession => return pivot::session(app),
+        Action::Lateral => return lateral::open(app),
         Action::PivotValue => return pivot::same_value(app),
         Action::PivotAround => return pivot::around(app, false),
         Action::PivotAroundAll => return pivot::around(app, true),
@@ -263,6 +265,7 @@ fn move_sel(app: &mut App, delta: i64) -> Vec<Effect> {
             *delete_asked = false;
         }
         Some(Screen::Problems { sel }) => *sel = step(*sel, app.input_problems.len(), delta),
+        Some(Screen::Lateral(_) | Screen::Sessions(_)) => lateral::move_sel(app, delta),
         Some(Screen::Editor(_)) => {}
     }
     Vec::new()

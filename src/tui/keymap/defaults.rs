@@ -21,6 +21,13 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
         (Global, A::Overlays, "O", "tuning overlays", false),
         (
             Global,
+            A::Lateral,
+            "M",
+            "lateral movement (host → host)",
+            false,
+        ),
+        (
+            Global,
             A::InputProblems,
             "W",
             "input problems (ingest)",
@@ -136,6 +143,13 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
             "X",
             "export the stack as JSONL",
             false,
+        ),
+        (
+            Scope::Lateral,
+            A::Open,
+            "enter",
+            "an edge's sessions, a session's events",
+            true,
         ),
         (
             Scope::Overlays,
