@@ -67,18 +67,26 @@ fn exports_write_every_listed_row_with_its_rule_and_finish() {
             "event_id",
             "record_id",
             "file",
+            "mitre_tactics",
+            "mitre_tags",
+            "details",
             "matched",
             "event"
         ]
     );
     let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), rows.len(), "one row per listed row");
+    assert!(
+        records.iter().any(|r| r[11].contains("CommandLine: ")),
+        "the key fields as details"
+    );
     for (rec, title) in records.iter().zip(&titles) {
         assert_eq!(&rec[2], title);
         assert!(!rec[1].is_empty() && !rec[3].is_empty(), "{rec:?}");
         assert!(rec[8].ends_with(".evtx"), "{rec:?}");
-        assert!(!rec[9].is_empty(), "what matched: {rec:?}");
-        let event: serde_json::Value = serde_json::from_str(&rec[10]).unwrap();
+        assert!(!rec[9].is_empty(), "tactics: {rec:?}");
+        assert!(!rec[12].is_empty(), "what matched: {rec:?}");
+        let event: serde_json::Value = serde_json::from_str(&rec[13]).unwrap();
         assert_eq!(event["Computer"].as_str(), Some(&rec[4]));
     }
 
