@@ -264,6 +264,10 @@ pub struct App {
     pub sort: Sort,
     /// The level filter of the rules list (`None`: every rule, and the failed ones).
     pub level_min: Option<Level>,
+    /// The timeline's minimum level (`None`: every level) and whether it is ordered by level
+    /// (highest first) rather than time.
+    pub timeline_level: Option<Level>,
+    pub timeline_by_level: bool,
     pub rule_filter: String,
     /// Rows as shown: indices into `rules`, then `correlations` and `failed`, each offset by
     /// the lengths before it (decoded by [`App::entry`]).
@@ -322,6 +326,8 @@ impl App {
             overlays: Vec::new(),
             sort: Sort::Hits,
             level_min: None,
+            timeline_level: None,
+            timeline_by_level: false,
             rule_filter: String::new(),
             visible: Vec::new(),
             rule_sel: 0,

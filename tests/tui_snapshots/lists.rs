@@ -183,3 +183,58 @@ fn a_search_list_stacks_by_a_field_and_opens_a_value() {
     fx.send(Action::MarkBenign);
     assert!(huntbench::overlay::load_overlays(&fx.app.case_dir).is_empty());
 }
+
+/// The timeline ordered by level and filtered to a minimum level, on a terminal wide enough
+/// for its tactic column.
+#[test]
+fn the_timeline_orders_and_filters_by_level_and_names_tactics() {
+    let mut fx = super::support::fixture();
+    fx.send(Action::Resize(170, 30));
+    fx.send(Action::AllHits);
+    let all = match fx.app.top() {
+        Some(Screen::Hits(h)) => h.rows.len(),
+        _ => panic!("timeline"),
+    };
+    fx.send(Action::CycleSort);
+    let rank = |fx: &super::support::Fixture, i: usize| {
+        let Some(Screen::Hits(h)) = fx.app.top() else {
+            panic!("timeline")
+        };
+        fx.app.rules[h.rows[i].rule.unwrap()].rule.meta.rank()
+    };
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("timeline")
+    };
+    assert_eq!(h.rows.len(), all, "ordering keeps every row");
+    let n = h.rows.len();
+    for i in 1..n {
+        assert!(
+            rank(&fx, i - 1) >= rank(&fx, i),
+            "row {i} out of level order"
+        );
+    }
+    fx.send(Action::CycleLevel);
+    fx.send(Action::CycleLevel);
+    fx.send(Action::CycleLevel);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("timeline")
+    };
+    assert!(
+        h.rows.len() < all && !h.rows.is_empty(),
+        "{} of {all}",
+        h.rows.len()
+    );
+    for i in 0..h.rows.len() {
+        assert!(rank(&fx, i) >= huntbench::sigma::Level::High);
+    }
+    snap!("timeline_by_level_high", fx);
+    // Back to every level, in time order.
+    fx.send(Action::CycleLevel);
+    fx.send(Action::CycleLevel);
+    fx.send(Action::CycleSort);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("timeline")
+    };
+    assert_eq!(h.rows.len(), all);
+    assert!(h.rows.windows(2).all(|w| w[0].r <= w[1].r));
+}

@@ -69,6 +69,14 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
             false,
         ),
         (Hits, A::ProcTree, "p", "process tree", true),
+        (
+            Hits,
+            A::CycleSort,
+            "o",
+            "timeline: order by time or level",
+            false,
+        ),
+        (Hits, A::CycleLevel, "l", "timeline: minimum level", false),
         (Hits, A::LogonSession, "L", "its logon session", false),
         (
             Hits,
