@@ -98,9 +98,18 @@ fn records_folded_as_duplicates_are_listed_but_are_not_problems() {
     };
     // The same two records, and a third, written by another tool (other bytes).
     let first = dir.path().join("a-sysmon.jsonl");
-    std::fs::write(&first, format!("{}\n{}\n", record(1, false), record(2, false))).unwrap();
+    std::fs::write(
+        &first,
+        format!("{}\n{}\n", record(1, false), record(2, false)),
+    )
+    .unwrap();
     let again = dir.path().join("b-sysmon-export.jsonl");
-    let text = format!("{}\n{}\n{}\n", record(1, true), record(2, true), record(3, true));
+    let text = format!(
+        "{}\n{}\n{}\n",
+        record(1, true),
+        record(2, true),
+        record(3, true)
+    );
     std::fs::write(&again, text).unwrap();
     let mut fx = fixture_with(|o| o.inputs.extend([first, again]));
     let problems = &fx.app.input_problems;
@@ -113,7 +122,10 @@ fn records_folded_as_duplicates_are_listed_but_are_not_problems() {
         "{problems:?}"
     );
     let screen = fx.screen();
-    assert!(screen.contains("duplicate records folded (press W)"), "{screen}");
+    assert!(
+        screen.contains("duplicate records folded (press W)"),
+        "{screen}"
+    );
     assert!(!screen.contains("input problem"), "{screen}");
     fx.send(Action::InputProblems);
     let Some(Screen::Problems { .. }) = fx.app.top() else {
