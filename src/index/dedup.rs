@@ -36,6 +36,9 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 /// time cut to whole milliseconds (exports keep 3, 6 or 7 digits of the 100 ns clock). System
 /// fields other than the key are left out, since exports render them differently (`Keywords`
 /// in hex or decimal, `Level` by number or name).
+///
+/// Digests are stored in the case: what goes into one changes only with the index format
+/// (`manifest::FORMAT`), or records of older runs would no longer fold with new ones.
 pub fn record_digest(event: &Event) -> Option<u128> {
     let record = event.record_id()?;
     let ms = event.timestamp().map_or(i64::MIN, |t| t.as_millisecond());
