@@ -253,6 +253,11 @@ pub struct IngestArgs {
     /// Commit every N events (a killed ingest resumes from the last commit)
     #[arg(long, default_value_t = 500_000, hide = true)]
     pub commit_every: u64,
+    /// Index every copy of a record found in several inputs (the same log collected twice, an
+    /// EVTX and its JSON export); by default each is counted once. The case keeps this for its
+    /// later ingests
+    #[arg(long)]
+    pub keep_duplicates: bool,
     /// No progress bar
     #[arg(long, short)]
     pub quiet: bool,
