@@ -3,7 +3,8 @@
 //! what the keys do.
 //!
 //! `keymap.toml` in the config directory has one table per screen (`[global]`, `[rules]`,
-//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`, `[editor]`) mapping an action
+//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`, `[editor]`,
+//! `[bookmarks]`) mapping an action
 //! name to a key or a list of keys: `proc_tree = "P"`, `down = ["j", "down", "ctrl-n"]`.
 //! A bad entry is reported (file, line, reason) and skipped; the rest still applies.
 
@@ -22,12 +23,14 @@ pub enum Scope {
     Tree,
     Stack,
     Overlays,
-    /// The rule editor: every key not bound here is typed into the buffer.
+    /// The rule editor (and the case note's): every key not bound here is typed into the
+    /// buffer.
     Editor,
+    Bookmarks,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::Global,
         Scope::Rules,
         Scope::Hits,
@@ -37,6 +40,7 @@ impl Scope {
         Scope::Stack,
         Scope::Overlays,
         Scope::Editor,
+        Scope::Bookmarks,
     ];
 
     /// The heading in the help overlay.
@@ -51,6 +55,7 @@ impl Scope {
             Scope::Stack => "stack",
             Scope::Overlays => "overlays",
             Scope::Editor => "rule editor",
+            Scope::Bookmarks => "bookmarks",
         }
     }
 
@@ -66,6 +71,7 @@ impl Scope {
             Scope::Stack => "stack",
             Scope::Overlays => "overlays",
             Scope::Editor => "editor",
+            Scope::Bookmarks => "bookmarks",
         }
     }
 }
@@ -339,7 +345,7 @@ impl Keymap {
         if app.input.is_some() {
             return Some(Action::Key(key));
         }
-        if matches!(app.top(), Some(Screen::Editor(_))) {
+        if matches!(app.top(), Some(Screen::Editor(_) | Screen::Note(_))) {
             // Only the editor's own bindings: every other key is text.
             let k = Key::of(key);
             let bound =
@@ -397,8 +403,16 @@ impl Keymap {
                 InputKind::RuleFilter => "apply filter",
                 InputKind::SaveSearch => "next: its level",
                 InputKind::SaveLevel => "save rule",
+                InputKind::BookmarkNote => "save bookmark (#word: a tag)",
             };
             return vec![("⏎".into(), what), ("Esc".into(), "cancel")];
+        }
+        if let Some(Screen::Note(_)) = app.top() {
+            let key = |a: &Action| self.key_in(Scope::Editor, a);
+            return vec![
+                (key(&Action::SaveEdit), "save the case note"),
+                (key(&Action::Back), "save and close"),
+            ];
         }
         if let Some(Screen::Editor(ed)) = app.top() {
             return (self.bindings.iter())
@@ -460,7 +474,8 @@ pub fn scope(app: &App) -> Scope {
         Some(Screen::Stack(_)) => Scope::Stack,
         Some(Screen::Overlays { .. }) => Scope::Overlays,
         Some(Screen::Problems { .. }) => Scope::Global,
-        Some(Screen::Editor(_)) => Scope::Editor,
+        Some(Screen::Editor(_) | Screen::Note(_)) => Scope::Editor,
+        Some(Screen::Bookmarks { .. }) => Scope::Bookmarks,
     }
 }
 
