@@ -238,15 +238,21 @@ fn sort(list: &mut [Bookmark]) {
 /// checked for its channel and record id; of several, the one whose content has the key's
 /// digest (else the first, so an event read back by another build still resolves).
 pub fn resolve_key(store: &dyn EventStore, key: &EventKey) -> Result<Option<EventRef>, StoreError> {
-    let at = key.ts();
-    let computer = (!key.computer.is_empty()).then(|| Prefilter::Equals {
-        field: crate::event::names::COMPUTER.into(),
-        value: key.computer.clone(),
-    });
-    let when = at.map(|t| Prefilter::TimeRange { from: t, to: t });
+    use crate::event::names;
+    // Each part narrows only when it has a value (a record without a time or computer is
+    // still found, if more slowly). Not the record id: its text may have leading zeros or
+    // spaces, which an exact term would miss.
+    let equals = |field: &str, value: &str| match value {
+        "" => Prefilter::All,
+        v => Prefilter::Equals {
+            field: field.into(),
+            value: v.into(),
+        },
+    };
     let p = Prefilter::and(vec![
-        computer.unwrap_or(Prefilter::All),
-        when.unwrap_or(Prefilter::All),
+        (key.ts()).map_or(Prefilter::All, |t| Prefilter::TimeRange { from: t, to: t }),
+        equals(names::COMPUTER, &key.computer),
+        equals(names::CHANNEL, &key.channel),
     ]);
     let candidates = store.candidates(&p)?;
     let found = crate::store::check(store, &candidates, |r, event, _| {

@@ -31,6 +31,10 @@ fn bookmarks_with_notes_and_tags_are_listed_and_the_case_note_is_saved() {
     chord(&mut fx, KeyCode::Char('B'), KeyModifiers::NONE);
     assert!(matches!(fx.app.top(), Some(Screen::Bookmarks { .. })));
     snap!("bookmarks", fx);
+    // On 80 columns each bookmark takes two lines.
+    fx.send(Action::Resize(80, 16));
+    snap!("bookmarks_80", fx);
+    fx.send(Action::Resize(120, 36));
     // Enter opens the event's detail, explained by its rule.
     press(&mut fx, KeyCode::Enter, 1);
     let Some(Screen::Detail(d)) = fx.app.top() else {
