@@ -180,6 +180,17 @@ impl Bookmarks {
         &self.list
     }
 
+    /// Every bookmark with its event in `store` (`None` when the store lacks it), in time
+    /// order: what a report or a listing shows.
+    pub fn resolve_all(
+        &self,
+        store: &dyn EventStore,
+    ) -> Result<Vec<(&Bookmark, Option<EventRef>)>, StoreError> {
+        (self.list.iter())
+            .map(|b| Ok((b, resolve(store, b)?)))
+            .collect()
+    }
+
     pub fn get(&self, id: &str) -> Option<&Bookmark> {
         self.list.iter().find(|b| b.id == id)
     }

@@ -18,9 +18,9 @@ pub fn run(args: &BookmarksArgs, backend: &dyn Backend) -> anyhow::Result<ExitCo
     for w in &warnings {
         eprintln!("warning: {}", for_terminal(w));
     }
-    let rows: Vec<(&Bookmark, bool)> = (marks.list().iter())
-        .map(|b| Ok((b, crate::bookmarks::resolve(&*store, b)?.is_some())))
-        .collect::<anyhow::Result<_>>()?;
+    let rows: Vec<(&Bookmark, bool)> = (marks.resolve_all(&*store)?.into_iter())
+        .map(|(b, r)| (b, r.is_some()))
+        .collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let tags = |b: &Bookmark| {
         let tags: Vec<String> = b.tags.iter().map(|t| format!("#{t}")).collect();

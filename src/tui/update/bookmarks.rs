@@ -256,6 +256,10 @@ pub fn note_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.quit = true;
             Vec::new()
         }
+        Action::Resize(w, h) => {
+            app.size = (w, h);
+            Vec::new()
+        }
         _ => Vec::new(),
     }
 }

@@ -9,15 +9,12 @@ use crate::tui::action::{BookmarkRow, Msg};
 /// Every bookmark of the case with its event in `snap` (`None` when the case lacks it).
 pub(super) fn load(ctx: &Ctx, snap: &dyn EventStore) -> anyhow::Result<Msg> {
     let (marks, warnings) = Bookmarks::load(&ctx.opts.case_dir)?;
-    let rows = (marks.list().iter())
-        .map(|mark| {
-            let r = crate::bookmarks::resolve(snap, mark)?;
-            Ok(BookmarkRow {
-                mark: mark.clone(),
-                r,
-            })
+    let rows = (marks.resolve_all(snap)?.into_iter())
+        .map(|(mark, r)| BookmarkRow {
+            mark: mark.clone(),
+            r,
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect();
     Ok(Msg::Bookmarks { rows, warnings })
 }
 
