@@ -21,21 +21,8 @@ pub use memo::Memo;
 /// rules than 1 M, for no measurable gain in time (BENCHMARKS.md).
 const PAIR_BUDGET: usize = 1_000_000;
 
-/// CSV columns of a rule hit, as `scan` writes them and the workbench exports them (the
-/// export adds the whole `event`).
-pub const HIT_CSV_COLUMNS: [&str; 11] = [
-    "timestamp",
-    "rule_id",
-    "rule_title",
-    "level",
-    "computer",
-    "channel",
-    "event_id",
-    "record_id",
-    "file",
-    "matched",
-    "event",
-];
+pub mod columns;
+pub use columns::{HIT_CSV_COLUMNS, hit_csv_row};
 
 /// The hits of every rule, in the order of the rules given.
 #[derive(Debug, Default)]

@@ -259,11 +259,11 @@ fn scan_csv_rows_carry_the_event() {
             "2024-03-12T07:41:00.0000000Z".len(),
             "{row:?}"
         );
-        match serde_json::from_str::<serde_json::Value>(&row[10]).unwrap() {
+        match serde_json::from_str::<serde_json::Value>(&row[13]).unwrap() {
             serde_json::Value::Array(events) => {
                 correlations += 1;
                 assert!(
-                    row[9].starts_with(&format!("{} events", events.len())),
+                    row[12].starts_with(&format!("{} events", events.len())),
                     "{row:?}"
                 );
             }

@@ -445,3 +445,36 @@ fn a_hit_opens_to_its_logon_session() {
     }
     snap!("logon_session", fx);
 }
+
+#[test]
+fn lateral_movement_lists_edges_then_an_edges_sessions_then_its_events() {
+    let mut fx = fixture();
+    fx.send(Action::Lateral);
+    let Some(Screen::Lateral(v)) = fx.app.top() else {
+        panic!("lateral: {:?}", fx.app.message)
+    };
+    // wmiexec from WS-FIN-07's address to SRV-SQL-01 as svc-backup, with its hits.
+    let pos = (v.found.edges.iter())
+        .position(|e| e.to.starts_with("SRV-SQL-01") && e.user.ends_with("svc-backup"))
+        .unwrap_or_else(|| panic!("{:#?}", v.found.edges));
+    assert!(v.found.edges[pos].hits > 0, "{:?}", v.found.edges[pos]);
+    snap!("lateral_edges", fx);
+    for _ in 0..pos {
+        fx.send(Action::Down);
+    }
+    fx.send(Action::Open);
+    let Some(Screen::Sessions(l)) = fx.app.top() else {
+        panic!("sessions: {:?}", fx.app.message)
+    };
+    assert!(!l.rows.is_empty());
+    snap!("lateral_sessions", fx);
+    fx.send(Action::Open);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("events: {:?}", fx.app.message)
+    };
+    assert!(h.title.starts_with("logon 0x"), "{}", h.title);
+    assert!(!h.rows.is_empty());
+    fx.send(Action::Back);
+    fx.send(Action::Back);
+    assert!(matches!(fx.app.top(), Some(Screen::Lateral(_))));
+}

@@ -331,23 +331,12 @@ fn format_hit(
             text.push('\n');
             text.into_bytes()
         }
-        ScanFormat::Csv => super::csv_line(
-            [
-                ts.as_str(),
-                rule.id().unwrap_or_default(),
-                rule.title(),
-                rule.meta.level_text().unwrap_or_default(),
-                event.computer(),
-                event.channel(),
-                &event.event_id().map(|e| e.to_string()).unwrap_or_default(),
-                &event.record_id().map(|e| e.to_string()).unwrap_or_default(),
-                file,
-                &matched.join("; "),
-            ]
-            .map(csv_text)
-            .into_iter()
-            .chain([json_text(event.to_json())]),
-        )?,
+        ScanFormat::Csv => super::csv_line(crate::hunt::hit_csv_row(
+            Some(&rule.meta),
+            event,
+            file,
+            detail.as_ref(),
+        ))?,
         // The event as the workbench's lists summarise it (one summary for both).
         ScanFormat::Table => format!(
             "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  {}\n",
@@ -394,23 +383,29 @@ fn format_correlation(
             });
             format!("{}\n", json_text(line.to_string())).into_bytes()
         }
-        ScanFormat::Csv => super::csv_line(
-            [
-                crate::event::format_timestamp(hit.first).as_str(),
-                corr.meta.id.as_deref().unwrap_or_default(),
-                &corr.meta.title,
-                corr.meta.level_text().unwrap_or_default(),
-                "",
-                "",
-                "",
-                "",
-                "",
-                &format!("{} events; {}", events.len(), group.join("; ")),
-            ]
-            .map(csv_text)
-            .into_iter()
-            .chain([json_text(serde_json::to_string(&events)?)]),
-        )?,
+        ScanFormat::Csv => {
+            let attack = crate::attack::RuleAttack::from_tags(&corr.meta.tags);
+            super::csv_line(
+                [
+                    crate::event::format_timestamp(hit.first).as_str(),
+                    corr.meta.id.as_deref().unwrap_or_default(),
+                    &corr.meta.title,
+                    corr.meta.level_text().unwrap_or_default(),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    &attack.tactics.join(" ¦ "),
+                    &attack.ids.join(" ¦ "),
+                    "",
+                    &format!("{} events; {}", events.len(), group.join("; ")),
+                ]
+                .map(csv_text)
+                .into_iter()
+                .chain([json_text(serde_json::to_string(&events)?)]),
+            )?
+        }
         ScanFormat::Table => format!(
             "{:<27} {:<8} {:<44} {:<20} {:<12} {:>5}  correlation of {} events: {}\n",
             crate::event::format_timestamp(hit.first),

@@ -89,9 +89,15 @@ impl Event {
 
 /// `Name: value ¦ Name: value`, the flattened form of a timeline's `Details` and
 /// `ExtraFieldInfo` columns (Hayabusa's separator, so tools that split its columns split ours).
+/// A Windows message code keeps its code and is followed by its text
+/// (`ImpersonationLevel: %%1833 (Impersonation)`), so nothing is lost and a reader need not
+/// look it up.
 pub fn flatten_fields<N: AsRef<str>>(fields: &[(N, String)]) -> String {
     (fields.iter())
-        .map(|(n, v)| format!("{}: {v}", n.as_ref()))
+        .map(|(n, v)| match super::message_text(v) {
+            Some(text) => format!("{}: {v} ({text})", n.as_ref()),
+            None => format!("{}: {v}", n.as_ref()),
+        })
         .collect::<Vec<_>>()
         .join(" ¦ ")
 }
@@ -157,6 +163,19 @@ mod tests {
             "Sysmon"
         );
         assert_eq!(short_channel("Security"), "Security");
+    }
+
+    #[test]
+    fn flattened_fields_follow_message_codes_with_their_text() {
+        let fields = [
+            ("ImpersonationLevel", "%%1833".to_owned()),
+            ("AccessList", "%%1538 %%1541".to_owned()),
+            ("Status", "%%99999999".to_owned()),
+        ];
+        assert_eq!(
+            flatten_fields(&fields),
+            "ImpersonationLevel: %%1833 (Impersonation) ¦ AccessList: %%1538 %%1541 (READ_CONTROL, SYNCHRONIZE) ¦ Status: %%99999999"
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub enum Action {
     ProcTree,
     /// The logon session of the selected event (a process, a hit, a tree node).
     LogonSession,
+    /// Host → host edges of lateral movement (Enter lists an edge's sessions).
+    Lateral,
     PivotValue,
     PivotAround,
     /// Events around the selected one on every computer, not only its own.
@@ -96,6 +98,12 @@ pub enum Effect {
     Session {
         generation: u64,
         r: EventRef,
+    },
+    /// The case's logon sessions and lateral-movement edges, with the hits of `hits` (every
+    /// alerting rule's, each sorted) counted in each session.
+    Lateral {
+        generation: u64,
+        hits: Vec<Arc<Vec<EventRef>>>,
     },
     Pivot {
         generation: u64,
@@ -255,6 +263,7 @@ impl Effect {
             Effect::Detail { .. } => Some(Job::Detail),
             Effect::Tree { .. }
             | Effect::Session { .. }
+            | Effect::Lateral { .. }
             | Effect::Pivot { .. }
             | Effect::Search { .. } => Some(Job::Query),
             Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some(Job::Compile),
@@ -262,6 +271,15 @@ impl Effect {
             _ => None,
         }
     }
+}
+
+/// What the lateral-movement screen shows: the edges, and every session with its hits
+/// (`Edge::sessions` index `sessions`).
+#[derive(Clone, Debug)]
+pub struct LateralFound {
+    pub edges: Vec<crate::logons::lateral::Edge>,
+    pub sessions: Vec<crate::logons::Session>,
+    pub hits: Vec<u64>,
 }
 
 /// A row of an exported list: the event and the rule whose hit it is, if any.
@@ -430,6 +448,11 @@ pub enum Msg {
         generation: u64,
         tree: Result<Option<ProcTree>, String>,
     },
+    /// The lateral-movement edges and the sessions behind them.
+    Lateral {
+        generation: u64,
+        found: Result<Box<LateralFound>, String>,
+    },
     Hits {
         generation: u64,
         title: String,
@@ -483,6 +506,7 @@ impl std::fmt::Debug for Msg {
             Msg::Events(_) => "Events",
             Msg::Detail { .. } => "Detail",
             Msg::Tree { .. } => "Tree",
+            Msg::Lateral { .. } => "Lateral",
             Msg::Hits { .. } => "Hits",
             Msg::Compiled { .. } => "Compiled",
             Msg::Stack { .. } => "Stack",

@@ -195,6 +195,25 @@ pub struct StackView {
     pub sel: usize,
 }
 
+/// Host → host edges of lateral movement.
+#[derive(Clone)]
+pub struct LateralView {
+    pub found: Arc<super::action::LateralFound>,
+    pub sel: usize,
+    pub offset: usize,
+}
+
+/// Logon sessions (those behind a lateral-movement edge), each with its rule hits.
+#[derive(Clone)]
+pub struct SessionList {
+    pub title: String,
+    pub found: Arc<super::action::LateralFound>,
+    /// Indices into `found.sessions`.
+    pub rows: Vec<usize>,
+    pub sel: usize,
+    pub offset: usize,
+}
+
 /// A hit that an edit adds (`true`) or removes, for the editor's preview.
 #[derive(Clone, Debug)]
 pub enum DiffRow {
@@ -238,6 +257,8 @@ pub enum Screen {
     Detail(Box<Detail>),
     Tree(TreeView),
     Stack(StackView),
+    Lateral(LateralView),
+    Sessions(SessionList),
     Overlays {
         sel: usize,
         /// The delete key was pressed once on `sel`: a second press removes the overlay.
@@ -281,6 +302,10 @@ pub struct App {
     pub sort: Sort,
     /// The level filter of the rules list (`None`: every rule, and the failed ones).
     pub level_min: Option<Level>,
+    /// The timeline's minimum level (`None`: every level) and whether it is ordered by level
+    /// (highest first) rather than time.
+    pub timeline_level: Option<Level>,
+    pub timeline_by_level: bool,
     pub rule_filter: String,
     /// Rows as shown: indices into `rules`, then `correlations` and `failed`, each offset by
     /// the lengths before it (decoded by [`App::entry`]).
@@ -343,6 +368,8 @@ impl App {
             overlays: Vec::new(),
             sort: Sort::Hits,
             level_min: None,
+            timeline_level: None,
+            timeline_by_level: false,
             rule_filter: String::new(),
             visible: Vec::new(),
             rule_sel: 0,

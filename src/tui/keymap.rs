@@ -22,6 +22,8 @@ pub enum Scope {
     Detail,
     Tree,
     Stack,
+    /// The lateral-movement edges and an edge's sessions.
+    Lateral,
     Overlays,
     /// The rule editor (and the case note's): every key not bound here is typed into the
     /// buffer.
@@ -30,7 +32,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::Global,
         Scope::Rules,
         Scope::Hits,
@@ -38,6 +40,7 @@ impl Scope {
         Scope::Detail,
         Scope::Tree,
         Scope::Stack,
+        Scope::Lateral,
         Scope::Overlays,
         Scope::Editor,
         Scope::Bookmarks,
@@ -53,6 +56,7 @@ impl Scope {
             Scope::Detail => "event detail",
             Scope::Tree => "process tree",
             Scope::Stack => "stack",
+            Scope::Lateral => "lateral movement",
             Scope::Overlays => "overlays",
             Scope::Editor => "rule editor",
             Scope::Bookmarks => "bookmarks",
@@ -69,6 +73,7 @@ impl Scope {
             Scope::Detail => "detail",
             Scope::Tree => "tree",
             Scope::Stack => "stack",
+            Scope::Lateral => "lateral",
             Scope::Overlays => "overlays",
             Scope::Editor => "editor",
             Scope::Bookmarks => "bookmarks",
@@ -472,6 +477,7 @@ pub fn scope(app: &App) -> Scope {
         Some(Screen::Detail(_)) => Scope::Detail,
         Some(Screen::Tree(_)) => Scope::Tree,
         Some(Screen::Stack(_)) => Scope::Stack,
+        Some(Screen::Lateral(_) | Screen::Sessions(_)) => Scope::Lateral,
         Some(Screen::Overlays { .. }) => Scope::Overlays,
         Some(Screen::Problems { .. }) => Scope::Global,
         Some(Screen::Editor(_) | Screen::Note(_)) => Scope::Editor,

@@ -4,6 +4,7 @@
 mod bookmarks;
 mod editor;
 mod input_line;
+mod lateral;
 mod msg;
 mod pivot;
 mod retune;
@@ -88,6 +89,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Open if bookmarks::on_list(app) => return bookmarks::open_selected(app),
         Action::Open => return pivot::open(app),
         Action::ToggleRule => toggle_rule(app),
+        Action::CycleSort | Action::CycleLevel if timeline_key(app, &action) => {
+            return window(app);
+        }
         Action::CycleSort => {
             app.sort = match app.sort {
                 Sort::Hits => Sort::Level,
@@ -127,6 +131,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::AllHits => return all_hits(app),
         Action::ProcTree => return pivot::tree(app),
         Action::LogonSession => return pivot::session(app),
+        Action::Lateral => return lateral::open(app),
         Action::PivotValue => return pivot::same_value(app),
         Action::PivotAround => return pivot::around(app, false),
         Action::PivotAroundAll => return pivot::around(app, true),
@@ -276,6 +281,7 @@ fn move_sel(app: &mut App, delta: i64) -> Vec<Effect> {
             *sel = step(*sel, app.bookmarks.len(), delta);
             *delete_asked = false;
         }
+        Some(Screen::Lateral(_) | Screen::Sessions(_)) => lateral::move_sel(app, delta),
         Some(Screen::Editor(_) | Screen::Note(_)) => {}
     }
     Vec::new()
@@ -340,16 +346,47 @@ fn toggle_rule(app: &mut App) {
 
 /// Rows of every alerting rule's hits merged in time order (hits that only feed a correlation
 /// are not alerts; they are listed under their rule).
+/// The timeline's rows: every alerting rule's hits at or above its minimum level, in time
+/// order, or by level (highest first) and then time.
 fn timeline_rows(app: &App) -> Vec<HitRow> {
+    let min = app.timeline_level.unwrap_or_default();
     let mut rows: Vec<HitRow> = app
         .rules
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.alerts())
+        .filter(|(_, r)| r.alerts() && r.rule.meta.rank() >= min)
         .flat_map(|(i, r)| r.hits.iter().map(move |&r| HitRow { r, rule: Some(i) }))
         .collect();
-    rows.sort_unstable_by_key(|h| (h.r, h.rule));
+    if app.timeline_by_level {
+        let rank = |h: &HitRow| h.rule.map(|i| app.rules[i].rule.meta.rank());
+        rows.sort_unstable_by_key(|h| (std::cmp::Reverse(rank(h)), h.r, h.rule));
+    } else {
+        rows.sort_unstable_by_key(|h| (h.r, h.rule));
+    }
     rows
+}
+
+/// `s`/`l` on the timeline order it by level or time, and raise its minimum level; on the
+/// rules list they sort and filter the rules. `true` when the timeline took the key.
+fn timeline_key(app: &mut App, action: &Action) -> bool {
+    match app.top() {
+        Some(Screen::Hits(h)) if h.title == TIMELINE => {}
+        Some(Screen::Hits(_)) => {
+            app.message = Some("level order and filter apply to the timeline (a)".into());
+            return true;
+        }
+        _ => return false,
+    }
+    if matches!(action, Action::CycleSort) {
+        app.timeline_by_level = !app.timeline_by_level;
+    } else {
+        app.timeline_level = match app.timeline_level {
+            None => Some(Level::Low),
+            Some(level) => level.next(),
+        };
+    }
+    refresh_timelines(app);
+    true
 }
 
 pub const TIMELINE: &str = "Timeline: all enabled rules";
@@ -385,10 +422,11 @@ fn all_hits(app: &mut App) -> Vec<Effect> {
 /// Histogram columns of a hits list.
 pub const HIST_BUCKETS: usize = 120;
 
-/// A histogram over the list's own time span (rows are in time order).
+/// A histogram over the list's own time span (rows in any order: a timeline can be ordered
+/// by level).
 pub fn hist_of(rows: &[HitRow]) -> Vec<u64> {
     let ts: Vec<i64> = rows.iter().map(|h| h.r.ts).collect();
-    let range = ts.first().copied().zip(ts.last().copied());
+    let range = ts.iter().min().copied().zip(ts.iter().max().copied());
     msg::buckets(&ts, range, HIST_BUCKETS)
 }
 

@@ -6,6 +6,7 @@ mod correlation;
 mod detail;
 mod editor;
 mod hits;
+mod lateral;
 mod rules;
 mod small_screens;
 mod tree;
@@ -77,6 +78,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             Some(Screen::Detail(d)) => detail::draw(f, app, d, theme, body),
             Some(Screen::Tree(t)) => tree::draw(f, t, theme, body),
             Some(Screen::Stack(s)) => small_screens::stack(f, s, theme, body),
+            Some(Screen::Lateral(v)) => lateral::edges(f, v, theme, body),
+            Some(Screen::Sessions(l)) => lateral::sessions(f, l, theme, body),
             Some(Screen::Overlays { sel, .. }) => {
                 small_screens::overlays(f, app, *sel, theme, body)
             }
@@ -118,6 +121,8 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Screen::Detail(_) => "Event".into(),
             Screen::Tree(_) => "Process tree".into(),
             Screen::Stack(s) => format!("Stack {}", s.field),
+            Screen::Lateral(_) => "Lateral movement".into(),
+            Screen::Sessions(l) => clean(&l.title, 40),
             Screen::Overlays { .. } => "Overlays".into(),
             Screen::Problems { .. } => "Input problems".into(),
             Screen::Editor(_) => "Editor".into(),

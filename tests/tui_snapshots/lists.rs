@@ -55,30 +55,21 @@ fn exports_write_every_listed_row_with_its_rule_and_finish() {
     );
     let mut csv = csv::Reader::from_path(export_file(&fx.app.case_dir, "csv")).unwrap();
     let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
-    assert_eq!(
-        header,
-        [
-            "timestamp",
-            "rule_id",
-            "rule_title",
-            "level",
-            "computer",
-            "channel",
-            "event_id",
-            "record_id",
-            "file",
-            "matched",
-            "event"
-        ]
-    );
+    // The columns `scan --format csv` writes.
+    assert_eq!(header, huntbench::hunt::HIT_CSV_COLUMNS);
     let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), rows.len(), "one row per listed row");
+    assert!(
+        records.iter().any(|r| r[11].contains("CommandLine: ")),
+        "the key fields as details"
+    );
     for (rec, title) in records.iter().zip(&titles) {
         assert_eq!(&rec[2], title);
         assert!(!rec[1].is_empty() && !rec[3].is_empty(), "{rec:?}");
         assert!(rec[8].ends_with(".evtx"), "{rec:?}");
-        assert!(!rec[9].is_empty(), "what matched: {rec:?}");
-        let event: serde_json::Value = serde_json::from_str(&rec[10]).unwrap();
+        assert!(!rec[9].is_empty(), "tactics: {rec:?}");
+        assert!(!rec[12].is_empty(), "what matched: {rec:?}");
+        let event: serde_json::Value = serde_json::from_str(&rec[13]).unwrap();
         assert_eq!(event["Computer"].as_str(), Some(&rec[4]));
     }
 
@@ -174,4 +165,59 @@ fn a_search_list_stacks_by_a_field_and_opens_a_value() {
     fx.send(Action::Back);
     fx.send(Action::MarkBenign);
     assert!(huntbench::overlay::load_overlays(&fx.app.case_dir).is_empty());
+}
+
+/// The timeline ordered by level and filtered to a minimum level, on a terminal wide enough
+/// for its tactic column.
+#[test]
+fn the_timeline_orders_and_filters_by_level_and_names_tactics() {
+    let mut fx = super::support::fixture();
+    fx.send(Action::Resize(170, 30));
+    fx.send(Action::AllHits);
+    let all = match fx.app.top() {
+        Some(Screen::Hits(h)) => h.rows.len(),
+        _ => panic!("timeline"),
+    };
+    fx.send(Action::CycleSort);
+    let rank = |fx: &super::support::Fixture, i: usize| {
+        let Some(Screen::Hits(h)) = fx.app.top() else {
+            panic!("timeline")
+        };
+        fx.app.rules[h.rows[i].rule.unwrap()].rule.meta.rank()
+    };
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("timeline")
+    };
+    assert_eq!(h.rows.len(), all, "ordering keeps every row");
+    let n = h.rows.len();
+    for i in 1..n {
+        assert!(
+            rank(&fx, i - 1) >= rank(&fx, i),
+            "row {i} out of level order"
+        );
+    }
+    fx.send(Action::CycleLevel);
+    fx.send(Action::CycleLevel);
+    fx.send(Action::CycleLevel);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("timeline")
+    };
+    assert!(
+        h.rows.len() < all && !h.rows.is_empty(),
+        "{} of {all}",
+        h.rows.len()
+    );
+    for i in 0..h.rows.len() {
+        assert!(rank(&fx, i) >= huntbench::sigma::Level::High);
+    }
+    snap!("timeline_by_level_high", fx);
+    // Back to every level, in time order.
+    fx.send(Action::CycleLevel);
+    fx.send(Action::CycleLevel);
+    fx.send(Action::CycleSort);
+    let Some(Screen::Hits(h)) = fx.app.top() else {
+        panic!("timeline")
+    };
+    assert_eq!(h.rows.len(), all);
+    assert!(h.rows.windows(2).all(|w| w[0].r <= w[1].r));
 }

@@ -21,6 +21,13 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
         (Global, A::Overlays, "O", "tuning overlays", false),
         (
             Global,
+            A::Lateral,
+            "M",
+            "lateral movement (host → host)",
+            false,
+        ),
+        (
+            Global,
             A::InputProblems,
             "W",
             "input problems (ingest)",
@@ -64,6 +71,14 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
             false,
         ),
         (Hits, A::ProcTree, "p", "process tree", true),
+        (
+            Hits,
+            A::CycleSort,
+            "o",
+            "timeline: order by time or level",
+            false,
+        ),
+        (Hits, A::CycleLevel, "l", "timeline: minimum level", false),
         (Hits, A::LogonSession, "L", "its logon session", false),
         (
             Hits,
@@ -141,6 +156,13 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
             "X",
             "export the stack as JSONL",
             false,
+        ),
+        (
+            Scope::Lateral,
+            A::Open,
+            "enter",
+            "an edge's sessions, a session's events",
+            true,
         ),
         (
             Scope::Overlays,

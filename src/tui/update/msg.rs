@@ -81,6 +81,7 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             matched,
         } => detail(app, r, event, file, matched),
         Msg::Tree { generation, tree } => tree_built(app, generation, tree),
+        Msg::Lateral { generation, found } => super::lateral::found(app, generation, found),
         Msg::Hits {
             generation,
             title,

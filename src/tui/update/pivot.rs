@@ -125,6 +125,8 @@ pub fn open(app: &mut App) -> Vec<Effect> {
             let title = format!("{} where {field} = {value}", rule.meta.title);
             pivot(app, title, Lookup::RuleValue { rule, field, value })
         }
+        Some(Screen::Lateral(_)) => super::lateral::open_edge(app),
+        Some(Screen::Sessions(_)) => super::lateral::open_session(app),
         _ => Vec::new(),
     }
 }
@@ -164,7 +166,8 @@ fn correlation_events(app: &mut App, corr: usize, sel: usize) -> Vec<Effect> {
     push_hits(app, title, rows, None, None)
 }
 
-fn pivot(app: &mut App, title: String, lookup: Lookup) -> Vec<Effect> {
+/// The events a lookup finds, as a new list.
+pub(super) fn pivot(app: &mut App, title: String, lookup: Lookup) -> Vec<Effect> {
     run_pivot(app, title, lookup, None)
 }
 

@@ -11,6 +11,8 @@ use ratatui::widgets::{Block, Borders, Cell, Row, Sparkline};
 
 /// Narrower lists than this draw each event on two lines.
 const NARROW: u16 = 120;
+/// Lists of several rules at least this wide name each hit's ATT&CK tactic.
+const WIDE: u16 = 150;
 
 /// For a row listed without its rule (a search, a pivot): the first alerting rule that hit it,
 /// so alerts stand out among plain events. Only drawn rows ask, so this stays cheap.
@@ -20,11 +22,17 @@ fn rule_of(app: &App, r: &crate::store::EventRef) -> Option<usize> {
 
 pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
     let [hist, list] = Layout::vertical([Constraint::Length(4), Constraint::Min(1)]).areas(area);
-    let range = h
-        .rows
-        .first()
-        .zip(h.rows.last())
-        .map(|(a, b)| (a.r.ts, b.r.ts))
+    let timeline = h.title == crate::tui::update::TIMELINE;
+    // A timeline ordered by level is not in time order: its span is read from every row.
+    let span = if timeline && app.timeline_by_level {
+        let ts = h.rows.iter().map(|r| r.r.ts);
+        ts.clone().min().zip(ts.max())
+    } else {
+        (h.rows.first())
+            .zip(h.rows.last())
+            .map(|(a, b)| (a.r.ts, b.r.ts))
+    };
+    let range = span
         .map(|(a, b)| format!(" {} … {} ", time(a), time(b)))
         .unwrap_or_default();
     f.render_widget(
@@ -36,6 +44,8 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         hist,
     );
     let multi = h.rule.is_none();
+    // Room for the rule's first ATT&CK tactic on a wide terminal.
+    let tactics = multi && list.width >= WIDE;
     // Under 120 columns a row takes two lines (time over computer, the rule over the channel,
     // EID and details), so an 80-column terminal still shows the rule title and the details.
     let narrow = list.width < NARROW;
@@ -113,6 +123,13 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
                 if multi {
                     cells.push(Cell::from(level.unwrap_or_default()));
                 }
+                if tactics {
+                    let tactic = meta
+                        .map(|m| crate::attack::RuleAttack::from_tags(&m.tags).tactics)
+                        .and_then(|t| t.into_iter().next())
+                        .unwrap_or_default();
+                    cells.push(Cell::from(clean(&tactic, 20)));
+                }
                 cells.extend([Cell::from(rule), Cell::from(details)]);
                 Row::new(cells)
             };
@@ -131,6 +148,9 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         if multi {
             header.push("lvl");
         }
+        if tactics {
+            header.push("tactic");
+        }
         header.extend([if multi { "rule" } else { "" }, "details"]);
         header
     };
@@ -140,6 +160,14 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         if h.rows.is_empty() { 0 } else { h.sel + 1 },
         h.rows.len()
     );
+    if timeline {
+        if let Some(min) = app.timeline_level {
+            title.push_str(&format!("· level ≥ {} ", min.name()));
+        }
+        if app.timeline_by_level {
+            title.push_str("· by level ");
+        }
+    }
     // A rule's hits that only feed correlations are not alerts; say so where they are listed.
     if let Some(row) = h.rule.and_then(|i| app.rules.get(i))
         && !row.feeds.is_empty()
@@ -160,6 +188,9 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
         ];
         if multi {
             widths.push(Constraint::Length(4));
+        }
+        if tactics {
+            widths.push(Constraint::Length(20));
         }
         widths.extend([
             Constraint::Length(if multi { 28 } else { 0 }),

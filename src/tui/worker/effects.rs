@@ -40,6 +40,10 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             vec![Msg::Tree { generation, tree }]
         }
         Effect::Session { generation, r } => vec![session(&*snap, generation, r)?],
+        Effect::Lateral { generation, hits } => {
+            let found = lateral(&*snap, &hits).map_err(|e| e.to_string());
+            vec![Msg::Lateral { generation, found }]
+        }
         Effect::Pivot {
             generation,
             title,
@@ -187,6 +191,25 @@ fn session(snap: &dyn EventStore, generation: u64, r: EventRef) -> anyhow::Resul
         refs,
         around: None,
     })
+}
+
+/// The case's sessions, the rule hits in each, and the edges they make.
+fn lateral(
+    snap: &dyn EventStore,
+    hits: &[Arc<Vec<EventRef>>],
+) -> Result<Box<crate::tui::action::LateralFound>, crate::store::StoreError> {
+    let sessions = crate::logons::sessions(snap)?;
+    // Every rule's hits: an event two rules hit counts twice, as the hit lists and
+    // `huntbench lateral` count it.
+    let mut refs: Vec<EventRef> = hits.iter().flat_map(|h| h.iter().copied()).collect();
+    refs.sort_unstable();
+    let counts = crate::logons::count_in_sessions(snap, &sessions, &refs)?;
+    let edges = crate::logons::lateral::edges(snap, &sessions, &counts)?;
+    Ok(Box::new(crate::tui::action::LateralFound {
+        edges,
+        sessions,
+        hits: counts,
+    }))
 }
 
 /// The editor's buffer saved to the user's rules, and every rule loaded again with it.

@@ -85,27 +85,9 @@ fn matched(rule: Option<&CompiledRule>, event: &Event) -> Option<crate::sigma::M
     rule.and_then(|r| r.matches(event))
 }
 
-fn csv_record(rule: Option<&CompiledRule>, event: &Event, file: &str) -> [String; 11] {
-    let matched: Vec<String> = matched(rule, event)
-        .iter()
-        .flat_map(|d| d.fields.iter())
-        .map(|f| format!("{}={}", f.event_field, f.value))
-        .collect();
-    let num = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
-    let text = crate::sanitize::csv_text;
-    [
-        (event.timestamp().map(crate::event::format_timestamp)).unwrap_or_default(),
-        text(rule.and_then(CompiledRule::id).unwrap_or_default()),
-        text(rule.map_or("", |r| r.title())),
-        text(rule.and_then(|r| r.meta.level_text()).unwrap_or_default()),
-        text(event.computer()),
-        text(event.channel()),
-        num(event.event_id()),
-        num(event.record_id()),
-        text(file),
-        text(&matched.join("; ")),
-        crate::sanitize::json_text(event.to_json()),
-    ]
+fn csv_record(rule: Option<&CompiledRule>, event: &Event, file: &str) -> [String; 14] {
+    let detail = matched(rule, event);
+    crate::hunt::hit_csv_row(rule.map(|r| &r.meta), event, file, detail.as_ref())
 }
 
 /// A line as `scan --format jsonl` writes a hit (rule fields null for a search or pivot row).
