@@ -155,6 +155,7 @@ pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         InputKind::RuleFilter => "filter rules: ",
         InputKind::SaveSearch => "save search as rule titled: ",
         InputKind::SaveLevel => "its level (informational, low, medium, high, critical): ",
+        InputKind::BookmarkNote => "bookmark note (#tag words are tags): ",
     };
     let label_w = cells(label);
     let width = usize::from(area.width);
