@@ -7,6 +7,7 @@ mod export_cmd;
 mod ingest_cmd;
 mod logons_cmd;
 mod open_cmd;
+mod report_cmd;
 mod rules_cmd;
 mod scan_cmd;
 mod search_cmd;
@@ -63,6 +64,9 @@ pub enum Command {
     /// List host → host edges of lateral movement (network and remote-interactive logons,
     /// explicit credentials) with their users and the rule hits in their sessions
     Lateral(LogonsArgs),
+    /// Write a Markdown report of the case: inputs, detections by level and ATT&CK tactic,
+    /// lateral movement, hosts and users, high and critical hits in detail, rules and overlays
+    Report(ReportArgs),
     /// Search every event with the query language (ingesting PATHs first): [PATH...] QUERY
     Search(SearchArgs),
     /// Run Sigma rules over a case (ingesting PATHs first) and print the hits
@@ -160,6 +164,18 @@ pub struct LogonsArgs {
     pub rules: RuleArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// The rules whose hits are reported (as `scan` runs them)
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The Markdown file to write (replaced whole when complete); default `<case>/report.md`
+    #[arg(short, long, value_name = "FILE.md")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -286,6 +302,7 @@ pub fn run(cli: Cli, backend: &dyn crate::store::Backend) -> anyhow::Result<Outc
         Some(Command::Stats(args)) => stats_cmd::run(&args, backend),
         Some(Command::Logons(args)) => logons_cmd::logons(&args, backend),
         Some(Command::Lateral(args)) => logons_cmd::lateral(&args, backend),
+        Some(Command::Report(args)) => report_cmd::run(&args, backend),
         Some(Command::Search(args)) => search_cmd::run(&args, backend),
         Some(Command::Scan(args)) => scan_cmd::run(&args, backend),
         Some(Command::Export(args)) => export_cmd::run(&args, backend),
