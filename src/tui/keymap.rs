@@ -3,7 +3,8 @@
 //! what the keys do.
 //!
 //! `keymap.toml` in the config directory has one table per screen (`[global]`, `[rules]`,
-//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`, `[editor]`) mapping an action
+//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`, `[editor]`,
+//! `[summary]`) mapping an action
 //! name to a key or a list of keys: `proc_tree = "P"`, `down = ["j", "down", "ctrl-n"]`.
 //! A bad entry is reported (file, line, reason) and skipped; the rest still applies.
 
@@ -24,10 +25,12 @@ pub enum Scope {
     Overlays,
     /// The rule editor: every key not bound here is typed into the buffer.
     Editor,
+    /// The hosts and users summary.
+    Summary,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::Global,
         Scope::Rules,
         Scope::Hits,
@@ -37,6 +40,7 @@ impl Scope {
         Scope::Stack,
         Scope::Overlays,
         Scope::Editor,
+        Scope::Summary,
     ];
 
     /// The heading in the help overlay.
@@ -51,6 +55,7 @@ impl Scope {
             Scope::Stack => "stack",
             Scope::Overlays => "overlays",
             Scope::Editor => "rule editor",
+            Scope::Summary => "hosts and users",
         }
     }
 
@@ -66,6 +71,7 @@ impl Scope {
             Scope::Stack => "stack",
             Scope::Overlays => "overlays",
             Scope::Editor => "editor",
+            Scope::Summary => "summary",
         }
     }
 }
@@ -461,6 +467,7 @@ pub fn scope(app: &App) -> Scope {
         Some(Screen::Overlays { .. }) => Scope::Overlays,
         Some(Screen::Problems { .. }) => Scope::Global,
         Some(Screen::Editor(_)) => Scope::Editor,
+        Some(Screen::Summary(_)) => Scope::Summary,
     }
 }
 

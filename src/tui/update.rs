@@ -6,6 +6,7 @@ mod input_line;
 mod msg;
 mod pivot;
 mod retune;
+mod summary;
 
 use super::action::{Action, Effect};
 use super::app::{
@@ -80,6 +81,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Resize(w, h) => {
             app.size = (w, h);
             return window(app);
+        }
+        Action::Open if matches!(app.top(), Some(Screen::Summary(_))) => {
+            return summary::open(app);
         }
         Action::Open => return pivot::open(app),
         Action::ToggleRule => toggle_rule(app),
@@ -156,6 +160,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ExportJsonl => return pivot::export(app, true),
         Action::CopyValue => return pivot::copy(app, false),
         Action::CopyEvent => return pivot::copy(app, true),
+        Action::WriteReport => return summary::write_report(app),
+        Action::Summaries => return summary::summaries(app),
         Action::Key(_) | Action::SaveEdit | Action::Worker(_) => {}
     }
     Vec::new()
@@ -264,6 +270,7 @@ fn move_sel(app: &mut App, delta: i64) -> Vec<Effect> {
         }
         Some(Screen::Problems { sel }) => *sel = step(*sel, app.input_problems.len(), delta),
         Some(Screen::Editor(_)) => {}
+        Some(Screen::Summary(s)) => s.sel = step(s.sel, s.len(), delta),
     }
     Vec::new()
 }

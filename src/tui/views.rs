@@ -7,6 +7,7 @@ mod editor;
 mod hits;
 mod rules;
 mod small_screens;
+mod summary;
 mod tree;
 
 use super::app::{App, Screen};
@@ -81,6 +82,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             }
             Some(Screen::Problems { sel }) => small_screens::problems(f, app, *sel, theme, body),
             Some(Screen::Editor(e)) => editor::draw(f, app, e, theme, body),
+            Some(Screen::Summary(s)) => summary::draw(f, app, s, theme, body),
         }
     }
     small_screens::input(f, app, theme, input);
@@ -118,6 +120,7 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Screen::Overlays { .. } => "Overlays".into(),
             Screen::Problems { .. } => "Input problems".into(),
             Screen::Editor(_) => "Editor".into(),
+            Screen::Summary(s) => if s.users { "Users" } else { "Hosts" }.into(),
         });
     }
     let head = Span::styled(" huntbench ", theme.title);
