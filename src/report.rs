@@ -27,6 +27,9 @@ pub use summary::{RuleHits, Summaries};
 /// Rules shown in "Detections in detail" at most (their first hit each).
 pub const DETAILED_RULES: usize = 20;
 
+/// Hits placed in sessions at a time.
+const HIT_CHUNK: usize = 4096;
+
 /// How a rule ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleState {
@@ -97,8 +100,8 @@ pub fn render(input: &Input<'_>) -> Result<String, StoreError> {
     let sessions = crate::logons::sessions(input.store)?;
     // Hits in each session, counted rule by rule (no list of every hit is built).
     let mut in_sessions = vec![0u64; sessions.len()];
-    for rh in &alerting {
-        let counts = crate::logons::count_in_sessions(input.store, &sessions, rh.hits)?;
+    for chunk in alerting.iter().flat_map(|rh| rh.hits.chunks(HIT_CHUNK)) {
+        let counts = crate::logons::count_in_sessions(input.store, &sessions, chunk)?;
         for (total, n) in in_sessions.iter_mut().zip(counts) {
             *total += n;
         }
