@@ -292,3 +292,32 @@ pub fn levels_text(hits: &ByLevel) -> String {
         parts.join(" · ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_names_the_account_it_is_about() {
+        let ev = |pairs: &[(&str, &str)]| event_user(&Event::from_pairs(pairs));
+        // A wmiexec shell runs as admmig, created by the machine account.
+        let shell = [
+            ("SubjectUserName", "SRV$"),
+            ("SubjectDomainName", "CORP"),
+            ("TargetUserName", "admmig"),
+            ("TargetDomainName", "CORP"),
+        ];
+        assert_eq!(ev(&shell).as_deref(), Some("CORP\\admmig"));
+        assert_eq!(ev(&[("User", "CORP\\bob")]).as_deref(), Some("CORP\\bob"));
+        let creator = [("SubjectUserName", "alice"), ("TargetUserName", "-")];
+        assert_eq!(ev(&creator).as_deref(), Some("alice"));
+        assert_eq!(ev(&[("Image", "x")]), None);
+        assert_eq!(user_key("CORP\\AdmMig"), user_key("admmig"));
+    }
+
+    #[test]
+    fn levels_are_written_most_severe_first() {
+        assert_eq!(levels_text(&[0, 2, 1, 0, 0]), "high 2 · med 1");
+        assert_eq!(levels_text(&[0; 5]), "-");
+    }
+}
