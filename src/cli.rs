@@ -173,9 +173,18 @@ pub struct ReportArgs {
     /// The rules whose hits are reported (as `scan` runs them)
     #[command(flatten)]
     pub rules: RuleArgs,
-    /// The Markdown file to write (replaced whole when complete); default `<case>/report.md`
-    #[arg(short, long, value_name = "FILE.md")]
+    /// The file to write (replaced whole when complete); default `<case>/report.md`
+    #[arg(short, long, value_name = "FILE.md|FILE.html")]
     pub output: Option<PathBuf>,
+    /// Markdown, or a standalone HTML page (default: HTML when the output ends in .html)
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Html,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@
 //! Not for: running rules (the caller passes their hits), or the workbench's screens.
 
 pub mod event;
+pub mod html;
 pub mod markdown;
 mod sections;
 pub mod summary;

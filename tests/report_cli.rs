@@ -243,3 +243,31 @@ fn hostile_log_text_cannot_break_the_markdown() {
     // The computer's `|` is escaped wherever it is named.
     assert!(md.contains("HOST\\|ONE"), "{md}");
 }
+
+#[test]
+fn an_html_output_is_the_report_rendered_as_a_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let evtx = scenario(tmp.path());
+    let case = case(tmp.path(), &[&evtx]);
+    let out = tmp.path().join("report.html");
+    run(
+        tmp.path(),
+        &[
+            "report",
+            "--case",
+            case.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("<h2>Lateral movement</h2>"), "{html}");
+    assert!(
+        html.contains("<td>WS-ADM-07.corp.larkspur-logistics.example (10.23.123.11)</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<td>LARKSPUR\\admmig</td>"), "{html}");
+    // The command line's `>` stays text.
+    assert!(html.contains("whoami 1&gt; \\\\127.0.0.1"), "{html}");
+}

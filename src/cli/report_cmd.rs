@@ -1,7 +1,7 @@
 //! `huntbench report`: the case's report as Markdown, from the rules `scan` runs (unchanged
 //! rules' hits read back from the case's memo), written whole or not at all.
 
-use super::{ReportArgs, case_dir};
+use super::{ReportArgs, ReportFormat, case_dir};
 use crate::report::{self, CorrelationRun, NotLoaded, RuleRun, RuleState};
 use crate::sigma::{CompiledRule, correlation};
 use crate::store::{Backend, EventRef};
@@ -61,8 +61,23 @@ pub fn run(args: &ReportArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode>
         problems: &[],
         sources: crate::rulepack::sources(&set, &config).summary(),
     };
-    let text = report::render(&input)?;
-    let path = args.output.clone().unwrap_or_else(|| dir.join("report.md"));
+    let mut text = report::render(&input)?;
+    let html_named = |p: &std::path::Path| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+    };
+    let html = match args.format {
+        Some(f) => f == ReportFormat::Html,
+        None => args.output.as_deref().is_some_and(html_named),
+    };
+    let default = if html { "report.html" } else { "report.md" };
+    let path = args.output.clone().unwrap_or_else(|| dir.join(default));
+    if html {
+        let name = dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into());
+        text = report::html::page(&format!("huntbench report: {name}"), &text);
+    }
     report::write_atomic(&path, &text)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     eprintln!("report written to {}", path.display());
