@@ -83,10 +83,15 @@ pub fn case(out: &mut String, input: &Input<'_>, sums: &Summaries) -> Result<(),
     for p in input.problems {
         rows.push(vec![p.kind.to_string(), text(&p.path), text(&p.reason)]);
     }
+    // The warnings the case records, unless the caller listed them already (the workbench
+    // does).
     for s in &sources {
+        let path = s.paths.first().map_or("", String::as_str);
         for w in &s.warnings {
-            let path = s.paths.first().map_or("", String::as_str);
-            rows.push(vec!["warning".into(), text(path), text(w)]);
+            let listed = (input.problems.iter()).any(|p| p.path == path && p.reason == *w);
+            if !listed {
+                rows.push(vec!["warning".into(), text(path), text(w)]);
+            }
         }
     }
     if rows.is_empty() {

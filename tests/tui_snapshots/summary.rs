@@ -66,3 +66,31 @@ fn r_writes_the_report_into_the_case() {
         "{md}"
     );
 }
+
+#[test]
+fn the_workbench_report_lists_each_input_problem_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A JSONL export with one unreadable line (a warning the case records) and a missing path.
+    let record = |n: u32| {
+        format!(
+            r#"{{"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "WS9", "EventRecordID": {n}, "TimeCreated_SystemTime": "2024-05-02T09:00:0{n}.000Z", "Image": "C:\\x.exe"}}"#
+        )
+    };
+    let jsonl = dir.path().join("cut.jsonl");
+    let text = format!("{}\n{{\"EventID\": 1, oops\n{}\n", record(1), record(2));
+    std::fs::write(&jsonl, text).unwrap();
+    let missing = dir.path().join("missing.evtx");
+    let mut fx = fixture_with(|o| o.inputs.extend([missing, jsonl]));
+    assert_eq!(fx.app.input_problems.len(), 2);
+    fx.send(Action::WriteReport);
+    let md = std::fs::read_to_string(fx.app.case_dir.join("report.md")).unwrap();
+    let rows: Vec<&str> = (md.lines())
+        .filter(|l| l.starts_with("| warning |") || l.starts_with("| error |"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{md}");
+    assert!(
+        rows.iter().any(|l| l.contains("1 unreadable record")),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|l| l.contains("missing.evtx")), "{rows:?}");
+}
