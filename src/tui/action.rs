@@ -63,6 +63,10 @@ pub enum Action {
     Bookmarks,
     /// The case note, in the editor.
     CaseNote,
+    /// Writes the case report (`<case>/report.md`).
+    WriteReport,
+    /// The hosts and users summary (on it: switches between hosts and users).
+    Summaries,
     /// A key typed into the search/filter line or the rule editor.
     Key(KeyEvent),
     ScrollUp,
@@ -202,6 +206,34 @@ pub enum Effect {
     SaveCaseNote {
         text: String,
     },
+    /// Writes the case report to `path` (replaced whole when complete).
+    Report {
+        path: PathBuf,
+        job: Arc<ReportJob>,
+    },
+    /// Summarises the case per host and per user over the alerting rules' hits.
+    Summaries {
+        rules: Arc<Vec<RuleHitsArc>>,
+    },
+}
+
+/// A rule with its hits, as the report and the summaries take them from the workbench.
+pub type RuleHitsArc = (Arc<CompiledRule>, Arc<Vec<EventRef>>);
+
+/// What the report is written from: the workbench's rules as they are (disabled ones too),
+/// its correlations, the rules that did not load, the overlays and the input problems.
+pub struct ReportJob {
+    pub rules: Vec<(
+        Arc<CompiledRule>,
+        Arc<Vec<EventRef>>,
+        crate::report::RuleState,
+    )>,
+    pub correlations: Vec<(Arc<Correlation>, usize, crate::report::RuleState)>,
+    pub not_loaded: Vec<crate::report::NotLoaded>,
+    pub overlays: Vec<Overlay>,
+    pub problems: Vec<InputProblem>,
+    /// Where the rules came from, in a line.
+    pub sources: String,
 }
 
 /// A bookmark with the event it names in this session's view (`None`: not in the case).
@@ -227,6 +259,10 @@ pub enum Job {
     /// Loading and running rules, saving them, tuning.
     Rules,
     Export,
+    /// Writing the case report.
+    Report,
+    /// Summarising hosts and users.
+    Summaries,
 }
 
 impl Job {
@@ -250,6 +286,8 @@ impl Job {
             Job::Stack => "stack",
             Job::Rules => "rules",
             Job::Export => "export",
+            Job::Report => "report",
+            Job::Summaries => "summaries",
         }
     }
 }
@@ -477,6 +515,10 @@ pub enum Msg {
     Keymap(Arc<super::keymap::Keymap>),
     /// An export finished (what was written where).
     Exported(String),
+    /// The report was written (where), or why not.
+    Reported(String),
+    /// The hosts and users summary.
+    Summaries(Arc<crate::report::Summaries>),
     Info(String),
     /// Events in the case on disk now: another process ingested into it since it was opened.
     CaseGrew(u64),
@@ -512,6 +554,8 @@ impl std::fmt::Debug for Msg {
             Msg::Stack { .. } => "Stack",
             Msg::Keymap(_) => "Keymap",
             Msg::Exported(_) => "Exported",
+            Msg::Reported(_) => "Reported",
+            Msg::Summaries(_) => "Summaries",
             Msg::Info(_) => "Info",
             Msg::CaseGrew(_) => "CaseGrew",
             Msg::Bookmarks { .. } => "Bookmarks",
