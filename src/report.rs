@@ -2,14 +2,16 @@
 //! GitHub and GitLab alike. Sections: the case (inputs, hosts, time range, input problems),
 //! detections by level and ATT&CK tactic with their hosts, lateral movement and the logon
 //! sessions holding hits, per-host and per-user summaries, the first hit of each high and
-//! critical rule in detail (key fields, why it matched, process tree), and the rules and tuning
-//! overlays in effect, so the tuning is auditable.
+//! critical rule in detail (key fields, why it matched, process tree), each bookmark with its
+//! note and its event in the same detail, the case note, and the rules and tuning overlays in
+//! effect, so the tuning is auditable.
 //!
 //! Everything is asked of the event store, so it works on any store; hits are read a chunk at
 //! a time. Log text only reaches the document through `markdown::text` (or a fenced block).
 //!
 //! Not for: running rules (the caller passes their hits), or the workbench's screens.
 
+mod bookmarks;
 pub mod event;
 pub mod html;
 pub mod markdown;
@@ -115,6 +117,7 @@ pub fn render(input: &Input<'_>) -> Result<String, StoreError> {
     sections::lateral(&mut out, &edges, &sessions, &in_sessions);
     sections::hosts_and_users(&mut out, &summaries);
     sections::in_detail(&mut out, input, &alerting)?;
+    bookmarks::sections(&mut out, input)?;
     sections::rules_in_effect(&mut out, input);
     Ok(out)
 }

@@ -271,3 +271,57 @@ fn an_html_output_is_the_report_rendered_as_a_page() {
     // The command line's `>` stays text.
     assert!(html.contains("whoami 1&gt; \\\\127.0.0.1"), "{html}");
 }
+
+/// A bookmarked hit (made without its rule, as from a search) is listed with its note and tags,
+/// and in detail with why the rule that hit it matched; the case note follows, fenced.
+#[test]
+fn bookmarks_and_the_case_note_are_in_the_report() {
+    use huntbench::bookmarks::{Bookmark, Bookmarks, parse_note, save_case_note};
+    use huntbench::store::EventStore;
+    let tmp = tempfile::tempdir().unwrap();
+    let evtx = scenario(tmp.path());
+    let dir = case(tmp.path(), &[&evtx]);
+    {
+        let case = huntbench::index::Case::open(&dir).unwrap();
+        let snap = case.snapshot();
+        let p = huntbench::prefilter::Prefilter::Equals {
+            field: "EventID".into(),
+            value: "4688".into(),
+        };
+        let shell = (snap.candidates(&p).unwrap().into_iter())
+            .map(|r| snap.event(r).unwrap().0)
+            .find(|e| {
+                e.get_str("CommandLine")
+                    .is_some_and(|c| c.contains("whoami"))
+            })
+            .unwrap();
+        let (note, tags) = parse_note("the wmiexec shell | as admmig #lateral");
+        let (mut marks, _) = Bookmarks::load(&dir).unwrap();
+        marks.add(Bookmark::new(&shell, None, note, tags)).unwrap();
+    }
+    save_case_note(&dir, "Entry: WS-ADM-07 → SRV-APP-04\n<b>not html</b>\n").unwrap();
+    let md = report(tmp.path(), &dir, &[]);
+    let at = md.find("## Bookmarks").unwrap_or_else(|| panic!("{md}"));
+    let marks = &md[at..];
+    assert!(marks.contains("1 bookmark(s), in time order."), "{marks}");
+    assert!(
+        marks.contains(
+            "### Impacket wmiexec Command Shell — 2024-05-02T10:00:02.0000000Z on SRV-APP-04"
+        ),
+        "{marks}"
+    );
+    assert!(
+        marks.contains("**Note:** the wmiexec shell \\| as admmig\n\n**Tags:** \\#lateral"),
+        "{marks}"
+    );
+    assert!(
+        marks.contains("**Why it matched**: Impacket wmiexec"),
+        "{marks}"
+    );
+    assert!(marks.contains("└─ cmd.exe  pid 6976"), "{marks}");
+    let note = &md[md.find("## Case note").unwrap_or_else(|| panic!("{md}"))..];
+    assert!(
+        note.contains("```text\nEntry: WS-ADM-07 → SRV-APP-04\n<b>not html</b>\n```"),
+        "{note}"
+    );
+}
