@@ -132,6 +132,10 @@ fn searches_and_statistics_agree() {
         "EventID>=4600 AND EventID<4700",
         "ParentImage IN (*\\WmiPrvSE.exe, *\\services.exe)",
         "time>=2024-01-01",
+        "NewProcessName=*\\cmd.exe",
+        "User=*\\*",
+        "CommandLine|re=whoami|ipconfig",
+        "Image|re=\\\\(cmd|wmic)\\.exe$",
     ] {
         let q = huntbench::query::parse(text).unwrap();
         let verify = |e: &Event| q.matches(e);
