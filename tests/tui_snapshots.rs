@@ -12,6 +12,8 @@ macro_rules! snap {
 }
 
 mod common;
+#[path = "tui_snapshots/finding.rs"]
+mod finding;
 #[path = "tui_snapshots/inputs.rs"]
 mod inputs;
 #[path = "tui_snapshots/installed.rs"]

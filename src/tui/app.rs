@@ -49,6 +49,12 @@ pub enum InputKind {
     SaveSearch,
     /// The level of the rule being saved from a search (after its title).
     SaveLevel,
+    /// A field name (or part of one) to move the detail's cursor to.
+    FindField,
+    /// A query narrowing the list on screen.
+    FilterList,
+    /// Fields to stack by, separated by commas.
+    StackFields,
 }
 
 /// Why the search line did not parse: at `column` (1-based, in characters of the text).
@@ -163,6 +169,16 @@ pub struct StackView {
     /// Events stacked that have no value for the field (not a value one can mark benign).
     pub missing: u64,
     pub sel: usize,
+    /// A stack by several fields: `field` names them all, each row of `values` joins its
+    /// tuple, and this holds the fields and each row's values apart.
+    pub tuples: Option<StackTuples>,
+}
+
+/// The fields of a stack by several fields, and per row (as `StackView::values`) their values.
+#[derive(Clone)]
+pub struct StackTuples {
+    pub fields: Vec<String>,
+    pub values: Vec<Vec<String>>,
 }
 
 /// Host → host edges of lateral movement.
@@ -295,6 +311,8 @@ pub struct App {
     pub save_title: Option<String>,
     /// The effective key bindings (defaults plus the user's `keymap.toml`).
     pub keymap: Arc<Keymap>,
+    /// The last field name looked for in a detail (`f` then ⏎ moves to its next match).
+    pub field_find: String,
 }
 
 impl App {
@@ -347,6 +365,7 @@ impl App {
             pivot_origin: None,
             save_title: None,
             keymap: Arc::new(Keymap::default()),
+            field_find: String::new(),
         }
     }
 

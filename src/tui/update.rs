@@ -2,6 +2,7 @@
 //! slow or external is returned as an [`Effect`] for the worker.
 
 mod editor;
+mod finder;
 mod input_line;
 mod lateral;
 mod msg;
@@ -142,7 +143,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.message = Some(format!("around pivot: ±{}", span_label(app.around_secs)));
             return pivot::rerun_around(app);
         }
+        Action::StackField if matches!(app.top(), Some(Screen::Hits(_))) => {
+            return finder::ask_stack_fields(app);
+        }
         Action::StackField => return pivot::stack(app),
+        Action::StackFields => return finder::ask_stack_fields(app),
+        Action::FindField => return finder::ask_field(app),
+        Action::FilterList => return finder::ask_filter(app),
         Action::MarkBenign => return pivot::benign(app),
         Action::Overlays => app.screens.push(Screen::Overlays {
             sel: 0,

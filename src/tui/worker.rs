@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 mod compile;
 mod effects;
 mod export;
+mod finder;
 mod retune;
 
 /// Debounce for rule recompiles while typing.
