@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "tui_e2e/finding.rs"]
+mod finding;
 #[path = "tui_e2e/tree.rs"]
 mod tree;
 
