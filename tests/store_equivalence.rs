@@ -221,6 +221,12 @@ fn process_trees_and_pivots_agree() {
                 });
             }
         }
+        // A row of a stack by several fields: every value at once.
+        let same: Vec<Lookup> = (asked.iter())
+            .filter(|l| matches!(l, Lookup::SameValue { field, .. } if field == "Computer" || field.ends_with("Image") || field.ends_with("ProcessName")))
+            .cloned()
+            .collect();
+        asked.push(Lookup::All(same));
         for l in &asked {
             let x = named(&index, &index.lookup(l).unwrap());
             let y = named(&memory, &memory.lookup(l).unwrap());

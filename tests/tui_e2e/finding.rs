@@ -28,7 +28,9 @@ fn image_finds_a_4688_process_and_a_filter_narrows_the_list() {
     s.keys(&["Enter"]);
     let narrowed = s.wait_for("filter (1 of 2): EventID=4688");
     assert!(
-        !narrowed.lines().any(|l| l.contains("Sysmon") && l.contains("OUTLOOK")),
+        !narrowed
+            .lines()
+            .any(|l| l.contains("Sysmon") && l.contains("OUTLOOK")),
         "{narrowed}"
     );
     // ⌫ gives the whole list back.
