@@ -40,10 +40,12 @@ pub fn find_field(app: &mut App, text: String) -> Vec<Effect> {
         .filter(|&i| names[i].contains(&needle))
         .collect();
     if needle.is_empty() || matching.is_empty() {
-        app.input_error = Some(InputError {
-            column: 1,
-            message: format!("no field name holds `{}`", text.trim()),
-        });
+        let message = if needle.is_empty() {
+            "type (part of) a field's name".to_owned()
+        } else {
+            format!("no field name holds `{}`", text.trim())
+        };
+        app.input_error = Some(InputError { column: 1, message });
         return Vec::new();
     }
     let on_match = matching.contains(&d.sel);
@@ -218,6 +220,7 @@ pub fn stack_fields(app: &mut App, text: String) -> Vec<Effect> {
                 let n = app.screens.len();
                 let Some(Screen::Hits(h)) = n.checked_sub(2).and_then(|i| app.screens.get(i))
                 else {
+                    app.message = Some("stack from a list or an event opened from one".into());
                     return Vec::new();
                 };
                 let refs: Vec<EventRef> = h.rows.iter().map(|row| row.r).collect();
