@@ -500,6 +500,8 @@ mod tests;
 #[cfg(test)]
 mod tests_correlations;
 #[cfg(test)]
+mod tests_finder;
+#[cfg(test)]
 mod tests_pivots;
 #[cfg(test)]
 mod tests_saving;

@@ -136,7 +136,10 @@ pub fn filtered(
             return Vec::new();
         }
     };
-    let Some(Screen::Hits(under)) = app.top() else {
+    // The list filtered must still be on top (⌫ meanwhile drops the result).
+    let Some(Screen::Hits(under)) = app.top().filter(
+        |top| matches!(top, Screen::Hits(h) if title.starts_with(&format!("{} · filter (", h.title))),
+    ) else {
         return Vec::new();
     };
     // Each row names its rule, so details explain and tune as before; the list names none,
