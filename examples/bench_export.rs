@@ -138,11 +138,12 @@ fn main() -> anyhow::Result<()> {
     let case_dir = work.path().join("case");
     let mut case = Case::open_or_create(&case_dir)?;
     let t = Instant::now();
-    let ingested = case.ingest(
-        std::slice::from_ref(&inputs),
-        &IngestOptions::default(),
-        &mut |_| {},
-    )?;
+    // The replicas hold the same records: kept, so the case is as large as the raw export.
+    let keep = IngestOptions {
+        keep_duplicates: true,
+        ..IngestOptions::default()
+    };
+    let ingested = case.ingest(std::slice::from_ref(&inputs), &keep, &mut |_| {})?;
     println!(
         "ingest (for the case export): {} events in {:.2} s",
         ingested.events_added,

@@ -145,6 +145,13 @@ fn open_case(case_dir: &Path, corpus: &Path, factor: usize, tmp: &Path) -> anyho
     }
     let inputs = tmp.join("inputs");
     let bytes = replicate(corpus, factor, &inputs)?;
+    // The replicas hold the same records: the case keeps every copy (an ingest of nothing
+    // records the setting), so it has the size asked for.
+    let keep = huntbench::index::IngestOptions {
+        keep_duplicates: true,
+        ..Default::default()
+    };
+    huntbench::index::Case::open_or_create(case_dir)?.ingest(&[], &keep, &mut |_| {})?;
     let t = Instant::now();
     // The workbench's own open path: ingest with progress, then a fresh snapshot.
     let ctx = Ctx::open(

@@ -2,6 +2,7 @@
 //!
 //! Not for: engine logic. Subcommands call `ingest`/`index`/`sigma` and format their results.
 
+mod bookmarks_cmd;
 mod case_dir;
 mod export_cmd;
 mod ingest_cmd;
@@ -63,6 +64,8 @@ pub enum Command {
     /// List host → host edges of lateral movement (network and remote-interactive logons,
     /// explicit credentials) with their users and the rule hits in their sessions
     Lateral(LogonsArgs),
+    /// List the case's bookmarks in time order, with their notes and tags
+    Bookmarks(BookmarksArgs),
     /// Search every event with the query language (ingesting PATHs first): [PATH...] QUERY
     Search(SearchArgs),
     /// Run Sigma rules over a case (ingesting PATHs first) and print the hits
@@ -163,6 +166,14 @@ pub struct LogonsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct BookmarksArgs {
+    #[command(flatten)]
+    pub case: CaseArgs,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
 pub struct SearchArgs {
     #[command(flatten)]
     pub case: CaseArgs,
@@ -253,6 +264,11 @@ pub struct IngestArgs {
     /// Commit every N events (a killed ingest resumes from the last commit)
     #[arg(long, default_value_t = 500_000, hide = true)]
     pub commit_every: u64,
+    /// Index every copy of a record found in several inputs (the same log collected twice, an
+    /// EVTX and its JSON export); by default each is counted once. The case keeps this for its
+    /// later ingests
+    #[arg(long)]
+    pub keep_duplicates: bool,
     /// No progress bar
     #[arg(long, short)]
     pub quiet: bool,
@@ -286,6 +302,7 @@ pub fn run(cli: Cli, backend: &dyn crate::store::Backend) -> anyhow::Result<Outc
         Some(Command::Stats(args)) => stats_cmd::run(&args, backend),
         Some(Command::Logons(args)) => logons_cmd::logons(&args, backend),
         Some(Command::Lateral(args)) => logons_cmd::lateral(&args, backend),
+        Some(Command::Bookmarks(args)) => bookmarks_cmd::run(&args, backend),
         Some(Command::Search(args)) => search_cmd::run(&args, backend),
         Some(Command::Scan(args)) => scan_cmd::run(&args, backend),
         Some(Command::Export(args)) => export_cmd::run(&args, backend),

@@ -5,6 +5,7 @@
 //! only narrows candidates, soundly.
 
 mod case;
+pub mod dedup;
 pub mod document;
 mod in_flight;
 mod indexer;

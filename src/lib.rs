@@ -10,6 +10,7 @@
 //! matchers and the index. See ARCHITECTURE.md for what each module is and is not for.
 
 pub mod attack;
+pub mod bookmarks;
 pub mod cli;
 pub mod descent;
 pub mod event;

@@ -72,6 +72,11 @@ pub struct Source {
     pub events: u64,
     /// Why the file was read only in part, as recorded when it was read.
     pub warnings: Vec<String>,
+    /// Records not counted because another source (or this one, earlier) holds the same
+    /// record: same computer, channel, EventRecordID, time and content.
+    pub folded: u64,
+    /// Of those, how many per source id that held the record.
+    pub folded_into: Vec<(u64, u64)>,
 }
 
 /// How bad an input problem is.
@@ -83,6 +88,8 @@ pub enum ProblemKind {
     Warning,
     /// Not read (a duplicate, a file of another kind).
     Skipped,
+    /// Not a problem: records of the file counted once, since another source holds them.
+    Folded,
 }
 
 impl ProblemKind {
@@ -91,6 +98,7 @@ impl ProblemKind {
             ProblemKind::Error => "error",
             ProblemKind::Warning => "warning",
             ProblemKind::Skipped => "skipped",
+            ProblemKind::Folded => "folded",
         }
     }
 }
@@ -275,6 +283,44 @@ pub fn search<S: EventStore + ?Sized>(
         Ok::<(), StoreError>(())
     })?;
     Ok(out)
+}
+
+/// One note per source of `sources` with folded records, naming the sources that hold them
+/// (the first three, by how many) by `paths` (the case's [`first_paths`]).
+pub fn folded_notes(
+    sources: &[Source],
+    paths: &std::collections::HashMap<u64, String>,
+) -> Vec<InputProblem> {
+    let name = |id: u64| {
+        paths
+            .get(&id)
+            .map_or_else(|| format!("source {id}"), Clone::clone)
+    };
+    (sources.iter().filter(|s| s.folded > 0))
+        .map(|s| {
+            let mut into = s.folded_into.clone();
+            into.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let mut held: Vec<String> = (into.iter().take(3))
+                .map(|&(id, n)| match id == s.id {
+                    true => format!("earlier in this file ({n})"),
+                    false => format!("{} ({n})", name(id)),
+                })
+                .collect();
+            if into.len() > 3 {
+                held.push(format!("{} other source(s)", into.len() - 3));
+            }
+            InputProblem {
+                kind: ProblemKind::Folded,
+                path: s.paths.first().cloned().unwrap_or_default(),
+                reason: format!(
+                    "{} record(s) counted once: the same records (computer, channel, \
+                     EventRecordID, time and content) are in {}",
+                    s.folded,
+                    held.join(", ")
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Each source file's first path, by id (for naming the file of an event).

@@ -87,3 +87,13 @@ fn the_command_line_does_not_open_the_workbench() {
     let found = uses_in(&["cli"], "crate::tui");
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
+
+/// Bookmarks are files in the case and events found through the store: the report and the
+/// command line use them without the workbench or the index.
+#[test]
+fn bookmarks_need_neither_the_index_nor_the_workbench() {
+    let mut found = uses_in(&["bookmarks"], "crate::index");
+    found.extend(uses_in(&["bookmarks"], "crate::tui"));
+    found.extend(uses_in(&["bookmarks"], "ratatui"));
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -68,7 +68,11 @@ fn json_exports_hold_the_events_of_their_evtx(input: &Path) {
     let exported = export(&read, &json_dir, &jsonl_dir);
     assert!(exported > 0);
     let evtx_events = events(&evtx_case);
-    assert_eq!(evtx_events.len() as u64, exported);
+    // Records found in several files are counted once (the JSON cases fold the same ones).
+    let folded: u64 = (evtx_case.manifest().expect("manifest").files.iter())
+        .map(|f| f.folded)
+        .sum();
+    assert_eq!(evtx_events.len() as u64 + folded, exported);
     for (name, dir) in [("c-json", &json_dir), ("c-jsonl", &jsonl_dir)] {
         assert_same_events(&tmp.path().join(name), dir, &evtx_events);
     }

@@ -2,6 +2,8 @@
 //! checked on `capture-pane` text. Skips (with the reason printed) when tmux is missing.
 #![allow(clippy::unwrap_used)]
 
+#[path = "tui_e2e/bookmarks.rs"]
+mod bookmarks;
 mod common;
 #[path = "tui_e2e/finding.rs"]
 mod finding;

@@ -11,6 +11,8 @@ macro_rules! snap {
     };
 }
 
+#[path = "tui_snapshots/bookmarks.rs"]
+mod bookmarks;
 mod common;
 #[path = "tui_snapshots/finding.rs"]
 mod finding;

@@ -12,6 +12,7 @@ pub fn run(args: &IngestArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode>
     let opts = IngestOptions {
         threads: args.threads.unwrap_or(defaults.threads),
         commit_every: args.commit_every.max(1),
+        keep_duplicates: args.keep_duplicates,
         ..defaults
     };
     let bar = if args.quiet {
@@ -34,7 +35,20 @@ pub fn run(args: &IngestArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode>
     })?;
     bar.finish_and_clear();
     let summary = opened.ingest.unwrap_or_default();
-    print_summary(&summary, &dir);
+    print_problems(&summary);
+    if summary.folded > 0 {
+        // Named by the case's sources, so a record folded into an earlier run's file says which.
+        let sources = opened.case.snapshot().sources()?;
+        let added: std::collections::HashSet<u64> = summary.added.iter().map(|f| f.id).collect();
+        let ours: Vec<_> = sources
+            .iter()
+            .filter(|s| added.contains(&s.id))
+            .cloned()
+            .collect();
+        let names = crate::store::first_paths(&sources);
+        print_notes(&crate::store::folded_notes(&ours, &names));
+    }
+    print_totals(&summary, &dir);
     Ok(if summary.path_errors.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -44,17 +58,34 @@ pub fn run(args: &IngestArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode>
 
 pub fn print_summary(s: &IngestSummary, dir: &std::path::Path) {
     print_problems(s);
+    print_totals(s, dir);
+}
+
+fn print_totals(s: &IngestSummary, dir: &std::path::Path) {
     let errors: u64 = s.added.iter().map(|f| f.errors).sum();
     let secs = s.elapsed.as_secs_f64().max(1e-3);
     eprintln!(
-        "case {}: added {} file(s), {} events ({:.0} events/s), {} unreadable record(s); {} input file(s) already in the case",
+        "case {}: added {} file(s), {} events ({:.0} events/s), {} unreadable record(s), {} duplicate record(s) folded; {} input file(s) already in the case",
         dir.display(),
         s.added.len(),
         s.events_added,
         s.events_added as f64 / secs,
         errors,
+        s.folded,
         s.already_indexed()
     );
+}
+
+fn print_notes(notes: &[crate::store::InputProblem]) {
+    use crate::sanitize::for_terminal;
+    for p in notes {
+        eprintln!(
+            "{}: {}: {}",
+            p.kind,
+            for_terminal(&p.path),
+            for_terminal(&p.reason)
+        );
+    }
 }
 
 /// The inputs' problems and notes, one line each, as ingest and a raw export print them.

@@ -17,6 +17,13 @@ pub fn run(args: &CaseArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
     writeln!(out, "case      {}", dir.display())?;
     writeln!(out, "files     {}", sources.len())?;
     writeln!(out, "events    {}", stats.events)?;
+    let folded: u64 = sources.iter().map(|s| s.folded).sum();
+    if folded > 0 {
+        writeln!(
+            out,
+            "folded    {folded} duplicate record(s) counted once (the same record in several inputs)"
+        )?;
+    }
     let fmt = |t: Option<i64>| {
         t.and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
             .map_or_else(|| "-".to_owned(), crate::event::format_timestamp)

@@ -26,8 +26,9 @@ impl<'a> DocumentBuilder<'a> {
         }
     }
 
-    /// The document for `event` read from source file number `file_id`.
-    pub fn build(&mut self, event: &Event, file_id: u64) -> TantivyDocument {
+    /// The document for `event` read from source file number `file_id`, with its record
+    /// digest (`dedup::record_digest`) when it has one.
+    pub fn build(&mut self, event: &Event, file_id: u64, digest: Option<u128>) -> TantivyDocument {
         let f = self.fields;
         let mut doc = TantivyDocument::default();
         let mut any_truncated = false;
@@ -73,6 +74,11 @@ impl<'a> DocumentBuilder<'a> {
         doc.add_text(f.channel, event.channel());
         doc.add_text(f.computer, event.computer());
         doc.add_text(f.provider, event.provider());
+        if let Some(d) = digest {
+            let (hi, lo) = super::dedup::halves(d);
+            doc.add_u64(f.dk, hi);
+            doc.add_u64(f.dk2, lo);
+        }
         self.json.clear();
         event.write_json(&mut self.json);
         doc.add_text(f.event, String::from_utf8_lossy(&self.json));

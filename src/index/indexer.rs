@@ -3,6 +3,7 @@
 //! completed by the next. (Reading a file is `crate::ingest`'s; this is the case's side.)
 
 use super::case::{Case, IndexError};
+use super::dedup::{self, Claim, Claims, Folds};
 use super::document::DocumentBuilder;
 use super::in_flight::{InFlight, Tracked};
 use super::manifest::{Manifest, SourceFile};
@@ -11,15 +12,16 @@ use super::schema::Fields;
 use crate::ingest::{self, FileReport, Format, PathError};
 use commit::{Committer, finished_files};
 use crossbeam_channel::{Receiver, Sender, bounded};
-use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
-use std::io::Read;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tantivy::indexer::UserOperation;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 mod commit;
+mod triage;
+
+pub(super) use triage::triage;
 
 /// Tuning for one ingest run.
 #[derive(Clone, Debug)]
@@ -33,6 +35,9 @@ pub struct IngestOptions {
     pub writer_budget: usize,
     /// Commit after this many events, so a long ingest is searchable and resumable as it goes.
     pub commit_every: u64,
+    /// Index every copy of a record read from several sources instead of folding them into
+    /// one (`dedup`); the case remembers it for its later runs.
+    pub keep_duplicates: bool,
 }
 
 impl Default for IngestOptions {
@@ -50,6 +55,7 @@ impl Default for IngestOptions {
             indexing_threads,
             writer_budget: indexing_threads * (64 << 20),
             commit_every: 500_000,
+            keep_duplicates: false,
         }
     }
 }
@@ -83,6 +89,9 @@ pub struct IngestSummary {
     /// problem: collections hold READMEs, configuration and other artefacts).
     pub not_logs: Vec<(PathBuf, usize)>,
     pub events_added: u64,
+    /// Records of the added files not indexed: the case holds the same record from another
+    /// source (see `dedup`).
+    pub folded: u64,
     pub elapsed: Duration,
 }
 
@@ -149,7 +158,49 @@ pub const READER_THREAD: &str = "hb-reader";
 
 enum Msg {
     Docs(Vec<TantivyDocument>),
-    Done(usize, std::io::Result<FileReport>),
+    Done(usize, std::io::Result<FileReport>, Folds),
+}
+
+/// What the readers fold records against: the run's claims and, for records the case held
+/// before the run, a searcher of its last commit.
+struct Folding<'a> {
+    claims: Claims,
+    searcher: tantivy::Searcher,
+    fields: &'a Fields,
+    /// Sources whose documents are being deleted (in flight when an earlier run died).
+    dying: HashSet<u64>,
+}
+
+impl Folding<'_> {
+    /// Claims `digest` for source `id`, first loading the case's records of the event's
+    /// computer and channel when this reader meets them (`last`: the pair it met last).
+    fn claim(
+        &self,
+        event: &crate::event::Event,
+        digest: u128,
+        id: u64,
+        last: &mut Option<(String, String)>,
+    ) -> Result<Claim, String> {
+        let (computer, channel) = (event.computer(), event.channel());
+        if last
+            .as_ref()
+            .is_none_or(|(c, ch)| c != computer || ch != channel)
+        {
+            let mut failed = None;
+            self.claims.ensure_loaded(computer, channel, || {
+                dedup::digests_of(&self.searcher, self.fields, computer, channel, &self.dying)
+                    .unwrap_or_else(|e| {
+                        failed = Some(e.to_string());
+                        Vec::new()
+                    })
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            *last = Some((computer.to_owned(), channel.to_owned()));
+        }
+        Ok(self.claims.claim(digest, id))
+    }
 }
 
 impl Case {
@@ -170,11 +221,19 @@ impl Case {
         };
         let mut manifest = self.manifest()?;
         manifest.format = super::manifest::FORMAT;
+        manifest.keep_duplicates |= opts.keep_duplicates;
         let mut writer = self.writer(opts)?;
         // Documents of files that were in flight when an earlier run died.
-        for id in std::mem::take(&mut manifest.pending) {
+        let dying: HashSet<u64> = std::mem::take(&mut manifest.pending).into_iter().collect();
+        for &id in &dying {
             writer.delete_term(Term::from_field_u64(self.fields.file, id));
         }
+        let folding = (!manifest.keep_duplicates).then(|| Folding {
+            claims: Claims::default(),
+            searcher: self.reader.searcher(),
+            fields: &self.fields,
+            dying,
+        });
         let new_files = triage(files, &mut manifest, &mut summary.skipped);
         let mut state = Progress {
             files_total: new_files.len() + summary.skipped.len(),
@@ -191,7 +250,7 @@ impl Case {
             case_dir: self.dir.clone(),
             previous: self.index.load_metas()?.payload,
         };
-        committer.commit(&mut writer, &manifest, &[], &[], false)?;
+        committer.commit(&mut writer, &manifest, &[], &[], &[], false)?;
         let already = self.earlier_records(&new_files)?;
         let mut run = Run {
             writer: &mut writer,
@@ -199,16 +258,21 @@ impl Case {
             manifest: &manifest,
             new_files: &new_files,
             reports: (0..new_files.len()).map(|_| None).collect(),
+            folds: vec![Folds::default(); new_files.len()],
+            folding: folding.as_ref(),
+            fields: &self.fields,
             state: &mut state,
             started,
             progress: &mut *progress,
         };
         self.read_and_index(opts, &already, &mut run)?;
-        let reports = run.reports;
-        committer.commit(&mut writer, &manifest, &new_files, &reports, true)?;
+        run.delete_taken()?;
+        let (reports, folds) = (run.reports, run.folds);
+        committer.commit(&mut writer, &manifest, &new_files, &reports, &folds, true)?;
         writer.wait_merging_threads()?;
         self.reload()?;
-        summary.added = finished_files(&new_files, &reports).collect();
+        summary.added = finished_files(&new_files, &reports, &folds).collect();
+        summary.folded = summary.added.iter().map(|f| f.folded).sum();
         for (f, report) in new_files.into_iter().zip(reports) {
             if let Some(Err(e)) = report {
                 summary.skipped.push((f.path, format!("cannot read: {e}")));
@@ -282,14 +346,20 @@ impl Case {
         drop(job_tx);
         let (tx, rx) = bounded::<Msg>(16);
         let new_files = run.new_files;
+        let folding = run.folding;
         std::thread::scope(|scope| -> Result<(), IndexError> {
             for _ in 0..opts.threads.max(1) {
                 let (job_rx, tx) = (job_rx.clone(), tx.clone());
                 // Named so profiles and the benchmark can tell reading from indexing.
                 let reader = std::thread::Builder::new().name(READER_THREAD.into());
+                let files = Files {
+                    new_files,
+                    already,
+                    folding,
+                };
                 reader
                     .spawn_scoped(scope, move || {
-                        read_files(&self.fields, new_files, already, &job_rx, &tx);
+                        read_files(&self.fields, &files, &job_rx, &tx);
                     })
                     .map_err(|e| IndexError::Io {
                         path: self.dir.clone(),
@@ -304,29 +374,47 @@ impl Case {
     }
 }
 
+/// What the reader threads share.
+#[derive(Clone, Copy)]
+struct Files<'a> {
+    new_files: &'a [NewFile],
+    /// Per file, the records of its earlier versions in the case.
+    already: &'a [HashSet<(u64, i64)>],
+    /// `None` when duplicates are kept.
+    folding: Option<&'a Folding<'a>>,
+}
+
 /// A reader thread: takes file numbers from `jobs` and sends each file's documents in batches,
 /// then its report.
-fn read_files(
-    fields: &Fields,
-    new_files: &[NewFile],
-    already: &[HashSet<(u64, i64)>],
-    jobs: &Receiver<usize>,
-    tx: &Sender<Msg>,
-) {
+fn read_files(fields: &Fields, files: &Files<'_>, jobs: &Receiver<usize>, tx: &Sender<Msg>) {
     let mut builder = DocumentBuilder::new(fields);
+    let mut last_pair = None;
     for i in jobs.iter() {
-        let f = &new_files[i];
+        let f = &files.new_files[i];
+        let already = &files.already[i];
         let mut batch = Vec::with_capacity(BATCH);
         let mut repeated = 0u64;
+        let mut folds = Folds::default();
+        let mut fold_error = None;
         let mut sink = |event: crate::event::Event| {
-            if !already[i].is_empty()
+            if !already.is_empty()
                 && let Some(key) = record_key(&event)
-                && already[i].contains(&key)
+                && already.contains(&key)
             {
                 repeated += 1;
                 return;
             }
-            batch.push(builder.build(&event, f.record.id));
+            let digest = dedup::record_digest(&event);
+            if let (Some(folding), Some(d)) = (files.folding, digest) {
+                match folding.claim(&event, d, f.record.id, &mut last_pair) {
+                    Ok(Claim::Folded { into }) => return folds.add(into, 1),
+                    Ok(_) => {}
+                    Err(e) => {
+                        fold_error.get_or_insert(e);
+                    }
+                }
+            }
+            batch.push(builder.build(&event, f.record.id, digest));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 let _ = tx.send(Msg::Docs(full));
@@ -339,12 +427,18 @@ fn read_files(
                     "{repeated} record(s) already in the case from an earlier version of this file (same path, EventRecordID and time), not indexed again"
                 ));
             }
+            r.events -= folds.count;
+            if let Some(e) = fold_error {
+                r.warnings.push(format!(
+                    "records already in the case could not be read to fold duplicates against ({e}); some may be counted twice"
+                ));
+            }
             r
         });
         // A file's documents all arrive before its `Done`, so a commit that records the file
         // as complete holds all of them.
         if (!batch.is_empty() && tx.send(Msg::Docs(batch)).is_err())
-            || tx.send(Msg::Done(i, report)).is_err()
+            || tx.send(Msg::Done(i, report, folds)).is_err()
         {
             break; // the indexing side stopped with an error
         }
@@ -358,6 +452,9 @@ struct Run<'a> {
     manifest: &'a Manifest,
     new_files: &'a [NewFile],
     reports: Vec<Option<std::io::Result<FileReport>>>,
+    folds: Vec<Folds>,
+    folding: Option<&'a Folding<'a>>,
+    fields: &'a Fields,
     state: &'a mut Progress,
     started: Instant,
     progress: &'a mut dyn FnMut(&Progress),
@@ -382,19 +479,22 @@ impl Run<'_> {
                     self.state.events += n;
                     since_commit += n;
                 }
-                Msg::Done(i, report) => {
+                Msg::Done(i, report, folds) => {
                     self.state.files_done += 1;
                     self.state.current = Some(self.new_files[i].path.clone());
                     self.reports[i] = Some(report);
+                    self.folds[i] = folds;
                 }
             }
             if since_commit >= commit_every {
                 since_commit = 0;
+                self.delete_taken()?;
                 (self.committer).commit(
                     self.writer,
                     self.manifest,
                     self.new_files,
                     &self.reports,
+                    &self.folds,
                     false,
                 )?;
             }
@@ -408,151 +508,40 @@ impl Run<'_> {
     }
 }
 
+impl Run<'_> {
+    /// Deletes the copies of records that a lower source took over from a file read completely
+    /// (all its documents are with the writer, so the deletion follows them), and counts them
+    /// as that file's folded records.
+    fn delete_taken(&mut self) -> Result<(), IndexError> {
+        let Some(folding) = self.folding else {
+            return Ok(());
+        };
+        if !folding.claims.any_taken() {
+            return Ok(());
+        }
+        for (i, f) in self.new_files.iter().enumerate() {
+            let Some(Ok(report)) = &mut self.reports[i] else {
+                continue;
+            };
+            let taken = folding.claims.take_over(f.record.id);
+            if taken.is_empty() {
+                continue;
+            }
+            let dk: Vec<u64> = taken.iter().map(|&(dk, _)| dk).collect();
+            (self.writer).delete_query(dedup::taken_copies(self.fields, f.record.id, &dk))?;
+            report.events -= taken.len() as u64;
+            for (_, taker) in taken {
+                self.folds[i].add(taker, 1);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What identifies a record across versions of one log: its EventRecordID and time (µs).
 fn record_key(event: &crate::event::Event) -> Option<(u64, i64)> {
     Some((
         event.record_id()?,
         event.timestamp().map_or(i64::MIN, |t| t.as_microsecond()),
     ))
-}
-
-/// What the parallel part of triage learns about one input file.
-enum Probe {
-    Unreadable(String),
-    Unchanged,
-    Hashed { size: u64, mtime: i64, sha: String },
-}
-
-/// Splits discovered files into new ones (with fresh ids) and skipped ones. Hashing runs on
-/// all cores (it reads every new byte once and would otherwise hold up the readers); ids and
-/// duplicate decisions are then made in input order.
-pub(super) fn triage(
-    files: Vec<(PathBuf, Format)>,
-    manifest: &mut Manifest,
-    skipped: &mut Vec<(PathBuf, String)>,
-) -> Vec<NewFile> {
-    use rayon::prelude::*;
-    // Lookups by path and by content, so triage stays linear in the number of files.
-    let by_path: HashMap<&str, &SourceFile> = manifest
-        .files
-        .iter()
-        .flat_map(|f| f.paths.iter().map(move |p| (p.as_str(), f)))
-        .collect();
-    let probes: Vec<Probe> = files
-        .par_iter()
-        .map(|(path, _)| probe(path, &by_path))
-        .collect();
-    drop(by_path);
-    let mut ids_by_path: HashMap<String, Vec<u64>> = HashMap::new();
-    for f in &manifest.files {
-        for p in &f.paths {
-            ids_by_path.entry(p.clone()).or_default().push(f.id);
-        }
-    }
-    let earlier_of = |shown: &str| ids_by_path.get(shown).cloned().unwrap_or_default();
-    let known_sha: HashMap<String, usize> = (manifest.files.iter().enumerate())
-        .map(|(i, f)| (f.sha256.clone(), i))
-        .collect();
-    let mut new_sha: HashMap<String, usize> = HashMap::new();
-    let mut next_id = manifest.next_id();
-    let mut out: Vec<NewFile> = Vec::new();
-    for ((path, format), probe) in files.into_iter().zip(probes) {
-        let shown = path.display().to_string();
-        let (size, mtime, sha) = match probe {
-            Probe::Unreadable(why) => {
-                skipped.push((path, format!("cannot read: {why}")));
-                continue;
-            }
-            Probe::Unchanged => {
-                skipped.push((path, "already indexed".into()));
-                continue;
-            }
-            Probe::Hashed { size, mtime, sha } => (size, mtime, sha),
-        };
-        if let Some(&i) = known_sha.get(&sha) {
-            let existing = &mut manifest.files[i];
-            // Say which file it duplicates, unless it is that file itself (touched, unchanged).
-            let why = match existing.paths.first() {
-                Some(first) if !existing.paths.contains(&shown) => {
-                    format!("already indexed (same content as {first})")
-                }
-                _ => "already indexed (same content)".into(),
-            };
-            if !existing.paths.contains(&shown) {
-                existing.paths.push(shown);
-            }
-            skipped.push((path, why));
-            continue;
-        }
-        if let Some(&i) = new_sha.get(&sha) {
-            let first = out[i].path.display().to_string();
-            out[i].record.paths.push(shown);
-            skipped.push((path, format!("duplicate of {first}")));
-            continue;
-        }
-        let earlier = earlier_of(&shown);
-        let record = SourceFile {
-            id: next_id,
-            paths: vec![shown],
-            size,
-            mtime,
-            sha256: sha,
-            ..SourceFile::default()
-        };
-        next_id += 1;
-        new_sha.insert(record.sha256.clone(), out.len());
-        out.push(NewFile {
-            path,
-            format,
-            record,
-            earlier,
-        });
-    }
-    out
-}
-
-/// A file at a known path with the same size and mtime is taken as unchanged (no re-hash).
-fn probe(path: &Path, by_path: &HashMap<&str, &SourceFile>) -> Probe {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => return Probe::Unreadable(e.to_string()),
-    };
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs() as i64);
-    let shown = path.display().to_string();
-    if by_path
-        .get(shown.as_str())
-        .is_some_and(|f| f.size == meta.len() && f.mtime == mtime)
-    {
-        return Probe::Unchanged;
-    }
-    match sha256_file(path) {
-        Ok(sha) => Probe::Hashed {
-            size: meta.len(),
-            mtime,
-            sha,
-        },
-        Err(e) => Probe::Unreadable(e.to_string()),
-    }
-}
-
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }

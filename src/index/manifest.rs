@@ -9,7 +9,7 @@
 //! before) are read as they are.
 
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -32,11 +32,23 @@ pub struct SourceFile {
     pub errors: u64,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Records of this file not indexed because the case holds the same record from another
+    /// source (or earlier in this file): see `dedup`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub folded: u64,
+    /// Of those, how many per source id that held the record when it was folded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub folded_into: BTreeMap<u64, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Version of what the index holds per event. Bumped when documents gain terms that queries
-/// rely on for soundness (markers), so an older case is refused rather than answering wrongly.
-pub const FORMAT: u32 = 3;
+/// rely on for soundness (markers), so an older case is refused rather than answering wrongly;
+/// 4 added the record digests that ingest folds duplicate records by.
+pub const FORMAT: u32 = 4;
 
 /// The committed state of a case.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +61,10 @@ pub struct Manifest {
     /// incomplete and are deleted before the next ingest re-reads those files.
     #[serde(default)]
     pub pending: Vec<u64>,
+    /// Records repeated across sources are all indexed (`--keep-duplicates`): set by the run
+    /// that asked, and kept for the case's later runs.
+    #[serde(default)]
+    pub keep_duplicates: bool,
 }
 
 /// A commit's payload.
@@ -64,6 +80,8 @@ struct Payload {
     /// Where the list is, relative to the case directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     files_in: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    keep_duplicates: bool,
 }
 
 impl SourceFile {
@@ -75,6 +93,8 @@ impl SourceFile {
             sha256: self.sha256.clone(),
             events: self.events,
             warnings: self.warnings.clone(),
+            folded: self.folded,
+            folded_into: self.folded_into.iter().map(|(&k, &v)| (k, v)).collect(),
         }
     }
 }
@@ -101,6 +121,7 @@ impl Manifest {
             format: p.format,
             files,
             pending: p.pending,
+            keep_duplicates: p.keep_duplicates,
         })
     }
 
@@ -110,10 +131,10 @@ impl Manifest {
     }
 
     /// Writes the list of `files` for a commit (completely, under a new name) and returns
-    /// the payload naming it, with `format` and `pending`.
+    /// the payload naming it, with the format, pending files and setting of `header`.
     pub fn write_for_commit(
         case_dir: &Path,
-        format: u32,
+        header: &Manifest,
         pending: &[u64],
         files: impl Iterator<Item = SourceFile>,
     ) -> std::io::Result<String> {
@@ -136,10 +157,11 @@ impl Manifest {
         );
         tmp.persist(dir.join(&name)).map_err(|e| e.error)?;
         let payload = Payload {
-            format,
+            format: header.format,
             files: Vec::new(),
             pending: pending.to_vec(),
             files_in: Some(format!("{DIR}/{name}")),
+            keep_duplicates: header.keep_duplicates,
         };
         serde_json::to_string(&payload).map_err(std::io::Error::other)
     }
@@ -210,10 +232,14 @@ mod tests {
             paths: vec![format!("/logs/{id}.evtx")],
             ..SourceFile::default()
         };
+        let header = Manifest {
+            format: FORMAT,
+            ..Manifest::default()
+        };
         let first =
-            Manifest::write_for_commit(dir.path(), FORMAT, &[7], [file(1)].into_iter()).unwrap();
+            Manifest::write_for_commit(dir.path(), &header, &[7], [file(1)].into_iter()).unwrap();
         let second =
-            Manifest::write_for_commit(dir.path(), FORMAT, &[], [file(1), file(2)].into_iter())
+            Manifest::write_for_commit(dir.path(), &header, &[], [file(1), file(2)].into_iter())
                 .unwrap();
         assert!(second.len() < 200, "{second}");
         let m = Manifest::read(dir.path(), Some(&second)).unwrap();

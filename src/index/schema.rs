@@ -81,6 +81,11 @@ pub struct Fields {
     pub provider: Field,
     /// The whole event as compact JSON (zstd-compressed docstore).
     pub event: Field,
+    /// The record's digest (`dedup::record_digest`), high half: indexed, so a copy taken over
+    /// by another source can be deleted by it; absent without an EventRecordID.
+    pub dk: Field,
+    /// The digest's low half.
+    pub dk2: Field,
 }
 
 pub fn build_schema() -> (Schema, Fields) {
@@ -120,6 +125,8 @@ pub fn build_schema() -> (Schema, Fields) {
         computer: b.add_text_field("computer", STRING | FAST),
         provider: b.add_text_field("provider", STRING | FAST),
         event: b.add_text_field("event", STORED),
+        dk: b.add_u64_field("dk", FAST | INDEXED),
+        dk2: b.add_u64_field("dk2", FAST),
     };
     (b.build(), fields)
 }

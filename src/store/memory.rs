@@ -38,7 +38,7 @@ impl MemoryStore {
             paths: vec!["(memory)".into()],
             sha256: String::new(),
             events: n,
-            warnings: Vec::new(),
+            ..Source::default()
         };
         MemoryStore::new(events.into_iter().map(|e| (e, 0)).collect(), vec![source])
     }

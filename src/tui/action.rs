@@ -1,6 +1,7 @@
 //! What can happen: user-level [`Action`]s (the keymap's vocabulary), [`Effect`]s that `update`
 //! asks the worker to carry out, and [`Msg`]s the worker sends back.
 
+use crate::bookmarks::{Bookmark, RuleRef};
 use crate::event::Event;
 use crate::overlay::Overlay;
 use crate::proctree::ProcTree;
@@ -62,6 +63,12 @@ pub enum Action {
     FilterList,
     /// Stack by several fields at once (value tuples with counts).
     StackFields,
+    /// Bookmarks the selected event (asking for a note with `#tags`), or edits its bookmark.
+    Bookmark,
+    /// The case's bookmarks, in time order.
+    Bookmarks,
+    /// The case note, in the editor.
+    CaseNote,
     /// A key typed into the search/filter line or the rule editor.
     Key(KeyEvent),
     ScrollUp,
@@ -193,6 +200,36 @@ pub enum Effect {
         label: String,
         text: String,
     },
+    /// Reads the case's bookmarks and finds their events in the view.
+    LoadBookmarks,
+    /// Bookmarks the event `r` (or replaces its bookmark).
+    AddBookmark {
+        r: EventRef,
+        rule: Option<RuleRef>,
+        note: String,
+        tags: Vec<String>,
+    },
+    /// A new note and tags for a bookmark.
+    EditBookmark {
+        id: String,
+        note: String,
+        tags: Vec<String>,
+    },
+    RemoveBookmark {
+        id: String,
+    },
+    /// Reads the case note for the editor.
+    LoadCaseNote,
+    SaveCaseNote {
+        text: String,
+    },
+}
+
+/// A bookmark with the event it names in this session's view (`None`: not in the case).
+#[derive(Clone, Debug)]
+pub struct BookmarkRow {
+    pub mark: Bookmark,
+    pub r: Option<EventRef>,
 }
 
 /// A kind of background work: what the status line says is running, and, for those with a
@@ -481,6 +518,19 @@ pub enum Msg {
     Info(String),
     /// Events in the case on disk now: another process ingested into it since it was opened.
     CaseGrew(u64),
+    /// The case's bookmarks as read, with what could not be read in their journal.
+    Bookmarks {
+        rows: Vec<BookmarkRow>,
+        warnings: Vec<String>,
+    },
+    /// A bookmark written (added, or its note edited).
+    BookmarkSaved(Box<BookmarkRow>),
+    /// A bookmark removed (by id).
+    BookmarkRemoved(String),
+    /// The case note as read, for the editor.
+    CaseNote(String),
+    /// The case note was written: the text now on disk.
+    CaseNoteSaved(String),
     Error(String),
 }
 
@@ -504,6 +554,11 @@ impl std::fmt::Debug for Msg {
             Msg::Exported(_) => "Exported",
             Msg::Info(_) => "Info",
             Msg::CaseGrew(_) => "CaseGrew",
+            Msg::Bookmarks { .. } => "Bookmarks",
+            Msg::BookmarkSaved(_) => "BookmarkSaved",
+            Msg::BookmarkRemoved(_) => "BookmarkRemoved",
+            Msg::CaseNote(_) => "CaseNote",
+            Msg::CaseNoteSaved(_) => "CaseNoteSaved",
             Msg::Error(_) => "Error",
         };
         f.write_str(name)

@@ -1,7 +1,7 @@
 //! The workbench state: plain data, changed only by `update`, read by the views.
 
 use super::action::{
-    Around, CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem, Job,
+    Around, BookmarkRow, CorrInputs, EditError, EditHits, EditTarget, FailedRule, InputProblem, Job,
 };
 use super::keymap::Keymap;
 use crate::event::Event;
@@ -55,6 +55,36 @@ pub enum InputKind {
     FilterList,
     /// Fields to stack by, separated by commas.
     StackFields,
+    /// A bookmark's note, `#tag` words taken as tags (see `App::bookmark_target`).
+    BookmarkNote,
+}
+
+/// What the bookmark note being typed is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BookmarkTarget {
+    /// A new bookmark of an event (a hit of `rule`, if any).
+    New { r: EventRef, rule: Option<usize> },
+    /// The bookmark of this id, edited.
+    Edit { id: String },
+}
+
+/// The case note in the editor.
+pub struct NoteEditor {
+    pub area: TextArea<'static>,
+    /// The text as on disk (what leaving compares with, to save only a changed note).
+    pub saved: String,
+    /// Ctrl-C was pressed once with unsaved edits (a second press quits without them).
+    pub quit_asked: bool,
+}
+
+impl NoteEditor {
+    pub fn text(&self) -> String {
+        self.area.lines().join("\n")
+    }
+
+    pub fn edited(&self) -> bool {
+        self.text() != self.saved
+    }
 }
 
 /// Why the search line did not parse: at `column` (1-based, in characters of the text).
@@ -255,6 +285,14 @@ pub enum Screen {
         sel: usize,
     },
     Editor(Box<Editor>),
+    /// The case's bookmarks (`App::bookmarks`).
+    Bookmarks {
+        sel: usize,
+        /// The delete key was pressed once on `sel`: a second press removes the bookmark.
+        delete_asked: bool,
+    },
+    /// The case note, edited.
+    Note(Box<NoteEditor>),
 }
 
 pub struct App {
@@ -313,6 +351,10 @@ pub struct App {
     pub keymap: Arc<Keymap>,
     /// The last field name looked for in a detail (`f` then ⏎ moves to its next match).
     pub field_find: String,
+    /// The case's bookmarks in time order, each with its event in this session's view.
+    pub bookmarks: Vec<BookmarkRow>,
+    /// What the bookmark note being typed is for.
+    pub bookmark_target: Option<BookmarkTarget>,
 }
 
 impl App {
@@ -366,6 +408,8 @@ impl App {
             save_title: None,
             keymap: Arc::new(Keymap::default()),
             field_find: String::new(),
+            bookmarks: Vec::new(),
+            bookmark_target: None,
         }
     }
 
@@ -411,6 +455,11 @@ impl App {
             Entry::Rule(i) => Some(i),
             _ => None,
         }
+    }
+
+    /// The bookmark of an event, if it has one.
+    pub fn bookmark_of(&self, r: EventRef) -> Option<&BookmarkRow> {
+        self.bookmarks.iter().find(|b| b.r == Some(r))
     }
 
     /// Decodes a position of `visible`.

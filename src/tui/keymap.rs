@@ -3,7 +3,8 @@
 //! what the keys do.
 //!
 //! `keymap.toml` in the config directory has one table per screen (`[global]`, `[rules]`,
-//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`, `[editor]`) mapping an action
+//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`, `[editor]`,
+//! `[bookmarks]`) mapping an action
 //! name to a key or a list of keys: `proc_tree = "P"`, `down = ["j", "down", "ctrl-n"]`.
 //! A bad entry is reported (file, line, reason) and skipped; the rest still applies.
 
@@ -24,12 +25,14 @@ pub enum Scope {
     /// The lateral-movement edges and an edge's sessions.
     Lateral,
     Overlays,
-    /// The rule editor: every key not bound here is typed into the buffer.
+    /// The rule editor (and the case note's): every key not bound here is typed into the
+    /// buffer.
     Editor,
+    Bookmarks,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Scope::Global,
         Scope::Rules,
         Scope::Hits,
@@ -40,6 +43,7 @@ impl Scope {
         Scope::Lateral,
         Scope::Overlays,
         Scope::Editor,
+        Scope::Bookmarks,
     ];
 
     /// The heading in the help overlay.
@@ -55,6 +59,7 @@ impl Scope {
             Scope::Lateral => "lateral movement",
             Scope::Overlays => "overlays",
             Scope::Editor => "rule editor",
+            Scope::Bookmarks => "bookmarks",
         }
     }
 
@@ -71,6 +76,7 @@ impl Scope {
             Scope::Lateral => "lateral",
             Scope::Overlays => "overlays",
             Scope::Editor => "editor",
+            Scope::Bookmarks => "bookmarks",
         }
     }
 }
@@ -344,7 +350,7 @@ impl Keymap {
         if app.input.is_some() {
             return Some(Action::Key(key));
         }
-        if matches!(app.top(), Some(Screen::Editor(_))) {
+        if matches!(app.top(), Some(Screen::Editor(_) | Screen::Note(_))) {
             // Only the editor's own bindings: every other key is text.
             let k = Key::of(key);
             let bound =
@@ -405,8 +411,16 @@ impl Keymap {
                 InputKind::FindField => "go to the (next) field",
                 InputKind::FilterList => "narrow this list",
                 InputKind::StackFields => "stack",
+                InputKind::BookmarkNote => "save bookmark (#word: a tag)",
             };
             return vec![("⏎".into(), what), ("Esc".into(), "cancel")];
+        }
+        if let Some(Screen::Note(_)) = app.top() {
+            let key = |a: &Action| self.key_in(Scope::Editor, a);
+            return vec![
+                (key(&Action::SaveEdit), "save the case note"),
+                (key(&Action::Back), "save and close"),
+            ];
         }
         if let Some(Screen::Editor(ed)) = app.top() {
             return (self.bindings.iter())
@@ -469,7 +483,8 @@ pub fn scope(app: &App) -> Scope {
         Some(Screen::Lateral(_) | Screen::Sessions(_)) => Scope::Lateral,
         Some(Screen::Overlays { .. }) => Scope::Overlays,
         Some(Screen::Problems { .. }) => Scope::Global,
-        Some(Screen::Editor(_)) => Scope::Editor,
+        Some(Screen::Editor(_) | Screen::Note(_)) => Scope::Editor,
+        Some(Screen::Bookmarks { .. }) => Scope::Bookmarks,
     }
 }
 

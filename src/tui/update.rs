@@ -1,6 +1,7 @@
 //! `update(&mut App, Action) -> Vec<Effect>`: the only place state changes. No I/O: anything
 //! slow or external is returned as an [`Effect`] for the worker.
 
+mod bookmarks;
 mod editor;
 mod finder;
 mod input_line;
@@ -29,6 +30,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             return input_line::input_key(app, k);
         }
         return Vec::new();
+    }
+    if matches!(app.top(), Some(Screen::Note(_))) {
+        return bookmarks::note_action(app, action);
     }
     if matches!(app.top(), Some(Screen::Editor(_))) {
         return match action {
@@ -83,6 +87,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.size = (w, h);
             return window(app);
         }
+        Action::Open if bookmarks::on_list(app) => return bookmarks::open_selected(app),
         Action::Open => return pivot::open(app),
         Action::ToggleRule => toggle_rule(app),
         Action::CycleSort | Action::CycleLevel if timeline_key(app, &action) => {
@@ -162,12 +167,16 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 app.screens.push(Screen::Problems { sel: 0 });
             }
         }
+        Action::Delete if bookmarks::on_list(app) => return bookmarks::delete(app),
         Action::Delete => return pivot::delete_overlay(app),
         Action::EditRule => return editor::open_editor(app),
         Action::ExportCsv => return pivot::export(app, false),
         Action::ExportJsonl => return pivot::export(app, true),
         Action::CopyValue => return pivot::copy(app, false),
         Action::CopyEvent => return pivot::copy(app, true),
+        Action::Bookmark => return bookmarks::bookmark(app),
+        Action::Bookmarks => return bookmarks::open_list(app),
+        Action::CaseNote => return bookmarks::open_note(app),
         Action::Key(_) | Action::SaveEdit | Action::Worker(_) => {}
     }
     Vec::new()
@@ -275,8 +284,12 @@ fn move_sel(app: &mut App, delta: i64) -> Vec<Effect> {
             *delete_asked = false;
         }
         Some(Screen::Problems { sel }) => *sel = step(*sel, app.input_problems.len(), delta),
+        Some(Screen::Bookmarks { sel, delete_asked }) => {
+            *sel = step(*sel, app.bookmarks.len(), delta);
+            *delete_asked = false;
+        }
         Some(Screen::Lateral(_) | Screen::Sessions(_)) => lateral::move_sel(app, delta),
-        Some(Screen::Editor(_)) => {}
+        Some(Screen::Editor(_) | Screen::Note(_)) => {}
     }
     Vec::new()
 }
@@ -497,6 +510,8 @@ pub const BUCKETS: usize = SPARK_BUCKETS;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bookmarks;
 #[cfg(test)]
 mod tests_correlations;
 #[cfg(test)]

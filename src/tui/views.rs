@@ -1,6 +1,7 @@
 //! Drawing: pure functions of `&App` (and the theme). All log content passes through
 //! `sanitize::for_terminal` before it reaches a cell.
 
+mod bookmarks;
 mod correlation;
 mod detail;
 mod editor;
@@ -84,6 +85,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             }
             Some(Screen::Problems { sel }) => small_screens::problems(f, app, *sel, theme, body),
             Some(Screen::Editor(e)) => editor::draw(f, app, e, theme, body),
+            Some(Screen::Bookmarks { sel, .. }) => bookmarks::draw(f, app, *sel, theme, body),
+            Some(Screen::Note(n)) => bookmarks::note(f, app, n, theme, body),
         }
     }
     small_screens::input(f, app, theme, input);
@@ -123,6 +126,8 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Screen::Overlays { .. } => "Overlays".into(),
             Screen::Problems { .. } => "Input problems".into(),
             Screen::Editor(_) => "Editor".into(),
+            Screen::Bookmarks { .. } => "Bookmarks".into(),
+            Screen::Note(_) => "Case note".into(),
         });
     }
     let head = Span::styled(" huntbench ", theme.title);

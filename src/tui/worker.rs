@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+mod bookmarks;
 mod compile;
 mod effects;
 mod export;
@@ -94,9 +95,12 @@ impl Ctx {
         let (errors, others): (Vec<InputProblem>, Vec<InputProblem>) = (problems.into_iter())
             .filter(|p| p.kind != ProblemKind::Warning)
             .partition(|p| p.kind == ProblemKind::Error);
-        let problems: Vec<InputProblem> =
-            errors.into_iter().chain(recorded).chain(others).collect();
         let files = crate::store::first_paths(&sources);
+        // Not problems, but what the counts mean: records counted once across sources.
+        let folded = crate::store::folded_notes(&sources, &files);
+        let problems: Vec<InputProblem> = (errors.into_iter().chain(recorded).chain(others))
+            .chain(folded)
+            .collect();
         let snapshot = RwLock::new(snap);
         Ok(Ctx {
             case,

@@ -87,6 +87,54 @@ fn inputs_without_problems_say_nothing() {
     assert_eq!(fx.app.message.as_deref(), Some("no input problems"));
 }
 
+#[test]
+fn records_folded_as_duplicates_are_listed_but_are_not_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = |n: u32, spaced: bool| {
+        let sep = if spaced { ", " } else { "," };
+        format!(
+            r#"{{"EventID": 1{sep}"Channel": "Microsoft-Windows-Sysmon/Operational"{sep}"Computer": "WS9"{sep}"EventRecordID": {n}{sep}"TimeCreated_SystemTime": "2024-05-02T09:00:0{n}.000Z"{sep}"Image": "C:\\x.exe"}}"#
+        )
+    };
+    // The same two records, and a third, written by another tool (other bytes).
+    let first = dir.path().join("a-sysmon.jsonl");
+    std::fs::write(
+        &first,
+        format!("{}\n{}\n", record(1, false), record(2, false)),
+    )
+    .unwrap();
+    let again = dir.path().join("b-sysmon-export.jsonl");
+    let text = format!(
+        "{}\n{}\n{}\n",
+        record(1, true),
+        record(2, true),
+        record(3, true)
+    );
+    std::fs::write(&again, text).unwrap();
+    let mut fx = fixture_with(|o| o.inputs.extend([first, again]));
+    let problems = &fx.app.input_problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].kind, huntbench::store::ProblemKind::Folded);
+    assert!(problems[0].path.ends_with("b-sysmon-export.jsonl"));
+    assert!(
+        problems[0].reason.starts_with("2 record(s) counted once")
+            && problems[0].reason.ends_with("a-sysmon.jsonl (2)"),
+        "{problems:?}"
+    );
+    let screen = fx.screen();
+    assert!(
+        screen.contains("duplicate records folded (press W)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("input problem"), "{screen}");
+    fx.send(Action::InputProblems);
+    let Some(Screen::Problems { .. }) = fx.app.top() else {
+        panic!("problems list: {:?}", fx.app.message)
+    };
+    let screen = fx.screen();
+    assert!(screen.contains("folded"), "{screen}");
+}
+
 /// The input line and the error line under it.
 fn input_lines(screen: &str) -> (String, String) {
     let lines: Vec<&str> = screen.lines().collect();

@@ -2,6 +2,7 @@
 
 use super::NewFile;
 use crate::index::case::IndexError;
+use crate::index::dedup::Folds;
 use crate::index::in_flight::Tracked;
 use crate::index::manifest::{Manifest, SourceFile};
 use crate::ingest::FileReport;
@@ -13,8 +14,10 @@ use tantivy::IndexWriter;
 pub(super) fn finished_files<'a>(
     new_files: &'a [NewFile],
     reports: &'a [Option<std::io::Result<FileReport>>],
+    folds: &'a [Folds],
 ) -> impl Iterator<Item = SourceFile> + 'a {
-    new_files.iter().zip(reports).filter_map(|(f, report)| {
+    let folds = folds.iter().map(Some).chain(std::iter::repeat(None));
+    (new_files.iter().zip(reports).zip(folds)).filter_map(|((f, report), folds)| {
         let Some(Ok(r)) = report else {
             return None;
         };
@@ -22,6 +25,10 @@ pub(super) fn finished_files<'a>(
         record.events = r.events;
         record.errors = r.errors;
         record.warnings.clone_from(&r.warnings);
+        if let Some(folds) = folds {
+            record.folded = folds.count;
+            record.folded_into.clone_from(&folds.into);
+        }
         Some(record)
     })
 }
@@ -42,9 +49,12 @@ impl Committer {
         base: &Manifest,
         new_files: &[NewFile],
         reports: &[Option<std::io::Result<FileReport>>],
+        folds: &[Folds],
         finished: bool,
     ) -> Result<(), IndexError> {
-        let done: HashSet<u64> = finished_files(new_files, reports).map(|f| f.id).collect();
+        let done: HashSet<u64> = (finished_files(new_files, reports, folds))
+            .map(|f| f.id)
+            .collect();
         let pending: Vec<u64> = if finished {
             Vec::new()
         } else {
@@ -52,13 +62,13 @@ impl Committer {
                 .filter(|id| !done.contains(id))
                 .collect()
         };
-        let files = (base.files.iter().cloned()).chain(finished_files(new_files, reports));
+        let files = (base.files.iter().cloned()).chain(finished_files(new_files, reports, folds));
         let io = |source| IndexError::Io {
             path: self.case_dir.clone(),
             source,
         };
         let payload =
-            Manifest::write_for_commit(&self.case_dir, base.format, &pending, files).map_err(io)?;
+            Manifest::write_for_commit(&self.case_dir, base, &pending, files).map_err(io)?;
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;

@@ -21,6 +21,7 @@ pub fn input_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             app.input = None;
             app.input_error = None;
             app.save_title = None;
+            app.bookmark_target = None;
         }
         KeyCode::Backspace => {
             buf.pop();
@@ -70,6 +71,7 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
         InputKind::FindField => super::finder::find_field(app, text),
         InputKind::FilterList => super::finder::filter(app, text),
         InputKind::StackFields => super::finder::stack_fields(app, text),
+        InputKind::BookmarkNote => super::bookmarks::submit(app, &text),
         InputKind::SaveSearch => {
             // Then the level, proposed as the saved searches' usual one.
             app.save_title = Some(text);

@@ -68,7 +68,8 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.range = first.zip(last);
             app.progress = Some("running rules".into());
             app.busy.push(Job::Rules);
-            return vec![Effect::LoadRules];
+            // The bookmarks first: reading them is quick, running the rules is not.
+            return vec![Effect::LoadBookmarks, Effect::LoadRules];
         }
         Msg::Rules(loaded) => return rules_loaded(app, *loaded),
         Msg::Retuned(done) => return super::retune::retuned(app, *done),
@@ -145,6 +146,11 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Info(s) => app.message = Some(s),
         Msg::CaseGrew(n) => app.events_on_disk = Some(n),
+        Msg::Bookmarks { rows, warnings } => super::bookmarks::loaded(app, rows, warnings),
+        Msg::BookmarkSaved(row) => super::bookmarks::saved(app, *row),
+        Msg::BookmarkRemoved(id) => super::bookmarks::removed(app, &id),
+        Msg::CaseNote(text) => super::bookmarks::note_loaded(app, &text),
+        Msg::CaseNoteSaved(text) => super::bookmarks::note_saved(app, text),
         Msg::Error(s) => {
             app.busy.clear();
             app.message = Some(format!("error: {s}"));

@@ -11,7 +11,7 @@ use crate::tui::app::{App, CorrList, Detail, Entry, HitRow, Screen};
 use std::sync::Arc;
 
 /// The event under the cursor: its reference, the event when loaded, and the rule it hit.
-fn current(app: &App) -> Option<(EventRef, Option<Arc<Event>>, Option<usize>)> {
+pub(super) fn current(app: &App) -> Option<(EventRef, Option<Arc<Event>>, Option<usize>)> {
     match app.top()? {
         Screen::Hits(h) => {
             let row = h.rows.get(h.sel)?;

@@ -35,7 +35,7 @@ pub(super) fn app() -> App {
     };
     assert!(matches!(
         update(&mut app, Action::Worker(Box::new(ready)))[..],
-        [Effect::LoadRules]
+        [Effect::LoadBookmarks, Effect::LoadRules]
     ));
     let loaded = RulesLoaded {
         rules: vec![rule("alpha", "low"), rule("beta", "high")],

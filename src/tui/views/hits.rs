@@ -53,8 +53,9 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
     let page = usize::from(list.height.saturating_sub(2)) / per_row;
     // `update` scrolls by one-line rows: keep the cursor's row in view when rows are taller.
     let offset = h.offset.max((h.sel + 1).saturating_sub(page.max(1)));
-    // One more column for the mark of the event a pivot came from.
-    let time_width = 23 + u16::from(h.origin.is_some());
+    // One more column for the mark of the event a pivot came from, one for bookmarks.
+    let marks = !app.bookmarks.is_empty();
+    let time_width = 23 + u16::from(h.origin.is_some()) + u16::from(marks);
     let last_width = usize::from(list.width.saturating_sub(time_width + 1));
     let rows = h
         .rows
@@ -88,7 +89,12 @@ pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
                 ),
                 None => ("…".into(), String::new(), String::new(), String::new()),
             };
-            let when = format!("{from}{}", time(row.r.ts));
+            let mark = match app.bookmark_of(row.r) {
+                Some(_) => "★",
+                None if marks => " ",
+                None => "",
+            };
+            let when = format!("{from}{mark}{}", time(row.r.ts));
             let r = if narrow {
                 let details = format!("{channel} {eid}  {details}");
                 let last = if multi {

@@ -20,6 +20,16 @@ fn host(name: &str) -> &str {
     name.split('.').next().unwrap_or(name)
 }
 
+/// A count of rule hits, standing out when there are any.
+fn hits_cell(n: u64, theme: &Theme) -> Cell<'static> {
+    let style = if n > 0 {
+        theme.level(crate::sigma::Level::High)
+    } else {
+        theme.dim
+    };
+    Cell::from(n.to_string()).style(style)
+}
+
 /// Rows a list body shows under its title and header.
 fn page(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(2)).max(1)
@@ -42,11 +52,6 @@ pub fn edges(f: &mut Frame, v: &LateralView, theme: &Theme, area: Rect) {
                 t => t.to_string(),
             })
             .collect();
-        let hits = Cell::from(e.hits.to_string()).style(if e.hits > 0 {
-            theme.level(crate::sigma::Level::High)
-        } else {
-            theme.dim
-        });
         let row = Row::new(vec![
             Cell::from(when(e.first)),
             Cell::from(when(e.last)),
@@ -57,7 +62,7 @@ pub fn edges(f: &mut Frame, v: &LateralView, theme: &Theme, area: Rect) {
             Cell::from(clean(&e.user, 40)),
             Cell::from(types.join(",")),
             Cell::from(e.count.to_string()),
-            hits,
+            hits_cell(e.hits, theme),
         ]);
         if i == v.sel {
             row.style(theme.selected)
@@ -104,11 +109,7 @@ pub fn sessions(f: &mut Frame, l: &SessionList, theme: &Theme, area: Rect) {
             Cell::from(if s.elevated { "yes" } else { "" }),
             Cell::from(s.processes.to_string()),
             Cell::from(s.shares.to_string()),
-            Cell::from(hits.to_string()).style(if hits > 0 {
-                theme.level(crate::sigma::Level::High)
-            } else {
-                theme.dim
-            }),
+            hits_cell(hits, theme),
         ]);
         Some(if i == l.sel {
             row.style(theme.selected)

@@ -158,6 +158,7 @@ pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         InputKind::FindField => "go to field: ",
         InputKind::FilterList => "filter this list (query): ",
         InputKind::StackFields => "stack by fields (up to 3, a,b,c): ",
+        InputKind::BookmarkNote => "bookmark note (#tag words are tags): ",
     };
     let label_w = cells(label);
     let width = usize::from(area.width);
@@ -272,14 +273,22 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     if !app.input_problems.is_empty() {
         // Stays in the status line: problems with the inputs change what the hunt covers.
-        let n = app.input_problems.len();
+        // Folded duplicates are listed with them but are not problems.
+        let folded = crate::store::ProblemKind::Folded;
+        let n = (app.input_problems.iter())
+            .filter(|p| p.kind != folded)
+            .count();
         let key = app
             .keymap
             .key_of(&crate::tui::action::Action::InputProblems);
-        text.push_str(&format!(
-            " │ {n} input problem{} (press {key})",
-            if n == 1 { "" } else { "s" }
-        ));
+        if n > 0 {
+            text.push_str(&format!(
+                " │ {n} input problem{} (press {key})",
+                if n == 1 { "" } else { "s" }
+            ));
+        } else {
+            text.push_str(&format!(" │ duplicate records folded (press {key})"));
+        }
     }
     if !app.busy.is_empty() {
         text.push_str(&format!(

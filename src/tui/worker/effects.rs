@@ -1,7 +1,7 @@
 //! Carrying out one effect: reading events, pivots and searches, recompiles, stacks, tuning
 //! writes and exports, each reported as messages for `update`.
 
-use super::{Ctx, compile, export, load_rules, retuned, short_path};
+use super::{Ctx, bookmarks, compile, export, load_rules, retuned, short_path};
 use crate::event::Event;
 use crate::overlay::Overlay;
 use crate::sigma::{CompiledRule, RuleMeta};
@@ -161,6 +161,17 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
                 path.display()
             ))]
         }
+        Effect::LoadBookmarks => vec![bookmarks::load(ctx, &*snap)?],
+        Effect::AddBookmark {
+            r,
+            rule,
+            note,
+            tags,
+        } => vec![bookmarks::add(ctx, &*snap, r, rule, note, tags)?],
+        Effect::EditBookmark { id, note, tags } => vec![bookmarks::edit(ctx, &id, note, tags)?],
+        Effect::RemoveBookmark { id } => vec![bookmarks::remove(ctx, &id)?],
+        Effect::LoadCaseNote => vec![bookmarks::note(ctx)?],
+        Effect::SaveCaseNote { text } => vec![bookmarks::save_note(ctx, text)?],
     })
 }
 
