@@ -8,6 +8,7 @@ mod export_cmd;
 mod ingest_cmd;
 mod logons_cmd;
 mod open_cmd;
+mod report_cmd;
 mod rules_cmd;
 mod scan_cmd;
 mod search_cmd;
@@ -66,6 +67,9 @@ pub enum Command {
     Lateral(LogonsArgs),
     /// List the case's bookmarks in time order, with their notes and tags
     Bookmarks(BookmarksArgs),
+    /// Write a Markdown report of the case: inputs, detections by level and ATT&CK tactic,
+    /// lateral movement, hosts and users, high and critical hits in detail, rules and overlays
+    Report(ReportArgs),
     /// Search every event with the query language (ingesting PATHs first): [PATH...] QUERY
     Search(SearchArgs),
     /// Run Sigma rules over a case (ingesting PATHs first) and print the hits
@@ -171,6 +175,27 @@ pub struct BookmarksArgs {
     pub case: CaseArgs,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// The rules whose hits are reported (as `scan` runs them)
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// The file to write (replaced whole when complete); default `<case>/report.md`
+    #[arg(short, long, value_name = "FILE.md|FILE.html")]
+    pub output: Option<PathBuf>,
+    /// Markdown, or a standalone HTML page (default: HTML when the output ends in .html)
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +328,7 @@ pub fn run(cli: Cli, backend: &dyn crate::store::Backend) -> anyhow::Result<Outc
         Some(Command::Logons(args)) => logons_cmd::logons(&args, backend),
         Some(Command::Lateral(args)) => logons_cmd::lateral(&args, backend),
         Some(Command::Bookmarks(args)) => bookmarks_cmd::run(&args, backend),
+        Some(Command::Report(args)) => report_cmd::run(&args, backend),
         Some(Command::Search(args)) => search_cmd::run(&args, backend),
         Some(Command::Scan(args)) => scan_cmd::run(&args, backend),
         Some(Command::Export(args)) => export_cmd::run(&args, backend),

@@ -23,6 +23,7 @@ pub mod overlay;
 pub mod prefilter;
 pub mod proctree;
 pub mod query;
+pub mod report;
 pub mod ruleinstall;
 pub mod rulepack;
 pub mod sanitize;

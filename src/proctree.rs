@@ -375,5 +375,53 @@ pub fn activity(node: &ProcNode) -> Lookup {
     })
 }
 
+/// The connector drawn before each line of a tree (the workbench's and the report's) given
+/// as `(depth, _)` in display order
+/// (a node's descendants follow it, deeper): `■ ` for a root, else the ancestors' bars and
+/// `├─ ` or, for the last child of its parent, `└─ `.
+pub fn guides(lines: &[(usize, usize)]) -> Vec<String> {
+    let mut out = vec![String::new(); lines.len()];
+    // `later[k]`: a line of depth k comes after this one before any shallower line.
+    let mut later: Vec<bool> = Vec::new();
+    for (i, &(depth, _)) in lines.iter().enumerate().rev() {
+        if later.len() <= depth {
+            later.resize(depth + 1, false);
+        }
+        out[i] = if depth == 0 {
+            "■ ".into()
+        } else {
+            let mut g = String::from("  ");
+            for &bar in &later[1..depth] {
+                g.push_str(if bar { "│ " } else { "  " });
+            }
+            g.push_str(if later[depth] { "├─ " } else { "└─ " });
+            g
+        };
+        later[depth] = true;
+        later.truncate(depth + 1);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod guide_tests {
+    use super::guides;
+
+    #[test]
+    fn siblings_join_with_tees_and_the_last_with_an_elbow() {
+        // root › a (› a1, a2), b
+        let lines = [(0, 0), (1, 1), (2, 2), (2, 3), (1, 4)];
+        assert_eq!(
+            guides(&lines),
+            ["■ ", "  ├─ ", "  │ ├─ ", "  │ └─ ", "  └─ "]
+        );
+        // A chain has no bar past its only child.
+        assert_eq!(
+            guides(&[(0, 0), (1, 1), (2, 2)]),
+            ["■ ", "  └─ ", "    └─ "]
+        );
+    }
+}

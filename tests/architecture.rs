@@ -78,7 +78,16 @@ fn uses_in(modules: &[&str], needle: &str) -> Vec<String> {
 
 #[test]
 fn faces_hunt_and_trees_reach_a_case_only_through_the_store() {
-    let found = uses_in(&["tui", "cli", "hunt", "proctree"], "crate::index");
+    let found = uses_in(
+        &["tui", "cli", "hunt", "proctree", "logons", "report"],
+        "crate::index",
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn the_report_is_written_without_the_workbench() {
+    let found = uses_in(&["report"], "crate::tui");
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 

@@ -292,3 +292,45 @@ fn logon_sessions_and_lateral_edges_agree() {
     assert!(a.0.len() > 5 && !a.2.is_empty());
     assert_eq!(a, b);
 }
+
+#[test]
+fn reports_and_summaries_agree() {
+    let (tmp, index, memory) = both_stores(&[samples()]);
+    let (set, _) = huntbench::rulepack::load(&[], false).unwrap();
+    let rules: Vec<&CompiledRule> = set.rules.iter().collect();
+    let of = |store: &dyn EventStore| {
+        let hits = hunt::run(store, &rules).unwrap().hits;
+        let runs = (rules.iter().zip(&hits))
+            .map(|(rule, hits)| huntbench::report::RuleRun {
+                rule,
+                hits,
+                state: huntbench::report::RuleState::Alerts,
+            })
+            .collect();
+        let input = huntbench::report::Input {
+            store,
+            case_dir: tmp.path(),
+            rules: runs,
+            correlations: Vec::new(),
+            not_loaded: Vec::new(),
+            overlays: &[],
+            problems: &[],
+            sources: String::new(),
+        };
+        let text = huntbench::report::render(&input).unwrap();
+        // Everything but the line saying when it was written.
+        let text: Vec<String> = (text.lines())
+            .filter(|l| !l.starts_with("Written "))
+            .map(str::to_owned)
+            .collect();
+        let with_hits: Vec<huntbench::report::RuleHits<'_>> = (rules.iter().zip(&hits))
+            .map(|(rule, hits)| huntbench::report::RuleHits { rule, hits })
+            .collect();
+        let sums = huntbench::report::summary::compute(store, &with_hits).unwrap();
+        (text, sums)
+    };
+    let (a, b) = (of(&index), of(&memory));
+    assert!(a.1.hosts.len() > 1 && !a.1.users.is_empty(), "{:?}", a.1);
+    assert!(a.0.iter().any(|l| l == "## Detections in detail"));
+    assert_eq!(a, b);
+}

@@ -22,6 +22,8 @@ mod inputs;
 mod installed;
 #[path = "tui_snapshots/lists.rs"]
 mod lists;
+#[path = "tui_snapshots/summary.rs"]
+mod summary;
 #[path = "tui_snapshots/support.rs"]
 mod support;
 #[path = "tui_snapshots/trees.rs"]

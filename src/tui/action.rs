@@ -69,6 +69,10 @@ pub enum Action {
     Bookmarks,
     /// The case note, in the editor.
     CaseNote,
+    /// Writes the case report (`<case>/report.md`).
+    WriteReport,
+    /// The hosts and users summary (on it: switches between hosts and users).
+    Summaries,
     /// A key typed into the search/filter line or the rule editor.
     Key(KeyEvent),
     ScrollUp,
@@ -223,6 +227,34 @@ pub enum Effect {
     SaveCaseNote {
         text: String,
     },
+    /// Writes the case report to `path` (replaced whole when complete).
+    Report {
+        path: PathBuf,
+        job: Arc<ReportJob>,
+    },
+    /// Summarises the case per host and per user over the alerting rules' hits.
+    Summaries {
+        rules: Arc<Vec<RuleHitsArc>>,
+    },
+}
+
+/// A rule with its hits, as the report and the summaries take them from the workbench.
+pub type RuleHitsArc = (Arc<CompiledRule>, Arc<Vec<EventRef>>);
+
+/// What the report is written from: the workbench's rules as they are (disabled ones too),
+/// its correlations, the rules that did not load, the overlays and the input problems.
+pub struct ReportJob {
+    pub rules: Vec<(
+        Arc<CompiledRule>,
+        Arc<Vec<EventRef>>,
+        crate::report::RuleState,
+    )>,
+    pub correlations: Vec<(Arc<Correlation>, usize, crate::report::RuleState)>,
+    pub not_loaded: Vec<crate::report::NotLoaded>,
+    pub overlays: Vec<Overlay>,
+    pub problems: Vec<InputProblem>,
+    /// Where the rules came from, in a line.
+    pub sources: String,
 }
 
 /// A bookmark with the event it names in this session's view (`None`: not in the case).
@@ -248,6 +280,10 @@ pub enum Job {
     /// Loading and running rules, saving them, tuning.
     Rules,
     Export,
+    /// Writing the case report.
+    Report,
+    /// Summarising hosts and users.
+    Summaries,
 }
 
 impl Job {
@@ -271,6 +307,8 @@ impl Job {
             Job::Stack => "stack",
             Job::Rules => "rules",
             Job::Export => "export",
+            Job::Report => "report",
+            Job::Summaries => "summaries",
         }
     }
 }
@@ -515,6 +553,10 @@ pub enum Msg {
     Keymap(Arc<super::keymap::Keymap>),
     /// An export finished (what was written where).
     Exported(String),
+    /// The report was written (where), or why not.
+    Reported(String),
+    /// The hosts and users summary.
+    Summaries(Arc<crate::report::Summaries>),
     Info(String),
     /// Events in the case on disk now: another process ingested into it since it was opened.
     CaseGrew(u64),
@@ -552,6 +594,8 @@ impl std::fmt::Debug for Msg {
             Msg::Filtered { .. } => "Filtered",
             Msg::Keymap(_) => "Keymap",
             Msg::Exported(_) => "Exported",
+            Msg::Reported(_) => "Reported",
+            Msg::Summaries(_) => "Summaries",
             Msg::Info(_) => "Info",
             Msg::CaseGrew(_) => "CaseGrew",
             Msg::Bookmarks { .. } => "Bookmarks",

@@ -188,6 +188,30 @@ pub struct CorrList {
     pub offset: usize,
 }
 
+/// The hosts and users summary (`report::summary`), one list at a time.
+#[derive(Clone)]
+pub struct SummaryView {
+    pub data: Arc<crate::report::Summaries>,
+    /// Users shown (else hosts).
+    pub users: bool,
+    pub sel: usize,
+}
+
+impl SummaryView {
+    /// Rows of the list shown.
+    pub fn len(&self) -> usize {
+        if self.users {
+            self.data.users.len()
+        } else {
+            self.data.hosts.len()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 #[derive(Clone)]
 pub struct StackView {
     /// The rule whose hits were stacked; None for the events of a search or pivot list.
@@ -293,6 +317,8 @@ pub enum Screen {
     },
     /// The case note, edited.
     Note(Box<NoteEditor>),
+    /// Hosts and users.
+    Summary(SummaryView),
 }
 
 pub struct App {

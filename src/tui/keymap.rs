@@ -3,8 +3,8 @@
 //! what the keys do.
 //!
 //! `keymap.toml` in the config directory has one table per screen (`[global]`, `[rules]`,
-//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[overlays]`, `[editor]`,
-//! `[bookmarks]`) mapping an action
+//! `[hits]`, `[correlation]`, `[detail]`, `[tree]`, `[stack]`, `[lateral]`, `[overlays]`, `[editor]`,
+//! `[bookmarks]`, `[summary]`) mapping an action
 //! name to a key or a list of keys: `proc_tree = "P"`, `down = ["j", "down", "ctrl-n"]`.
 //! A bad entry is reported (file, line, reason) and skipped; the rest still applies.
 
@@ -29,10 +29,12 @@ pub enum Scope {
     /// buffer.
     Editor,
     Bookmarks,
+    /// The hosts and users summary.
+    Summary,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::Global,
         Scope::Rules,
         Scope::Hits,
@@ -44,6 +46,7 @@ impl Scope {
         Scope::Overlays,
         Scope::Editor,
         Scope::Bookmarks,
+        Scope::Summary,
     ];
 
     /// The heading in the help overlay.
@@ -60,6 +63,7 @@ impl Scope {
             Scope::Overlays => "overlays",
             Scope::Editor => "rule editor",
             Scope::Bookmarks => "bookmarks",
+            Scope::Summary => "hosts and users",
         }
     }
 
@@ -77,6 +81,7 @@ impl Scope {
             Scope::Overlays => "overlays",
             Scope::Editor => "editor",
             Scope::Bookmarks => "bookmarks",
+            Scope::Summary => "summary",
         }
     }
 }
@@ -485,6 +490,7 @@ pub fn scope(app: &App) -> Scope {
         Some(Screen::Problems { .. }) => Scope::Global,
         Some(Screen::Editor(_) | Screen::Note(_)) => Scope::Editor,
         Some(Screen::Bookmarks { .. }) => Scope::Bookmarks,
+        Some(Screen::Summary(_)) => Scope::Summary,
     }
 }
 

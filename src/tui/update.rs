@@ -9,6 +9,7 @@ mod lateral;
 mod msg;
 mod pivot;
 mod retune;
+mod summary;
 
 use super::action::{Action, Effect};
 use super::app::{
@@ -88,6 +89,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             return window(app);
         }
         Action::Open if bookmarks::on_list(app) => return bookmarks::open_selected(app),
+        Action::Open if matches!(app.top(), Some(Screen::Summary(_))) => {
+            return summary::open(app);
+        }
         Action::Open => return pivot::open(app),
         Action::ToggleRule => toggle_rule(app),
         Action::CycleSort | Action::CycleLevel if timeline_key(app, &action) => {
@@ -177,6 +181,8 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Bookmark => return bookmarks::bookmark(app),
         Action::Bookmarks => return bookmarks::open_list(app),
         Action::CaseNote => return bookmarks::open_note(app),
+        Action::WriteReport => return summary::write_report(app),
+        Action::Summaries => return summary::summaries(app),
         Action::Key(_) | Action::SaveEdit | Action::Worker(_) => {}
     }
     Vec::new()
@@ -290,6 +296,7 @@ fn move_sel(app: &mut App, delta: i64) -> Vec<Effect> {
         }
         Some(Screen::Lateral(_) | Screen::Sessions(_)) => lateral::move_sel(app, delta),
         Some(Screen::Editor(_) | Screen::Note(_)) => {}
+        Some(Screen::Summary(s)) => s.sel = step(s.sel, s.len(), delta),
     }
     Vec::new()
 }

@@ -9,6 +9,7 @@ mod hits;
 mod lateral;
 mod rules;
 mod small_screens;
+mod summary;
 mod tree;
 
 use super::app::{App, Screen};
@@ -87,6 +88,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             Some(Screen::Editor(e)) => editor::draw(f, app, e, theme, body),
             Some(Screen::Bookmarks { sel, .. }) => bookmarks::draw(f, app, *sel, theme, body),
             Some(Screen::Note(n)) => bookmarks::note(f, app, n, theme, body),
+            Some(Screen::Summary(s)) => summary::draw(f, app, s, theme, body),
         }
     }
     small_screens::input(f, app, theme, input);
@@ -128,6 +130,7 @@ fn draw_title(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Screen::Editor(_) => "Editor".into(),
             Screen::Bookmarks { .. } => "Bookmarks".into(),
             Screen::Note(_) => "Case note".into(),
+            Screen::Summary(s) => if s.users { "Users" } else { "Hosts" }.into(),
         });
     }
     let head = Span::styled(" huntbench ", theme.title);

@@ -6,7 +6,7 @@ use crate::tui::action::Action;
 /// The default bindings: scope, action, keys (as in `keymap.toml`), help, in the hint line.
 pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool)> {
     use Action as A;
-    use Scope::{Correlation, Detail, Global, Hits, Rules, Stack, Tree};
+    use Scope::{Correlation, Detail, Global, Hits, Rules, Stack, Summary, Tree};
     vec![
         (Global, A::Quit, "q", "quit", true),
         (Global, A::Help, "?", "help (this list)", true),
@@ -49,6 +49,14 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
         ),
         (Global, A::Bookmarks, "B", "bookmarks", false),
         (Global, A::CaseNote, "N", "case note", false),
+        (
+            Global,
+            A::WriteReport,
+            "R",
+            "write the case report (report.md)",
+            false,
+        ),
+        (Global, A::Summaries, "H", "hosts and users summary", false),
         (Rules, A::Open, "enter", "hits of the rule", true),
         (Rules, A::ToggleRule, "space", "enable/disable rule", true),
         (
@@ -173,6 +181,14 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
             "an edge's sessions, a session's events",
             true,
         ),
+        (
+            Summary,
+            A::Open,
+            "enter",
+            "events of this host or user",
+            true,
+        ),
+        (Summary, A::Summaries, "H tab", "hosts / users", true),
         (
             Scope::Overlays,
             A::Delete,

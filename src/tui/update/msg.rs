@@ -144,6 +144,11 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.busy.retain(|&b| b != Job::Export);
             app.message = Some(s);
         }
+        Msg::Reported(s) => {
+            app.busy.retain(|&b| b != Job::Report);
+            app.message = Some(s);
+        }
+        Msg::Summaries(data) => super::summary::summarised(app, data),
         Msg::Info(s) => app.message = Some(s),
         Msg::CaseGrew(n) => app.events_on_disk = Some(n),
         Msg::Bookmarks { rows, warnings } => super::bookmarks::loaded(app, rows, warnings),

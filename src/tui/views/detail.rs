@@ -2,6 +2,7 @@
 //! mapped events (4688) which Sigma fields read which event fields.
 
 use super::clean;
+use crate::report::why::WhyMatched;
 use crate::tui::app::{App, Detail};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -15,29 +16,27 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
         return;
     };
     let meta = d.rule.and_then(|i| app.rules.get(i)).map(|r| &r.rule.meta);
-    // The rule's ATT&CK tactics and techniques, by name (a line when it has any).
-    let attack = meta.map(|m| crate::attack::RuleAttack::from_tags(&m.tags));
-    let attack_text = attack.map_or_else(String::new, |a| {
-        let mut parts = a.tactics.clone();
-        parts.extend(a.named_techniques());
-        parts.join(" · ")
-    });
-    let why_lines = d.matched.as_ref().map_or(0, |m| {
-        2 + m.fields.len().min(6)
-            + usize::from(!m.mapped.is_empty())
-            + usize::from(!attack_text.is_empty())
+    // The words are the report's (`report::why`); the view styles them.
+    let explained = d
+        .matched
+        .as_ref()
+        .zip(meta)
+        .map(|(m, meta)| WhyMatched::new(meta, m));
+    let why_lines = explained.as_ref().map_or(0, |w| {
+        2 + w.fields.len().min(6)
+            + usize::from(!w.mapped.is_empty())
+            + usize::from(!w.attack.is_empty())
     });
     let [why, fields] =
         Layout::vertical([Constraint::Length(why_lines as u16), Constraint::Min(1)]).areas(area);
-    if let Some(m) = &d.matched {
-        let rule = meta.map(|m| m.title.clone()).unwrap_or_default();
+    if let Some(w) = &explained {
         let mut lines = vec![Line::from(vec![
             Span::styled(" why it matched: ", theme.header),
-            Span::raw(clean(&rule, 60)),
+            Span::raw(clean(&w.rule, 60)),
             Span::raw(" — true selections: "),
-            Span::styled(m.identifiers.join(", "), theme.matched_field),
+            Span::styled(w.selections.clone(), theme.matched_field),
         ])];
-        for fm in m.fields.iter().take(6) {
+        for fm in w.fields.iter().take(6) {
             lines.push(Line::from(vec![
                 Span::raw("   "),
                 Span::styled(clean(&fm.rule_field, 40), theme.matched_field),
@@ -47,17 +46,16 @@ pub fn draw(f: &mut Frame, app: &App, d: &Detail, theme: &Theme, area: Rect) {
                 Span::styled(clean(&fm.value, 80), theme.matched),
             ]));
         }
-        if !attack_text.is_empty() {
+        if !w.attack.is_empty() {
             lines.push(Line::from(vec![
                 Span::styled("   ATT&CK: ", theme.header),
-                Span::raw(clean(&attack_text, 160)),
+                Span::raw(clean(&w.attack, 160)),
             ]));
         }
-        if !m.mapped.is_empty() {
-            let map: Vec<String> = m.mapped.iter().map(|(s, e)| format!("{s} → {e}")).collect();
+        if !w.mapped.is_empty() {
             lines.push(Line::from(vec![
                 Span::styled("   mapped fields: ", theme.header),
-                Span::raw(map.join(", ")),
+                Span::raw(w.mapped.clone()),
             ]));
         }
         f.render_widget(

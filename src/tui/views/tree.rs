@@ -4,39 +4,13 @@
 
 use super::clean;
 use super::small_screens::{list_block, selected};
+use crate::proctree::guides;
 use crate::tui::app::TreeView;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-
-/// The connector drawn before each line of a tree given as `(depth, _)` in display order
-/// (a node's descendants follow it, deeper): `■ ` for a root, else the ancestors' bars and
-/// `├─ ` or, for the last child of its parent, `└─ `.
-pub fn guides(lines: &[(usize, usize)]) -> Vec<String> {
-    let mut out = vec![String::new(); lines.len()];
-    // `later[k]`: a line of depth k comes after this one before any shallower line.
-    let mut later: Vec<bool> = Vec::new();
-    for (i, &(depth, _)) in lines.iter().enumerate().rev() {
-        if later.len() <= depth {
-            later.resize(depth + 1, false);
-        }
-        out[i] = if depth == 0 {
-            "■ ".into()
-        } else {
-            let mut g = String::from("  ");
-            for &bar in &later[1..depth] {
-                g.push_str(if bar { "│ " } else { "  " });
-            }
-            g.push_str(if later[depth] { "├─ " } else { "└─ " });
-            g
-        };
-        later[depth] = true;
-        later.truncate(depth + 1);
-    }
-    out
-}
 
 pub fn draw(f: &mut Frame, t: &TreeView, theme: &Theme, area: Rect) {
     let page = usize::from(area.height.saturating_sub(1));
@@ -100,24 +74,4 @@ pub fn draw(f: &mut Frame, t: &TreeView, theme: &Theme, area: Rect) {
         title.push_str(&format!("· parent {} {what} ", clean(p, 40)));
     }
     f.render_widget(Paragraph::new(lines).block(list_block(title, theme)), area);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::guides;
-
-    #[test]
-    fn siblings_join_with_tees_and_the_last_with_an_elbow() {
-        // root › a (› a1, a2), b
-        let lines = [(0, 0), (1, 1), (2, 2), (2, 3), (1, 4)];
-        assert_eq!(
-            guides(&lines),
-            ["■ ", "  ├─ ", "  │ ├─ ", "  │ └─ ", "  └─ "]
-        );
-        // A chain has no bar past its only child.
-        assert_eq!(
-            guides(&[(0, 0), (1, 1), (2, 2)]),
-            ["■ ", "  └─ ", "    └─ "]
-        );
-    }
 }

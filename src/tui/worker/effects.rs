@@ -153,6 +153,14 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             values,
             missing,
         } => vec![export::write_stack(&path, jsonl, &field, &values, missing)?],
+        Effect::Report { path, job } => vec![report(&*snap, &ctx.opts.case_dir, &path, &job)],
+        Effect::Summaries { rules } => {
+            let hits: Vec<crate::report::RuleHits<'_>> = (rules.iter())
+                .map(|(rule, hits)| crate::report::RuleHits { rule, hits })
+                .collect();
+            let data = crate::report::summary::compute(&*snap, &hits)?;
+            vec![Msg::Summaries(Arc::new(data))]
+        }
         Effect::Copy { label, text } => {
             let path = ctx.opts.case_dir.join("clipboard.txt");
             std::fs::write(&path, &text)?;
@@ -318,4 +326,43 @@ fn remove_overlay(
         .cloned()
         .collect();
     retuned(ctx, snap, overlay, overlays, tuning)
+}
+
+/// Writes the report of the case as the workbench holds it; says where, or why not.
+fn report(
+    snap: &dyn EventStore,
+    case_dir: &std::path::Path,
+    path: &std::path::Path,
+    job: &crate::tui::action::ReportJob,
+) -> Msg {
+    use crate::report::{CorrelationRun, Input, RuleRun};
+    let input = Input {
+        store: snap,
+        case_dir,
+        rules: (job.rules.iter())
+            .map(|(rule, hits, state)| RuleRun {
+                rule,
+                hits,
+                state: *state,
+            })
+            .collect(),
+        correlations: (job.correlations.iter())
+            .map(|(c, hits, state)| CorrelationRun {
+                meta: &c.meta,
+                hits: *hits,
+                state: *state,
+            })
+            .collect(),
+        not_loaded: job.not_loaded.clone(),
+        overlays: &job.overlays,
+        problems: &job.problems,
+        sources: job.sources.clone(),
+    };
+    let written = crate::report::render(&input)
+        .map_err(anyhow::Error::from)
+        .and_then(|text| Ok(crate::report::write_atomic(path, &text)?));
+    Msg::Reported(match written {
+        Ok(()) => format!("report written to {}", path.display()),
+        Err(e) => format!("error: report not written: {e:#}"),
+    })
 }
