@@ -6,6 +6,10 @@
 //! - `field=value` / `field!=value`: Sigma whole-value match, case-insensitive, with `*`, `?`
 //!   and the `\` escapes of Sigma; `!=` is true when the field is absent (like Sigma `neq`).
 //! - `field IN (a, b)`, `field<n`, `>`, `<=`, `>=` (numeric; non-numbers never match).
+//! - `field|re=pattern` (also `!=` and `IN`): a case-insensitive regular expression found in
+//!   the value; the prefilter only asks for the field.
+//! - A field the event lacks is read through the logsource mapping's aliases, as rules read it
+//!   (`Image` on a 4688 is its `NewProcessName`).
 //! - `time>=2024-03-12T07:40`, `<`, `>`, `<=`: bounds on the event time (UTC), only as terms
 //!   ANDed at the top level: they narrow the whole query (a Sigma rule cannot hold them).
 //! - `AND`, `OR`, `NOT` (any case), parentheses; adjacent terms are ANDed.
@@ -81,6 +85,13 @@ pub enum Ast {
         text: String,
     },
     Keyword(String),
+    /// `field|re=pattern`, `field|re!=pattern`, `field|re IN (p, …)`: a regular expression (Rust
+    /// `regex` syntax, case-insensitive, unanchored) found in the value.
+    Regex {
+        field: String,
+        negate: bool,
+        patterns: Vec<String>,
+    },
     /// `time<…` and friends: a bound on the event time (µs since the epoch), only as a term
     /// ANDed at the top level (it narrows the whole query, and Sigma has no such construct).
     Time {
@@ -172,7 +183,7 @@ fn nested_time(ast: &Ast) -> Option<usize> {
         Ast::Time { col, .. } => Some(*col),
         Ast::And(v) | Ast::Or(v) => v.iter().find_map(nested_time),
         Ast::Not(a) => nested_time(a),
-        Ast::Cmp { .. } | Ast::Num { .. } | Ast::Keyword(_) => None,
+        Ast::Cmp { .. } | Ast::Num { .. } | Ast::Keyword(_) | Ast::Regex { .. } => None,
     }
 }
 
@@ -186,7 +197,8 @@ fn compile(ast: &Ast) -> Node {
             kind,
             values,
         } => {
-            let numeric = crate::sigma::mapping::is_numeric_field(field);
+            let field_ref = search_field(field);
+            let numeric = field_ref.numeric;
             let tests = values
                 .iter()
                 .map(|v| {
@@ -200,17 +212,37 @@ fn compile(ast: &Ast) -> Node {
                 field.clone()
             };
             Node::Item(Box::new(Item::new(
-                Some(FieldRef::plain(field)),
+                Some(field_ref),
                 label,
                 tests,
                 false,
                 *kind == CmpKind::Ne,
             )))
         }
+        Ast::Regex {
+            field,
+            negate,
+            patterns,
+        } => {
+            let tests = (patterns.iter())
+                .map(|p| Test::Regex {
+                    re: search_regex(p).unwrap_or_else(|_| crate::sigma::value::never_regex()),
+                    source: p.clone(),
+                })
+                .collect();
+            let label = format!("{field}|re{}", if *negate { "|neq" } else { "" });
+            Node::Item(Box::new(Item::new(
+                Some(search_field(field)),
+                label,
+                tests,
+                false,
+                *negate,
+            )))
+        }
         Ast::Num { field, op, n, .. } => {
             let (cmp, label) = num_op(*op);
             Node::Item(Box::new(Item::new(
-                Some(FieldRef::plain(field)),
+                Some(search_field(field)),
                 format!("{field}|{label}"),
                 vec![Test::Cmp(cmp, *n)],
                 false,
@@ -232,6 +264,26 @@ fn compile(ast: &Ast) -> Node {
             )))
         }
     }
+}
+
+/// A field as the search names it: its own name, or a Sigma name the logsource mapping reads
+/// on other sources (`Image` → a 4688's `NewProcessName`), as rules read it.
+fn search_field(name: &str) -> FieldRef {
+    crate::sigma::mapping::builtin_shared()
+        .map_or_else(|| FieldRef::plain(name), |m| m.search_field(name))
+}
+
+/// A search's regular expression: case-insensitive like the rest of the language.
+fn search_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(&format!("(?i){pattern}")).map_err(|e| {
+        // The crate's message draws the pattern and a caret over several lines; the search
+        // line has room for its last line, the reason.
+        let text = e.to_string();
+        let reason = (text.lines().rev())
+            .find_map(|l| l.trim().strip_prefix("error: "))
+            .unwrap_or_else(|| text.lines().last().unwrap_or_default().trim());
+        format!("invalid regular expression: {reason}")
+    })
 }
 
 fn num_op(op: Op) -> (CmpOp, &'static str) {
@@ -314,7 +366,7 @@ impl Query {
                         }
                     }
                 }
-                Ast::Num { .. } | Ast::Keyword(_) | Ast::Time { .. } => {}
+                Ast::Num { .. } | Ast::Keyword(_) | Ast::Time { .. } | Ast::Regex { .. } => {}
             }
         }
         let mut out = Vec::new();
@@ -420,7 +472,9 @@ fn fields_of<'a>(ast: &'a Ast, out: &mut Vec<&'a str>) {
     match ast {
         Ast::And(v) | Ast::Or(v) => v.iter().for_each(|a| fields_of(a, out)),
         Ast::Not(a) => fields_of(a, out),
-        Ast::Cmp { field, .. } | Ast::Num { field, .. } => out.push(field),
+        Ast::Cmp { field, .. } | Ast::Num { field, .. } | Ast::Regex { field, .. } => {
+            out.push(field)
+        }
         Ast::Keyword(_) | Ast::Time { .. } => {}
     }
 }
@@ -477,6 +531,19 @@ fn sigma_cond(ast: &Ast, sels: &mut Vec<(String, String)>, top: bool) -> String 
                 format!("    {}: {n}\n", q(&format!("{field}|{m}"))),
             ));
             name
+        }
+        Ast::Regex {
+            field,
+            negate,
+            patterns,
+        } => {
+            let name = format!("sel{}", sels.len() + 1);
+            let mut body = format!("    {}:\n", q(&format!("{field}|re|i")));
+            for p in patterns {
+                body.push_str(&format!("      - {}\n", q(p)));
+            }
+            sels.push((name.clone(), body));
+            if *negate { format!("not {name}") } else { name }
         }
         Ast::Keyword(k) => {
             let name = format!("keywords{}", sels.len() + 1);

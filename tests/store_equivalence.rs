@@ -132,6 +132,10 @@ fn searches_and_statistics_agree() {
         "EventID>=4600 AND EventID<4700",
         "ParentImage IN (*\\WmiPrvSE.exe, *\\services.exe)",
         "time>=2024-01-01",
+        "NewProcessName=*\\cmd.exe",
+        "User=*\\*",
+        "CommandLine|re=whoami|ipconfig",
+        "Image|re=\\\\(cmd|wmic)\\.exe$",
     ] {
         let q = huntbench::query::parse(text).unwrap();
         let verify = |e: &Event| q.matches(e);
@@ -217,6 +221,12 @@ fn process_trees_and_pivots_agree() {
                 });
             }
         }
+        // A row of a stack by several fields: every value at once.
+        let same: Vec<Lookup> = (asked.iter())
+            .filter(|l| matches!(l, Lookup::SameValue { field, .. } if field == "Computer" || field.ends_with("Image") || field.ends_with("ProcessName")))
+            .cloned()
+            .collect();
+        asked.push(Lookup::All(same));
         for l in &asked {
             let x = named(&index, &index.lookup(l).unwrap());
             let y = named(&memory, &memory.lookup(l).unwrap());

@@ -5,6 +5,8 @@
 #[path = "tui_e2e/bookmarks.rs"]
 mod bookmarks;
 mod common;
+#[path = "tui_e2e/finding.rs"]
+mod finding;
 #[path = "tui_e2e/tree.rs"]
 mod tree;
 

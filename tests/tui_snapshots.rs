@@ -14,6 +14,8 @@ macro_rules! snap {
 #[path = "tui_snapshots/bookmarks.rs"]
 mod bookmarks;
 mod common;
+#[path = "tui_snapshots/finding.rs"]
+mod finding;
 #[path = "tui_snapshots/inputs.rs"]
 mod inputs;
 #[path = "tui_snapshots/installed.rs"]

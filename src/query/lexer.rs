@@ -37,11 +37,25 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
     while i < chars.len() {
         let c = chars[i];
         let col = i;
+        let after_op = matches!(
+            out.last(),
+            Some(Token {
+                tok: Tok::Op(_),
+                ..
+            })
+        );
+        // A regular expression may start with a parenthesis (`CommandLine|re=(a|b)c`).
+        let regex_value = after_op
+            && matches!(
+                out.len().checked_sub(2).map(|i| &out[i].tok),
+                Some(Tok::Word(w)) if w.contains('|')
+            );
         let single = match c {
             c if c.is_whitespace() => {
                 i += 1;
                 continue;
             }
+            '(' if regex_value => None,
             '(' => Some(Tok::LParen),
             ')' => Some(Tok::RParen),
             ',' => Some(Tok::Comma),
@@ -104,13 +118,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, QueryError> {
             }
             _ => {
                 let start = i;
-                let is_value = matches!(
-                    out.last(),
-                    Some(Token {
-                        tok: Tok::Op(_),
-                        ..
-                    })
-                );
+                let is_value = after_op;
                 let mut depth = 0usize;
                 while i < chars.len() {
                     let ch = chars[i];

@@ -113,6 +113,10 @@ impl Parser {
                 self.c.shallower();
                 Ok(inner)
             }
+            Some(Tok::Word(w)) if w.contains('|') => {
+                self.c.skip(1);
+                self.regex(w, col)
+            }
             Some(Tok::Word(w)) => {
                 self.c.skip(1);
                 match self.peek().cloned() {
@@ -187,6 +191,53 @@ impl Parser {
             Some(Tok::Comma) => Err(self.err("unexpected `,`")),
             Some(Tok::Op(_)) => Err(self.err("a comparison needs a field name before it")),
         }
+    }
+
+    /// `field|re=…`, `field|re!=…`, `field|re IN (…)`: the one modifier the search takes.
+    fn regex(&mut self, word: String, col: usize) -> Result<Ast, QueryError> {
+        let (field, modifier) = word.split_once('|').unwrap_or((&word, ""));
+        if field.is_empty() {
+            return Err(QueryError::new(
+                col,
+                "a modifier needs a field name before it",
+            ));
+        }
+        if !modifier.eq_ignore_ascii_case("re") {
+            return Err(QueryError::new(
+                col + field.chars().count(),
+                format!(
+                    "unknown modifier `|{modifier}`: the search takes `|re` (a regular expression)"
+                ),
+            ));
+        }
+        let (negate, values) = match self.peek().cloned() {
+            Some(Tok::Op(op @ (Op::Eq | Op::Ne))) => {
+                self.c.skip(1);
+                (op == Op::Ne, vec![self.value()?])
+            }
+            _ if is_kw(self.peek(), "in") && self.c.peek_nth(1) == Some(&Tok::LParen) => {
+                self.c.skip(2);
+                let mut values = vec![self.value()?];
+                while self.peek() == Some(&Tok::Comma) {
+                    self.c.skip(1);
+                    values.push(self.value()?);
+                }
+                if self.peek() != Some(&Tok::RParen) {
+                    return Err(self.err("expected `,` or `)` in the IN list"));
+                }
+                self.c.skip(1);
+                (false, values)
+            }
+            _ => return Err(self.err(format!("`{word}` takes `=`, `!=` or `IN (…)`"))),
+        };
+        for (pattern, vcol) in &values {
+            super::search_regex(pattern).map_err(|e| QueryError::new(*vcol, e))?;
+        }
+        Ok(Ast::Regex {
+            field: field.to_owned(),
+            negate,
+            patterns: values.into_iter().map(|(p, _)| p).collect(),
+        })
     }
 
     fn value(&mut self) -> Result<(String, usize), QueryError> {

@@ -164,12 +164,14 @@ fn prefilter_narrows() {
     let pf = parse("Image=*\\cmd.exe AND NOT User=bob")
         .unwrap()
         .prefilter();
+    // `Image` is also a 4688's `NewProcessName` (the logsource mapping).
+    let suffix = |field: &str| Prefilter::Suffix {
+        field: field.into(),
+        suffix: "\\cmd.exe".into(),
+    };
     assert_eq!(
         pf,
-        Prefilter::Suffix {
-            field: "Image".into(),
-            suffix: "\\cmd.exe".into()
-        }
+        Prefilter::Or(vec![suffix("Image"), suffix("NewProcessName")])
     );
     assert_eq!(
         parse("mimikatz").unwrap().prefilter(),
@@ -350,4 +352,97 @@ fn a_saved_search_is_marked_in_its_metadata() {
     );
     assert!(!saved(&unmarked, "/rules/research-notes.yml"));
     assert!(!saved(&unmarked, "/rules/my-search-rule.yml"));
+}
+
+/// Matches without the saved-rule check: a rule of no logsource reads no aliases.
+fn m_search(query: &str, pairs: &[(&str, &str)]) -> bool {
+    let q = parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
+    let e = ev(pairs);
+    let hit = q.matches(&e);
+    if hit {
+        assert!(
+            q.prefilter().accepts(&e),
+            "prefilter unsound for {query}: {:?}",
+            q.prefilter()
+        );
+    }
+    hit
+}
+
+const SEC_4688: [(&str, &str); 8] = [
+    ("Channel", "Security"),
+    ("EventID", "4688"),
+    ("NewProcessName", "C:\\Windows\\System32\\cmd.exe"),
+    (
+        "ParentProcessName",
+        "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+    ),
+    ("NewProcessId", "0x1a2c"),
+    ("ProcessId", "0x0b10"),
+    ("TargetUserName", "admmig"),
+    ("TargetDomainName", "CORP"),
+];
+
+#[test]
+fn sigma_field_names_read_the_mapped_fields_as_rules_do() {
+    assert!(m_search("Image=*\\cmd.exe", &SEC_4688));
+    assert!(m_search("ParentImage=*\\WmiPrvSE.exe", &SEC_4688));
+    assert!(!m_search("Image=*\\powershell.exe", &SEC_4688));
+    // A 4688's own ProcessId (its creator's) comes first; ParentProcessId, which it lacks,
+    // reads it, as integers.
+    assert!(m_search("ProcessId=2832", &SEC_4688));
+    assert!(m_search("ParentProcessId=2832", &SEC_4688));
+    assert!(!m_search("ProcessId=6700", &SEC_4688));
+    // A converted value (DOMAIN\user joined) keeps the prefilter sound.
+    assert!(m_search("User=CORP\\admmig", &SEC_4688));
+    // With its logsource in the query, the saved rule means the same.
+    assert!(m("EventID=4688 Image=*\\cmd.exe", &SEC_4688));
+    // The other way: Sysmon's Image under 4688's name.
+    let sysmon = [
+        ("Channel", "Microsoft-Windows-Sysmon/Operational"),
+        ("EventID", "1"),
+        ("Image", "C:\\Windows\\System32\\cmd.exe"),
+    ];
+    assert!(m_search("NewProcessName=*\\cmd.exe", &sysmon));
+    // Not on events of other sources.
+    let other = [
+        ("Channel", "Security"),
+        ("EventID", "4624"),
+        ("NewProcessName", "x"),
+    ];
+    assert!(!m_search("Image=x", &other));
+}
+
+#[test]
+fn regular_expressions_match_case_insensitively_anywhere_in_the_value() {
+    let cmd = [(
+        "CommandLine",
+        "cmd.exe /Q /c cd \\ 1> \\\\127.0.0.1\\ADMIN$\\__1700000000.123",
+    )];
+    assert!(m(r"CommandLine|re=__\d{10}\.\d+$", &cmd));
+    assert!(m(r#"CommandLine|re="/q /c .*admin\$""#, &cmd));
+    assert!(!m(r"CommandLine|re=^powershell", &cmd));
+    assert!(m(r"CommandLine|re!=^powershell", &cmd));
+    assert!(m(r"CommandLine|re=(127|::1)\.0", &cmd));
+    assert!(m(r"CommandLine|re IN (^powershell, 127\.0\.0\.1)", &cmd));
+    assert!(m(r"NOT Missing|re=x", &cmd));
+    // Read through the mapping too.
+    assert!(m_search(r"Image|re=\\cmd\.exe$", &SEC_4688));
+}
+
+#[test]
+fn a_bad_regex_or_modifier_is_an_error_at_its_column() {
+    let bad = parse("A=x CommandLine|re=[abc").unwrap_err();
+    assert_eq!(bad.column, 20, "{bad}");
+    assert!(
+        bad.message.starts_with("invalid regular expression:") && !bad.message.contains('\n'),
+        "{bad}"
+    );
+    let unknown = parse("CommandLine|contains=x").unwrap_err();
+    assert!(
+        unknown.message.contains("|re") && unknown.column == 12,
+        "{unknown}"
+    );
+    assert!(parse("CommandLine|re>3").is_err());
+    assert!(parse("|re=x").is_err());
 }

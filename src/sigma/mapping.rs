@@ -266,6 +266,12 @@ pub fn is_numeric_field(name: &str) -> bool {
         .contains(&name.to_ascii_lowercase())
 }
 
+/// The bundled mapping, parsed once: the search language reads field names through it.
+pub fn builtin_shared() -> Option<&'static Mapping> {
+    static BUILTIN: std::sync::OnceLock<Option<Mapping>> = std::sync::OnceLock::new();
+    BUILTIN.get_or_init(|| Mapping::builtin().ok()).as_ref()
+}
+
 impl Mapping {
     pub fn builtin() -> Result<Mapping, MappingError> {
         Mapping::from_yaml(WINDOWS_MAPPING)

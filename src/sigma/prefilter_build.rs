@@ -5,7 +5,7 @@
 //! matching term (negations, null tests, integer comparisons of hex/decimal PIDs, converted
 //! aliases) becomes `All` or a weaker `Exists`.
 
-use super::mapping::{FieldRef, RuleSources, Transform};
+use super::mapping::{FieldRef, RuleSources, Source, Transform};
 use super::matcher::{Detection, Item, Node, Test};
 use super::value::{Piece, StrMatcher};
 use crate::event::names;
@@ -25,31 +25,34 @@ pub fn sources_prefilter(sources: &RuleSources) -> Prefilter {
     if sources.sources.is_empty() {
         return Prefilter::All;
     }
-    let eq = |f: &str, v: String| Prefilter::Equals {
-        field: f.to_owned(),
-        value: v,
-    };
     Prefilter::or(
         sources
             .sources
             .iter()
-            .map(|s| {
-                let mut parts = vec![
-                    any_of(s.channels.iter().map(|c| eq(names::CHANNEL, c.clone()))),
-                    any_of(
-                        s.event_ids
-                            .iter()
-                            .map(|id| eq(names::EVENT_ID, id.to_string())),
-                    ),
-                    any_of(s.providers.iter().map(|p| eq(names::PROVIDER, p.clone()))),
-                ];
-                for (field, values) in &s.conditions {
-                    parts.push(any_of(values.iter().map(|v| eq(field, v.clone()))));
-                }
-                Prefilter::and(parts)
-            })
+            .map(|s| source_prefilter(s))
             .collect(),
     )
+}
+
+/// Channel / EventID / Provider / extra conditions of one source.
+fn source_prefilter(s: &Source) -> Prefilter {
+    let eq = |f: &str, v: String| Prefilter::Equals {
+        field: f.to_owned(),
+        value: v,
+    };
+    let mut parts = vec![
+        any_of(s.channels.iter().map(|c| eq(names::CHANNEL, c.clone()))),
+        any_of(
+            s.event_ids
+                .iter()
+                .map(|id| eq(names::EVENT_ID, id.to_string())),
+        ),
+        any_of(s.providers.iter().map(|p| eq(names::PROVIDER, p.clone()))),
+    ];
+    for (field, values) in &s.conditions {
+        parts.push(any_of(values.iter().map(|v| eq(field, v.clone()))));
+    }
+    Prefilter::and(parts)
 }
 
 /// OR of the parts, or `All` when there are none (no constraint).
@@ -85,21 +88,24 @@ pub fn item_prefilter(item: &Item) -> Prefilter {
     if item.negate {
         return Prefilter::All;
     }
-    let fields = match &item.field {
-        Some(f) => match field_names(f) {
-            Some(n) => Some(n),
-            None => return Prefilter::All,
-        },
-        None => None,
+    let Some(field) = &item.field else {
+        return combine(item, item.tests.iter().map(|t| test(t, None)).collect());
     };
-    let parts: Vec<Prefilter> = item
-        .tests
-        .iter()
-        .map(|t| match &fields {
-            Some(names) => Prefilter::or(names.iter().map(|f| test(t, Some(f))).collect()),
-            None => test(t, None),
-        })
+    let names = field_names(field);
+    let parts: Vec<Prefilter> = (item.tests.iter())
+        .map(|t| Prefilter::or(names.iter().map(|f| test(t, Some(f))).collect()))
         .collect();
+    // A value converted on the way (`User` of a 4688 joined from its domain and user) is in
+    // no index term, but the event is one of the alias's source.
+    let converted = field.converting_sources().map(source_prefilter);
+    Prefilter::or(
+        std::iter::once(combine(item, parts))
+            .chain(converted)
+            .collect(),
+    )
+}
+
+fn combine(item: &Item, parts: Vec<Prefilter>) -> Prefilter {
     if item.all {
         Prefilter::and(parts)
     } else {
@@ -107,16 +113,15 @@ pub fn item_prefilter(item: &Item) -> Prefilter {
     }
 }
 
-/// Every event field a rule field may be read from; `None` when a converted value is involved.
-fn field_names(f: &FieldRef) -> Option<Vec<String>> {
+/// Every event field a rule field may be read from as it is (converted values aside).
+fn field_names(f: &FieldRef) -> Vec<String> {
     let mut out = vec![f.name.clone()];
     for (target, transform) in f.aliases() {
-        if transform != Transform::None {
-            return None;
+        if let (Some(target), Transform::None) = (target, transform) {
+            out.push(target.to_owned());
         }
-        out.push(target?.to_owned());
     }
-    Some(out)
+    out
 }
 
 fn test(t: &Test, field: Option<&str>) -> Prefilter {

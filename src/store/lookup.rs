@@ -38,6 +38,8 @@ pub enum Lookup {
         field: String,
         value: String,
     },
+    /// Events every one of these lookups finds (a stack's row of several fields).
+    All(Vec<Lookup>),
 }
 
 /// A process, as its events name it.
@@ -100,6 +102,7 @@ impl Lookup {
             }
             // The field may be read under other names per source, so only the rule narrows.
             Lookup::RuleValue { rule, .. } => rule.prefilter(),
+            Lookup::All(parts) => Prefilter::and(parts.iter().map(Lookup::prefilter).collect()),
         }
     }
 
@@ -156,6 +159,7 @@ impl Lookup {
                 rule.is_match(ev)
                     && (rule.field_values(ev, field).iter()).any(|v| v.eq_ignore_ascii_case(value))
             }
+            Lookup::All(parts) => parts.iter().all(|l| l.matches(ev)),
         }
     }
 }

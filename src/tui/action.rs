@@ -57,6 +57,12 @@ pub enum Action {
     ExportJsonl,
     CopyValue,
     CopyEvent,
+    /// In the detail: move to a field by (part of) its name.
+    FindField,
+    /// Narrow the list on screen to the rows a query matches.
+    FilterList,
+    /// Stack by several fields at once (value tuples with counts).
+    StackFields,
     /// Bookmarks the selected event (asking for a note with `#tags`), or edits its bookmark.
     Bookmark,
     /// The case's bookmarks, in time order.
@@ -151,6 +157,21 @@ pub enum Effect {
         of: String,
         field: String,
         refs: Arc<Vec<EventRef>>,
+    },
+    /// Counts the tuples of values of `fields` over `refs`, read as [`Effect::Stack`] reads one.
+    StackTuples {
+        rule: Option<(usize, Arc<CompiledRule>)>,
+        of: String,
+        fields: Vec<String>,
+        refs: Arc<Vec<EventRef>>,
+    },
+    /// The rows of a list (titled `of`) whose events `query` (`text`) matches, in its order.
+    FilterList {
+        generation: u64,
+        of: String,
+        text: String,
+        rows: Arc<Vec<crate::tui::app::HitRow>>,
+        query: Arc<Query>,
     },
     /// Writes an overlay, then re-runs only the loaded rules it applies to (see [`Tuning`]).
     AddOverlay {
@@ -303,9 +324,10 @@ impl Effect {
             | Effect::Session { .. }
             | Effect::Lateral { .. }
             | Effect::Pivot { .. }
-            | Effect::Search { .. } => Some(Job::Query),
+            | Effect::Search { .. }
+            | Effect::FilterList { .. } => Some(Job::Query),
             Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some(Job::Compile),
-            Effect::Stack { .. } => Some(Job::Stack),
+            Effect::Stack { .. } | Effect::StackTuples { .. } => Some(Job::Stack),
             _ => None,
         }
     }
@@ -511,6 +533,22 @@ pub enum Msg {
         values: Vec<(String, u64)>,
         missing: u64,
     },
+    /// A stack by several fields: per row, the values of `fields` and how many events hold them.
+    StackTuples {
+        rule: Option<usize>,
+        of: String,
+        fields: Vec<String>,
+        tuples: Vec<(Vec<String>, u64)>,
+        missing: u64,
+    },
+    /// A list narrowed by a query (the rows kept, of `of`).
+    Filtered {
+        generation: u64,
+        title: String,
+        /// The filter's query.
+        text: String,
+        rows: Result<Vec<crate::tui::app::HitRow>, String>,
+    },
     /// The key bindings to use (read at startup, with any problems of the user's file).
     Keymap(Arc<super::keymap::Keymap>),
     /// An export finished (what was written where).
@@ -552,6 +590,8 @@ impl std::fmt::Debug for Msg {
             Msg::Hits { .. } => "Hits",
             Msg::Compiled { .. } => "Compiled",
             Msg::Stack { .. } => "Stack",
+            Msg::StackTuples { .. } => "StackTuples",
+            Msg::Filtered { .. } => "Filtered",
             Msg::Keymap(_) => "Keymap",
             Msg::Exported(_) => "Exported",
             Msg::Reported(_) => "Reported",

@@ -49,6 +49,12 @@ pub enum InputKind {
     SaveSearch,
     /// The level of the rule being saved from a search (after its title).
     SaveLevel,
+    /// A field name (or part of one) to move the detail's cursor to.
+    FindField,
+    /// A query narrowing the list on screen.
+    FilterList,
+    /// Fields to stack by, separated by commas.
+    StackFields,
     /// A bookmark's note, `#tag` words taken as tags (see `App::bookmark_target`).
     BookmarkNote,
 }
@@ -217,6 +223,16 @@ pub struct StackView {
     /// Events stacked that have no value for the field (not a value one can mark benign).
     pub missing: u64,
     pub sel: usize,
+    /// A stack by several fields: `field` names them all, each row of `values` joins its
+    /// tuple, and this holds the fields and each row's values apart.
+    pub tuples: Option<StackTuples>,
+}
+
+/// The fields of a stack by several fields, and per row (as `StackView::values`) their values.
+#[derive(Clone)]
+pub struct StackTuples {
+    pub fields: Vec<String>,
+    pub values: Vec<Vec<String>>,
 }
 
 /// Host → host edges of lateral movement.
@@ -359,6 +375,8 @@ pub struct App {
     pub save_title: Option<String>,
     /// The effective key bindings (defaults plus the user's `keymap.toml`).
     pub keymap: Arc<Keymap>,
+    /// The last field name looked for in a detail (`f` then ⏎ moves to its next match).
+    pub field_find: String,
     /// The case's bookmarks in time order, each with its event in this session's view.
     pub bookmarks: Vec<BookmarkRow>,
     /// What the bookmark note being typed is for.
@@ -415,6 +433,7 @@ impl App {
             pivot_origin: None,
             save_title: None,
             keymap: Arc::new(Keymap::default()),
+            field_find: String::new(),
             bookmarks: Vec::new(),
             bookmark_target: None,
         }

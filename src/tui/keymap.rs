@@ -413,6 +413,9 @@ impl Keymap {
                 InputKind::RuleFilter => "apply filter",
                 InputKind::SaveSearch => "next: its level",
                 InputKind::SaveLevel => "save rule",
+                InputKind::FindField => "go to the (next) field",
+                InputKind::FilterList => "narrow this list",
+                InputKind::StackFields => "stack",
                 InputKind::BookmarkNote => "save bookmark (#word: a tag)",
             };
             return vec![("⏎".into(), what), ("Esc".into(), "cancel")];

@@ -3,6 +3,7 @@
 
 mod bookmarks;
 mod editor;
+mod finder;
 mod input_line;
 mod lateral;
 mod msg;
@@ -151,7 +152,13 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.message = Some(format!("around pivot: ±{}", span_label(app.around_secs)));
             return pivot::rerun_around(app);
         }
+        Action::StackField if matches!(app.top(), Some(Screen::Hits(_))) => {
+            return finder::ask_stack_fields(app);
+        }
         Action::StackField => return pivot::stack(app),
+        Action::StackFields => return finder::ask_stack_fields(app),
+        Action::FindField => return finder::ask_field(app),
+        Action::FilterList => return finder::ask_filter(app),
         Action::MarkBenign => return pivot::benign(app),
         Action::Overlays => app.screens.push(Screen::Overlays {
             sel: 0,
@@ -514,6 +521,8 @@ mod tests;
 mod tests_bookmarks;
 #[cfg(test)]
 mod tests_correlations;
+#[cfg(test)]
+mod tests_finder;
 #[cfg(test)]
 mod tests_pivots;
 #[cfg(test)]

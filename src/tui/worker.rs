@@ -20,6 +20,7 @@ mod bookmarks;
 mod compile;
 mod effects;
 mod export;
+mod finder;
 mod retune;
 
 /// Debounce for rule recompiles while typing.

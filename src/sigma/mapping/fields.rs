@@ -150,6 +150,14 @@ impl FieldRef {
         self.alts.iter().map(|a| (a.field.as_deref(), a.transform))
     }
 
+    /// The sources on which the field is read through a converted value (a value the index
+    /// never holds): an event matched that way belongs to one of them.
+    pub fn converting_sources(&self) -> impl Iterator<Item = &Source> {
+        (self.alts.iter())
+            .filter(|a| a.transform != Transform::None)
+            .map(|a| a.source.as_ref())
+    }
+
     /// The field's value on this event; `None` when absent or null.
     pub fn resolve<'e>(&self, ev: &'e Event) -> Option<Resolved<'e>> {
         for a in &self.alts {
@@ -162,6 +170,48 @@ impl FieldRef {
             name: Cow::Borrowed(n),
             value: Cow::Borrowed(v),
         })
+    }
+}
+
+impl super::Mapping {
+    /// A field as the search language reads it: the event's own field of that name, else, on
+    /// an event of a source the mapping gives an alias of the name for, that alias, as a rule of
+    /// that source reads it (`Image` is a 4688's `NewProcessName`). Unlike a rule's, an
+    /// `override` alias is read only when the event lacks the field: a search has no dialect,
+    /// so an event's own field comes first (a 4688's `ProcessId` stays its own).
+    pub fn search_field(&self, name: &str) -> FieldRef {
+        let mut alts: Vec<AliasUse> = Vec::new();
+        let defs = (self.file.categories.values()).flat_map(|c| c.sources.iter());
+        for def in defs.chain(self.file.services.values()) {
+            let Some((_, alias)) = (def.aliases.iter()).find(|(k, _)| k.eq_ignore_ascii_case(name))
+            else {
+                continue;
+            };
+            let source = Source::from_def(def);
+            let (field, transform) = match alias {
+                super::AliasDef::Rename(f) => (Some(f.clone()), Transform::None),
+                super::AliasDef::Full {
+                    field, transform, ..
+                } => (field.clone(), *transform),
+            };
+            let seen = alts
+                .iter()
+                .any(|a| a.field == field && a.transform == transform && *a.source == source);
+            if !seen {
+                alts.push(AliasUse {
+                    source: Arc::new(source),
+                    field,
+                    transform,
+                    force: false,
+                });
+            }
+        }
+        let numeric = |f: &str| self.numeric.contains(&f.to_ascii_lowercase());
+        FieldRef {
+            name: name.to_owned(),
+            numeric: numeric(name) || alts.iter().any(|a| a.field.as_deref().is_some_and(numeric)),
+            alts,
+        }
     }
 }
 

@@ -68,6 +68,9 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        InputKind::FindField => super::finder::find_field(app, text),
+        InputKind::FilterList => super::finder::filter(app, text),
+        InputKind::StackFields => super::finder::stack_fields(app, text),
         InputKind::BookmarkNote => super::bookmarks::submit(app, &text),
         InputKind::SaveSearch => {
             // Then the level, proposed as the saved searches' usual one.

@@ -118,8 +118,22 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 values,
                 missing,
                 sel: 0,
+                tuples: None,
             }));
         }
+        Msg::StackTuples {
+            rule,
+            of,
+            fields,
+            tuples,
+            missing,
+        } => super::finder::stacked_tuples(app, rule, of, fields, tuples, missing),
+        Msg::Filtered {
+            generation,
+            title,
+            text,
+            rows,
+        } => return super::finder::filtered(app, generation, title, &text, rows),
         Msg::Keymap(km) => {
             if !km.problems.is_empty() {
                 app.message = Some(format!("keymap: {}", km.problems.join("; ")));

@@ -111,6 +111,10 @@ pub fn open(app: &mut App) -> Vec<Effect> {
             let title = format!("activity of {name} (pid {})", node.pid.unwrap_or(0));
             pivot(app, title, lookup)
         }
+        Some(Screen::Stack(s)) if s.tuples.is_some() => match super::finder::tuple_lookup(app, s) {
+            Some((title, lookup)) => pivot(app, title, lookup),
+            None => Vec::new(),
+        },
         Some(Screen::Stack(s)) => {
             let Some((value, _)) = s.values.get(s.sel) else {
                 return Vec::new();
@@ -344,6 +348,13 @@ fn opened_from(app: &App) -> Option<&crate::tui::app::HitList> {
 
 pub fn benign(app: &mut App) -> Vec<Effect> {
     let target = match app.top() {
+        Some(Screen::Stack(s)) if s.tuples.is_some() => {
+            app.message = Some(
+                "a stack by several fields marks nothing benign: stack the one field (s in a detail)"
+                    .into(),
+            );
+            return Vec::new();
+        }
         Some(Screen::Stack(s)) => s
             .values
             .get(s.sel)

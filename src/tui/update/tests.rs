@@ -371,6 +371,7 @@ fn benign_needs_a_rule_an_overlay_can_name() {
             values: vec![("x".into(), 1), ("y".into(), 1)],
             missing: 0,
             sel: 0,
+            tuples: None,
         }));
         let effects = update(&mut app, Action::MarkBenign);
         assert_eq!(effects.is_empty(), refused, "{:?}", app.message);

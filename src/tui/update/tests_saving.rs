@@ -28,6 +28,7 @@ fn a_stack_exports_as_shown() {
         values: vec![("c:\\windows\\explorer.exe".into(), 3)],
         missing: 2,
         sel: 0,
+        tuples: None,
     }));
     let effects = update(&mut app, Action::ExportCsv);
     let [

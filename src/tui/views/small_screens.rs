@@ -155,6 +155,9 @@ pub fn input(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         InputKind::RuleFilter => "filter rules: ",
         InputKind::SaveSearch => "save search as rule titled: ",
         InputKind::SaveLevel => "its level (informational, low, medium, high, critical): ",
+        InputKind::FindField => "go to field: ",
+        InputKind::FilterList => "filter this list (query): ",
+        InputKind::StackFields => "stack by fields (up to 3, a,b,c): ",
         InputKind::BookmarkNote => "bookmark note (#tag words are tags): ",
     };
     let label_w = cells(label);

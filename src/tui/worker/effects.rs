@@ -111,6 +111,29 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             field,
             refs,
         } => vec![stack(&*snap, rule, of, field, &refs)],
+        Effect::StackTuples {
+            rule,
+            of,
+            fields,
+            refs,
+        } => vec![super::finder::stack_tuples(&*snap, rule, of, fields, &refs)],
+        Effect::FilterList {
+            generation,
+            of,
+            text,
+            rows,
+            query,
+        } => {
+            let kept = super::finder::filter_rows(&*snap, &rows, &query);
+            let n = kept.as_ref().map_or(0, Vec::len);
+            vec![Msg::Filtered {
+                generation,
+                // The counts first: a long title is cut at the screen's edge.
+                title: format!("{of} · filter ({n} of {}): {text}", rows.len()),
+                text,
+                rows: kept,
+            }]
+        }
         Effect::AddOverlay {
             rule,
             field,

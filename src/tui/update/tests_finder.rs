@@ -1,0 +1,102 @@
+//! Filtering a list and stacking by several fields, as state transitions.
+#![allow(clippy::unwrap_used)]
+
+use super::tests::app;
+use super::*;
+use crate::tui::action::Msg;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+    for c in text.chars() {
+        update(
+            app,
+            Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+        );
+    }
+    update(
+        app,
+        Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    )
+}
+
+#[test]
+fn a_filter_result_for_a_list_no_longer_on_top_is_dropped() {
+    let mut app = app();
+    update(&mut app, Action::Open);
+    update(&mut app, Action::FilterList);
+    let effects = typed(&mut app, "Image=x");
+    let [Effect::FilterList { generation, of, .. }] = effects.as_slice() else {
+        panic!(
+            "a filter on the worker: {effects:?}",
+            effects = effects.len()
+        )
+    };
+    let (generation, of) = (*generation, of.clone());
+    // ⌫ before the result comes back, and another rule's hits opened.
+    update(&mut app, Action::Back);
+    update(&mut app, Action::Down);
+    update(&mut app, Action::Open);
+    let msg = Msg::Filtered {
+        generation,
+        title: format!("{of} · filter (1 of 3): Image=x"),
+        text: "Image=x".into(),
+        rows: Ok(Vec::new()),
+    };
+    update(&mut app, Action::Worker(Box::new(msg)));
+    assert_eq!(app.screens.len(), 1, "nothing pushed over the other list");
+}
+
+#[test]
+fn a_filtered_list_keeps_its_rows_rules_and_is_not_refilled_by_a_reload() {
+    let mut app = app();
+    update(&mut app, Action::Open);
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!("hits")
+    };
+    let (rule, keep) = (h.rule, h.rows[1]);
+    update(&mut app, Action::FilterList);
+    let effects = typed(&mut app, "Image=x");
+    let [Effect::FilterList { generation, of, .. }] = effects.as_slice() else {
+        panic!("a filter on the worker")
+    };
+    let msg = Msg::Filtered {
+        generation: *generation,
+        title: format!("{of} · filter (1 of 3): Image=x"),
+        text: "Image=x".into(),
+        rows: Ok(vec![HitRow {
+            r: keep.r,
+            rule: None,
+        }]),
+    };
+    update(&mut app, Action::Worker(Box::new(msg)));
+    let Some(Screen::Hits(f)) = app.top() else {
+        panic!("the filtered list")
+    };
+    assert_eq!(f.rows.len(), 1);
+    assert_eq!(f.rows[0].rule, rule, "the row names the list's rule");
+    assert_eq!(
+        f.rule, None,
+        "the list names none, so a reload keeps it as filtered"
+    );
+    update(&mut app, Action::Back);
+    let Some(Screen::Hits(h)) = app.top() else {
+        panic!("the whole list")
+    };
+    assert_eq!(h.rows.len(), 3);
+}
+
+#[test]
+fn stacking_on_a_list_asks_for_fields_and_one_field_is_a_plain_stack() {
+    let mut app = app();
+    update(&mut app, Action::Open);
+    update(&mut app, Action::StackField);
+    assert!(matches!(app.input, Some((InputKind::StackFields, _))));
+    let effects = typed(&mut app, "Image");
+    assert!(matches!(effects.as_slice(), [Effect::Stack { .. }]));
+    update(&mut app, Action::StackField);
+    let effects = typed(&mut app, "Image, User ,Computer");
+    let [Effect::StackTuples { fields, .. }] = effects.as_slice() else {
+        panic!("a stack by three fields")
+    };
+    assert_eq!(fields, &["Image", "User", "Computer"]);
+}

@@ -1,0 +1,42 @@
+//! The search bar's Sigma field names, and a list narrowed by a query, in the real binary.
+
+use super::{Session, samples, usable};
+
+#[test]
+fn image_finds_a_4688_process_and_a_filter_narrows_the_list() {
+    if !usable() {
+        return;
+    }
+    let s = Session::start("finding");
+    s.open(&[&samples()]);
+    s.wait_for(super::WMI_RULE);
+    // `Image` is Sysmon's name; a 4688 holds the path as `NewProcessName`.
+    s.keys(&["/"]);
+    s.literal("Image=*\\OUTLOOK.EXE");
+    s.keys(&["Enter"]);
+    let found = s.wait("both process creations", |sc| {
+        sc.contains("search: Image=*\\OUTLOOK.EXE · 1 of 2")
+    });
+    assert!(
+        found
+            .lines()
+            .any(|l| l.contains("4688") && l.contains("NewProcessName=")),
+        "{found}"
+    );
+    s.keys(&["F"]);
+    s.literal("EventID=4688");
+    s.keys(&["Enter"]);
+    let narrowed = s.wait_for("filter (1 of 2): EventID=4688");
+    assert!(
+        !narrowed
+            .lines()
+            .any(|l| l.contains("Sysmon") && l.contains("OUTLOOK")),
+        "{narrowed}"
+    );
+    // ⌫ gives the whole list back.
+    s.keys(&["BSpace"]);
+    s.wait("the search again", |sc| {
+        sc.contains("· 1 of 2") && !sc.contains("filter (")
+    });
+    s.quit_and_check_terminal();
+}
