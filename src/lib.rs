@@ -22,6 +22,8 @@ pub mod overlay;
 pub mod prefilter;
 pub mod proctree;
 pub mod query;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod ruleinstall;
 pub mod rulepack;
 pub mod sanitize;
