@@ -19,8 +19,8 @@ pub use spark_arrow::RecordBatch;
 /// The environment variable holding a Spark Connect bearer token, used when the URL has none.
 pub const TOKEN_ENV: &str = "HUNTBENCH_SPARK_TOKEN";
 
-/// How long connecting (the first round trip, which asks the server its version) may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long connecting (the first round trip, a one-row query) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
@@ -33,7 +33,7 @@ pub enum RemoteError {
     #[error("{what} failed: {message}")]
     Failed { what: String, message: String },
     #[error("{what} did not finish within {}s{}", .after.as_secs_f64(),
-        if *.interrupted { " (interrupted on the server)" } else { " (the server did not confirm the interrupt)" })]
+        if *.interrupted { " (interrupted on the server)" } else { "" })]
     TimedOut {
         what: String,
         after: Duration,
@@ -47,7 +47,6 @@ pub struct Remote {
     session: SparkSession,
     /// The URL as shown in messages: without its token.
     shown_url: String,
-    version: String,
 }
 
 impl Remote {
@@ -75,8 +74,10 @@ impl Remote {
                 message: e.to_string(),
             })?;
         let probe = session.clone();
-        let version = bounded(&session, "connecting", CONNECT_TIMEOUT, move || {
-            probe.version()
+        // A query, not the version request: Sail answers that one only when a pyspark it
+        // supports is installed beside it. Nothing runs yet that an interrupt could stop.
+        bounded(None, "connecting", CONNECT_TIMEOUT, move || {
+            probe.sql("SELECT 1")?.collect_record_batches()
         })
         .map_err(|e| match e {
             RemoteError::Failed { message, .. } => RemoteError::Connect {
@@ -85,16 +86,7 @@ impl Remote {
             },
             other => other,
         })?;
-        Ok(Remote {
-            session,
-            shown_url,
-            version,
-        })
-    }
-
-    /// The server's Spark version (Sail reports the Spark version it speaks).
-    pub fn server_version(&self) -> &str {
-        &self.version
+        Ok(Remote { session, shown_url })
     }
 
     /// The URL connected to, without its token.
@@ -118,7 +110,7 @@ impl Remote {
         let (session, view_name, location) =
             (self.session.clone(), view.to_owned(), location.to_owned());
         bounded(
-            &self.session,
+            Some(&self.session),
             &format!("registering {location} as {view}"),
             timeout,
             move || {
@@ -133,17 +125,17 @@ impl Remote {
     /// Runs `query` and returns every row, as Arrow record batches.
     pub fn sql(&self, query: &str, timeout: Duration) -> Result<Vec<RecordBatch>, RemoteError> {
         let (session, text) = (self.session.clone(), query.to_owned());
-        bounded(&self.session, "the query", timeout, move || {
+        bounded(Some(&self.session), "the query", timeout, move || {
             session.sql(&text)?.collect_record_batches()
         })
     }
 }
 
 /// Runs `call` on a thread of its own and waits at most `timeout` for it; past that, asks the
-/// server to interrupt the session's operations (the call then returns on its thread, which
-/// is left to end by itself).
+/// server to interrupt the operations of `session` if given (the call then returns on its
+/// thread, which is left to end by itself).
 fn bounded<T: Send + 'static>(
-    session: &SparkSession,
+    session: Option<&SparkSession>,
     what: &str,
     timeout: Duration,
     call: impl FnOnce() -> spark_connect::Result<T> + Send + 'static,
@@ -167,7 +159,7 @@ fn bounded<T: Send + 'static>(
         Err(_) => Err(RemoteError::TimedOut {
             what: what.to_owned(),
             after: timeout,
-            interrupted: interrupt(session),
+            interrupted: session.is_some_and(interrupt),
         }),
     }
 }
