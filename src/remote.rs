@@ -9,6 +9,10 @@
 //! Only this module names the client crate (`apache-spark-connect`, behind the `remote`
 //! feature); its Arrow types are re-exported as [`arrow`].
 
+// The client's error type is large (the client allows this lint itself); it is turned into
+// text at this module's edge.
+#![allow(clippy::result_large_err)]
+
 use spark_connect::{SparkSession, SparkSessionBuilder};
 use std::time::Duration;
 
