@@ -24,6 +24,8 @@ pub mod prefilter;
 pub mod proctree;
 pub mod query;
 pub mod report;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod ruleinstall;
 pub mod rulepack;
 pub mod sanitize;

@@ -1,7 +1,8 @@
 //! The import rules of ARCHITECTURE.md, checked on the source: only `index` uses tantivy, only
-//! `ingest` the evtx crate, only `export` Parquet; the faces (workbench and command line), the
-//! hunt and the process tree reach a case only through the store trait, never `index`; and
-//! the command line does not open the workbench (`main` picks the face).
+//! `ingest` the evtx crate, only `export` Parquet, only `remote` the Spark Connect client; the
+//! faces (workbench and command line), the hunt and the process tree reach a case only through
+//! the store trait, never `index`; and the command line does not open the workbench (`main`
+//! picks the face).
 
 #![allow(clippy::unwrap_used)]
 
@@ -58,6 +59,13 @@ fn only_export_uses_parquet() {
     let mut found = uses("parquet::", &["export", "export.rs"]);
     found.extend(uses("arrow_array", &["export", "export.rs"]));
     found.extend(uses("arrow_schema", &["export", "export.rs"]));
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn only_remote_uses_the_spark_connect_client() {
+    let mut found = uses("spark_connect", &["remote", "remote.rs"]);
+    found.extend(uses("spark_arrow", &["remote", "remote.rs"]));
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 

@@ -1,0 +1,317 @@
+//! The `remote` seam against real Spark Connect servers: the bundled samples exported with
+//! `huntbench export --format parquet`, read by Sail (`scripts/sail-server`) and by a Spark
+//! standalone cluster on 127.0.0.1 (`scripts/spark-cluster`: master, two workers, Spark
+//! Connect), must hold the case's events: the same count, and the same counts by (Channel,
+//! EventID) as `huntbench stats`.
+//!
+//! Needs what `scripts/remote-deps` installs (Java, a virtualenv with pyspark and pysail) and
+//! `--features remote`. Outside CI a missing part skips with the reason; under `CI=true` it fails.
+#![allow(clippy::unwrap_used)]
+
+use huntbench::remote::arrow::{Array, Int64Array, LargeStringArray, StringArray, StringViewArray};
+use huntbench::remote::{RecordBatch, Remote, RemoteError};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
+/// Generous: a cold Spark cluster plans its first query for seconds on a busy machine.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A virtualenv `scripts/remote-deps` makes: from `variable` (the scripts read the same one),
+/// else `default` under ~/.cache/huntbench-tests.
+fn venv(variable: &str, default: &str) -> PathBuf {
+    std::env::var_os(variable).map_or_else(
+        || {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/huntbench-tests")
+                .join(default)
+        },
+        PathBuf::from,
+    )
+}
+
+fn spark_venv() -> PathBuf {
+    venv("HUNTBENCH_SPARK_VENV", "spark-venv")
+}
+
+fn sail_venv() -> PathBuf {
+    venv("HUNTBENCH_SAIL_VENV", "sail-venv")
+}
+
+/// Prints why the test skips and returns false; under `CI=true` a missing part fails.
+fn present(ok: bool, what: &str) -> bool {
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{what} is required under CI=true (scripts/remote-deps installs it)"
+        );
+        eprintln!("skipped: {what} not found (run scripts/remote-deps)");
+    }
+    ok
+}
+
+fn java_found() -> bool {
+    Command::new("java")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A server started by one of the repository's scripts, stopped by its PIDs when dropped
+/// (also when the test panics).
+struct Server {
+    script: &'static str,
+    dir: tempfile::TempDir,
+    url: String,
+    started_in: Duration,
+}
+
+impl Server {
+    fn start(script: &'static str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let out = Command::new(repo().join("scripts").join(script))
+            .arg("start")
+            .arg(dir.path())
+            .env("HUNTBENCH_SPARK_VENV", spark_venv())
+            .env("HUNTBENCH_SAIL_VENV", sail_venv())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script} start failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = std::fs::read_to_string(dir.path().join("url")).unwrap();
+        Server {
+            script,
+            dir,
+            url: url.trim().to_owned(),
+            started_in: started.elapsed(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let stopped = Command::new(repo().join("scripts").join(self.script))
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+        if !stopped.is_ok_and(|s| s.success()) {
+            eprintln!(
+                "{} stop failed for {}",
+                self.script,
+                self.dir.path().display()
+            );
+        }
+    }
+}
+
+fn hb(home: &Path, args: &[&str]) -> Output {
+    let out = Command::new(BIN)
+        .env("HUNTBENCH_CONFIG_DIR", home.join("cfg"))
+        .env("HUNTBENCH_CACHE_DIR", home.join("cache"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "huntbench {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Event counts: in all, and by (channel, EventID).
+#[derive(Debug, PartialEq, Eq)]
+struct Counts {
+    events: u64,
+    by_event_id: BTreeMap<(String, i64), u64>,
+}
+
+/// The bundled samples ingested into a case and exported to Parquet under `home`; returns
+/// the export's directory and the case's counts as `huntbench stats` prints them.
+fn export_samples(home: &Path) -> (PathBuf, Counts) {
+    let case = home.join("case");
+    let out = home.join("export");
+    let samples = repo().join("samples");
+    let (case_s, out_s) = (case.to_str().unwrap(), out.to_str().unwrap());
+    hb(
+        home,
+        &["ingest", "-q", "--case", case_s, samples.to_str().unwrap()],
+    );
+    hb(
+        home,
+        &[
+            "export", "--case", case_s, "--format", "parquet", "-o", out_s,
+        ],
+    );
+    let stats = String::from_utf8(hb(home, &["stats", "--case", case_s]).stdout).unwrap();
+    (out, parse_stats(&stats))
+}
+
+/// The total and the "events by EventID and channel" section of `huntbench stats`.
+fn parse_stats(stats: &str) -> Counts {
+    let events = stats
+        .lines()
+        .find_map(|l| l.strip_prefix("events "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let section = stats
+        .split("\nevents by EventID and channel\n")
+        .nth(1)
+        .unwrap();
+    let mut by_event_id = BTreeMap::new();
+    for line in section.lines().take_while(|l| !l.is_empty()) {
+        let (n, rest) = line.trim_start().split_once(char::is_whitespace).unwrap();
+        let rest = rest.trim_start();
+        if rest.starts_with('(') {
+            continue; // events without an EventID
+        }
+        let (eid, channel) = rest.split_once("  ").unwrap();
+        by_event_id.insert(
+            (channel.trim().to_owned(), eid.parse().unwrap()),
+            n.parse().unwrap(),
+        );
+    }
+    assert!(!by_event_id.is_empty(), "{stats}");
+    Counts {
+        events,
+        by_event_id,
+    }
+}
+
+fn string_at(col: &dyn Array, i: usize) -> String {
+    let any = col.as_any();
+    if let Some(a) = any.downcast_ref::<StringArray>() {
+        a.value(i).to_owned()
+    } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+        a.value(i).to_owned()
+    } else {
+        any.downcast_ref::<StringViewArray>()
+            .unwrap()
+            .value(i)
+            .to_owned()
+    }
+}
+
+fn int_at(col: &dyn Array, i: usize) -> i64 {
+    col.as_any().downcast_ref::<Int64Array>().unwrap().value(i)
+}
+
+fn rows(batches: &[RecordBatch]) -> impl Iterator<Item = (&RecordBatch, usize)> {
+    batches
+        .iter()
+        .flat_map(|b| (0..b.num_rows()).map(move |i| (b, i)))
+}
+
+/// The same counts, asked of the server through the `remote` seam.
+fn remote_counts(remote: &Remote, export: &Path) -> Counts {
+    remote
+        .register_parquet("events", export.to_str().unwrap(), QUERY_TIMEOUT)
+        .unwrap();
+    let total = remote
+        .sql(
+            "SELECT CAST(count(*) AS BIGINT) AS n FROM events",
+            QUERY_TIMEOUT,
+        )
+        .unwrap();
+    let events = rows(&total)
+        .map(|(b, i)| int_at(b.column(0), i))
+        .sum::<i64>();
+    let grouped = remote
+        .sql(
+            "SELECT channel, CAST(event_id AS BIGINT) AS event_id, CAST(count(*) AS BIGINT) AS n \
+             FROM events WHERE event_id IS NOT NULL \
+             GROUP BY channel, event_id",
+            QUERY_TIMEOUT,
+        )
+        .unwrap();
+    let by_event_id = rows(&grouped)
+        .map(|(b, i)| {
+            let channel = if b.column(0).is_null(i) {
+                String::new()
+            } else {
+                string_at(b.column(0), i)
+            };
+            let key = (channel, int_at(b.column(1), i));
+            (key, u64::try_from(int_at(b.column(2), i)).unwrap())
+        })
+        .collect();
+    Counts {
+        events: u64::try_from(events).unwrap(),
+        by_event_id,
+    }
+}
+
+fn the_export_reads_as_the_case_holds_it(script: &'static str) {
+    let home = tempfile::tempdir().unwrap();
+    let (export, local) = export_samples(home.path());
+    let server = Server::start(script);
+    eprintln!(
+        "{script}: {} started in {:.1?}",
+        server.url, server.started_in
+    );
+    let remote = Remote::connect_with_token(&server.url, None).unwrap();
+    let remote_counts = remote_counts(&remote, &export);
+    assert_eq!(remote_counts, local, "{script} against huntbench stats");
+    assert_eq!(local.events, 246, "the samples' events");
+}
+
+#[test]
+fn sail_reads_the_export_as_the_case_holds_it() {
+    if present(
+        sail_venv().join("bin/sail").is_file(),
+        "a virtualenv with pysail",
+    ) {
+        the_export_reads_as_the_case_holds_it("sail-server");
+    }
+}
+
+#[test]
+fn a_spark_cluster_reads_the_export_as_the_case_holds_it() {
+    let parts = present(java_found(), "java")
+        && present(
+            spark_venv().join("bin/spark-submit").is_file(),
+            "a virtualenv with pyspark",
+        );
+    if parts {
+        the_export_reads_as_the_case_holds_it("spark-cluster");
+    }
+}
+
+#[test]
+fn a_query_past_its_bound_times_out_and_is_interrupted() {
+    if !present(
+        sail_venv().join("bin/sail").is_file(),
+        "a virtualenv with pysail",
+    ) {
+        return;
+    }
+    let server = Server::start("sail-server");
+    let remote = Remote::connect_with_token(&server.url, None).unwrap();
+    // A cross join far too big to finish within the bound (filtered, so that the count cannot
+    // be taken from the sizes alone).
+    let started = Instant::now();
+    let err = remote
+        .sql(
+            "SELECT count(*) FROM range(100000000) a CROSS JOIN range(100000000) b \
+             WHERE (a.id * 7 + b.id) % 1000003 = 17",
+            Duration::from_secs(2),
+        )
+        .unwrap_err();
+    assert!(matches!(err, RemoteError::TimedOut { .. }), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20), "{err}");
+    // The session still answers.
+    let after = remote.sql("SELECT 1", QUERY_TIMEOUT).unwrap();
+    assert_eq!(after.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+}
