@@ -23,9 +23,9 @@ pub mod overlay;
 pub mod prefilter;
 pub mod proctree;
 pub mod query;
-pub mod report;
 #[cfg(feature = "remote")]
 pub mod remote;
+pub mod report;
 pub mod ruleinstall;
 pub mod rulepack;
 pub mod sanitize;
