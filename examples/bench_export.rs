@@ -102,7 +102,11 @@ fn main() -> anyhow::Result<()> {
         files,
         evtx_bytes,
     } = common::replicated_inputs(&args, work.path())?;
-    let opts = ExportOptions::default();
+    // The replicas are copies of the same records: folding them would write one copy.
+    let opts = ExportOptions {
+        keep_duplicates: true,
+        ..ExportOptions::default()
+    };
 
     let before = parse_only(&files, opts.threads);
     let raw = work.path().join("raw");

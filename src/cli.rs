@@ -230,6 +230,10 @@ pub struct ExportArgs {
     /// Threads reading and writing (default: number of cores)
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Without a case: write every copy of a record repeated across the inputs (by default
+    /// it is written once, as ingest folds it)
+    #[arg(long, conflicts_with = "case")]
+    pub keep_duplicates: bool,
     /// Event logs to export without a case (files or directories, read as ingest reads them)
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,

@@ -61,12 +61,16 @@ pub struct ExportSummary {
 pub struct ExportOptions {
     /// Threads reading events and writing files (each writes files of its own).
     pub threads: usize,
+    /// A raw export writes a record repeated across its inputs once, as ingest folds it into a
+    /// case, unless this is set (as `ingest --keep-duplicates` keeps every copy).
+    pub keep_duplicates: bool,
 }
 
 impl Default for ExportOptions {
     fn default() -> Self {
         ExportOptions {
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            keep_duplicates: false,
         }
     }
 }

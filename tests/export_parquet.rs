@@ -189,17 +189,11 @@ fn expected_rows(case: &Path) -> Vec<Row> {
     rows
 }
 
-/// Ingests `inputs` into `home/case` and exports the case into `home/from-case`. The case keeps
-/// records repeated across files, as a raw export writes them (SCHEMA.md).
+/// Ingests `inputs` into `home/case` and exports the case into `home/from-case`. The case folds
+/// records repeated across files, as a raw export does (SCHEMA.md).
 fn ingest_and_export(home: &Path, inputs: &[&Path]) -> (PathBuf, PathBuf) {
     let case = home.join("case");
-    let mut args = vec![
-        os("ingest"),
-        os("-q"),
-        os("--keep-duplicates"),
-        os("--case"),
-        case.as_os_str(),
-    ];
+    let mut args = vec![os("ingest"), os("-q"), os("--case"), case.as_os_str()];
     args.extend(inputs.iter().map(|p| p.as_os_str()));
     ok(hb(home, &args));
     let out = home.join("from-case");

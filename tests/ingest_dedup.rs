@@ -374,3 +374,30 @@ fn the_commands_show_the_folded_count() {
         "{out}"
     );
 }
+
+/// A raw export folds as ingest does: an EVTX and its JSON export give one row per record,
+/// and `--keep-duplicates` writes both copies.
+#[test]
+fn a_raw_export_writes_a_repeated_record_once() {
+    use huntbench::export::{ExportOptions, export_paths};
+    let tmp = tempfile::tempdir().unwrap();
+    let (events, first) = scenario();
+    let n = events.len() as u64;
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let evtx = write_evtx(&logs.join("a-security.evtx"), &events, first);
+    write_export(&evtx, &logs.join("b-export.jsonl"));
+    for (keep, rows) in [(false, n), (true, 2 * n)] {
+        let opts = ExportOptions {
+            keep_duplicates: keep,
+            ..ExportOptions::default()
+        };
+        let out = tmp.path().join(format!("out-{keep}"));
+        let summary = export_paths(std::slice::from_ref(&logs), &out, &opts).unwrap();
+        assert_eq!(summary.events, rows, "keep {keep}");
+        let inputs = summary.inputs.unwrap();
+        assert_eq!(inputs.folded, 2 * n - rows, "keep {keep}");
+        let events: u64 = inputs.added.iter().map(|f| f.events).sum();
+        assert_eq!(events, rows, "keep {keep}");
+    }
+}

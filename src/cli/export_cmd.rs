@@ -10,6 +10,7 @@ pub fn run(args: &ExportArgs, _backend: &dyn crate::store::Backend) -> anyhow::R
     let defaults = ExportOptions::default();
     let opts = ExportOptions {
         threads: args.threads.unwrap_or(defaults.threads).max(1),
+        keep_duplicates: args.keep_duplicates,
     };
     let summary = match (&args.case, args.paths.is_empty()) {
         (Some(case), true) => crate::export::export_case(case, &args.output, &opts)?,
