@@ -126,15 +126,21 @@ fn source(case: &Case, name: &str) -> huntbench::index::SourceFile {
         .unwrap_or_else(|| panic!("{name} not in the case"))
 }
 
-#[test]
-fn an_evtx_and_its_json_export_are_indexed_once_whatever_the_threads() {
-    let tmp = tempfile::tempdir().unwrap();
+/// `DIR/logs` holding the scenario as `a-security.evtx` and its JSON export `b-export.jsonl`;
+/// with the EVTX's path and its number of records.
+fn log_and_its_export(dir: &Path) -> (PathBuf, PathBuf, u64) {
     let (events, first) = scenario();
-    let n = events.len() as u64;
-    let logs = tmp.path().join("logs");
+    let logs = dir.join("logs");
     std::fs::create_dir(&logs).unwrap();
     let evtx = write_evtx(&logs.join("a-security.evtx"), &events, first);
     write_export(&evtx, &logs.join("b-export.jsonl"));
+    (logs, evtx, events.len() as u64)
+}
+
+#[test]
+fn an_evtx_and_its_json_export_are_indexed_once_whatever_the_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (logs, evtx, n) = log_and_its_export(tmp.path());
     // The export is read as the same events (not as something else that happens to count n).
     let (from_json, _) = huntbench::ingest::read_all(&logs.join("b-export.jsonl")).unwrap();
     assert_eq!(from_json.len() as u64, n);
@@ -381,12 +387,7 @@ fn the_commands_show_the_folded_count() {
 fn a_raw_export_writes_a_repeated_record_once() {
     use huntbench::export::{ExportOptions, export_paths};
     let tmp = tempfile::tempdir().unwrap();
-    let (events, first) = scenario();
-    let n = events.len() as u64;
-    let logs = tmp.path().join("logs");
-    std::fs::create_dir(&logs).unwrap();
-    let evtx = write_evtx(&logs.join("a-security.evtx"), &events, first);
-    write_export(&evtx, &logs.join("b-export.jsonl"));
+    let (logs, _, n) = log_and_its_export(tmp.path());
     for (keep, rows) in [(false, n), (true, 2 * n)] {
         let opts = ExportOptions {
             keep_duplicates: keep,
