@@ -444,6 +444,17 @@ pub fn hist_of(rows: &[HitRow]) -> Vec<u64> {
     msg::buckets(&ts, range, HIST_BUCKETS)
 }
 
+/// A search of the whole case for `text` (parsed as `query`); its results become a list.
+fn search(app: &mut App, text: String, query: crate::query::Query) -> Vec<Effect> {
+    app.generation += 1;
+    app.busy.push(super::action::Job::Query);
+    vec![Effect::Search {
+        generation: app.generation,
+        text,
+        query: Arc::new(query),
+    }]
+}
+
 /// Pushes a hits screen and asks for its first page of events.
 pub fn push_hits(
     app: &mut App,

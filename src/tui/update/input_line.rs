@@ -5,7 +5,6 @@ use crate::sigma::Level;
 use crate::tui::action::{Effect, Job};
 use crate::tui::app::{App, InputError, InputKind, Screen};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use std::sync::Arc;
 
 /// Why a search with time bounds is not saved as a rule.
 pub const TIME_BOUNDS_REFUSED: &str =
@@ -52,13 +51,7 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
             Ok(q) => {
                 app.input = None;
                 app.input_error = None;
-                app.generation += 1;
-                app.busy.push(Job::Query);
-                vec![Effect::Search {
-                    generation: app.generation,
-                    text,
-                    query: Arc::new(q),
-                }]
+                super::search(app, text, q)
             }
             Err(e) => {
                 app.input_error = Some(InputError {

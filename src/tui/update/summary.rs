@@ -119,15 +119,7 @@ pub fn open(app: &mut App) -> Vec<Effect> {
         format!("Computer={}", quoted(&h.host))
     };
     match crate::query::parse(&text) {
-        Ok(q) => {
-            app.generation += 1;
-            app.busy.push(Job::Query);
-            vec![Effect::Search {
-                generation: app.generation,
-                text,
-                query: Arc::new(q),
-            }]
-        }
+        Ok(q) => super::search(app, text, q),
         Err(e) => {
             app.message = Some(format!("cannot search for it: {e}"));
             Vec::new()
