@@ -13,6 +13,8 @@
 // text at this module's edge.
 #![allow(clippy::result_large_err)]
 
+pub mod scan;
+
 use spark_connect::{SparkSession, SparkSessionBuilder};
 use std::time::Duration;
 
