@@ -194,6 +194,19 @@ impl Val {
         }
     }
 
+    /// [`Val::any`] where the value is known to be present (the test then needs no guard
+    /// against `NULL`, as long as `test` is never `NULL` on a value).
+    pub fn any_present(&self, test: impl Fn(&str) -> String) -> String {
+        match self {
+            Val::Absent => "false".to_owned(),
+            Val::One(v) => test(v),
+            Val::Many(arr) => format!(
+                "(size(filter({arr}, x -> x IS NOT NULL AND {})) > 0)",
+                test("x")
+            ),
+        }
+    }
+
     /// True when the event has the field with a value (not empty-element null).
     pub fn present(&self) -> String {
         match self {

@@ -158,11 +158,23 @@ fn run_batch(
     let prune = members
         .first()
         .map_or("true", |&i| sqls[i].sources.as_str());
-    // Lambdas stay in the inner SELECT list (Sail refuses them in WHERE).
+    // Each field the batch reads, once per event (rules share them).
+    let mut slots: Vec<String> = Vec::new();
+    for &i in members {
+        for (column, expr) in &sqls[i].slots {
+            let def = format!("{expr} AS {column}");
+            if !slots.contains(&def) {
+                slots.push(def);
+            }
+        }
+    }
+    let fields: String = slots.iter().map(|d| format!(", {d}")).collect();
+    // Lambdas stay in SELECT lists (Sail refuses them in WHERE).
     let query = format!(
         "SELECT event, source_file, concat_ws(',', r) AS r FROM (\
-         SELECT event, source_file, filter(array({}), x -> x IS NOT NULL) AS r FROM {view} WHERE {prune}\
-         ) WHERE size(r) > 0",
+         SELECT event, source_file, filter(array({}), x -> x IS NOT NULL) AS r FROM (\
+         SELECT *{fields} FROM {view} WHERE {prune}\
+         )) WHERE size(r) > 0",
         arms.join(", ")
     );
     if let Some(log) = std::env::var_os(SQL_LOG_ENV) {
