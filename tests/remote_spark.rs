@@ -509,13 +509,13 @@ fn a_rule_whose_regex_backtracks_for_ever_times_out_alone() {
     }
     let home = tempfile::tempdir().unwrap();
     let (case, export) = case_and_export(home.path(), &repo().join("samples"));
-    // `(\S|\S)*` tries 2^n ways through a run of n non-blank characters on Java's
-    // backtracking regex (any path in a command line), then fails on `QQQ`; Rust's is linear.
+    // Ten `.*` in a row try n^10 ways through a command line of n characters on Java's
+    // backtracking regex before failing on `QQQ`; Rust's regex is linear.
     let rules = home.path().join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(
         rules.join("backtracks.yml"),
-        "title: Backtracks for ever\nid: 6c1f3b7e-0d55-4c83-9f44-5d1f2a9e0b11\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    CommandLine|re: '(\\S|\\S)*QQQ'\n  condition: selection\nlevel: low\n",
+        "title: Backtracks for ever\nid: 6c1f3b7e-0d55-4c83-9f44-5d1f2a9e0b11\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    CommandLine|re: '.*.*.*.*.*.*.*.*.*.*QQQ'\n  condition: selection\nlevel: low\n",
     )
     .unwrap();
     let server = Server::start("spark-cluster");
