@@ -61,11 +61,12 @@ pub fn catalog(remote: &Remote, view: &str, timeout: Duration) -> Result<Catalog
     let batches = remote.sql(&Catalog::keys_query(view), timeout)?;
     let mut rows = Vec::new();
     for b in &batches {
-        let (m, k) = (strings(b, 0)?, strings(b, 1)?);
-        rows.extend(m.into_iter().zip(k).filter_map(|(m, k)| Some((m?, k?))));
+        let (m, k, l) = (strings(b, 0)?, strings(b, 1)?, strings(b, 2)?);
+        let triples = m.into_iter().zip(k).zip(l);
+        rows.extend(triples.filter_map(|((m, k), l)| Some((m?, k?, l.unwrap_or_default()))));
     }
     Ok(Catalog::from_rows(
-        rows.iter().map(|(m, k)| (m.as_str(), k.as_str())),
+        (rows.iter()).map(|(m, k, l)| (m.as_str(), k.as_str(), l.as_str())),
     ))
 }
 

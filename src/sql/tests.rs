@@ -3,12 +3,12 @@ use crate::prefilter::Prefilter;
 
 fn catalog() -> Catalog {
     Catalog::from_rows([
-        ("s", "EventID"),
-        ("s", "Channel"),
-        ("d", "Image"),
-        ("d", "image"),
-        ("d", "CommandLine"),
-        ("d", "Data"),
+        ("s", "EventID", "0"),
+        ("s", "Channel", "1"),
+        ("d", "Image", "0"),
+        ("d", "image", "0"),
+        ("d", "CommandLine", "0"),
+        ("d", "Data", "1"),
     ])
 }
 
@@ -29,6 +29,9 @@ fn a_field_is_read_under_its_exact_spelling_first_and_data_as_a_list() {
     };
     assert!(image.find("'Image'") < image.find("'image'"), "{image}");
     assert!(matches!(cat.value("Data"), Val::Many(_)));
+    // A System field the record repeats (a UserData `Channel`) is a list too.
+    assert!(matches!(cat.value("Channel"), Val::Many(_)));
+    assert!(matches!(cat.value("EventID"), Val::One(_)));
     assert!(cat.all_values().contains("from_json"));
 }
 
@@ -64,9 +67,9 @@ fn compiled(logsource: &str, detection: &str) -> crate::sigma::CompiledRule {
 #[test]
 fn a_process_creation_rule_reads_image_through_the_4688_mapping_once() {
     let cat = Catalog::from_rows([
-        ("d", "Image"),
-        ("d", "NewProcessName"),
-        ("d", "CommandLine"),
+        ("d", "Image", "0"),
+        ("d", "NewProcessName", "0"),
+        ("d", "CommandLine", "0"),
     ]);
     let r = compiled(
         "  product: windows\n  category: process_creation",
