@@ -5,7 +5,7 @@
 //! Hits arrive with their events; correlations count them with the local correlation engine,
 //! over a store of the fetched hits only.
 
-use super::scan_cmd::{HitWriter, format_correlation, format_hit, print_sources};
+use super::scan_cmd::{HitWriter, format_hit, print_sources, write_correlations};
 use super::{ScanArgs, rules_for};
 use crate::hunt;
 use crate::remote::scan::{self as remote_scan, Fetched, ScanOptions};
@@ -131,24 +131,15 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
         kept[i] = refs;
     }
     let kept: Vec<&[EventRef]> = kept.iter().map(Vec::as_slice).collect();
-    let corr_results = hunt::correlate_hits(&store, &correlations, &rules, &kept)?;
-    let mut corr_hits = 0;
-    for (k, (corr, found)) in correlations.iter().zip(&corr_results).enumerate() {
-        if !sel.correlations_shown[k] {
-            continue;
-        }
-        if silenced(corr.meta.id.as_deref(), corr.meta.name.as_deref()) {
-            fed += found.len();
-            continue;
-        }
-        corr_hits += found.len();
-        for hit in found {
-            writer.write(
-                Some(hit.first),
-                format_correlation(args.format, corr, hit, &store)?,
-            )?;
-        }
-    }
+    let (corr_hits, corr_fed) = write_correlations(
+        &mut writer,
+        args.format,
+        &store,
+        (&rules, &kept),
+        (&correlations, &sel.correlations_shown),
+        &silenced,
+    )?;
+    fed += corr_fed;
     writer.finish()?;
     let shown = sel.rules_shown.iter().filter(|s| **s).count();
     let mut summary = format!(

@@ -119,22 +119,15 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
     )?;
     let elapsed = started.elapsed();
     let kept: Vec<&[EventRef]> = kept.iter().map(Vec::as_slice).collect();
-    let corr_results = hunt::correlate_hits(&*snapshot, &correlations, &rules, &kept)?;
-    let mut corr_hits = 0;
-    for (k, (corr, hits)) in correlations.iter().zip(&corr_results).enumerate() {
-        if !sel.correlations_shown[k] {
-            continue;
-        }
-        if silenced(corr.meta.id.as_deref(), corr.meta.name.as_deref()) {
-            fed += hits.len();
-            continue;
-        }
-        corr_hits += hits.len();
-        for hit in hits {
-            let line = format_correlation(args.format, corr, hit, &*snapshot)?;
-            writer.write(Some(hit.first), line)?;
-        }
-    }
+    let (corr_hits, corr_fed) = write_correlations(
+        &mut writer,
+        args.format,
+        &*snapshot,
+        (&rules, &kept),
+        (&correlations, &sel.correlations_shown),
+        &silenced,
+    )?;
+    fed += corr_fed;
     writer.finish()?;
     // The counts are of what was output; silenced hits are stated apart.
     let shown = sel.rules_shown.iter().filter(|s| **s).count();
@@ -161,6 +154,37 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
     }
     eprintln!("{summary}");
     Ok(ExitCode::from(if bad_paths { 2 } else { 0 }))
+}
+
+/// Counts the correlations over the hits `kept` of `rules` and writes those shown; returns
+/// the hits written and those not output because they only feed others (`generate: false`).
+pub(super) fn write_correlations<W: Write>(
+    writer: &mut HitWriter<W>,
+    format: ScanFormat,
+    store: &dyn EventStore,
+    (rules, kept): (&[&CompiledRule], &[&[EventRef]]),
+    (correlations, shown): (&[Correlation], &[bool]),
+    silenced: &dyn Fn(Option<&str>, Option<&str>) -> bool,
+) -> anyhow::Result<(usize, usize)> {
+    let results = hunt::correlate_hits(store, correlations, rules, kept)?;
+    let (mut written, mut fed) = (0, 0);
+    for (k, (corr, hits)) in correlations.iter().zip(&results).enumerate() {
+        if !shown[k] {
+            continue;
+        }
+        if silenced(corr.meta.id.as_deref(), corr.meta.name.as_deref()) {
+            fed += hits.len();
+            continue;
+        }
+        written += hits.len();
+        for hit in hits {
+            writer.write(
+                Some(hit.first),
+                format_correlation(format, corr, hit, store)?,
+            )?;
+        }
+    }
+    Ok((written, fed))
 }
 
 /// Where the rules came from; your own rules run in every scan, so they are always counted

@@ -124,8 +124,14 @@ pub fn run(
             }
             Err(e) => {
                 // A server that no longer answers ends the scan, clearly, instead of each
-                // remaining rule failing on its own.
-                if let Err(gone) = remote.sql("SELECT 1", Duration::from_secs(20)) {
+                // remaining rule failing on its own. After a timeout the cluster may need a
+                // while to free the executors a stuck task held (Java's regex ignores
+                // interrupts): it gets as long as a query.
+                let grace = match e {
+                    RemoteError::TimedOut { .. } => opts.timeout,
+                    _ => Duration::from_secs(20),
+                };
+                if let Err(gone) = remote.sql("SELECT 1", grace) {
                     return Err(RemoteError::Failed {
                         what: "the scan".into(),
                         message: format!("{e}; the server no longer answers: {gone}"),
