@@ -50,9 +50,15 @@ pub enum RemoteError {
 /// A session on a Spark Connect server. Runs one call at a time: a timeout interrupts every
 /// running operation of the session.
 pub struct Remote {
-    session: SparkSession,
+    /// Replaced by [`Remote::renew`]: a client whose call timed out waits for the server to
+    /// end that call before it sends another.
+    session: std::sync::Mutex<SparkSession>,
+    /// The URL connected to, token included (never shown).
+    full_url: String,
     /// The URL as shown in messages: without its token.
     shown_url: String,
+    /// Views registered, as (name, location): a renewed session registers them again.
+    views: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 impl Remote {
@@ -72,8 +78,47 @@ impl Remote {
             return Err(RemoteError::BadUrl(shown_url));
         }
         let full_url = with_token(url, token)?;
+        let session = open_session(&full_url, &shown_url)?;
+        Ok(Remote {
+            session: std::sync::Mutex::new(session),
+            full_url,
+            shown_url,
+            views: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Replaces the session with a new one on the same server, with the same views, waiting
+    /// at most `timeout` for the server. After a call timed out, this is how to go on: the
+    /// old session's client waits for the server to end that call first, which a query stuck
+    /// in a backtracking Java regex may not do for a long time.
+    pub fn renew(&self, timeout: Duration) -> Result<(), RemoteError> {
+        let fresh = open_session(&self.full_url, &self.shown_url)?;
+        let views = self.views.lock().map(|v| v.clone()).unwrap_or_default();
+        *self.session.lock().map_err(|_| poisoned())? = fresh;
+        for (view, location) in views {
+            self.register_parquet(&view, &location, timeout)?;
+        }
+        Ok(())
+    }
+
+    fn session(&self) -> Result<SparkSession, RemoteError> {
+        Ok(self.session.lock().map_err(|_| poisoned())?.clone())
+    }
+}
+
+fn poisoned() -> RemoteError {
+    RemoteError::Failed {
+        what: "the session".into(),
+        message: "a thread panicked while it replaced the session".into(),
+    }
+}
+
+/// A session on `full_url`, checked with a one-row query.
+fn open_session(full_url: &str, shown_url: &str) -> Result<SparkSession, RemoteError> {
+    {
+        let shown_url = shown_url.to_owned();
         let session = SparkSessionBuilder::new()
-            .remote(&full_url)
+            .remote(full_url)
             .get_or_create()
             .map_err(|e| RemoteError::Connect {
                 url: shown_url.clone(),
@@ -92,8 +137,11 @@ impl Remote {
             },
             other => other,
         })?;
-        Ok(Remote { session, shown_url })
+        Ok(session)
     }
+}
+
+impl Remote {
 
     /// The URL connected to, without its token.
     pub fn url(&self) -> &str {
@@ -113,10 +161,13 @@ impl Remote {
         if !is_identifier(view) {
             return Err(RemoteError::BadViewName(view.to_owned()));
         }
-        let (session, view_name, location) =
-            (self.session.clone(), view.to_owned(), location.to_owned());
+        let (session, view_name, location) = (self.session()?, view.to_owned(), location.to_owned());
+        if let Ok(mut views) = self.views.lock() {
+            views.retain(|(v, _)| *v != view_name);
+            views.push((view_name.clone(), location.clone()));
+        }
         bounded(
-            Some(&self.session),
+            Some(&session.clone()),
             &format!("registering {location} as {view}"),
             timeout,
             move || {
@@ -130,8 +181,8 @@ impl Remote {
 
     /// Runs `query` and returns every row, as Arrow record batches.
     pub fn sql(&self, query: &str, timeout: Duration) -> Result<Vec<RecordBatch>, RemoteError> {
-        let (session, text) = (self.session.clone(), query.to_owned());
-        bounded(Some(&self.session), "the query", timeout, move || {
+        let (session, text) = (self.session()?, query.to_owned());
+        bounded(Some(&session.clone()), "the query", timeout, move || {
             session.sql(&text)?.collect_record_batches()
         })
     }

@@ -124,14 +124,15 @@ pub fn run(
             }
             Err(e) => {
                 // A server that no longer answers ends the scan, clearly, instead of each
-                // remaining rule failing on its own. After a timeout the cluster may need a
-                // while to free the executors a stuck task held (Java's regex ignores
-                // interrupts): it gets as long as a query.
-                let grace = match e {
-                    RemoteError::TimedOut { .. } => opts.timeout,
-                    _ => Duration::from_secs(20),
+                // remaining rule failing on its own. After a timeout the session's client
+                // waits for the server to end the interrupted call, which a task stuck in a
+                // Java regex (deaf to interrupts) may not do for long: go on in a new session,
+                // given as long as a query to come up.
+                let alive = match e {
+                    RemoteError::TimedOut { .. } => remote.renew(opts.timeout),
+                    _ => remote.sql("SELECT 1", Duration::from_secs(20)).map(drop),
                 };
-                if let Err(gone) = remote.sql("SELECT 1", grace) {
+                if let Err(gone) = alive {
                     return Err(RemoteError::Failed {
                         what: "the scan".into(),
                         message: format!("{e}; the server no longer answers: {gone}"),
