@@ -205,6 +205,7 @@ fn run_batch(
     // The store's order, so it reads its blocks sequentially.
     pairs.sort_unstable_by_key(|(r, k)| (r.key, *k));
     let groups: Vec<&[(EventRef, u32)]> = pairs.chunk_by(|a, b| a.0.key == b.0.key).collect();
+    store.prefetch(&groups.iter().map(|g| g[0].0).collect::<Vec<_>>());
     let in_batch: Vec<&CompiledRule> = batch.iter().map(|(i, _)| rules[*i]).collect();
     let matched: Vec<Vec<(u32, EventRef)>> = groups
         .par_iter()
@@ -288,6 +289,7 @@ pub fn correlate_hits(
             if !corr.references(id, name) {
                 continue;
             }
+            store.prefetch(hits);
             for r in hits.iter() {
                 let (event, _) = store.event(*r)?;
                 base.extend(corr.base_hit(id, name, &event, *r));

@@ -154,6 +154,14 @@ pub trait EventStore: Send + Sync {
         Ok(self.candidates(p)?.len())
     }
 
+    /// A hint that the events of `refs` are about to be read, in this order: a store that
+    /// fetches events over a network reads them a page at a time. Others ignore it.
+    fn prefetch(&self, _refs: &[EventRef]) {}
+
+    /// Asks the store to stop what it is running for this view (a remote query): those calls
+    /// return an error soon. A local store has nothing to stop.
+    fn interrupt(&self) {}
+
     /// The event behind a reference, with the id of its source file.
     fn event(&self, r: EventRef) -> Result<(Event, u64), StoreError>;
 
@@ -226,6 +234,7 @@ pub fn check<S: EventStore + ?Sized, T: Send>(
     use rayon::prelude::*;
     let mut order: Vec<usize> = (0..refs.len()).collect();
     order.sort_unstable_by_key(|&i| refs[i].key);
+    store.prefetch(&order.iter().map(|&i| refs[i]).collect::<Vec<_>>());
     let checked: Vec<(usize, Option<T>)> = order
         .par_iter()
         .map(|&i| {
