@@ -153,10 +153,8 @@ pub fn run_each<E: From<StoreError>>(
     // Candidate lists are looked up a group at a time (in parallel) rather than all at once:
     // together they can be many times the hits.
     for group in order.chunks(CANDIDATE_GROUP) {
-        let lists: Vec<Vec<EventRef>> = group
-            .par_iter()
-            .map(|&i| store.candidates(&rules[i].prefilter()))
-            .collect::<Result<_, _>>()?;
+        let prefilters: Vec<_> = group.iter().map(|&i| rules[i].prefilter()).collect();
+        let lists = store.candidates_each(&prefilters)?;
         for (&i, list) in group.iter().zip(lists) {
             if !batch.is_empty() && pairs + list.len() > PAIR_BUDGET {
                 checked += finish_batch(store, rules, &mut batch, &mut done)?;

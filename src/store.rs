@@ -149,6 +149,14 @@ pub trait EventStore: Send + Sync {
     /// time. Only references: 16 bytes an event, however large the events are.
     fn candidates(&self, p: &Prefilter) -> Result<Vec<EventRef>, StoreError>;
 
+    /// The candidates of each prefilter, in order: [`EventStore::candidates`] of each (in
+    /// parallel), unless the store answers them together (a remote store, whose every
+    /// question is a round trip, asks one query for many rules).
+    fn candidates_each(&self, ps: &[Prefilter]) -> Result<Vec<Vec<EventRef>>, StoreError> {
+        use rayon::prelude::*;
+        ps.par_iter().map(|p| self.candidates(p)).collect()
+    }
+
     /// How many events the prefilter admits.
     fn count_candidates(&self, p: &Prefilter) -> Result<usize, StoreError> {
         Ok(self.candidates(p)?.len())

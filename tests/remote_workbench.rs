@@ -133,12 +133,18 @@ fn the_remote_store_answers_as_the_local_case() {
             .collect()
     };
     assert_eq!(sources(&store), sources(&local));
-    // Every event, fetched by key, as the case holds it.
+    // Every event, fetched by key, as the case holds it: a page of events per query.
     let all = store.candidates(&Prefilter::All).unwrap();
     assert_eq!(all.len(), 246);
     assert!(all.windows(2).all(|w| w[0] <= w[1]), "in time order");
     let local_all = local.candidates(&Prefilter::All).unwrap();
+    let before = store.queries();
     assert_eq!(described(&store, &all), described(&local, &local_all));
+    assert!(
+        store.queries() - before <= 2,
+        "{} queries",
+        store.queries() - before
+    );
     assert!(store.event(EventRef::new(0, 1)).is_err(), "no such key");
 
     let (first, last) = (all[0].ts, all[all.len() - 1].ts);
@@ -225,6 +231,14 @@ fn rules_hit_the_same_events_remotely() {
     let (remote_hits, local_hits) = (
         huntbench::hunt::run(&store, &rules).unwrap(),
         huntbench::hunt::run(&local, &rules).unwrap(),
+    );
+    // The rules' candidates in one query, their events a page at a time: never a query per
+    // rule or per event.
+    assert!(
+        rules.len() > 10 && store.queries() <= 4,
+        "{} queries for {} rules",
+        store.queries(),
+        rules.len()
     );
     let mut fired = 0;
     for (i, rule) in rules.iter().enumerate() {

@@ -23,6 +23,7 @@ use crate::store::{
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The view a Parquet location is registered as.
@@ -30,6 +31,8 @@ pub const VIEW: &str = "huntbench_events";
 
 /// How long one question may run on the server before it is interrupted.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(300);
+/// Prefilters answered by one query ([`EventStore::candidates_each`]).
+const RULES_PER_QUERY: usize = 64;
 /// How long fetching one page of events may take.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -89,6 +92,8 @@ pub struct RemoteStore {
     events: u64,
     generation: String,
     cache: EventCache,
+    /// Queries sent since opening (reads of events included).
+    queries: AtomicUsize,
 }
 
 impl RemoteStore {
@@ -157,7 +162,13 @@ impl RemoteStore {
             events,
             generation,
             cache: EventCache::default(),
+            queries: AtomicUsize::new(0),
         })
+    }
+
+    /// How many queries this view has sent since it was opened.
+    pub fn queries(&self) -> usize {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// The session, for interrupting what runs on it.
@@ -188,6 +199,7 @@ impl RemoteStore {
     }
 
     fn query(&self, text: &str) -> Result<Vec<super::RecordBatch>, StoreError> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
         self.remote.sql(text, QUERY_TIMEOUT).map_err(failed)
     }
 
@@ -215,6 +227,7 @@ impl RemoteStore {
             self.from,
             list.join(", ")
         );
+        self.queries.fetch_add(1, Ordering::Relaxed);
         let batches = self.remote.sql(&text, FETCH_TIMEOUT).map_err(failed)?;
         let mut out = Vec::with_capacity(refs.len());
         for b in &batches {
@@ -274,6 +287,53 @@ impl EventStore for RemoteStore {
         refs.sort_unstable();
         self.cache.expect(refs.clone());
         Ok(refs)
+    }
+
+    fn candidates_each(&self, ps: &[Prefilter]) -> Result<Vec<Vec<EventRef>>, StoreError> {
+        let mut lists = vec![Vec::new(); ps.len()];
+        let asked: Vec<usize> = (0..ps.len())
+            .filter(|&i| ps[i] != Prefilter::Nothing)
+            .collect();
+        for chunk in asked.chunks(RULES_PER_QUERY) {
+            let arms: Vec<String> = (chunk.iter())
+                .map(|&i| {
+                    let cond = self.condition(&ps[i]).unwrap_or_else(|| "true".to_owned());
+                    format!("IF({cond}, '{i}', NULL)")
+                })
+                .collect();
+            // The conditions and the lambda stay in the inner SELECT list (Sail takes lambdas
+            // only there); one row per event some prefilter admits, with their indexes.
+            let text = format!(
+                "SELECT unix_micros(time), event_key, concat_ws(',', admitted) FROM (\
+                 SELECT time, event_key, filter(array({}), x -> x IS NOT NULL) AS admitted \
+                 FROM {}) WHERE size(admitted) > 0",
+                arms.join(", "),
+                self.from
+            );
+            for b in &self.query(&text)? {
+                let bad = |e| bad_answer("candidates", e);
+                let (ts, keys) = (ints(b, 0).map_err(bad)?, ints(b, 1).map_err(bad)?);
+                let mut row = 0;
+                texts(b, 2, |admitted| {
+                    if let Some(key) = keys[row] {
+                        let r = EventRef::new(ts[row].unwrap_or(i64::MIN), key as u64);
+                        let n = lists.len();
+                        for i in (admitted.unwrap_or("").split(','))
+                            .filter_map(|i| i.trim().parse::<usize>().ok())
+                            .filter(|&i| i < n)
+                        {
+                            lists[i].push(r);
+                        }
+                    }
+                    row += 1;
+                })
+                .map_err(bad)?;
+            }
+        }
+        for list in &mut lists {
+            list.sort_unstable();
+        }
+        Ok(lists)
     }
 
     fn count_candidates(&self, p: &Prefilter) -> Result<usize, StoreError> {
