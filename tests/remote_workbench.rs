@@ -12,7 +12,7 @@ mod common;
 #[path = "remote_workbench/tui.rs"]
 mod tui;
 
-use common::servers::{Server, present, repo, sail_venv};
+use common::servers::{Server, java_found, present, repo, sail_venv, spark_venv};
 use huntbench::event::Event;
 use huntbench::prefilter::Prefilter;
 use huntbench::remote::Remote;
@@ -110,15 +110,30 @@ fn first_with(store: &dyn EventStore, text: &str) -> EventRef {
 }
 
 #[test]
-fn the_remote_store_answers_as_the_local_case() {
-    if !sail_present() {
-        return;
+fn the_remote_store_answers_as_the_local_case_on_sail() {
+    if sail_present() {
+        answers_as_the_local_case("sail-server");
     }
+}
+
+#[test]
+fn the_remote_store_answers_as_the_local_case_on_a_spark_cluster() {
+    let parts = present(java_found(), "java")
+        && present(
+            spark_venv().join("bin/spark-submit").is_file(),
+            "a virtualenv with pyspark",
+        );
+    if parts {
+        answers_as_the_local_case("spark-cluster");
+    }
+}
+
+fn answers_as_the_local_case(script: &'static str) {
     let home = tempfile::tempdir().unwrap();
     let (case_dir, export) = case_and_export(home.path());
     let case = huntbench::index::Case::open(&case_dir).unwrap();
     let local = case.snapshot();
-    let server = Server::start("sail-server");
+    let server = Server::start(script);
     let remote = Arc::new(Remote::connect_with_token(&server.url, None).unwrap());
     let source = TableSource::parse(export.to_str().unwrap());
     let store = RemoteStore::open(remote, &source).unwrap();
