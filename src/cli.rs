@@ -8,6 +8,8 @@ mod export_cmd;
 mod ingest_cmd;
 mod logons_cmd;
 mod open_cmd;
+#[cfg(feature = "remote")]
+mod remote_scan;
 mod report_cmd;
 mod rules_cmd;
 mod scan_cmd;
@@ -163,6 +165,30 @@ pub struct ScanArgs {
     /// Event logs to ingest into the case before scanning
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Run the rules on a Spark Connect server (sc://HOST:PORT) instead, over --table; a
+    /// --case given lends its tuning overlays
+    #[cfg(feature = "remote")]
+    #[arg(
+        long,
+        value_name = "sc://HOST:PORT",
+        requires = "table",
+        conflicts_with = "paths"
+    )]
+    pub remote: Option<String>,
+    /// With --remote: a table name, or a location of `huntbench export` Parquet files as the
+    /// server sees it
+    #[cfg(feature = "remote")]
+    #[arg(long, value_name = "SOURCE", requires = "remote")]
+    pub table: Option<String>,
+    /// With --remote: seconds one query may run before it is interrupted (a batch that takes
+    /// longer is run again rule by rule, and a rule that still does is reported)
+    #[cfg(feature = "remote")]
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub remote_timeout: u64,
+    /// With --remote: rules of one logsource evaluated in one query, at most
+    #[cfg(feature = "remote")]
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub remote_batch: usize,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +291,10 @@ pub struct RulesCheckArgs {
     /// Also list rules that loaded cleanly
     #[arg(long)]
     pub all: bool,
+    /// Also say how each rule runs on a Spark Connect server (`scan --remote`): as exact SQL,
+    /// or narrowed in SQL and confirmed here by the exact matcher, and why (needs no server)
+    #[arg(long)]
+    pub remote: bool,
 }
 
 /// Which rules run: the bundled pack (unless left out) plus files and directories given.
@@ -376,13 +406,22 @@ fn case_rules(
     dir: &std::path::Path,
     skip_impossible_4688: bool,
 ) -> anyhow::Result<(crate::sigma::RuleSet, Vec<String>)> {
+    rules_for(rules, Some(dir), skip_impossible_4688)
+}
+
+/// [`case_rules`] with the overlays of a case if there is one (a remote scan may have none).
+fn rules_for(
+    rules: &RuleArgs,
+    dir: Option<&std::path::Path>,
+    skip_impossible_4688: bool,
+) -> anyhow::Result<(crate::sigma::RuleSet, Vec<String>)> {
     let config = crate::rulepack::config_dir();
     let loader = crate::rulepack::loader(&config)?.with_skip_impossible_4688(skip_impossible_4688);
     Ok(crate::rulepack::load_for_case_with(
         &loader,
         &rules.rules,
         rules.no_default_rules,
-        Some(dir),
+        dir,
         &config,
     )?)
 }

@@ -30,6 +30,7 @@ pub mod ruleinstall;
 pub mod rulepack;
 pub mod sanitize;
 pub mod sigma;
+pub mod sql;
 pub mod store;
 pub mod synth;
 pub mod tui;

@@ -15,6 +15,7 @@
 
 mod cache;
 mod columns;
+pub mod scan;
 pub mod store;
 
 use spark_connect::{SparkSession, SparkSessionBuilder};

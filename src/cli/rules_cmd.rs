@@ -6,6 +6,7 @@ use crate::ruleinstall::{self, Source};
 use crate::rulepack;
 use crate::sanitize::for_terminal;
 use crate::sigma::{CheckOutcome, CheckReport};
+use crate::sql::rule::Path;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -23,9 +24,24 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
     // A path that could not be read is an error too (the run fails for it), in both formats.
     report.totals.error += read_errors.len();
     let mut out = std::io::stdout().lock();
+    let remote = args.remote.then(|| remote_paths(&set));
     match args.format {
         CheckFormat::Json => {
-            let value = serde_json::json!({"report": report, "unreadable": read_errors});
+            let mut value = serde_json::json!({"report": report, "unreadable": read_errors});
+            if let Some(paths) = &remote {
+                value["remote"] = serde_json::Value::Array(
+                    (paths.iter())
+                        .map(|(rule, path)| {
+                            let (how, why) = match path {
+                                Path::Exact => ("exact", None),
+                                Path::Confirm(why) => ("confirm", Some(why)),
+                            };
+                            serde_json::json!({"id": rule.id(), "title": rule.title(),
+                                "origin": rule.meta.origin, "path": how, "reason": why})
+                        })
+                        .collect(),
+                );
+            }
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         }
         CheckFormat::Table => {
@@ -68,6 +84,9 @@ pub fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
                 t.replaced,
                 t.with_notes
             )?;
+            if let Some(paths) = &remote {
+                write_remote_paths(&mut out, paths, args.all)?;
+            }
         }
     }
     let failed = report.totals.error > 0;
@@ -114,4 +133,41 @@ pub fn update(args: &RulesUpdateArgs) -> anyhow::Result<ExitCode> {
         report.unsupported,
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// How each loaded rule runs remotely (see `sql::rule`).
+fn remote_paths(set: &crate::sigma::RuleSet) -> Vec<(&crate::sigma::CompiledRule, Path)> {
+    let catalog = crate::sql::Catalog::assuming_every_field();
+    (set.rules.iter())
+        .map(|r| (r, crate::sql::rule::compile(r, &catalog).path))
+        .collect()
+}
+
+/// The remote paths as the table lists them: rules confirmed locally (every rule with `all`).
+fn write_remote_paths(
+    out: &mut impl Write,
+    paths: &[(&crate::sigma::CompiledRule, Path)],
+    all: bool,
+) -> anyhow::Result<()> {
+    writeln!(out)?;
+    for (rule, path) in paths {
+        match path {
+            Path::Exact if all => writeln!(out, "remote exact  {}", for_terminal(rule.title()))?,
+            Path::Exact => {}
+            Path::Confirm(why) => writeln!(
+                out,
+                "remote confirm {}  {}\n               {}",
+                for_terminal(rule.title()),
+                for_terminal(&rule.meta.origin),
+                for_terminal(why)
+            )?,
+        }
+    }
+    let exact = paths.iter().filter(|(_, p)| *p == Path::Exact).count();
+    writeln!(
+        out,
+        "remote (scan --remote): {exact} rule(s) run as exact SQL; {} narrowed in SQL and confirmed here by the exact matcher",
+        paths.len() - exact
+    )?;
+    Ok(())
 }

@@ -16,6 +16,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
+    #[cfg(feature = "remote")]
+    if let (Some(url), Some(table)) = (&args.remote, &args.table) {
+        return super::remote_scan::run(args, url, table);
+    }
     let dir = case_dir::resolve(backend, args.case.case.as_deref(), &args.paths)?;
     // Rules first: a --rules path that cannot be read refuses the scan before anything is
     // ingested, rather than a scan without those rules that looks complete.
@@ -161,7 +165,7 @@ pub fn run(args: &ScanArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode> {
 
 /// Where the rules came from; your own rules run in every scan, so they are always counted
 /// (a search saved as a rule would otherwise run unnoticed) and `--verbose` names them.
-fn print_sources(sources: &rulepack::Sources, verbose: bool) {
+pub(super) fn print_sources(sources: &rulepack::Sources, verbose: bool) {
     let mut line = sources.summary();
     if !verbose && !sources.own.is_empty() {
         line.push_str(" (--verbose names them)");
@@ -185,7 +189,7 @@ const OUTPUT_CHUNK: usize = 1024;
 /// time order, so its lines go to a temporary file as the rules finish and are written from
 /// there sorted at the end (ties in output order): memory holds 24 bytes a hit, not its line.
 /// The other formats stream as the rules finish.
-struct HitWriter<W: Write> {
+pub(super) struct HitWriter<W: Write> {
     out: W,
     held: Option<Spill>,
 }
@@ -231,7 +235,7 @@ impl Spill {
 }
 
 impl<W: Write> HitWriter<W> {
-    fn new(format: ScanFormat, mut out: W) -> anyhow::Result<HitWriter<W>> {
+    pub(super) fn new(format: ScanFormat, mut out: W) -> anyhow::Result<HitWriter<W>> {
         match format {
             ScanFormat::Jsonl => {}
             ScanFormat::Table => writeln!(
@@ -253,7 +257,11 @@ impl<W: Write> HitWriter<W> {
         })
     }
 
-    fn write(&mut self, at: Option<jiff::Timestamp>, line: Vec<u8>) -> anyhow::Result<()> {
+    pub(super) fn write(
+        &mut self,
+        at: Option<jiff::Timestamp>,
+        line: Vec<u8>,
+    ) -> anyhow::Result<()> {
         match &mut self.held {
             Some(held) => held.push(at, &line)?,
             None => self.out.write_all(&line)?,
@@ -261,7 +269,7 @@ impl<W: Write> HitWriter<W> {
         Ok(())
     }
 
-    fn finish(mut self) -> anyhow::Result<()> {
+    pub(super) fn finish(mut self) -> anyhow::Result<()> {
         if let Some(held) = self.held.take() {
             held.drain(&mut self.out)?;
         }
@@ -292,7 +300,7 @@ struct HitLine<'a> {
 }
 
 /// A rule hit as one line (ended by a newline) of `format`.
-fn format_hit(
+pub(super) fn format_hit(
     format: ScanFormat,
     rule: &CompiledRule,
     event: &Event,
@@ -356,7 +364,7 @@ fn format_hit(
 }
 
 /// A correlation hit as one line of `format`.
-fn format_correlation(
+pub(super) fn format_correlation(
     format: ScanFormat,
     corr: &crate::sigma::Correlation,
     hit: &crate::sigma::CorrelationHit<EventRef>,

@@ -285,6 +285,11 @@ impl StrMatcher {
         self.cased
     }
 
+    /// The integer a numeric field's value is compared with, when integer comparison is on.
+    pub fn int_value(&self) -> Option<u64> {
+        self.int_eq
+    }
+
     /// The lowercased needle when this is a case-insensitive, wildcard-free `contains`.
     pub fn contains_needle(&self) -> Option<&str> {
         match (&self.kind, self.cased, self.int_eq) {

@@ -150,6 +150,12 @@ impl FieldRef {
         self.alts.iter().map(|a| (a.field.as_deref(), a.transform))
     }
 
+    /// How the field is read on each source that names it otherwise, in the order tried:
+    /// (source, field read, conversion, read even when the event has the field itself).
+    pub fn alternatives(&self) -> impl Iterator<Item = (&Source, Option<&str>, Transform, bool)> {
+        (self.alts.iter()).map(|a| (a.source.as_ref(), a.field.as_deref(), a.transform, a.force))
+    }
+
     /// The sources on which the field is read through a converted value (a value the index
     /// never holds): an event matched that way belongs to one of them.
     pub fn converting_sources(&self) -> impl Iterator<Item = &Source> {

@@ -1,0 +1,187 @@
+//! `huntbench scan --remote sc://HOST:PORT --table SOURCE`: the scan's rules run on a Spark
+//! Connect server over an exported table, and the hits are written exactly as a local scan
+//! writes them (same formats, same rows).
+//!
+//! Hits arrive with their events; correlations count them with the local correlation engine,
+//! over a store of the fetched hits only.
+
+use super::scan_cmd::{HitWriter, format_correlation, format_hit, print_sources};
+use super::{ScanArgs, rules_for};
+use crate::hunt;
+use crate::remote::scan::{self as remote_scan, Fetched, ScanOptions};
+use crate::remote::{Remote, RemoteError};
+use crate::sanitize::for_terminal;
+use crate::sigma::{CompiledRule, Correlation, correlation};
+use crate::sql::rule::Path;
+use crate::store::memory::MemoryStore;
+use crate::store::{EventRef, EventStore, Source};
+use anyhow::Context;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The view a Parquet location is registered as.
+const VIEW: &str = "huntbench_events";
+
+pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> {
+    let (set, read_errors) = rules_for(
+        &args.rules,
+        args.case.case.as_deref(),
+        args.skip_impossible_4688,
+    )?;
+    if !read_errors.is_empty() {
+        for e in &read_errors {
+            eprintln!("error: cannot read rules: {e}");
+        }
+        eprintln!("huntbench: not scanning: fix or leave out the rule paths above");
+        return Ok(ExitCode::from(2));
+    }
+    for r in set.errors.iter().chain(&set.unsupported) {
+        eprintln!("rule not loaded: {}", for_terminal(&r.error.to_string()));
+    }
+    print_sources(
+        &crate::rulepack::sources(&set, &crate::rulepack::config_dir()),
+        args.verbose,
+    );
+    let sel = hunt::select_by_level(&set.rules, &set.correlations, args.min_level);
+    let rules: Vec<&CompiledRule> = sel.rules.iter().map(|&i| &set.rules[i]).collect();
+    let correlations: Vec<Correlation> = (sel.correlations.iter())
+        .map(|&i| set.correlations[i].clone())
+        .collect();
+    let timeout = Duration::from_secs(args.remote_timeout.max(1));
+    let started = std::time::Instant::now();
+    let remote = Remote::connect(url)?;
+    let view = open_table(&remote, table, timeout)?;
+    let catalog = remote_scan::catalog(&remote, &view, timeout)?;
+    let sqls = remote_scan::compile(&rules, &catalog);
+    let confirm = sqls.iter().filter(|s| s.path != Path::Exact).count();
+    eprintln!(
+        "{} rule(s) on {}: {} as exact SQL, {confirm} narrowed remotely and confirmed here (`rules check --remote` says why)",
+        rules.len(),
+        remote.url(),
+        rules.len() - confirm
+    );
+    let mut hits: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
+    let mut events: Vec<Fetched> = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    let opts = ScanOptions {
+        timeout,
+        batch: args.remote_batch,
+    };
+    let report = remote_scan::run(&remote, &view, &rules, &sqls, &opts, |i, fetched| {
+        // One copy of an event several rules matched.
+        let key = fetched.event.to_json();
+        let at = *seen.entry(key).or_insert_with(|| {
+            events.push(fetched.clone());
+            events.len() - 1
+        });
+        hits[i].push(at);
+    })
+    .map_err(|e| anyhow::anyhow!(e))
+    .context("the remote scan stopped")?;
+    drop(seen);
+    let elapsed = started.elapsed();
+    // The fetched hits as a store, so output and correlations read them as a local scan does.
+    let mut files: Vec<String> = Vec::new();
+    let store_events: Vec<(crate::event::Event, u64)> = (events.into_iter())
+        .map(|f| {
+            let id = match files.iter().position(|p| *p == f.file) {
+                Some(id) => id,
+                None => {
+                    files.push(f.file);
+                    files.len() - 1
+                }
+            };
+            (f.event, id as u64)
+        })
+        .collect();
+    let sources: Vec<Source> = (files.iter().enumerate())
+        .map(|(id, path)| Source {
+            id: id as u64,
+            paths: vec![path.clone()],
+            ..Source::default()
+        })
+        .collect();
+    let store = MemoryStore::new(store_events, sources);
+    let all = store.candidates(&crate::prefilter::Prefilter::All)?;
+    let by_key: std::collections::HashMap<u64, EventRef> =
+        all.iter().map(|r| (r.key, *r)).collect();
+    let silenced =
+        |id: Option<&str>, name: Option<&str>| correlation::silenced(&set.correlations, id, name);
+    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut writer = HitWriter::new(args.format, out)?;
+    let (mut written, mut fed) = (0, 0);
+    let mut kept: Vec<Vec<EventRef>> = vec![Vec::new(); rules.len()];
+    for (i, rule) in rules.iter().enumerate() {
+        let mut refs: Vec<EventRef> = (hits[i].iter())
+            .filter_map(|k| by_key.get(&(*k as u64)).copied())
+            .collect();
+        refs.sort();
+        let meta = &rule.meta;
+        if sel.rules_shown[i] && silenced(meta.id.as_deref(), meta.name.as_deref()) {
+            fed += refs.len();
+        } else if sel.rules_shown[i] {
+            for r in &refs {
+                let (event, file) = store.event(*r)?;
+                let path = files.get(file as usize).map_or("", String::as_str);
+                let line = format_hit(args.format, rule, &event, path, rule.matches(&event))?;
+                writer.write(event.timestamp(), line)?;
+            }
+            written += refs.len();
+        }
+        kept[i] = refs;
+    }
+    let kept: Vec<&[EventRef]> = kept.iter().map(Vec::as_slice).collect();
+    let corr_results = hunt::correlate_hits(&store, &correlations, &rules, &kept)?;
+    let mut corr_hits = 0;
+    for (k, (corr, found)) in correlations.iter().zip(&corr_results).enumerate() {
+        if !sel.correlations_shown[k] {
+            continue;
+        }
+        if silenced(corr.meta.id.as_deref(), corr.meta.name.as_deref()) {
+            fed += found.len();
+            continue;
+        }
+        corr_hits += found.len();
+        for hit in found {
+            writer.write(
+                Some(hit.first),
+                format_correlation(args.format, corr, hit, &store)?,
+            )?;
+        }
+    }
+    writer.finish()?;
+    let shown = sel.rules_shown.iter().filter(|s| **s).count();
+    let mut summary = format!(
+        "{shown} rule(s) on {}: {written} hit(s), {corr_hits} correlation hit(s) in {elapsed:.0?}, {} quer(ies)",
+        remote.url(),
+        report.queries
+    );
+    if fed > 0 {
+        summary.push_str(&format!(
+            "; {fed} more hit(s) not output: they only feed correlations (generate: false)"
+        ));
+    }
+    eprintln!("{summary}");
+    for (i, why) in report.timed_out.iter().chain(&report.failed) {
+        eprintln!(
+            "rule not completed: {}: {}",
+            for_terminal(rules[*i].title()),
+            for_terminal(why)
+        );
+    }
+    let incomplete = !report.timed_out.is_empty() || !report.failed.is_empty();
+    Ok(ExitCode::from(if incomplete { 3 } else { 0 }))
+}
+
+/// The view to query: `table` itself when it is a table name, else a view over the Parquet
+/// files at that location.
+pub fn open_table(remote: &Remote, table: &str, timeout: Duration) -> Result<String, RemoteError> {
+    // A location has a path separator or a scheme (`/data/pq`, `s3a://lake/pq`); a name has
+    // neither (`events`, `lake.events`).
+    let is_name = !table.contains(['/', ':', '\\']) && !std::path::Path::new(table).exists();
+    if is_name {
+        return Ok(table.to_owned());
+    }
+    remote.register_parquet(VIEW, table, timeout)?;
+    Ok(VIEW.to_owned())
+}

@@ -1,0 +1,394 @@
+//! One compiled Sigma rule as a Spark SQL condition: exact where every part of it can be
+//! written in SQL with the matcher's meaning, otherwise the rule's prefilter (a superset),
+//! whose candidates the exact matcher confirms where they are fetched.
+
+use super::{Catalog, Val, and, lower, or, quote};
+use crate::sigma::CompiledRule;
+use crate::sigma::mapping::{FieldRef, Source, Transform};
+use crate::sigma::matcher::{CmpOp, Item, Node, Position, Test};
+use crate::sigma::value::{Piece, StrMatcher};
+use std::net::IpAddr;
+
+/// How a rule runs remotely.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// The SQL decides: its rows are the rule's hits.
+    Exact,
+    /// The SQL narrows (the rule's prefilter); the exact matcher confirms each row, for this
+    /// reason.
+    Confirm(String),
+}
+
+/// A rule in SQL.
+#[derive(Clone, Debug)]
+pub struct RuleSql {
+    /// The rule's logsource as plain column tests (no lambdas, no map reads): what may go in
+    /// a WHERE clause to prune before anything else is read.
+    pub sources: String,
+    /// The whole condition, sources included; may hold lambdas (a SELECT list only).
+    pub condition: String,
+    pub path: Path,
+}
+
+/// Compiles `rule` for a table whose keys `cat` lists.
+pub fn compile(rule: &CompiledRule, cat: &Catalog) -> RuleSql {
+    let sources = sources_sql(&rule.sources.sources, cat, false);
+    let full_sources = sources_sql(&rule.sources.sources, cat, true);
+    let detection = &rule.detection;
+    let exact = node(&detection.condition, detection, cat, 0);
+    match exact {
+        Ok(body) => RuleSql {
+            condition: and(vec![full_sources, body]),
+            sources,
+            path: Path::Exact,
+        },
+        Err(why) => RuleSql {
+            condition: and(vec![full_sources, super::prefilter(&rule.prefilter, cat)]),
+            sources,
+            path: Path::Confirm(why),
+        },
+    }
+}
+
+/// A reason a part of a rule has no exact SQL.
+type Unsupported = String;
+
+/// Selections nest only through the condition; this bounds a malformed self-reference.
+const MAX_DEPTH: usize = 64;
+
+fn node(
+    n: &Node,
+    d: &crate::sigma::matcher::Detection,
+    cat: &Catalog,
+    depth: usize,
+) -> Result<String, Unsupported> {
+    if depth > MAX_DEPTH {
+        return Err("the condition nests too deeply".into());
+    }
+    Ok(match n {
+        Node::And(v) => and(v
+            .iter()
+            .map(|n| node(n, d, cat, depth + 1))
+            .collect::<Result<_, _>>()?),
+        Node::Or(v) => or(v
+            .iter()
+            .map(|n| node(n, d, cat, depth + 1))
+            .collect::<Result<_, _>>()?),
+        Node::Not(inner) => format!("(NOT {})", node(inner, d, cat, depth + 1)?),
+        Node::Item(item) => item_sql(item, cat)?,
+        Node::Sel(i) => match d.selections.get(*i) {
+            Some((_, body)) => node(body, d, cat, depth + 1)?,
+            None => "false".to_owned(),
+        },
+        Node::Const(b) => b.to_string(),
+    })
+}
+
+/// An item: its field's value (or every value, for keywords) against its tests.
+fn item_sql(item: &Item, cat: &Catalog) -> Result<String, Unsupported> {
+    let value = match &item.field {
+        Some(f) => field_value(f, cat)?,
+        None => Val::Many(cat.all_values()),
+    };
+    let mut on_value = Vec::new();
+    for t in &item.tests {
+        on_value.push(match t {
+            Test::Null => "false".to_owned(),
+            Test::Exists(b) => b.to_string(),
+            t => {
+                if matches!(t, Test::FieldRef { .. }) && matches!(value, Val::Many(_)) {
+                    return Err("fieldref on a field with several values".into());
+                }
+                let test = test_sql(t, cat)?;
+                value.any(|v| test(v))
+            }
+        });
+    }
+    let combine = |parts: Vec<String>| if item.all { and(parts) } else { or(parts) };
+    // Absent: only `null` and `exists: false` hold (decided here, as the matcher does).
+    let absent = if item.all {
+        item.tests
+            .iter()
+            .all(|t| matches!(t, Test::Null | Test::Exists(false)))
+    } else {
+        item.tests
+            .iter()
+            .any(|t| matches!(t, Test::Null | Test::Exists(false)))
+    };
+    let body = match (&item.field, &value) {
+        (None, _) => combine(on_value),
+        (Some(_), Val::Absent) => absent.to_string(),
+        (Some(_), _) => format!(
+            "(CASE WHEN {} THEN {} ELSE {absent} END)",
+            value.present(),
+            combine(on_value)
+        ),
+    };
+    Ok(if item.negate {
+        format!("(NOT {body})")
+    } else {
+        body
+    })
+}
+
+/// A rule field as the matcher resolves it: an alias on events of a source that names the
+/// field otherwise (when the event lacks the field, or always for an override), else the
+/// event's own field.
+fn field_value(f: &FieldRef, cat: &Catalog) -> Result<Val, Unsupported> {
+    let native = cat.value(&f.name);
+    let mut arms: Vec<(String, Val)> = Vec::new();
+    for (source, field, transform, force) in f.alternatives() {
+        if transform != Transform::None {
+            return Err(format!(
+                "`{}` is read through a {transform:?} conversion on {}",
+                f.name, source.name
+            ));
+        }
+        let read = field.map_or(Val::Absent, |name| cat.value(name));
+        let when = if force {
+            source_sql(source, cat)
+        } else {
+            and(vec![
+                format!("(NOT {})", native.present()),
+                source_sql(source, cat),
+            ])
+        };
+        arms.push((when, read));
+    }
+    if arms.is_empty() {
+        return Ok(native);
+    }
+    let many =
+        matches!(native, Val::Many(_)) || arms.iter().any(|(_, v)| matches!(v, Val::Many(_)));
+    let as_kind = |v: &Val| -> String {
+        match (v, many) {
+            (Val::Absent, true) => "CAST(NULL AS ARRAY<STRING>)".to_owned(),
+            (Val::One(e), true) => format!("(CASE WHEN {e} IS NULL THEN NULL ELSE array({e}) END)"),
+            (v, _) => v.expr().to_owned(),
+        }
+    };
+    let whens: Vec<String> = (arms.iter())
+        .map(|(when, v)| format!("WHEN {when} THEN {}", as_kind(v)))
+        .collect();
+    let expr = format!("(CASE {} ELSE {} END)", whens.join(" "), as_kind(&native));
+    Ok(if many {
+        Val::Many(expr)
+    } else {
+        Val::One(expr)
+    })
+}
+
+/// The SQL of one value test, given the SQL of the value.
+/// A test as SQL over the SQL of one value.
+type ValueTest = Box<dyn Fn(&str) -> String>;
+
+fn test_sql(t: &Test, cat: &Catalog) -> Result<ValueTest, Unsupported> {
+    Ok(match t {
+        Test::Null => Box::new(|_| "false".to_owned()),
+        Test::Exists(b) => {
+            let b = *b;
+            Box::new(move |_| b.to_string())
+        }
+        Test::Str(m) => {
+            let m = m.clone();
+            Box::new(move |v| str_sql(v, &m))
+        }
+        Test::AnyStr(ms) => {
+            let ms = ms.clone();
+            Box::new(move |v| or(ms.iter().map(|m| str_sql(v, m)).collect()))
+        }
+        Test::Regex { re, .. } => {
+            let pattern = quote(re.as_str());
+            Box::new(move |v| format!("({v} RLIKE {pattern})"))
+        }
+        Test::Cidr(net) => {
+            let (lo, hi) = match (net.network(), net.broadcast()) {
+                (IpAddr::V4(lo), IpAddr::V4(hi)) => (u32::from(lo), u32::from(hi)),
+                _ => return Err(format!("cidr on an IPv6 network ({net})")),
+            };
+            Box::new(move |v| ipv4_in(v, lo, hi))
+        }
+        Test::Cmp(op, n) => {
+            let (op, n) = (*op, *n);
+            if !n.is_finite() {
+                return Err("a comparison with a number that is not finite".into());
+            }
+            Box::new(move |v| format!("({} {} {n:?})", number(v), cmp_symbol(op)))
+        }
+        Test::FieldRef { other, pos, cased } => {
+            let Val::One(o) = field_value(other, cat)? else {
+                return Err(format!(
+                    "fieldref to `{}`, absent or several values",
+                    other.name
+                ));
+            };
+            let (pos, cased) = (*pos, *cased);
+            Box::new(move |v| {
+                let (a, b) = if cased {
+                    (v.to_owned(), o.clone())
+                } else {
+                    (format!("lower({v})"), format!("lower({o})"))
+                };
+                match pos {
+                    Position::Equal => format!("({a} = {b})"),
+                    Position::Prefix => format!("startswith({a}, {b})"),
+                    Position::Suffix => format!("endswith({a}, {b})"),
+                    Position::Contains => format!("contains({a}, {b})"),
+                }
+            })
+        }
+        Test::TimePart { .. } => return Err("a time-part comparison".into()),
+    })
+}
+
+fn cmp_symbol(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Gt => ">",
+        CmpOp::Gte => ">=",
+        CmpOp::Lt => "<",
+        CmpOp::Lte => "<=",
+        CmpOp::Eq => "=",
+    }
+}
+
+/// The value as a number the way the matcher parses it (`0x` hex or decimal integer, else a
+/// float), `NULL` when it is not one.
+fn number(v: &str) -> String {
+    format!(
+        "(CASE WHEN trim({v}) RLIKE '^0[xX][0-9a-fA-F]+$' THEN try_cast(conv(substr(trim({v}), 3), 16, 10) AS DOUBLE) \
+         ELSE try_cast(trim({v}) AS DOUBLE) END)"
+    )
+}
+
+/// The value as an unsigned integer (`0x` hex or decimal digits), `NULL` when it is not one.
+fn integer(v: &str) -> String {
+    format!(
+        "(CASE WHEN trim({v}) RLIKE '^0[xX][0-9a-fA-F]+$' THEN try_cast(conv(substr(trim({v}), 3), 16, 10) AS DECIMAL(20,0)) \
+         WHEN trim({v}) RLIKE '^[0-9]+$' THEN try_cast(trim({v}) AS DECIMAL(20,0)) END)"
+    )
+}
+
+/// Whether the value is an IPv4 address (as Rust parses one: four decimal octets, no leading
+/// zeros) within `lo..=hi`.
+fn ipv4_in(v: &str, lo: u32, hi: u32) -> String {
+    const OCTET: &str = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+    let shape = format!("^({OCTET}\\\\.){{3}}{OCTET}$");
+    let part = |i: usize| format!("try_cast(split(trim({v}), '[.]')[{i}] AS BIGINT)");
+    format!(
+        "(CASE WHEN trim({v}) RLIKE '{shape}' THEN ({} * 16777216 + {} * 65536 + {} * 256 + {}) BETWEEN {lo} AND {hi} ELSE false END)",
+        part(0),
+        part(1),
+        part(2),
+        part(3)
+    )
+}
+
+/// A Sigma string test on one value.
+fn str_sql(v: &str, m: &StrMatcher) -> String {
+    let text = if m.is_cased() {
+        v.to_owned()
+    } else {
+        format!("lower({v})")
+    };
+    let lit = |s: &str| {
+        if m.is_cased() {
+            quote(s)
+        } else {
+            quote(&lower(s))
+        }
+    };
+    let pieces = m.pattern.pieces.as_slice();
+    let test = match pieces {
+        [] => format!("({v} = '')"),
+        [Piece::Lit(a)] => format!("({text} = {})", lit(a)),
+        [Piece::Star] => "true".to_owned(),
+        [Piece::Lit(a), Piece::Star] => format!("startswith({text}, {})", lit(a)),
+        [Piece::Star, Piece::Lit(a)] => format!("endswith({text}, {})", lit(a)),
+        [Piece::Star, Piece::Lit(a), Piece::Star] => format!("contains({text}, {})", lit(a)),
+        _ => {
+            let mut like = String::new();
+            for p in pieces {
+                match p {
+                    Piece::Star => like.push('%'),
+                    Piece::One => like.push('_'),
+                    Piece::Lit(l) => {
+                        let l = if m.is_cased() { l.clone() } else { lower(l) };
+                        for c in l.chars() {
+                            if matches!(c, '%' | '_' | '!') {
+                                like.push('!');
+                            }
+                            like.push(c);
+                        }
+                    }
+                }
+            }
+            format!("({text} LIKE {} ESCAPE '!')", quote(&like))
+        }
+    };
+    match m.int_value() {
+        // Integer comparison when the value parses as one, else as text.
+        Some(n) => format!("coalesce({} = {n}, {test})", integer(v)),
+        None => test,
+    }
+}
+
+/// Whether an event belongs to one of `sources` (none: every event). Without `full`, only the
+/// System columns are tested (a superset, for pruning in WHERE).
+fn sources_sql(sources: &[std::sync::Arc<Source>], cat: &Catalog, full: bool) -> String {
+    if sources.is_empty() {
+        return "true".to_owned();
+    }
+    or(sources
+        .iter()
+        .map(|s| {
+            let mut parts = vec![columns_sql(s)];
+            if full {
+                parts.push(conditions_sql(s, cat));
+            }
+            and(parts)
+        })
+        .collect())
+}
+
+fn source_sql(s: &Source, cat: &Catalog) -> String {
+    and(vec![columns_sql(s), conditions_sql(s, cat)])
+}
+
+/// A source's EventID, channel and provider tests, on the export's typed columns.
+fn columns_sql(s: &Source) -> String {
+    let mut parts = Vec::new();
+    if !s.event_ids.is_empty() {
+        let ids: Vec<String> = s.event_ids.iter().map(u64::to_string).collect();
+        parts.push(format!("coalesce(event_id IN ({}), false)", ids.join(", ")));
+    }
+    let text_in = |column: &str, values: &[String]| {
+        let values: Vec<String> = values
+            .iter()
+            .map(|c| quote(&c.to_ascii_lowercase()))
+            .collect();
+        format!(
+            "coalesce(lower({column}) IN ({}), false)",
+            values.join(", ")
+        )
+    };
+    if !s.channels.is_empty() {
+        parts.push(text_in("channel", &s.channels));
+    }
+    if !s.providers.is_empty() {
+        parts.push(text_in("provider", &s.providers));
+    }
+    and(parts)
+}
+
+/// A source's conditions on other fields (any value equal to one of the listed, any case).
+fn conditions_sql(s: &Source, cat: &Catalog) -> String {
+    and(s
+        .conditions
+        .iter()
+        .map(|(field, values)| {
+            let values: Vec<String> = values.iter().map(|w| quote(&w.to_lowercase())).collect();
+            let list = values.join(", ");
+            cat.value(field).any(|v| format!("lower({v}) IN ({list})"))
+        })
+        .collect())
+}
