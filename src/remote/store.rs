@@ -190,10 +190,13 @@ impl RemoteStore {
         let from = &self.from;
         Some(match self.condition(p) {
             None => format!("SELECT {columns} FROM {from}"),
-            // The condition may hold lambda functions, which Sail takes only in a SELECT list.
+            // The condition may hold lambda functions, which Sail takes only in a SELECT list,
+            // and even there not when the outer WHERE tests the condition's own column ("No
+            // field named ?table?.system"): it tests the size of an array built from it.
             Some(cond) => format!(
-                "SELECT {columns} FROM (SELECT *, ({cond}) AS huntbench_admitted FROM {from}) \
-                 WHERE huntbench_admitted"
+                "SELECT {columns} FROM (SELECT *, filter(array(IF({cond}, 1, NULL)), \
+                 x -> x IS NOT NULL) AS huntbench_admitted FROM {from}) \
+                 WHERE size(huntbench_admitted) > 0"
             ),
         })
     }
