@@ -139,6 +139,31 @@ pub fn run_each<E: From<StoreError>>(
     rules: &[&CompiledRule],
     mut done: impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
 ) -> Result<u64, E> {
+    // What the store runs itself (a remote store, where the events are) is handed over as is.
+    let mut left = Vec::new();
+    for (i, ran) in store.run_rules(rules)?.into_iter().enumerate() {
+        match ran {
+            Some(mut hits) => {
+                hits.sort_unstable();
+                done(i, hits)?;
+            }
+            None => left.push(i),
+        }
+    }
+    if left.len() == rules.len() {
+        return run_each_here(store, rules, done);
+    }
+    let rest: Vec<&CompiledRule> = left.iter().map(|&i| rules[i]).collect();
+    run_each_here(store, &rest, |k, hits| done(left[k], hits))
+}
+
+/// [`run_each`] by narrowing and checking here: each rule's prefilter proposes, the matcher
+/// decides on the fetched events.
+fn run_each_here<E: From<StoreError>>(
+    store: &dyn EventStore,
+    rules: &[&CompiledRule],
+    mut done: impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
+) -> Result<u64, E> {
     // Rules with the same candidates sit next to each other, so a batch fetches each event once.
     let mut order: Vec<usize> = (0..rules.len()).collect();
     order.sort_by_key(|&i| {

@@ -157,6 +157,17 @@ pub trait EventStore: Send + Sync {
         ps.par_iter().map(|p| self.candidates(p)).collect()
     }
 
+    /// Runs `rules` where the events are, when the store can (a remote store, a few queries
+    /// for many rules): per rule its hits, or `None` for a rule it did not run, which the
+    /// caller runs as for any store (its prefilter narrows, the matcher checks each candidate).
+    /// A local store runs none.
+    fn run_rules(
+        &self,
+        rules: &[&crate::sigma::CompiledRule],
+    ) -> Result<Vec<Option<Vec<EventRef>>>, StoreError> {
+        Ok(vec![None; rules.len()])
+    }
+
     /// How many events the prefilter admits.
     fn count_candidates(&self, p: &Prefilter) -> Result<usize, StoreError> {
         Ok(self.candidates(p)?.len())

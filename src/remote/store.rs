@@ -339,6 +339,40 @@ impl EventStore for RemoteStore {
         Ok(lists)
     }
 
+    fn run_rules(
+        &self,
+        rules: &[&crate::sigma::CompiledRule],
+    ) -> Result<Vec<Option<Vec<EventRef>>>, StoreError> {
+        let sqls = super::scan::compile(rules, &self.catalog);
+        let mut hits = vec![Vec::new(); rules.len()];
+        let opts = super::scan::ScanOptions {
+            timeout: QUERY_TIMEOUT,
+            ..super::scan::ScanOptions::default()
+        };
+        let report = super::scan::run(&self.remote, &self.from, rules, &sqls, &opts, |i, hit| {
+            if let Some(key) = hit.key {
+                hits[i].push(EventRef::new(hit.ts.unwrap_or(i64::MIN), key as u64));
+            }
+        })
+        .map_err(failed)?;
+        self.queries.fetch_add(report.queries, Ordering::Relaxed);
+        // A rule the server could not run or finish is run the other way: its prefilter
+        // here (which never holds a regular expression), the matcher on the fetched events.
+        let not_run: std::collections::HashSet<usize> = (report.timed_out.iter())
+            .chain(&report.failed)
+            .map(|(i, _)| *i)
+            .collect();
+        Ok((hits.into_iter().enumerate())
+            .map(|(i, mut h)| {
+                (!not_run.contains(&i)).then(|| {
+                    h.sort_unstable();
+                    h.dedup();
+                    h
+                })
+            })
+            .collect())
+    }
+
     fn count_candidates(&self, p: &Prefilter) -> Result<usize, StoreError> {
         let Some(text) = self.select("count(*)", p) else {
             return Ok(0);
