@@ -107,20 +107,7 @@ impl RemoteStore {
             }
             TableSource::Table(name) => name.clone(),
         };
-        let catalog_batches =
-            (remote.sql(&Catalog::keys_query(&from), QUERY_TIMEOUT)).map_err(failed)?;
-        let mut rows = Vec::new();
-        for b in &catalog_batches {
-            let (maps, keys) = (strings(b, 0), strings(b, 1));
-            let (maps, keys) = (maps.map_err(|e| bad_answer("keys", e))?, keys);
-            let keys = keys.map_err(|e| bad_answer("keys", e))?;
-            rows.extend(
-                maps.into_iter()
-                    .zip(keys)
-                    .filter_map(|(m, k)| Some((m?, k?))),
-            );
-        }
-        let catalog = Catalog::from_rows(rows.iter().map(|(m, k)| (m.as_str(), k.as_str())));
+        let catalog = super::scan::catalog(&remote, &from, QUERY_TIMEOUT).map_err(failed)?;
         let query = format!(
             "SELECT count(*), min(event_key), max(event_key), min(unix_micros(time)), \
              max(unix_micros(time)) FROM {from}"
