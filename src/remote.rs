@@ -29,7 +29,7 @@ pub use spark_arrow::RecordBatch;
 pub const TOKEN_ENV: &str = "HUNTBENCH_SPARK_TOKEN";
 
 /// How long connecting (the first round trip, a one-row query) may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {

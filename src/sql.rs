@@ -45,16 +45,28 @@ use crate::export::schema::PROMOTED;
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     keys: Vec<(MapColumn, String)>,
+    /// Keys some value of which is a JSON array: a field repeated in the record (classic
+    /// unnamed `<Data>`, a UserData `Channel` beside the System one), whose values are tested
+    /// one by one.
+    lists: Vec<(MapColumn, String)>,
     /// Every field is taken to exist in `event_data` (for saying how rules compile, offline).
     open: bool,
 }
 
 impl Catalog {
-    /// The query whose rows (`m` = `s` or `d`, `k` = key) [`Catalog::from_rows`] reads.
+    /// The query whose rows (`m` = `s` or `d`, `k` = key, `l` = `1` when some value of the
+    /// key is a JSON array) [`Catalog::from_rows`] reads.
     pub fn keys_query(view: &str) -> String {
+        let side = |m: &str, column: &str| {
+            format!(
+                "SELECT '{m}' AS m, key AS k, CASE WHEN startswith(value, '[') THEN 1 ELSE 0 END AS l \
+                 FROM (SELECT explode({column}) AS (key, value) FROM {view})"
+            )
+        };
         format!(
-            "SELECT DISTINCT 's' AS m, k FROM (SELECT explode(map_keys(system)) AS k FROM {view}) \
-             UNION ALL SELECT DISTINCT 'd' AS m, k FROM (SELECT explode(map_keys(event_data)) AS k FROM {view})"
+            "SELECT m, k, CAST(max(l) AS STRING) AS l FROM ({} UNION ALL {}) GROUP BY m, k",
+            side("s", "system"),
+            side("d", "event_data")
         )
     }
 
@@ -65,7 +77,11 @@ impl Catalog {
             (a.0 != MapColumn::System, &a.1).cmp(&(b.0 != MapColumn::System, &b.1))
         });
         keys.dedup();
-        Catalog { keys, open: false }
+        Catalog {
+            keys,
+            lists: Vec::new(),
+            open: false,
+        }
     }
 
     /// A catalog that takes every field to exist in `event_data`: how rules compile does not
@@ -73,20 +89,33 @@ impl Catalog {
     pub fn assuming_every_field() -> Catalog {
         Catalog {
             keys: Vec::new(),
+            lists: Vec::new(),
             open: true,
         }
     }
 
-    /// From the rows of [`Catalog::keys_query`]: `("s" | "d", key)`.
-    pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str)>) -> Catalog {
-        Catalog::new(rows.into_iter().map(|(m, k)| {
-            let map = if m == "s" {
+    /// From the rows of [`Catalog::keys_query`]: `("s" | "d", key, "1" when a list)`.
+    pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Catalog {
+        let map = |m: &str| {
+            if m == "s" {
                 MapColumn::System
             } else {
                 MapColumn::EventData
-            };
-            (map, k.to_owned())
-        }))
+            }
+        };
+        let rows: Vec<(MapColumn, String, bool)> = (rows.into_iter())
+            .map(|(m, k, l)| (map(m), k.to_owned(), l == "1"))
+            .collect();
+        let mut cat = Catalog::new(rows.iter().map(|(m, k, _)| (*m, k.clone())));
+        cat.lists = (rows.into_iter())
+            .filter(|(_, _, list)| *list)
+            .map(|(m, k, _)| (m, k))
+            .collect();
+        cat
+    }
+
+    fn is_list(&self, map: MapColumn, key: &str) -> bool {
+        (self.open && key == LIST_FIELD) || self.lists.iter().any(|(m, k)| *m == map && k == key)
     }
 
     /// Every key spelled like `name` in any case, the exact spelling first (system, then
@@ -123,7 +152,7 @@ impl Catalog {
         };
         let (expr, list) = match spellings.as_slice() {
             [] => return Val::Absent,
-            [one] => (read(*one), one.1 == LIST_FIELD),
+            [one] => (read(*one), self.is_list(one.0, one.1)),
             many => {
                 // The first spelling the event has wins, even when its value is empty.
                 let arms: Vec<String> = (many.iter())
@@ -136,7 +165,7 @@ impl Catalog {
                         )
                     })
                     .collect();
-                let list = many.iter().any(|(_, k)| *k == LIST_FIELD);
+                let list = many.iter().any(|(m, k)| self.is_list(*m, k));
                 (format!("(CASE {} END)", arms.join(" ")), list)
             }
         };
@@ -149,16 +178,28 @@ impl Catalog {
 
     /// Every value of the event, one by one (keywords), `NULL`s included.
     pub fn all_values(&self) -> String {
-        if self.has(MapColumn::EventData, LIST_FIELD) {
-            let data = format!("event_data[{}]", quote(LIST_FIELD));
-            format!(
-                "concat(map_values(system), map_values(map_filter(event_data, (k, v) -> k != {})), coalesce({}, array()))",
-                quote(LIST_FIELD),
-                list_values(&data)
-            )
-        } else {
-            "concat(map_values(system), map_values(event_data))".to_owned()
+        let mut parts = Vec::new();
+        for map in [MapColumn::System, MapColumn::EventData] {
+            let column = map.column();
+            let lists: Vec<&str> = (self.lists.iter())
+                .filter(|(m, _)| *m == map)
+                .map(|(_, k)| k.as_str())
+                .collect();
+            if lists.is_empty() {
+                parts.push(format!("map_values({column})"));
+                continue;
+            }
+            let names: Vec<String> = lists.iter().map(|k| quote(k)).collect();
+            parts.push(format!(
+                "map_values(map_filter({column}, (k, v) -> NOT k IN ({})))",
+                names.join(", ")
+            ));
+            for key in lists {
+                let one = format!("{column}[{}]", quote(key));
+                parts.push(format!("coalesce({}, array())", list_values(&one)));
+            }
         }
+        format!("concat({})", parts.join(", "))
     }
 }
 
@@ -189,6 +230,19 @@ impl Val {
             Val::One(v) => format!("coalesce({}, false)", test(v)),
             Val::Many(arr) => format!(
                 "coalesce(size(filter({arr}, x -> x IS NOT NULL AND {})) > 0, false)",
+                test("x")
+            ),
+        }
+    }
+
+    /// [`Val::any`] where the value is known to be present (the test then needs no guard
+    /// against `NULL`, as long as `test` is never `NULL` on a value).
+    pub fn any_present(&self, test: impl Fn(&str) -> String) -> String {
+        match self {
+            Val::Absent => "false".to_owned(),
+            Val::One(v) => test(v),
+            Val::Many(arr) => format!(
+                "(size(filter({arr}, x -> x IS NOT NULL AND {})) > 0)",
                 test("x")
             ),
         }
@@ -244,7 +298,7 @@ pub fn prefilter(p: &Prefilter, cat: &Catalog) -> String {
         let mut parts = Vec::new();
         for (map, key) in cat.spellings(field) {
             let one = format!("{}[{}]", map.column(), quote(key));
-            let val = if key == LIST_FIELD {
+            let val = if cat.is_list(map, key) {
                 Val::Many(list_values(&one))
             } else {
                 Val::One(one)

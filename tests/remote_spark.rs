@@ -8,6 +8,8 @@
 //! `--features remote`. Outside CI a missing part skips with the reason; under `CI=true` it fails.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use huntbench::remote::arrow::{Array, Int64Array, LargeStringArray, StringArray, StringViewArray};
 use huntbench::remote::{RecordBatch, Remote, RemoteError};
 use std::collections::BTreeMap;
@@ -15,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-mod common;
 use common::servers::{Server, java_found, present, repo, sail_venv, spark_venv};
 
 const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
@@ -222,4 +223,234 @@ fn a_query_past_its_bound_times_out_and_is_interrupted() {
     // The session still answers.
     let after = remote.sql("SELECT 1", QUERY_TIMEOUT).unwrap();
     assert_eq!(after.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+}
+
+// ---- `scan --remote`: the same (rule, event) pairs as a local scan ----
+
+/// The (rule, computer, channel, record id, time) of every hit line of a JSONL scan.
+fn hit_keys(jsonl: &[u8]) -> std::collections::BTreeSet<(String, String, String, i64, String)> {
+    let text = String::from_utf8_lossy(jsonl);
+    text.lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            let rule = v["rule_id"]
+                .as_str()
+                .map_or_else(|| s("rule_title"), str::to_owned);
+            let record = v["record_id"].as_i64().unwrap_or(-1);
+            (
+                rule,
+                s("computer").to_lowercase(),
+                s("channel"),
+                record,
+                s("timestamp"),
+            )
+        })
+        .collect()
+}
+
+/// A case of `inputs` under `home`, exported to Parquet; returns (case, export).
+fn case_and_export(home: &Path, inputs: &Path) -> (String, String) {
+    let case = home.join("case").to_str().unwrap().to_owned();
+    let export = home.join("export").to_str().unwrap().to_owned();
+    hb(
+        home,
+        &["ingest", "-q", "--case", &case, inputs.to_str().unwrap()],
+    );
+    hb(
+        home,
+        &[
+            "export", "--case", &case, "--format", "parquet", "-o", &export,
+        ],
+    );
+    (case, export)
+}
+
+/// Scans the case locally and `export` on the server with `rules`, and compares the hits.
+fn remote_scan_equals_local(
+    server: &Server,
+    home: &Path,
+    case: &str,
+    export: &str,
+    rules: &[&str],
+) -> usize {
+    let mut local_args = vec!["scan", "--case", case, "--format", "jsonl"];
+    local_args.extend(rules);
+    let local = hb(home, &local_args);
+    let mut remote_args = vec![
+        "scan",
+        "--remote",
+        &server.url,
+        "--table",
+        export,
+        "--format",
+        "jsonl",
+    ];
+    remote_args.extend(rules);
+    let started = Instant::now();
+    let remote = hb(home, &remote_args);
+    let (local, remote_keys) = (hit_keys(&local.stdout), hit_keys(&remote.stdout));
+    eprintln!(
+        "{}: {} hits, remote scan in {:.1?}: {}",
+        server.script,
+        local.len(),
+        started.elapsed(),
+        String::from_utf8_lossy(&remote.stderr)
+            .lines()
+            .last()
+            .unwrap_or_default()
+    );
+    assert!(!local.is_empty(), "the local scan found nothing");
+    let extra: Vec<_> = remote_keys.difference(&local).take(3).collect();
+    let missing: Vec<_> = local.difference(&remote_keys).take(3).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "{}: extra {extra:?}, missing {missing:?}",
+        server.script
+    );
+    local.len()
+}
+
+fn sail_found() -> bool {
+    present(
+        sail_venv().join("bin/sail").is_file(),
+        "a virtualenv with pysail",
+    )
+}
+
+fn spark_found() -> bool {
+    present(java_found(), "java")
+        && present(
+            spark_venv().join("bin/spark-submit").is_file(),
+            "a virtualenv with pyspark",
+        )
+}
+
+#[test]
+fn sail_and_a_spark_cluster_scan_the_samples_as_a_local_scan_does() {
+    let home = tempfile::tempdir().unwrap();
+    let (case, export) = case_and_export(home.path(), &repo().join("samples"));
+    if sail_found() {
+        let server = Server::start("sail-server");
+        remote_scan_equals_local(&server, home.path(), &case, &export, &[]);
+    }
+    if spark_found() {
+        let server = Server::start("spark-cluster");
+        remote_scan_equals_local(&server, home.path(), &case, &export, &[]);
+    }
+}
+
+/// Every SigmaHQ Windows rule (and the bundled pack) over the shared corpus, on Sail; the
+/// process-creation rules (every modifier is among them) on the Spark cluster.
+#[test]
+fn sigmahq_rules_over_the_corpus_find_remotely_what_they_find_locally() {
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let (case, export) = case_and_export(home.path(), &shared.join("corpus/evtx"));
+    let windows = shared.join("sigma/rules/windows");
+    let creation = windows.join("process_creation");
+    if sail_found() {
+        let server = Server::start("sail-server");
+        let rules = ["--rules", windows.to_str().unwrap()];
+        remote_scan_equals_local(&server, home.path(), &case, &export, &rules);
+    }
+    if spark_found() {
+        let server = Server::start("spark-cluster");
+        let rules = ["--rules", creation.to_str().unwrap()];
+        remote_scan_equals_local(&server, home.path(), &case, &export, &rules);
+    }
+}
+
+// ---- faults ----
+
+#[test]
+fn a_server_stopped_mid_scan_ends_the_scan_with_a_clear_error() {
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    if !sail_found() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (_, export) = case_and_export(home.path(), &shared.join("corpus/evtx"));
+    let server = Server::start("sail-server");
+    let windows = shared.join("sigma/rules/windows");
+    // Small batches: minutes of queries, so the server goes while the scan runs.
+    let scan = Command::new(BIN)
+        .env("HUNTBENCH_CONFIG_DIR", home.path().join("cfg"))
+        .env("HUNTBENCH_CACHE_DIR", home.path().join("cache"))
+        .args([
+            "scan",
+            "--remote",
+            &server.url,
+            "--table",
+            &export,
+            "--remote-batch",
+            "2",
+        ])
+        .args(["--rules", windows.to_str().unwrap(), "--format", "jsonl"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(8));
+    let stopped_at = Instant::now();
+    drop(server);
+    let out = scan.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("no longer answers") || err.contains("cannot reach"),
+        "{err}"
+    );
+    assert!(stopped_at.elapsed() < Duration::from_secs(120), "{err}");
+}
+
+#[test]
+fn a_rule_whose_regex_backtracks_for_ever_times_out_alone() {
+    if !spark_found() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (case, export) = case_and_export(home.path(), &repo().join("samples"));
+    // Ten `.*` in a row try n^10 ways through a command line of n characters on Java's
+    // backtracking regex before failing on `QQQ`; Rust's regex is linear.
+    let rules = home.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("backtracks.yml"),
+        "title: Backtracks for ever\nid: 6c1f3b7e-0d55-4c83-9f44-5d1f2a9e0b11\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  selection:\n    CommandLine|re: '.*.*.*.*.*.*.*.*.*.*QQQ'\n  condition: selection\nlevel: low\n",
+    )
+    .unwrap();
+    let server = Server::start("spark-cluster");
+    let local = hb(home.path(), &["scan", "--case", &case, "--format", "jsonl"]);
+    let started = Instant::now();
+    let out = Command::new(BIN)
+        .env("HUNTBENCH_CONFIG_DIR", home.path().join("cfg"))
+        .env("HUNTBENCH_CACHE_DIR", home.path().join("cache"))
+        .args([
+            "scan",
+            "--remote",
+            &server.url,
+            "--table",
+            &export,
+            "--remote-timeout",
+            "30",
+        ])
+        .args(["--rules", rules.to_str().unwrap(), "--format", "jsonl"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("rule not completed: Backtracks for ever"),
+        "{err}"
+    );
+    assert_eq!(err.matches("rule not completed").count(), 1, "{err}");
+    // Every other rule's hits are there.
+    assert_eq!(hit_keys(&out.stdout), hit_keys(&local.stdout), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(400), "{err}");
 }

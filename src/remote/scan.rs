@@ -64,11 +64,12 @@ pub fn catalog(remote: &Remote, view: &str, timeout: Duration) -> Result<Catalog
     let batches = remote.sql(&Catalog::keys_query(view), timeout)?;
     let mut rows = Vec::new();
     for b in &batches {
-        let (m, k) = (strings(b, 0)?, strings(b, 1)?);
-        rows.extend(m.into_iter().zip(k).filter_map(|(m, k)| Some((m?, k?))));
+        let (m, k, l) = (strings(b, 0)?, strings(b, 1)?, strings(b, 2)?);
+        let triples = m.into_iter().zip(k).zip(l);
+        rows.extend(triples.filter_map(|((m, k), l)| Some((m?, k?, l.unwrap_or_default()))));
     }
     Ok(Catalog::from_rows(
-        rows.iter().map(|(m, k)| (m.as_str(), k.as_str())),
+        (rows.iter()).map(|(m, k, l)| (m.as_str(), k.as_str(), l.as_str())),
     ))
 }
 
@@ -161,11 +162,22 @@ fn run_batch(
     let prune = members
         .first()
         .map_or("true", |&i| sqls[i].sources.as_str());
-    // Lambdas stay in the inner SELECT list (Sail refuses them in WHERE).
+    // Each field the batch reads, once per event (rules share them).
+    let mut slots: Vec<String> = Vec::new();
+    for &i in members {
+        for (column, expr) in &sqls[i].slots {
+            let def = format!("{expr} AS {column}");
+            if !slots.contains(&def) {
+                slots.push(def);
+            }
+        }
+    }
+    let fields: String = slots.iter().map(|d| format!(", {d}")).collect();
+    // Lambdas stay in SELECT lists (Sail refuses them in WHERE).
     let query = format!(
         "SELECT event, source_file, concat_ws(',', r) AS r, event_key, unix_micros(time) FROM (\
          SELECT event, source_file, filter(array({}), x -> x IS NOT NULL) AS r, event_key, time \
-         FROM {view} WHERE {prune}) WHERE size(r) > 0",
+         FROM (SELECT *{fields} FROM {view} WHERE {prune})) WHERE size(r) > 0",
         arms.join(", ")
     );
     if let Some(log) = std::env::var_os(SQL_LOG_ENV) {

@@ -25,9 +25,60 @@ pub struct RuleSql {
     /// The rule's logsource as plain column tests (no lambdas, no map reads): what may go in
     /// a WHERE clause to prune before anything else is read.
     pub sources: String,
-    /// The whole condition, sources included; may hold lambdas (a SELECT list only).
+    /// The whole condition, sources included; may hold lambdas (a SELECT list only). It reads
+    /// the rule's fields from the columns `slots` names.
     pub condition: String,
     pub path: Path,
+    /// The fields the condition reads, as (column, SQL over the table): computed once per
+    /// event in an inner query, where rules of a batch share them (every process-creation rule
+    /// reads `Image` through the same mapping, lowered once).
+    pub slots: Vec<(String, String)>,
+}
+
+/// Fields read by a rule, named by a digest of their SQL so that equal reads of several
+/// rules share a column.
+#[derive(Default)]
+struct Slots(Vec<(String, String)>);
+
+impl Slots {
+    fn name(expr: &str) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        expr.hash(&mut h);
+        format!("{:016x}", h.finish())
+    }
+
+    fn define(&mut self, column: String, expr: String) {
+        if !self.0.iter().any(|(c, _)| *c == column) {
+            self.0.push((column, expr));
+        }
+    }
+
+    /// The value as columns: `v_…` the value and `l_…` it lowered, or `a_…` the values.
+    fn hold(&mut self, value: Val) -> Val {
+        match value {
+            Val::Absent => Val::Absent,
+            Val::One(expr) => {
+                let h = Slots::name(&expr);
+                self.define(format!("l_{h}"), format!("lower({expr})"));
+                self.define(format!("v_{h}"), expr);
+                Val::One(format!("v_{h}"))
+            }
+            Val::Many(expr) => {
+                let column = format!("a_{}", Slots::name(&expr));
+                self.define(column.clone(), expr);
+                Val::Many(column)
+            }
+        }
+    }
+}
+
+/// `v` lowered: the companion column of a held value, else `lower(v)`.
+fn lowered(v: &str) -> String {
+    match v.strip_prefix("v_") {
+        Some(h) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => format!("l_{h}"),
+        _ => format!("lower({v})"),
+    }
 }
 
 /// Compiles `rule` for a table whose keys `cat` lists.
@@ -35,17 +86,20 @@ pub fn compile(rule: &CompiledRule, cat: &Catalog) -> RuleSql {
     let sources = sources_sql(&rule.sources.sources, cat, false);
     let full_sources = sources_sql(&rule.sources.sources, cat, true);
     let detection = &rule.detection;
-    let exact = node(&detection.condition, detection, cat, 0);
+    let mut slots = Slots::default();
+    let exact = node(&detection.condition, detection, cat, &mut slots, 0);
     match exact {
         Ok(body) => RuleSql {
             condition: and(vec![full_sources, body]),
             sources,
             path: Path::Exact,
+            slots: slots.0,
         },
         Err(why) => RuleSql {
             condition: and(vec![full_sources, super::prefilter(&rule.prefilter, cat)]),
             sources,
             path: Path::Confirm(why),
+            slots: Vec::new(),
         },
     }
 }
@@ -60,6 +114,7 @@ fn node(
     n: &Node,
     d: &crate::sigma::matcher::Detection,
     cat: &Catalog,
+    slots: &mut Slots,
     depth: usize,
 ) -> Result<String, Unsupported> {
     if depth > MAX_DEPTH {
@@ -68,16 +123,16 @@ fn node(
     Ok(match n {
         Node::And(v) => and(v
             .iter()
-            .map(|n| node(n, d, cat, depth + 1))
+            .map(|n| node(n, d, cat, slots, depth + 1))
             .collect::<Result<_, _>>()?),
         Node::Or(v) => or(v
             .iter()
-            .map(|n| node(n, d, cat, depth + 1))
+            .map(|n| node(n, d, cat, slots, depth + 1))
             .collect::<Result<_, _>>()?),
-        Node::Not(inner) => format!("(NOT {})", node(inner, d, cat, depth + 1)?),
-        Node::Item(item) => item_sql(item, cat)?,
+        Node::Not(inner) => format!("(NOT {})", node(inner, d, cat, slots, depth + 1)?),
+        Node::Item(item) => item_sql(item, cat, slots)?,
         Node::Sel(i) => match d.selections.get(*i) {
-            Some((_, body)) => node(body, d, cat, depth + 1)?,
+            Some((_, body)) => node(body, d, cat, slots, depth + 1)?,
             None => "false".to_owned(),
         },
         Node::Const(b) => b.to_string(),
@@ -85,11 +140,11 @@ fn node(
 }
 
 /// An item: its field's value (or every value, for keywords) against its tests.
-fn item_sql(item: &Item, cat: &Catalog) -> Result<String, Unsupported> {
-    let value = match &item.field {
+fn item_sql(item: &Item, cat: &Catalog, slots: &mut Slots) -> Result<String, Unsupported> {
+    let value = slots.hold(match &item.field {
         Some(f) => field_value(f, cat)?,
         None => Val::Many(cat.all_values()),
-    };
+    });
     let mut on_value = Vec::new();
     for t in &item.tests {
         on_value.push(match t {
@@ -99,8 +154,12 @@ fn item_sql(item: &Item, cat: &Catalog) -> Result<String, Unsupported> {
                 if matches!(t, Test::FieldRef { .. }) && matches!(value, Val::Many(_)) {
                     return Err("fieldref on a field with several values".into());
                 }
-                let test = test_sql(t, cat)?;
-                value.any(|v| test(v))
+                let test = test_sql(t, cat, slots)?;
+                match &item.field {
+                    // Read under `CASE WHEN present`: no value is NULL there.
+                    Some(_) => value.any_present(|v| test(v)),
+                    None => value.any(|v| test(v)),
+                }
             }
         });
     }
@@ -182,7 +241,7 @@ fn field_value(f: &FieldRef, cat: &Catalog) -> Result<Val, Unsupported> {
 /// A test as SQL over the SQL of one value.
 type ValueTest = Box<dyn Fn(&str) -> String>;
 
-fn test_sql(t: &Test, cat: &Catalog) -> Result<ValueTest, Unsupported> {
+fn test_sql(t: &Test, cat: &Catalog, slots: &mut Slots) -> Result<ValueTest, Unsupported> {
     Ok(match t {
         Test::Null => Box::new(|_| "false".to_owned()),
         Test::Exists(b) => {
@@ -213,10 +272,10 @@ fn test_sql(t: &Test, cat: &Catalog) -> Result<ValueTest, Unsupported> {
             if !n.is_finite() {
                 return Err("a comparison with a number that is not finite".into());
             }
-            Box::new(move |v| format!("({} {} {n:?})", number(v), cmp_symbol(op)))
+            Box::new(move |v| format!("coalesce({} {} {n:?}, false)", number(v), cmp_symbol(op)))
         }
         Test::FieldRef { other, pos, cased } => {
-            let Val::One(o) = field_value(other, cat)? else {
+            let Val::One(o) = slots.hold(field_value(other, cat)?) else {
                 return Err(format!(
                     "fieldref to `{}`, absent or several values",
                     other.name
@@ -227,14 +286,16 @@ fn test_sql(t: &Test, cat: &Catalog) -> Result<ValueTest, Unsupported> {
                 let (a, b) = if cased {
                     (v.to_owned(), o.clone())
                 } else {
-                    (format!("lower({v})"), format!("lower({o})"))
+                    (lowered(v), lowered(&o))
                 };
-                match pos {
+                let test = match pos {
                     Position::Equal => format!("({a} = {b})"),
                     Position::Prefix => format!("startswith({a}, {b})"),
                     Position::Suffix => format!("endswith({a}, {b})"),
                     Position::Contains => format!("contains({a}, {b})"),
-                }
+                };
+                // The other field may be absent.
+                format!("coalesce({test}, false)")
             })
         }
         Test::TimePart { .. } => return Err("a time-part comparison".into()),
@@ -288,7 +349,7 @@ fn str_sql(v: &str, m: &StrMatcher) -> String {
     let text = if m.is_cased() {
         v.to_owned()
     } else {
-        format!("lower({v})")
+        lowered(v)
     };
     let lit = |s: &str| {
         if m.is_cased() {
@@ -354,22 +415,21 @@ fn source_sql(s: &Source, cat: &Catalog) -> String {
     and(vec![columns_sql(s), conditions_sql(s, cat)])
 }
 
-/// A source's EventID, channel and provider tests, on the export's typed columns.
+/// A source's EventID, channel and provider tests, on the export's typed columns. `NULL` (a
+/// missing column value) only where false would do: these tests are only ever conjoined at
+/// the top of a condition or a CASE arm, never negated. Bare, the EventID test reaches the
+/// Parquet reader, which skips row groups by their statistics.
 fn columns_sql(s: &Source) -> String {
     let mut parts = Vec::new();
     if !s.event_ids.is_empty() {
         let ids: Vec<String> = s.event_ids.iter().map(u64::to_string).collect();
-        parts.push(format!("coalesce(event_id IN ({}), false)", ids.join(", ")));
+        parts.push(format!("event_id IN ({})", ids.join(", ")));
     }
     let text_in = |column: &str, values: &[String]| {
-        let values: Vec<String> = values
-            .iter()
+        let values: Vec<String> = (values.iter())
             .map(|c| quote(&c.to_ascii_lowercase()))
             .collect();
-        format!(
-            "coalesce(lower({column}) IN ({}), false)",
-            values.join(", ")
-        )
+        format!("lower({column}) IN ({})", values.join(", "))
     };
     if !s.channels.is_empty() {
         parts.push(text_in("channel", &s.channels));

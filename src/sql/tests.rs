@@ -3,12 +3,12 @@ use crate::prefilter::Prefilter;
 
 fn catalog() -> Catalog {
     Catalog::from_rows([
-        ("s", "EventID"),
-        ("s", "Channel"),
-        ("d", "Image"),
-        ("d", "image"),
-        ("d", "CommandLine"),
-        ("d", "Data"),
+        ("s", "EventID", "0"),
+        ("s", "Channel", "1"),
+        ("d", "Image", "0"),
+        ("d", "image", "0"),
+        ("d", "CommandLine", "0"),
+        ("d", "Data", "1"),
     ])
 }
 
@@ -29,6 +29,9 @@ fn a_field_is_read_under_its_exact_spelling_first_and_data_as_a_list() {
     };
     assert!(image.find("'Image'") < image.find("'image'"), "{image}");
     assert!(matches!(cat.value("Data"), Val::Many(_)));
+    // A System field the record repeats (a UserData `Channel`) is a list too.
+    assert!(matches!(cat.value("Channel"), Val::Many(_)));
+    assert!(matches!(cat.value("EventID"), Val::One(_)));
     assert!(cat.all_values().contains("from_json"));
 }
 
@@ -52,4 +55,78 @@ fn prefilters_are_two_valued_and_read_every_spelling() {
         value: "x".into(),
     };
     assert_eq!(prefilter(&missing, &cat), "false");
+}
+
+fn compiled(logsource: &str, detection: &str) -> crate::sigma::CompiledRule {
+    let text = format!("title: t\nlogsource:\n{logsource}\ndetection:\n{detection}\n");
+    let mut set = crate::sigma::Loader::new().unwrap().load_str(&text, "test");
+    assert!(set.errors.is_empty() && set.unsupported.is_empty());
+    set.rules.pop().unwrap()
+}
+
+#[test]
+fn a_process_creation_rule_reads_image_through_the_4688_mapping_once() {
+    let cat = Catalog::from_rows([
+        ("d", "Image", "0"),
+        ("d", "NewProcessName", "0"),
+        ("d", "CommandLine", "0"),
+    ]);
+    let r = compiled(
+        "  product: windows\n  category: process_creation",
+        "  sel:\n    Image|endswith: ['\\cmd.exe', '\\pwsh.exe']\n    CommandLine|contains|all: ['/c', 'WHOAMI']\n  condition: sel",
+    );
+    let sql = rule::compile(&r, &cat);
+    assert_eq!(sql.path, rule::Path::Exact);
+    assert!(sql.sources.contains("event_id IN (1)") && sql.sources.contains("event_id IN (4688)"));
+    // Fields are columns of an inner query: the mapping's CASE is written once, not per value.
+    let image = sql
+        .slots
+        .iter()
+        .find(|(_, e)| e.contains("NewProcessName"))
+        .unwrap();
+    assert_eq!(
+        sql.condition.matches(&image.1).count(),
+        0,
+        "{}",
+        sql.condition
+    );
+    assert!(sql.condition.contains("'\\\\cmd.exe'") && sql.condition.contains("'whoami'"));
+}
+
+#[test]
+fn what_sql_cannot_say_exactly_is_narrowed_and_confirmed_with_the_reason() {
+    let cat = Catalog::assuming_every_field();
+    let ipv6 = compiled(
+        "  product: windows\n  category: network_connection",
+        "  sel:\n    DestinationIp|cidr: 'fe80::/10'\n  condition: sel",
+    );
+    let sql = rule::compile(&ipv6, &cat);
+    assert!(matches!(&sql.path, rule::Path::Confirm(why) if why.contains("IPv6")));
+    let ipv4 = compiled(
+        "  product: windows\n  category: network_connection",
+        "  sel:\n    DestinationIp|cidr: '10.0.0.0/8'\n  condition: sel",
+    );
+    let sql = rule::compile(&ipv4, &cat);
+    assert_eq!(sql.path, rule::Path::Exact);
+    assert!(
+        sql.condition.contains("BETWEEN 167772160 AND 184549375"),
+        "{}",
+        sql.condition
+    );
+}
+
+#[test]
+fn wildcards_become_like_with_escapes_and_numbers_compare_as_integers() {
+    let cat = Catalog::assuming_every_field();
+    let r = compiled(
+        "  product: windows",
+        "  sel:\n    CommandLine: 'a%b_c*d?e'\n    ProcessId: 4688\n  condition: sel",
+    );
+    let sql = rule::compile(&r, &cat);
+    assert!(
+        sql.condition.contains("LIKE 'a!%b!_c%d_e' ESCAPE '!'"),
+        "{}",
+        sql.condition
+    );
+    assert!(sql.condition.contains("= 4688, "), "{}", sql.condition);
 }

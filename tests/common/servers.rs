@@ -55,7 +55,7 @@ pub fn java_found() -> bool {
 /// A server started by one of the repository's scripts, stopped by its PIDs when dropped
 /// (also when the test panics).
 pub struct Server {
-    script: &'static str,
+    pub script: &'static str,
     dir: tempfile::TempDir,
     pub url: String,
     pub started_in: Duration,
