@@ -51,6 +51,13 @@ pub struct OpenArgs {
     /// Theme name (dark, light) or a theme .toml file
     #[arg(long)]
     pub theme: Option<String>,
+    /// Open the workbench on events a Spark Connect server holds (sc://HOST:PORT), written by
+    /// `huntbench export` (needs a huntbench built with `--features remote`)
+    #[arg(long, value_name = "URL", requires = "table")]
+    pub remote: Option<String>,
+    /// With --remote: the export's Parquet location as the server reads it, or a table name
+    #[arg(long, value_name = "SOURCE", requires = "remote")]
+    pub table: Option<String>,
     /// Event logs to ingest before opening
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -352,6 +359,16 @@ pub struct WorkbenchRequest {
     pub no_default_rules: bool,
     /// A theme name (`dark`, `light`) or a path to a theme file.
     pub theme: Option<String>,
+    /// Events on a Spark Connect server instead of a local case (`case_dir` then keeps only
+    /// the workbench's own state).
+    pub remote: Option<RemoteTable>,
+}
+
+/// `--remote URL --table SOURCE`.
+#[derive(Clone, Debug)]
+pub struct RemoteTable {
+    pub url: String,
+    pub table: String,
 }
 
 /// Runs a command over cases that `backend` opens.

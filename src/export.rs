@@ -7,6 +7,7 @@
 //! (`.NAME.incoming-PID`) and renamed to the output only when every file is complete, so an
 //! export that is killed leaves no output a reader would take as complete.
 
+pub mod key;
 mod parquet;
 pub mod schema;
 mod sources;

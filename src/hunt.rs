@@ -139,6 +139,31 @@ pub fn run_each<E: From<StoreError>>(
     rules: &[&CompiledRule],
     mut done: impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
 ) -> Result<u64, E> {
+    // What the store runs itself (a remote store, where the events are) is handed over as is.
+    let mut left = Vec::new();
+    for (i, ran) in store.run_rules(rules)?.into_iter().enumerate() {
+        match ran {
+            Some(mut hits) => {
+                hits.sort_unstable();
+                done(i, hits)?;
+            }
+            None => left.push(i),
+        }
+    }
+    if left.len() == rules.len() {
+        return run_each_here(store, rules, done);
+    }
+    let rest: Vec<&CompiledRule> = left.iter().map(|&i| rules[i]).collect();
+    run_each_here(store, &rest, |k, hits| done(left[k], hits))
+}
+
+/// [`run_each`] by narrowing and checking here: each rule's prefilter proposes, the matcher
+/// decides on the fetched events.
+fn run_each_here<E: From<StoreError>>(
+    store: &dyn EventStore,
+    rules: &[&CompiledRule],
+    mut done: impl FnMut(usize, Vec<EventRef>) -> Result<(), E>,
+) -> Result<u64, E> {
     // Rules with the same candidates sit next to each other, so a batch fetches each event once.
     let mut order: Vec<usize> = (0..rules.len()).collect();
     order.sort_by_key(|&i| {
@@ -153,10 +178,8 @@ pub fn run_each<E: From<StoreError>>(
     // Candidate lists are looked up a group at a time (in parallel) rather than all at once:
     // together they can be many times the hits.
     for group in order.chunks(CANDIDATE_GROUP) {
-        let lists: Vec<Vec<EventRef>> = group
-            .par_iter()
-            .map(|&i| store.candidates(&rules[i].prefilter()))
-            .collect::<Result<_, _>>()?;
+        let prefilters: Vec<_> = group.iter().map(|&i| rules[i].prefilter()).collect();
+        let lists = store.candidates_each(&prefilters)?;
         for (&i, list) in group.iter().zip(lists) {
             if !batch.is_empty() && pairs + list.len() > PAIR_BUDGET {
                 checked += finish_batch(store, rules, &mut batch, &mut done)?;
@@ -205,6 +228,7 @@ fn run_batch(
     // The store's order, so it reads its blocks sequentially.
     pairs.sort_unstable_by_key(|(r, k)| (r.key, *k));
     let groups: Vec<&[(EventRef, u32)]> = pairs.chunk_by(|a, b| a.0.key == b.0.key).collect();
+    store.prefetch(&groups.iter().map(|g| g[0].0).collect::<Vec<_>>());
     let in_batch: Vec<&CompiledRule> = batch.iter().map(|(i, _)| rules[*i]).collect();
     let matched: Vec<Vec<(u32, EventRef)>> = groups
         .par_iter()
@@ -288,6 +312,7 @@ pub fn correlate_hits(
             if !corr.references(id, name) {
                 continue;
             }
+            store.prefetch(hits);
             for r in hits.iter() {
                 let (event, _) = store.event(*r)?;
                 base.extend(corr.base_hit(id, name, &event, *r));

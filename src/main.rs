@@ -34,6 +34,11 @@ fn open_workbench(
     backend: Arc<dyn Backend>,
     request: WorkbenchRequest,
 ) -> anyhow::Result<ExitCode> {
+    // Events on a Spark Connect server are reached through the remote store instead.
+    let backend = match &request.remote {
+        Some(table) => remote_backend(table)?,
+        None => backend,
+    };
     // The workbench runs in a child process, so the terminal is restored however it ends.
     if let Some(code) = huntbench::tui::supervisor::run_supervised() {
         return Ok(ExitCode::from(code));
@@ -49,4 +54,22 @@ fn open_workbench(
         },
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "remote")]
+fn remote_backend(table: &huntbench::cli::RemoteTable) -> anyhow::Result<Arc<dyn Backend>> {
+    use huntbench::remote::store::{RemoteBackend, TableSource};
+    Ok(Arc::new(RemoteBackend {
+        url: table.url.clone(),
+        source: TableSource::parse(&table.table),
+    }))
+}
+
+#[cfg(not(feature = "remote"))]
+fn remote_backend(_: &huntbench::cli::RemoteTable) -> anyhow::Result<Arc<dyn Backend>> {
+    anyhow::bail!(
+        "this huntbench was built without Spark Connect: build it with `cargo build --release \
+         --features remote` (needs protoc and the protobuf includes, see scripts/remote-deps) \
+         to open --remote"
+    )
 }

@@ -13,7 +13,10 @@
 // text at this module's edge.
 #![allow(clippy::result_large_err)]
 
+mod cache;
+mod columns;
 pub mod scan;
+pub mod store;
 
 use spark_connect::{SparkSession, SparkSessionBuilder};
 use std::time::Duration;
@@ -177,6 +180,12 @@ impl Remote {
                     .create_or_replace_temp_view(&view_name)
             },
         )
+    }
+
+    /// Asks the server to stop every operation running on this session (their callers get
+    /// an error). True when the server answered.
+    pub fn interrupt(&self) -> bool {
+        interrupt(&self.session)
     }
 
     /// Runs `query` and returns every row, as Arrow record batches.

@@ -149,10 +149,37 @@ pub trait EventStore: Send + Sync {
     /// time. Only references: 16 bytes an event, however large the events are.
     fn candidates(&self, p: &Prefilter) -> Result<Vec<EventRef>, StoreError>;
 
+    /// The candidates of each prefilter, in order: [`EventStore::candidates`] of each (in
+    /// parallel), unless the store answers them together (a remote store, whose every
+    /// question is a round trip, asks one query for many rules).
+    fn candidates_each(&self, ps: &[Prefilter]) -> Result<Vec<Vec<EventRef>>, StoreError> {
+        use rayon::prelude::*;
+        ps.par_iter().map(|p| self.candidates(p)).collect()
+    }
+
+    /// Runs `rules` where the events are, when the store can (a remote store, a few queries
+    /// for many rules): per rule its hits, or `None` for a rule it did not run, which the
+    /// caller runs as for any store (its prefilter narrows, the matcher checks each candidate).
+    /// A local store runs none.
+    fn run_rules(
+        &self,
+        rules: &[&crate::sigma::CompiledRule],
+    ) -> Result<Vec<Option<Vec<EventRef>>>, StoreError> {
+        Ok(vec![None; rules.len()])
+    }
+
     /// How many events the prefilter admits.
     fn count_candidates(&self, p: &Prefilter) -> Result<usize, StoreError> {
         Ok(self.candidates(p)?.len())
     }
+
+    /// A hint that the events of `refs` are about to be read, in this order: a store that
+    /// fetches events over a network reads them a page at a time. Others ignore it.
+    fn prefetch(&self, _refs: &[EventRef]) {}
+
+    /// Asks the store to stop what it is running for this view (a remote query): those calls
+    /// return an error soon. A local store has nothing to stop.
+    fn interrupt(&self) {}
 
     /// The event behind a reference, with the id of its source file.
     fn event(&self, r: EventRef) -> Result<(Event, u64), StoreError>;
@@ -226,6 +253,7 @@ pub fn check<S: EventStore + ?Sized, T: Send>(
     use rayon::prelude::*;
     let mut order: Vec<usize> = (0..refs.len()).collect();
     order.sort_unstable_by_key(|&i| refs[i].key);
+    store.prefetch(&order.iter().map(|&i| refs[i]).collect::<Vec<_>>());
     let checked: Vec<(usize, Option<T>)> = order
         .par_iter()
         .map(|&i| {

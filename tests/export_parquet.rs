@@ -54,6 +54,7 @@ struct Row {
     provider: Option<String>,
     computer: Option<String>,
     record_id: Option<i64>,
+    event_key: i64,
     /// The partition directory the row's file is in.
     day: String,
 }
@@ -100,6 +101,7 @@ fn read_rows(dir: &Path) -> Vec<Row> {
             let eid = ints::<Int32Array>(&b, "event_id", |c, i| i64::from(c.value(i)));
             let rid = ints::<Int64Array>(&b, "record_id", |c, i| c.value(i));
             let ingest = ints::<Int64Array>(&b, "ingest_id", |c, i| c.value(i));
+            let keys = ints::<Int64Array>(&b, "event_key", |c, i| c.value(i));
             let (file_col, sha, event) = (
                 strings(&b, "source_file"),
                 strings(&b, "source_sha256"),
@@ -122,6 +124,7 @@ fn read_rows(dir: &Path) -> Vec<Row> {
                     provider: provider[i].clone(),
                     computer: computer[i].clone(),
                     record_id: rid[i],
+                    event_key: keys[i].unwrap(),
                     day: day.clone(),
                 });
             }
@@ -181,6 +184,7 @@ fn expected_rows(case: &Path) -> Vec<Row> {
                 provider: e.get_str("Provider_Name").map(str::to_owned),
                 computer: e.get_str("Computer").map(str::to_owned),
                 record_id: e.record_id().map(|id| id as i64),
+                event_key: huntbench::export::key::base_key(&e),
                 day,
             }
         })
@@ -234,6 +238,8 @@ fn a_case_export_holds_every_event_of_the_case_with_its_values() {
     let got = read_rows(&out);
     assert_eq!(got.len(), want.len(), "one row per event of the case");
     assert_eq!(got, want);
+    let keys: std::collections::HashSet<i64> = got.iter().map(|r| r.event_key).collect();
+    assert_eq!(keys.len(), got.len(), "a key of its own for every event");
     // Nothing but the partitions: no staging directory left beside or inside the output.
     let beside: Vec<_> = std::fs::read_dir(home.path())
         .unwrap()

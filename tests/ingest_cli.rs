@@ -417,3 +417,34 @@ fn a_text_file_named_evtx_is_said_to_be_no_evtx_file() {
     assert!(err.contains(" 0 unreadable record(s)"), "{err}");
     assert!(err.contains("added 1 file(s)"), "{err}");
 }
+
+/// `--remote` opens events a Spark Connect server holds: it takes no PATHs, needs `--table`,
+/// and a build without the `remote` feature says how to get one, before taking the terminal.
+#[test]
+fn the_workbench_over_remote_refuses_what_it_cannot_do_before_the_terminal() {
+    let remote = ["--remote", "sc://127.0.0.1:1", "--table", "/nowhere/export"];
+    let mut with_paths: Vec<&std::ffi::OsStr> = remote.iter().map(|a| a.as_ref()).collect();
+    let samples = samples();
+    with_paths.push(samples.as_os_str());
+    let out = run(&with_paths);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("pass no PATHs"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["--remote".as_ref(), "sc://127.0.0.1:1".as_ref()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--table"),
+        "{}",
+        text(&out.stderr)
+    );
+    if !cfg!(feature = "remote") {
+        let args: Vec<&std::ffi::OsStr> = remote.iter().map(|a| a.as_ref()).collect();
+        let out = run(&args);
+        assert!(!out.status.success());
+        let err = text(&out.stderr);
+        assert!(err.contains("--features remote"), "{err}");
+    }
+}

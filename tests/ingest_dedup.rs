@@ -400,5 +400,41 @@ fn a_raw_export_writes_a_repeated_record_once() {
         assert_eq!(inputs.folded, 2 * n - rows, "keep {keep}");
         let events: u64 = inputs.added.iter().map(|f| f.events).sum();
         assert_eq!(events, rows, "keep {keep}");
+        let keys = event_keys(&out);
+        assert_eq!(keys.len() as u64, rows, "keep {keep}");
+        assert_eq!(
+            keys.iter().collect::<HashSet<_>>().len() as u64,
+            rows,
+            "every copy has a key of its own (keep {keep})"
+        );
     }
+}
+
+/// The `event_key` column of every Parquet file under `dir`.
+fn event_keys(dir: &Path) -> Vec<i64> {
+    use arrow_array::{Array, Int64Array};
+    let mut keys = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let file = std::fs::File::open(&path).unwrap();
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .unwrap()
+                    .build()
+                    .unwrap();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let col = batch.column_by_name("event_key").unwrap();
+                let col = col.as_any().downcast_ref::<Int64Array>().unwrap();
+                keys.extend((0..col.len()).map(|i| col.value(i)));
+            }
+        }
+    }
+    keys
 }

@@ -17,104 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use common::servers::{Server, java_found, present, repo, sail_venv, spark_venv};
+
 const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
 /// Generous: a cold Spark cluster plans its first query for seconds on a busy machine.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(180);
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A virtualenv `scripts/remote-deps` makes: from `variable` (the scripts read the same one),
-/// else `default` under ~/.cache/huntbench-tests.
-fn venv(variable: &str, default: &str) -> PathBuf {
-    std::env::var_os(variable).map_or_else(
-        || {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/huntbench-tests")
-                .join(default)
-        },
-        PathBuf::from,
-    )
-}
-
-fn spark_venv() -> PathBuf {
-    venv("HUNTBENCH_SPARK_VENV", "spark-venv")
-}
-
-fn sail_venv() -> PathBuf {
-    venv("HUNTBENCH_SAIL_VENV", "sail-venv")
-}
-
-/// Prints why the test skips and returns false; under `CI=true` a missing part fails.
-fn present(ok: bool, what: &str) -> bool {
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{what} is required under CI=true (scripts/remote-deps installs it)"
-        );
-        eprintln!("skipped: {what} not found (run scripts/remote-deps)");
-    }
-    ok
-}
-
-fn java_found() -> bool {
-    Command::new("java")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// A server started by one of the repository's scripts, stopped by its PIDs when dropped
-/// (also when the test panics).
-struct Server {
-    script: &'static str,
-    dir: tempfile::TempDir,
-    url: String,
-    started_in: Duration,
-}
-
-impl Server {
-    fn start(script: &'static str) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let started = Instant::now();
-        let out = Command::new(repo().join("scripts").join(script))
-            .arg("start")
-            .arg(dir.path())
-            .env("HUNTBENCH_SPARK_VENV", spark_venv())
-            .env("HUNTBENCH_SAIL_VENV", sail_venv())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{script} start failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let url = std::fs::read_to_string(dir.path().join("url")).unwrap();
-        Server {
-            script,
-            dir,
-            url: url.trim().to_owned(),
-            started_in: started.elapsed(),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let stopped = Command::new(repo().join("scripts").join(self.script))
-            .arg("stop")
-            .arg(self.dir.path())
-            .status();
-        if !stopped.is_ok_and(|s| s.success()) {
-            eprintln!(
-                "{} stop failed for {}",
-                self.script,
-                self.dir.path().display()
-            );
-        }
-    }
-}
 
 fn hb(home: &Path, args: &[&str]) -> Output {
     let out = Command::new(BIN)

@@ -40,6 +40,21 @@ pub fn default_case_dir(
     Ok(dir)
 }
 
+/// Where the workbench keeps its state (overlays, bookmarks, remembered hits) for a table on
+/// a Spark Connect server when no `--case` is given: under the user's cache directory, named
+/// from the table and keyed by the URL (without its token) and the table.
+pub fn remote_state_dir(url: &str, table: &str) -> anyhow::Result<PathBuf> {
+    let shown = url.split_once("/;").map_or(url, |(base, _)| base);
+    let digest = Sha256::digest(format!("{shown}\n{table}").as_bytes());
+    let key: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let stem = Path::new(table.trim_end_matches('/'))
+        .file_name()
+        .map_or_else(|| "table".to_owned(), |n| n.to_string_lossy().into_owned());
+    Ok(cache_root()?
+        .join("remote")
+        .join(format!("{}-{key}", sanitize(&stem))))
+}
+
 fn cache_root() -> anyhow::Result<PathBuf> {
     if let Ok(dir) = std::env::var("HUNTBENCH_CACHE_DIR") {
         return Ok(PathBuf::from(dir));

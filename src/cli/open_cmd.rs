@@ -11,6 +11,25 @@ fn bundled_samples() -> Option<PathBuf> {
 }
 
 pub fn run(mut args: OpenArgs, backend: &dyn crate::store::Backend) -> anyhow::Result<Outcome> {
+    if let (Some(url), Some(table)) = (args.remote.take(), args.table.take()) {
+        anyhow::ensure!(
+            args.paths.is_empty(),
+            "--remote opens the events the server holds: pass no PATHs (export logs with \
+             `huntbench export` and name the export with --table)"
+        );
+        let dir = match args.case.case {
+            Some(dir) => dir,
+            None => case_dir::remote_state_dir(&url, &table)?,
+        };
+        return Ok(Outcome::Workbench(WorkbenchRequest {
+            case_dir: dir,
+            inputs: Vec::new(),
+            rule_paths: args.rules.rules,
+            no_default_rules: args.rules.no_default_rules,
+            theme: args.theme,
+            remote: Some(super::RemoteTable { url, table }),
+        }));
+    }
     if args.paths.is_empty() && args.case.case.is_none() {
         match bundled_samples() {
             Some(samples) => args.paths.push(samples),
@@ -27,5 +46,6 @@ pub fn run(mut args: OpenArgs, backend: &dyn crate::store::Backend) -> anyhow::R
         rule_paths: args.rules.rules,
         no_default_rules: args.rules.no_default_rules,
         theme: args.theme,
+        remote: None,
     }))
 }

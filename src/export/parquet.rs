@@ -6,6 +6,7 @@
 //! being encoded by one writer at most [`BUFFERED_BYTES`] together. A file's descriptor is open
 //! only while a row group is written to it ([`DayFile`]).
 
+use super::key::EventKeys;
 use super::schema::{self, Rows, Source};
 use crate::event::Event;
 use parquet::arrow::ArrowWriter;
@@ -220,6 +221,7 @@ pub struct Written {
 pub struct PartitionWriter<'a> {
     root: &'a Path,
     numbers: &'a AtomicU64,
+    keys: &'a EventKeys,
     properties: WriterProperties,
     open: Vec<Part>,
     clock: u64,
@@ -227,10 +229,11 @@ pub struct PartitionWriter<'a> {
 }
 
 impl<'a> PartitionWriter<'a> {
-    pub fn new(root: &'a Path, numbers: &'a AtomicU64) -> Self {
+    pub fn new(root: &'a Path, numbers: &'a AtomicU64, keys: &'a EventKeys) -> Self {
         PartitionWriter {
             root,
             numbers,
+            keys,
             properties: properties(),
             open: Vec::with_capacity(MAX_OPEN),
             clock: 0,
@@ -247,9 +250,10 @@ impl<'a> PartitionWriter<'a> {
             Some(i) => i,
             None => self.open_part(day)?,
         };
+        let key = self.keys.claim(event);
         let part = &mut self.open[i];
         part.last_used = self.clock;
-        part.rows.push(event, time, source);
+        part.rows.push(event, time, key, source);
         self.written.rows += 1;
         if part.rows.len() >= BATCH_ROWS {
             part.flush_rows()?;
@@ -357,7 +361,8 @@ mod tests {
     fn a_writer_keeps_few_files_open_and_numbers_them_apart() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let numbers = AtomicU64::new(0);
-        let mut writer = PartitionWriter::new(dir.path(), &numbers);
+        let keys = EventKeys::default();
+        let mut writer = PartitionWriter::new(dir.path(), &numbers, &keys);
         for day in 0..(MAX_OPEN as i64 + 2) {
             writer.push(&event_on_day(day), &source()).expect("written");
             assert!(writer.open.len() <= MAX_OPEN);
@@ -376,7 +381,8 @@ mod tests {
     fn interleaved_days_do_not_make_a_file_per_event() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let numbers = AtomicU64::new(0);
-        let mut writer = PartitionWriter::new(dir.path(), &numbers);
+        let keys = EventKeys::default();
+        let mut writer = PartitionWriter::new(dir.path(), &numbers, &keys);
         for n in 0..3000 {
             writer
                 .push(&event_on_day(n % 10), &source())
@@ -410,7 +416,8 @@ mod tests {
     fn writing_a_row_group_leaves_no_descriptor_open_and_the_file_whole() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let numbers = AtomicU64::new(0);
-        let mut writer = PartitionWriter::new(dir.path(), &numbers);
+        let keys = EventKeys::default();
+        let mut writer = PartitionWriter::new(dir.path(), &numbers, &keys);
         for day in 0..3 {
             for _ in 0..BATCH_ROWS + 1 {
                 writer.push(&event_on_day(day), &source()).expect("written");

@@ -11,7 +11,7 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::{Arc, OnceLock};
 
 /// Bumped whenever a column is added, removed, renamed or changes meaning.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 /// Key-value metadata key holding [`SCHEMA_VERSION`].
 pub const SCHEMA_VERSION_KEY: &str = "huntbench.schema_version";
 /// Key-value metadata key holding the version of huntbench that wrote the file.
@@ -63,6 +63,7 @@ pub fn arrow_schema() -> SchemaRef {
                 Field::new("system", map_type(), false),
                 Field::new("event_data", map_type(), false),
                 Field::new("event", DataType::Utf8, false),
+                Field::new("event_key", DataType::Int64, false),
             ];
             fields.extend(PROMOTED.iter().map(|name| text(name)));
             let metadata = [
@@ -125,6 +126,7 @@ pub struct Rows {
     system: MapBuilder<StringBuilder, StringBuilder>,
     event_data: MapBuilder<StringBuilder, StringBuilder>,
     event: StringBuilder,
+    event_key: Int64Builder,
     promoted: [StringBuilder; PROMOTED.len()],
     json: Vec<u8>,
     list: String,
@@ -196,6 +198,7 @@ impl Default for Rows {
             system: map_builder(0, &small, &small),
             event_data: map_builder(0, &small, &small),
             event: StringBuilder::new(),
+            event_key: Int64Builder::new(),
             promoted: std::array::from_fn(|_| StringBuilder::new()),
             json: Vec::new(),
             list: String::new(),
@@ -216,7 +219,7 @@ impl Rows {
 
     /// Adds one event as a row: one pass over its fields fills the two maps and finds the
     /// promoted ones.
-    pub fn push(&mut self, event: &Event, time: Option<i64>, source: &Source) {
+    pub fn push(&mut self, event: &Event, time: Option<i64>, key: i64, source: &Source) {
         if self.len == 0
             && let Some(hint) = self.hint.take()
         {
@@ -256,6 +259,7 @@ impl Rows {
         event.write_json(&mut self.json);
         self.event
             .append_value(std::str::from_utf8(&self.json).unwrap_or("{}"));
+        self.event_key.append_value(key);
         for (value, column) in promoted.into_iter().zip(&mut self.promoted) {
             column.append_option(value.and_then(|v| value_text(v, &mut self.list)));
         }
@@ -315,6 +319,7 @@ impl Rows {
             Arc::new(self.system.finish()),
             Arc::new(self.event_data.finish()),
             Arc::new(self.event.finish()),
+            Arc::new(self.event_key.finish()),
         ];
         columns.extend((self.promoted.iter_mut()).map(|c| Arc::new(c.finish()) as ArrayRef));
         self.len = 0;
@@ -343,7 +348,7 @@ mod tests {
             sha256: "00".into(),
         };
         let mut rows = Rows::default();
-        rows.push(&e, time_micros(&e), &source);
+        rows.push(&e, time_micros(&e), 42, &source);
         let batch = rows.take_batch(false).expect("a batch of the schema");
         assert_eq!(batch.num_rows(), 1);
         assert!(rows.is_empty());
@@ -400,11 +405,11 @@ mod tests {
         };
         let mut rows = Rows::default();
         for n in 0..3 {
-            rows.push(&event(n), None, &source);
+            rows.push(&event(n), None, n as i64, &source);
         }
         let first = rows.take_batch(true).expect("a batch");
         assert_eq!(first.num_rows(), 3);
-        rows.push(&event(7), None, &source);
+        rows.push(&event(7), None, 7, &source);
         let second = rows.take_batch(true).expect("a batch");
         assert_eq!(second.num_rows(), 1);
         let text = |batch: &RecordBatch, name: &str| {

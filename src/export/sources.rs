@@ -34,13 +34,14 @@ fn run_workers<J: Send>(
     }
     drop(job_tx);
     let numbers = AtomicU64::new(0);
+    let keys = super::key::EventKeys::default();
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Written, ExportError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads.max(1))
             .map(|_| {
-                let (job_rx, numbers, failed) = (job_rx.clone(), &numbers, &failed);
+                let (job_rx, numbers, keys, failed) = (job_rx.clone(), &numbers, &keys, &failed);
                 scope.spawn(move || {
-                    let mut writer = PartitionWriter::new(root, numbers);
+                    let mut writer = PartitionWriter::new(root, numbers, keys);
                     for job in job_rx.iter() {
                         if failed.load(Ordering::Relaxed) {
                             break;

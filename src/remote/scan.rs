@@ -39,6 +39,9 @@ impl Default for ScanOptions {
 pub struct Fetched {
     pub event: Event,
     pub file: String,
+    /// The event's `event_key` and time (microseconds), where the remote store finds it again.
+    pub key: Option<i64>,
+    pub ts: Option<i64>,
 }
 
 /// What a scan did besides finding hits.
@@ -179,10 +182,9 @@ fn run_batch(
     let fields: String = slots.iter().map(|d| format!(", {d}")).collect();
     // Lambdas stay in SELECT lists (Sail refuses them in WHERE).
     let query = format!(
-        "SELECT event, source_file, concat_ws(',', r) AS r FROM (\
-         SELECT event, source_file, filter(array({}), x -> x IS NOT NULL) AS r FROM (\
-         SELECT *{fields} FROM {view} WHERE {prune}\
-         )) WHERE size(r) > 0",
+        "SELECT event, source_file, concat_ws(',', r) AS r, event_key, unix_micros(time) FROM (\
+         SELECT event, source_file, filter(array({}), x -> x IS NOT NULL) AS r, event_key, time \
+         FROM (SELECT *{fields} FROM {view} WHERE {prune})) WHERE size(r) > 0",
         arms.join(", ")
     );
     if let Some(log) = std::env::var_os(SQL_LOG_ENV) {
@@ -192,7 +194,10 @@ fn run_batch(
     let mut out = Vec::new();
     for b in &batches {
         let (events, files, ids) = (strings(b, 0)?, strings(b, 1)?, strings(b, 2)?);
-        for ((event, file), ids) in events.into_iter().zip(files).zip(ids) {
+        let (keys, times) = (longs(b, 3)?, longs(b, 4)?);
+        for (((event, file), ids), (key, ts)) in
+            (events.into_iter().zip(files).zip(ids)).zip(keys.into_iter().zip(times))
+        {
             let text = event.unwrap_or_default();
             let event = Event::from_json(&text).map_err(|e| RemoteError::Failed {
                 what: "reading a fetched event".into(),
@@ -203,7 +208,15 @@ fn run_batch(
                 .filter(|i| members.contains(i))
                 .collect();
             let file = file.unwrap_or_default();
-            out.push((Fetched { event, file }, matched));
+            out.push((
+                Fetched {
+                    event,
+                    file,
+                    key,
+                    ts,
+                },
+                matched,
+            ));
         }
     }
     Ok(out)
@@ -222,6 +235,14 @@ fn log_query(path: &std::path::Path, query: &str) {
         // A log that cannot be written must not stop the scan.
         let _ = writeln!(file, "{query};");
     }
+}
+
+/// Column `i` of a batch as 64-bit integers.
+fn longs(batch: &RecordBatch, i: usize) -> Result<Vec<Option<i64>>, RemoteError> {
+    super::columns::ints(batch, i).map_err(|e| RemoteError::Failed {
+        what: "reading an answer".into(),
+        message: e.to_string(),
+    })
 }
 
 /// Column `i` of a batch as text values, whichever string encoding the server chose.

@@ -95,6 +95,8 @@ pub struct Around {
 #[derive(Clone)]
 pub enum Effect {
     LoadRules,
+    /// Stop what the store runs for the lists (a remote query): run at once, not queued.
+    Interrupt,
     Fetch(Vec<EventRef>),
     Detail {
         r: EventRef,

@@ -11,7 +11,7 @@ mod pivot;
 mod retune;
 mod summary;
 
-use super::action::{Action, Effect};
+use super::action::{Action, Effect, Job};
 use super::app::{
     AROUND_STEPS, App, Entry, HitList, HitRow, InputKind, SPARK_BUCKETS, Screen, Sort, span_label,
 };
@@ -21,6 +21,9 @@ use std::sync::Arc;
 
 pub use editor::target_meta;
 pub use msg::spark;
+
+/// Work that Esc (going back) also stops while it runs: a remote query can take seconds.
+const CANCELLED_BY_ESC: [Job; 4] = [Job::Query, Job::Stack, Job::Tree, Job::Rules];
 
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     if let Action::Worker(m) = action {
@@ -72,8 +75,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Quit => app.quit = true,
         Action::Help => app.help = true,
         Action::Back => {
+            // What was asked from this screen is no longer wanted: the store is asked to stop
+            // it (its answer, an error or a stale result, is dropped or shown as usual).
+            let busy = app.busy.iter().any(|j| CANCELLED_BY_ESC.contains(j));
             app.screens.pop();
-            return window(app);
+            let mut effects = window(app);
+            if busy {
+                effects.push(Effect::Interrupt);
+            }
+            return effects;
         }
         Action::Up => return move_sel(app, -1),
         Action::Down => return move_sel(app, 1),

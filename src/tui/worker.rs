@@ -61,6 +61,13 @@ impl Ctx {
             &opts.inputs,
             &Default::default(),
             &mut |p| {
+                // A store that reads no files (a remote one) says what it does instead.
+                if p.files_total == 0
+                    && let Some(doing) = &p.current
+                {
+                    progress(doing.display().to_string());
+                    return;
+                }
                 if last.elapsed() >= Duration::from_millis(100) {
                     last = Instant::now();
                     let cur = p
@@ -290,6 +297,7 @@ pub fn execute(ctx: &Ctx, effect: Effect) -> Vec<Msg> {
 /// Single-slot lanes plus an ordered queue, served by background threads.
 pub struct Worker {
     state: Arc<(Mutex<Queues>, Condvar)>,
+    ctx: Arc<Ctx>,
 }
 
 #[derive(Default)]
@@ -311,10 +319,17 @@ impl Worker {
         // its snapshot, so its lists and event references stay consistent).
         let (watch_state, watch_ctx) = (Arc::clone(&state), Arc::clone(&ctx));
         std::thread::spawn(move || watch_case(&watch_state, &watch_ctx, &tx));
-        Worker { state }
+        Worker { state, ctx }
     }
 
     pub fn submit(&self, effect: Effect) {
+        if let Effect::Interrupt = effect {
+            // The lanes are busy with what is to be stopped, and asking the server may take a
+            // while: on a thread of its own.
+            let ctx = Arc::clone(&self.ctx);
+            std::thread::spawn(move || execute(&ctx, Effect::Interrupt));
+            return;
+        }
         let (lock, cv) = &*self.state;
         if let Ok(mut q) = lock.lock() {
             match effect.lane() {

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod servers;
+
 /// `../shared` beside the checkout (corpus, SigmaHQ rules, regression data).
 ///
 /// When it is absent the calling test prints why and returns `None` so it can skip — except

@@ -41,7 +41,7 @@ def main():
         bad.append(f"pyarrow: {dataset.count_rows()} rows, case {want}")
     for fragment in dataset.get_fragments():
         meta = pq.ParquetFile(fragment.path).metadata.metadata or {}
-        if meta.get(b"huntbench.schema_version") != b"1":
+        if meta.get(b"huntbench.schema_version") != b"2":
             bad.append(f"{fragment.path}: schema version {meta.get(b'huntbench.schema_version')}")
             break
     con = duckdb.connect()
@@ -52,6 +52,9 @@ def main():
     n4688 = con.execute(f"SELECT count(*) FROM {scan} WHERE event_id = 4688").fetchone()[0]
     if n4688 != want_4688:
         bad.append(f"duckdb: {n4688} rows of EventID 4688, search finds {want_4688}")
+    keys, distinct = con.execute(f"SELECT count(event_key), count(DISTINCT event_key) FROM {scan}").fetchone()
+    if keys != want or distinct != want:
+        bad.append(f"duckdb: {keys} event keys, {distinct} distinct, case {want} events")
     by_key = {}
     every = con.execute(
         f"SELECT ingest_id, event, epoch_us(time), event_id, channel, provider, computer, record_id, "
@@ -100,7 +103,7 @@ def main():
         print("; ".join(bad[:10]))
         sys.exit(1)
     print(f"pyarrow and duckdb: {rows} rows (= case), {n4688} of EventID 4688 (= search), "
-          f"{checked} sampled events equal field by field, schema version 1")
+          f"{checked} sampled events equal field by field, schema version 2")
 
 
 main()

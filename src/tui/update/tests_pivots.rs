@@ -169,3 +169,18 @@ fn a_time_pivot_on_every_computer_asks_for_no_computer() {
     let eff = update(&mut app, Action::PivotAround);
     assert!(matches!(&eff[..], [Effect::Pivot { title, .. }] if title == "ws1 ±5 min"));
 }
+
+#[test]
+fn going_back_while_a_pivot_runs_asks_the_store_to_stop_it() {
+    let mut app = on_hit(2);
+    let eff = update(&mut app, Action::PivotAround);
+    assert!(matches!(&eff[..], [Effect::Pivot { .. }]));
+    let screens = app.screens.len();
+    let eff = update(&mut app, Action::Back);
+    assert!(eff.iter().any(|e| matches!(e, Effect::Interrupt)));
+    assert_eq!(app.screens.len(), screens - 1);
+    // Nothing running: going back stops nothing.
+    app.busy.clear();
+    let eff = update(&mut app, Action::Back);
+    assert!(!eff.iter().any(|e| matches!(e, Effect::Interrupt)));
+}

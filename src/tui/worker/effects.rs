@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 fn fetch(snap: &dyn EventStore, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)> {
+    snap.prefetch(refs);
     refs.par_iter()
         .filter_map(|&r| snap.event(r).ok().map(|(e, _)| (r, Arc::new(e))))
         .collect()
@@ -32,6 +33,10 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
     let snap = ctx.snap();
     Ok(match effect {
         Effect::LoadRules => vec![Msg::Rules(Box::new(load_rules(ctx)?))],
+        Effect::Interrupt => {
+            snap.interrupt();
+            Vec::new()
+        }
         Effect::Fetch(refs) => vec![Msg::Events(fetch(&*snap, &refs))],
         Effect::Detail { r, rule } => vec![detail(ctx, &*snap, r, rule)?],
         Effect::Tree { generation, r } => {
@@ -271,6 +276,7 @@ fn stack(
             .flat_map(|(_, v)| v.strings().map(str::to_owned).collect::<Vec<_>>())
             .collect(),
     };
+    snap.prefetch(refs);
     let values: Vec<Vec<String>> = refs
         .par_iter()
         .map(|&r| snap.event(r).map_or_else(|_| Vec::new(), |(e, _)| read(&e)))

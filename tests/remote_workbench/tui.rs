@@ -1,0 +1,183 @@
+//! End to end: `huntbench --remote sc://… --table EXPORT` in a detached tmux session against
+//! Sail: a rule's count and hits, an event with why it matched, its process tree, a value
+//! pivot, and a live edit with its count delta, all over the remote store.
+
+use super::{BIN, Server, case_and_export, sail_present};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const WMI_RULE: &str = "Process Started by the WMI Provider Host";
+
+/// tmux on a server of this test's own.
+fn tmux() -> Command {
+    let mut cmd = Command::new("tmux");
+    cmd.args(["-L", "huntbench-remote-e2e"]);
+    cmd
+}
+
+/// A tmux session running a shell, killed when dropped.
+struct Session {
+    name: String,
+}
+
+impl Session {
+    fn start() -> Session {
+        let name = format!("hb-remote-{}", std::process::id());
+        let ok = tmux()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "160",
+                "-y",
+                "45",
+                "sh",
+            ])
+            .env("PS1", "$ ")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Session { name }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.name];
+        args.extend(keys);
+        assert!(tmux().args(&args).status().unwrap().success());
+    }
+
+    fn literal(&self, text: &str) {
+        let args = ["send-keys", "-t", &self.name, "-l", text];
+        assert!(tmux().args(args).status().unwrap().success());
+    }
+
+    fn capture(&self) -> String {
+        let out = tmux()
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the pane until `pred` holds (60 s: every step is a query on the server).
+    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "timed out waiting for {what}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait(text, |s| s.contains(text))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = tmux().args(["kill-session", "-t", &self.name]).status();
+    }
+}
+
+fn rule_line(screen: &str) -> Option<String> {
+    (screen.lines())
+        .find(|l| l.contains(WMI_RULE))
+        .map(str::to_owned)
+}
+
+#[test]
+fn the_workbench_over_remote_opens_hits_a_tree_a_pivot_and_a_live_edit() {
+    if !sail_present() {
+        return;
+    }
+    if tmux().arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (_, export) = case_and_export(home.path());
+    let server = Server::start("sail-server");
+    let s = Session::start();
+    let (cfg, cache) = (home.path().join("cfg"), home.path().join("cache"));
+    s.keys(&[
+        &format!(
+            "HUNTBENCH_CONFIG_DIR='{}' HUNTBENCH_CACHE_DIR='{}' '{BIN}' --remote '{}' --table '{}'",
+            cfg.display(),
+            cache.display(),
+            server.url,
+            export.display()
+        ),
+        "Enter",
+    ]);
+    let screen = s.wait("the WMI rule with its count", |sc| {
+        rule_line(sc).is_some_and(|l| l.contains(" 24 "))
+    });
+    assert!(screen.contains("246 events"), "{screen}");
+    // The rule's hits, the first hit with why it matched, its process tree.
+    s.keys(&["g", "Enter"]);
+    s.wait_for("hits over time");
+    s.keys(&["Enter"]);
+    s.wait("the matched field marked", |sc| {
+        sc.contains("why it matched") && sc.contains("▶ParentImage")
+    });
+    s.keys(&["p"]);
+    let tree = s.wait("the tree", |sc| {
+        sc.contains("Process tree on") && sc.contains("└─ WMIADAP.exe")
+    });
+    assert!(tree.contains("WmiPrvSE.exe"), "{tree}");
+    // Back to the event: the events with the same ParentImage (the cursor is on it).
+    s.keys(&["Escape"]);
+    s.wait_for("why it matched");
+    s.keys(&["v"]);
+    s.wait("the value pivot", |sc| {
+        sc.contains("ParentImage = ")
+            && sc.contains("WmiPrvSE.exe")
+            && sc.contains("hits over time")
+    });
+    for _ in 0..3 {
+        s.keys(&["Escape"]);
+    }
+    s.wait("the rules list", |sc| {
+        rule_line(sc).is_some_and(|l| l.contains(" 24 ")) && !sc.contains("why it matched")
+    });
+    // A live edit: its new count is asked of the server.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("rules/windows/proc_creation_win_wmiprvse_child_process.yml"),
+    )
+    .unwrap();
+    let line = (text.lines())
+        .position(|l| l.contains("ParentImage|endswith"))
+        .unwrap();
+    s.keys(&["g", "e"]);
+    s.wait_for("Editing");
+    for _ in 0..line {
+        s.keys(&["Down"]);
+    }
+    s.keys(&["End"]);
+    for _ in 0.."WmiPrvSE.exe'".len() {
+        s.keys(&["BSpace"]);
+    }
+    s.literal("svchost.exe'");
+    s.wait("a new count", |sc| {
+        sc.contains("hits 24 → ") && !sc.contains("hits 24 → 24")
+    });
+    s.keys(&["Escape"]);
+    s.wait_for("discard");
+    s.keys(&["Escape"]);
+    s.keys(&["q"]);
+    s.wait("the shell back", |sc| !sc.contains("huntbench Rules"));
+    // The workbench's own state went under the cache directory, not beside the export.
+    assert!(cache.join("remote").is_dir());
+}
