@@ -145,7 +145,6 @@ fn open_session(full_url: &str, shown_url: &str) -> Result<SparkSession, RemoteE
 }
 
 impl Remote {
-
     /// The URL connected to, without its token.
     pub fn url(&self) -> &str {
         &self.shown_url
@@ -164,7 +163,8 @@ impl Remote {
         if !is_identifier(view) {
             return Err(RemoteError::BadViewName(view.to_owned()));
         }
-        let (session, view_name, location) = (self.session()?, view.to_owned(), location.to_owned());
+        let (session, view_name, location) =
+            (self.session()?, view.to_owned(), location.to_owned());
         if let Ok(mut views) = self.views.lock() {
             views.retain(|(v, _)| *v != view_name);
             views.push((view_name.clone(), location.clone()));
@@ -185,7 +185,7 @@ impl Remote {
     /// Asks the server to stop every operation running on this session (their callers get
     /// an error). True when the server answered.
     pub fn interrupt(&self) -> bool {
-        interrupt(&self.session)
+        self.session().is_ok_and(|session| interrupt(&session))
     }
 
     /// Runs `query` and returns every row, as Arrow record batches.

@@ -23,13 +23,17 @@ const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
 /// Generous: a cold Spark cluster plans its first query for seconds on a busy machine.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(180);
 
-fn hb(home: &Path, args: &[&str]) -> Output {
-    let out = Command::new(BIN)
+/// huntbench with its configuration and cache under `home`.
+fn huntbench(home: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
         .env("HUNTBENCH_CONFIG_DIR", home.join("cfg"))
-        .env("HUNTBENCH_CACHE_DIR", home.join("cache"))
-        .args(args)
-        .output()
-        .unwrap();
+        .env("HUNTBENCH_CACHE_DIR", home.join("cache"));
+    command
+}
+
+fn hb(home: &Path, args: &[&str]) -> Output {
+    let out = huntbench(home).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "huntbench {args:?}: {}",
@@ -379,9 +383,7 @@ fn a_server_stopped_mid_scan_ends_the_scan_with_a_clear_error() {
     let server = Server::start("sail-server");
     let windows = shared.join("sigma/rules/windows");
     // Small batches: minutes of queries, so the server goes while the scan runs.
-    let scan = Command::new(BIN)
-        .env("HUNTBENCH_CONFIG_DIR", home.path().join("cfg"))
-        .env("HUNTBENCH_CACHE_DIR", home.path().join("cache"))
+    let scan = huntbench(home.path())
         .args([
             "scan",
             "--remote",
@@ -428,9 +430,7 @@ fn a_rule_whose_regex_backtracks_for_ever_times_out_alone() {
     let server = Server::start("spark-cluster");
     let local = hb(home.path(), &["scan", "--case", &case, "--format", "jsonl"]);
     let started = Instant::now();
-    let out = Command::new(BIN)
-        .env("HUNTBENCH_CONFIG_DIR", home.path().join("cfg"))
-        .env("HUNTBENCH_CACHE_DIR", home.path().join("cache"))
+    let out = huntbench(home.path())
         .args([
             "scan",
             "--remote",
