@@ -9,8 +9,10 @@
 //!
 //! Engine facts the text follows (Spark 4 and Sail both): string literals take backslash
 //! escapes; casts use `try_cast` (Spark 4 is ANSI); lambda functions (`filter(…, x -> …)`)
-//! work only in a SELECT list (Sail), so callers put these expressions there and filter in
-//! an outer query; there is no `exists(array, …)` (Sail), so `size(filter(…)) > 0`.
+//! work only in a SELECT list (Sail), and even there a column computed with one cannot be
+//! filtered on directly: callers compute `filter(array(IF(expr, id, NULL)), x -> x IS NOT
+//! NULL)` in an inner query and keep the rows where its `size` is positive. There is no
+//! `exists(array, …)` (Sail), so `size(filter(…)) > 0`.
 //!
 //! Not for: running anything (`remote` does), or deciding what matches (`sigma` does; a rule
 //! that cannot be written exactly is marked for local confirmation, see [`rule`]).
