@@ -327,8 +327,11 @@ pub fn build(
     Ok(Some(tree))
 }
 
-/// Appends the descendants of node `idx` (at `depth`) to `lines`, depth first with an explicit
-/// stack so deep chains cannot overflow the call stack; at most `budget` new nodes.
+/// Appends the descendants of node `idx` (at `depth`) to `lines`, depth first, children in
+/// time order; at most `budget` new nodes. The tree is read a level at a time, every node of a
+/// level asked for its children in one `candidates_each` call, so a remote store answers a
+/// tree in one query per level rather than one per process. Loops, not recursion, so deep
+/// chains cannot overflow the call stack.
 fn descend(
     snap: &dyn EventStore,
     tree: &mut ProcTree,
@@ -337,29 +340,83 @@ fn descend(
     budget: &mut usize,
     lines: &mut Vec<(usize, usize)>,
 ) -> Result<(), StoreError> {
-    let mut stack = vec![(idx, depth)];
-    while let Some((i, d)) = stack.pop() {
-        if i != idx {
-            lines.push((d, i));
+    let mut kids_of: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    let mut level = vec![idx];
+    for _ in 0..MAX_DEPTH {
+        if level.is_empty() || *budget == 0 {
+            break;
         }
-        if d - depth >= MAX_DEPTH || *budget == 0 {
-            continue;
-        }
-        let kids = children(snap, &tree.nodes[i].clone())?;
-        let mut ids = Vec::new();
-        for k in kids.into_iter().take(*budget) {
-            if tree.nodes.iter().any(|n| n.key == k.key && n.r == k.r) {
-                continue;
+        let parents: Vec<ProcNode> = level.iter().map(|&i| tree.nodes[i].clone()).collect();
+        let mut next = Vec::new();
+        for (&i, kids) in level.iter().zip(children_each(snap, &parents)?) {
+            let mut ids = Vec::new();
+            for k in kids.into_iter().take(*budget) {
+                if tree.nodes.iter().any(|n| n.key == k.key && n.r == k.r) {
+                    continue;
+                }
+                *budget -= 1;
+                tree.nodes.push(k);
+                ids.push(tree.nodes.len() - 1);
             }
-            *budget -= 1;
-            tree.nodes.push(k);
-            ids.push(tree.nodes.len() - 1);
+            next.extend(&ids);
+            kids_of.insert(i, ids);
         }
-        for id in ids.into_iter().rev() {
-            stack.push((id, d + 1));
-        }
+        level = next;
+    }
+    let mut stack: Vec<(usize, usize)> = (kids_of.get(&idx).into_iter().flatten().rev())
+        .map(|&k| (k, depth + 1))
+        .collect();
+    while let Some((i, d)) = stack.pop() {
+        lines.push((d, i));
+        stack.extend((kids_of.get(&i).into_iter().flatten().rev()).map(|&k| (k, d + 1)));
     }
     Ok(())
+}
+
+/// Direct children of each of `nodes`: the GUID-keyed ones in one store call, with the events
+/// they need fetched together; PID-keyed ones (whose parents need the PID's latest creation
+/// found per child) one by one.
+fn children_each(
+    snap: &dyn EventStore,
+    nodes: &[ProcNode],
+) -> Result<Vec<Vec<ProcNode>>, StoreError> {
+    let guid = |n: &ProcNode| match &n.key {
+        ProcKey::Guid(g) => Some(g.clone()),
+        ProcKey::Pid { .. } => None,
+    };
+    let asked: Vec<(usize, String)> = (nodes.iter().enumerate())
+        .filter_map(|(i, n)| Some((i, guid(n)?)))
+        .collect();
+    let prefilters: Vec<Prefilter> = (asked.iter())
+        .map(|(_, g)| {
+            Prefilter::and(vec![
+                guid_equals("ParentProcessGuid", g),
+                equals("EventID", "1"),
+            ])
+        })
+        .collect();
+    let lists = snap.candidates_each(&prefilters)?;
+    snap.prefetch(&lists.concat());
+    let mut out = vec![Vec::new(); nodes.len()];
+    for ((i, g), refs) in asked.iter().zip(lists) {
+        for r in refs {
+            let (ev, _) = snap.event(r)?;
+            if guid_is(&ev, "ParentProcessGuid", g)
+                && let Some(child) = creation(&ev, r)
+            {
+                out[*i].push(child);
+                if out[*i].len() >= MAX_CHILDREN {
+                    break;
+                }
+            }
+        }
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        if guid(n).is_none() {
+            out[i] = children(snap, n)?;
+        }
+    }
+    Ok(out)
 }
 
 /// "Everything this process did": Sysmon events carrying its `ProcessGuid`, or for a 4688
