@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub mod servers;
+pub mod tmux;
 
 /// `../shared` beside the checkout (corpus, SigmaHQ rules, regression data).
 ///
