@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod cli;
 pub mod servers;
 pub mod tmux;
 
