@@ -6,50 +6,20 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::cli::{ingest, lateral_movement, run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
-
-fn run(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("HUNTBENCH_CONFIG_DIR", dir.join("config"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    String::from_utf8(out.stdout).unwrap()
+/// What `huntbench ARGS` printed on its standard output.
+fn stdout(dir: &Path, args: &[&str]) -> String {
+    run(dir, args).stdout
 }
 
 /// The scenario rendered and ingested into a case under `dir`.
 fn case(dir: &Path) -> PathBuf {
-    let evtx = dir.join("lateral-movement.evtx");
-    let scenario =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lateral-movement.yml");
-    run(
-        dir,
-        &[
-            "synth",
-            "--scenario",
-            scenario.to_str().unwrap(),
-            "-o",
-            evtx.to_str().unwrap(),
-        ],
-    );
-    let case = dir.join("case");
-    run(
-        dir,
-        &[
-            "ingest",
-            "-q",
-            "--case",
-            case.to_str().unwrap(),
-            evtx.to_str().unwrap(),
-        ],
-    );
-    case
+    ingest(dir, &[&lateral_movement(dir)])
 }
 
 fn jsonl(text: &str) -> Vec<Value> {
@@ -62,7 +32,7 @@ fn jsonl(text: &str) -> Vec<Value> {
 fn the_wmiexec_shell_belongs_to_the_network_logon_it_came_through() {
     let tmp = tempfile::tempdir().unwrap();
     let case = case(tmp.path());
-    let sessions = jsonl(&run(
+    let sessions = jsonl(&stdout(
         tmp.path(),
         &[
             "logons",
@@ -87,7 +57,7 @@ fn the_wmiexec_shell_belongs_to_the_network_logon_it_came_through() {
     assert_eq!(s["share_accesses"], 2);
     // Both bundled wmiexec rules hit the shell.
     assert_eq!(s["hits"], 2);
-    let csv = run(
+    let csv = stdout(
         tmp.path(),
         &[
             "logons",
@@ -105,7 +75,7 @@ fn the_wmiexec_shell_belongs_to_the_network_logon_it_came_through() {
 fn lateral_movement_names_the_source_host_by_its_own_events() {
     let tmp = tempfile::tempdir().unwrap();
     let case = case(tmp.path());
-    let edges = jsonl(&run(
+    let edges = jsonl(&stdout(
         tmp.path(),
         &[
             "lateral",
@@ -125,6 +95,6 @@ fn lateral_movement_names_the_source_host_by_its_own_events() {
     assert_eq!(e["logon_types"], serde_json::json!([0, 3]));
     assert_eq!(e["count"], 2);
     assert_eq!(e["hits"], 2);
-    let table = run(tmp.path(), &["lateral", "--case", case.to_str().unwrap()]);
+    let table = stdout(tmp.path(), &["lateral", "--case", case.to_str().unwrap()]);
     assert!(table.contains("WS-ADM-07"), "{table}");
 }

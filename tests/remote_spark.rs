@@ -345,6 +345,57 @@ fn sail_and_a_spark_cluster_scan_the_samples_as_a_local_scan_does() {
     }
 }
 
+/// A case that keeps every copy of a repeated record (`ingest --keep-duplicates`) holds the
+/// same event twice, from two files: a remote scan reports both copies, as a local one does,
+/// since it tells fetched events apart by their `event_key`, not by their text.
+#[test]
+fn a_remote_scan_reports_every_copy_a_case_kept() {
+    if !sail_found() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    // The same records in two files; a byte past the last chunk makes the second a different
+    // file, which ingest reads again rather than skipping as already read.
+    let inputs = home.path().join("inputs");
+    let mut bytes = std::fs::read(repo().join("samples/wmi-spawned-process.evtx")).unwrap();
+    for copy in ["a", "b"] {
+        std::fs::create_dir_all(inputs.join(copy)).unwrap();
+        std::fs::write(inputs.join(copy).join("wmi.evtx"), &bytes).unwrap();
+        bytes.push(0);
+    }
+    let case = home.path().join("case").to_str().unwrap().to_owned();
+    let export = home.path().join("export").to_str().unwrap().to_owned();
+    let inputs = inputs.to_str().unwrap();
+    hb(
+        home.path(),
+        &["ingest", "-q", "--keep-duplicates", "--case", &case, inputs],
+    );
+    let parquet = ["--format", "parquet", "-o", &export];
+    hb(
+        home.path(),
+        &[&["export", "--case", &case][..], &parquet].concat(),
+    );
+    let server = Server::start("sail-server");
+    let lines = |args: &[&str]| {
+        let out = hb(home.path(), &[args, &["--format", "jsonl"]].concat());
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut hits: Vec<(String, String, i64)> = (text.lines())
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+                (s("rule_title"), s("file"), v["record_id"].as_i64().unwrap())
+            })
+            .collect();
+        hits.sort();
+        hits
+    };
+    let local = lines(&["scan", "--case", &case]);
+    let remote = lines(&["scan", "--remote", &server.url, "--table", &export]);
+    let in_b = local.iter().filter(|h| h.1.ends_with("b/wmi.evtx")).count();
+    assert!(in_b > 0 && 2 * in_b == local.len(), "{local:?}");
+    assert_eq!(remote, local);
+}
+
 /// Every SigmaHQ Windows rule (and the bundled pack) over the shared corpus, on Sail; the
 /// process-creation rules (every modifier is among them) on the Spark cluster.
 #[test]

@@ -5,47 +5,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
-
-fn run(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("HUNTBENCH_CONFIG_DIR", dir.join("config"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    stderr.into_owned()
-}
-
-/// `inputs` ingested into a case under `dir`.
-fn case(dir: &Path, inputs: &[&Path]) -> PathBuf {
-    let case = dir.join("case");
-    let mut args = vec!["ingest", "-q", "--case", case.to_str().unwrap()];
-    args.extend(inputs.iter().map(|p| p.to_str().unwrap()));
-    run(dir, &args);
-    case
-}
-
-/// The scenario rendered into `dir`.
-fn scenario(dir: &Path) -> PathBuf {
-    let evtx = dir.join("lateral-movement.evtx");
-    let yml = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lateral-movement.yml");
-    run(
-        dir,
-        &[
-            "synth",
-            "--scenario",
-            yml.to_str().unwrap(),
-            "-o",
-            evtx.to_str().unwrap(),
-        ],
-    );
-    evtx
-}
+use common::cli::{ingest, lateral_movement, run};
+use std::path::Path;
 
 fn report(dir: &Path, case: &Path, extra: &[&str]) -> String {
     let out = dir.join("out/report.md");
@@ -58,7 +21,7 @@ fn report(dir: &Path, case: &Path, extra: &[&str]) -> String {
         out.to_str().unwrap(),
     ];
     args.extend(extra);
-    let said = run(dir, &args);
+    let said = run(dir, &args).stderr;
     assert!(said.contains("report written to"), "{said}");
     // Written whole: no temporary file is left beside it.
     let left: Vec<_> = std::fs::read_dir(out.parent().unwrap())
@@ -72,8 +35,8 @@ fn report(dir: &Path, case: &Path, extra: &[&str]) -> String {
 #[test]
 fn the_report_demonstrates_the_lateral_movement_and_its_detection() {
     let tmp = tempfile::tempdir().unwrap();
-    let evtx = scenario(tmp.path());
-    let case = case(tmp.path(), &[&evtx]);
+    let evtx = lateral_movement(tmp.path());
+    let case = ingest(tmp.path(), &[&evtx]);
     let md = report(tmp.path(), &case, &[]);
     for heading in [
         "## Case summary",
@@ -158,8 +121,8 @@ fn the_report_demonstrates_the_lateral_movement_and_its_detection() {
 #[test]
 fn the_report_names_the_overlays_in_effect() {
     let tmp = tempfile::tempdir().unwrap();
-    let evtx = scenario(tmp.path());
-    let case = case(tmp.path(), &[&evtx]);
+    let evtx = lateral_movement(tmp.path());
+    let case = ingest(tmp.path(), &[&evtx]);
     let overlays = case.join("overlays");
     std::fs::create_dir_all(&overlays).unwrap();
     // As the workbench's `b` writes one: the wmiexec rule no longer alerts on this parent.
@@ -198,7 +161,7 @@ fn hostile_log_text_cannot_break_the_markdown() {
         "title: Hostile command line\nid: 0b7f1a52-3c0e-4a43-9d55-2f3a4d5e6f70\nlevel: critical\nlogsource:\n    product: windows\n    category: process_creation\ndetection:\n    sel:\n        CommandLine|contains: 'a|b'\n    condition: sel\n",
     )
     .unwrap();
-    let case = case(tmp.path(), &[&json]);
+    let case = ingest(tmp.path(), &[&json]);
     let md = report(
         tmp.path(),
         &case,
@@ -247,8 +210,8 @@ fn hostile_log_text_cannot_break_the_markdown() {
 #[test]
 fn an_html_output_is_the_report_rendered_as_a_page() {
     let tmp = tempfile::tempdir().unwrap();
-    let evtx = scenario(tmp.path());
-    let case = case(tmp.path(), &[&evtx]);
+    let evtx = lateral_movement(tmp.path());
+    let case = ingest(tmp.path(), &[&evtx]);
     let out = tmp.path().join("report.html");
     run(
         tmp.path(),
@@ -279,8 +242,8 @@ fn bookmarks_and_the_case_note_are_in_the_report() {
     use huntbench::bookmarks::{Bookmark, Bookmarks, parse_note, save_case_note};
     use huntbench::store::EventStore;
     let tmp = tempfile::tempdir().unwrap();
-    let evtx = scenario(tmp.path());
-    let dir = case(tmp.path(), &[&evtx]);
+    let evtx = lateral_movement(tmp.path());
+    let dir = ingest(tmp.path(), &[&evtx]);
     {
         let case = huntbench::index::Case::open(&dir).unwrap();
         let snap = case.snapshot();

@@ -10,6 +10,7 @@ mod finding;
 #[path = "tui_e2e/tree.rs"]
 mod tree;
 
+use common::tmux;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -18,7 +19,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
 const WMI_RULE: &str = "Process Started by the WMI Provider Host";
 
 fn usable() -> bool {
-    if tmux().arg("-V").output().is_err() {
+    if !tmux::installed() {
         eprintln!("skipping: tmux is not installed");
         return false;
     }
@@ -35,52 +36,28 @@ fn usable() -> bool {
     true
 }
 
-/// tmux on a server of these tests' own (sessions are named by process id), so the user's
-/// tmux (or a `kill-server` there) and these tests cannot disturb each other.
-fn tmux() -> Command {
-    let mut cmd = Command::new("tmux");
-    cmd.args(["-L", "huntbench-e2e"]);
-    cmd
+/// A tmux session (on a tmux server of these tests' own, sessions named by process id) with a
+/// directory for the workbench's case and configuration.
+struct Session {
+    tmux: tmux::Session,
+    dir: tempfile::TempDir,
 }
 
-/// A tmux session running a shell; killed (by its own name) when dropped.
-struct Session {
-    name: String,
-    dir: tempfile::TempDir,
+impl std::ops::Deref for Session {
+    type Target = tmux::Session;
+
+    fn deref(&self) -> &tmux::Session {
+        &self.tmux
+    }
 }
 
 impl Session {
     fn start(tag: &str) -> Session {
-        let dir = tempfile::tempdir().unwrap();
         let name = format!("hb-e2e-{tag}-{}", std::process::id());
-        let new_session = || {
-            tmux()
-                .args([
-                    "new-session",
-                    "-d",
-                    "-s",
-                    &name,
-                    "-x",
-                    "160",
-                    "-y",
-                    "45",
-                    "sh",
-                ])
-                .env("PS1", "$ ")
-                .status()
-                .unwrap()
-                .success()
-        };
-        // When another test ends the last session, the tmux server exits; a session started
-        // at that moment fails ("server exited unexpectedly"), so try again.
-        let ok = (0..5).any(|_| {
-            new_session() || {
-                std::thread::sleep(Duration::from_millis(200));
-                false
-            }
-        });
-        assert!(ok, "tmux new-session failed");
-        Session { name, dir }
+        Session {
+            tmux: tmux::Session::start("huntbench-e2e", name, Duration::from_secs(20)),
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn case(&self) -> PathBuf {
@@ -108,45 +85,6 @@ impl Session {
         self.keys(&[&cmd, "Enter"]);
     }
 
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.name];
-        args.extend(keys);
-        assert!(tmux().args(&args).status().unwrap().success());
-    }
-
-    fn literal(&self, text: &str) {
-        let args = ["send-keys", "-t", &self.name, "-l", text];
-        assert!(tmux().args(args).status().unwrap().success());
-    }
-
-    fn capture(&self) -> String {
-        let out = tmux()
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Polls the pane until `pred` holds (20 s), returning the screen.
-    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if pred(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "timed out waiting for {what}:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait(text, |s| s.contains(text))
-    }
-
     fn quit_and_check_terminal(&self) {
         self.keys(&["q"]);
         self.wait("shell prompt after quit", |s| {
@@ -154,12 +92,6 @@ impl Session {
         });
         self.keys(&["echo ok-$((1+1))", "Enter"]);
         self.wait_for("ok-2");
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = tmux().args(["kill-session", "-t", &self.name]).status();
     }
 }
 
@@ -219,12 +151,7 @@ fn cpu_ticks(s: &Session) -> Option<u64> {
 
 /// The pid of the process the pane's shell started (the workbench's supervising parent).
 fn workbench_parent(s: &Session) -> Option<u32> {
-    let out = tmux()
-        .args(["display-message", "-p", "-t", &s.name, "#{pane_pid}"])
-        .output()
-        .ok()?;
-    let shell: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
-    Some(huntbench_under(shell)?.0)
+    Some(huntbench_under(s.pane_pid()?)?.0)
 }
 
 /// The workbench process itself: the child of its supervising parent.

@@ -62,18 +62,22 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
     );
     let mut hits: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
     let mut events: Vec<Fetched> = Vec::new();
-    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    let mut seen: std::collections::HashMap<i64, usize> = Default::default();
     let opts = ScanOptions {
         timeout,
         batch: args.remote_batch,
     };
     let report = remote_scan::run(&remote, &view, &rules, &sqls, &opts, |i, fetched| {
-        // One copy of an event several rules matched.
-        let key = fetched.event.to_json();
-        let at = *seen.entry(key).or_insert_with(|| {
+        // One copy of an event several rules matched, known by its export's `event_key` (a
+        // row without one, which the schema does not allow, is held as its own event).
+        let mut hold = || {
             events.push(fetched.clone());
             events.len() - 1
-        });
+        };
+        let at = match fetched.key {
+            Some(key) => *seen.entry(key).or_insert_with(hold),
+            None => hold(),
+        };
         hits[i].push(at);
     })
     .map_err(|e| anyhow::anyhow!(e))

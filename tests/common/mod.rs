@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+pub mod cli;
 pub mod servers;
+pub mod tmux;
 
 /// `../shared` beside the checkout (corpus, SigmaHQ rules, regression data).
 ///

@@ -3,91 +3,17 @@
 //! pivot, and a live edit with its count delta, all over the remote store.
 
 use super::{BIN, Server, case_and_export, sail_present};
+use crate::common::tmux::{self, Session};
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const WMI_RULE: &str = "Process Started by the WMI Provider Host";
 
-/// tmux on a server of this test's own.
-fn tmux() -> Command {
-    let mut cmd = Command::new("tmux");
-    cmd.args(["-L", "huntbench-remote-e2e"]);
-    cmd
-}
-
-/// A tmux session running a shell, killed when dropped.
-struct Session {
-    name: String,
-}
-
-impl Session {
-    fn start() -> Session {
-        let name = format!("hb-remote-{}", std::process::id());
-        let ok = tmux()
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "160",
-                "-y",
-                "45",
-                "sh",
-            ])
-            .env("PS1", "$ ")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Session { name }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.name];
-        args.extend(keys);
-        assert!(tmux().args(&args).status().unwrap().success());
-    }
-
-    fn literal(&self, text: &str) {
-        let args = ["send-keys", "-t", &self.name, "-l", text];
-        assert!(tmux().args(args).status().unwrap().success());
-    }
-
-    fn capture(&self) -> String {
-        let out = tmux()
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Polls the pane until `pred` holds (60 s: every step is a query on the server).
-    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if pred(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "timed out waiting for {what}:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait(text, |s| s.contains(text))
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = tmux().args(["kill-session", "-t", &self.name]).status();
-    }
+/// A tmux session on a tmux server of this test's own; its waits allow 60 s, as every step
+/// is a query on the server.
+fn session() -> Session {
+    let name = format!("hb-remote-{}", std::process::id());
+    Session::start("huntbench-remote-e2e", name, Duration::from_secs(60))
 }
 
 fn rule_line(screen: &str) -> Option<String> {
@@ -101,14 +27,14 @@ fn the_workbench_over_remote_opens_hits_a_tree_a_pivot_and_a_live_edit() {
     if !sail_present() {
         return;
     }
-    if tmux().arg("-V").output().is_err() {
+    if !tmux::installed() {
         eprintln!("skipped: tmux is not installed");
         return;
     }
     let home = tempfile::tempdir().unwrap();
     let (_, export) = case_and_export(home.path());
     let server = Server::start("sail-server");
-    let s = Session::start();
+    let s = session();
     let (cfg, cache) = (home.path().join("cfg"), home.path().join("cache"));
     s.keys(&[
         &format!(

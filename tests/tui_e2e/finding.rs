@@ -14,14 +14,13 @@ fn image_finds_a_4688_process_and_a_filter_narrows_the_list() {
     s.keys(&["/"]);
     s.literal("Image=*\\OUTLOOK.EXE");
     s.keys(&["Enter"]);
-    let found = s.wait("both process creations", |sc| {
-        sc.contains("search: Image=*\\OUTLOOK.EXE · 1 of 2")
-    });
-    assert!(
-        found
-            .lines()
-            .any(|l| l.contains("4688") && l.contains("NewProcessName=")),
-        "{found}"
+    // The title comes before the rows' events are fetched: wait for both.
+    s.wait(
+        "both process creations, the 4688 by its NewProcessName",
+        |sc| {
+            sc.contains("search: Image=*\\OUTLOOK.EXE · 1 of 2")
+                && (sc.lines()).any(|l| l.contains("4688") && l.contains("NewProcessName="))
+        },
     );
     s.keys(&["F"]);
     s.literal("EventID=4688");
