@@ -1,7 +1,7 @@
 //! The event store over a Spark Connect server: a case exported with `huntbench export`
 //! (SCHEMA.md, version 2 or later: it needs `event_key`), read where it lies.
 //!
-//! Questions become SQL and the server answers them: counts and statistics by `GROUP BY`,
+//! Questions become SQL and the server answers them: counts, statistics and stacks by `GROUP BY`,
 //! candidates by the prefilter as SQL (`sql::prefilter`, a sound superset) returning only time
 //! and key, events by key in pages (`cache.rs`). Deciding what matches stays local: the exact
 //! matcher runs on the fetched events, as over the local index. Memory holds references and a
