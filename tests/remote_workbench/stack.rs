@@ -107,10 +107,10 @@ fn stacks_count_as_here(script: &'static str, sets: &[&[&str]], bundled: bool) {
         if hits.is_empty() {
             continue;
         }
-        for fields in field_sets.iter().cloned() {
+        for fields in &field_sets {
             let q = StackQuery {
                 refs: hits,
-                fields: &fields,
+                fields,
                 rule: Some(*rule),
             };
             let (counted, here) = both(&store, &q);
@@ -166,10 +166,10 @@ fn stacks_count_as_here(script: &'static str, sets: &[&[&str]], bundled: bool) {
     ];
     for refs in &lists {
         assert!(!refs.is_empty());
-        for fields in field_sets.iter().cloned() {
+        for fields in &field_sets {
             let q = StackQuery {
                 refs,
-                fields: &fields,
+                fields,
                 rule: None,
             };
             let (counted, here) = both(&store, &q);
