@@ -16,6 +16,7 @@
 mod cache;
 mod columns;
 pub mod scan;
+mod stack;
 pub mod store;
 
 use spark_connect::{SparkSession, SparkSessionBuilder};

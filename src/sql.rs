@@ -178,6 +178,26 @@ impl Catalog {
         }
     }
 
+    /// Every value of every field named `name` in any case, as an SQL array (empty or `NULL`
+    /// when there is none): how a list that is not a rule's hits reads a field to stack it,
+    /// each spelling the event has counted.
+    pub fn values_any_case(&self, name: &str) -> String {
+        let arrays: Vec<String> = (self.spellings(name).into_iter())
+            .map(|(map, key)| {
+                let one = format!("{}[{}]", map.column(), quote(key));
+                let val = match self.is_list(map, key) {
+                    true => Val::Many(list_values(&one)),
+                    false => Val::One(one),
+                };
+                format!("coalesce({}, array())", val.array())
+            })
+            .collect();
+        match arrays.as_slice() {
+            [] => Val::Absent.array(),
+            _ => format!("concat({})", arrays.join(", ")),
+        }
+    }
+
     /// Every value of the event, one by one (keywords), `NULL`s included.
     pub fn all_values(&self) -> String {
         let mut parts = Vec::new();
@@ -255,6 +275,15 @@ impl Val {
         match self {
             Val::Absent => "false".to_owned(),
             Val::One(v) | Val::Many(v) => format!("({v} IS NOT NULL)"),
+        }
+    }
+
+    /// Every value as an SQL array, `NULL` when the event lacks the field.
+    pub fn array(&self) -> String {
+        match self {
+            Val::Absent => "CAST(NULL AS ARRAY<STRING>)".to_owned(),
+            Val::One(e) => format!("(CASE WHEN {e} IS NULL THEN NULL ELSE array({e}) END)"),
+            Val::Many(arr) => arr.clone(),
         }
     }
 

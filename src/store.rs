@@ -134,6 +134,41 @@ impl StoreError {
     }
 }
 
+/// Rows of a stack at most: the commonest values (or tuples of values) of a field over a list.
+pub const STACK_ROWS: usize = 500;
+
+/// A stack asked of a store ([`EventStore::stack`]): how often each tuple of values of
+/// `fields` occurs in the events of a list.
+#[derive(Clone, Copy)]
+pub struct StackQuery<'a> {
+    /// The list's events (an event listed twice counts twice).
+    pub refs: &'a [EventRef],
+    pub fields: &'a [String],
+    /// When the list is a rule's hits (all of them): the rule, which names the fields
+    /// ([`crate::sigma::CompiledRule::field_values`]) and by which the store may find the
+    /// events instead of by `refs`.
+    pub rule: Option<&'a crate::sigma::CompiledRule>,
+}
+
+/// A stack's rows: the [`STACK_ROWS`] commonest tuples (one value per field; an event with
+/// several values of a field counts once per combination), by count and then by values, and
+/// how many events lack some field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stacked {
+    pub tuples: Vec<(Vec<String>, u64)>,
+    pub missing: u64,
+}
+
+impl Stacked {
+    /// The commonest of `counts` (every tuple's count), ties by value.
+    pub fn top(counts: std::collections::HashMap<Vec<String>, u64>, missing: u64) -> Stacked {
+        let mut tuples: Vec<(Vec<String>, u64)> = counts.into_iter().collect();
+        tuples.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        tuples.truncate(STACK_ROWS);
+        Stacked { tuples, missing }
+    }
+}
+
 /// A point-in-time view of a case's events. References it hands out stay valid while it lives.
 pub trait EventStore: Send + Sync {
     fn num_events(&self) -> u64;
@@ -180,6 +215,13 @@ pub trait EventStore: Send + Sync {
     /// Asks the store to stop what it is running for this view (a remote query): those calls
     /// return an error soon. A local store has nothing to stop.
     fn interrupt(&self) {}
+
+    /// Counts a stack where the events are, when the store can (a remote store, by `GROUP BY`
+    /// on the server instead of fetching every event): `None` means the caller counts it from
+    /// the fetched events, as for a local store.
+    fn stack(&self, _q: &StackQuery<'_>) -> Result<Option<Stacked>, StoreError> {
+        Ok(None)
+    }
 
     /// The event behind a reference, with the id of its source file.
     fn event(&self, r: EventRef) -> Result<(Event, u64), StoreError>;
@@ -266,6 +308,68 @@ pub fn check<S: EventStore + ?Sized, T: Send>(
         out[i] = kept;
     }
     Ok(out)
+}
+
+/// A stack counted by the store where it can ([`EventStore::stack`]), else here from its list's
+/// fetched events ([`stack_here`]).
+pub fn stack<S: EventStore + ?Sized>(store: &S, q: &StackQuery<'_>) -> Result<Stacked, StoreError> {
+    match store.stack(q)? {
+        Some(stacked) => Ok(stacked),
+        None => stack_here(store, q),
+    }
+}
+
+/// A stack counted from the fetched events of its list, a chunk at a time (a list of any
+/// length holds one chunk of events): each field read as the rule names it when the list is a
+/// rule's hits, else every field of that name in any case.
+pub fn stack_here<S: EventStore + ?Sized>(
+    store: &S,
+    q: &StackQuery<'_>,
+) -> Result<Stacked, StoreError> {
+    const CHUNK: usize = 8192;
+    let read = |e: &Event, field: &str| -> Vec<String> {
+        match q.rule {
+            Some(rule) => rule.field_values(e, field),
+            None => (e.fields.iter())
+                .filter(|(n, _)| n.eq_ignore_ascii_case(field))
+                .flat_map(|(_, v)| v.strings().map(str::to_owned).collect::<Vec<_>>())
+                .collect(),
+        }
+    };
+    let mut counts: std::collections::HashMap<Vec<String>, u64> = Default::default();
+    let mut missing = 0u64;
+    for chunk in q.refs.chunks(CHUNK) {
+        let per_event = check(store, chunk, |_, event, _| {
+            let values: Vec<Vec<String>> = q.fields.iter().map(|f| read(&event, f)).collect();
+            Some(combinations(&values))
+        })?;
+        for tuples in per_event.into_iter().flatten() {
+            if tuples.is_empty() {
+                missing += 1;
+            }
+            for t in tuples {
+                *counts.entry(t).or_default() += 1;
+            }
+        }
+    }
+    Ok(Stacked::top(counts, missing))
+}
+
+/// Every choice of one value per field (none when a field has no value).
+fn combinations(values: &[Vec<String>]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = vec![Vec::new()];
+    for options in values {
+        out = (out.iter())
+            .flat_map(|prefix| {
+                options.iter().map(move |v| {
+                    let mut t = prefix.clone();
+                    t.push(v.clone());
+                    t
+                })
+            })
+            .collect();
+    }
+    out
 }
 
 /// The first `limit` events (in time order) that the prefilter admits and `verify` accepts,
@@ -356,4 +460,19 @@ pub fn first_paths(sources: &[Source]) -> std::collections::HashMap<u64, String>
     (sources.iter())
         .filter_map(|s| Some((s.id, s.paths.first()?.clone())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::combinations;
+
+    #[test]
+    fn combinations_take_one_value_per_field() {
+        let v = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            combinations(&[v(&["a"]), v(&["x", "y"])]),
+            vec![v(&["a", "x"]), v(&["a", "y"])]
+        );
+        assert!(combinations(&[v(&["a"]), v(&[])]).is_empty());
+    }
 }

@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "remote_workbench/stack.rs"]
+mod stack;
 #[path = "remote_workbench/tui.rs"]
 mod tui;
 

@@ -1,7 +1,7 @@
 //! The event store over a Spark Connect server: a case exported with `huntbench export`
 //! (SCHEMA.md, version 2 or later: it needs `event_key`), read where it lies.
 //!
-//! Questions become SQL and the server answers them: counts and statistics by `GROUP BY`,
+//! Questions become SQL and the server answers them: counts, statistics and stacks by `GROUP BY`,
 //! candidates by the prefilter as SQL (`sql::prefilter`, a sound superset) returning only time
 //! and key, events by key in pages (`cache.rs`). Deciding what matches stays local: the exact
 //! matcher runs on the fetched events, as over the local index. Memory holds references and a
@@ -17,8 +17,8 @@ use crate::event::Event;
 use crate::prefilter::Prefilter;
 use crate::sql::Catalog;
 use crate::store::{
-    Backend, CaseStore, EventRef, EventStore, IngestOptions, Opened, Progress, Source, Stats,
-    StoreError,
+    Backend, CaseStore, EventRef, EventStore, IngestOptions, Opened, Progress, Source, StackQuery,
+    Stacked, Stats, StoreError,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -197,21 +197,7 @@ impl RemoteStore {
     /// of events close in time, and the files' time statistics let the server skip the rest.
     fn fetch(&self, refs: &[EventRef]) -> Result<Vec<(u64, Held)>, StoreError> {
         let list: Vec<String> = refs.iter().map(|r| r.key.to_string()).collect();
-        let timed = refs.iter().map(|r| r.ts).filter(|&t| t != i64::MIN);
-        let (from, to) = (timed.clone().min(), timed.max());
-        let untimed = refs.iter().any(|r| r.ts == i64::MIN);
-        let when = match (from.zip(to), untimed) {
-            (Some((from, to)), false) => {
-                format!(" AND time BETWEEN timestamp_micros({from}) AND timestamp_micros({to})")
-            }
-            (Some((from, to)), true) => {
-                format!(
-                    " AND (time IS NULL OR time BETWEEN timestamp_micros({from}) AND \
-                     timestamp_micros({to}))"
-                )
-            }
-            (None, _) => " AND time IS NULL".to_owned(),
-        };
+        let when = super::stack::time_within(refs);
         let text = format!(
             "SELECT event_key, ingest_id, event FROM {} WHERE event_key IN ({}){when}",
             self.from,
@@ -453,6 +439,20 @@ impl EventStore for RemoteStore {
 
     fn interrupt(&self) {
         self.remote.interrupt();
+    }
+
+    fn stack(&self, q: &StackQuery<'_>) -> Result<Option<Stacked>, StoreError> {
+        let Some(queries) = super::stack::queries(q, &self.catalog, &self.from) else {
+            return Ok(None);
+        };
+        let (mut tuples, mut missing) = (HashMap::new(), 0);
+        for text in queries {
+            for b in &self.query(&text)? {
+                super::stack::read(b, q.fields.len(), &mut tuples, &mut missing)
+                    .map_err(|e| bad_answer("stack", e))?;
+            }
+        }
+        Ok(Some(Stacked::top(tuples, missing)))
     }
 }
 

@@ -104,8 +104,32 @@ pub fn compile(rule: &CompiledRule, cat: &Catalog) -> RuleSql {
     }
 }
 
+/// `rule` compiled (as [`compile`]) with the values of `fields` as the rule reads them
+/// ([`CompiledRule::field_values`]: its mapping, aliases and case rules), each an SQL array
+/// (`NULL` when the event lacks the field) over the columns of the rule's slots, which it
+/// shares. `Err` when the rule is not exact in SQL or a field is read through a conversion.
+pub fn with_values(
+    rule: &CompiledRule,
+    fields: &[String],
+    cat: &Catalog,
+) -> Result<(RuleSql, Vec<String>), Unsupported> {
+    let mut sql = compile(rule, cat);
+    if let Path::Confirm(why) = &sql.path {
+        return Err(why.clone());
+    }
+    let mut slots = Slots(std::mem::take(&mut sql.slots));
+    let values = (fields.iter())
+        .map(|name| {
+            let field = rule.sources.field(name, &mut Vec::new());
+            Ok(slots.hold(field_value(&field, cat)?).array())
+        })
+        .collect::<Result<Vec<_>, Unsupported>>()?;
+    sql.slots = slots.0;
+    Ok((sql, values))
+}
+
 /// A reason a part of a rule has no exact SQL.
-type Unsupported = String;
+pub type Unsupported = String;
 
 /// Selections nest only through the condition; this bounds a malformed self-reference.
 const MAX_DEPTH: usize = 64;
@@ -220,10 +244,9 @@ fn field_value(f: &FieldRef, cat: &Catalog) -> Result<Val, Unsupported> {
     let many =
         matches!(native, Val::Many(_)) || arms.iter().any(|(_, v)| matches!(v, Val::Many(_)));
     let as_kind = |v: &Val| -> String {
-        match (v, many) {
-            (Val::Absent, true) => "CAST(NULL AS ARRAY<STRING>)".to_owned(),
-            (Val::One(e), true) => format!("(CASE WHEN {e} IS NULL THEN NULL ELSE array({e}) END)"),
-            (v, _) => v.expr().to_owned(),
+        match many {
+            true => v.array(),
+            false => v.expr().to_owned(),
         }
     };
     let whens: Vec<String> = (arms.iter())

@@ -130,3 +130,41 @@ fn wildcards_become_like_with_escapes_and_numbers_compare_as_integers() {
     );
     assert!(sql.condition.contains("= 4688, "), "{}", sql.condition);
 }
+
+#[test]
+fn a_stack_reads_a_field_through_the_rules_slot_and_a_list_every_spelling() {
+    let cat = Catalog::from_rows([
+        ("d", "Image", "0"),
+        ("d", "NewProcessName", "0"),
+        ("d", "Hashes", "0"),
+    ]);
+    let r = compiled(
+        "  product: windows\n  category: process_creation",
+        "  sel:\n    Image|endswith: '\\cmd.exe'\n  condition: sel",
+    );
+    let plain = rule::compile(&r, &cat);
+    let fields = ["Image".to_owned(), "Hashes".to_owned(), "Nope".to_owned()];
+    let (sql, values) = rule::with_values(&r, &fields, &cat).unwrap();
+    assert_eq!(sql.condition, plain.condition);
+    // `Image` is the condition's own slot (the 4688 mapping computed once); `Hashes` a new one.
+    let image = (plain.slots.iter())
+        .find(|(c, e)| c.starts_with("v_") && e.contains("NewProcessName"))
+        .unwrap();
+    assert!(
+        values[0].contains(&format!("array({})", image.0)),
+        "{}",
+        values[0]
+    );
+    assert_eq!(sql.slots.len(), plain.slots.len() + 2, "{:?}", sql.slots);
+    assert_eq!(values[2], "CAST(NULL AS ARRAY<STRING>)");
+    // A rule SQL only narrows is stacked from the fetched events.
+    let ipv6 = compiled(
+        "  product: windows\n  category: network_connection",
+        "  sel:\n    DestinationIp|cidr: 'fe80::/10'\n  condition: sel",
+    );
+    assert!(rule::with_values(&ipv6, &fields, &cat).is_err());
+    // Outside a rule, every spelling of the name counts.
+    let any = catalog().values_any_case("IMAGE");
+    assert!(any.contains("event_data['Image']") && any.contains("event_data['image']"));
+    assert!(catalog().values_any_case("Data").contains("from_json"));
+}

@@ -5,10 +5,9 @@ use super::{Ctx, bookmarks, compile, export, load_rules, retuned, short_path};
 use crate::event::Event;
 use crate::overlay::Overlay;
 use crate::sigma::{CompiledRule, RuleMeta};
-use crate::store::{EventRef, EventStore};
+use crate::store::{EventRef, EventStore, StackQuery};
 use crate::tui::action::{EditTarget, Effect, Msg, Tuning};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 fn fetch(snap: &dyn EventStore, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)> {
@@ -115,13 +114,15 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             of,
             field,
             refs,
-        } => vec![stack(&*snap, rule, of, field, &refs)],
+        } => vec![stack(&*snap, rule, of, field, &refs)?],
         Effect::StackTuples {
             rule,
             of,
             fields,
             refs,
-        } => vec![super::finder::stack_tuples(&*snap, rule, of, fields, &refs)],
+        } => vec![super::finder::stack_tuples(
+            &*snap, rule, of, fields, &refs,
+        )?],
         Effect::FilterList {
             generation,
             of,
@@ -268,34 +269,26 @@ fn stack(
     of: String,
     field: String,
     refs: &[EventRef],
-) -> Msg {
-    let read = |e: &Event| match &rule {
-        Some((_, compiled)) => compiled.field_values(e, &field),
-        None => (e.fields.iter())
-            .filter(|(n, _)| n.eq_ignore_ascii_case(&field))
-            .flat_map(|(_, v)| v.strings().map(str::to_owned).collect::<Vec<_>>())
-            .collect(),
-    };
-    snap.prefetch(refs);
-    let values: Vec<Vec<String>> = refs
-        .par_iter()
-        .map(|&r| snap.event(r).map_or_else(|_| Vec::new(), |(e, _)| read(&e)))
-        .collect();
-    let missing = values.iter().filter(|v| v.is_empty()).count() as u64;
-    let mut counts: HashMap<String, u64> = HashMap::new();
-    for v in values.into_iter().flatten() {
-        *counts.entry(v).or_default() += 1;
-    }
-    let mut values: Vec<(String, u64)> = counts.into_iter().collect();
-    values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    values.truncate(500);
-    Msg::Stack {
+) -> anyhow::Result<Msg> {
+    let fields = [field];
+    let stacked = crate::store::stack(
+        snap,
+        &StackQuery {
+            refs,
+            fields: &fields,
+            rule: rule.as_ref().map(|(_, r)| &**r),
+        },
+    )?;
+    let [field] = fields;
+    Ok(Msg::Stack {
         rule: rule.map(|(i, _)| i),
         of,
         field,
-        values,
-        missing,
-    }
+        values: (stacked.tuples.into_iter())
+            .filter_map(|(t, n)| Some((t.into_iter().next()?, n)))
+            .collect(),
+        missing: stacked.missing,
+    })
 }
 
 /// A benign value written as an overlay, and the rules it applies to run again.

@@ -1,13 +1,12 @@
 //! A list narrowed by a query, and a list's events stacked by several fields.
 
-use crate::event::Event;
 use crate::prefilter::Prefilter;
 use crate::query::Query;
 use crate::sigma::CompiledRule;
-use crate::store::{EventRef, EventStore};
+use crate::store::{EventRef, EventStore, StackQuery, StoreError};
 use crate::tui::action::Msg;
 use crate::tui::app::HitRow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Rows checked at a time: a list of any length holds one chunk of events.
@@ -46,9 +45,6 @@ pub fn filter_rows(
     Ok(kept)
 }
 
-/// Rows of a stack at most (the commonest), as a one-field stack keeps.
-const MAX_ROWS: usize = 500;
-
 /// How often each tuple of values of `fields` occurs in the events of `refs` (read as `rule`
 /// names the fields when the list is its hits). An event with several values of a field
 /// counts once per combination; one lacking a field counts as missing.
@@ -58,72 +54,20 @@ pub fn stack_tuples(
     of: String,
     fields: Vec<String>,
     refs: &[EventRef],
-) -> Msg {
-    let read = |e: &Event, field: &str| -> Vec<String> {
-        match &rule {
-            Some((_, compiled)) => compiled.field_values(e, field),
-            None => (e.fields.iter())
-                .filter(|(n, _)| n.eq_ignore_ascii_case(field))
-                .flat_map(|(_, v)| v.strings().map(str::to_owned).collect::<Vec<_>>())
-                .collect(),
-        }
-    };
-    let mut counts: HashMap<Vec<String>, u64> = HashMap::new();
-    let mut missing = 0u64;
-    for chunk in refs.chunks(CHUNK) {
-        let per_event = crate::store::check(snap, chunk, |_, event, _| {
-            let values: Vec<Vec<String>> = fields.iter().map(|f| read(&event, f)).collect();
-            Some(combinations(&values))
-        });
-        for tuples in per_event.into_iter().flatten().flatten() {
-            if tuples.is_empty() {
-                missing += 1;
-            }
-            for t in tuples {
-                *counts.entry(t).or_default() += 1;
-            }
-        }
-    }
-    let mut tuples: Vec<(Vec<String>, u64)> = counts.into_iter().collect();
-    tuples.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    tuples.truncate(MAX_ROWS);
-    Msg::StackTuples {
+) -> Result<Msg, StoreError> {
+    let stacked = crate::store::stack(
+        snap,
+        &StackQuery {
+            refs,
+            fields: &fields,
+            rule: rule.as_ref().map(|(_, r)| &**r),
+        },
+    )?;
+    Ok(Msg::StackTuples {
         rule: rule.map(|(i, _)| i),
         of,
         fields,
-        tuples,
-        missing,
-    }
-}
-
-/// Every choice of one value per field (none when a field has no value).
-fn combinations(values: &[Vec<String>]) -> Vec<Vec<String>> {
-    let mut out: Vec<Vec<String>> = vec![Vec::new()];
-    for options in values {
-        out = (out.iter())
-            .flat_map(|prefix| {
-                options.iter().map(move |v| {
-                    let mut t = prefix.clone();
-                    t.push(v.clone());
-                    t
-                })
-            })
-            .collect();
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::combinations;
-
-    #[test]
-    fn combinations_take_one_value_per_field() {
-        let v = |xs: &[&str]| xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(
-            combinations(&[v(&["a"]), v(&["x", "y"])]),
-            vec![v(&["a", "x"]), v(&["a", "y"])]
-        );
-        assert!(combinations(&[v(&["a"]), v(&[])]).is_empty());
-    }
+        tuples: stacked.tuples,
+        missing: stacked.missing,
+    })
 }
