@@ -303,45 +303,39 @@ pub fn build(
     tree.nodes.extend(lineage);
     tops.push(first);
     tops.sort_by_key(|&i| tree.nodes[i].r);
+    let focus = first + chain - 1;
+    let starts: Vec<usize> = (tops.iter())
+        .map(|&t| if t == first { focus } else { t })
+        .collect();
+    let kids_of = descendants(snap, &mut tree, &starts, &mut budget)?;
     for top in tops {
         if top != first {
             lines.push((depth0, top));
-            descend(snap, &mut tree, top, depth0, &mut budget, &mut lines)?;
+            push_lines(&kids_of, top, depth0, &mut lines);
             continue;
         }
         for k in 0..chain {
             lines.push((depth0 + k, first + k));
         }
         tree.focus = lines.len() - 1;
-        let focus = first + chain - 1;
-        descend(
-            snap,
-            &mut tree,
-            focus,
-            depth0 + chain - 1,
-            &mut budget,
-            &mut lines,
-        )?;
+        push_lines(&kids_of, focus, depth0 + chain - 1, &mut lines);
     }
     tree.lines = lines;
     Ok(Some(tree))
 }
 
-/// Appends the descendants of node `idx` (at `depth`) to `lines`, depth first, children in
-/// time order; at most `budget` new nodes. The tree is read a level at a time, every node of a
-/// level asked for its children in one `candidates_each` call, so a remote store answers a
-/// tree in one query per level rather than one per process. Loops, not recursion, so deep
-/// chains cannot overflow the call stack.
-fn descend(
+/// The descendants of the nodes `starts` (added to the tree, at most `budget` of them), as
+/// each node's children in time order. The tree is read a level at a time, every node of a
+/// level (the root's siblings' included) asked for its children in one `children_each` call,
+/// so a remote store answers a tree in a query per level rather than one per process.
+fn descendants(
     snap: &dyn EventStore,
     tree: &mut ProcTree,
-    idx: usize,
-    depth: usize,
+    starts: &[usize],
     budget: &mut usize,
-    lines: &mut Vec<(usize, usize)>,
-) -> Result<(), StoreError> {
+) -> Result<std::collections::HashMap<usize, Vec<usize>>, StoreError> {
     let mut kids_of: std::collections::HashMap<usize, Vec<usize>> = Default::default();
-    let mut level = vec![idx];
+    let mut level = starts.to_vec();
     for _ in 0..MAX_DEPTH {
         if level.is_empty() || *budget == 0 {
             break;
@@ -363,14 +357,23 @@ fn descend(
         }
         level = next;
     }
-    let mut stack: Vec<(usize, usize)> = (kids_of.get(&idx).into_iter().flatten().rev())
-        .map(|&k| (k, depth + 1))
-        .collect();
+    Ok(kids_of)
+}
+
+/// Appends the descendants of node `idx` (at `depth`) to `lines`, depth first, with an
+/// explicit stack so deep chains cannot overflow the call stack.
+fn push_lines(
+    kids_of: &std::collections::HashMap<usize, Vec<usize>>,
+    idx: usize,
+    depth: usize,
+    lines: &mut Vec<(usize, usize)>,
+) {
+    let kids = |i: usize| kids_of.get(&i).into_iter().flatten().rev();
+    let mut stack: Vec<(usize, usize)> = kids(idx).map(|&k| (k, depth + 1)).collect();
     while let Some((i, d)) = stack.pop() {
         lines.push((d, i));
-        stack.extend((kids_of.get(&i).into_iter().flatten().rev()).map(|&k| (k, d + 1)));
+        stack.extend(kids(i).map(|&k| (k, d + 1)));
     }
-    Ok(())
 }
 
 /// Direct children of each of `nodes`: the GUID-keyed ones in one store call, with the events
@@ -384,11 +387,13 @@ fn children_each(
         ProcKey::Guid(g) => Some(g.clone()),
         ProcKey::Pid { .. } => None,
     };
-    let asked: Vec<(usize, String)> = (nodes.iter().enumerate())
-        .filter_map(|(i, n)| Some((i, guid(n)?)))
-        .collect();
-    let prefilters: Vec<Prefilter> = (asked.iter())
-        .map(|(_, g)| {
+    // Each GUID asked once (a level may hold the same process twice, e.g. in two copies of
+    // a log kept side by side).
+    let mut guids: Vec<String> = nodes.iter().filter_map(guid).collect();
+    guids.sort();
+    guids.dedup();
+    let prefilters: Vec<Prefilter> = (guids.iter())
+        .map(|g| {
             Prefilter::and(vec![
                 guid_equals("ParentProcessGuid", g),
                 equals("EventID", "1"),
@@ -397,20 +402,25 @@ fn children_each(
         .collect();
     let lists = snap.candidates_each(&prefilters)?;
     snap.prefetch(&lists.concat());
-    let mut out = vec![Vec::new(); nodes.len()];
-    for ((i, g), refs) in asked.iter().zip(lists) {
+    let mut kids: std::collections::HashMap<&str, Vec<ProcNode>> = Default::default();
+    for (g, refs) in guids.iter().zip(lists) {
+        let found = kids.entry(g).or_default();
         for r in refs {
             let (ev, _) = snap.event(r)?;
             if guid_is(&ev, "ParentProcessGuid", g)
                 && let Some(child) = creation(&ev, r)
             {
-                out[*i].push(child);
-                if out[*i].len() >= MAX_CHILDREN {
+                found.push(child);
+                if found.len() >= MAX_CHILDREN {
                     break;
                 }
             }
         }
     }
+    let mut out: Vec<Vec<ProcNode>> = (nodes.iter())
+        .map(|n| guid(n).and_then(|g| kids.get(g.as_str()).cloned()))
+        .map(Option::unwrap_or_default)
+        .collect();
     for (i, n) in nodes.iter().enumerate() {
         if guid(n).is_none() {
             out[i] = children(snap, n)?;
