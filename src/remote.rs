@@ -192,9 +192,30 @@ impl Remote {
     /// Runs `query` and returns every row, as Arrow record batches.
     pub fn sql(&self, query: &str, timeout: Duration) -> Result<Vec<RecordBatch>, RemoteError> {
         let (session, text) = (self.session()?, query.to_owned());
-        bounded(Some(&session.clone()), "the query", timeout, move || {
+        let started = std::time::Instant::now();
+        let answer = bounded(Some(&session.clone()), "the query", timeout, move || {
             session.sql(&text)?.collect_record_batches()
-        })
+        });
+        if let Some(log) = std::env::var_os(SQL_LOG_ENV) {
+            log_query(std::path::Path::new(&log), query, started.elapsed());
+        }
+        answer
+    }
+}
+
+/// When set, every query (the scan's and the workbench's) is appended to the file it names,
+/// after a comment with how long it took: to see what ran, where the time went, or rerun it.
+pub const SQL_LOG_ENV: &str = "HUNTBENCH_SQL_LOG";
+
+fn log_query(path: &std::path::Path, query: &str, took: Duration) {
+    use std::io::Write;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path);
+    if let Ok(mut file) = file {
+        // A log that cannot be written must not stop the work.
+        let _ = writeln!(file, "-- {} ms\n{query};", took.as_millis());
     }
 }
 

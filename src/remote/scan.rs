@@ -187,9 +187,6 @@ fn run_batch(
          FROM (SELECT *{fields} FROM {view} WHERE {prune})) WHERE size(r) > 0",
         arms.join(", ")
     );
-    if let Some(log) = std::env::var_os(SQL_LOG_ENV) {
-        log_query(std::path::Path::new(&log), &query);
-    }
     let batches = remote.sql(&query, timeout)?;
     let mut out = Vec::new();
     for b in &batches {
@@ -220,21 +217,6 @@ fn run_batch(
         }
     }
     Ok(out)
-}
-
-/// When set, every scan query is appended to the file it names (to see or rerun what ran).
-pub const SQL_LOG_ENV: &str = "HUNTBENCH_SQL_LOG";
-
-fn log_query(path: &std::path::Path, query: &str) {
-    use std::io::Write;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path);
-    if let Ok(mut file) = file {
-        // A log that cannot be written must not stop the scan.
-        let _ = writeln!(file, "{query};");
-    }
 }
 
 /// Column `i` of a batch as 64-bit integers.
