@@ -6,7 +6,13 @@
 //! Arguments: `--case DIR` (optional; an existing case there is reused, otherwise the
 //! replicated corpus is ingested into it and kept), corpus directory, replication factor,
 //! repetitions per measurement (default 11). `--rules PATH` adds rules to the bundled pack;
-//! `--open-only` stops once the rules are listed (reopening a case).
+//! `--open-only` stops once the rules are listed (reopening a case). With the `remote`
+//! feature, `--remote sc://HOST:PORT --table SOURCE` measures the same keys on the workbench
+//! over a Spark Connect server instead of a case (corpus and factor are then ignored):
+//!
+//! ```sh
+//! cargo run --release --features remote --example bench_tui -- --remote URL --table PARQUET
+//! ```
 //!
 //! The workbench runs headless but otherwise as in a session: the same `App`, `update`,
 //! keymap, background `Worker` and views, drawn on a 160x48 `TestBackend`. Each figure is the
@@ -38,6 +44,8 @@ const WMI_RULE: &str = "Process Started by the WMI Provider Host";
 /// that memory does not follow the number of rows scrolled.
 const SEARCH: &str = "EventID=4625";
 const SIZE: (u16, u16) = (160, 48);
+/// PageDowns timed per list over a remote store: enough for the figures, not the whole list.
+const REMOTE_SCROLL_KEYS: usize = 100;
 /// Longest wait for one frame; a result that never shows is a failure, not a figure.
 const TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -56,6 +64,7 @@ fn main() -> anyhow::Result<()> {
         Some(_) => bail!("--case needs a directory"),
         None => None,
     };
+    let remote = take_remote(&mut args)?;
     let rule_paths: Vec<PathBuf> = match args.iter().position(|a| a == "--rules") {
         Some(i) if i + 1 < args.len() => {
             let dir = PathBuf::from(args.remove(i + 1));
@@ -71,12 +80,21 @@ fn main() -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let case_dir = case_arg.unwrap_or_else(|| tmp.path().join("case"));
     let config = tmp.path().join("config");
-    let mut ctx = open_case(&case_dir, &corpus, factor, tmp.path())?;
+    let mut ctx = match &remote {
+        Some((url, table)) => open_remote(url, table, &case_dir)?,
+        None => open_case(&case_dir, &corpus, factor, tmp.path())?,
+    };
     ctx.opts.rule_paths = rule_paths.clone();
+    let store = match &remote {
+        Some((url, table)) => format!("{table} on {url}"),
+        None => format!(
+            "index {:.1} MB",
+            dir_size(&case_dir.join("index")) as f64 / 1e6
+        ),
+    };
     println!(
-        "case: {} events, index {:.1} MB; rules: bundled{}; screen {}x{}; {runs} runs",
+        "case: {} events, {store}; rules: bundled{}; screen {}x{}; {runs} runs",
         ctx.snap().num_events(),
-        dir_size(&case_dir.join("index")) as f64 / 1e6,
         rule_paths
             .iter()
             .map(|p| format!(" + {}", p.display()))
@@ -91,6 +109,9 @@ fn main() -> anyhow::Result<()> {
     );
 
     let mut b = Bench::start(ctx, case_dir, &config)?;
+    if remote.is_some() {
+        b.max_keys = REMOTE_SCROLL_KEYS;
+    }
     let t = b.measure_ready()?;
     println!(
         "run all {} rules and list them: {:.0} ms",
@@ -126,6 +147,46 @@ fn main() -> anyhow::Result<()> {
     b.scroll_search(SEARCH)?;
     b.worker.stop();
     Ok(())
+}
+
+/// `--remote URL --table SOURCE`, taken out of the arguments.
+fn take_remote(args: &mut Vec<String>) -> anyhow::Result<Option<(String, String)>> {
+    let mut take = |flag: &str| -> anyhow::Result<Option<String>> {
+        match args.iter().position(|a| a == flag) {
+            Some(i) if i + 1 < args.len() => {
+                let value = args.remove(i + 1);
+                args.remove(i);
+                Ok(Some(value))
+            }
+            Some(_) => bail!("{flag} needs a value"),
+            None => Ok(None),
+        }
+    };
+    match (take("--remote")?, take("--table")?) {
+        (Some(url), Some(table)) => Ok(Some((url, table))),
+        (None, None) => Ok(None),
+        _ => bail!("--remote and --table go together"),
+    }
+}
+
+/// The workbench over a Spark Connect server, its state (overlays, rule counts) in `state`.
+#[cfg(feature = "remote")]
+fn open_remote(url: &str, table: &str, state: &Path) -> anyhow::Result<Ctx> {
+    use huntbench::remote::store::{RemoteBackend, TableSource};
+    let backend = RemoteBackend {
+        url: url.to_owned(),
+        source: TableSource::parse(table),
+    };
+    let opts = TuiOptions {
+        case_dir: state.to_owned(),
+        ..TuiOptions::default()
+    };
+    Ctx::open(&backend, opts, &|_| {})
+}
+
+#[cfg(not(feature = "remote"))]
+fn open_remote(_: &str, _: &str, _: &Path) -> anyhow::Result<Ctx> {
+    bail!("--remote needs a build with `--features remote`")
 }
 
 /// Opens the case, first ingesting the replicated corpus into it when it is empty.
@@ -221,6 +282,8 @@ struct Bench {
     worker: Worker,
     rx: Receiver<Msg>,
     ctx: Arc<Ctx>,
+    /// Most PageDowns timed per list (a remote store fetches each page over the network).
+    max_keys: usize,
 }
 
 impl Bench {
@@ -239,6 +302,7 @@ impl Bench {
             worker,
             rx,
             ctx,
+            max_keys: usize::MAX,
         };
         let km = Keymap::load(config);
         b.apply(Action::Worker(Box::new(Msg::Keymap(Arc::new(km)))))?;
@@ -592,7 +656,7 @@ impl Bench {
             Some(Screen::Hits(h)) => h.sel + 1,
             _ => usize::MAX,
         };
-        while sel(&self.app) < hits {
+        while sel(&self.app) < hits && times.len() < self.max_keys {
             let quarter = sel(&self.app) * 4 / hits;
             times.push(self.press(KeyCode::PageDown, "a page", &|app, _| page_loaded(app))?);
             if sel(&self.app) * 4 / hits > quarter {
