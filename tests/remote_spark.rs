@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::servers::{Server, java_found, present, repo, sail_venv, spark_venv};
+use common::servers::{Server, present, repo, sail_present, sail_venv, spark_present};
 
 const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
 /// Generous: a cold Spark cluster plans its first query for seconds on a busy machine.
@@ -192,12 +192,7 @@ fn sail_reads_the_export_as_the_case_holds_it() {
 
 #[test]
 fn a_spark_cluster_reads_the_export_as_the_case_holds_it() {
-    let parts = present(java_found(), "java")
-        && present(
-            spark_venv().join("bin/spark-submit").is_file(),
-            "a virtualenv with pyspark",
-        );
-    if parts {
+    if spark_present() {
         the_export_reads_as_the_case_holds_it("spark-cluster");
     }
 }
@@ -316,30 +311,15 @@ fn remote_scan_equals_local(
     local.len()
 }
 
-fn sail_found() -> bool {
-    present(
-        sail_venv().join("bin/sail").is_file(),
-        "a virtualenv with pysail",
-    )
-}
-
-fn spark_found() -> bool {
-    present(java_found(), "java")
-        && present(
-            spark_venv().join("bin/spark-submit").is_file(),
-            "a virtualenv with pyspark",
-        )
-}
-
 #[test]
 fn sail_and_a_spark_cluster_scan_the_samples_as_a_local_scan_does() {
     let home = tempfile::tempdir().unwrap();
     let (case, export) = case_and_export(home.path(), &repo().join("samples"));
-    if sail_found() {
+    if sail_present() {
         let server = Server::start("sail-server");
         remote_scan_equals_local(&server, home.path(), &case, &export, &[]);
     }
-    if spark_found() {
+    if spark_present() {
         let server = Server::start("spark-cluster");
         remote_scan_equals_local(&server, home.path(), &case, &export, &[]);
     }
@@ -350,7 +330,7 @@ fn sail_and_a_spark_cluster_scan_the_samples_as_a_local_scan_does() {
 /// since it tells fetched events apart by their `event_key`, not by their text.
 #[test]
 fn a_remote_scan_reports_every_copy_a_case_kept() {
-    if !sail_found() {
+    if !sail_present() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
@@ -407,12 +387,12 @@ fn sigmahq_rules_over_the_corpus_find_remotely_what_they_find_locally() {
     let (case, export) = case_and_export(home.path(), &shared.join("corpus/evtx"));
     let windows = shared.join("sigma/rules/windows");
     let creation = windows.join("process_creation");
-    if sail_found() {
+    if sail_present() {
         let server = Server::start("sail-server");
         let rules = ["--rules", windows.to_str().unwrap()];
         remote_scan_equals_local(&server, home.path(), &case, &export, &rules);
     }
-    if spark_found() {
+    if spark_present() {
         let server = Server::start("spark-cluster");
         let rules = ["--rules", creation.to_str().unwrap()];
         remote_scan_equals_local(&server, home.path(), &case, &export, &rules);
@@ -426,7 +406,7 @@ fn a_server_stopped_mid_scan_ends_the_scan_with_a_clear_error() {
     let Some(shared) = common::shared_dir() else {
         return;
     };
-    if !sail_found() {
+    if !sail_present() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
@@ -464,7 +444,7 @@ fn a_server_stopped_mid_scan_ends_the_scan_with_a_clear_error() {
 
 #[test]
 fn a_rule_whose_regex_backtracks_for_ever_times_out_alone() {
-    if !spark_found() {
+    if !spark_present() {
         return;
     }
     let home = tempfile::tempdir().unwrap();

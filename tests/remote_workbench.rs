@@ -14,7 +14,7 @@ mod stack;
 #[path = "remote_workbench/tui.rs"]
 mod tui;
 
-use common::servers::{Server, java_found, present, repo, sail_venv, spark_venv};
+use common::servers::{Server, repo, sail_present, spark_present};
 use huntbench::event::Event;
 use huntbench::prefilter::Prefilter;
 use huntbench::remote::Remote;
@@ -26,13 +26,6 @@ use std::process::Command;
 use std::sync::Arc;
 
 const BIN: &str = env!("CARGO_BIN_EXE_huntbench");
-
-fn sail_present() -> bool {
-    present(
-        sail_venv().join("bin/sail").is_file(),
-        "a virtualenv with pysail",
-    )
-}
 
 fn hb(home: &Path, args: &[&str]) {
     let out = Command::new(BIN)
@@ -120,12 +113,7 @@ fn the_remote_store_answers_as_the_local_case_on_sail() {
 
 #[test]
 fn the_remote_store_answers_as_the_local_case_on_a_spark_cluster() {
-    let parts = present(java_found(), "java")
-        && present(
-            spark_venv().join("bin/spark-submit").is_file(),
-            "a virtualenv with pyspark",
-        );
-    if parts {
+    if spark_present() {
         answers_as_the_local_case("spark-cluster");
     }
 }

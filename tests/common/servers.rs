@@ -45,6 +45,24 @@ pub fn present(ok: bool, what: &str) -> bool {
     ok
 }
 
+/// Sail's virtualenv is there (printing why not, failing under CI).
+pub fn sail_present() -> bool {
+    present(
+        sail_venv().join("bin/sail").is_file(),
+        "a virtualenv with pysail",
+    )
+}
+
+/// Java and pyspark's virtualenv are there for a Spark cluster (printing why not, failing
+/// under CI).
+pub fn spark_present() -> bool {
+    present(java_found(), "java")
+        && present(
+            spark_venv().join("bin/spark-submit").is_file(),
+            "a virtualenv with pyspark",
+        )
+}
+
 pub fn java_found() -> bool {
     Command::new("java")
         .arg("-version")

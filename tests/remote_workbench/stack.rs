@@ -3,8 +3,8 @@
 //! (`store::stack_here`), for a rule's hits (fields read through the rule's mapping) and for
 //! other lists (named by their keys).
 
-use super::{case_and_export, sail_present};
-use crate::common::servers::{Server, java_found, present, spark_venv};
+use super::case_and_export;
+use crate::common::servers::{Server, sail_present, spark_present};
 use huntbench::prefilter::Prefilter;
 use huntbench::remote::Remote;
 use huntbench::remote::store::{RemoteStore, TableSource};
@@ -63,12 +63,7 @@ fn stacks_count_on_the_server_as_here_on_sail() {
 
 #[test]
 fn stacks_count_on_the_server_as_here_on_a_spark_cluster() {
-    let parts = present(java_found(), "java")
-        && present(
-            spark_venv().join("bin/spark-submit").is_file(),
-            "a virtualenv with pyspark",
-        );
-    if parts {
+    if spark_present() {
         stacks_count_as_here("spark-cluster", FIELD_SETS_ON_SPARK, false);
     }
 }
