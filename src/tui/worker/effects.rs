@@ -5,7 +5,7 @@ use super::{Ctx, bookmarks, compile, export, load_rules, retuned, short_path};
 use crate::event::Event;
 use crate::overlay::Overlay;
 use crate::sigma::{CompiledRule, RuleMeta};
-use crate::store::{EventRef, EventStore, StackQuery};
+use crate::store::{EventRef, EventStore};
 use crate::tui::action::{EditTarget, Effect, Msg, Tuning};
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -271,14 +271,7 @@ fn stack(
     refs: &[EventRef],
 ) -> anyhow::Result<Msg> {
     let fields = [field];
-    let stacked = crate::store::stack(
-        snap,
-        &StackQuery {
-            refs,
-            fields: &fields,
-            rule: rule.as_ref().map(|(_, r)| &**r),
-        },
-    )?;
+    let stacked = super::finder::stacked(snap, rule.as_ref(), &fields, refs)?;
     let [field] = fields;
     Ok(Msg::Stack {
         rule: rule.map(|(i, _)| i),

@@ -3,7 +3,7 @@
 use crate::prefilter::Prefilter;
 use crate::query::Query;
 use crate::sigma::CompiledRule;
-use crate::store::{EventRef, EventStore, StackQuery, StoreError};
+use crate::store::{EventRef, EventStore, StackQuery, Stacked, StoreError};
 use crate::tui::action::Msg;
 use crate::tui::app::HitRow;
 use std::collections::HashSet;
@@ -55,14 +55,7 @@ pub fn stack_tuples(
     fields: Vec<String>,
     refs: &[EventRef],
 ) -> Result<Msg, StoreError> {
-    let stacked = crate::store::stack(
-        snap,
-        &StackQuery {
-            refs,
-            fields: &fields,
-            rule: rule.as_ref().map(|(_, r)| &**r),
-        },
-    )?;
+    let stacked = stacked(snap, rule.as_ref(), &fields, refs)?;
     Ok(Msg::StackTuples {
         rule: rule.map(|(i, _)| i),
         of,
@@ -70,4 +63,21 @@ pub fn stack_tuples(
         tuples: stacked.tuples,
         missing: stacked.missing,
     })
+}
+
+/// The stack of `fields` over `refs`, counted by the store where it can.
+pub fn stacked(
+    snap: &dyn EventStore,
+    rule: Option<&(usize, Arc<CompiledRule>)>,
+    fields: &[String],
+    refs: &[EventRef],
+) -> Result<Stacked, StoreError> {
+    crate::store::stack(
+        snap,
+        &StackQuery {
+            refs,
+            fields,
+            rule: rule.map(|(_, r)| &**r),
+        },
+    )
 }
