@@ -184,52 +184,43 @@ fn find_creation(
 
 /// Direct children of `node`.
 fn children(snap: &dyn EventStore, node: &ProcNode) -> Result<Vec<ProcNode>, StoreError> {
-    match &node.key {
-        ProcKey::Guid(g) => {
-            let p = Prefilter::and(vec![
-                guid_equals("ParentProcessGuid", g),
-                equals("EventID", "1"),
-            ]);
-            let found = confirmed(
-                snap,
-                &p,
-                &|ev| guid_is(ev, "ParentProcessGuid", g),
-                MAX_CHILDREN,
-            )?;
-            Ok(found
-                .into_iter()
-                .filter_map(|(r, ev)| creation(&ev, r))
-                .collect())
+    Ok((children_each(snap, std::slice::from_ref(node))?.pop()).unwrap_or_default())
+}
+
+/// Direct children of the 4688 process `node` (PID `pid` on `computer`): those created after
+/// it and before its PID was reused.
+fn pid_children_of(
+    snap: &dyn EventStore,
+    node: &ProcNode,
+    computer: &str,
+    pid: u64,
+) -> Result<Vec<ProcNode>, StoreError> {
+    let p = Prefilter::and(vec![
+        equals("EventID", "4688"),
+        equals("Computer", computer),
+        equals("ProcessId", &format!("{pid:#x}")),
+    ]);
+    let found = confirmed(
+        snap,
+        &p,
+        &|ev| ev.computer().eq_ignore_ascii_case(computer),
+        MAX_CHILDREN,
+    )?;
+    let mut out = Vec::new();
+    for (r, ev) in found {
+        let Some(child) = creation(&ev, r) else {
+            continue;
+        };
+        // Only children created after this process and before its PID was reused.
+        if r.ts < node.r.ts || child.parent.as_ref() != Some(&node.key) {
+            continue;
         }
-        ProcKey::Pid { computer, pid } => {
-            let p = Prefilter::and(vec![
-                equals("EventID", "4688"),
-                equals("Computer", computer),
-                equals("ProcessId", &format!("{pid:#x}")),
-            ]);
-            let found = confirmed(
-                snap,
-                &p,
-                &|ev| ev.computer().eq_ignore_ascii_case(computer),
-                MAX_CHILDREN,
-            )?;
-            let mut out = Vec::new();
-            for (r, ev) in found {
-                let Some(child) = creation(&ev, r) else {
-                    continue;
-                };
-                // Only children created after this process and before its PID was reused.
-                if r.ts < node.r.ts || child.parent.as_ref() != Some(&node.key) {
-                    continue;
-                }
-                let creator = find_creation(snap, &node.key, r.ts)?;
-                if creator.is_some_and(|c| c.r == node.r) {
-                    out.push(child);
-                }
-            }
-            Ok(out)
+        let creator = find_creation(snap, &node.key, r.ts)?;
+        if creator.is_some_and(|c| c.r == node.r) {
+            out.push(child);
         }
     }
+    Ok(out)
 }
 
 /// The tree around the process of `ev`: its creation (for any Sysmon event with a
@@ -422,8 +413,8 @@ fn children_each(
         .map(Option::unwrap_or_default)
         .collect();
     for (i, n) in nodes.iter().enumerate() {
-        if guid(n).is_none() {
-            out[i] = children(snap, n)?;
+        if let ProcKey::Pid { computer, pid } = &n.key {
+            out[i] = pid_children_of(snap, n, computer, *pid)?;
         }
     }
     Ok(out)
