@@ -311,6 +311,12 @@ impl Query {
         self.window
     }
 
+    /// The query's comparisons as a Sigma detection (its time bounds apart: [`Self::window`]),
+    /// for a store that searches where the events are.
+    pub fn detection(&self) -> &Detection {
+        &self.detection
+    }
+
     /// What matched, for highlighting (call when `matches` is true).
     pub fn explain(&self, ev: &Event) -> MatchDetail {
         self.detection.explain(ev)

@@ -223,6 +223,13 @@ pub trait EventStore: Send + Sync {
         Ok(None)
     }
 
+    /// The events a search matches, in time order, when the store can decide that where the
+    /// events are (a remote store: the query as SQL, so no event crosses the wire); `None`
+    /// means the caller checks the candidates of its prefilter ([`matching`]).
+    fn search(&self, _q: &crate::query::Query) -> Result<Option<Vec<EventRef>>, StoreError> {
+        Ok(None)
+    }
+
     /// The event behind a reference, with the id of its source file.
     fn event(&self, r: EventRef) -> Result<(Event, u64), StoreError>;
 
@@ -308,6 +315,22 @@ pub fn check<S: EventStore + ?Sized, T: Send>(
         out[i] = kept;
     }
     Ok(out)
+}
+
+/// The events `q` matches, in time order: found by the store where it can
+/// ([`EventStore::search`]), else its prefilter's candidates checked here.
+pub fn matching<S: EventStore + ?Sized>(
+    store: &S,
+    q: &crate::query::Query,
+) -> Result<Vec<EventRef>, StoreError> {
+    if let Some(found) = store.search(q)? {
+        return Ok(found);
+    }
+    let candidates = store.candidates(&q.prefilter())?;
+    let kept = check(store, &candidates, |r, event, _| {
+        q.matches(&event).then_some(r)
+    })?;
+    Ok(kept.into_iter().flatten().collect())
 }
 
 /// A stack counted by the store where it can ([`EventStore::stack`]), else here from its list's

@@ -215,6 +215,60 @@ fn answers_as_the_local_case(script: &'static str) {
     let tree = tree_lines(&store, wmi);
     assert!(tree.len() >= 2, "{tree:?}");
     assert_eq!(tree, tree_lines(&local, local_wmi));
+    searches_find_what_the_case_finds(&store, &local, wmi);
+}
+
+/// Searches of the query language decided on the server find the events the case finds, in
+/// one query when the search has no time bounds (no event is fetched to check it).
+fn searches_find_what_the_case_finds(store: &RemoteStore, local: &dyn EventStore, at: EventRef) {
+    let (event, _) = store.event(at).unwrap();
+    // The event's own time (finer than the `time` column's microseconds) as a bound, and the
+    // microsecond before it: the edges the store checks on the fetched events.
+    let exact = event.timestamp().unwrap();
+    let micro = jiff::Timestamp::from_microsecond(at.ts).unwrap();
+    let on_server = [
+        "EventID=4688".to_owned(),
+        r"Image=*\cmd.exe".to_owned(),
+        "psexesvc".to_owned(),
+        r"CommandLine=*wmic* OR ParentImage=*\services.exe".to_owned(),
+        "EventID>=4600 AND EventID<4700 AND NOT LogonType=3".to_owned(),
+        r"Image|re=\\(cmd|powershell)\.exe$".to_owned(),
+        "EventID IN (1, 4688) AND NoSuchField!=x".to_owned(),
+        format!("EventID=1 AND time>={exact}"),
+        format!("time>{exact}"),
+        format!("time>={micro} AND time<={exact}"),
+        format!("time<{exact} Image=*.exe"),
+        // On a 4688, `User` joins the subject's or target's domain and name.
+        r"User=*SYSTEM* OR User=*\\*".to_owned(),
+        "IntegrityLevel=System".to_owned(),
+        // On a Sysmon event, these split or convert `User` and `IntegrityLevel`.
+        "SubjectUserName=SYSTEM OR SubjectDomainName=\"NT AUTHORITY\"".to_owned(),
+        "TargetDomainName=* AND NOT TargetUserName=x".to_owned(),
+        "MandatoryLabel IN (S-1-16-16384, S-1-16-12288)".to_owned(),
+    ];
+    for text in &on_server {
+        let q = huntbench::query::parse(text).unwrap();
+        let before = store.queries();
+        let pushed = store.search(&q).unwrap();
+        assert!(pushed.is_some(), "{text}: searched on the server");
+        if q.window().is_none() {
+            assert_eq!(store.queries() - before, 1, "{text}: one query");
+        }
+        let (remote, case) = (
+            huntbench::store::matching(store, &q).unwrap(),
+            huntbench::store::matching(local, &q).unwrap(),
+        );
+        assert!(!remote.is_empty(), "{text}: finds events");
+        assert_eq!(described(store, &remote), described(local, &case), "{text}");
+    }
+    let found = |text: &str| {
+        let q = huntbench::query::parse(text).unwrap();
+        store.search(&q).unwrap().unwrap().len()
+    };
+    assert!(
+        found(&format!("time>={exact}")) > found(&format!("time>{exact}")),
+        "the event at the bound"
+    );
 }
 
 #[test]

@@ -193,6 +193,25 @@ impl RemoteStore {
         self.remote.sql(text, QUERY_TIMEOUT).map_err(failed)
     }
 
+    /// The references a query answers as rows of (microseconds, key), in time order, and
+    /// expected to be read in that order.
+    fn refs(&self, text: &str, what: &str) -> Result<Vec<EventRef>, StoreError> {
+        let mut refs = Vec::new();
+        for b in &self.query(text)? {
+            let ts = ints(b, 0).map_err(|e| bad_answer(what, e))?;
+            let keys = ints(b, 1).map_err(|e| bad_answer(what, e))?;
+            for (ts, key) in ts.into_iter().zip(keys) {
+                if let Some(key) = key {
+                    refs.push(EventRef::new(ts.unwrap_or(i64::MIN), key as u64));
+                }
+            }
+        }
+        // Sorted here rather than by the server: an ORDER BY is a shuffle on a cluster.
+        refs.sort_unstable();
+        self.cache.expect(refs.clone());
+        Ok(refs)
+    }
+
     /// Fetches the events of `refs`. Their time range goes with the keys: pages are mostly
     /// of events close in time, and the files' time statistics let the server skip the rest.
     fn fetch(&self, refs: &[EventRef]) -> Result<Vec<(u64, Held)>, StoreError> {
@@ -249,20 +268,7 @@ impl EventStore for RemoteStore {
         let Some(text) = self.select("unix_micros(time), event_key", p) else {
             return Ok(Vec::new());
         };
-        let mut refs = Vec::new();
-        for b in &self.query(&text)? {
-            let ts = ints(b, 0).map_err(|e| bad_answer("candidates", e))?;
-            let keys = ints(b, 1).map_err(|e| bad_answer("candidates", e))?;
-            for (ts, key) in ts.into_iter().zip(keys) {
-                if let Some(key) = key {
-                    refs.push(EventRef::new(ts.unwrap_or(i64::MIN), key as u64));
-                }
-            }
-        }
-        // Sorted here rather than by the server: an ORDER BY is a shuffle on a cluster.
-        refs.sort_unstable();
-        self.cache.expect(refs.clone());
-        Ok(refs)
+        self.refs(&text, "candidates")
     }
 
     fn candidates_each(&self, ps: &[Prefilter]) -> Result<Vec<Vec<EventRef>>, StoreError> {
@@ -344,6 +350,51 @@ impl EventStore for RemoteStore {
                 })
             })
             .collect())
+    }
+
+    fn search(&self, q: &crate::query::Query) -> Result<Option<Vec<EventRef>>, StoreError> {
+        let Ok(sql) = crate::sql::rule::search(q, &self.catalog) else {
+            return Ok(None);
+        };
+        // The `time` column holds microseconds (truncated): an event at microsecond `t` lies
+        // within t·1000 ..= t·1000 + 999 ns, so the bounds (ns) narrow by whole microseconds and
+        // only an event in a bound's own microsecond is checked here.
+        let micros = |ns: i128| {
+            i64::try_from(ns.div_euclid(1000)).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX })
+        };
+        let within = q.window().map_or_else(
+            || "true".to_owned(),
+            |(from, to)| {
+                format!(
+                    "time BETWEEN timestamp_micros({}) AND timestamp_micros({})",
+                    micros(from),
+                    micros(to)
+                )
+            },
+        );
+        let slots: String = (sql.slots.iter())
+            .map(|(column, expr)| format!(", {expr} AS {column}"))
+            .collect();
+        // Lambdas stay in SELECT lists (Sail refuses them in WHERE).
+        let text = format!(
+            "SELECT unix_micros(time), event_key FROM (SELECT time, event_key, \
+             filter(array(IF({}, 1, NULL)), x -> x IS NOT NULL) AS huntbench_hit FROM \
+             (SELECT *{slots} FROM {} WHERE {within})) WHERE size(huntbench_hit) > 0",
+            sql.condition, self.from
+        );
+        let found = self.refs(&text, "search")?;
+        let Some((from, to)) = q.window() else {
+            return Ok(Some(found));
+        };
+        let sure = |r: &EventRef| {
+            let ns = i128::from(r.ts) * 1000;
+            r.ts != i64::MIN && ns >= from && ns + 999 <= to
+        };
+        let (mut kept, edge): (Vec<EventRef>, Vec<EventRef>) = found.into_iter().partition(sure);
+        let checked = crate::store::check(self, &edge, |r, ev, _| q.matches(&ev).then_some(r))?;
+        kept.extend(checked.into_iter().flatten());
+        kept.sort_unstable();
+        Ok(Some(kept))
     }
 
     fn count_candidates(&self, p: &Prefilter) -> Result<usize, StoreError> {

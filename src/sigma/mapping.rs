@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use crate::event::Event;
 
-pub use convert::Transform;
+pub use convert::{INTEGRITY, Transform};
 pub use fields::{FieldRef, Resolved, lookup, lookup_idx};
 
 /// The built-in mapping file.

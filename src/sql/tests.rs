@@ -168,3 +168,24 @@ fn a_stack_reads_a_field_through_the_rules_slot_and_a_list_every_spelling() {
     assert!(any.contains("event_data['Image']") && any.contains("event_data['image']"));
     assert!(catalog().values_any_case("Data").contains("from_json"));
 }
+
+#[test]
+fn converted_fields_are_exact_sql() {
+    let cat = Catalog::assuming_every_field();
+    let rule = compiled(
+        "  product: windows\n  category: process_creation",
+        "  sel:\n    User|contains: 'AUTHORI'\n    IntegrityLevel: System\n  condition: sel",
+    );
+    let sql = rule::compile(&rule, &cat);
+    assert_eq!(sql.path, rule::Path::Exact);
+    let slots: String = sql.slots.iter().map(|(_, e)| e.as_str()).collect();
+    // 4688's `User` joins domain and name; its `MandatoryLabel` SID is offered as the level.
+    assert!(
+        slots.contains(r"concat(") && slots.contains("TargetUserName"),
+        "{slots}"
+    );
+    assert!(
+        slots.contains("'s-1-16-16384' THEN array(s, 'System')"),
+        "{slots}"
+    );
+}

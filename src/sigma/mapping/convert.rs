@@ -23,7 +23,9 @@ pub enum Transform {
     DomainUser,
 }
 
-const INTEGRITY: [(&str, &str); 7] = [
+/// Integrity level names and their mandatory label SIDs (also read by `sql::rule`, which says
+/// the same conversion in SQL).
+pub const INTEGRITY: [(&str, &str); 7] = [
     ("Untrusted", "S-1-16-0"),
     ("Low", "S-1-16-4096"),
     ("Medium", "S-1-16-8192"),

@@ -17,17 +17,6 @@ fn fetch(snap: &dyn EventStore, refs: &[EventRef]) -> Vec<(EventRef, Arc<Event>)
         .collect()
 }
 
-/// Events the prefilter proposes that `check` confirms, in time order (checked in parallel).
-fn confirmed(
-    snap: &dyn EventStore,
-    p: &crate::prefilter::Prefilter,
-    check: &(dyn Fn(&Event) -> bool + Sync),
-) -> anyhow::Result<Vec<EventRef>> {
-    let cands = snap.candidates(p)?;
-    let kept = crate::store::check(snap, &cands, |r, event, _| check(&event).then_some(r))?;
-    Ok(kept.into_iter().flatten().collect())
-}
-
 pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
     let snap = ctx.snap();
     Ok(match effect {
@@ -68,8 +57,7 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             text,
             query,
         } => {
-            let check = |e: &Event| query.matches(e);
-            let refs = confirmed(&*snap, &query.prefilter(), &check).map_err(|e| e.to_string());
+            let refs = crate::store::matching(&*snap, &query).map_err(|e| e.to_string());
             vec![Msg::Hits {
                 generation,
                 title: format!("search: {text}"),

@@ -12,14 +12,23 @@ use std::sync::Arc;
 /// Rows checked at a time: a list of any length holds one chunk of events.
 const CHUNK: usize = 8192;
 
-/// The rows whose events `query` matches, in the list's order. The query's prefilter first
-/// drops the rows the case's index rules out (by reference, without reading them); the rest
-/// are read a chunk at a time and checked exactly.
+/// The rows whose events `query` matches, in the list's order. A store that searches where the
+/// events are ([`EventStore::search`]) names them; otherwise the query's prefilter first drops
+/// the rows the case's index rules out (by reference, without reading them), and the rest are
+/// read a chunk at a time and checked exactly.
 pub fn filter_rows(
     snap: &dyn EventStore,
     rows: &[HitRow],
     query: &Query,
 ) -> Result<Vec<HitRow>, String> {
+    // A store that searches where the events are names the matches outright.
+    if let Some(found) = snap.search(query).map_err(|e| e.to_string())? {
+        let found: HashSet<EventRef> = found.into_iter().collect();
+        return Ok((rows.iter())
+            .filter(|row| found.contains(&row.r))
+            .copied()
+            .collect());
+    }
     let prefilter = query.prefilter();
     let candidates: Option<HashSet<EventRef>> = match prefilter {
         Prefilter::All => None,
