@@ -42,6 +42,9 @@ pub enum RemoteError {
     Connect { url: String, message: String },
     #[error("{what} failed: {message}")]
     Failed { what: String, message: String },
+    /// Interrupted on the server before it ended ([`Remote::interrupt`], Esc in the workbench).
+    #[error("{what} was stopped on the server")]
+    Stopped { what: String },
     #[error("{what} did not finish within {}s{}", .after.as_secs_f64(),
         if *.interrupted { " (interrupted on the server)" } else { "" })]
     TimedOut {
@@ -240,9 +243,18 @@ fn bounded<T: Send + 'static>(
             message: format!("cannot start a thread: {e}"),
         })?;
     match receive.recv_timeout(timeout) {
-        Ok(answer) => answer.map_err(|e| RemoteError::Failed {
-            what: what.to_owned(),
-            message: e.to_string(),
+        Ok(answer) => answer.map_err(|e| {
+            let message = e.to_string();
+            // Spark's error class for an operation interrupted on the server.
+            match message.contains("OPERATION_CANCELED") {
+                true => RemoteError::Stopped {
+                    what: what.to_owned(),
+                },
+                false => RemoteError::Failed {
+                    what: what.to_owned(),
+                    message,
+                },
+            }
         }),
         Err(_) => Err(RemoteError::TimedOut {
             what: what.to_owned(),

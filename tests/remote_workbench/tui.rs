@@ -1,11 +1,12 @@
 //! End to end: `huntbench --remote sc://… --table EXPORT` in a detached tmux session against
 //! Sail: a rule's count and hits, an event with why it matched, its process tree, a value
-//! pivot, and a live edit with its count delta, all over the remote store.
+//! pivot, and a live edit with its count delta, all over the remote store; and against a Spark
+//! cluster, Esc stopping a search that would run for ever there.
 
-use super::{BIN, Server, case_and_export, sail_present};
+use super::{BIN, Server, case_and_export, sail_present, spark_present};
 use crate::common::tmux::{self, Session};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const WMI_RULE: &str = "Process Started by the WMI Provider Host";
 
@@ -22,6 +23,21 @@ fn rule_line(screen: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Starts the workbench in `s` over `server`'s copy of `export`, its state under `home`.
+fn open_workbench(s: &Session, home: &Path, server: &Server, export: &Path) {
+    let (cfg, cache) = (home.join("cfg"), home.join("cache"));
+    s.keys(&[
+        &format!(
+            "HUNTBENCH_CONFIG_DIR='{}' HUNTBENCH_CACHE_DIR='{}' '{BIN}' --remote '{}' --table '{}'",
+            cfg.display(),
+            cache.display(),
+            server.url,
+            export.display()
+        ),
+        "Enter",
+    ]);
+}
+
 #[test]
 fn the_workbench_over_remote_opens_hits_a_tree_a_pivot_and_a_live_edit() {
     if !sail_present() {
@@ -35,17 +51,7 @@ fn the_workbench_over_remote_opens_hits_a_tree_a_pivot_and_a_live_edit() {
     let (_, export) = case_and_export(home.path());
     let server = Server::start("sail-server");
     let s = session();
-    let (cfg, cache) = (home.path().join("cfg"), home.path().join("cache"));
-    s.keys(&[
-        &format!(
-            "HUNTBENCH_CONFIG_DIR='{}' HUNTBENCH_CACHE_DIR='{}' '{BIN}' --remote '{}' --table '{}'",
-            cfg.display(),
-            cache.display(),
-            server.url,
-            export.display()
-        ),
-        "Enter",
-    ]);
+    open_workbench(&s, home.path(), &server, &export);
     let screen = s.wait("the WMI rule with its count", |sc| {
         rule_line(sc).is_some_and(|l| l.contains(" 24 "))
     });
@@ -105,5 +111,56 @@ fn the_workbench_over_remote_opens_hits_a_tree_a_pivot_and_a_live_edit() {
     s.keys(&["q"]);
     s.wait("the shell back", |sc| !sc.contains("huntbench Rules"));
     // The workbench's own state went under the cache directory, not beside the export.
-    assert!(cache.join("remote").is_dir());
+    assert!(home.path().join("cache/remote").is_dir());
+}
+
+/// Esc while a search runs on the server stops it there: the search is a regular expression
+/// that Java's backtracking engine (the Spark cluster's; Sail's is linear) would try for hours
+/// on a command line, and the workbench answers the next question at once.
+#[test]
+fn esc_stops_a_search_running_on_a_spark_cluster() {
+    if !spark_present() {
+        return;
+    }
+    if !tmux::installed() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (_, export) = case_and_export(home.path());
+    let server = Server::start("spark-cluster");
+    let s = session();
+    open_workbench(&s, home.path(), &server, &export);
+    s.wait("the rules counted", |sc| {
+        rule_line(sc).is_some_and(|l| l.contains(" 24 ")) && !sc.contains("working:")
+    });
+    // Ten `.*` try n^10 ways through a command line of n characters before failing on QQQ.
+    s.keys(&["/"]);
+    s.literal("CommandLine|re=.*.*.*.*.*.*.*.*.*.*QQQ");
+    s.keys(&["Enter"]);
+    s.wait_for("working: query");
+    std::thread::sleep(Duration::from_secs(5));
+    let running = s.capture();
+    assert!(running.contains("working: query"), "{running}");
+    let pressed = Instant::now();
+    s.keys(&["Escape"]);
+    let stopped = s.wait("the search stopped", |sc| !sc.contains("working:"));
+    assert!(
+        pressed.elapsed() < Duration::from_secs(30),
+        "{:?}: {stopped}",
+        pressed.elapsed()
+    );
+    assert!(!stopped.contains("search: CommandLine"), "{stopped}");
+    assert!(
+        stopped.contains("the query was stopped on the server"),
+        "{stopped}"
+    );
+    // The next search is answered while the stopped one's task may still spin on an executor.
+    s.keys(&["/"]);
+    s.literal("EventID=4688");
+    s.keys(&["Enter"]);
+    s.wait("the next search's results", |sc| {
+        sc.contains("search: EventID=4688") && sc.contains("4688")
+    });
+    s.keys(&["q"]);
 }
