@@ -55,29 +55,76 @@ impl Slots {
     }
 
     /// The value as columns: `v_…` the value and `l_…` it lowered, or `a_…` the values.
-    fn hold(&mut self, value: Val) -> Val {
+    fn hold(&mut self, value: Val) -> Held {
         match value {
-            Val::Absent => Val::Absent,
+            Val::Absent => Held::Absent,
             Val::One(expr) => {
                 let h = Slots::name(&expr);
                 self.define(format!("l_{h}"), format!("lower({expr})"));
                 self.define(format!("v_{h}"), expr);
-                Val::One(format!("v_{h}"))
+                Held::One(Operand {
+                    sql: format!("v_{h}"),
+                    lower: format!("l_{h}"),
+                })
             }
             Val::Many(expr) => {
                 let column = format!("a_{}", Slots::name(&expr));
                 self.define(column.clone(), expr);
-                Val::Many(column)
+                Held::Many(column)
             }
         }
     }
 }
 
-/// `v` lowered: the companion column of a held value, else `lower(v)`.
-fn lowered(v: &str) -> String {
-    match v.strip_prefix("v_") {
-        Some(h) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => format!("l_{h}"),
-        _ => format!("lower({v})"),
+/// One value as a test reads it: its SQL, and its SQL lowercased (for a held value, the twin
+/// column computed once per event).
+#[derive(Clone, Debug)]
+struct Operand {
+    sql: String,
+    lower: String,
+}
+
+impl Operand {
+    /// A value not held in a column (an array's element, `x`): lowered where it is read.
+    fn of(sql: &str) -> Operand {
+        Operand {
+            sql: sql.to_owned(),
+            lower: format!("lower({sql})"),
+        }
+    }
+}
+
+/// A field's value in the rule's columns ([`Slots::hold`]).
+enum Held {
+    Absent,
+    One(Operand),
+    /// The column of an array of values.
+    Many(String),
+}
+
+impl Held {
+    fn val(&self) -> Val {
+        match self {
+            Held::Absent => Val::Absent,
+            Held::One(o) => Val::One(o.sql.clone()),
+            Held::Many(column) => Val::Many(column.clone()),
+        }
+    }
+
+    /// [`Val::any`], the test given each value as an [`Operand`].
+    fn any(&self, test: impl Fn(&Operand) -> String) -> String {
+        match self {
+            Held::One(o) => format!("coalesce({}, false)", test(o)),
+            other => other.val().any(|v| test(&Operand::of(v))),
+        }
+    }
+
+    /// [`Val::any_present`], the test given each value as an [`Operand`].
+    fn any_present(&self, test: impl Fn(&Operand) -> String) -> String {
+        match self {
+            Held::One(o) => test(o),
+            other => other.val().any_present(|v| test(&Operand::of(v))),
+        }
     }
 }
 
@@ -136,7 +183,7 @@ pub fn with_values(
     let values = (fields.iter())
         .map(|name| {
             let field = rule.sources.field(name, &mut Vec::new());
-            Ok(slots.hold(field_value(&field, cat)?).array())
+            Ok(slots.hold(field_value(&field, cat)?).val().array())
         })
         .collect::<Result<Vec<_>, Unsupported>>()?;
     sql.slots = slots.0;
@@ -190,7 +237,7 @@ fn item_sql(item: &Item, cat: &Catalog, slots: &mut Slots) -> Result<String, Uns
             Test::Null => "false".to_owned(),
             Test::Exists(b) => b.to_string(),
             t => {
-                if matches!(t, Test::FieldRef { .. }) && matches!(value, Val::Many(_)) {
+                if matches!(t, Test::FieldRef { .. }) && matches!(value, Held::Many(_)) {
                     return Err("fieldref on a field with several values".into());
                 }
                 let test = test_sql(t, cat, slots)?;
@@ -215,10 +262,10 @@ fn item_sql(item: &Item, cat: &Catalog, slots: &mut Slots) -> Result<String, Uns
     };
     let body = match (&item.field, &value) {
         (None, _) => combine(on_value),
-        (Some(_), Val::Absent) => absent.to_string(),
+        (Some(_), Held::Absent) => absent.to_string(),
         (Some(_), _) => format!(
             "(CASE WHEN {} THEN {} ELSE {absent} END)",
-            value.present(),
+            value.val().present(),
             combine(on_value)
         ),
     };
@@ -339,8 +386,8 @@ fn domain_user(cat: &Catalog) -> Result<Val, Unsupported> {
     )))
 }
 
-/// A test as SQL over the SQL of one value.
-type ValueTest = Box<dyn Fn(&str) -> String>;
+/// A test as SQL over one value.
+type ValueTest = Box<dyn Fn(&Operand) -> String>;
 
 fn test_sql(t: &Test, cat: &Catalog, slots: &mut Slots) -> Result<ValueTest, Unsupported> {
     Ok(match t {
@@ -359,24 +406,27 @@ fn test_sql(t: &Test, cat: &Catalog, slots: &mut Slots) -> Result<ValueTest, Uns
         }
         Test::Regex { re, .. } => {
             let pattern = quote(re.as_str());
-            Box::new(move |v| format!("({v} RLIKE {pattern})"))
+            Box::new(move |v| format!("({} RLIKE {pattern})", v.sql))
         }
         Test::Cidr(net) => {
             let (lo, hi) = match (net.network(), net.broadcast()) {
                 (IpAddr::V4(lo), IpAddr::V4(hi)) => (u32::from(lo), u32::from(hi)),
                 _ => return Err(format!("cidr on an IPv6 network ({net})")),
             };
-            Box::new(move |v| ipv4_in(v, lo, hi))
+            Box::new(move |v| ipv4_in(&v.sql, lo, hi))
         }
         Test::Cmp(op, n) => {
             let (op, n) = (*op, *n);
             if !n.is_finite() {
                 return Err("a comparison with a number that is not finite".into());
             }
-            Box::new(move |v| format!("coalesce({} {} {n:?}, false)", number(v), cmp_symbol(op)))
+            Box::new(move |v| {
+                let number = number(&v.sql);
+                format!("coalesce({number} {} {n:?}, false)", cmp_symbol(op))
+            })
         }
         Test::FieldRef { other, pos, cased } => {
-            let Val::One(o) = slots.hold(field_value(other, cat)?) else {
+            let Held::One(o) = slots.hold(field_value(other, cat)?) else {
                 return Err(format!(
                     "fieldref to `{}`, absent or several values",
                     other.name
@@ -385,9 +435,9 @@ fn test_sql(t: &Test, cat: &Catalog, slots: &mut Slots) -> Result<ValueTest, Uns
             let (pos, cased) = (*pos, *cased);
             Box::new(move |v| {
                 let (a, b) = if cased {
-                    (v.to_owned(), o.clone())
+                    (&v.sql, &o.sql)
                 } else {
-                    (lowered(v), lowered(&o))
+                    (&v.lower, &o.lower)
                 };
                 let test = match pos {
                     Position::Equal => format!("({a} = {b})"),
@@ -446,12 +496,8 @@ fn ipv4_in(v: &str, lo: u32, hi: u32) -> String {
 }
 
 /// A Sigma string test on one value.
-fn str_sql(v: &str, m: &StrMatcher) -> String {
-    let text = if m.is_cased() {
-        v.to_owned()
-    } else {
-        lowered(v)
-    };
+fn str_sql(v: &Operand, m: &StrMatcher) -> String {
+    let text = if m.is_cased() { &v.sql } else { &v.lower };
     let lit = |s: &str| {
         if m.is_cased() {
             quote(s)
@@ -461,7 +507,7 @@ fn str_sql(v: &str, m: &StrMatcher) -> String {
     };
     let pieces = m.pattern.pieces.as_slice();
     let test = match pieces {
-        [] => format!("({v} = '')"),
+        [] => format!("({} = '')", v.sql),
         [Piece::Lit(a)] => format!("({text} = {})", lit(a)),
         [Piece::Star] => "true".to_owned(),
         [Piece::Lit(a), Piece::Star] => format!("startswith({text}, {})", lit(a)),
@@ -489,7 +535,7 @@ fn str_sql(v: &str, m: &StrMatcher) -> String {
     };
     match m.int_value() {
         // Integer comparison when the value parses as one, else as text.
-        Some(n) => format!("coalesce({} = {n}, {test})", integer(v)),
+        Some(n) => format!("coalesce({} = {n}, {test})", integer(&v.sql)),
         None => test,
     }
 }
