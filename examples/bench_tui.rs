@@ -176,6 +176,7 @@ fn open_remote(url: &str, table: &str, state: &Path) -> anyhow::Result<Ctx> {
     let backend = RemoteBackend {
         url: url.to_owned(),
         source: TableSource::parse(table),
+        watch: huntbench::remote::store::WATCH,
     };
     let opts = TuiOptions {
         case_dir: state.to_owned(),

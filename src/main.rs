@@ -62,6 +62,7 @@ fn remote_backend(table: &huntbench::cli::RemoteTable) -> anyhow::Result<Arc<dyn
     Ok(Arc::new(RemoteBackend {
         url: table.url.clone(),
         source: TableSource::parse(&table.table),
+        watch: huntbench::remote::store::WATCH,
     }))
 }
 

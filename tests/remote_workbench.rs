@@ -18,8 +18,8 @@ use common::servers::{Server, repo, sail_present, spark_present};
 use huntbench::event::Event;
 use huntbench::prefilter::Prefilter;
 use huntbench::remote::Remote;
-use huntbench::remote::store::{RemoteStore, TableSource};
-use huntbench::store::{EventRef, EventStore, Lookup};
+use huntbench::remote::store::{RemoteBackend, RemoteStore, TableSource};
+use huntbench::store::{Backend, EventRef, EventStore, Lookup};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -310,4 +310,39 @@ fn rules_hit_the_same_events_remotely() {
         fired += usize::from(!r.is_empty());
     }
     assert!(fired >= 5, "{fired} rules fired");
+}
+
+#[test]
+fn a_remote_case_says_when_the_table_grew() {
+    if !sail_present() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (_, export) = case_and_export(home.path());
+    let server = Server::start("sail-server");
+    let backend = RemoteBackend {
+        url: server.url.clone(),
+        source: TableSource::parse(export.to_str().unwrap()),
+        watch: std::time::Duration::ZERO,
+    };
+    let state = home.path().join("state");
+    let opened = backend
+        .open(&state, &[], &Default::default(), &mut |_| {})
+        .unwrap();
+    let view = opened.case.snapshot();
+    assert_eq!(opened.case.refresh().unwrap(), 246);
+    // Another export's file lands in the table's directory (a copy of one of its files).
+    let file = common::files_with_extension(&export, "parquet")
+        .into_iter()
+        .next()
+        .unwrap();
+    let more = file.with_file_name(format!(
+        "more-{}",
+        file.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::copy(&file, &more).unwrap();
+    let now = opened.case.refresh().unwrap();
+    assert!(now > 246, "{now}");
+    // The session's count stays as opened (the status line shows both).
+    assert_eq!(view.num_events(), 246);
 }

@@ -453,7 +453,7 @@ fn an_ingest_by_another_process_shows_in_the_status_line() {
     let screen = s.wait("the case open", |sc| {
         events_shown(sc).is_some_and(|n| n > 0)
     });
-    assert!(!screen.contains("on disk"), "{screen}");
+    assert!(!screen.contains("reopen to include"), "{screen}");
     let out = Command::new(BIN)
         .args(["ingest", "--quiet", "--case"])
         .arg(s.case())
@@ -465,6 +465,6 @@ fn an_ingest_by_another_process_shows_in_the_status_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    s.wait("the notice", |sc| sc.contains("on disk: reopen to include"));
+    s.wait("the notice", |sc| sc.contains("events: reopen to include"));
     s.quit_and_check_terminal();
 }

@@ -28,6 +28,10 @@ use std::time::Duration;
 
 /// The view a Parquet location is registered as.
 pub const VIEW: &str = "huntbench_events";
+/// The view the location is listed again as, to count what it holds now ([`CaseStore::refresh`]).
+const VIEW_NOW: &str = "huntbench_events_now";
+/// How often the workbench's watch asks the server how many events the table holds now.
+pub const WATCH: Duration = Duration::from_secs(30);
 
 /// How long one question may run on the server before it is interrupted.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(300);
@@ -151,6 +155,31 @@ impl RemoteStore {
             cache: EventCache::default(),
             queries: AtomicUsize::new(0),
         })
+    }
+
+    /// How many events `source` holds now: a Parquet location is listed again under a view of
+    /// its own, since a server may keep the listing a view was registered with (Spark may;
+    /// Sail lists the files again for every query).
+    pub fn count_now(&self, source: &TableSource) -> Result<u64, StoreError> {
+        let from = match source {
+            TableSource::Parquet(location) => {
+                (self
+                    .remote
+                    .register_parquet(VIEW_NOW, location, QUERY_TIMEOUT))
+                .map_err(failed)?;
+                VIEW_NOW
+            }
+            TableSource::Table(name) => name.as_str(),
+        };
+        let mut n = 0;
+        for b in &self.query(&format!("SELECT count(*) FROM {from}"))? {
+            n += ints(b, 0)
+                .map_err(|e| bad_answer("count", e))?
+                .into_iter()
+                .flatten()
+                .sum::<i64>();
+        }
+        Ok(n.max(0) as u64)
     }
 
     /// How many queries this view has sent since it was opened.
@@ -513,6 +542,10 @@ pub struct RemoteCase {
     name: String,
     dir: PathBuf,
     store: Arc<RemoteStore>,
+    source: TableSource,
+    watch: Duration,
+    /// When the server was last asked how many events the table holds, and its answer.
+    counted: std::sync::Mutex<(std::time::Instant, u64)>,
 }
 
 impl CaseStore for RemoteCase {
@@ -529,9 +562,14 @@ impl CaseStore for RemoteCase {
     }
 
     fn refresh(&self) -> Result<u64, StoreError> {
-        // A remote table is read as it was when opened; asking again would be a query every
-        // few seconds.
-        Ok(self.store.num_events())
+        // The view stays as opened; the table is counted again at most every `watch` (the
+        // workbench asks every few seconds, and each answer is a query or two).
+        let mut counted = self.counted.lock().unwrap_or_else(|p| p.into_inner());
+        if counted.0.elapsed() >= self.watch {
+            let now = self.store.count_now(&self.source)?;
+            *counted = (std::time::Instant::now(), now);
+        }
+        Ok(counted.1)
     }
 }
 
@@ -540,6 +578,8 @@ impl CaseStore for RemoteCase {
 pub struct RemoteBackend {
     pub url: String,
     pub source: TableSource,
+    /// How often an open case asks whether the table grew ([`WATCH`]).
+    pub watch: Duration,
 }
 
 impl Backend for RemoteBackend {
@@ -570,10 +610,14 @@ impl Backend for RemoteBackend {
             format!("reading {} on {}", self.source, remote.url()),
         );
         let store = Arc::new(RemoteStore::open(Arc::clone(&remote), &self.source)?);
+        let events = store.num_events();
         let case = RemoteCase {
             name: format!("{} on {}", self.source, remote.url()),
             dir: dir.to_owned(),
             store,
+            source: self.source.clone(),
+            watch: self.watch,
+            counted: std::sync::Mutex::new((std::time::Instant::now(), events)),
         };
         Ok(Opened {
             case: Arc::new(case),

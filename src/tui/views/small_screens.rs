@@ -268,8 +268,9 @@ pub fn status(f: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         text.push_str(&format!(" (+{feeding} only feeding correlations)"));
     }
     if let Some(n) = app.events_on_disk.filter(|&n| n != app.events) {
-        // Another process ingested into the case: this session's lists do not show those.
-        text.push_str(&format!(" │ case now {n} on disk: reopen to include"));
+        // Another process ingested into the case (or the remote table grew): this session's
+        // lists do not show those.
+        text.push_str(&format!(" │ case now {n} events: reopen to include"));
     }
     if !app.input_problems.is_empty() {
         // Stays in the status line: problems with the inputs change what the hunt covers.
