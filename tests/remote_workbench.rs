@@ -59,6 +59,25 @@ fn case_and_export(home: &Path) -> (PathBuf, PathBuf) {
     (case, export)
 }
 
+/// The samples ingested into a case and, exported, read by the server `script` starts: the
+/// test's directory, the case, the server and the remote store over the export.
+fn case_and_store(
+    script: &'static str,
+) -> (
+    tempfile::TempDir,
+    huntbench::index::Case,
+    Server,
+    RemoteStore,
+) {
+    let home = tempfile::tempdir().unwrap();
+    let (case_dir, export) = case_and_export(home.path());
+    let case = huntbench::index::Case::open(&case_dir).unwrap();
+    let server = Server::start(script);
+    let remote = Arc::new(Remote::connect_with_token(&server.url, None).unwrap());
+    let store = RemoteStore::open(remote, &TableSource::parse(export.to_str().unwrap())).unwrap();
+    (home, case, server, store)
+}
+
 /// Events as comparable text (references differ between stores): time and JSON, sorted.
 fn described(store: &dyn EventStore, refs: &[EventRef]) -> Vec<(i64, String)> {
     let mut out: Vec<(i64, String)> = (refs.iter())
@@ -119,14 +138,8 @@ fn the_remote_store_answers_as_the_local_case_on_a_spark_cluster() {
 }
 
 fn answers_as_the_local_case(script: &'static str) {
-    let home = tempfile::tempdir().unwrap();
-    let (case_dir, export) = case_and_export(home.path());
-    let case = huntbench::index::Case::open(&case_dir).unwrap();
+    let (_home, case, _server, store) = case_and_store(script);
     let local = case.snapshot();
-    let server = Server::start(script);
-    let remote = Arc::new(Remote::connect_with_token(&server.url, None).unwrap());
-    let source = TableSource::parse(export.to_str().unwrap());
-    let store = RemoteStore::open(remote, &source).unwrap();
 
     assert_eq!(store.num_events(), 246);
     assert_eq!(store.num_events(), local.num_events());
@@ -276,13 +289,8 @@ fn rules_hit_the_same_events_remotely() {
     if !sail_present() {
         return;
     }
-    let home = tempfile::tempdir().unwrap();
-    let (case_dir, export) = case_and_export(home.path());
-    let case = huntbench::index::Case::open(&case_dir).unwrap();
+    let (_home, case, _server, store) = case_and_store("sail-server");
     let local = case.snapshot();
-    let server = Server::start("sail-server");
-    let remote = Arc::new(Remote::connect_with_token(&server.url, None).unwrap());
-    let store = RemoteStore::open(remote, &TableSource::parse(export.to_str().unwrap())).unwrap();
     let loader = huntbench::sigma::Loader::new().unwrap();
     let set = loader.load_paths(&[repo().join("rules/windows")]);
     assert!(set.rules.len() >= 10, "the bundled pack");

@@ -394,11 +394,19 @@ impl EventStore for RemoteStore {
         let within = q.window().map_or_else(
             || "true".to_owned(),
             |(from, to)| {
-                format!(
-                    "time BETWEEN timestamp_micros({}) AND timestamp_micros({})",
-                    micros(from),
-                    micros(to)
-                )
+                let (lo, hi) = (micros(from), micros(to));
+                let mut parts = vec![format!("unix_micros(time) BETWEEN {lo} AND {hi}")];
+                // A bound a timestamp can hold (years 1 to 9999; Spark refuses others) also
+                // lets the server skip files by their time statistics.
+                const HELD: std::ops::RangeInclusive<i64> =
+                    -62_135_596_800_000_000..=253_402_300_799_999_999;
+                if HELD.contains(&lo) {
+                    parts.push(format!("time >= timestamp_micros({lo})"));
+                }
+                if HELD.contains(&hi) {
+                    parts.push(format!("time <= timestamp_micros({hi})"));
+                }
+                parts.join(" AND ")
             },
         );
         let slots: String = (sql.slots.iter())

@@ -3,14 +3,12 @@
 //! (`store::stack_here`), for a rule's hits (fields read through the rule's mapping) and for
 //! other lists (named by their keys).
 
-use super::case_and_export;
-use crate::common::servers::{Server, sail_present, spark_present};
+use super::case_and_store;
+use crate::common::servers::{sail_present, spark_present};
 use huntbench::prefilter::Prefilter;
-use huntbench::remote::Remote;
-use huntbench::remote::store::{RemoteStore, TableSource};
+use huntbench::remote::store::RemoteStore;
 use huntbench::sigma::CompiledRule;
 use huntbench::store::{EventRef, EventStore, StackQuery, Stacked, stack_here};
-use std::sync::Arc;
 
 /// Process creations in either dialect: Sysmon 1 and Security 4688, whose `NewProcessName`
 /// the rule reads as `Image`.
@@ -74,13 +72,8 @@ fn stacks_count_as_here(script: &'static str, sets: &[&[&str]], bundled: bool) {
     let field_sets: Vec<Vec<String>> = (sets.iter())
         .map(|s| s.iter().map(|f| (*f).to_owned()).collect())
         .collect();
-    let home = tempfile::tempdir().unwrap();
-    let (case_dir, export) = case_and_export(home.path());
-    let case = huntbench::index::Case::open(&case_dir).unwrap();
+    let (_home, case, _server, store) = case_and_store(script);
     let local = case.snapshot();
-    let server = Server::start(script);
-    let remote = Arc::new(Remote::connect_with_token(&server.url, None).unwrap());
-    let store = RemoteStore::open(remote, &TableSource::parse(export.to_str().unwrap())).unwrap();
 
     let loader = huntbench::sigma::Loader::new().unwrap();
     let mut set = match bundled {

@@ -38,20 +38,32 @@ fn open_workbench(s: &Session, home: &Path, server: &Server, export: &Path) {
     ]);
 }
 
-#[test]
-fn the_workbench_over_remote_opens_hits_a_tree_a_pivot_and_a_live_edit() {
-    if !sail_present() {
-        return;
+/// The samples' export served by the server `script` starts (when `present`), and the
+/// workbench opened on it in a tmux session; `None` (the test skips) when a part is missing.
+fn workbench_on(
+    script: &'static str,
+    present: bool,
+) -> Option<(Session, Server, tempfile::TempDir)> {
+    if !present {
+        return None;
     }
     if !tmux::installed() {
         eprintln!("skipped: tmux is not installed");
-        return;
+        return None;
     }
     let home = tempfile::tempdir().unwrap();
     let (_, export) = case_and_export(home.path());
-    let server = Server::start("sail-server");
+    let server = Server::start(script);
     let s = session();
     open_workbench(&s, home.path(), &server, &export);
+    Some((s, server, home))
+}
+
+#[test]
+fn the_workbench_over_remote_opens_hits_a_tree_a_pivot_and_a_live_edit() {
+    let Some((s, _server, home)) = workbench_on("sail-server", sail_present()) else {
+        return;
+    };
     let screen = s.wait("the WMI rule with its count", |sc| {
         rule_line(sc).is_some_and(|l| l.contains(" 24 "))
     });
@@ -119,18 +131,9 @@ fn the_workbench_over_remote_opens_hits_a_tree_a_pivot_and_a_live_edit() {
 /// on a command line, and the workbench answers the next question at once.
 #[test]
 fn esc_stops_a_search_running_on_a_spark_cluster() {
-    if !spark_present() {
+    let Some((s, _server, _home)) = workbench_on("spark-cluster", spark_present()) else {
         return;
-    }
-    if !tmux::installed() {
-        eprintln!("skipped: tmux is not installed");
-        return;
-    }
-    let home = tempfile::tempdir().unwrap();
-    let (_, export) = case_and_export(home.path());
-    let server = Server::start("spark-cluster");
-    let s = session();
-    open_workbench(&s, home.path(), &server, &export);
+    };
     s.wait("the rules counted", |sc| {
         rule_line(sc).is_some_and(|l| l.contains(" 24 ")) && !sc.contains("working:")
     });
