@@ -14,6 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 mod cache;
+mod case;
 mod columns;
 pub mod scan;
 mod stack;

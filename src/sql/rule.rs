@@ -2,12 +2,16 @@
 //! written in SQL with the matcher's meaning, otherwise the rule's prefilter (a superset),
 //! whose candidates the exact matcher confirms where they are fetched.
 
-use super::{Catalog, Val, and, lower, or, quote};
+mod convert;
+mod value;
+
+use super::{Catalog, Val, and, or, quote};
 use crate::sigma::CompiledRule;
-use crate::sigma::mapping::{FieldRef, Source, Transform};
-use crate::sigma::matcher::{CmpOp, Item, Node, Position, Test};
-use crate::sigma::value::{Piece, StrMatcher};
+use crate::sigma::mapping::{FieldRef, Source};
+use crate::sigma::matcher::{Item, Node, Test};
+use convert::converted;
 use std::net::IpAddr;
+use value::{Operand, cmp_symbol, ipv4_in, number, position_sql, str_sql};
 
 /// How a rule runs remotely.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,24 +76,6 @@ impl Slots {
                 self.define(column.clone(), expr);
                 Held::Many(column)
             }
-        }
-    }
-}
-
-/// One value as a test reads it: its SQL, and its SQL lowercased (for a held value, the twin
-/// column computed once per event).
-#[derive(Clone, Debug)]
-struct Operand {
-    sql: String,
-    lower: String,
-}
-
-impl Operand {
-    /// A value not held in a column (an array's element, `x`): lowered where it is read.
-    fn of(sql: &str) -> Operand {
-        Operand {
-            sql: sql.to_owned(),
-            lower: format!("lower({sql})"),
         }
     }
 }
@@ -321,71 +307,6 @@ fn field_value(f: &FieldRef, cat: &Catalog) -> Result<Val, Unsupported> {
     })
 }
 
-/// `field` read through an alias with its conversion, as the matcher converts it
-/// (`sigma::mapping::convert`): a user name or domain split off `DOMAIN\user`, an integrity
-/// level offered in both its forms, or the domain and user joined.
-fn converted(field: Option<&str>, transform: Transform, cat: &Catalog) -> Result<Val, Unsupported> {
-    let read = field.map_or(Val::Absent, |name| cat.value(name));
-    // The part after the last backslash (all of it when there is none).
-    let user = |s: &str| format!("substring_index({s}, '\\\\', -1)");
-    Ok(match transform {
-        Transform::None => read,
-        Transform::DomainUser => domain_user(cat)?,
-        _ if read == Val::Absent => Val::Absent,
-        Transform::UserName => {
-            Val::Many(format!("transform({}, s -> {})", read.array(), user("s")))
-        }
-        Transform::UserDomain => {
-            // Only values holding a backslash have a domain; none of them: absent.
-            let domains = format!(
-                "filter(transform({}, s -> IF(instr(s, '\\\\') > 0, \
-                 substring(s, 1, length(s) - length({}) - 1), NULL)), d -> d IS NOT NULL)",
-                read.array(),
-                user("s")
-            );
-            Val::Many(format!(
-                "(CASE WHEN size({domains}) > 0 THEN {domains} END)"
-            ))
-        }
-        Transform::Integrity => {
-            // Each value, followed by its other form when it names a level either way.
-            let arms: Vec<String> = (crate::sigma::mapping::INTEGRITY.iter())
-                .flat_map(|(name, sid)| {
-                    [(name, sid), (sid, name)].map(|(from, to)| {
-                        format!("WHEN {} THEN array(s, {})", quote(&lower(from)), quote(to))
-                    })
-                })
-                .collect();
-            Val::Many(format!(
-                "flatten(transform({}, s -> CASE lower(s) {} ELSE array(s) END))",
-                read.array(),
-                arms.join(" ")
-            ))
-        }
-    })
-}
-
-/// A 4688's `User` as Sysmon writes it: `TargetDomainName\TargetUserName`, or the Subject pair
-/// when the target user is absent or `-`; the user alone when the domain is absent or empty.
-fn domain_user(cat: &Catalog) -> Result<Val, Unsupported> {
-    let one = |name: &str| match cat.value(name) {
-        Val::Many(_) => Err(format!("`{name}` has several values in some event")),
-        v => Ok(v.expr().to_owned()),
-    };
-    let (tu, td) = (one("TargetUserName")?, one("TargetDomainName")?);
-    let (su, sd) = (one("SubjectUserName")?, one("SubjectDomainName")?);
-    let join = |d: &str, u: &str| {
-        format!(
-            "(CASE WHEN {d} IS NOT NULL AND {d} <> '' THEN concat({d}, '\\\\', {u}) ELSE {u} END)"
-        )
-    };
-    Ok(Val::One(format!(
-        "(CASE WHEN {tu} IS NOT NULL AND {tu} <> '-' THEN {} WHEN {su} IS NOT NULL THEN {} END)",
-        join(&td, &tu),
-        join(&sd, &su)
-    )))
-}
-
 /// A test as SQL over one value.
 type ValueTest = Box<dyn Fn(&Operand) -> String>;
 
@@ -439,105 +360,13 @@ fn test_sql(t: &Test, cat: &Catalog, slots: &mut Slots) -> Result<ValueTest, Uns
                 } else {
                     (&v.lower, &o.lower)
                 };
-                let test = match pos {
-                    Position::Equal => format!("({a} = {b})"),
-                    Position::Prefix => format!("startswith({a}, {b})"),
-                    Position::Suffix => format!("endswith({a}, {b})"),
-                    Position::Contains => format!("contains({a}, {b})"),
-                };
+                let test = position_sql(pos, a, b);
                 // The other field may be absent.
                 format!("coalesce({test}, false)")
             })
         }
         Test::TimePart { .. } => return Err("a time-part comparison".into()),
     })
-}
-
-fn cmp_symbol(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Gt => ">",
-        CmpOp::Gte => ">=",
-        CmpOp::Lt => "<",
-        CmpOp::Lte => "<=",
-        CmpOp::Eq => "=",
-    }
-}
-
-/// The value as a number the way the matcher parses it (`0x` hex or decimal integer, else a
-/// float), `NULL` when it is not one.
-fn number(v: &str) -> String {
-    format!(
-        "(CASE WHEN trim({v}) RLIKE '^0[xX][0-9a-fA-F]+$' THEN try_cast(conv(substr(trim({v}), 3), 16, 10) AS DOUBLE) \
-         ELSE try_cast(trim({v}) AS DOUBLE) END)"
-    )
-}
-
-/// The value as an unsigned integer (`0x` hex or decimal digits), `NULL` when it is not one.
-fn integer(v: &str) -> String {
-    format!(
-        "(CASE WHEN trim({v}) RLIKE '^0[xX][0-9a-fA-F]+$' THEN try_cast(conv(substr(trim({v}), 3), 16, 10) AS DECIMAL(20,0)) \
-         WHEN trim({v}) RLIKE '^[0-9]+$' THEN try_cast(trim({v}) AS DECIMAL(20,0)) END)"
-    )
-}
-
-/// Whether the value is an IPv4 address (as Rust parses one: four decimal octets, no leading
-/// zeros) within `lo..=hi`.
-fn ipv4_in(v: &str, lo: u32, hi: u32) -> String {
-    const OCTET: &str = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-    let shape = format!("^({OCTET}\\\\.){{3}}{OCTET}$");
-    let part = |i: usize| format!("try_cast(split(trim({v}), '[.]')[{i}] AS BIGINT)");
-    format!(
-        "(CASE WHEN trim({v}) RLIKE '{shape}' THEN ({} * 16777216 + {} * 65536 + {} * 256 + {}) BETWEEN {lo} AND {hi} ELSE false END)",
-        part(0),
-        part(1),
-        part(2),
-        part(3)
-    )
-}
-
-/// A Sigma string test on one value.
-fn str_sql(v: &Operand, m: &StrMatcher) -> String {
-    let text = if m.is_cased() { &v.sql } else { &v.lower };
-    let lit = |s: &str| {
-        if m.is_cased() {
-            quote(s)
-        } else {
-            quote(&lower(s))
-        }
-    };
-    let pieces = m.pattern.pieces.as_slice();
-    let test = match pieces {
-        [] => format!("({} = '')", v.sql),
-        [Piece::Lit(a)] => format!("({text} = {})", lit(a)),
-        [Piece::Star] => "true".to_owned(),
-        [Piece::Lit(a), Piece::Star] => format!("startswith({text}, {})", lit(a)),
-        [Piece::Star, Piece::Lit(a)] => format!("endswith({text}, {})", lit(a)),
-        [Piece::Star, Piece::Lit(a), Piece::Star] => format!("contains({text}, {})", lit(a)),
-        _ => {
-            let mut like = String::new();
-            for p in pieces {
-                match p {
-                    Piece::Star => like.push('%'),
-                    Piece::One => like.push('_'),
-                    Piece::Lit(l) => {
-                        let l = if m.is_cased() { l.clone() } else { lower(l) };
-                        for c in l.chars() {
-                            if matches!(c, '%' | '_' | '!') {
-                                like.push('!');
-                            }
-                            like.push(c);
-                        }
-                    }
-                }
-            }
-            format!("({text} LIKE {} ESCAPE '!')", quote(&like))
-        }
-    };
-    match m.int_value() {
-        // Integer comparison when the value parses as one, else as text.
-        Some(n) => format!("coalesce({} = {n}, {test})", integer(&v.sql)),
-        None => test,
-    }
 }
 
 /// Whether an event belongs to one of `sources` (none: every event). Without `full`, only the
