@@ -155,7 +155,7 @@ pub fn search(q: &crate::query::Query, cat: &Catalog) -> Result<RuleSql, Unsuppo
 /// `rule` compiled (as [`compile`]) with the values of `fields` as the rule reads them
 /// ([`CompiledRule::field_values`]: its mapping, aliases and case rules), each an SQL array
 /// (`NULL` when the event lacks the field) over the columns of the rule's slots, which it
-/// shares. `Err` when the rule is not exact in SQL or a field is read through a conversion.
+/// shares. `Err` when the rule is not exact in SQL, or a field has no exact SQL (see [`compile`]).
 pub fn with_values(
     rule: &CompiledRule,
     fields: &[String],
