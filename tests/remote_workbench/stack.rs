@@ -36,6 +36,8 @@ const FIELD_SETS: &[&[&str]] = &[
     &["ParentImage", "Image"],
     &["Computer", "Hashes", "Image"],
     &["ServiceName"],
+    &["User"],
+    &["IntegrityLevel", "User"],
 ];
 
 /// A stack query takes seconds on the cluster: fewer stacks there, of one rule's hits.
