@@ -11,7 +11,7 @@ use super::{RecordBatch, Remote, RemoteError};
 use crate::event::Event;
 use crate::sigma::CompiledRule;
 use crate::sql::rule::{Path, RuleSql};
-use crate::sql::{Catalog, quote};
+use crate::sql::{Catalog, has_lambda, labels_holding};
 use spark_arrow::Array;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -163,8 +163,9 @@ fn run_batch(
     sqls: &[RuleSql],
     timeout: Duration,
 ) -> Result<Vec<(Fetched, Vec<usize>)>, RemoteError> {
-    let arms: Vec<String> = (members.iter())
-        .map(|&i| format!("IF({}, {}, NULL)", sqls[i].condition, quote(&i.to_string())))
+    let labels: Vec<String> = members.iter().map(|i| i.to_string()).collect();
+    let arms: Vec<(&str, &str)> = (members.iter().zip(&labels))
+        .map(|(&i, label)| (sqls[i].condition.as_str(), label.as_str()))
         .collect();
     let prune = members
         .first()
@@ -180,12 +181,12 @@ fn run_batch(
         }
     }
     let fields: String = slots.iter().map(|d| format!(", {d}")).collect();
-    // Lambdas stay in SELECT lists (Sail refuses them in WHERE).
+    let plain = !has_lambda(&fields) && !arms.iter().any(|(cond, _)| has_lambda(cond));
+    let (matched, keep) = labels_holding(&arms, "r", plain);
     let query = format!(
         "SELECT event, source_file, concat_ws(',', r) AS r, event_key, unix_micros(time) FROM (\
-         SELECT event, source_file, filter(array({}), x -> x IS NOT NULL) AS r, event_key, time \
-         FROM (SELECT *{fields} FROM {view} WHERE {prune})) WHERE size(r) > 0",
-        arms.join(", ")
+         SELECT event, source_file, {matched}, event_key, time \
+         FROM (SELECT *{fields} FROM {view} WHERE {prune})) WHERE {keep}"
     );
     let batches = remote.sql(&query, timeout)?;
     let mut out = Vec::new();

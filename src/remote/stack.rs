@@ -8,7 +8,7 @@
 
 use super::RecordBatch;
 use super::columns::{ints, strings};
-use crate::sql::{Catalog, or};
+use crate::sql::{Catalog, has_lambda, labels_holding, or};
 use crate::store::{EventRef, STACK_ROWS, StackQuery};
 use std::collections::HashMap;
 
@@ -40,13 +40,15 @@ pub fn queries(q: &StackQuery<'_>, cat: &Catalog, from: &str) -> Option<Vec<Stri
             .map(|(column, expr)| format!(", {expr} AS {column}"))
             .collect();
         // Lambdas stay in SELECT lists (Sail refuses them in WHERE).
+        let read = columns(&values);
+        let plain = ![&slots, &read, &sql.condition]
+            .iter()
+            .any(|s| has_lambda(s));
+        let (hit, keep) = labels_holding(&[(&sql.condition, "1")], "huntbench_hit", plain);
         let events = format!(
-            "SELECT {} FROM (SELECT {}, filter(array(IF({}, 1, NULL)), x -> x IS NOT NULL) \
-             AS huntbench_hit FROM (SELECT *{slots} FROM {from} WHERE {})) \
-             WHERE size(huntbench_hit) > 0",
+            "SELECT {} FROM (SELECT {read}, {hit} FROM (SELECT *{slots} FROM {from} WHERE {})) \
+             WHERE {keep}",
             arrays.join(", "),
-            columns(&values),
-            sql.condition,
             sql.sources
         );
         return Some(vec![counts(&events, n, Some(STACK_ROWS))]);

@@ -15,7 +15,7 @@ use super::columns::{ints, strings, texts};
 use super::{Remote, RemoteError};
 use crate::event::Event;
 use crate::prefilter::Prefilter;
-use crate::sql::Catalog;
+use crate::sql::{Catalog, has_lambda, labels_holding};
 use crate::store::{EventRef, EventStore, Source, StackQuery, Stacked, Stats, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -202,14 +202,12 @@ impl RemoteStore {
         let from = &self.from;
         Some(match self.condition(p) {
             None => format!("SELECT {columns} FROM {from}"),
-            // The condition may hold lambda functions, which Sail takes only in a SELECT list,
-            // and even there not when the outer WHERE tests the condition's own column ("No
-            // field named ?table?.system"): it tests the size of an array built from it.
-            Some(cond) => format!(
-                "SELECT {columns} FROM (SELECT *, filter(array(IF({cond}, 1, NULL)), \
-                 x -> x IS NOT NULL) AS huntbench_admitted FROM {from}) \
-                 WHERE size(huntbench_admitted) > 0"
-            ),
+            // The condition may hold lambda functions, which Sail takes only in a SELECT list.
+            Some(cond) => {
+                let plain = !has_lambda(&cond);
+                let (admitted, keep) = labels_holding(&[(&cond, "1")], "huntbench_admitted", plain);
+                format!("SELECT {columns} FROM (SELECT *, {admitted} FROM {from}) WHERE {keep}")
+            }
         })
     }
 
@@ -302,19 +300,23 @@ impl EventStore for RemoteStore {
             .filter(|&i| ps[i] != Prefilter::Nothing)
             .collect();
         for chunk in asked.chunks(RULES_PER_QUERY) {
-            let arms: Vec<String> = (chunk.iter())
+            let conds: Vec<(String, String)> = (chunk.iter())
                 .map(|&i| {
                     let cond = self.condition(&ps[i]).unwrap_or_else(|| "true".to_owned());
-                    format!("IF({cond}, '{i}', NULL)")
+                    (cond, i.to_string())
                 })
                 .collect();
-            // The conditions and the lambda stay in the inner SELECT list (Sail takes lambdas
-            // only there); one row per event some prefilter admits, with their indexes.
+            let arms: Vec<(&str, &str)> = conds
+                .iter()
+                .map(|(c, i)| (c.as_str(), i.as_str()))
+                .collect();
+            let plain = !conds.iter().any(|(c, _)| has_lambda(c));
+            let (admitted, keep) = labels_holding(&arms, "admitted", plain);
+            // The conditions stay in the inner SELECT list (Sail takes lambdas only there);
+            // one row per event some prefilter admits, with their indexes.
             let text = format!(
                 "SELECT unix_micros(time), event_key, concat_ws(',', admitted) FROM (\
-                 SELECT time, event_key, filter(array({}), x -> x IS NOT NULL) AS admitted \
-                 FROM {}) WHERE size(admitted) > 0",
-                arms.join(", "),
+                 SELECT time, event_key, {admitted} FROM {}) WHERE {keep}",
                 self.from
             );
             for b in &self.query(&text)? {
@@ -409,11 +411,12 @@ impl EventStore for RemoteStore {
             .map(|(column, expr)| format!(", {expr} AS {column}"))
             .collect();
         // Lambdas stay in SELECT lists (Sail refuses them in WHERE).
+        let plain = !has_lambda(&slots) && !has_lambda(&sql.condition);
+        let (hit, keep) = labels_holding(&[(&sql.condition, "1")], "huntbench_hit", plain);
         let text = format!(
-            "SELECT unix_micros(time), event_key FROM (SELECT time, event_key, \
-             filter(array(IF({}, 1, NULL)), x -> x IS NOT NULL) AS huntbench_hit FROM \
-             (SELECT *{slots} FROM {} WHERE {within})) WHERE size(huntbench_hit) > 0",
-            sql.condition, self.from
+            "SELECT unix_micros(time), event_key FROM (SELECT time, event_key, {hit} FROM \
+             (SELECT *{slots} FROM {} WHERE {within})) WHERE {keep}",
+            self.from
         );
         let found = self.refs(&text, "search")?;
         let Some((from, to)) = q.window() else {

@@ -58,24 +58,28 @@ impl Slots {
         }
     }
 
-    /// The value as columns: `v_…` the value and `l_…` it lowered, or `a_…` the values.
+    /// The value as columns: `v_…` the value and `l_…` it lowered (for each of a few), or
+    /// `a_…` the values.
     fn hold(&mut self, value: Val) -> Held {
         match value {
             Val::Absent => Held::Absent,
-            Val::One(expr) => {
-                let h = Slots::name(&expr);
-                self.define(format!("l_{h}"), format!("lower({expr})"));
-                self.define(format!("v_{h}"), expr);
-                Held::One(Operand {
-                    sql: format!("v_{h}"),
-                    lower: format!("l_{h}"),
-                })
-            }
+            Val::One(expr) => Held::One(self.operand(expr)),
+            Val::Few(exprs) => Held::Few(exprs.into_iter().map(|e| self.operand(e)).collect()),
             Val::Many(expr) => {
                 let column = format!("a_{}", Slots::name(&expr));
                 self.define(column.clone(), expr);
                 Held::Many(column)
             }
+        }
+    }
+
+    fn operand(&mut self, expr: String) -> Operand {
+        let h = Slots::name(&expr);
+        self.define(format!("l_{h}"), format!("lower({expr})"));
+        self.define(format!("v_{h}"), expr);
+        Operand {
+            sql: format!("v_{h}"),
+            lower: format!("l_{h}"),
         }
     }
 }
@@ -86,6 +90,8 @@ enum Held {
     One(Operand),
     /// The column of an array of values.
     Many(String),
+    /// A value and other forms of it ([`Val::Few`]).
+    Few(Vec<Operand>),
 }
 
 impl Held {
@@ -94,6 +100,7 @@ impl Held {
             Held::Absent => Val::Absent,
             Held::One(o) => Val::One(o.sql.clone()),
             Held::Many(column) => Val::Many(column.clone()),
+            Held::Few(ops) => Val::Few(ops.iter().map(|o| o.sql.clone()).collect()),
         }
     }
 
@@ -101,6 +108,7 @@ impl Held {
     fn any(&self, test: impl Fn(&Operand) -> String) -> String {
         match self {
             Held::One(o) => format!("coalesce({}, false)", test(o)),
+            Held::Few(ops) => any_of(ops, test),
             other => other.val().any(|v| test(&Operand::of(v))),
         }
     }
@@ -109,9 +117,17 @@ impl Held {
     fn any_present(&self, test: impl Fn(&Operand) -> String) -> String {
         match self {
             Held::One(o) => test(o),
+            Held::Few(ops) => any_of(ops, test),
             other => other.val().any_present(|v| test(&Operand::of(v))),
         }
     }
+}
+
+/// True when some of `ops` is not `NULL` and satisfies `test` ([`Val::Few`]).
+fn any_of(ops: &[Operand], test: impl Fn(&Operand) -> String) -> String {
+    or((ops.iter())
+        .map(|o| format!("coalesce({} IS NOT NULL AND {}, false)", o.sql, test(o)))
+        .collect())
 }
 
 /// Compiles `rule` for a table whose keys `cat` lists.
@@ -223,7 +239,9 @@ fn item_sql(item: &Item, cat: &Catalog, slots: &mut Slots) -> Result<String, Uns
             Test::Null => "false".to_owned(),
             Test::Exists(b) => b.to_string(),
             t => {
-                if matches!(t, Test::FieldRef { .. }) && matches!(value, Held::Many(_)) {
+                if matches!(t, Test::FieldRef { .. })
+                    && matches!(value, Held::Many(_) | Held::Few(_))
+                {
                     return Err("fieldref on a field with several values".into());
                 }
                 let test = test_sql(t, cat, slots)?;
@@ -288,23 +306,24 @@ fn field_value(f: &FieldRef, cat: &Catalog) -> Result<Val, Unsupported> {
     if arms.is_empty() {
         return Ok(native);
     }
-    let many =
-        matches!(native, Val::Many(_)) || arms.iter().any(|(_, v)| matches!(v, Val::Many(_)));
-    let as_kind = |v: &Val| -> String {
-        match many {
-            true => v.array(),
-            false => v.expr().to_owned(),
-        }
+    let all = || std::iter::once(&native).chain(arms.iter().map(|(_, v)| v));
+    let choose = |read: &dyn Fn(&Val) -> String| {
+        let whens: Vec<String> = (arms.iter())
+            .map(|(when, v)| format!("WHEN {when} THEN {}", read(v)))
+            .collect();
+        format!("(CASE {} ELSE {} END)", whens.join(" "), read(&native))
     };
-    let whens: Vec<String> = (arms.iter())
-        .map(|(when, v)| format!("WHEN {when} THEN {}", as_kind(v)))
-        .collect();
-    let expr = format!("(CASE {} ELSE {} END)", whens.join(" "), as_kind(&native));
-    Ok(if many {
-        Val::Many(expr)
-    } else {
-        Val::One(expr)
-    })
+    if all().any(|v| matches!(v, Val::Many(_))) {
+        return Ok(Val::Many(choose(&Val::array)));
+    }
+    // Some arm offers other forms: each form is chosen as the value is (`NULL` where an arm
+    // has fewer).
+    let width = all().map(Val::width).max().unwrap_or(1);
+    if width > 1 {
+        let forms = (0..width).map(|i| choose(&|v: &Val| v.form(i))).collect();
+        return Ok(Val::Few(forms));
+    }
+    Ok(Val::One(choose(&|v: &Val| v.expr().to_owned())))
 }
 
 /// A test as SQL over one value.

@@ -185,7 +185,12 @@ fn converted_fields_are_exact_sql() {
         "{slots}"
     );
     assert!(
-        slots.contains("'s-1-16-16384' THEN array(s, 'System')"),
+        slots.contains("WHEN 's-1-16-16384' THEN 'System'"),
+        "{slots}"
+    );
+    // A single value and its other form are tested one by one: no lambda (slow on Sail).
+    assert!(
+        !sql.condition.contains("->") && !slots.contains("->"),
         "{slots}"
     );
 }

@@ -36,18 +36,31 @@ pub(super) fn converted(
         }
         Transform::Integrity => {
             // Each value, followed by its other form when it names a level either way.
-            let arms: Vec<String> = (crate::sigma::mapping::INTEGRITY.iter())
-                .flat_map(|(name, sid)| {
-                    [(name, sid), (sid, name)].map(|(from, to)| {
-                        format!("WHEN {} THEN array(s, {})", quote(&lower(from)), quote(to))
-                    })
-                })
-                .collect();
-            Val::Many(format!(
-                "flatten(transform({}, s -> CASE lower(s) {} ELSE array(s) END))",
-                read.array(),
-                arms.join(" ")
-            ))
+            let pairs = || {
+                (crate::sigma::mapping::INTEGRITY.iter())
+                    .flat_map(|(name, sid)| [(name, sid), (sid, name)])
+                    .map(|(from, to)| (quote(&lower(from)), quote(to)))
+            };
+            match read {
+                // One value (the usual case): it and its other form, with no lambda.
+                Val::One(v) => {
+                    let arms: Vec<String> = pairs()
+                        .map(|(from, to)| format!("WHEN {from} THEN {to}"))
+                        .collect();
+                    let other = format!("(CASE lower({v}) {} END)", arms.join(" "));
+                    Val::Few(vec![v, other])
+                }
+                read => {
+                    let arms: Vec<String> = pairs()
+                        .map(|(from, to)| format!("WHEN {from} THEN array(s, {to})"))
+                        .collect();
+                    Val::Many(format!(
+                        "flatten(transform({}, s -> CASE lower(s) {} ELSE array(s) END))",
+                        read.array(),
+                        arms.join(" ")
+                    ))
+                }
+            }
         }
     })
 }
@@ -56,7 +69,7 @@ pub(super) fn converted(
 /// when the target user is absent or `-`; the user alone when the domain is absent or empty.
 fn domain_user(cat: &Catalog) -> Result<Val, Unsupported> {
     let one = |name: &str| match cat.value(name) {
-        Val::Many(_) => Err(format!("`{name}` has several values in some event")),
+        Val::Many(_) | Val::Few(_) => Err(format!("`{name}` has several values in some event")),
         v => Ok(v.expr().to_owned()),
     };
     let (tu, td) = (one("TargetUserName")?, one("TargetDomainName")?);
