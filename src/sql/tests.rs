@@ -194,3 +194,17 @@ fn converted_fields_are_exact_sql() {
         "{slots}"
     );
 }
+
+#[test]
+fn labels_of_the_arms_that_hold_need_no_lambda_unless_the_query_has_one() {
+    let arms = [("a = 1", "7"), ("b = 2", "9")];
+    let (column, keep) = labels_holding(&arms, "r", true);
+    assert_eq!(
+        column,
+        "concat_ws(',', IF(a = 1, '7', NULL), IF(b = 2, '9', NULL)) AS r"
+    );
+    assert_eq!(keep, "r <> ''");
+    let (column, keep) = labels_holding(&arms, "r", false);
+    assert!(column.starts_with("filter(array(IF(a = 1, '7', NULL)") && has_lambda(&column));
+    assert_eq!(keep, "size(r) > 0");
+}

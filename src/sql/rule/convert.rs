@@ -19,8 +19,17 @@ pub(super) fn converted(
         Transform::None => read,
         Transform::DomainUser => domain_user(cat)?,
         _ if read == Val::Absent => Val::Absent,
-        Transform::UserName => {
-            Val::Many(format!("transform({}, s -> {})", read.array(), user("s")))
+        // One value converts to one value (`NULL` for no domain), with no lambda.
+        Transform::UserName => match read {
+            Val::One(v) => Val::One(user(&v)),
+            read => Val::Many(format!("transform({}, s -> {})", read.array(), user("s"))),
+        },
+        Transform::UserDomain if matches!(read, Val::One(_)) => {
+            let v = read.expr();
+            Val::One(format!(
+                "IF(instr({v}, '\\\\') > 0, substring({v}, 1, length({v}) - length({}) - 1), NULL)",
+                user(v)
+            ))
         }
         Transform::UserDomain => {
             // Only values holding a backslash have a domain; none of them: absent.
