@@ -244,9 +244,7 @@ pub trait EventStore: Send + Sync {
     /// The events a pivot describes, in time order. A store that can answer the description
     /// itself does; otherwise its prefilter proposes and its exact check decides.
     fn lookup(&self, l: &Lookup) -> Result<Vec<EventRef>, StoreError> {
-        let cands = self.candidates(&l.prefilter())?;
-        let kept = check(self, &cands, |r, ev, _| l.matches(&ev).then_some(r))?;
-        Ok(kept.into_iter().flatten().collect())
+        confirmed(self, &l.prefilter(), |event| l.matches(event))
     }
 }
 
@@ -326,10 +324,18 @@ pub fn matching<S: EventStore + ?Sized>(
     if let Some(found) = store.search(q)? {
         return Ok(found);
     }
-    let candidates = store.candidates(&q.prefilter())?;
-    let kept = check(store, &candidates, |r, event, _| {
-        q.matches(&event).then_some(r)
-    })?;
+    confirmed(store, &q.prefilter(), |event| q.matches(event))
+}
+
+/// The candidates of `p` whose events `keep` accepts, in time order: the prefilter proposes,
+/// the exact check decides.
+pub fn confirmed<S: EventStore + ?Sized>(
+    store: &S,
+    p: &Prefilter,
+    keep: impl Fn(&Event) -> bool + Sync,
+) -> Result<Vec<EventRef>, StoreError> {
+    let candidates = store.candidates(p)?;
+    let kept = check(store, &candidates, |r, event, _| keep(&event).then_some(r))?;
     Ok(kept.into_iter().flatten().collect())
 }
 
