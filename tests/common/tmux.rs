@@ -58,10 +58,19 @@ impl Session {
     }
 
     /// Sends tmux key names (`Enter`, `Escape`, …) or whole words.
+    ///
+    /// Each `Escape` goes alone and is followed by a pause: a terminal application that reads
+    /// ESC and the next byte together takes them as one Alt-chord (`ESC q` is Alt+q, not Esc
+    /// then q), so a following key would be lost.
     pub fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.name];
-        args.extend(keys);
-        assert!(self.tmux().args(&args).status().unwrap().success());
+        for part in keys.split_inclusive(|k| *k == "Escape") {
+            let mut args = vec!["send-keys", "-t", &self.name];
+            args.extend(part);
+            assert!(self.tmux().args(&args).status().unwrap().success());
+            if part.last() == Some(&"Escape") {
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        }
     }
 
     /// Types `text` as it is (no key names).
