@@ -9,8 +9,8 @@
 //!
 //! Engine facts the text follows (Spark 4 and Sail both): string literals take backslash
 //! escapes; casts use `try_cast` (Spark 4 is ANSI); lambda functions (`filter(…, x -> …)`)
-//! work only in a SELECT list (Sail), and even there a column computed with one cannot be
-//! filtered on directly: [`labels_holding`] builds the column callers test in an outer query.
+//! work only in a SELECT list (Sail), and a column the outer query filters on must not be pushed
+//! down into its conditions: [`labels_holding`] builds the column callers test there.
 //! Sail runs lambdas several times slower than plain expressions, so a single value and its
 //! converted form are two values ([`Val::Few`]), not an array. There is no `exists(array, …)`
 //! (Sail), so `size(filter(…)) > 0`.
@@ -349,38 +349,29 @@ fn any_of(values: &[String], test: impl Fn(&str) -> String) -> String {
         .collect())
 }
 
-/// Which of `arms` (condition, label) hold for a row: an expression to select as `column`,
-/// and the test on `column` that keeps the rows where some arm holds. Read the column as
-/// `concat_ws(',', column)`, the labels of the arms that hold joined by commas.
+/// Which of `arms` (condition, label) hold for a row: an expression to select as `column`, the
+/// labels of the arms that hold joined by commas, and the test on `column` that keeps the rows
+/// where some arm holds.
 ///
-/// Without lambda functions anywhere in the query (`plain`), the column is one `concat_ws` of
-/// `IF`s, which Sail evaluates about twice as fast as the array form. With them, the array
-/// form stays: Sail takes lambdas only in a SELECT list, and fails on a plain text test of the
-/// column ("No field named ?table?.event_data") when it pushes that test into the scan.
-pub fn labels_holding(arms: &[(&str, &str)], column: &str, plain: bool) -> (String, String) {
+/// The column is computed behind a volatile guard (`rand() >= 0` always holds), which neither
+/// Spark nor Sail pushes a filter through. Without it they push the test on the column down
+/// through the projections, writing each field column the conditions read (a query's shared
+/// slots) into every test that reads it: a keyword list of 131 values over every field of an
+/// event then builds that list 131 times per event (a batch of SigmaHQ's Application-log rules
+/// took 55 s on Sail instead of 1 s). Kept in its own SELECT list, the column may also be
+/// built from conditions with lambda functions (Sail, pushing the test down, failed on them
+/// with "No field named ?table?.event_data").
+pub fn labels_holding(arms: &[(&str, &str)], column: &str) -> (String, String) {
     let ifs: Vec<String> = (arms.iter())
         .map(|(cond, label)| format!("IF({cond}, {}, NULL)", quote(label)))
         .collect();
-    if plain {
-        (
-            format!("concat_ws(',', {}) AS {column}", ifs.join(", ")),
-            format!("{column} <> ''"),
-        )
-    } else {
-        (
-            format!(
-                "filter(array({}), x -> x IS NOT NULL) AS {column}",
-                ifs.join(", ")
-            ),
-            format!("size({column}) > 0"),
-        )
-    }
-}
-
-/// Whether SQL text may hold a lambda function (`x -> …`); text that only quotes `->` in a
-/// literal is taken to, which costs speed, never correctness.
-pub fn has_lambda(sql: &str) -> bool {
-    sql.contains("->")
+    (
+        format!(
+            "IF(rand() >= 0, concat_ws(',', {}), NULL) AS {column}",
+            ifs.join(", ")
+        ),
+        format!("{column} <> ''"),
+    )
 }
 
 /// `text` as an SQL string literal (backslash escapes, as Spark and Sail read them).

@@ -11,7 +11,7 @@ use super::{RecordBatch, Remote, RemoteError};
 use crate::event::Event;
 use crate::sigma::CompiledRule;
 use crate::sql::rule::{Path, RuleSql};
-use crate::sql::{Catalog, has_lambda, labels_holding};
+use crate::sql::{Catalog, labels_holding};
 use spark_arrow::Array;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -181,10 +181,9 @@ fn run_batch(
         }
     }
     let fields: String = slots.iter().map(|d| format!(", {d}")).collect();
-    let plain = !has_lambda(&fields) && !arms.iter().any(|(cond, _)| has_lambda(cond));
-    let (matched, keep) = labels_holding(&arms, "r", plain);
+    let (matched, keep) = labels_holding(&arms, "r");
     let query = format!(
-        "SELECT event, source_file, concat_ws(',', r) AS r, event_key, unix_micros(time) FROM (\
+        "SELECT event, source_file, r, event_key, unix_micros(time) FROM (\
          SELECT event, source_file, {matched}, event_key, time \
          FROM (SELECT *{fields} FROM {view} WHERE {prune})) WHERE {keep}"
     );

@@ -8,7 +8,7 @@
 
 use super::RecordBatch;
 use super::columns::{ints, strings};
-use crate::sql::{Catalog, has_lambda, labels_holding, or};
+use crate::sql::{Catalog, labels_holding, or};
 use crate::store::{EventRef, STACK_ROWS, StackQuery};
 use std::collections::HashMap;
 
@@ -41,10 +41,7 @@ pub fn queries(q: &StackQuery<'_>, cat: &Catalog, from: &str) -> Option<Vec<Stri
             .collect();
         // Lambdas stay in SELECT lists (Sail refuses them in WHERE).
         let read = columns(&values);
-        let plain = ![&slots, &read, &sql.condition]
-            .iter()
-            .any(|s| has_lambda(s));
-        let (hit, keep) = labels_holding(&[(&sql.condition, "1")], "huntbench_hit", plain);
+        let (hit, keep) = labels_holding(&[(&sql.condition, "1")], "huntbench_hit");
         let events = format!(
             "SELECT {} FROM (SELECT {read}, {hit} FROM (SELECT *{slots} FROM {from} WHERE {})) \
              WHERE {keep}",

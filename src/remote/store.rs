@@ -15,7 +15,7 @@ use super::columns::{ints, strings, texts};
 use super::{Remote, RemoteError};
 use crate::event::Event;
 use crate::prefilter::Prefilter;
-use crate::sql::{Catalog, has_lambda, labels_holding};
+use crate::sql::{Catalog, labels_holding};
 use crate::store::{EventRef, EventStore, Source, StackQuery, Stacked, Stats, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -204,8 +204,7 @@ impl RemoteStore {
             None => format!("SELECT {columns} FROM {from}"),
             // The condition may hold lambda functions, which Sail takes only in a SELECT list.
             Some(cond) => {
-                let plain = !has_lambda(&cond);
-                let (admitted, keep) = labels_holding(&[(&cond, "1")], "huntbench_admitted", plain);
+                let (admitted, keep) = labels_holding(&[(&cond, "1")], "huntbench_admitted");
                 format!("SELECT {columns} FROM (SELECT *, {admitted} FROM {from}) WHERE {keep}")
             }
         })
@@ -310,12 +309,11 @@ impl EventStore for RemoteStore {
                 .iter()
                 .map(|(c, i)| (c.as_str(), i.as_str()))
                 .collect();
-            let plain = !conds.iter().any(|(c, _)| has_lambda(c));
-            let (admitted, keep) = labels_holding(&arms, "admitted", plain);
+            let (admitted, keep) = labels_holding(&arms, "admitted");
             // The conditions stay in the inner SELECT list (Sail takes lambdas only there);
             // one row per event some prefilter admits, with their indexes.
             let text = format!(
-                "SELECT unix_micros(time), event_key, concat_ws(',', admitted) FROM (\
+                "SELECT unix_micros(time), event_key, admitted FROM (\
                  SELECT time, event_key, {admitted} FROM {}) WHERE {keep}",
                 self.from
             );
@@ -411,8 +409,7 @@ impl EventStore for RemoteStore {
             .map(|(column, expr)| format!(", {expr} AS {column}"))
             .collect();
         // Lambdas stay in SELECT lists (Sail refuses them in WHERE).
-        let plain = !has_lambda(&slots) && !has_lambda(&sql.condition);
-        let (hit, keep) = labels_holding(&[(&sql.condition, "1")], "huntbench_hit", plain);
+        let (hit, keep) = labels_holding(&[(&sql.condition, "1")], "huntbench_hit");
         let text = format!(
             "SELECT unix_micros(time), event_key FROM (SELECT time, event_key, {hit} FROM \
              (SELECT *{slots} FROM {} WHERE {within})) WHERE {keep}",
