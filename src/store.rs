@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 pub mod lookup;
 pub mod memory;
+pub mod spill;
 
 /// What reading inputs into a case reports and takes, filled in where ingest runs.
 pub use crate::index::{IngestOptions, IngestSummary, Progress};

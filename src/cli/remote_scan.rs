@@ -2,18 +2,19 @@
 //! Connect server over an exported table, and the hits are written exactly as a local scan
 //! writes them (same formats, same rows).
 //!
-//! Hits arrive with their events; correlations count them with the local correlation engine,
-//! over a store of the fetched hits only.
+//! Hits arrive with their events, which wait in a temporary file ([`SpillStore`]) until they
+//! are written; correlations count them with the local correlation engine, over that store of
+//! the fetched hits only.
 
 use super::scan_cmd::{HitWriter, format_hit, print_sources, write_correlations};
 use super::{ScanArgs, rules_for};
 use crate::hunt;
-use crate::remote::scan::{self as remote_scan, Fetched, ScanOptions};
+use crate::remote::scan::{self as remote_scan, ScanOptions};
 use crate::remote::{Remote, RemoteError};
 use crate::sanitize::for_terminal;
 use crate::sigma::{CompiledRule, Correlation, correlation};
 use crate::sql::rule::Path;
-use crate::store::memory::MemoryStore;
+use crate::store::spill::SpillStore;
 use crate::store::{EventRef, EventStore, Source};
 use anyhow::Context;
 use std::process::ExitCode;
@@ -60,44 +61,49 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
         remote.url(),
         rules.len() - confirm
     );
-    let mut hits: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
-    let mut events: Vec<Fetched> = Vec::new();
-    let mut seen: std::collections::HashMap<i64, usize> = Default::default();
+    // Each fetched event once (several rules may match it, known by its export's
+    // `event_key`), kept in a temporary file rather than memory: a scan can fetch hundreds of
+    // thousands. A row without a key, which the schema does not allow, is kept as its own.
+    let mut store = SpillStore::new()?;
+    let mut files: Vec<String> = Vec::new();
+    let mut file_ids: std::collections::HashMap<String, u64> = Default::default();
+    let mut hits: Vec<Vec<u64>> = vec![Vec::new(); rules.len()];
+    let mut seen: std::collections::HashMap<i64, u64> = Default::default();
+    let mut spill_error = None;
     let opts = ScanOptions {
         timeout,
         batch: args.remote_batch,
     };
     let report = remote_scan::run(&remote, &view, &rules, &sqls, &opts, |i, fetched| {
-        // One copy of an event several rules matched, known by its export's `event_key` (a
-        // row without one, which the schema does not allow, is held as its own event).
-        let mut hold = || {
-            events.push(fetched.clone());
-            events.len() - 1
+        let mut keep = || -> Result<u64, crate::store::StoreError> {
+            let file = *file_ids.entry(fetched.file.clone()).or_insert_with(|| {
+                files.push(fetched.file.clone());
+                files.len() as u64 - 1
+            });
+            store.push(&fetched.event, file)
         };
         let at = match fetched.key {
-            Some(key) => *seen.entry(key).or_insert_with(hold),
-            None => hold(),
+            Some(key) => match seen.get(&key) {
+                Some(at) => Ok(*at),
+                None => keep().inspect(|at| {
+                    seen.insert(key, *at);
+                }),
+            },
+            None => keep(),
         };
-        hits[i].push(at);
+        match at {
+            Ok(at) => hits[i].push(at),
+            Err(e) => spill_error = spill_error.take().or(Some(e)),
+        }
     })
     .map_err(|e| anyhow::anyhow!(e))
     .context("the remote scan stopped")?;
-    drop(seen);
+    if let Some(e) = spill_error {
+        return Err(e.into());
+    }
+    drop((seen, file_ids));
     let elapsed = started.elapsed();
     // The fetched hits as a store, so output and correlations read them as a local scan does.
-    let mut files: Vec<String> = Vec::new();
-    let store_events: Vec<(crate::event::Event, u64)> = (events.into_iter())
-        .map(|f| {
-            let id = match files.iter().position(|p| *p == f.file) {
-                Some(id) => id,
-                None => {
-                    files.push(f.file);
-                    files.len() - 1
-                }
-            };
-            (f.event, id as u64)
-        })
-        .collect();
     let sources: Vec<Source> = (files.iter().enumerate())
         .map(|(id, path)| Source {
             id: id as u64,
@@ -105,10 +111,7 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
             ..Source::default()
         })
         .collect();
-    let store = MemoryStore::new(store_events, sources);
-    let all = store.candidates(&crate::prefilter::Prefilter::All)?;
-    let by_key: std::collections::HashMap<u64, EventRef> =
-        all.iter().map(|r| (r.key, *r)).collect();
+    store.set_sources(sources);
     let silenced =
         |id: Option<&str>, name: Option<&str>| correlation::silenced(&set.correlations, id, name);
     let out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -116,9 +119,7 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
     let (mut written, mut fed) = (0, 0);
     let mut kept: Vec<Vec<EventRef>> = vec![Vec::new(); rules.len()];
     for (i, rule) in rules.iter().enumerate() {
-        let mut refs: Vec<EventRef> = (hits[i].iter())
-            .filter_map(|k| by_key.get(&(*k as u64)).copied())
-            .collect();
+        let mut refs: Vec<EventRef> = (hits[i].iter()).map(|&k| store.reference(k)).collect();
         refs.sort();
         let meta = &rule.meta;
         if sel.rules_shown[i] && silenced(meta.id.as_deref(), meta.name.as_deref()) {
