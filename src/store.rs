@@ -61,6 +61,43 @@ impl Stats {
     }
 }
 
+/// [`Stats`] counted one event at a time, for the stores that keep no aggregates.
+#[derive(Default)]
+pub struct StatsCounter {
+    stats: Stats,
+    channels: std::collections::HashMap<String, u64>,
+    computers: std::collections::HashMap<String, u64>,
+    event_ids: std::collections::HashMap<(String, u64), u64>,
+}
+
+impl StatsCounter {
+    pub fn add(&mut self, ev: &Event) {
+        let stats = &mut self.stats;
+        stats.events += 1;
+        if let Some(t) = ev.timestamp().map(|t| t.as_microsecond()) {
+            stats.first = Some(stats.first.map_or(t, |f| f.min(t)));
+            stats.last = Some(stats.last.map_or(t, |l| l.max(t)));
+        }
+        *self.channels.entry(ev.channel().to_owned()).or_default() += 1;
+        *self.computers.entry(ev.computer().to_owned()).or_default() += 1;
+        if let Some(e) = ev.event_id() {
+            *self
+                .event_ids
+                .entry((ev.channel().to_owned(), e))
+                .or_default() += 1;
+        }
+    }
+
+    pub fn finish(self) -> Stats {
+        Stats {
+            by_channel: Stats::sorted(self.channels),
+            by_computer: Stats::sorted(self.computers),
+            by_event_id: Stats::sorted(self.event_ids),
+            ..self.stats
+        }
+    }
+}
+
 /// One source file of a case, as the detail view and the problems list name it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Source {

@@ -7,10 +7,9 @@
 //! here means reading it from the file: fit for the few questions a scan's output and its
 //! correlations ask, not for the workbench.
 
-use super::{EventRef, EventStore, Source, Stats, StoreError};
+use super::{EventRef, EventStore, Source, Stats, StatsCounter, StoreError};
 use crate::event::Event;
 use crate::prefilter::Prefilter;
-use std::collections::HashMap;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::Mutex;
 
@@ -117,27 +116,11 @@ impl EventStore for SpillStore {
     }
 
     fn stats(&self) -> Result<Stats, StoreError> {
-        let mut channels: HashMap<String, u64> = HashMap::new();
-        let mut computers: HashMap<String, u64> = HashMap::new();
-        let mut eids: HashMap<(String, u64), u64> = HashMap::new();
-        let mut stats = Stats::default();
+        let mut counter = StatsCounter::default();
         for k in 0..self.spots.len() {
-            let (ev, _) = self.read(k)?;
-            stats.events += 1;
-            if let Some(t) = ev.timestamp().map(|t| t.as_microsecond()) {
-                stats.first = Some(stats.first.map_or(t, |f| f.min(t)));
-                stats.last = Some(stats.last.map_or(t, |l| l.max(t)));
-            }
-            *channels.entry(ev.channel().to_owned()).or_default() += 1;
-            *computers.entry(ev.computer().to_owned()).or_default() += 1;
-            if let Some(e) = ev.event_id() {
-                *eids.entry((ev.channel().to_owned(), e)).or_default() += 1;
-            }
+            counter.add(&self.read(k)?.0);
         }
-        stats.by_channel = Stats::sorted(channels);
-        stats.by_computer = Stats::sorted(computers);
-        stats.by_event_id = Stats::sorted(eids);
-        Ok(stats)
+        Ok(counter.finish())
     }
 
     fn sources(&self) -> Result<Vec<Source>, StoreError> {
