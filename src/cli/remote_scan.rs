@@ -2,9 +2,9 @@
 //! Connect server over an exported table, and the hits are written exactly as a local scan
 //! writes them (same formats, same rows).
 //!
-//! Hits arrive with their events, which wait in a temporary file ([`SpillStore`]) until they
-//! are written; correlations count them with the local correlation engine, over that store of
-//! the fetched hits only.
+//! The scan answers keys; the hit events are then fetched by key, a chunk at a time, into a
+//! temporary file ([`SpillStore`]) where they wait until they are written. Correlations count
+//! them with the local correlation engine, over that store of the fetched hits only.
 
 use super::scan_cmd::{HitWriter, format_hit, print_sources, write_correlations};
 use super::{ScanArgs, rules_for};
@@ -17,6 +17,7 @@ use crate::sql::rule::Path;
 use crate::store::spill::SpillStore;
 use crate::store::{EventRef, EventStore, Source};
 use anyhow::Context;
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -61,47 +62,55 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
         remote.url(),
         rules.len() - confirm
     );
-    // Each fetched event once (several rules may match it, known by its export's
-    // `event_key`), kept in a temporary file rather than memory: a scan can fetch hundreds of
-    // thousands. A row without a key, which the schema does not allow, is kept as its own.
-    let mut store = SpillStore::new()?;
-    let mut files: Vec<String> = Vec::new();
-    let mut file_ids: std::collections::HashMap<String, u64> = Default::default();
-    let mut hits: Vec<Vec<u64>> = vec![Vec::new(); rules.len()];
-    let mut seen: std::collections::HashMap<i64, u64> = Default::default();
-    let mut spill_error = None;
     let opts = ScanOptions {
         timeout,
         batch: args.remote_batch,
     };
-    let report = remote_scan::run(&remote, &view, &rules, &sqls, &opts, |i, fetched| {
-        let mut keep = || -> Result<u64, crate::store::StoreError> {
-            let file = *file_ids.entry(fetched.file.clone()).or_insert_with(|| {
-                files.push(fetched.file.clone());
+    let mut hits: Vec<Vec<EventRef>> = vec![Vec::new(); rules.len()];
+    let report = remote_scan::run(&remote, &view, &rules, &sqls, &opts, |i, at| {
+        hits[i].push(at)
+    })
+    .map_err(|e| anyhow::anyhow!(e))
+    .context("the remote scan stopped")?;
+    // Then each hit event once (several rules may match it), by key, into a temporary file
+    // rather than memory: a scan can find hundreds of thousands.
+    let mut wanted: Vec<EventRef> = hits.iter().flatten().copied().collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut store = SpillStore::new()?;
+    let mut files: Vec<String> = Vec::new();
+    let mut file_ids: HashMap<String, u64> = HashMap::new();
+    let mut spilled: HashMap<u64, u64> = HashMap::with_capacity(wanted.len());
+    let mut spill_error = None;
+    let fetches = remote_scan::fetch(&remote, &view, &wanted, timeout, |at, event, file| {
+        let file = match file_ids.get(file) {
+            Some(&id) => id,
+            None => {
+                files.push(file.to_owned());
+                file_ids.insert(file.to_owned(), files.len() as u64 - 1);
                 files.len() as u64 - 1
-            });
-            store.push(&fetched.event, file)
+            }
         };
-        let at = match fetched.key {
-            Some(key) => match seen.get(&key) {
-                Some(at) => Ok(*at),
-                None => keep().inspect(|at| {
-                    seen.insert(key, *at);
-                }),
-            },
-            None => keep(),
-        };
-        match at {
-            Ok(at) => hits[i].push(at),
+        match store.push(&event, file) {
+            Ok(k) => drop(spilled.insert(at.key, k)),
             Err(e) => spill_error = spill_error.take().or(Some(e)),
         }
     })
     .map_err(|e| anyhow::anyhow!(e))
-    .context("the remote scan stopped")?;
+    .context("fetching the hits' events")?;
     if let Some(e) = spill_error {
         return Err(e.into());
     }
-    drop((seen, file_ids));
+    // `event_key` is the table's key: an event found by it in the scan is there to fetch,
+    // unless the table changed in between.
+    let lost = wanted.len().saturating_sub(spilled.len());
+    if lost > 0 {
+        anyhow::bail!(
+            "{lost} of the {} matched events were not found again by event_key: did {table} change during the scan?",
+            wanted.len()
+        );
+    }
+    drop((wanted, file_ids));
     let elapsed = started.elapsed();
     // The fetched hits as a store, so output and correlations read them as a local scan does.
     let sources: Vec<Source> = (files.iter().enumerate())
@@ -119,8 +128,13 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
     let (mut written, mut fed) = (0, 0);
     let mut kept: Vec<Vec<EventRef>> = vec![Vec::new(); rules.len()];
     for (i, rule) in rules.iter().enumerate() {
-        let mut refs: Vec<EventRef> = (hits[i].iter()).map(|&k| store.reference(k)).collect();
-        refs.sort();
+        // In time order, then by `event_key`: the same order whichever engine answered.
+        hits[i].sort_unstable();
+        hits[i].dedup();
+        let refs: Vec<EventRef> = (hits[i].iter())
+            .filter_map(|at| spilled.get(&at.key))
+            .map(|&k| store.reference(k))
+            .collect();
         let meta = &rule.meta;
         if sel.rules_shown[i] && silenced(meta.id.as_deref(), meta.name.as_deref()) {
             fed += refs.len();
@@ -150,7 +164,7 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
     let mut summary = format!(
         "{shown} rule(s) on {}: {written} hit(s), {corr_hits} correlation hit(s) in {elapsed:.0?}, {} quer(ies)",
         remote.url(),
-        report.queries
+        report.queries + fetches
     );
     if fed > 0 {
         summary.push_str(&format!(

@@ -1,18 +1,22 @@
 //! Many Sigma rules over a remote table in few passes: the rules of one logsource go into one
-//! query that returns each matching event with the indexes of the rules it matched.
+//! query that returns the key and time of each matching event with the indexes of the rules
+//! it matched. The events themselves are read afterwards by key, a chunk at a time
+//! ([`fetch`]), so neither the client nor the server ever holds every hit's event at once.
 //!
 //! A batch that does not finish within its bound is run again rule by rule, so a rule that
 //! cannot finish (a regex that backtracks for hours on Java) is reported as timed out alone
 //! and the others still count. A batch the server refuses is split the same way, so one rule
 //! the engine cannot run does not cost the others. Rules whose SQL only narrows
-//! ([`Path::Confirm`]) are confirmed here with the exact matcher, on the fetched event.
+//! ([`Path::Confirm`]) are batched apart, and only their answers carry the events, which are
+//! confirmed here with the exact matcher.
 
+use super::columns::{ints, texts};
 use super::{RecordBatch, Remote, RemoteError};
 use crate::event::Event;
 use crate::sigma::CompiledRule;
 use crate::sql::rule::{Path, RuleSql};
 use crate::sql::{Catalog, labels_holding};
-use spark_arrow::Array;
+use crate::store::EventRef;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -32,16 +36,6 @@ impl Default for ScanOptions {
             timeout: Duration::from_secs(300),
         }
     }
-}
-
-/// A matched event as fetched: the event and the source file it was read from.
-#[derive(Clone, Debug)]
-pub struct Fetched {
-    pub event: Event,
-    pub file: String,
-    /// The event's `event_key` and time (microseconds), where the remote store finds it again.
-    pub key: Option<i64>,
-    pub ts: Option<i64>,
 }
 
 /// What a scan did besides finding hits.
@@ -81,24 +75,31 @@ pub fn compile(rules: &[&CompiledRule], cat: &Catalog) -> Vec<RuleSql> {
 }
 
 /// Runs `rules` (compiled as `sqls`) over `view`. `on_hit(rule, event)` gets every hit, in no
-/// particular order. Fails only when the server cannot be reached.
+/// particular order, as the event's time and `event_key`: only those cross the wire, so an
+/// answer stays small however many events match ([`fetch`] reads the events afterwards, a
+/// chunk at a time). Fails only when the server cannot be reached.
 pub fn run(
     remote: &Remote,
     view: &str,
     rules: &[&CompiledRule],
     sqls: &[RuleSql],
     opts: &ScanOptions,
-    mut on_hit: impl FnMut(usize, &Fetched),
+    mut on_hit: impl FnMut(usize, EventRef),
 ) -> Result<ScanReport, RemoteError> {
     let mut report = ScanReport {
         paths: sqls.iter().map(|s| s.path.clone()).collect(),
         ..ScanReport::default()
     };
-    // Rules of one logsource share the pruning their WHERE clause can do.
-    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // Rules of one logsource share the pruning their WHERE clause can do. Rules confirmed here
+    // go in batches of their own, the only ones whose answers carry events.
+    let mut groups: BTreeMap<(&str, bool), Vec<usize>> = BTreeMap::new();
     for (i, s) in sqls.iter().enumerate() {
         if s.condition != "false" {
-            groups.entry(s.sources.as_str()).or_default().push(i);
+            let confirm = s.path != Path::Exact;
+            groups
+                .entry((s.sources.as_str(), confirm))
+                .or_default()
+                .push(i);
         }
     }
     let mut work: Vec<(Vec<usize>, bool)> = Vec::new();
@@ -111,14 +112,15 @@ pub fn run(
         report.queries += 1;
         match run_batch(remote, view, &chunk, sqls, opts.timeout) {
             Ok(rows) => {
-                for (fetched, matched) in rows {
-                    for i in matched {
-                        let confirmed = match &sqls[i].path {
-                            Path::Exact => true,
-                            Path::Confirm(_) => rules[i].is_match(&fetched.event),
+                for row in rows {
+                    for i in row.matched {
+                        let confirmed = match (&sqls[i].path, &row.event) {
+                            (Path::Exact, _) => true,
+                            (Path::Confirm(_), Some(event)) => rules[i].is_match(event),
+                            (Path::Confirm(_), None) => false,
                         };
                         if confirmed {
-                            on_hit(i, &fetched);
+                            on_hit(i, row.at);
                         } else {
                             report.not_confirmed += 1;
                         }
@@ -155,6 +157,15 @@ pub fn run(
     Ok(report)
 }
 
+/// An event some rules of a batch matched.
+struct Row {
+    at: EventRef,
+    /// The rules' indexes.
+    matched: Vec<usize>,
+    /// The event itself, fetched only by a batch of rules confirmed here.
+    event: Option<Event>,
+}
+
 /// One query for the rules `members`: the events some of them match, with their indexes.
 fn run_batch(
     remote: &Remote,
@@ -162,7 +173,49 @@ fn run_batch(
     members: &[usize],
     sqls: &[RuleSql],
     timeout: Duration,
-) -> Result<Vec<(Fetched, Vec<usize>)>, RemoteError> {
+) -> Result<Vec<Row>, RemoteError> {
+    let confirm = members.iter().any(|&i| sqls[i].path != Path::Exact);
+    let batches = remote.sql(&batch_query(view, members, sqls), timeout)?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let (times, keys) = (
+            ints(b, 0).map_err(unreadable)?,
+            ints(b, 1).map_err(unreadable)?,
+        );
+        let mut ids = Vec::with_capacity(times.len());
+        texts(b, 2, |r| ids.push(r.unwrap_or_default().to_owned())).map_err(unreadable)?;
+        let mut events: Vec<Event> = Vec::new();
+        if confirm {
+            let mut bad = None;
+            texts(b, 3, |json| match Event::from_json(json.unwrap_or("{}")) {
+                Ok(e) => events.push(e),
+                Err(e) => bad = Some(e),
+            })
+            .map_err(unreadable)?;
+            if let Some(e) = bad {
+                return Err(unreadable(e));
+            }
+        }
+        let mut events = events.into_iter();
+        for ((ts, key), ids) in times.into_iter().zip(keys).zip(ids) {
+            let key = key.ok_or_else(|| unreadable("an event without an event_key"))?;
+            let matched = (ids.split(','))
+                .filter_map(|s| s.parse::<usize>().ok())
+                .filter(|i| members.contains(i))
+                .collect();
+            out.push(Row {
+                at: EventRef::new(ts.unwrap_or(i64::MIN), key as u64),
+                matched,
+                event: events.next(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The query of a batch: time, `event_key` and the matched rules' indexes of each event some
+/// of `members` match, and the event itself only when some member is confirmed here.
+fn batch_query(view: &str, members: &[usize], sqls: &[RuleSql]) -> String {
     let labels: Vec<String> = members.iter().map(|i| i.to_string()).collect();
     let arms: Vec<(&str, &str)> = (members.iter().zip(&labels))
         .map(|(&i, label)| (sqls[i].condition.as_str(), label.as_str()))
@@ -181,72 +234,115 @@ fn run_batch(
         }
     }
     let fields: String = slots.iter().map(|d| format!(", {d}")).collect();
+    let confirm = members.iter().any(|&i| sqls[i].path != Path::Exact);
+    let event = if confirm { ", event" } else { "" };
     let (matched, keep) = labels_holding(&arms, "r");
-    let query = format!(
-        "SELECT event, source_file, r, event_key, unix_micros(time) FROM (\
-         SELECT event, source_file, {matched}, event_key, time \
+    format!(
+        "SELECT unix_micros(time), event_key, r{event} FROM (\
+         SELECT {matched}, event_key, time{event} \
          FROM (SELECT *{fields} FROM {view} WHERE {prune})) WHERE {keep}"
-    );
-    let batches = remote.sql(&query, timeout)?;
-    let mut out = Vec::new();
-    for b in &batches {
-        let (events, files, ids) = (strings(b, 0)?, strings(b, 1)?, strings(b, 2)?);
-        let (keys, times) = (longs(b, 3)?, longs(b, 4)?);
-        for (((event, file), ids), (key, ts)) in
-            (events.into_iter().zip(files).zip(ids)).zip(keys.into_iter().zip(times))
-        {
-            let text = event.unwrap_or_default();
-            let event = Event::from_json(&text).map_err(|e| RemoteError::Failed {
-                what: "reading a fetched event".into(),
-                message: e.to_string(),
-            })?;
-            let matched = (ids.unwrap_or_default().split(','))
-                .filter_map(|s| s.parse::<usize>().ok())
-                .filter(|i| members.contains(i))
-                .collect();
-            let file = file.unwrap_or_default();
-            out.push((
-                Fetched {
-                    event,
-                    file,
-                    key,
-                    ts,
-                },
-                matched,
-            ));
+    )
+}
+
+/// Keys one [`fetch`] query names: its SQL stays some hundred kilobytes, its answer some tens
+/// of megabytes of events.
+pub const FETCH_KEYS: usize = 8192;
+
+/// Reads the events `refs` name (by `event_key`), [`FETCH_KEYS`] a query, in time order so
+/// that each query's time bounds let the server skip files. `each(at, event, source_file)`
+/// gets every event found, once. Returns the queries sent.
+pub fn fetch(
+    remote: &Remote,
+    view: &str,
+    refs: &[EventRef],
+    timeout: Duration,
+    mut each: impl FnMut(EventRef, Event, &str),
+) -> Result<usize, RemoteError> {
+    let mut refs = refs.to_vec();
+    refs.sort_unstable();
+    refs.dedup();
+    let mut queries = 0;
+    for chunk in refs.chunks(FETCH_KEYS) {
+        let keys: Vec<String> = chunk.iter().map(|r| r.key.to_string()).collect();
+        let query = format!(
+            "SELECT unix_micros(time), event_key, source_file, event FROM {view} \
+             WHERE event_key IN ({}){}",
+            keys.join(", "),
+            super::stack::time_within(chunk)
+        );
+        queries += 1;
+        for b in &remote.sql(&query, timeout)? {
+            let (times, keys) = (
+                ints(b, 0).map_err(unreadable)?,
+                ints(b, 1).map_err(unreadable)?,
+            );
+            let files = strings(b, 2)?;
+            let mut row = 0;
+            let mut bad = None;
+            texts(b, 3, |json| {
+                match (keys[row], Event::from_json(json.unwrap_or("{}"))) {
+                    (Some(key), Ok(event)) => {
+                        let at = EventRef::new(times[row].unwrap_or(i64::MIN), key as u64);
+                        each(at, event, files[row].as_deref().unwrap_or(""));
+                    }
+                    (None, _) => bad = Some("an event without an event_key".to_owned()),
+                    (_, Err(e)) => bad = Some(e.to_string()),
+                }
+                row += 1;
+            })
+            .map_err(unreadable)?;
+            if let Some(e) = bad {
+                return Err(unreadable(e));
+            }
         }
     }
-    Ok(out)
+    Ok(queries)
 }
 
-/// Column `i` of a batch as 64-bit integers.
-fn longs(batch: &RecordBatch, i: usize) -> Result<Vec<Option<i64>>, RemoteError> {
-    super::columns::ints(batch, i).map_err(|e| RemoteError::Failed {
+fn unreadable(e: impl std::fmt::Display) -> RemoteError {
+    RemoteError::Failed {
         what: "reading an answer".into(),
         message: e.to_string(),
-    })
+    }
 }
 
-/// Column `i` of a batch as text values, whichever string encoding the server chose.
-pub fn strings(batch: &RecordBatch, i: usize) -> Result<Vec<Option<String>>, RemoteError> {
-    use spark_arrow::{LargeStringArray, StringArray, StringViewArray};
-    let column = batch.column(i);
-    let any = column.as_any();
-    let collect = |get: &dyn Fn(usize) -> String| {
-        (0..column.len())
-            .map(|r| (!column.is_null(r)).then(|| get(r)))
-            .collect()
-    };
-    if let Some(a) = any.downcast_ref::<StringArray>() {
-        Ok(collect(&|r| a.value(r).to_owned()))
-    } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
-        Ok(collect(&|r| a.value(r).to_owned()))
-    } else if let Some(a) = any.downcast_ref::<StringViewArray>() {
-        Ok(collect(&|r| a.value(r).to_owned()))
-    } else {
-        Err(RemoteError::Failed {
-            what: "reading an answer".into(),
-            message: format!("column {i} is {}, not text", column.data_type()),
-        })
+/// Column `i` of a batch as text, whichever string encoding the server chose.
+fn strings(batch: &RecordBatch, i: usize) -> Result<Vec<Option<String>>, RemoteError> {
+    super::columns::strings(batch, i).map_err(unreadable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(condition: &str, path: Path) -> RuleSql {
+        RuleSql {
+            sources: "event_id IN (1)".into(),
+            condition: condition.into(),
+            path,
+            slots: vec![("a_1".into(), "lower(x)".into())],
+        }
+    }
+
+    #[test]
+    fn only_a_batch_confirmed_here_fetches_events() {
+        let sqls = [
+            rule("a_1 = 'x'", Path::Exact),
+            rule("a_1 LIKE '%y%'", Path::Exact),
+            rule("a_1 LIKE '%z%'", Path::Confirm("a regex".into())),
+        ];
+        let exact = batch_query("t", &[0, 1], &sqls);
+        assert!(
+            !exact.contains("event,") && !exact.contains(", event "),
+            "{exact}"
+        );
+        assert!(
+            exact.starts_with("SELECT unix_micros(time), event_key, r FROM"),
+            "{exact}"
+        );
+        // A slot both rules read is computed once.
+        assert_eq!(exact.matches("lower(x) AS a_1").count(), 1, "{exact}");
+        let confirm = batch_query("t", &[2], &sqls);
+        assert!(confirm.starts_with("SELECT unix_micros(time), event_key, r, event FROM"));
     }
 }

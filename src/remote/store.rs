@@ -353,10 +353,8 @@ impl EventStore for RemoteStore {
             timeout: QUERY_TIMEOUT,
             ..super::scan::ScanOptions::default()
         };
-        let report = super::scan::run(&self.remote, &self.from, rules, &sqls, &opts, |i, hit| {
-            if let Some(key) = hit.key {
-                hits[i].push(EventRef::new(hit.ts.unwrap_or(i64::MIN), key as u64));
-            }
+        let report = super::scan::run(&self.remote, &self.from, rules, &sqls, &opts, |i, at| {
+            hits[i].push(at);
         })
         .map_err(failed)?;
         self.queries.fetch_add(report.queries, Ordering::Relaxed);
