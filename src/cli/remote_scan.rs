@@ -67,50 +67,44 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
         batch: args.remote_batch,
     };
     let mut hits: Vec<Vec<EventRef>> = vec![Vec::new(); rules.len()];
-    let report = remote_scan::run(&remote, &view, &rules, &sqls, &opts, |i, at| {
-        hits[i].push(at)
-    })
-    .map_err(|e| anyhow::anyhow!(e))
-    .context("the remote scan stopped")?;
+    let report = remote_scan::run(&remote, &view, &sqls, &opts, |i, at| hits[i].push(at))
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("the remote scan stopped")?;
     // Then each hit event once (several rules may match it), by key, into a temporary file
     // rather than memory: a scan can find hundreds of thousands.
-    let mut wanted: Vec<EventRef> = hits.iter().flatten().copied().collect();
-    wanted.sort_unstable();
-    wanted.dedup();
     let mut store = SpillStore::new()?;
     let mut files: Vec<String> = Vec::new();
     let mut file_ids: HashMap<String, u64> = HashMap::new();
-    let mut spilled: HashMap<u64, u64> = HashMap::with_capacity(wanted.len());
+    let mut spilled: HashMap<u64, u64> = HashMap::new();
     let mut spill_error = None;
-    let fetches = remote_scan::fetch(&remote, &view, &wanted, timeout, |at, event, file| {
-        let file = match file_ids.get(file) {
-            Some(&id) => id,
-            None => {
-                files.push(file.to_owned());
-                file_ids.insert(file.to_owned(), files.len() as u64 - 1);
-                files.len() as u64 - 1
+    let (_, fetches) = remote_scan::fetch_hits(
+        &remote,
+        &view,
+        (&rules, &sqls),
+        &mut hits,
+        true,
+        timeout,
+        |at, event, file| {
+            let file = match file_ids.get(file) {
+                Some(&id) => id,
+                None => {
+                    files.push(file.to_owned());
+                    file_ids.insert(file.to_owned(), files.len() as u64 - 1);
+                    files.len() as u64 - 1
+                }
+            };
+            match store.push(&event, file) {
+                Ok(k) => drop(spilled.insert(at.key, k)),
+                Err(e) => spill_error = spill_error.take().or(Some(e)),
             }
-        };
-        match store.push(&event, file) {
-            Ok(k) => drop(spilled.insert(at.key, k)),
-            Err(e) => spill_error = spill_error.take().or(Some(e)),
-        }
-    })
+        },
+    )
     .map_err(|e| anyhow::anyhow!(e))
     .context("fetching the hits' events")?;
     if let Some(e) = spill_error {
         return Err(e.into());
     }
-    // `event_key` is the table's key: an event found by it in the scan is there to fetch,
-    // unless the table changed in between.
-    let lost = wanted.len().saturating_sub(spilled.len());
-    if lost > 0 {
-        anyhow::bail!(
-            "{lost} of the {} matched events were not found again by event_key: did {table} change during the scan?",
-            wanted.len()
-        );
-    }
-    drop((wanted, file_ids));
+    drop(file_ids);
     let elapsed = started.elapsed();
     // The fetched hits as a store, so output and correlations read them as a local scan does.
     let sources: Vec<Source> = (files.iter().enumerate())

@@ -1,14 +1,14 @@
 //! Many Sigma rules over a remote table in few passes: the rules of one logsource go into one
 //! query that returns the key and time of each matching event with the indexes of the rules
 //! it matched. The events themselves are read afterwards by key, a chunk at a time
-//! ([`fetch`]), so neither the client nor the server ever holds every hit's event at once.
+//! ([`fetch_hits`]), so neither the client nor the server ever holds every hit's event at once.
 //!
 //! A batch that does not finish within its bound is run again rule by rule, so a rule that
 //! cannot finish (a regex that backtracks for hours on Java) is reported as timed out alone
 //! and the others still count. A batch the server refuses is split the same way, so one rule
 //! the engine cannot run does not cost the others. Rules whose SQL only narrows
-//! ([`Path::Confirm`]) are batched apart, and only their answers carry the events, which are
-//! confirmed here with the exact matcher.
+//! ([`Path::Confirm`]) answer candidates, confirmed with the exact matcher when their events
+//! are fetched.
 
 use super::columns::{ints, texts};
 use super::{RecordBatch, Remote, RemoteError};
@@ -17,7 +17,7 @@ use crate::sigma::CompiledRule;
 use crate::sql::rule::{Path, RuleSql};
 use crate::sql::{Catalog, labels_holding};
 use crate::store::EventRef;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 /// How a remote scan runs.
@@ -49,8 +49,6 @@ pub struct ScanReport {
     pub failed: Vec<(usize, String)>,
     /// Queries sent.
     pub queries: usize,
-    /// Rows the exact matcher turned down (candidates of rules that only narrow remotely).
-    pub not_confirmed: usize,
 }
 
 /// Reads which map keys the table has.
@@ -74,32 +72,27 @@ pub fn compile(rules: &[&CompiledRule], cat: &Catalog) -> Vec<RuleSql> {
         .collect()
 }
 
-/// Runs `rules` (compiled as `sqls`) over `view`. `on_hit(rule, event)` gets every hit, in no
-/// particular order, as the event's time and `event_key`: only those cross the wire, so an
-/// answer stays small however many events match ([`fetch`] reads the events afterwards, a
-/// chunk at a time). Fails only when the server cannot be reached.
+/// Runs the rules compiled as `sqls` over `view`. `on_row(rule, event)` gets every row a
+/// rule's SQL selects, in no particular order, as the event's time and `event_key`: the rule's
+/// hits, or for a rule confirmed here its candidates ([`fetch_hits`] confirms them). Only keys
+/// cross the wire, so an answer stays small however many events match. Fails only when the
+/// server cannot be reached.
 pub fn run(
     remote: &Remote,
     view: &str,
-    rules: &[&CompiledRule],
     sqls: &[RuleSql],
     opts: &ScanOptions,
-    mut on_hit: impl FnMut(usize, EventRef),
+    mut on_row: impl FnMut(usize, EventRef),
 ) -> Result<ScanReport, RemoteError> {
     let mut report = ScanReport {
         paths: sqls.iter().map(|s| s.path.clone()).collect(),
         ..ScanReport::default()
     };
-    // Rules of one logsource share the pruning their WHERE clause can do. Rules confirmed here
-    // go in batches of their own, the only ones whose answers carry events.
-    let mut groups: BTreeMap<(&str, bool), Vec<usize>> = BTreeMap::new();
+    // Rules of one logsource share the pruning their WHERE clause can do.
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, s) in sqls.iter().enumerate() {
         if s.condition != "false" {
-            let confirm = s.path != Path::Exact;
-            groups
-                .entry((s.sources.as_str(), confirm))
-                .or_default()
-                .push(i);
+            groups.entry(s.sources.as_str()).or_default().push(i);
         }
     }
     let mut work: Vec<(Vec<usize>, bool)> = Vec::new();
@@ -112,19 +105,8 @@ pub fn run(
         report.queries += 1;
         match run_batch(remote, view, &chunk, sqls, opts.timeout) {
             Ok(rows) => {
-                for row in rows {
-                    for i in row.matched {
-                        let confirmed = match (&sqls[i].path, &row.event) {
-                            (Path::Exact, _) => true,
-                            (Path::Confirm(_), Some(event)) => rules[i].is_match(event),
-                            (Path::Confirm(_), None) => false,
-                        };
-                        if confirmed {
-                            on_hit(i, row.at);
-                        } else {
-                            report.not_confirmed += 1;
-                        }
-                    }
+                for (at, matched) in rows {
+                    matched.into_iter().for_each(|i| on_row(i, at));
                 }
             }
             Err(e) => {
@@ -157,15 +139,6 @@ pub fn run(
     Ok(report)
 }
 
-/// An event some rules of a batch matched.
-struct Row {
-    at: EventRef,
-    /// The rules' indexes.
-    matched: Vec<usize>,
-    /// The event itself, fetched only by a batch of rules confirmed here.
-    event: Option<Event>,
-}
-
 /// One query for the rules `members`: the events some of them match, with their indexes.
 fn run_batch(
     remote: &Remote,
@@ -173,8 +146,7 @@ fn run_batch(
     members: &[usize],
     sqls: &[RuleSql],
     timeout: Duration,
-) -> Result<Vec<Row>, RemoteError> {
-    let confirm = members.iter().any(|&i| sqls[i].path != Path::Exact);
+) -> Result<Vec<(EventRef, Vec<usize>)>, RemoteError> {
     let batches = remote.sql(&batch_query(view, members, sqls), timeout)?;
     let mut out = Vec::new();
     for b in &batches {
@@ -182,39 +154,31 @@ fn run_batch(
             ints(b, 0).map_err(unreadable)?,
             ints(b, 1).map_err(unreadable)?,
         );
-        let mut ids = Vec::with_capacity(times.len());
-        texts(b, 2, |r| ids.push(r.unwrap_or_default().to_owned())).map_err(unreadable)?;
-        let mut events: Vec<Event> = Vec::new();
-        if confirm {
-            let mut bad = None;
-            texts(b, 3, |json| match Event::from_json(json.unwrap_or("{}")) {
-                Ok(e) => events.push(e),
-                Err(e) => bad = Some(e),
-            })
-            .map_err(unreadable)?;
-            if let Some(e) = bad {
-                return Err(unreadable(e));
-            }
-        }
-        let mut events = events.into_iter();
-        for ((ts, key), ids) in times.into_iter().zip(keys).zip(ids) {
-            let key = key.ok_or_else(|| unreadable("an event without an event_key"))?;
-            let matched = (ids.split(','))
+        let mut row = 0;
+        let mut bad = None;
+        texts(b, 2, |ids| {
+            let (key, ts) = (keys[row], times[row]);
+            row += 1;
+            let Some(key) = key else {
+                bad = Some("an event without an event_key");
+                return;
+            };
+            let matched = (ids.unwrap_or_default().split(','))
                 .filter_map(|s| s.parse::<usize>().ok())
                 .filter(|i| members.contains(i))
                 .collect();
-            out.push(Row {
-                at: EventRef::new(ts.unwrap_or(i64::MIN), key as u64),
-                matched,
-                event: events.next(),
-            });
+            out.push((EventRef::new(ts.unwrap_or(i64::MIN), key as u64), matched));
+        })
+        .map_err(unreadable)?;
+        if let Some(e) = bad {
+            return Err(unreadable(e));
         }
     }
     Ok(out)
 }
 
 /// The query of a batch: time, `event_key` and the matched rules' indexes of each event some
-/// of `members` match, and the event itself only when some member is confirmed here.
+/// of `members` match.
 fn batch_query(view: &str, members: &[usize], sqls: &[RuleSql]) -> String {
     let labels: Vec<String> = members.iter().map(|i| i.to_string()).collect();
     let arms: Vec<(&str, &str)> = (members.iter().zip(&labels))
@@ -234,12 +198,10 @@ fn batch_query(view: &str, members: &[usize], sqls: &[RuleSql]) -> String {
         }
     }
     let fields: String = slots.iter().map(|d| format!(", {d}")).collect();
-    let confirm = members.iter().any(|&i| sqls[i].path != Path::Exact);
-    let event = if confirm { ", event" } else { "" };
     let (matched, keep) = labels_holding(&arms, "r");
     format!(
-        "SELECT unix_micros(time), event_key, r{event} FROM (\
-         SELECT {matched}, event_key, time{event} \
+        "SELECT unix_micros(time), event_key, r FROM (\
+         SELECT {matched}, event_key, time \
          FROM (SELECT *{fields} FROM {view} WHERE {prune})) WHERE {keep}"
     )
 }
@@ -299,6 +261,73 @@ pub fn fetch(
     Ok(queries)
 }
 
+/// Fetches the events of `rows` by key, each once, and confirms candidates: `rows[i]` is what
+/// [`run`] answered for rule `i` (its hits; for a rule confirmed here, its candidates, of which
+/// only those its exact matcher accepts stay). `keep(at, event, source_file)` gets every event
+/// that is some rule's hit; with `exact_too` false the events only exact rules hit are not
+/// fetched (for a caller who needs only their keys). Returns the candidates turned down and
+/// the queries sent.
+pub fn fetch_hits(
+    remote: &Remote,
+    view: &str,
+    (rules, sqls): (&[&CompiledRule], &[RuleSql]),
+    rows: &mut [Vec<EventRef>],
+    exact_too: bool,
+    timeout: Duration,
+    mut keep: impl FnMut(EventRef, Event, &str),
+) -> Result<(usize, usize), RemoteError> {
+    let mut hit: HashSet<u64> = HashSet::new();
+    let mut candidates: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut wanted: Vec<EventRef> = Vec::new();
+    for (i, list) in rows.iter_mut().enumerate() {
+        if sqls[i].path == Path::Exact {
+            if exact_too {
+                wanted.extend(list.iter().copied().filter(|at| hit.insert(at.key)));
+            }
+        } else {
+            for at in list.drain(..) {
+                let rules = candidates.entry(at.key).or_default();
+                if rules.is_empty() {
+                    wanted.push(at);
+                }
+                rules.push(i);
+            }
+        }
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let (mut found, mut turned_down) = (0, 0);
+    let queries = fetch(remote, view, &wanted, timeout, |at, event, file| {
+        found += 1;
+        let mut is_hit = hit.contains(&at.key);
+        for &i in candidates.get(&at.key).into_iter().flatten() {
+            if rules[i].is_match(&event) {
+                rows[i].push(at);
+                is_hit = true;
+            } else {
+                turned_down += 1;
+            }
+        }
+        if is_hit {
+            keep(at, event, file);
+        }
+    })?;
+    // `event_key` is the table's key: an event the scan found is there to fetch, unless the
+    // table changed in between.
+    if found < wanted.len() {
+        return Err(RemoteError::Failed {
+            what: "fetching the hits' events".into(),
+            message: format!(
+                "{} of the {} matched events were not found again by event_key: did the table \
+                 change during the scan?",
+                wanted.len() - found,
+                wanted.len()
+            ),
+        });
+    }
+    Ok((turned_down, queries))
+}
+
 fn unreadable(e: impl std::fmt::Display) -> RemoteError {
     RemoteError::Failed {
         what: "reading an answer".into(),
@@ -325,24 +354,20 @@ mod tests {
     }
 
     #[test]
-    fn only_a_batch_confirmed_here_fetches_events() {
+    fn a_batch_answers_keys_not_events_and_reads_a_shared_field_once() {
         let sqls = [
             rule("a_1 = 'x'", Path::Exact),
-            rule("a_1 LIKE '%y%'", Path::Exact),
-            rule("a_1 LIKE '%z%'", Path::Confirm("a regex".into())),
+            rule("a_1 LIKE '%y%'", Path::Confirm("a regex".into())),
         ];
-        let exact = batch_query("t", &[0, 1], &sqls);
+        let query = batch_query("t", &[0, 1], &sqls);
         assert!(
-            !exact.contains("event,") && !exact.contains(", event "),
-            "{exact}"
+            query.starts_with("SELECT unix_micros(time), event_key, r FROM"),
+            "{query}"
         );
         assert!(
-            exact.starts_with("SELECT unix_micros(time), event_key, r FROM"),
-            "{exact}"
+            !query.contains("event,") && !query.contains(", event "),
+            "{query}"
         );
-        // A slot both rules read is computed once.
-        assert_eq!(exact.matches("lower(x) AS a_1").count(), 1, "{exact}");
-        let confirm = batch_query("t", &[2], &sqls);
-        assert!(confirm.starts_with("SELECT unix_micros(time), event_key, r, event FROM"));
+        assert_eq!(query.matches("lower(x) AS a_1").count(), 1, "{query}");
     }
 }

@@ -353,11 +353,23 @@ impl EventStore for RemoteStore {
             timeout: QUERY_TIMEOUT,
             ..super::scan::ScanOptions::default()
         };
-        let report = super::scan::run(&self.remote, &self.from, rules, &sqls, &opts, |i, at| {
+        let report = super::scan::run(&self.remote, &self.from, &sqls, &opts, |i, at| {
             hits[i].push(at);
         })
         .map_err(failed)?;
-        self.queries.fetch_add(report.queries, Ordering::Relaxed);
+        // Candidates of rules the SQL only narrows are confirmed on their fetched events.
+        let (_, fetches) = super::scan::fetch_hits(
+            &self.remote,
+            &self.from,
+            (rules, &sqls),
+            &mut hits,
+            false,
+            QUERY_TIMEOUT,
+            |_, _, _| {},
+        )
+        .map_err(failed)?;
+        self.queries
+            .fetch_add(report.queries + fetches, Ordering::Relaxed);
         // A rule the server could not run or finish is run the other way: its prefilter
         // here (which never holds a regular expression), the matcher on the fetched events.
         let not_run: std::collections::HashSet<usize> = (report.timed_out.iter())
