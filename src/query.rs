@@ -27,7 +27,7 @@ use std::fmt;
 use crate::event::Event;
 use crate::prefilter::Prefilter;
 use crate::sigma::Level;
-use crate::sigma::mapping::FieldRef;
+use crate::sigma::mapping::{FieldRef, Mapping};
 use crate::sigma::matcher::{CmpOp, Detection, Item, MatchDetail, Node, Test};
 use crate::sigma::prefilter_build::detection_prefilter;
 use crate::sigma::rule::SAVED_SEARCH;
@@ -110,14 +110,24 @@ pub struct Query {
     detection: Detection,
     /// Inclusive bounds on the event time (ns), from `time` terms.
     window: Option<(i128, i128)>,
+    /// [`Query::logsource`], read when parsed.
+    logsource: Option<(&'static str, String)>,
 }
 
-/// Parses and compiles a query.
+/// Parses and compiles a query, reading fields through the bundled logsource mapping.
 pub fn parse(text: &str) -> Result<Query, QueryError> {
+    parse_with(text, crate::sigma::mapping::builtin_shared())
+}
+
+/// Parses and compiles a query, reading fields through `mapping` (the one the rules load
+/// with, which the user's `mapping.yml` may replace), so a search reads `Image` on a 4688 as
+/// the rules do. Without a mapping, every field is read under its own name only.
+pub fn parse_with(text: &str, mapping: Option<&Mapping>) -> Result<Query, QueryError> {
     let toks = lexer::lex(text)?;
     let ast = parser::Parser::new(toks, text.chars().count()).parse()?;
     let (ast, window) = split_time(ast)?;
-    let condition = compile(&ast);
+    let condition = compile(&ast, mapping);
+    let logsource = mapping.and_then(|m| logsource(&ast, m));
     Ok(Query {
         ast,
         detection: Detection {
@@ -125,6 +135,7 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
             condition,
         },
         window,
+        logsource,
     })
 }
 
@@ -187,11 +198,12 @@ fn nested_time(ast: &Ast) -> Option<usize> {
     }
 }
 
-fn compile(ast: &Ast) -> Node {
+fn compile(ast: &Ast, mapping: Option<&Mapping>) -> Node {
+    let search_field = |name: &str| search_field(name, mapping);
     match ast {
-        Ast::And(v) => Node::And(v.iter().map(compile).collect()),
-        Ast::Or(v) => Node::Or(v.iter().map(compile).collect()),
-        Ast::Not(a) => Node::Not(Box::new(compile(a))),
+        Ast::And(v) => Node::And(v.iter().map(|a| compile(a, mapping)).collect()),
+        Ast::Or(v) => Node::Or(v.iter().map(|a| compile(a, mapping)).collect()),
+        Ast::Not(a) => Node::Not(Box::new(compile(a, mapping))),
         Ast::Cmp {
             field,
             kind,
@@ -266,11 +278,42 @@ fn compile(ast: &Ast) -> Node {
     }
 }
 
+/// The logsource of a query's events ([`Query::logsource`]).
+fn logsource(ast: &Ast, mapping: &Mapping) -> Option<(&'static str, String)> {
+    let terms = match ast {
+        Ast::And(v) => v.as_slice(),
+        one => std::slice::from_ref(one),
+    };
+    let mut channel = None;
+    let mut ids = Vec::new();
+    for t in terms {
+        let Ast::Cmp {
+            field,
+            kind: CmpKind::Eq,
+            values,
+        } = t
+        else {
+            continue;
+        };
+        let plain = |v: &String| !v.contains(['*', '?', '\\']);
+        if field.eq_ignore_ascii_case("Channel") && values.len() == 1 && plain(&values[0]) {
+            channel = Some(values[0].as_str());
+        } else if field.eq_ignore_ascii_case("EventID") && ids.is_empty() {
+            ids = values.iter().filter_map(|v| v.parse().ok()).collect();
+            if ids.len() != values.len() {
+                ids.clear();
+            }
+        }
+    }
+    let mut fields = Vec::new();
+    fields_of(ast, &mut fields);
+    mapping.logsource_of(channel, &ids, &fields)
+}
+
 /// A field as the search names it: its own name, or a Sigma name the logsource mapping reads
 /// on other sources (`Image` → a 4688's `NewProcessName`), as rules read it.
-fn search_field(name: &str) -> FieldRef {
-    crate::sigma::mapping::builtin_shared()
-        .map_or_else(|| FieldRef::plain(name), |m| m.search_field(name))
+fn search_field(name: &str, mapping: Option<&Mapping>) -> FieldRef {
+    mapping.map_or_else(|| FieldRef::plain(name), |m| m.search_field(name))
 }
 
 /// A search's regular expression: case-insensitive like the rest of the language.
@@ -399,39 +442,11 @@ impl Query {
     }
 
     /// The Sigma logsource the events this query can match come from, read from its
-    /// top-level `Channel=` and `EventID=` terms through the bundled mapping in reverse
+    /// top-level `Channel=` and `EventID=` terms through the mapping in reverse
     /// (`EventID=4688` → category `process_creation`, `Channel=Security` → service
     /// `security`).
     pub fn logsource(&self) -> Option<(&'static str, String)> {
-        let terms = match &self.ast {
-            Ast::And(v) => v.as_slice(),
-            one => std::slice::from_ref(one),
-        };
-        let mut channel = None;
-        let mut ids = Vec::new();
-        for t in terms {
-            let Ast::Cmp {
-                field,
-                kind: CmpKind::Eq,
-                values,
-            } = t
-            else {
-                continue;
-            };
-            let plain = |v: &String| !v.contains(['*', '?', '\\']);
-            if field.eq_ignore_ascii_case("Channel") && values.len() == 1 && plain(&values[0]) {
-                channel = Some(values[0].as_str());
-            } else if field.eq_ignore_ascii_case("EventID") && ids.is_empty() {
-                ids = values.iter().filter_map(|v| v.parse().ok()).collect();
-                if ids.len() != values.len() {
-                    ids.clear();
-                }
-            }
-        }
-        let mut fields = Vec::new();
-        fields_of(&self.ast, &mut fields);
-        let mapping = crate::sigma::mapping::Mapping::builtin().ok()?;
-        mapping.logsource_of(channel, &ids, &fields)
+        self.logsource.clone()
     }
 
     /// The `id` of the rule saved from this search: a UUID derived from its detection, so the

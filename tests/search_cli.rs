@@ -240,3 +240,52 @@ fn table_rows_have_a_header_a_channel_and_the_workbench_summary() {
         assert!(!row.contains("ProcessName=-"), "{row}");
     }
 }
+
+/// The search reads fields through the mapping the rules are read through: with the user's
+/// `mapping.yml` reading a 4688's `Image` from another field, `Image=` finds it there.
+#[test]
+fn a_search_reads_fields_through_the_users_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("4688.jsonl");
+    let event = serde_json::json!({"Event": {
+        "System": {
+            "EventID": 4688,
+            "Channel": "Security",
+            "Computer": "ws1",
+            "EventRecordID": 9,
+            "TimeCreated": {"#attributes": {"SystemTime": "2024-05-01T10:00:00Z"}},
+        },
+        "EventData": {"ProcessPath": "C:\\Windows\\System32\\cmd.exe"},
+    }});
+    std::fs::write(&input, event.to_string()).unwrap();
+    let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/mappings/windows.yml");
+    let bundled = std::fs::read_to_string(bundled).unwrap();
+    let own = bundled.replace(
+        "          Image: NewProcessName\n",
+        "          Image: ProcessPath\n",
+    );
+    assert_ne!(own, bundled);
+    let (plain, custom) = (dir.path().join("plain"), dir.path().join("custom"));
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::create_dir_all(&custom).unwrap();
+    std::fs::write(custom.join("mapping.yml"), own).unwrap();
+    let case = dir.path().join("case");
+    let found = |config: &Path| {
+        let out = Command::new(BIN)
+            .env("HUNTBENCH_CONFIG_DIR", config)
+            .args(["search", "--format", "jsonl", "--case"])
+            .arg(&case)
+            .arg(&input)
+            .arg("Image=*\\cmd.exe")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    assert_eq!(found(&plain), 0, "the bundled mapping reads NewProcessName");
+    assert_eq!(found(&custom), 1, "the user's mapping reads ProcessPath");
+}

@@ -15,7 +15,9 @@ pub fn run(args: &SearchArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode>
     let (query_text, paths) = args.words.split_last().context("missing QUERY")?;
     let paths: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
     let paths = paths.as_slice();
-    let q = match query::parse(query_text) {
+    // Fields are read through the mapping the rules are (the user's `mapping.yml`, if any).
+    let loader = crate::rulepack::loader(&crate::rulepack::config_dir())?;
+    let q = match query::parse_with(query_text, Some(loader.mapping())) {
         Ok(q) => q,
         Err(e) => {
             eprintln!("huntbench: bad query: {e}");

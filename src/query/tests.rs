@@ -446,3 +446,27 @@ fn a_bad_regex_or_modifier_is_an_error_at_its_column() {
     assert!(parse("CommandLine|re>3").is_err());
     assert!(parse("|re=x").is_err());
 }
+
+#[test]
+fn a_query_reads_fields_through_the_mapping_it_is_given() {
+    let own = crate::sigma::mapping::WINDOWS_MAPPING.replace(
+        "          Image: NewProcessName\n",
+        "          Image: ProcessPath\n",
+    );
+    let own = crate::sigma::mapping::Mapping::from_yaml(&own).unwrap();
+    let e = ev(&[
+        ("EventID", "4688"),
+        ("Channel", "Security"),
+        ("ProcessPath", "C:\\Windows\\System32\\cmd.exe"),
+    ]);
+    let text = "Image=*\\cmd.exe";
+    assert!(!parse(text).unwrap().matches(&e));
+    let q = parse_with(text, Some(&own)).unwrap();
+    assert!(q.matches(&e) && q.prefilter().accepts(&e));
+    // Without a mapping a field is read under its own name only.
+    assert!(!parse_with(text, None).unwrap().matches(&e));
+    assert_eq!(
+        parse_with("EventID=4688", Some(&own)).unwrap().logsource(),
+        parse("EventID=4688").unwrap().logsource()
+    );
+}

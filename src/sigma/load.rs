@@ -158,6 +158,11 @@ impl Loader {
         })
     }
 
+    /// The logsource mapping rules are read through.
+    pub fn mapping(&self) -> &Arc<Mapping> {
+        &self.mapping
+    }
+
     /// Replaces the logsource mapping (same format as `rules/mappings/windows.yml`).
     pub fn with_mapping_yaml(mut self, text: &str) -> Result<Loader, SigmaError> {
         self.mapping = Arc::new(

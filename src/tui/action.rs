@@ -401,6 +401,8 @@ pub struct RulesLoaded {
     pub elapsed_ms: u128,
     /// How many rules the installed SigmaHQ release gave, and which release.
     pub installed: Option<String>,
+    /// The logsource mapping the rules were read through, for the searches to read alike.
+    pub mapping: Arc<crate::sigma::mapping::Mapping>,
 }
 
 /// A compile error positioned in the editor buffer (1-based line/column).

@@ -335,6 +335,9 @@ pub struct App {
     /// The installed SigmaHQ release's share of `rules`, for the status line
     /// (`2865 SigmaHQ r2024-12-19`).
     pub installed_rules: Option<String>,
+    /// The logsource mapping the rules were last read through (`None` before they load: the
+    /// bundled one), which searches read fields through too ([`App::parse_query`]).
+    pub mapping: Option<Arc<crate::sigma::mapping::Mapping>>,
     pub correlations: Vec<CorrRow>,
     pub failed: Vec<FailedRule>,
     /// Input paths that were missing, unreadable or read in part.
@@ -384,6 +387,14 @@ pub struct App {
 }
 
 impl App {
+    /// Parses a search, reading fields through the mapping the rules were read through.
+    pub fn parse_query(&self, text: &str) -> Result<crate::query::Query, crate::query::QueryError> {
+        match &self.mapping {
+            Some(m) => crate::query::parse_with(text, Some(m)),
+            None => crate::query::parse(text),
+        }
+    }
+
     /// Whether an overlay file is this case's own (the others, in the config directory,
     /// apply to every case).
     pub fn overlay_is_case_own(&self, path: &std::path::Path) -> bool {
@@ -405,6 +416,7 @@ impl App {
             progress: Some("opening case".into()),
             rules: Vec::new(),
             installed_rules: None,
+            mapping: None,
             correlations: Vec::new(),
             failed: Vec::new(),
             input_problems: Vec::new(),

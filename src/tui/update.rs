@@ -131,7 +131,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             if let Some(Screen::Hits(h)) = app.top()
                 && let Some(q) = &h.query
             {
-                if crate::query::parse(q).is_ok_and(|p| p.window().is_some()) {
+                if app.parse_query(q).is_ok_and(|p| p.window().is_some()) {
                     // Said before a title is asked for, not after.
                     app.message = Some(input_line::TIME_BOUNDS_REFUSED.into());
                     return Vec::new();

@@ -206,8 +206,9 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
     // Read once: applied by the loader and listed in the overlays view (case ones first, then
     // the user's).
     let overlays = crate::overlay::load_all(Some(&ctx.opts.case_dir), &ctx.config_dir);
+    let loader = ctx.reload_loader()?;
     let (set, read_errors) = crate::rulepack::load_with_overlays(
-        &*ctx.reload_loader()?,
+        &loader,
         &ctx.opts.rule_paths,
         ctx.opts.no_default_rules,
         &ctx.config_dir,
@@ -240,6 +241,7 @@ fn load_rules(ctx: &Ctx) -> anyhow::Result<RulesLoaded> {
         overlays,
         elapsed_ms: started.elapsed().as_millis(),
         installed,
+        mapping: Arc::clone(loader.mapping()),
     })
 }
 

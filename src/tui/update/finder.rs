@@ -86,7 +86,7 @@ pub fn ask_filter(app: &mut App) -> Vec<Effect> {
 
 /// The query narrowing the list on screen, run over its events on the worker.
 pub fn filter(app: &mut App, text: String) -> Vec<Effect> {
-    let query = match crate::query::parse(&text) {
+    let query = match app.parse_query(&text) {
         Ok(q) => q,
         Err(e) => {
             app.input_error = Some(InputError {

@@ -47,7 +47,7 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
             app.input = None;
             Vec::new()
         }
-        InputKind::Search => match crate::query::parse(&text) {
+        InputKind::Search => match app.parse_query(&text) {
             Ok(q) => {
                 app.input = None;
                 app.input_error = None;
@@ -87,7 +87,7 @@ fn submit(app: &mut App, kind: InputKind, text: String) -> Vec<Effect> {
             let Some(Screen::Hits(h)) = app.top() else {
                 return Vec::new();
             };
-            let Some(q) = h.query.as_deref().and_then(|q| crate::query::parse(q).ok()) else {
+            let Some(q) = h.query.as_deref().and_then(|q| app.parse_query(q).ok()) else {
                 return Vec::new();
             };
             if q.window().is_some() {

@@ -170,6 +170,7 @@ fn rules_loaded(app: &mut App, loaded: RulesLoaded) -> Vec<Effect> {
     app.busy.retain(|&b| b != Job::Rules);
     app.progress = None;
     app.installed_rules.clone_from(&loaded.installed);
+    app.mapping = Some(Arc::clone(&loaded.mapping));
     let old: HashMap<String, (usize, bool)> = app
         .rules
         .iter()
@@ -337,7 +338,7 @@ fn hits_found(
     }
     let hint = (query.as_deref())
         .filter(|_| rows.is_empty())
-        .and_then(|q| crate::query::parse(q).ok())
+        .and_then(|q| app.parse_query(q).ok())
         .and_then(|q| q.hints().into_iter().next());
     let origin = (app.pivot_origin.take())
         .filter(|&(g, _)| g == generation)

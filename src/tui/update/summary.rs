@@ -118,7 +118,7 @@ pub fn open(app: &mut App) -> Vec<Effect> {
         };
         format!("Computer={}", quoted(&h.host))
     };
-    match crate::query::parse(&text) {
+    match app.parse_query(&text) {
         Ok(q) => super::search(app, text, q),
         Err(e) => {
             app.message = Some(format!("cannot search for it: {e}"));

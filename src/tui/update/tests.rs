@@ -52,6 +52,7 @@ pub(super) fn app() -> App {
         overlays: Vec::new(),
         elapsed_ms: 0,
         installed: None,
+        mapping: Arc::new(crate::sigma::mapping::Mapping::builtin().unwrap()),
     };
     load_rules(&mut app, loaded);
     app
@@ -59,6 +60,22 @@ pub(super) fn app() -> App {
 
 pub(super) fn load_rules(app: &mut App, loaded: RulesLoaded) {
     update(app, Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))));
+}
+
+/// The rules `app` lists, with their hits, loaded again as they are.
+pub(super) fn loaded(app: &App) -> RulesLoaded {
+    RulesLoaded {
+        rules: app.rules.iter().map(|r| Arc::clone(&r.rule)).collect(),
+        hits: app.rules.iter().map(|r| Arc::clone(&r.hits)).collect(),
+        correlations: Vec::new(),
+        corr_hits: Vec::new(),
+        failed: Vec::new(),
+        filters: Vec::new(),
+        overlays: Vec::new(),
+        elapsed_ms: 0,
+        installed: None,
+        mapping: Arc::new(crate::sigma::mapping::Mapping::builtin().unwrap()),
+    }
 }
 
 pub(super) fn key(c: char) -> Action {
@@ -102,15 +119,9 @@ fn a_rule_that_only_feeds_a_correlation_is_listed_but_not_an_alert() {
     let text = "title: burst\nid: c-1\ncorrelation:\n    type: event_count\n    rules: [id-alpha]\n    timespan: 10m\n    condition:\n        gte: 2\n";
     let mut set = Loader::new().unwrap().load_str(text, "c.yml");
     let loaded = RulesLoaded {
-        rules: app.rules.iter().map(|r| Arc::clone(&r.rule)).collect(),
-        hits: app.rules.iter().map(|r| Arc::clone(&r.hits)).collect(),
         correlations: vec![Arc::new(set.correlations.remove(0))],
         corr_hits: vec![Arc::new(Vec::new())],
-        failed: Vec::new(),
-        filters: Vec::new(),
-        overlays: Vec::new(),
-        elapsed_ms: 0,
-        installed: None,
+        ..loaded(&app)
     };
     load_rules(&mut app, loaded);
     assert_eq!(app.rules[0].feeds, [0], "alpha feeds the correlation");

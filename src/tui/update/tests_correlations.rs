@@ -38,15 +38,10 @@ fn with_correlation(app: &mut App) {
     let corr = Arc::new(set.correlations.into_iter().next().unwrap());
     let hit = |keys: &[i64]| corr_hit("ws1", keys);
     let loaded = RulesLoaded {
-        rules: app.rules.iter().map(|r| Arc::clone(&r.rule)).collect(),
-        hits: app.rules.iter().map(|r| Arc::clone(&r.hits)).collect(),
         correlations: vec![corr],
         corr_hits: vec![Arc::new(vec![hit(&[1, 2]), hit(&[3])])],
         failed: app.failed.clone(),
-        filters: Vec::new(),
-        overlays: Vec::new(),
-        elapsed_ms: 0,
-        installed: None,
+        ..super::tests::loaded(app)
     };
     update(app, Action::Worker(Box::new(Msg::Rules(Box::new(loaded)))));
 }

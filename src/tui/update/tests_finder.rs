@@ -100,3 +100,25 @@ fn stacking_on_a_list_asks_for_fields_and_one_field_is_a_plain_stack() {
     };
     assert_eq!(fields, &["Image", "User", "Computer"]);
 }
+
+/// Searches read fields through the mapping the rules were loaded with (the user's
+/// `mapping.yml`), which each load of the rules hands over.
+#[test]
+fn searches_read_fields_through_the_mapping_the_rules_loaded_with() {
+    let mut app = app();
+    let e = crate::event::Event::from_pairs(&[
+        ("EventID", "4688"),
+        ("Channel", "Security"),
+        ("ProcessPath", "C:\\Windows\\System32\\cmd.exe"),
+    ]);
+    let query = "Image=*\\cmd.exe";
+    assert!(!app.parse_query(query).unwrap().matches(&e));
+    let own = crate::sigma::mapping::WINDOWS_MAPPING.replace(
+        "          Image: NewProcessName\n",
+        "          Image: ProcessPath\n",
+    );
+    let mut loaded = super::tests::loaded(&app);
+    loaded.mapping = std::sync::Arc::new(crate::sigma::mapping::Mapping::from_yaml(&own).unwrap());
+    super::tests::load_rules(&mut app, loaded);
+    assert!(app.parse_query(query).unwrap().matches(&e));
+}
