@@ -155,23 +155,35 @@ fn without_a_case_the_inputs_get_one_in_the_cache_reused_next_time() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--case"));
 }
 
+/// Writes one event as a JSONL export holds it, at 2024-05-01 10:00 UTC.
+fn write_event(path: &Path, (id, channel): (u32, &str), computer: &str, data: serde_json::Value) {
+    let event = serde_json::json!({"Event": {
+        "System": {
+            "EventID": id,
+            "Channel": channel,
+            "Computer": computer,
+            "EventRecordID": 7,
+            "TimeCreated": {"#attributes": {"SystemTime": "2024-05-01T10:00:00Z"}},
+        },
+        "EventData": data,
+    }});
+    std::fs::write(path, event.to_string()).unwrap();
+}
+
 /// CSV of hostile log content: no control character reaches the output (it is printed to
 /// terminals) and no cell starts like a spreadsheet formula; the event column stays exact JSON.
 #[test]
 fn csv_output_escapes_controls_and_defuses_formulas() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("hostile.jsonl");
-    let event = serde_json::json!({"Event": {
-        "System": {
-            "EventID": 1,
-            "Channel": "Microsoft-Windows-Sysmon/Operational",
-            "Computer": "=HYPERLINK(\"http://x\")\u{1b}]52;c;aGk=\u{7}",
-            "EventRecordID": 7,
-            "TimeCreated": {"#attributes": {"SystemTime": "2024-05-01T10:00:00Z"}},
-        },
-        "EventData": {"Image": "C:\\a\u{202e}gpj.exe", "CommandLine": "x"},
-    }});
-    std::fs::write(&input, event.to_string()).unwrap();
+    let data = serde_json::json!({"Image": "C:\\a\u{202e}gpj.exe", "CommandLine": "x"});
+    let computer = "=HYPERLINK(\"http://x\")\u{1b}]52;c;aGk=\u{7}";
+    write_event(
+        &input,
+        (1, "Microsoft-Windows-Sysmon/Operational"),
+        computer,
+        data,
+    );
     let case = dir.path().join("case");
     let ingest = Command::new(BIN)
         .args(["ingest", "--quiet", "--case"])
@@ -247,17 +259,8 @@ fn table_rows_have_a_header_a_channel_and_the_workbench_summary() {
 fn a_search_reads_fields_through_the_users_mapping() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("4688.jsonl");
-    let event = serde_json::json!({"Event": {
-        "System": {
-            "EventID": 4688,
-            "Channel": "Security",
-            "Computer": "ws1",
-            "EventRecordID": 9,
-            "TimeCreated": {"#attributes": {"SystemTime": "2024-05-01T10:00:00Z"}},
-        },
-        "EventData": {"ProcessPath": "C:\\Windows\\System32\\cmd.exe"},
-    }});
-    std::fs::write(&input, event.to_string()).unwrap();
+    let data = serde_json::json!({"ProcessPath": "C:\\Windows\\System32\\cmd.exe"});
+    write_event(&input, (4688, "Security"), "ws1", data);
     let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/mappings/windows.yml");
     let bundled = std::fs::read_to_string(bundled).unwrap();
     let own = bundled.replace(
