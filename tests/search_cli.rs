@@ -14,7 +14,16 @@ fn samples() -> PathBuf {
 
 /// Runs `search` over the samples case; returns stdout.
 fn search(case: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
+    search_configured(None, case, args)
+}
+
+/// Runs `search` with `config` as the config directory, if given; returns stdout.
+fn search_configured(config: Option<&Path>, case: &Path, args: &[&str]) -> String {
+    let mut command = Command::new(BIN);
+    if let Some(config) = config {
+        command.env("HUNTBENCH_CONFIG_DIR", config);
+    }
+    let out = command
         .arg("search")
         .arg("--case")
         .arg(case)
@@ -273,21 +282,16 @@ fn a_search_reads_fields_through_the_users_mapping() {
     std::fs::create_dir_all(&custom).unwrap();
     std::fs::write(custom.join("mapping.yml"), own).unwrap();
     let case = dir.path().join("case");
+    let query = [
+        "--format",
+        "jsonl",
+        input.to_str().unwrap(),
+        "Image=*\\cmd.exe",
+    ];
     let found = |config: &Path| {
-        let out = Command::new(BIN)
-            .env("HUNTBENCH_CONFIG_DIR", config)
-            .args(["search", "--format", "jsonl", "--case"])
-            .arg(&case)
-            .arg(&input)
-            .arg("Image=*\\cmd.exe")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).lines().count()
+        search_configured(Some(config), &case, &query)
+            .lines()
+            .count()
     };
     assert_eq!(found(&plain), 0, "the bundled mapping reads NewProcessName");
     assert_eq!(found(&custom), 1, "the user's mapping reads ProcessPath");

@@ -77,7 +77,7 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
     let mut file_ids: HashMap<String, u64> = HashMap::new();
     let mut spilled: HashMap<u64, u64> = HashMap::new();
     let mut spill_error = None;
-    let (_, fetches) = remote_scan::fetch_hits(
+    let fetches = remote_scan::fetch_hits(
         &remote,
         &view,
         (&rules, &sqls),

@@ -213,7 +213,7 @@ pub const FETCH_KEYS: usize = 8192;
 /// Reads the events `refs` name (by `event_key`), [`FETCH_KEYS`] a query, in time order so
 /// that each query's time bounds let the server skip files. `each(at, event, source_file)`
 /// gets every event found, once. Returns the queries sent.
-pub fn fetch(
+fn fetch(
     remote: &Remote,
     view: &str,
     refs: &[EventRef],
@@ -265,8 +265,7 @@ pub fn fetch(
 /// [`run`] answered for rule `i` (its hits; for a rule confirmed here, its candidates, of which
 /// only those its exact matcher accepts stay). `keep(at, event, source_file)` gets every event
 /// that is some rule's hit; with `exact_too` false the events only exact rules hit are not
-/// fetched (for a caller who needs only their keys). Returns the candidates turned down and
-/// the queries sent.
+/// fetched (for a caller who needs only their keys). Returns the queries sent.
 pub fn fetch_hits(
     remote: &Remote,
     view: &str,
@@ -275,7 +274,7 @@ pub fn fetch_hits(
     exact_too: bool,
     timeout: Duration,
     mut keep: impl FnMut(EventRef, Event, &str),
-) -> Result<(usize, usize), RemoteError> {
+) -> Result<usize, RemoteError> {
     let mut hit: HashSet<u64> = HashSet::new();
     let mut candidates: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut wanted: Vec<EventRef> = Vec::new();
@@ -296,7 +295,7 @@ pub fn fetch_hits(
     }
     wanted.sort_unstable();
     wanted.dedup();
-    let (mut found, mut turned_down) = (0, 0);
+    let mut found = 0;
     let queries = fetch(remote, view, &wanted, timeout, |at, event, file| {
         found += 1;
         let mut is_hit = hit.contains(&at.key);
@@ -304,8 +303,6 @@ pub fn fetch_hits(
             if rules[i].is_match(&event) {
                 rows[i].push(at);
                 is_hit = true;
-            } else {
-                turned_down += 1;
             }
         }
         if is_hit {
@@ -325,7 +322,7 @@ pub fn fetch_hits(
             ),
         });
     }
-    Ok((turned_down, queries))
+    Ok(queries)
 }
 
 fn unreadable(e: impl std::fmt::Display) -> RemoteError {

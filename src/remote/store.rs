@@ -358,7 +358,7 @@ impl EventStore for RemoteStore {
         })
         .map_err(failed)?;
         // Candidates of rules the SQL only narrows are confirmed on their fetched events.
-        let (_, fetches) = super::scan::fetch_hits(
+        let fetches = super::scan::fetch_hits(
             &self.remote,
             &self.from,
             (rules, &sqls),
