@@ -11,8 +11,8 @@
 //! (8 bytes an event while the export runs).
 
 use crate::event::Event;
+use rustc_hash::FxHashSet;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::sync::Mutex;
 
 /// Shards of the set of keys written, so writer threads rarely wait for each other.
@@ -20,7 +20,12 @@ const SHARDS: usize = 16;
 
 /// The key an event gets unless another event of the export already holds it.
 pub fn base_key(event: &Event) -> i64 {
-    let digest = crate::index::dedup::record_digest(event).unwrap_or_else(|| {
+    key_of(event, crate::index::dedup::record_digest(event))
+}
+
+/// [`base_key`] from the event's record digest, when the caller has it already.
+fn key_of(event: &Event, digest: Option<u128>) -> i64 {
+    let digest = digest.unwrap_or_else(|| {
         let mut first = [0u8; 16];
         first.copy_from_slice(&Sha256::digest(event.to_json().as_bytes())[..16]);
         u128::from_be_bytes(first)
@@ -36,9 +41,11 @@ fn next_key(key: i64) -> i64 {
     ((z ^ (z >> 31)) >> 1) as i64
 }
 
-/// The keys an export has written, shared by its writer threads.
+/// The keys an export has written, shared by its writer threads. Keys are digest bits already,
+/// so the sets hash them with Fx (one multiply) rather than SipHash, which was most of the cost
+/// of claiming a key.
 pub struct EventKeys {
-    taken: Vec<Mutex<HashSet<i64>>>,
+    taken: Vec<Mutex<FxHashSet<i64>>>,
 }
 
 impl Default for EventKeys {
@@ -50,9 +57,10 @@ impl Default for EventKeys {
 }
 
 impl EventKeys {
-    /// A key for `event` that no other event of this export has.
-    pub fn claim(&self, event: &Event) -> i64 {
-        let mut key = base_key(event);
+    /// A key for `event`, whose record digest is `digest` (`record_digest(event)`), that no
+    /// other event of this export has.
+    pub fn claim(&self, event: &Event, digest: Option<u128>) -> i64 {
+        let mut key = key_of(event, digest);
         loop {
             let shard = &self.taken[(key as u64 % SHARDS as u64) as usize];
             let mut taken = shard.lock().unwrap_or_else(|p| p.into_inner());
@@ -82,17 +90,18 @@ mod tests {
     #[test]
     fn keys_are_the_record_s_and_copies_get_keys_of_their_own() {
         let keys = EventKeys::default();
-        let a = keys.claim(&event("1", "a"));
+        let claim = |e: &Event| keys.claim(e, crate::index::dedup::record_digest(e));
+        let a = claim(&event("1", "a"));
         assert_eq!(a, base_key(&event("1", "a")));
         assert!(a >= 0);
-        assert_ne!(keys.claim(&event("2", "a")), a);
-        let copy = keys.claim(&event("1", "a"));
+        assert_ne!(claim(&event("2", "a")), a);
+        let copy = claim(&event("1", "a"));
         assert_ne!(copy, a);
         assert_eq!(copy, next_key(a));
         assert!(copy >= 0);
         // An event without a record id is keyed by its content.
         let bare = Event::from_pairs(&[("CommandLine", "x")]);
         assert_eq!(base_key(&bare), base_key(&bare.clone()));
-        assert_ne!(keys.claim(&bare), keys.claim(&bare));
+        assert_ne!(claim(&bare), claim(&bare));
     }
 }

@@ -243,6 +243,16 @@ impl<'a> PartitionWriter<'a> {
 
     /// Adds one event to its day's partition.
     pub fn push(&mut self, event: &Event, source: &Source) -> Result<(), WriteError> {
+        self.push_digested(event, crate::index::dedup::record_digest(event), source)
+    }
+
+    /// [`push`](Self::push) for a caller that has the event's record digest already.
+    pub fn push_digested(
+        &mut self,
+        event: &Event,
+        digest: Option<u128>,
+        source: &Source,
+    ) -> Result<(), WriteError> {
         let time = schema::time_micros(event);
         let day = day_of(time);
         self.clock += 1;
@@ -250,7 +260,7 @@ impl<'a> PartitionWriter<'a> {
             Some(i) => i,
             None => self.open_part(day)?,
         };
-        let key = self.keys.claim(event);
+        let key = self.keys.claim(event, digest);
         let part = &mut self.open[i];
         part.last_used = self.clock;
         part.rows.push(event, time, key, source);

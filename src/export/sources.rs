@@ -9,7 +9,8 @@ use crate::event::Event;
 use crate::index::{IngestSummary, PlannedFile};
 use crate::ingest::{self, FileReport};
 use crate::store::{EventRef, EventStore, StoreError};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashSet;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -141,7 +142,7 @@ pub fn read_paths(
     // Records already written, by ingest's record digest, unless every copy is wanted: the
     // first copy read is written (a case keeps the earliest-named file's; the rows are the
     // same record either way). 16 bytes a record, in shards so the readers rarely wait.
-    let seen: Option<Vec<Mutex<HashSet<u128>>>> =
+    let seen: Option<Vec<Mutex<FxHashSet<u128>>>> =
         (!opts.keep_duplicates).then(|| (0..SEEN_SHARDS).map(|_| Mutex::default()).collect());
     let folded: Vec<AtomicU64> = (0..files.len()).map(|_| AtomicU64::new(0)).collect();
     let jobs: Vec<usize> = (0..files.len()).collect();
@@ -154,8 +155,9 @@ pub fn read_paths(
         };
         let mut failure = None;
         let report = ingest::read_file(&f.path, f.format, &mut |event| {
+            let digest = crate::index::dedup::record_digest(&event);
             if let Some(seen) = &seen
-                && let Some(d) = crate::index::dedup::record_digest(&event)
+                && let Some(d) = digest
                 && let Ok(mut shard) = seen[(d as usize) % SEEN_SHARDS].lock()
                 && !shard.insert(d)
             {
@@ -163,7 +165,7 @@ pub fn read_paths(
                 return;
             }
             if failure.is_none()
-                && let Err(e) = writer.push(&event, &source)
+                && let Err(e) = writer.push_digested(&event, digest, &source)
             {
                 failure = Some(e);
             }
