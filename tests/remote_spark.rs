@@ -399,6 +399,98 @@ fn sigmahq_rules_over_the_corpus_find_remotely_what_they_find_locally() {
     }
 }
 
+/// Addresses written every way Rust's parser accepts or refuses them, tested with `cidr` on
+/// IPv4 and IPv6 networks, plainly and negated: the SQL decides these rules by itself (no
+/// candidate is confirmed locally), so it must parse an address exactly as the matcher does.
+#[test]
+fn cidr_reads_addresses_remotely_as_the_matcher_does() {
+    if !sail_present() && !spark_present() {
+        return;
+    }
+    // Each written as Rust's parser accepts it or not: compressed, padded, mixed case, with
+    // an IPv4 tail, with white space around, too many groups, a zone, brackets.
+    let addresses: Vec<String> = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/cidr-addresses.json")).unwrap(),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let inputs = home.path().join("inputs");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let lines: Vec<String> = (addresses.iter().enumerate())
+        .map(|(i, ip)| {
+            serde_json::json!({"Event": {
+                "System": {
+                    "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
+                    "EventID": 4625,
+                    "TimeCreated": {"#attributes": {"SystemTime": format!("2024-05-01T10:00:{i:02}.000000Z")}},
+                    "EventRecordID": i + 1,
+                    "Channel": "Security",
+                    "Computer": "pc1"
+                },
+                "EventData": {"IpAddress": ip, "TargetUserName": "admin"}
+            }})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(inputs.join("logons.jsonl"), lines.join("\n")).unwrap();
+    let rules = home.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let rule = |title: &str, n: u32, detection: &str| {
+        let text = format!(
+            "title: {title}\nid: 0c9a7d1e-5b3f-4e2a-8d6c-00000000000{n}\nlogsource:\n  product: windows\n  service: security\ndetection:\n{detection}level: low\n"
+        );
+        std::fs::write(rules.join(format!("cidr{n}.yml")), text).unwrap();
+    };
+    let nets6 = "['::1/128', 'fe80::/10', 'fc00::/7', '2001:db8::/32', '::ffff:0:0/96']";
+    let nets4 = "['10.0.0.0/8', '172.16.0.0/12', '127.0.0.0/8']";
+    rule(
+        "Private IPv6 peer",
+        1,
+        &format!("  sel:\n    IpAddress|cidr: {nets6}\n  condition: sel\n"),
+    );
+    rule(
+        "Private IPv4 peer",
+        2,
+        &format!("  sel:\n    IpAddress|cidr: {nets4}\n  condition: sel\n"),
+    );
+    rule(
+        "Public peer",
+        3,
+        &format!(
+            "  sel:\n    EventID: 4625\n  private:\n    IpAddress|cidr: {nets6}\n  private4:\n    IpAddress|cidr: {nets4}\n  condition: sel and not 1 of private*\n"
+        ),
+    );
+    let check = hb(
+        home.path(),
+        &[
+            "rules",
+            "check",
+            "--remote",
+            "--no-default-rules",
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+    );
+    let table = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        table.contains("3 rule(s) run as exact SQL; 0 narrowed"),
+        "{table}"
+    );
+    let (case, export) = case_and_export(home.path(), &inputs);
+    let args = ["--no-default-rules", "--rules", rules.to_str().unwrap()];
+    for (present, script) in [
+        (sail_present(), "sail-server"),
+        (spark_present(), "spark-cluster"),
+    ] {
+        if present {
+            let server = Server::start(script);
+            let hits = remote_scan_equals_local(&server, home.path(), &case, &export, &args);
+            // Each event is private by one of the first two rules or public by the third.
+            assert_eq!(hits, addresses.len());
+        }
+    }
+}
+
 // ---- faults ----
 
 #[test]

@@ -46,10 +46,10 @@ fn rules_check_remote_names_the_path_of_each_rule_and_why() {
         "Image|endswith: '\\cmd.exe'",
     );
     let confirmed = rule(
-        "Link-local peer",
+        "Late start",
         "5b0e3c52-0000-4000-8000-0000000000a2",
-        "network_connection",
-        "DestinationIp|cidr: 'fe80::/10'",
+        "process_creation",
+        "UtcTime|hour: 23",
     );
     std::fs::write(rules.join("exact.yml"), exact).unwrap();
     std::fs::write(rules.join("confirmed.yml"), confirmed).unwrap();
@@ -57,8 +57,8 @@ fn rules_check_remote_names_the_path_of_each_rule_and_why() {
 
     let table = check(&rules, &config, &["--all"]);
     assert!(table.contains("remote exact  Cmd started"), "{table}");
-    let at = table.find("remote confirm Link-local peer").unwrap();
-    assert!(table[at..].contains("cidr on an IPv6 network"), "{table}");
+    let at = table.find("remote confirm Late start").unwrap();
+    assert!(table[at..].contains("a time-part comparison"), "{table}");
     assert!(
         table.contains("1 rule(s) run as exact SQL; 1 narrowed in SQL and confirmed here"),
         "{table}"
@@ -79,7 +79,7 @@ fn rules_check_remote_names_the_path_of_each_rule_and_why() {
         "{paths:?}"
     );
     assert!(
-        paths.contains(&("Link-local peer".into(), "confirm".into())),
+        paths.contains(&("Late start".into(), "confirm".into())),
         "{paths:?}"
     );
 }

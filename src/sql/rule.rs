@@ -10,8 +10,10 @@ use crate::sigma::CompiledRule;
 use crate::sigma::mapping::{FieldRef, Source};
 use crate::sigma::matcher::{Item, Node, Test};
 use convert::converted;
-use std::net::IpAddr;
-use value::{Operand, cmp_symbol, ipv4_in, number, position_sql, str_sql};
+use ipnet::IpNet;
+use value::{
+    Operand, cmp_symbol, ipv4_in, ipv6_hex, ipv6_in, number, position_sql, str_sql, trimmed,
+};
 
 /// How a rule runs remotely.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +83,27 @@ impl Slots {
             sql: format!("v_{h}"),
             lower: format!("l_{h}"),
         }
+    }
+
+    /// The column holding `column`'s value as IPv6 digits ([`ipv6_hex`]), defined on first
+    /// use: every rule of a batch that tests the field against IPv6 networks reads it.
+    fn ipv6_of(&mut self, column: &str) -> String {
+        let expr = (self.0.iter())
+            .find(|(c, _)| c == column)
+            .map(|(_, expr)| expr.clone())
+            .unwrap_or_else(|| column.to_owned());
+        let (kind, hash) = column.split_at(2);
+        let digits = format!("x{kind}{hash}");
+        if kind == "a_" {
+            let each = ipv6_hex(&trimmed("lower(ip)"));
+            self.define(digits.clone(), format!("transform({expr}, ip -> {each})"));
+        } else {
+            self.define(
+                digits.clone(),
+                ipv6_hex(&trimmed(&format!("lower({expr})"))),
+            );
+        }
+        digits
     }
 }
 
@@ -238,6 +261,10 @@ fn item_sql(item: &Item, cat: &Catalog, slots: &mut Slots) -> Result<String, Uns
         on_value.push(match t {
             Test::Null => "false".to_owned(),
             Test::Exists(b) => b.to_string(),
+            Test::Cidr(IpNet::V6(net)) => {
+                let (lo, hi) = (u128::from(net.network()), u128::from(net.broadcast()));
+                ipv6_sql(&value, slots, lo, hi)
+            }
             t => {
                 if matches!(t, Test::FieldRef { .. })
                     && matches!(value, Held::Many(_) | Held::Few(_))
@@ -278,6 +305,25 @@ fn item_sql(item: &Item, cat: &Catalog, slots: &mut Slots) -> Result<String, Uns
     } else {
         body
     })
+}
+
+/// Whether some value of `value` is an IPv6 address within `lo..=hi`, read from the value's
+/// IPv6 columns ([`Slots::ipv6_of`]).
+fn ipv6_sql(value: &Held, slots: &mut Slots, lo: u128, hi: u128) -> String {
+    match value {
+        Held::Absent => "false".to_owned(),
+        Held::One(o) => ipv6_in(&slots.ipv6_of(&o.sql), lo, hi),
+        Held::Few(ops) => or((ops.iter())
+            .map(|o| ipv6_in(&slots.ipv6_of(&o.sql), lo, hi))
+            .collect()),
+        Held::Many(column) => {
+            let digits = slots.ipv6_of(column);
+            format!(
+                "coalesce(size(filter({digits}, y -> {})) > 0, false)",
+                ipv6_in("y", lo, hi)
+            )
+        }
+    }
 }
 
 /// A rule field as the matcher resolves it: an alias on events of a source that names the
@@ -348,13 +394,12 @@ fn test_sql(t: &Test, cat: &Catalog, slots: &mut Slots) -> Result<ValueTest, Uns
             let pattern = quote(re.as_str());
             Box::new(move |v| format!("({} RLIKE {pattern})", v.sql))
         }
-        Test::Cidr(net) => {
-            let (lo, hi) = match (net.network(), net.broadcast()) {
-                (IpAddr::V4(lo), IpAddr::V4(hi)) => (u32::from(lo), u32::from(hi)),
-                _ => return Err(format!("cidr on an IPv6 network ({net})")),
-            };
+        Test::Cidr(IpNet::V4(net)) => {
+            let (lo, hi) = (u32::from(net.network()), u32::from(net.broadcast()));
             Box::new(move |v| ipv4_in(&v.sql, lo, hi))
         }
+        // Read from the value's IPv6 column, in `item_sql`.
+        Test::Cidr(IpNet::V6(net)) => return Err(format!("cidr {net} on no field")),
         Test::Cmp(op, n) => {
             let (op, n) = (*op, *n);
             if !n.is_finite() {

@@ -96,12 +96,17 @@ fn a_process_creation_rule_reads_image_through_the_4688_mapping_once() {
 #[test]
 fn what_sql_cannot_say_exactly_is_narrowed_and_confirmed_with_the_reason() {
     let cat = Catalog::assuming_every_field();
-    let ipv6 = compiled(
-        "  product: windows\n  category: network_connection",
-        "  sel:\n    DestinationIp|cidr: 'fe80::/10'\n  condition: sel",
+    let hour = compiled(
+        "  product: windows\n  category: process_creation",
+        "  sel:\n    UtcTime|hour: 23\n  condition: sel",
     );
-    let sql = rule::compile(&ipv6, &cat);
-    assert!(matches!(&sql.path, rule::Path::Confirm(why) if why.contains("IPv6")));
+    let sql = rule::compile(&hour, &cat);
+    assert!(matches!(&sql.path, rule::Path::Confirm(why) if why.contains("time-part")));
+}
+
+#[test]
+fn cidr_is_exact_sql_for_both_families_and_an_ipv6_field_is_parsed_once() {
+    let cat = Catalog::assuming_every_field();
     let ipv4 = compiled(
         "  product: windows\n  category: network_connection",
         "  sel:\n    DestinationIp|cidr: '10.0.0.0/8'\n  condition: sel",
@@ -113,6 +118,30 @@ fn what_sql_cannot_say_exactly_is_narrowed_and_confirmed_with_the_reason() {
         "{}",
         sql.condition
     );
+    let ipv6 = compiled(
+        "  product: windows\n  category: network_connection",
+        "  sel:\n    DestinationIp|cidr:\n      - 'fe80::/10'\n      - '::1/128'\n  condition: sel",
+    );
+    let sql = rule::compile(&ipv6, &cat);
+    assert_eq!(sql.path, rule::Path::Exact);
+    let lo = "'fe800000000000000000000000000000'";
+    let hi = "'febfffffffffffffffffffffffffffff'";
+    assert!(
+        sql.condition.contains(&format!("BETWEEN {lo} AND {hi}")),
+        "{}",
+        sql.condition
+    );
+    assert!(sql.condition.contains(
+        "BETWEEN '00000000000000000000000000000001' AND '00000000000000000000000000000001'"
+    ));
+    // Both networks read one column of digits, which no lambda computes.
+    let digits: Vec<_> = sql
+        .slots
+        .iter()
+        .filter(|(c, _)| c.starts_with("xv_"))
+        .collect();
+    assert_eq!(digits.len(), 1, "{:?}", sql.slots);
+    assert!(!digits[0].1.contains("->"), "{}", digits[0].1);
 }
 
 #[test]
@@ -158,11 +187,11 @@ fn a_stack_reads_a_field_through_the_rules_slot_and_a_list_every_spelling() {
     assert_eq!(sql.slots.len(), plain.slots.len() + 2, "{:?}", sql.slots);
     assert_eq!(values[2], "CAST(NULL AS ARRAY<STRING>)");
     // A rule SQL only narrows is stacked from the fetched events.
-    let ipv6 = compiled(
-        "  product: windows\n  category: network_connection",
-        "  sel:\n    DestinationIp|cidr: 'fe80::/10'\n  condition: sel",
+    let hour = compiled(
+        "  product: windows\n  category: process_creation",
+        "  sel:\n    UtcTime|hour: 23\n  condition: sel",
     );
-    assert!(rule::with_values(&ipv6, &fields, &cat).is_err());
+    assert!(rule::with_values(&hour, &fields, &cat).is_err());
     // Outside a rule, every spelling of the name counts.
     let any = catalog().values_any_case("IMAGE");
     assert!(any.contains("event_data['Image']") && any.contains("event_data['image']"));
