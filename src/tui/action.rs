@@ -193,12 +193,13 @@ pub enum Effect {
         jsonl: bool,
         rows: Vec<ExportRow>,
     },
-    /// Writes a stack (value, count) to a new file, with the events that lack the field.
+    /// Writes a stack (values, count) to a new file, with the events that lack the field: a
+    /// row's values are one per field of `fields` (one, or a tuple's).
     ExportStack {
         path: PathBuf,
         jsonl: bool,
-        field: String,
-        values: Vec<(String, u64)>,
+        fields: Vec<String>,
+        values: Vec<(Vec<String>, u64)>,
         missing: u64,
     },
     /// Write text to a file under the case and to the clipboard (OSC 52, done by the UI thread).

@@ -437,11 +437,26 @@ pub fn export(app: &mut App, jsonl: bool) -> Vec<Effect> {
     if let Some(Screen::Stack(s)) = app.top() {
         let path = (app.case_dir.join("exports"))
             .join(super::slug(&format!("stack {} over {}", s.field, s.of)));
+        // A tuple's values go in a column each, not joined as the screen shows them.
+        let (fields, values) = match &s.tuples {
+            Some(t) => (
+                t.fields.clone(),
+                (t.values.iter().cloned())
+                    .zip(s.values.iter().map(|(_, n)| *n))
+                    .collect(),
+            ),
+            None => (
+                vec![s.field.clone()],
+                (s.values.iter())
+                    .map(|(v, n)| (vec![v.clone()], *n))
+                    .collect(),
+            ),
+        };
         let effect = Effect::ExportStack {
             path,
             jsonl,
-            field: s.field.clone(),
-            values: s.values.clone(),
+            fields,
+            values,
             missing: s.missing,
         };
         app.busy.push(Job::Export);

@@ -35,7 +35,7 @@ fn a_stack_exports_as_shown() {
         Effect::ExportStack {
             path,
             jsonl,
-            field,
+            fields,
             values,
             missing,
         },
@@ -44,8 +44,8 @@ fn a_stack_exports_as_shown() {
         panic!("one stack export, got {} effects", effects.len());
     };
     assert!(!jsonl);
-    assert_eq!(field, "ParentImage");
-    assert_eq!(values.len(), 1);
+    assert_eq!(fields, &["ParentImage"]);
+    assert_eq!(values, &[(vec!["c:\\windows\\explorer.exe".to_owned()], 3)]);
     assert_eq!(*missing, 2);
     assert_eq!(
         path,

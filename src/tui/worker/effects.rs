@@ -143,10 +143,12 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         Effect::ExportStack {
             path,
             jsonl,
-            field,
+            fields,
             values,
             missing,
-        } => vec![export::write_stack(&path, jsonl, &field, &values, missing)?],
+        } => vec![export::write_stack(
+            &path, jsonl, &fields, &values, missing,
+        )?],
         Effect::Report { path, job } => vec![report(&*snap, &ctx.opts.case_dir, &path, &job)],
         Effect::Summaries { rules } => {
             let hits: Vec<crate::report::RuleHits<'_>> = (rules.iter())

@@ -113,12 +113,13 @@ fn json_row(rule: Option<&CompiledRule>, event: &Event, file: &str) -> serde_jso
 
 /// Writes a stack to a new file beside `path`: one row per value, most frequent first, with
 /// its share of the events stacked, then the events that lack the field (`missing`), which is
-/// not the same as an empty value.
+/// not the same as an empty value. A stack of one field has `field` and `value` columns; a
+/// stack of several has a column per field, each holding its value of the tuple.
 pub fn write_stack(
     path: &Path,
     jsonl: bool,
-    field: &str,
-    values: &[(String, u64)],
+    fields: &[String],
+    values: &[(Vec<String>, u64)],
     missing: u64,
 ) -> anyhow::Result<Msg> {
     if let Some(dir) = path.parent() {
@@ -129,31 +130,58 @@ pub fn write_stack(
     let total: u64 = values.iter().map(|(_, n)| n).sum::<u64>() + missing;
     // Two decimals, as the CSV cell and the JSON number alike.
     let percent = |n: u64| (n as f64 * 10_000.0 / total.max(1) as f64).round() / 100.0;
-    let rows = (values.iter().map(|(v, n)| (Some(v.as_str()), *n)))
+    let rows = (values.iter().map(|(v, n)| (Some(v.as_slice()), *n)))
         .chain((missing > 0).then_some((None, missing)));
+    let one = match fields {
+        [field] => Some(field.as_str()),
+        _ => None,
+    };
     if jsonl {
-        for (value, count) in rows {
-            let line = json!({
-                "field": field,
-                "value": value,
-                "count": count,
-                "percent": percent(count),
-            });
+        for (tuple, count) in rows {
+            let line = match one {
+                Some(field) => json!({
+                    "field": field,
+                    "value": tuple.and_then(<[String]>::first),
+                    "count": count,
+                    "percent": percent(count),
+                }),
+                None => json!({
+                    "fields": fields,
+                    "values": tuple,
+                    "count": count,
+                    "percent": percent(count),
+                }),
+            };
             writeln!(file, "{}", crate::sanitize::json_text(line.to_string()))?;
         }
         file.flush()?;
     } else {
         let mut w = csv::Writer::from_writer(file);
-        w.write_record(["field", "value", "count", "percent", "missing"])?;
         let text = crate::sanitize::csv_text;
-        for (value, count) in rows {
-            w.write_record([
-                text(field),
-                text(value.unwrap_or_default()),
+        let head: Vec<String> = match one {
+            Some(_) => vec!["field".into(), "value".into()],
+            None => fields.iter().map(|f| text(f)).collect(),
+        };
+        w.write_record(
+            head.iter()
+                .map(String::as_str)
+                .chain(["count", "percent", "missing"]),
+        )?;
+        for (tuple, count) in rows {
+            let mut record: Vec<String> = match (one, tuple) {
+                (Some(field), t) => vec![
+                    text(field),
+                    text(t.and_then(<[String]>::first).map_or("", String::as_str)),
+                ],
+                (None, Some(t)) => t.iter().map(|v| text(v)).collect(),
+                (None, None) => vec![String::new(); fields.len()],
+            };
+            record.extend([
                 count.to_string(),
                 format!("{:.2}", percent(count)),
-                value.is_none().to_string(),
-            ])?;
+                tuple.is_none().to_string(),
+            ]);
+            w.write_record(&record)?;
         }
         w.flush()?;
     }
@@ -188,8 +216,12 @@ mod tests {
     fn a_stack_exports_its_values_and_the_events_without_the_field() {
         let dir = tempfile::tempdir().expect("tempdir");
         let base = dir.path().join("exports").join("stack");
-        let values = vec![("=cmd|' /c calc'!A0".to_owned(), 3), (String::new(), 1)];
-        write_stack(&base, false, "CommandLine", &values, 4).expect("csv");
+        let values = vec![
+            (vec!["=cmd|' /c calc'!A0".to_owned()], 3),
+            (vec![String::new()], 1),
+        ];
+        let field = ["CommandLine".to_owned()];
+        write_stack(&base, false, &field, &values, 4).expect("csv");
         let csv = std::fs::read_to_string(dir.path().join("exports/stack-1.csv")).expect("csv");
         assert_eq!(
             csv,
@@ -198,7 +230,7 @@ mod tests {
              CommandLine,,1,12.50,false\n\
              CommandLine,,4,50.00,true\n"
         );
-        write_stack(&base, true, "CommandLine", &values, 4).expect("jsonl");
+        write_stack(&base, true, &field, &values, 4).expect("jsonl");
         let jsonl =
             std::fs::read_to_string(dir.path().join("exports/stack-1.jsonl")).expect("jsonl");
         let rows: Vec<serde_json::Value> = jsonl
@@ -211,5 +243,31 @@ mod tests {
         assert!(rows[2]["value"].is_null());
         assert_eq!(rows[2]["count"], 4);
         assert_eq!(rows[2]["percent"], 50.0);
+    }
+
+    #[test]
+    fn a_stack_of_several_fields_writes_a_column_per_field() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().join("stack");
+        let fields = ["TargetUserName".to_owned(), "IpAddress".to_owned()];
+        let values = vec![(vec!["admin".to_owned(), "10.0.0.5".to_owned()], 3)];
+        write_stack(&base, false, &fields, &values, 1).expect("csv");
+        let csv = std::fs::read_to_string(dir.path().join("stack-1.csv")).expect("csv");
+        assert_eq!(
+            csv,
+            "TargetUserName,IpAddress,count,percent,missing\n\
+             admin,10.0.0.5,3,75.00,false\n\
+             ,,1,25.00,true\n"
+        );
+        write_stack(&base, true, &fields, &values, 1).expect("jsonl");
+        let jsonl = std::fs::read_to_string(dir.path().join("stack-1.jsonl")).expect("jsonl");
+        let rows: Vec<serde_json::Value> = jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect();
+        assert_eq!(rows[0]["fields"], json!(["TargetUserName", "IpAddress"]));
+        assert_eq!(rows[0]["values"], json!(["admin", "10.0.0.5"]));
+        assert!(rows[1]["values"].is_null());
+        assert_eq!(rows[1]["count"], 1);
     }
 }
