@@ -184,7 +184,10 @@ fn expected_rows(case: &Path) -> Vec<Row> {
                 provider: e.get_str("Provider_Name").map(str::to_owned),
                 computer: e.get_str("Computer").map(str::to_owned),
                 record_id: e.record_id().map(|id| id as i64),
-                event_key: huntbench::export::key::base_key(&e),
+                event_key: huntbench::export::key::base_key(
+                    &e,
+                    huntbench::index::dedup::record_digest(&e),
+                ),
                 day,
             }
         })

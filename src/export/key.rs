@@ -18,13 +18,9 @@ use std::sync::Mutex;
 /// Shards of the set of keys written, so writer threads rarely wait for each other.
 const SHARDS: usize = 16;
 
-/// The key an event gets unless another event of the export already holds it.
-pub fn base_key(event: &Event) -> i64 {
-    key_of(event, crate::index::dedup::record_digest(event))
-}
-
-/// [`base_key`] from the event's record digest, when the caller has it already.
-fn key_of(event: &Event, digest: Option<u128>) -> i64 {
+/// The key an event gets unless another event of the export already holds it, from its record
+/// digest (`record_digest(event)`, which the caller has computed already).
+pub fn base_key(event: &Event, digest: Option<u128>) -> i64 {
     let digest = digest.unwrap_or_else(|| {
         let mut first = [0u8; 16];
         first.copy_from_slice(&Sha256::digest(event.to_json().as_bytes())[..16]);
@@ -60,7 +56,7 @@ impl EventKeys {
     /// A key for `event`, whose record digest is `digest` (`record_digest(event)`), that no
     /// other event of this export has.
     pub fn claim(&self, event: &Event, digest: Option<u128>) -> i64 {
-        let mut key = key_of(event, digest);
+        let mut key = base_key(event, digest);
         loop {
             let shard = &self.taken[(key as u64 % SHARDS as u64) as usize];
             let mut taken = shard.lock().unwrap_or_else(|p| p.into_inner());
@@ -90,9 +86,11 @@ mod tests {
     #[test]
     fn keys_are_the_record_s_and_copies_get_keys_of_their_own() {
         let keys = EventKeys::default();
-        let claim = |e: &Event| keys.claim(e, crate::index::dedup::record_digest(e));
+        let digest = crate::index::dedup::record_digest;
+        let claim = |e: &Event| keys.claim(e, digest(e));
+        let key = |e: &Event| base_key(e, digest(e));
         let a = claim(&event("1", "a"));
-        assert_eq!(a, base_key(&event("1", "a")));
+        assert_eq!(a, key(&event("1", "a")));
         assert!(a >= 0);
         assert_ne!(claim(&event("2", "a")), a);
         let copy = claim(&event("1", "a"));
@@ -101,7 +99,7 @@ mod tests {
         assert!(copy >= 0);
         // An event without a record id is keyed by its content.
         let bare = Event::from_pairs(&[("CommandLine", "x")]);
-        assert_eq!(base_key(&bare), base_key(&bare.clone()));
+        assert_eq!(key(&bare), key(&bare.clone()));
         assert_ne!(claim(&bare), claim(&bare));
     }
 }
