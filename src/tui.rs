@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod app;
+pub mod job;
 pub mod keymap;
 pub mod supervisor;
 pub mod theme;

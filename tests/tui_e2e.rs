@@ -141,6 +141,41 @@ fn rules_hits_detail_tree_and_clean_exit() {
     s.quit_and_check_terminal();
 }
 
+/// The counts of a filtered list's title: rows kept, of how many (the breadcrumbs may show
+/// the title cut short).
+fn filter_counts(screen: &str) -> Option<(u64, u64)> {
+    screen.split("· filter (").skip(1).find_map(|rest| {
+        let (kept, rest) = rest.split_once(" of ")?;
+        let (of, _) = rest.split_once(')')?;
+        Some((kept.parse().ok()?, of.parse().ok()?))
+    })
+}
+
+#[test]
+fn a_filtered_timeline_drops_the_hits_of_a_rule_hidden_from_it() {
+    if !usable() {
+        return;
+    }
+    let s = Session::start("timeline");
+    s.open(&[&samples()]);
+    s.wait("the WMI rule", |sc| {
+        rule_line(sc).is_some_and(|l| l.contains(" 24 "))
+    });
+    s.keys(&["a"]);
+    s.wait_for("Timeline: all enabled rules");
+    s.keys(&["F"]);
+    s.literal("Computer=WKS-HR-007*");
+    s.keys(&["Enter"]);
+    let screen = s.wait("the filtered timeline", |sc| filter_counts(sc).is_some());
+    let (kept, of) = filter_counts(&screen).unwrap();
+    // Space hides the rule of the selected hit: the filtered timeline follows.
+    s.keys(&["Space"]);
+    s.wait("the filtered timeline without that rule's hits", |sc| {
+        filter_counts(sc).is_some_and(|(k, o)| k < kept && o < of)
+    });
+    s.quit_and_check_terminal();
+}
+
 /// Ticks of CPU time (user + system, all threads) of the workbench running in the pane.
 fn cpu_ticks(s: &Session) -> Option<u64> {
     let fields = huntbench_under(workbench_parent(s)?)?.1;

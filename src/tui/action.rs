@@ -12,6 +12,8 @@ use crossterm::event::KeyEvent;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use super::job::Job;
+
 /// A user intent or a worker result; `update` is the only consumer.
 #[derive(Clone, Debug)]
 pub enum Action {
@@ -175,6 +177,13 @@ pub enum Effect {
         rows: Arc<Vec<crate::tui::app::HitRow>>,
         query: Arc<Query>,
     },
+    /// Narrows the timeline's rows (`base`) again for each list that follows it (by its
+    /// position among the screens) with that list's filters in turn.
+    Refilter {
+        stamp: u64,
+        base: Arc<Vec<crate::tui::app::HitRow>>,
+        lists: Vec<(usize, Vec<Arc<Query>>)>,
+    },
     /// Writes an overlay, then re-runs only the loaded rules it applies to (see [`Tuning`]).
     AddOverlay {
         rule: Arc<CompiledRule>,
@@ -267,55 +276,6 @@ pub struct BookmarkRow {
     pub r: Option<EventRef>,
 }
 
-/// A kind of background work: what the status line says is running, and, for those with a
-/// worker lane of their own ([`Job::LANES`]), the lane.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Job {
-    /// Events of a list's page.
-    Fetch,
-    Detail,
-    /// Searches and pivots (a process tree shares their lane).
-    Query,
-    Tree,
-    /// Live-edit recompiles.
-    Compile,
-    Stack,
-    /// Loading and running rules, saving them, tuning.
-    Rules,
-    Export,
-    /// Writing the case report.
-    Report,
-    /// Summarising hosts and users.
-    Summaries,
-}
-
-impl Job {
-    /// The single-slot lanes, one thread each.
-    pub const LANES: [Job; 5] = [
-        Job::Fetch,
-        Job::Detail,
-        Job::Query,
-        Job::Compile,
-        Job::Stack,
-    ];
-
-    /// As the status line says it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Job::Fetch => "fetch",
-            Job::Detail => "detail",
-            Job::Query => "query",
-            Job::Tree => "tree",
-            Job::Compile => "compile",
-            Job::Stack => "stack",
-            Job::Rules => "rules",
-            Job::Export => "export",
-            Job::Report => "report",
-            Job::Summaries => "summaries",
-        }
-    }
-}
-
 impl Effect {
     /// Effects of the same lane replace each other while queued (newest request wins); `None`
     /// means every request runs (writes must not be dropped).
@@ -331,6 +291,7 @@ impl Effect {
             | Effect::FilterList { .. } => Some(Job::Query),
             Effect::Compile { .. } | Effect::CompileCorrelation { .. } => Some(Job::Compile),
             Effect::Stack { .. } | Effect::StackTuples { .. } => Some(Job::Stack),
+            Effect::Refilter { .. } => Some(Job::Refilter),
             _ => None,
         }
     }
@@ -487,6 +448,16 @@ pub struct Retuned {
 /// not loaded), or why it does not compile.
 pub type Compiled = Result<(EditHits, Vec<String>), Vec<EditError>>;
 
+/// A list following the timeline, narrowed again ([`Effect::Refilter`]).
+#[derive(Clone)]
+pub struct Refiltered {
+    /// Its position among the screens, and its filters (to tell it is still the same list).
+    pub screen: usize,
+    pub filters: Vec<Arc<Query>>,
+    /// Its rows, and how many rows each filter kept.
+    pub found: Result<(Vec<crate::tui::app::HitRow>, Vec<usize>), String>,
+}
+
 /// Results from the worker.
 #[derive(Clone)]
 pub enum Msg {
@@ -552,7 +523,14 @@ pub enum Msg {
         title: String,
         /// The filter's query.
         text: String,
+        query: Arc<Query>,
         rows: Result<Vec<crate::tui::app::HitRow>, String>,
+    },
+    /// The lists that follow the timeline, narrowed again from `base` timeline rows.
+    Refiltered {
+        stamp: u64,
+        base: usize,
+        lists: Vec<Refiltered>,
     },
     /// The key bindings to use (read at startup, with any problems of the user's file).
     Keymap(Arc<super::keymap::Keymap>),
@@ -597,6 +575,7 @@ impl std::fmt::Debug for Msg {
             Msg::Stack { .. } => "Stack",
             Msg::StackTuples { .. } => "StackTuples",
             Msg::Filtered { .. } => "Filtered",
+            Msg::Refiltered { .. } => "Refiltered",
             Msg::Keymap(_) => "Keymap",
             Msg::Exported(_) => "Exported",
             Msg::Reported(_) => "Reported",

@@ -158,6 +158,23 @@ pub struct HitList {
     pub around: Option<Around>,
     /// The event a pivot came from: the list opens on it, and it is marked.
     pub origin: Option<EventRef>,
+    /// Set when the list follows the timeline: the timeline itself (no filters), or the
+    /// timeline narrowed by these filters in turn. Enabling a rule, and the timeline's level
+    /// and order, re-derive it.
+    pub timeline: Option<Vec<ListFilter>>,
+}
+
+/// A filter a list was narrowed by: the query as typed, and parsed.
+#[derive(Clone)]
+pub struct ListFilter {
+    pub text: String,
+    pub query: Arc<crate::query::Query>,
+}
+
+/// The title of a list narrowed by a filter: the counts first, since a long title is cut at
+/// the screen's edge.
+pub fn filter_title(of: &str, kept: usize, rows: usize, text: &str) -> String {
+    format!("{of} · filter ({kept} of {rows}): {text}")
 }
 
 /// The event detail screen.
@@ -351,6 +368,8 @@ pub struct App {
     /// (highest first) rather than time.
     pub timeline_level: Option<Level>,
     pub timeline_by_level: bool,
+    /// Stamps the latest re-derivation of the filtered timelines: older results are dropped.
+    pub timeline_stamp: u64,
     pub rule_filter: String,
     /// Rows as shown: indices into `rules`, then `correlations` and `failed`, each offset by
     /// the lengths before it (decoded by [`App::entry`]).
@@ -426,6 +445,7 @@ impl App {
             level_min: None,
             timeline_level: None,
             timeline_by_level: false,
+            timeline_stamp: 0,
             rule_filter: String::new(),
             visible: Vec::new(),
             rule_sel: 0,

@@ -10,6 +10,7 @@ mod msg;
 mod pivot;
 mod retune;
 mod summary;
+mod timeline;
 
 use super::action::{Action, Effect, Job};
 use super::app::{
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 pub use editor::target_meta;
 pub use msg::spark;
+pub use timeline::{TIMELINE, refresh_timelines};
 
 /// Work that Esc (going back) also stops while it runs: a remote query can take seconds.
 const CANCELLED_BY_ESC: [Job; 4] = [Job::Query, Job::Stack, Job::Tree, Job::Rules];
@@ -103,9 +105,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             return summary::open(app);
         }
         Action::Open => return pivot::open(app),
-        Action::ToggleRule => toggle_rule(app),
-        Action::CycleSort | Action::CycleLevel if timeline_key(app, &action) => {
-            return window(app);
+        Action::ToggleRule => {
+            let mut effects = toggle_rule(app);
+            effects.extend(window(app));
+            return effects;
+        }
+        Action::CycleSort | Action::CycleLevel if matches!(app.top(), Some(Screen::Hits(_))) => {
+            let mut effects = timeline::timeline_key(app, &action);
+            effects.extend(window(app));
+            return effects;
         }
         Action::CycleSort => {
             app.sort = match app.sort {
@@ -143,7 +151,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 app.message = Some("only a search can be saved as a rule".into());
             }
         }
-        Action::AllHits => return all_hits(app),
+        Action::AllHits => return timeline::all_hits(app),
         Action::ProcTree => return pivot::tree(app),
         Action::LogonSession => return pivot::session(app),
         Action::Lateral => return lateral::open(app),
@@ -335,7 +343,7 @@ fn click(app: &mut App, row: u16) -> Vec<Effect> {
 
 /// On the rules list, the selected rule; on a timeline, the rule of the selected hit (hiding
 /// a noisy rule's hits from the timeline at once).
-fn toggle_rule(app: &mut App) {
+fn toggle_rule(app: &mut App) -> Vec<Effect> {
     let target = match app.top() {
         Some(Screen::Hits(h)) => h
             .rows
@@ -351,10 +359,10 @@ fn toggle_rule(app: &mut App) {
         if let Some(c) = app.correlations.get_mut(k) {
             c.enabled = !c.enabled;
         }
-        return;
+        return Vec::new();
     }
     let Some(row) = target.and_then(|i| app.rules.get_mut(i)) else {
-        return;
+        return Vec::new();
     };
     row.enabled = !row.enabled;
     let i = target.unwrap_or_default();
@@ -365,82 +373,7 @@ fn toggle_rule(app: &mut App) {
         let page = app.page();
         clamp_offset(&mut app.rule_offset, pos, page);
     }
-    refresh_timelines(app);
-}
-
-/// Rows of every alerting rule's hits merged in time order (hits that only feed a correlation
-/// are not alerts; they are listed under their rule).
-/// The timeline's rows: every alerting rule's hits at or above its minimum level, in time
-/// order, or by level (highest first) and then time.
-fn timeline_rows(app: &App) -> Vec<HitRow> {
-    let min = app.timeline_level.unwrap_or_default();
-    let mut rows: Vec<HitRow> = app
-        .rules
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.alerts() && r.rule.meta.rank() >= min)
-        .flat_map(|(i, r)| r.hits.iter().map(move |&r| HitRow { r, rule: Some(i) }))
-        .collect();
-    if app.timeline_by_level {
-        let rank = |h: &HitRow| h.rule.map(|i| app.rules[i].rule.meta.rank());
-        rows.sort_unstable_by_key(|h| (std::cmp::Reverse(rank(h)), h.r, h.rule));
-    } else {
-        rows.sort_unstable_by_key(|h| (h.r, h.rule));
-    }
-    rows
-}
-
-/// `s`/`l` on the timeline order it by level or time, and raise its minimum level; on the
-/// rules list they sort and filter the rules. `true` when the timeline took the key.
-fn timeline_key(app: &mut App, action: &Action) -> bool {
-    match app.top() {
-        Some(Screen::Hits(h)) if h.title == TIMELINE => {}
-        Some(Screen::Hits(_)) => {
-            app.message = Some("level order and filter apply to the timeline (a)".into());
-            return true;
-        }
-        _ => return false,
-    }
-    if matches!(action, Action::CycleSort) {
-        app.timeline_by_level = !app.timeline_by_level;
-    } else {
-        app.timeline_level = match app.timeline_level {
-            None => Some(Level::Low),
-            Some(level) => level.next(),
-        };
-    }
-    refresh_timelines(app);
-    true
-}
-
-pub const TIMELINE: &str = "Timeline: all enabled rules";
-
-/// Timelines follow enabling/disabling at once.
-pub fn refresh_timelines(app: &mut App) {
-    if !app
-        .screens
-        .iter()
-        .any(|s| matches!(s, Screen::Hits(h) if h.title == TIMELINE))
-    {
-        return;
-    }
-    let rows = Arc::new(timeline_rows(app));
-    let hist = hist_of(&rows);
-    for s in &mut app.screens {
-        if let Screen::Hits(h) = s
-            && h.title == TIMELINE
-        {
-            h.rows = Arc::clone(&rows);
-            h.hist = hist.clone();
-            h.sel = h.sel.min(rows.len().saturating_sub(1));
-            h.offset = h.offset.min(h.sel);
-        }
-    }
-}
-
-fn all_hits(app: &mut App) -> Vec<Effect> {
-    let rows = timeline_rows(app);
-    push_hits(app, TIMELINE.into(), rows, None, None)
+    refresh_timelines(app)
 }
 
 /// Histogram columns of a hits list.
@@ -484,6 +417,7 @@ pub fn push_hits(
         query,
         around: None,
         origin: None,
+        timeline: None,
     }));
     window(app)
 }

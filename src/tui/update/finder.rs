@@ -2,9 +2,12 @@
 //! and a list's events stacked by several fields at once.
 
 use super::{push_hits, window};
+use crate::query::Query;
 use crate::store::{EventRef, Lookup};
 use crate::tui::action::{Effect, Job};
-use crate::tui::app::{App, HitRow, InputError, InputKind, Screen, StackTuples, StackView};
+use crate::tui::app::{
+    App, HitRow, InputError, InputKind, ListFilter, Screen, StackTuples, StackView,
+};
 use std::sync::Arc;
 
 /// At most this many fields in one stack: tuples of more say little.
@@ -122,7 +125,7 @@ pub fn filtered(
     app: &mut App,
     generation: u64,
     title: String,
-    text: &str,
+    (text, query): (String, Arc<Query>),
     rows: Result<Vec<HitRow>, String>,
 ) -> Vec<Effect> {
     app.busy.retain(|&b| b != Job::Query);
@@ -151,12 +154,20 @@ pub fn filtered(
         })
         .collect();
     // A filtered search is the search and the filter (what `S` would save).
-    let query = (under.query.as_deref()).map(|q| format!("({q}) ({text})"));
+    let query_text = (under.query.as_deref()).map(|q| format!("({q}) ({text})"));
+    // A filtered timeline still follows the timeline, with this filter on top of its own.
+    let timeline = (under.timeline.clone()).map(|mut filters| {
+        filters.push(ListFilter { text, query });
+        filters
+    });
     let origin = (app.pivot_origin.take())
         .filter(|&(g, _)| g == generation)
         .map(|(_, r)| r);
-    let mut effects = push_hits(app, title, rows, None, query);
+    let mut effects = push_hits(app, title, rows, None, query_text);
     let page = app.page();
+    if let Some(Screen::Hits(h)) = app.screens.last_mut() {
+        h.timeline = timeline;
+    }
     if let Some(Screen::Hits(h)) = app.screens.last_mut()
         && let Some(r) = origin
         && let Some(pos) = h.rows.iter().position(|row| row.r == r)

@@ -132,8 +132,12 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             generation,
             title,
             text,
+            query,
             rows,
-        } => return super::finder::filtered(app, generation, title, &text, rows),
+        } => return super::finder::filtered(app, generation, title, (text, query), rows),
+        Msg::Refiltered { stamp, base, lists } => {
+            return super::timeline::refiltered(app, stamp, base, lists);
+        }
         Msg::Keymap(km) => {
             if !km.problems.is_empty() {
                 app.message = Some(format!("keymap: {}", km.problems.join("; ")));
@@ -205,8 +209,9 @@ fn rules_loaded(app: &mut App, loaded: RulesLoaded) -> Vec<Effect> {
     app.overlays = loaded.overlays;
     refresh_visible(app);
     refresh_rule_screens(app);
-    refresh_timelines(app);
-    window(app)
+    let mut effects = refresh_timelines(app);
+    effects.extend(window(app));
+    effects
 }
 
 /// The rules list's rows of loaded rules (all enabled; [`rules_loaded`] restores the user's

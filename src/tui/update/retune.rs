@@ -61,6 +61,7 @@ pub fn retuned(app: &mut App, done: Retuned) -> Vec<Effect> {
     app.overlays = done.overlays;
     refresh_visible(app);
     super::msg::refresh_rule_screens(app);
-    refresh_timelines(app);
-    window(app)
+    let mut effects = refresh_timelines(app);
+    effects.extend(window(app));
+    effects
 }

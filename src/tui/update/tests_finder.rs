@@ -25,13 +25,21 @@ fn a_filter_result_for_a_list_no_longer_on_top_is_dropped() {
     update(&mut app, Action::Open);
     update(&mut app, Action::FilterList);
     let effects = typed(&mut app, "Image=x");
-    let [Effect::FilterList { generation, of, .. }] = effects.as_slice() else {
+    let [
+        Effect::FilterList {
+            generation,
+            of,
+            query,
+            ..
+        },
+    ] = effects.as_slice()
+    else {
         panic!(
             "a filter on the worker: {effects:?}",
             effects = effects.len()
         )
     };
-    let (generation, of) = (*generation, of.clone());
+    let (generation, of, query) = (*generation, of.clone(), Arc::clone(query));
     // ⌫ before the result comes back, and another rule's hits opened.
     update(&mut app, Action::Back);
     update(&mut app, Action::Down);
@@ -40,6 +48,7 @@ fn a_filter_result_for_a_list_no_longer_on_top_is_dropped() {
         generation,
         title: format!("{of} · filter (1 of 3): Image=x"),
         text: "Image=x".into(),
+        query,
         rows: Ok(Vec::new()),
     };
     update(&mut app, Action::Worker(Box::new(msg)));
@@ -56,13 +65,22 @@ fn a_filtered_list_keeps_its_rows_rules_and_is_not_refilled_by_a_reload() {
     let (rule, keep) = (h.rule, h.rows[1]);
     update(&mut app, Action::FilterList);
     let effects = typed(&mut app, "Image=x");
-    let [Effect::FilterList { generation, of, .. }] = effects.as_slice() else {
+    let [
+        Effect::FilterList {
+            generation,
+            of,
+            query,
+            ..
+        },
+    ] = effects.as_slice()
+    else {
         panic!("a filter on the worker")
     };
     let msg = Msg::Filtered {
         generation: *generation,
         title: format!("{of} · filter (1 of 3): Image=x"),
         text: "Image=x".into(),
+        query: Arc::clone(query),
         rows: Ok(vec![HitRow {
             r: keep.r,
             rule: None,
@@ -83,6 +101,103 @@ fn a_filtered_list_keeps_its_rows_rules_and_is_not_refilled_by_a_reload() {
         panic!("the whole list")
     };
     assert_eq!(h.rows.len(), 3);
+}
+
+/// Filters the list on top by `text`; the worker's answer keeps `kept` of its rows.
+fn filter_top(app: &mut App, text: &str, kept: &[usize]) {
+    update(app, Action::FilterList);
+    let effects = typed(app, text);
+    let [
+        Effect::FilterList {
+            generation,
+            of,
+            rows,
+            query,
+            ..
+        },
+    ] = effects.as_slice()
+    else {
+        panic!("a filter on the worker")
+    };
+    let msg = Msg::Filtered {
+        generation: *generation,
+        title: crate::tui::app::filter_title(of, kept.len(), rows.len(), text),
+        text: text.into(),
+        query: Arc::clone(query),
+        rows: Ok(kept.iter().map(|&i| rows[i]).collect()),
+    };
+    update(app, Action::Worker(Box::new(msg)));
+}
+
+#[test]
+fn a_filtered_timeline_follows_rule_toggles() {
+    let mut app = app();
+    update(&mut app, Action::AllHits);
+    assert!(
+        refresh_timelines(&mut app).is_empty(),
+        "the timeline itself changes in place"
+    );
+    // Timeline rows: alpha at 1, 2, 3 and beta at 5; the filter keeps alpha's 2 and beta's 5.
+    filter_top(&mut app, "Image=x", &[1, 3]);
+    let Some(Screen::Hits(f)) = app.top() else {
+        panic!("the filtered timeline")
+    };
+    assert_eq!(f.rows.len(), 2);
+    assert!(f.title.starts_with(TIMELINE), "{}", f.title);
+    // Space on alpha's hit hides alpha: its row goes at once, and the list is derived again.
+    let effects = update(&mut app, Action::ToggleRule);
+    let Some(Effect::Refilter { stamp, base, lists }) = effects.first() else {
+        panic!("the filtered timeline is narrowed again on the worker")
+    };
+    assert_eq!(base.len(), 1, "the timeline holds beta's hit only");
+    assert_eq!(lists.len(), 1);
+    assert_eq!(
+        (lists[0].0, lists[0].1.len()),
+        (1, 1),
+        "screen 1, one filter"
+    );
+    let Some(Screen::Hits(f)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(
+        f.rows.len(),
+        1,
+        "alpha's row is gone before the worker answers"
+    );
+    assert!(app.busy.contains(&Job::Refilter));
+    // Enabling alpha again: the worker's answer brings its kept row back, and the counts.
+    let stale = *stamp;
+    app.rules[0].enabled = true;
+    let effects = refresh_timelines(&mut app);
+    let Some(Effect::Refilter { stamp, lists, .. }) = effects.first() else {
+        panic!("derived again")
+    };
+    assert!(*stamp > stale);
+    let Screen::Hits(timeline) = &app.screens[0] else {
+        panic!()
+    };
+    let rows = timeline.rows.clone();
+    let answer = |stamp| Msg::Refiltered {
+        stamp,
+        base: rows.len(),
+        lists: vec![crate::tui::action::Refiltered {
+            screen: lists[0].0,
+            filters: lists[0].1.clone(),
+            found: Ok((vec![rows[1], rows[3]], vec![2])),
+        }],
+    };
+    update(&mut app, Action::Worker(Box::new(answer(stale))));
+    let Some(Screen::Hits(f)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(f.rows.len(), 1, "a stale answer is dropped");
+    update(&mut app, Action::Worker(Box::new(answer(*stamp))));
+    let Some(Screen::Hits(f)) = app.top() else {
+        panic!()
+    };
+    assert_eq!(f.rows.len(), 2);
+    assert_eq!(f.title, format!("{TIMELINE} · filter (2 of 4): Image=x"));
+    assert!(!app.busy.contains(&Job::Refilter));
 }
 
 #[test]

@@ -22,7 +22,7 @@ fn rule_of(app: &App, r: &crate::store::EventRef) -> Option<usize> {
 
 pub fn draw(f: &mut Frame, app: &App, h: &HitList, theme: &Theme, area: Rect) {
     let [hist, list] = Layout::vertical([Constraint::Length(4), Constraint::Min(1)]).areas(area);
-    let timeline = h.title == crate::tui::update::TIMELINE;
+    let timeline = h.timeline.is_some();
     // A timeline ordered by level is not in time order: its span is read from every row.
     let span = if timeline && app.timeline_by_level {
         let ts = h.rows.iter().map(|r| r.r.ts);

@@ -6,7 +6,7 @@ use crate::event::Event;
 use crate::overlay::Overlay;
 use crate::sigma::{CompiledRule, RuleMeta};
 use crate::store::{EventRef, EventStore};
-use crate::tui::action::{EditTarget, Effect, Msg, Tuning};
+use crate::tui::action::{EditTarget, Effect, Msg, Refiltered, Tuning};
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -122,12 +122,23 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             let n = kept.as_ref().map_or(0, Vec::len);
             vec![Msg::Filtered {
                 generation,
-                // The counts first: a long title is cut at the screen's edge.
-                title: format!("{of} · filter ({n} of {}): {text}", rows.len()),
+                title: crate::tui::app::filter_title(&of, n, rows.len(), &text),
                 text,
+                query,
                 rows: kept,
             }]
         }
+        Effect::Refilter { stamp, base, lists } => vec![Msg::Refiltered {
+            stamp,
+            base: base.len(),
+            lists: (lists.into_iter())
+                .map(|(screen, filters)| Refiltered {
+                    screen,
+                    found: super::finder::refilter(&*snap, &base, &filters),
+                    filters,
+                })
+                .collect(),
+        }],
         Effect::AddOverlay {
             rule,
             field,

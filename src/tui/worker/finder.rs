@@ -12,6 +12,21 @@ use std::sync::Arc;
 /// Rows checked at a time: a list of any length holds one chunk of events.
 const CHUNK: usize = 8192;
 
+/// The rows of `base` each of `filters` keeps in turn, and how many each kept.
+pub fn refilter(
+    snap: &dyn EventStore,
+    base: &[HitRow],
+    filters: &[Arc<Query>],
+) -> Result<(Vec<HitRow>, Vec<usize>), String> {
+    let mut rows = base.to_vec();
+    let mut kept = Vec::with_capacity(filters.len());
+    for query in filters {
+        rows = filter_rows(snap, &rows, query)?;
+        kept.push(rows.len());
+    }
+    Ok((rows, kept))
+}
+
 /// The rows whose events `query` matches, in the list's order. A store that searches where the
 /// events are ([`EventStore::search`]) names them; otherwise the query's prefilter first drops
 /// the rows the case's index rules out (by reference, without reading them), and the rest are
