@@ -13,7 +13,8 @@ pub mod schema;
 mod sources;
 
 pub use parquet::{
-    MAX_OPEN, ROW_GROUP_ROWS, UNTIMED_PARTITION, WriteError, Written, partition_dir,
+    MAX_OPEN, ROW_GROUP_ROWS, UNTIMED_PARTITION, WriteError, Written, day_of, day_text,
+    partition_dir,
 };
 pub use schema::{SCHEMA_VERSION, SCHEMA_VERSION_KEY};
 pub use sources::{case_sources, read_case, read_paths};

@@ -19,6 +19,7 @@ mod columns;
 pub mod scan;
 mod stack;
 pub mod store;
+pub mod table;
 
 use spark_connect::{SparkSession, SparkSessionBuilder};
 use std::time::Duration;

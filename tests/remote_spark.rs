@@ -11,7 +11,10 @@
 mod common;
 
 use huntbench::remote::arrow::{Array, Int64Array, LargeStringArray, StringArray, StringViewArray};
+use huntbench::remote::store::TableSource;
+use huntbench::remote::table::Table;
 use huntbench::remote::{RecordBatch, Remote, RemoteError};
+use huntbench::store::EventRef;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -178,6 +181,36 @@ fn the_export_reads_as_the_case_holds_it(script: &'static str) {
     let remote_counts = remote_counts(&remote, &export);
     assert_eq!(remote_counts, local, "{script} against huntbench stats");
     assert_eq!(local.events, 246, "the samples' events");
+    the_days_bound_a_query_as_its_times_do(&remote, &export);
+}
+
+/// Opened on the export, a query for events of a time range also names their days, and holds
+/// them all; opened on one day's directory (no `day` column), it names no days.
+fn the_days_bound_a_query_as_its_times_do(remote: &Remote, export: &Path) {
+    let source = |p: &Path| TableSource::Parquet(p.to_str().unwrap().to_owned());
+    let table = Table::open(remote, &source(export), QUERY_TIMEOUT).unwrap();
+    let span = remote
+        .sql(
+            &format!("SELECT min(unix_micros(time)), max(unix_micros(time)) FROM {table}"),
+            QUERY_TIMEOUT,
+        )
+        .unwrap();
+    let (first, last) = (int_at(span[0].column(0), 0), int_at(span[0].column(1), 0));
+    let within = table.time_within(&[EventRef::new(first, 0), EventRef::new(last, 0)]);
+    assert!(within.contains(" AND day BETWEEN '"), "{within}");
+    let count = format!("SELECT CAST(count(*) AS BIGINT) FROM {table} WHERE true{within}");
+    let n = rows(&remote.sql(&count, QUERY_TIMEOUT).unwrap())
+        .map(|(b, i)| int_at(b.column(0), i))
+        .sum::<i64>();
+    assert_eq!(n, 246, "{count}");
+    let one_day = std::fs::read_dir(export)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    let table = Table::open(remote, &source(&one_day), QUERY_TIMEOUT).unwrap();
+    let within = table.time_within(&[EventRef::new(first, 0), EventRef::new(last, 0)]);
+    assert!(!within.contains("day"), "{within}");
 }
 
 #[test]

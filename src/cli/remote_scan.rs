@@ -9,8 +9,10 @@
 use super::scan_cmd::{HitWriter, format_hit, print_sources, write_correlations};
 use super::{ScanArgs, rules_for};
 use crate::hunt;
+use crate::remote::Remote;
 use crate::remote::scan::{self as remote_scan, ScanOptions};
-use crate::remote::{Remote, RemoteError};
+use crate::remote::store::TableSource;
+use crate::remote::table::Table;
 use crate::sanitize::for_terminal;
 use crate::sigma::{CompiledRule, Correlation, correlation};
 use crate::sql::rule::Path;
@@ -20,9 +22,6 @@ use anyhow::Context;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
-
-/// The view a Parquet location is registered as.
-const VIEW: &str = "huntbench_events";
 
 pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> {
     let (set, read_errors) = rules_for(
@@ -52,8 +51,8 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
     let timeout = Duration::from_secs(args.remote_timeout.max(1));
     let started = std::time::Instant::now();
     let remote = Remote::connect(url)?;
-    let view = open_table(&remote, table, timeout)?;
-    let catalog = remote_scan::catalog(&remote, &view, timeout)?;
+    let view = Table::open(&remote, &TableSource::parse(table), timeout)?;
+    let catalog = remote_scan::catalog(&remote, view.name(), timeout)?;
     let sqls = remote_scan::compile(&rules, &catalog);
     let confirm = sqls.iter().filter(|s| s.path != Path::Exact).count();
     eprintln!(
@@ -67,7 +66,7 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
         batch: args.remote_batch,
     };
     let mut hits: Vec<Vec<EventRef>> = vec![Vec::new(); rules.len()];
-    let report = remote_scan::run(&remote, &view, &sqls, &opts, |i, at| hits[i].push(at))
+    let report = remote_scan::run(&remote, view.name(), &sqls, &opts, |i, at| hits[i].push(at))
         .map_err(|e| anyhow::anyhow!(e))
         .context("the remote scan stopped")?;
     // Then each hit event once (several rules may match it), by key, into a temporary file
@@ -175,17 +174,4 @@ pub fn run(args: &ScanArgs, url: &str, table: &str) -> anyhow::Result<ExitCode> 
     }
     let incomplete = !report.timed_out.is_empty() || !report.failed.is_empty();
     Ok(ExitCode::from(if incomplete { 3 } else { 0 }))
-}
-
-/// The view to query: `table` itself when it is a table name, else a view over the Parquet
-/// files at that location.
-pub fn open_table(remote: &Remote, table: &str, timeout: Duration) -> Result<String, RemoteError> {
-    // A location has a path separator or a scheme (`/data/pq`, `s3a://lake/pq`); a name has
-    // neither (`events`, `lake.events`).
-    let is_name = !table.contains(['/', ':', '\\']) && !std::path::Path::new(table).exists();
-    if is_name {
-        return Ok(table.to_owned());
-    }
-    remote.register_parquet(VIEW, table, timeout)?;
-    Ok(VIEW.to_owned())
 }

@@ -66,11 +66,16 @@ pub fn day_of(time: Option<i64>) -> Option<i64> {
     time.map(|us| us.div_euclid(86_400_000_000))
 }
 
+/// The value a day partition's directory names (`2024-03-13`), if the day can be written.
+pub fn day_text(day: i64) -> Option<String> {
+    (day.checked_mul(86_400))
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+}
+
 /// The directory name of a day partition.
 pub fn partition_dir(day: Option<i64>) -> String {
-    let date = day
-        .and_then(|d| jiff::Timestamp::from_second(d * 86_400).ok())
-        .map(|t| t.strftime("%Y-%m-%d").to_string());
+    let date = day.and_then(day_text);
     format!("day={}", date.as_deref().unwrap_or(UNTIMED_PARTITION))
 }
 

@@ -11,6 +11,7 @@
 //! are fetched.
 
 use super::columns::{ints, texts};
+use super::table::Table;
 use super::{RecordBatch, Remote, RemoteError};
 use crate::event::Event;
 use crate::sigma::CompiledRule;
@@ -215,7 +216,7 @@ pub const FETCH_KEYS: usize = 8192;
 /// gets every event found, once. Returns the queries sent.
 fn fetch(
     remote: &Remote,
-    view: &str,
+    view: &Table,
     refs: &[EventRef],
     timeout: Duration,
     mut each: impl FnMut(EventRef, Event, &str),
@@ -230,7 +231,7 @@ fn fetch(
             "SELECT unix_micros(time), event_key, source_file, event FROM {view} \
              WHERE event_key IN ({}){}",
             keys.join(", "),
-            super::stack::time_within(chunk)
+            view.time_within(chunk)
         );
         queries += 1;
         for b in &remote.sql(&query, timeout)? {
@@ -268,7 +269,7 @@ fn fetch(
 /// fetched (for a caller who needs only their keys). Returns the queries sent.
 pub fn fetch_hits(
     remote: &Remote,
-    view: &str,
+    view: &Table,
     (rules, sqls): (&[&CompiledRule], &[RuleSql]),
     rows: &mut [Vec<EventRef>],
     exact_too: bool,

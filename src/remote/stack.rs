@@ -8,8 +8,9 @@
 
 use super::RecordBatch;
 use super::columns::{ints, strings};
+use super::table::Table;
 use crate::sql::{Catalog, labels_holding, or};
-use crate::store::{EventRef, STACK_ROWS, StackQuery};
+use crate::store::{STACK_ROWS, StackQuery};
 use std::collections::HashMap;
 
 /// Keys one query names when a list is not a rule's hits. A list of any length is counted in
@@ -19,7 +20,7 @@ pub const KEYS_PER_QUERY: usize = 2048;
 
 /// The queries that count `q` over `from`, whose answers [`read`] merges; `None` when the
 /// store cannot count it exactly (the caller counts the fetched events).
-pub fn queries(q: &StackQuery<'_>, cat: &Catalog, from: &str) -> Option<Vec<String>> {
+pub fn queries(q: &StackQuery<'_>, cat: &Catalog, from: &Table) -> Option<Vec<String>> {
     let n = q.fields.len();
     if n == 0 || q.refs.is_empty() {
         return None;
@@ -66,7 +67,7 @@ pub fn queries(q: &StackQuery<'_>, cat: &Catalog, from: &str) -> Option<Vec<Stri
             "SELECT {} FROM {from} WHERE event_key IN ({}){}",
             columns(&values),
             keys.join(", "),
-            time_within(chunk)
+            from.time_within(chunk)
         );
         counts(&events, n, None)
     });
@@ -135,27 +136,10 @@ pub fn read(
     Ok(())
 }
 
-/// ` AND` a condition on `time` that holds the events of `refs`: their time range goes with
-/// their keys, so the files' time statistics let the server skip the rest.
-pub fn time_within(refs: &[EventRef]) -> String {
-    let timed = refs.iter().map(|r| r.ts).filter(|&t| t != i64::MIN);
-    let (from, to) = (timed.clone().min(), timed.max());
-    let untimed = refs.iter().any(|r| r.ts == i64::MIN);
-    match (from.zip(to), untimed) {
-        (Some((from, to)), false) => {
-            format!(" AND time BETWEEN timestamp_micros({from}) AND timestamp_micros({to})")
-        }
-        (Some((from, to)), true) => format!(
-            " AND (time IS NULL OR time BETWEEN timestamp_micros({from}) AND \
-             timestamp_micros({to}))"
-        ),
-        (None, _) => " AND time IS NULL".to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::EventRef;
 
     #[test]
     fn each_field_is_exploded_at_its_own_level() {
@@ -175,9 +159,9 @@ mod tests {
             rule: None,
         };
         static TWICE: [EventRef; 2] = [EventRef { ts: 5, key: 7 }, EventRef { ts: 5, key: 7 }];
-        assert!(queries(&q(&TWICE), &cat, "t").is_none());
+        assert!(queries(&q(&TWICE), &cat, &Table::named("t")).is_none());
         static ONCE: [EventRef; 1] = [EventRef { ts: 5, key: 7 }];
-        let once = queries(&q(&ONCE), &cat, "t").unwrap_or_default();
+        let once = queries(&q(&ONCE), &cat, &Table::named("t")).unwrap_or_default();
         assert_eq!(once.len(), 1);
         assert!(once[0].contains("event_key IN (7)"), "{}", once[0]);
     }

@@ -12,6 +12,7 @@
 
 use super::cache::{EventCache, Held};
 use super::columns::{ints, strings, texts};
+use super::table::Table;
 use super::{Remote, RemoteError};
 use crate::event::Event;
 use crate::prefilter::Prefilter;
@@ -24,8 +25,7 @@ use std::time::Duration;
 
 pub use super::case::{RemoteBackend, RemoteCase, WATCH};
 
-/// The view a Parquet location is registered as.
-pub const VIEW: &str = "huntbench_events";
+pub use super::table::VIEW;
 /// The view the location is listed again as, to count what it holds now ([`CaseStore::refresh`]).
 const VIEW_NOW: &str = "huntbench_events_now";
 
@@ -45,9 +45,10 @@ pub enum TableSource {
 
 impl TableSource {
     /// A table name (`name` or `db.name`: letters, digits and `_`) names a table; anything
-    /// else (a path, a URL) is a Parquet location.
+    /// else (a path, a URL), or a name that is a local file or directory, is a Parquet location.
     pub fn parse(text: &str) -> TableSource {
         let is_name = !text.is_empty()
+            && !std::path::Path::new(text).exists()
             && text.split('.').all(|part| {
                 let mut chars = part.chars();
                 chars
@@ -87,7 +88,7 @@ fn bad_answer(what: &str, e: impl std::fmt::Display) -> StoreError {
 pub struct RemoteStore {
     remote: Arc<Remote>,
     /// What queries read `FROM`.
-    from: String,
+    table: Table,
     catalog: Catalog,
     events: u64,
     generation: String,
@@ -100,14 +101,9 @@ impl RemoteStore {
     /// Connects the table to `remote` (registering a Parquet location as [`VIEW`]) and reads
     /// what the view needs to answer: the count, the map keys present, a fingerprint.
     pub fn open(remote: Arc<Remote>, source: &TableSource) -> Result<RemoteStore, StoreError> {
-        let from = match source {
-            TableSource::Parquet(location) => {
-                (remote.register_parquet(VIEW, location, QUERY_TIMEOUT)).map_err(failed)?;
-                VIEW.to_owned()
-            }
-            TableSource::Table(name) => name.clone(),
-        };
-        let catalog = super::scan::catalog(&remote, &from, QUERY_TIMEOUT).map_err(failed)?;
+        let table = Table::open(&remote, source, QUERY_TIMEOUT).map_err(failed)?;
+        let from = table.name();
+        let catalog = super::scan::catalog(&remote, from, QUERY_TIMEOUT).map_err(failed)?;
         let query = format!(
             "SELECT count(*), min(event_key), max(event_key), min(unix_micros(time)), \
              max(unix_micros(time)) FROM {from}"
@@ -144,7 +140,7 @@ impl RemoteStore {
         );
         Ok(RemoteStore {
             remote,
-            from,
+            table,
             catalog,
             events,
             generation,
@@ -199,7 +195,7 @@ impl RemoteStore {
         if *p == Prefilter::Nothing {
             return None;
         }
-        let from = &self.from;
+        let from = &self.table;
         Some(match self.condition(p) {
             None => format!("SELECT {columns} FROM {from}"),
             // The condition may hold lambda functions, which Sail takes only in a SELECT list.
@@ -238,10 +234,10 @@ impl RemoteStore {
     /// of events close in time, and the files' time statistics let the server skip the rest.
     fn fetch(&self, refs: &[EventRef]) -> Result<Vec<(u64, Held)>, StoreError> {
         let list: Vec<String> = refs.iter().map(|r| r.key.to_string()).collect();
-        let when = super::stack::time_within(refs);
+        let when = self.table.time_within(refs);
         let text = format!(
             "SELECT event_key, ingest_id, event FROM {} WHERE event_key IN ({}){when}",
-            self.from,
+            self.table,
             list.join(", ")
         );
         self.queries.fetch_add(1, Ordering::Relaxed);
@@ -315,7 +311,7 @@ impl EventStore for RemoteStore {
             let text = format!(
                 "SELECT unix_micros(time), event_key, admitted FROM (\
                  SELECT time, event_key, {admitted} FROM {}) WHERE {keep}",
-                self.from
+                self.table
             );
             for b in &self.query(&text)? {
                 let bad = |e| bad_answer("candidates", e);
@@ -353,14 +349,14 @@ impl EventStore for RemoteStore {
             timeout: QUERY_TIMEOUT,
             ..super::scan::ScanOptions::default()
         };
-        let report = super::scan::run(&self.remote, &self.from, &sqls, &opts, |i, at| {
+        let report = super::scan::run(&self.remote, self.table.name(), &sqls, &opts, |i, at| {
             hits[i].push(at);
         })
         .map_err(failed)?;
         // Candidates of rules the SQL only narrows are confirmed on their fetched events.
         let fetches = super::scan::fetch_hits(
             &self.remote,
-            &self.from,
+            &self.table,
             (rules, &sqls),
             &mut hits,
             false,
@@ -423,7 +419,7 @@ impl EventStore for RemoteStore {
         let text = format!(
             "SELECT unix_micros(time), event_key FROM (SELECT time, event_key, {hit} FROM \
              (SELECT *{slots} FROM {} WHERE {within})) WHERE {keep}",
-            self.from
+            self.table
         );
         let found = self.refs(&text, "search")?;
         let Some((from, to)) = q.window() else {
@@ -460,7 +456,7 @@ impl EventStore for RemoteStore {
         let held = self.cache.get(
             r,
             |refs| self.fetch(refs),
-            || StoreError::new(format!("no event under key {} in {}", r.key, self.from)),
+            || StoreError::new(format!("no event under key {} in {}", r.key, self.table)),
         )?;
         Ok((*held).clone())
     }
@@ -470,7 +466,7 @@ impl EventStore for RemoteStore {
             "SELECT coalesce(channel, ''), event_id, coalesce(computer, ''), count(*), \
              min(unix_micros(time)), max(unix_micros(time)) FROM {} \
              GROUP BY channel, event_id, computer",
-            self.from
+            self.table
         );
         let mut channels: HashMap<String, u64> = HashMap::new();
         let mut computers: HashMap<String, u64> = HashMap::new();
@@ -510,7 +506,7 @@ impl EventStore for RemoteStore {
         let text = format!(
             "SELECT ingest_id, min(source_file), min(source_sha256), count(*) FROM {} \
              GROUP BY ingest_id",
-            self.from
+            self.table
         );
         let mut out = Vec::new();
         for b in &self.query(&text)? {
@@ -536,7 +532,7 @@ impl EventStore for RemoteStore {
     }
 
     fn stack(&self, q: &StackQuery<'_>) -> Result<Option<Stacked>, StoreError> {
-        let Some(queries) = super::stack::queries(q, &self.catalog, &self.from) else {
+        let Some(queries) = super::stack::queries(q, &self.catalog, &self.table) else {
             return Ok(None);
         };
         let (mut tuples, mut missing) = (HashMap::new(), 0);
