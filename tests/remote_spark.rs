@@ -472,38 +472,8 @@ fn cidr_reads_addresses_remotely_as_the_matcher_does() {
         })
         .collect();
     std::fs::write(inputs.join("logons.jsonl"), lines.join("\n")).unwrap();
-    let rules = home.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    let rule = |title: &str, n: u32, detection: &str| {
-        let text = format!(
-            "title: {title}\nid: 0c9a7d1e-5b3f-4e2a-8d6c-00000000000{n}\nlogsource:\n  product: windows\n  service: security\ndetection:\n{detection}level: low\n"
-        );
-        std::fs::write(rules.join(format!("cidr{n}.yml")), text).unwrap();
-    };
-    let nets6 = "['::1/128', 'fe80::/10', 'fc00::/7', '2001:db8::/32', '::ffff:0:0/96']";
-    let nets4 = "['10.0.0.0/8', '172.16.0.0/12', '127.0.0.0/8']";
-    rule(
-        "Private IPv6 peer",
-        1,
-        &format!("  sel:\n    IpAddress|cidr: {nets6}\n  condition: sel\n"),
-    );
-    rule(
-        "Private IPv4 peer",
-        2,
-        &format!("  sel:\n    IpAddress|cidr: {nets4}\n  condition: sel\n"),
-    );
-    rule(
-        "Public peer",
-        3,
-        &format!(
-            "  sel:\n    EventID: 4625\n  private:\n    IpAddress|cidr: {nets6}\n  private4:\n    IpAddress|cidr: {nets4}\n  condition: sel and not 1 of private*\n"
-        ),
-    );
-    rule(
-        "Private IPv6 client",
-        4,
-        &format!("  sel:\n    ClientAddress|cidr: {nets6}\n  condition: sel\n"),
-    );
+    // Private IPv6 and IPv4 peers, public peers (neither), and private IPv6 clients.
+    let rules = repo().join("tests/fixtures/cidr-rules");
     let check = hb(
         home.path(),
         &[
