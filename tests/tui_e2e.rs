@@ -85,6 +85,20 @@ impl Session {
         self.keys(&[&cmd, "Enter"]);
     }
 
+    /// A workbench on the bundled samples, once the WMI rule shows its 24 hits; `None` (with
+    /// the reason printed) where these tests cannot run.
+    fn on_samples(tag: &str) -> Option<Session> {
+        if !usable() {
+            return None;
+        }
+        let s = Session::start(tag);
+        s.open(&[&samples()]);
+        s.wait("the WMI rule with its count", |sc| {
+            rule_line(sc).is_some_and(|l| l.contains(" 24 "))
+        });
+        Some(s)
+    }
+
     fn quit_and_check_terminal(&self) {
         self.keys(&["q"]);
         self.wait("shell prompt after quit", |s| {
@@ -153,14 +167,9 @@ fn filter_counts(screen: &str) -> Option<(u64, u64)> {
 
 #[test]
 fn a_filtered_timeline_drops_the_hits_of_a_rule_hidden_from_it() {
-    if !usable() {
+    let Some(s) = Session::on_samples("timeline") else {
         return;
-    }
-    let s = Session::start("timeline");
-    s.open(&[&samples()]);
-    s.wait("the WMI rule", |sc| {
-        rule_line(sc).is_some_and(|l| l.contains(" 24 "))
-    });
+    };
     s.keys(&["a"]);
     s.wait_for("Timeline: all enabled rules");
     s.keys(&["F"]);
@@ -251,14 +260,12 @@ fn a_killed_workbench_leaves_the_terminal_usable() {
 
 #[test]
 fn an_idle_workbench_does_not_spin() {
-    if !usable() || !Path::new("/proc/self/stat").exists() {
+    if !Path::new("/proc/self/stat").exists() {
         return;
     }
-    let s = Session::start("idle");
-    s.open(&[&samples()]);
-    s.wait("the WMI rule with its count", |sc| {
-        rule_line(sc).is_some_and(|l| l.contains(" 24 "))
-    });
+    let Some(s) = Session::on_samples("idle") else {
+        return;
+    };
     // Let the rule run and the first redraws settle, then measure two idle seconds.
     std::thread::sleep(Duration::from_millis(500));
     let before = cpu_ticks(&s).expect("the workbench process");
@@ -277,14 +284,9 @@ fn an_idle_workbench_does_not_spin() {
 
 #[test]
 fn editing_a_selection_changes_the_count() {
-    if !usable() {
+    let Some(s) = Session::on_samples("edit") else {
         return;
-    }
-    let s = Session::start("edit");
-    s.open(&[&samples()]);
-    s.wait("the WMI rule", |sc| {
-        rule_line(sc).is_some_and(|l| l.contains(" 24 "))
-    });
+    };
     let text = std::fs::read_to_string(
         samples().join("../rules/windows/proc_creation_win_wmiprvse_child_process.yml"),
     )
@@ -318,14 +320,9 @@ fn editing_a_selection_changes_the_count() {
 
 #[test]
 fn marking_a_value_benign_writes_an_overlay_and_removes_hits() {
-    if !usable() {
+    let Some(s) = Session::on_samples("benign") else {
         return;
-    }
-    let s = Session::start("benign");
-    s.open(&[&samples()]);
-    s.wait("the WMI rule", |sc| {
-        rule_line(sc).is_some_and(|l| l.contains(" 24 "))
-    });
+    };
     s.keys(&["g", "Enter"]);
     s.wait_for("hits over time");
     s.keys(&["Enter"]);

@@ -1,15 +1,12 @@
 //! The search bar's Sigma field names, and a list narrowed by a query, in the real binary.
 
-use super::{Session, samples, usable};
+use super::Session;
 
 #[test]
 fn image_finds_a_4688_process_and_a_filter_narrows_the_list() {
-    if !usable() {
+    let Some(s) = Session::on_samples("finding") else {
         return;
-    }
-    let s = Session::start("finding");
-    s.open(&[&samples()]);
-    s.wait_for(super::WMI_RULE);
+    };
     // `Image` is Sysmon's name; a 4688 holds the path as `NewProcessName`.
     s.keys(&["/"]);
     s.literal("Image=*\\OUTLOOK.EXE");

@@ -19,39 +19,60 @@ fn typed(app: &mut App, text: &str) -> Vec<Effect> {
     )
 }
 
-#[test]
-fn a_filter_result_for_a_list_no_longer_on_top_is_dropped() {
-    let mut app = app();
-    update(&mut app, Action::Open);
-    update(&mut app, Action::FilterList);
-    let effects = typed(&mut app, "Image=x");
+/// What `F` and `text` asked of the worker.
+struct Asked {
+    generation: u64,
+    of: String,
+    rows: Arc<Vec<HitRow>>,
+    query: Arc<crate::query::Query>,
+}
+
+fn ask_filter(app: &mut App, text: &str) -> Asked {
+    update(app, Action::FilterList);
+    let effects = typed(app, text);
     let [
         Effect::FilterList {
             generation,
             of,
+            rows,
             query,
             ..
         },
     ] = effects.as_slice()
     else {
-        panic!(
-            "a filter on the worker: {effects:?}",
-            effects = effects.len()
-        )
+        panic!("a filter on the worker: {} effects", effects.len())
     };
-    let (generation, of, query) = (*generation, of.clone(), Arc::clone(query));
+    Asked {
+        generation: *generation,
+        of: of.clone(),
+        rows: Arc::clone(rows),
+        query: Arc::clone(query),
+    }
+}
+
+impl Asked {
+    /// The worker's answer: the rows `kept`.
+    fn answer(&self, text: &str, kept: Vec<HitRow>) -> Action {
+        Action::Worker(Box::new(Msg::Filtered {
+            generation: self.generation,
+            title: crate::tui::app::filter_title(&self.of, kept.len(), self.rows.len(), text),
+            text: text.into(),
+            query: Arc::clone(&self.query),
+            rows: Ok(kept),
+        }))
+    }
+}
+
+#[test]
+fn a_filter_result_for_a_list_no_longer_on_top_is_dropped() {
+    let mut app = app();
+    update(&mut app, Action::Open);
+    let asked = ask_filter(&mut app, "Image=x");
     // ⌫ before the result comes back, and another rule's hits opened.
     update(&mut app, Action::Back);
     update(&mut app, Action::Down);
     update(&mut app, Action::Open);
-    let msg = Msg::Filtered {
-        generation,
-        title: format!("{of} · filter (1 of 3): Image=x"),
-        text: "Image=x".into(),
-        query,
-        rows: Ok(Vec::new()),
-    };
-    update(&mut app, Action::Worker(Box::new(msg)));
+    update(&mut app, asked.answer("Image=x", Vec::new()));
     assert_eq!(app.screens.len(), 1, "nothing pushed over the other list");
 }
 
@@ -63,30 +84,12 @@ fn a_filtered_list_keeps_its_rows_rules_and_is_not_refilled_by_a_reload() {
         panic!("hits")
     };
     let (rule, keep) = (h.rule, h.rows[1]);
-    update(&mut app, Action::FilterList);
-    let effects = typed(&mut app, "Image=x");
-    let [
-        Effect::FilterList {
-            generation,
-            of,
-            query,
-            ..
-        },
-    ] = effects.as_slice()
-    else {
-        panic!("a filter on the worker")
-    };
-    let msg = Msg::Filtered {
-        generation: *generation,
-        title: format!("{of} · filter (1 of 3): Image=x"),
-        text: "Image=x".into(),
-        query: Arc::clone(query),
-        rows: Ok(vec![HitRow {
-            r: keep.r,
-            rule: None,
-        }]),
-    };
-    update(&mut app, Action::Worker(Box::new(msg)));
+    let asked = ask_filter(&mut app, "Image=x");
+    let kept = vec![HitRow {
+        r: keep.r,
+        rule: None,
+    }];
+    update(&mut app, asked.answer("Image=x", kept));
     let Some(Screen::Hits(f)) = app.top() else {
         panic!("the filtered list")
     };
@@ -105,28 +108,9 @@ fn a_filtered_list_keeps_its_rows_rules_and_is_not_refilled_by_a_reload() {
 
 /// Filters the list on top by `text`; the worker's answer keeps `kept` of its rows.
 fn filter_top(app: &mut App, text: &str, kept: &[usize]) {
-    update(app, Action::FilterList);
-    let effects = typed(app, text);
-    let [
-        Effect::FilterList {
-            generation,
-            of,
-            rows,
-            query,
-            ..
-        },
-    ] = effects.as_slice()
-    else {
-        panic!("a filter on the worker")
-    };
-    let msg = Msg::Filtered {
-        generation: *generation,
-        title: crate::tui::app::filter_title(of, kept.len(), rows.len(), text),
-        text: text.into(),
-        query: Arc::clone(query),
-        rows: Ok(kept.iter().map(|&i| rows[i]).collect()),
-    };
-    update(app, Action::Worker(Box::new(msg)));
+    let asked = ask_filter(app, text);
+    let rows = kept.iter().map(|&i| asked.rows[i]).collect();
+    update(app, asked.answer(text, rows));
 }
 
 #[test]
