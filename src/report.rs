@@ -122,6 +122,12 @@ pub fn render(input: &Input<'_>) -> Result<String, StoreError> {
     Ok(out)
 }
 
+/// The report of the case in `case_dir` as a standalone HTML page, titled by the case's name.
+pub fn html_page(case_dir: &Path, markdown: &str) -> String {
+    let name = (case_dir.file_name()).map_or_else(String::new, |n| n.to_string_lossy().into());
+    html::page(&format!("huntbench report: {name}"), markdown)
+}
+
 /// Writes `text` to `path` whole or not at all: into a temporary file beside it, renamed over
 /// it when complete.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {

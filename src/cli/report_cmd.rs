@@ -73,10 +73,7 @@ pub fn run(args: &ReportArgs, backend: &dyn Backend) -> anyhow::Result<ExitCode>
     let default = if html { "report.html" } else { "report.md" };
     let path = args.output.clone().unwrap_or_else(|| dir.join(default));
     if html {
-        let name = dir
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into());
-        text = report::html::page(&format!("huntbench report: {name}"), &text);
+        text = report::html_page(&dir, &text);
     }
     report::write_atomic(&path, &text)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;

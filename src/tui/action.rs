@@ -71,7 +71,7 @@ pub enum Action {
     Bookmarks,
     /// The case note, in the editor.
     CaseNote,
-    /// Writes the case report (`<case>/report.md`).
+    /// Writes the case report (`<case>/report.md`, and as a page `<case>/report.html`).
     WriteReport,
     /// The hosts and users summary (on it: switches between hosts and users).
     Summaries,

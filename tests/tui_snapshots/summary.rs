@@ -53,10 +53,20 @@ fn hosts_and_users_and_the_events_of_one() {
 fn r_writes_the_report_into_the_case() {
     let mut fx = lateral();
     fx.send(Action::WriteReport);
-    let path = fx.app.case_dir.join("report.md");
+    let (path, html) = (
+        fx.app.case_dir.join("report.md"),
+        fx.app.case_dir.join("report.html"),
+    );
     assert_eq!(
         fx.app.message.as_deref(),
-        Some(format!("report written to {}", path.display()).as_str())
+        Some(
+            format!(
+                "report written to {} and {}",
+                path.display(),
+                html.display()
+            )
+            .as_str()
+        )
     );
     assert!(fx.app.busy.is_empty());
     let md = std::fs::read_to_string(&path).unwrap();
@@ -65,6 +75,11 @@ fn r_writes_the_report_into_the_case() {
         md.contains("**Why it matched**: Impacket wmiexec Command Shell"),
         "{md}"
     );
+    // The same report as a page: its headings rendered, titled by the case.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h2>Lateral movement</h2>"), "{page}");
+    let case = fx.app.case_dir.file_name().unwrap().to_string_lossy();
+    assert!(page.contains(&format!("<title>huntbench report: {case}</title>")));
 }
 
 #[test]

@@ -53,7 +53,7 @@ pub(super) fn defaults() -> Vec<(Scope, Action, &'static str, &'static str, bool
             Global,
             A::WriteReport,
             "R",
-            "write the case report (report.md)",
+            "write the case report (.md, .html)",
             false,
         ),
         (Global, A::Summaries, "H", "hosts and users summary", false),

@@ -351,11 +351,19 @@ fn report(
         problems: &job.problems,
         sources: job.sources.clone(),
     };
-    let written = crate::report::render(&input)
-        .map_err(anyhow::Error::from)
-        .and_then(|text| Ok(crate::report::write_atomic(path, &text)?));
+    // The Markdown, and beside it the same as a page to open in a browser or hand on.
+    let html = path.with_extension("html");
+    let written = (crate::report::render(&input).map_err(anyhow::Error::from)).and_then(|text| {
+        crate::report::write_atomic(path, &text)?;
+        let page = crate::report::html_page(case_dir, &text);
+        Ok(crate::report::write_atomic(&html, &page)?)
+    });
     Msg::Reported(match written {
-        Ok(()) => format!("report written to {}", path.display()),
+        Ok(()) => format!(
+            "report written to {} and {}",
+            path.display(),
+            html.display()
+        ),
         Err(e) => format!("error: report not written: {e:#}"),
     })
 }
