@@ -172,6 +172,8 @@ pub enum Effect {
     /// The rows of a list (titled `of`) whose events `query` (`text`) matches, in its order.
     FilterList {
         generation: u64,
+        /// The list's [`HitList::id`](crate::tui::app::HitList::id), and its title.
+        list: u64,
         of: String,
         text: String,
         rows: Arc<Vec<crate::tui::app::HitRow>>,
@@ -520,10 +522,14 @@ pub enum Msg {
     /// A list narrowed by a query (the rows kept, of `of`).
     Filtered {
         generation: u64,
+        /// The list filtered.
+        list: u64,
         title: String,
         /// The filter's query.
         text: String,
         query: Arc<Query>,
+        /// The rows filtered (the list's rows when it was asked).
+        over: Arc<Vec<crate::tui::app::HitRow>>,
         rows: Result<Vec<crate::tui::app::HitRow>, String>,
     },
     /// The lists that follow the timeline, narrowed again from `base` timeline rows.

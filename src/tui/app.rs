@@ -145,6 +145,8 @@ pub struct HitRow {
 /// A list of events (a rule's hits, a timeline, a search or a pivot).
 #[derive(Clone)]
 pub struct HitList {
+    /// Tells this list from every other, so a worker's answer finds the list it was asked for.
+    pub id: u64,
     pub title: String,
     pub rows: Arc<Vec<HitRow>>,
     pub sel: usize,
@@ -387,6 +389,8 @@ pub struct App {
     /// Background work in flight, by label.
     pub busy: Vec<Job>,
     pub generation: u64,
+    /// Lists pushed so far: the last one's [`HitList::id`].
+    pub lists_made: u64,
     pub size: (u16, u16),
     pub quit: bool,
     /// Half the span of the around pivot, in seconds (one of [`AROUND_STEPS`]).
@@ -459,6 +463,7 @@ impl App {
             message: None,
             busy: Vec::new(),
             generation: 0,
+            lists_made: 0,
             size: (120, 36),
             quit: false,
             around_secs: 300,

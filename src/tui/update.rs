@@ -407,7 +407,9 @@ pub fn push_hits(
     query: Option<String>,
 ) -> Vec<Effect> {
     let hist = hist_of(&rows);
+    app.lists_made += 1;
     app.screens.push(Screen::Hits(HitList {
+        id: app.lists_made,
         title,
         rows: Arc::new(rows),
         sel: 0,

@@ -104,7 +104,7 @@ pub fn filter(app: &mut App, text: String) -> Vec<Effect> {
     let Some(Screen::Hits(h)) = app.top() else {
         return Vec::new();
     };
-    let of = h.title.clone();
+    let (list, of) = (h.id, h.title.clone());
     let rows = Arc::clone(&h.rows);
     let on = h.rows.get(h.sel).map(|row| row.r);
     app.generation += 1;
@@ -112,6 +112,7 @@ pub fn filter(app: &mut App, text: String) -> Vec<Effect> {
     app.pivot_origin = on.map(|r| (app.generation, r));
     vec![Effect::FilterList {
         generation: app.generation,
+        list,
         of,
         text,
         rows,
@@ -125,7 +126,7 @@ pub fn filtered(
     app: &mut App,
     generation: u64,
     title: String,
-    (text, query): (String, Arc<Query>),
+    (list, text, query, over): (u64, String, Arc<Query>, Arc<Vec<HitRow>>),
     rows: Result<Vec<HitRow>, String>,
 ) -> Vec<Effect> {
     app.busy.retain(|&b| b != Job::Query);
@@ -140,11 +141,13 @@ pub fn filtered(
         }
     };
     // The list filtered must still be on top (⌫ meanwhile drops the result).
-    let Some(Screen::Hits(under)) = app.top().filter(
-        |top| matches!(top, Screen::Hits(h) if title.starts_with(&format!("{} · filter (", h.title))),
-    ) else {
+    let Some(Screen::Hits(under)) =
+        (app.top()).filter(|t| matches!(t, Screen::Hits(h) if h.id == list))
+    else {
         return Vec::new();
     };
+    // A timeline that changed while the filter ran: the new list is derived again.
+    let stale = under.timeline.is_some() && !Arc::ptr_eq(&under.rows, &over);
     // Each row names its rule, so details explain and tune as before; the list names none,
     // so a reload does not put the rule's every hit back in it.
     let rows: Vec<HitRow> = (rows.into_iter())
@@ -175,6 +178,9 @@ pub fn filtered(
         h.sel = pos;
         h.offset = pos.saturating_sub(page / 2);
         effects = window(app);
+    }
+    if stale {
+        effects.extend(super::refresh_timelines(app));
     }
     effects
 }

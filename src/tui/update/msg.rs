@@ -130,11 +130,21 @@ pub fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         } => super::finder::stacked_tuples(app, rule, of, fields, tuples, missing),
         Msg::Filtered {
             generation,
+            list,
             title,
             text,
             query,
+            over,
             rows,
-        } => return super::finder::filtered(app, generation, title, (text, query), rows),
+        } => {
+            return super::finder::filtered(
+                app,
+                generation,
+                title,
+                (list, text, query, over),
+                rows,
+            );
+        }
         Msg::Refiltered { stamp, base, lists } => {
             return super::timeline::refiltered(app, stamp, base, lists);
         }

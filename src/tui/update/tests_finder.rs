@@ -22,6 +22,7 @@ fn typed(app: &mut App, text: &str) -> Vec<Effect> {
 /// What `F` and `text` asked of the worker.
 struct Asked {
     generation: u64,
+    list: u64,
     of: String,
     rows: Arc<Vec<HitRow>>,
     query: Arc<crate::query::Query>,
@@ -33,6 +34,7 @@ fn ask_filter(app: &mut App, text: &str) -> Asked {
     let [
         Effect::FilterList {
             generation,
+            list,
             of,
             rows,
             query,
@@ -44,6 +46,7 @@ fn ask_filter(app: &mut App, text: &str) -> Asked {
     };
     Asked {
         generation: *generation,
+        list: *list,
         of: of.clone(),
         rows: Arc::clone(rows),
         query: Arc::clone(query),
@@ -55,9 +58,11 @@ impl Asked {
     fn answer(&self, text: &str, kept: Vec<HitRow>) -> Action {
         Action::Worker(Box::new(Msg::Filtered {
             generation: self.generation,
+            list: self.list,
             title: crate::tui::app::filter_title(&self.of, kept.len(), self.rows.len(), text),
             text: text.into(),
             query: Arc::clone(&self.query),
+            over: Arc::clone(&self.rows),
             rows: Ok(kept),
         }))
     }
@@ -182,6 +187,25 @@ fn a_filtered_timeline_follows_rule_toggles() {
     assert_eq!(f.rows.len(), 2);
     assert_eq!(f.title, format!("{TIMELINE} · filter (2 of 4): Image=x"));
     assert!(!app.busy.contains(&Job::Refilter));
+}
+
+#[test]
+fn a_timeline_filtered_while_a_rule_is_hidden_is_derived_again() {
+    let mut app = app();
+    update(&mut app, Action::AllHits);
+    let asked = ask_filter(&mut app, "Image=x");
+    // Space on the timeline's first hit (alpha's) before the worker answers.
+    update(&mut app, Action::ToggleRule);
+    let kept = vec![asked.rows[1], asked.rows[3]];
+    let effects = update(&mut app, asked.answer("Image=x", kept));
+    let Some(Screen::Hits(f)) = app.top() else {
+        panic!("the filtered timeline")
+    };
+    assert_eq!(f.timeline.as_ref().map(Vec::len), Some(1));
+    assert!(
+        (effects.iter()).any(|e| matches!(e, Effect::Refilter { lists, .. } if lists[0].0 == 1)),
+        "derived again from the timeline as it is now"
+    );
 }
 
 #[test]

@@ -113,6 +113,7 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
         )?],
         Effect::FilterList {
             generation,
+            list,
             of,
             text,
             rows,
@@ -122,9 +123,11 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             let n = kept.as_ref().map_or(0, Vec::len);
             vec![Msg::Filtered {
                 generation,
+                list,
                 title: crate::tui::app::filter_title(&of, n, rows.len(), &text),
                 text,
                 query,
+                over: rows,
                 rows: kept,
             }]
         }
