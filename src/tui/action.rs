@@ -179,12 +179,12 @@ pub enum Effect {
         rows: Arc<Vec<crate::tui::app::HitRow>>,
         query: Arc<Query>,
     },
-    /// Narrows the timeline's rows (`base`) again for each list that follows it (by its
-    /// position among the screens) with that list's filters in turn.
+    /// Narrows the timeline's rows (`base`) again for each list that follows it (by its id)
+    /// with that list's filters in turn.
     Refilter {
         stamp: u64,
         base: Arc<Vec<crate::tui::app::HitRow>>,
-        lists: Vec<(usize, Vec<Arc<Query>>)>,
+        lists: Vec<(u64, Vec<Arc<Query>>)>,
     },
     /// Writes an overlay, then re-runs only the loaded rules it applies to (see [`Tuning`]).
     AddOverlay {
@@ -453,9 +453,8 @@ pub type Compiled = Result<(EditHits, Vec<String>), Vec<EditError>>;
 /// A list following the timeline, narrowed again ([`Effect::Refilter`]).
 #[derive(Clone)]
 pub struct Refiltered {
-    /// Its position among the screens, and its filters (to tell it is still the same list).
-    pub screen: usize,
-    pub filters: Vec<Arc<Query>>,
+    /// Its [`HitList::id`](crate::tui::app::HitList::id).
+    pub list: u64,
     /// Its rows, and how many rows each filter kept.
     pub found: Result<(Vec<crate::tui::app::HitRow>, Vec<usize>), String>,
 }

@@ -142,8 +142,8 @@ fn a_filtered_timeline_follows_rule_toggles() {
     assert_eq!(lists.len(), 1);
     assert_eq!(
         (lists[0].0, lists[0].1.len()),
-        (1, 1),
-        "screen 1, one filter"
+        (2, 1),
+        "list 2 (the filtered timeline), one filter"
     );
     let Some(Screen::Hits(f)) = app.top() else {
         panic!()
@@ -170,8 +170,7 @@ fn a_filtered_timeline_follows_rule_toggles() {
         stamp,
         base: rows.len(),
         lists: vec![crate::tui::action::Refiltered {
-            screen: lists[0].0,
-            filters: lists[0].1.clone(),
+            list: lists[0].0,
             found: Ok((vec![rows[1], rows[3]], vec![2])),
         }],
     };
@@ -203,7 +202,7 @@ fn a_timeline_filtered_while_a_rule_is_hidden_is_derived_again() {
     };
     assert_eq!(f.timeline.as_ref().map(Vec::len), Some(1));
     assert!(
-        (effects.iter()).any(|e| matches!(e, Effect::Refilter { lists, .. } if lists[0].0 == 1)),
+        (effects.iter()).any(|e| matches!(e, Effect::Refilter { lists, .. } if lists[0].0 == 2)),
         "derived again from the timeline as it is now"
     );
 }

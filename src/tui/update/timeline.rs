@@ -5,7 +5,7 @@
 use super::{hist_of, push_hits};
 use crate::sigma::Level;
 use crate::tui::action::{Action, Effect, Job, Refiltered};
-use crate::tui::app::{App, HitList, HitRow, ListFilter, Screen, filter_title};
+use crate::tui::app::{App, HitList, HitRow, Screen, filter_title};
 use std::sync::Arc;
 
 pub const TIMELINE: &str = "Timeline: all enabled rules";
@@ -71,14 +71,14 @@ pub fn refresh_timelines(app: &mut App) -> Vec<Effect> {
     let base = Arc::new(timeline_rows(app));
     let kept: Vec<bool> = (0..app.rules.len()).map(|i| on_timeline(app, i)).collect();
     let mut lists = Vec::new();
-    for (at, s) in app.screens.iter_mut().enumerate() {
+    for s in &mut app.screens {
         let Screen::Hits(h) = s else { continue };
         match &h.timeline {
             None => continue,
             Some(filters) if filters.is_empty() => set_rows(h, Arc::clone(&base), false),
             Some(filters) => {
                 let queries = filters.iter().map(|f| Arc::clone(&f.query)).collect();
-                lists.push((at, queries));
+                lists.push((h.id, queries));
                 let rows: Vec<HitRow> = (h.rows.iter())
                     .filter(|row| row.rule.is_some_and(|i| kept.get(i) == Some(&true)))
                     .copied()
@@ -112,8 +112,7 @@ fn set_rows(h: &mut HitList, rows: Arc<Vec<HitRow>>, follow: bool) {
     h.rows = rows;
 }
 
-/// The filtered lists narrowed again: each takes its rows, and its title its counts, if it is
-/// still the list (same filters) at that place.
+/// The filtered lists narrowed again: each still open takes its rows, and its title its counts.
 pub fn refiltered(app: &mut App, stamp: u64, base: usize, lists: Vec<Refiltered>) -> Vec<Effect> {
     if stamp != app.timeline_stamp {
         return Vec::new();
@@ -127,14 +126,13 @@ pub fn refiltered(app: &mut App, stamp: u64, base: usize, lists: Vec<Refiltered>
                 continue;
             }
         };
-        let Some(Screen::Hits(h)) = app.screens.get_mut(list.screen) else {
+        let Some(h) = (app.screens.iter_mut()).find_map(|s| match s {
+            Screen::Hits(h) if h.id == list.list => Some(h),
+            _ => None,
+        }) else {
             continue;
         };
-        let same = |f: &Vec<ListFilter>| {
-            f.len() == list.filters.len()
-                && (f.iter().zip(&list.filters)).all(|(a, b)| Arc::ptr_eq(&a.query, b))
-        };
-        let Some(filters) = h.timeline.as_ref().filter(|f| same(f)) else {
+        let Some(filters) = h.timeline.as_ref().filter(|f| f.len() == kept.len()) else {
             continue;
         };
         let mut title = TIMELINE.to_owned();

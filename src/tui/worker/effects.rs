@@ -135,10 +135,9 @@ pub(super) fn run(ctx: &Ctx, effect: Effect) -> anyhow::Result<Vec<Msg>> {
             stamp,
             base: base.len(),
             lists: (lists.into_iter())
-                .map(|(screen, filters)| Refiltered {
-                    screen,
+                .map(|(list, filters)| Refiltered {
+                    list,
                     found: super::finder::refilter(&*snap, &base, &filters),
-                    filters,
                 })
                 .collect(),
         }],
