@@ -2,8 +2,8 @@
 //! `huntbench export` writes them (`day=YYYY-MM-DD`, the UTC day of `time`). Then a query
 //! bounded in time names its days too, so the server skips every other day's files without
 //! opening them: a `time` bound alone prunes by row-group statistics, after every file's footer
-//! is read. A fetch of 8,192 keys at ×70 took 3.7 s on a Spark cluster with `time` alone and
-//! 1.0 s with the days (Sail: 0.7 s and 0.15 s).
+//! is read. At ×70 a fetch of 8,192 keys took 3.4 s on a Spark cluster by `time` alone and
+//! 0.9 s with the days (Sail: 0.5 s and 0.18 s; BENCHMARKS.md).
 
 use super::store::TableSource;
 use super::{Remote, RemoteError};
