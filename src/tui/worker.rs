@@ -1,6 +1,6 @@
 //! Carries out [`Effect`]s off the UI thread and reports [`Msg`]s.
 //!
-//! Each lane ([`Job::LANES`]: fetch, detail, query, compile, stack) is a single slot: a new
+//! Each lane ([`Job::LANES`]: fetch, detail, query, compile, stack, filter) is a single slot: a new
 //! request replaces a queued one (newest wins); results carry the generation of their request
 //! so `update` drops stale ones. Writes (rules, overlays, exports) queue in order and are never dropped.
 //! [`execute`] is synchronous so tests can drive the whole loop without threads.
