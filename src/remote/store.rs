@@ -560,6 +560,11 @@ mod tests {
             TableSource::parse("events_2"),
             TableSource::Table("events_2".into())
         );
+        // A name that is also a local directory (the tests run in the checkout) is a location.
+        assert_eq!(
+            TableSource::parse("src"),
+            TableSource::Parquet("src".into())
+        );
         for location in ["/data/export", "s3a://bucket/x", "./out", "2024", "a b"] {
             assert_eq!(
                 TableSource::parse(location),
